@@ -1,0 +1,303 @@
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controller/config.h"
+#include "controller/log.h"
+#include "schema/validate.h"
+
+static const char usage[] =
+    "Usage: novacrond [OPTION]...\n"
+    "\n"
+    "Run the NovaCron controller: watch the VirtualMachine, Network and Volume\n"
+    "specs stored in etcd under PREFIX/spec/, drive libvirt toward them, and\n"
+    "write what was observed to PREFIX/status/. Every option can also be set\n"
+    "through the environment variable shown; an option given on the command\n"
+    "line wins.\n"
+    "\n"
+    "  --etcd URL[,URL]...     etcd v3 gateway endpoints, tried in order when one\n"
+    "                          fails (NOVACRON_ETCD; default http://127.0.0.1:2379)\n"
+    "  --prefix PREFIX         key prefix of this installation\n"
+    "                          (NOVACRON_PREFIX; default /novacron/)\n"
+    "  --node NAME             this host's node name (NOVACRON_NODE; default the\n"
+    "                          host name)\n"
+    "  --libvirt URI           libvirt connection (NOVACRON_LIBVIRT; default\n"
+    "                          test:///default, libvirt's in-process test driver;\n"
+    "                          use qemu:///system for real guests)\n"
+    "  --listen ADDR:PORT      HTTP endpoint for /metrics, /healthz and /readyz\n"
+    "                          (NOVACRON_LISTEN; default 127.0.0.1:9464; \"off\"\n"
+    "                          disables it)\n"
+    "  --workers N             reconciles that may run at once (NOVACRON_WORKERS;\n"
+    "                          default 4)\n"
+    "  --resync DURATION       re-examine every object this often, with 10%% jitter\n"
+    "                          (NOVACRON_RESYNC; default 5m; e.g. 30s, 10m, 1h)\n"
+    "  --underlay IFACE        interface whose address carries VXLAN traffic for\n"
+    "                          Networks (NOVACRON_UNDERLAY; default the interface of\n"
+    "                          the default route)\n"
+    "  --netns NAME            network namespace the node's bridges, VXLAN devices\n"
+    "                          and dnsmasq live in (NOVACRON_NETNS)\n"
+    "  --etcd-cacert FILE      CA bundle for TLS endpoints (NOVACRON_ETCD_CACERT)\n"
+    "  --etcd-cert FILE        client certificate (NOVACRON_ETCD_CERT)\n"
+    "  --etcd-key FILE         client key (NOVACRON_ETCD_KEY)\n"
+    "  --etcd-user NAME        etcd user (NOVACRON_ETCD_USER)\n"
+    "  --etcd-password PASS    etcd password (NOVACRON_ETCD_PASSWORD; prefer the\n"
+    "                          environment, which other users cannot read)\n"
+    "  --gc-orphans            delete resources marked as this installation's that\n"
+    "                          have neither spec nor status (NOVACRON_GC_ORPHANS=1);\n"
+    "                          without it they are reported and left alone\n"
+    "  --shutdown-timeout DURATION\n"
+    "                          how long SIGTERM waits for running reconciles\n"
+    "                          (NOVACRON_SHUTDOWN_TIMEOUT; default 30s)\n"
+    "  --log-level LEVEL       debug, info, warn or error (NOVACRON_LOG_LEVEL;\n"
+    "                          default info)\n"
+    "  -h, --help              show this help and exit\n"
+    "  --version               show the version and exit\n"
+    "\n"
+    "Signals: SIGTERM and SIGINT stop taking work, let running reconciles finish\n"
+    "(bounded by --shutdown-timeout) and exit 0. Under systemd (Type=notify) the\n"
+    "daemon reports READY once it has listed etcd and the watch is up, STATUS,\n"
+    "WATCHDOG pings when WatchdogSec= is set, and STOPPING.\n"
+    "\n"
+    "Keys: PREFIX/spec/NAMESPACE/KIND/NAME holds the manifests (kind vm, network,\n"
+    "volume); PREFIX/status/... the observed state; PREFIX/events/... what the\n"
+    "controller did, on a one-hour lease.\n";
+
+int64_t
+nc_duration_parse(const char *s)
+{
+    char *end;
+    long long v;
+
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || v < 0 || v > INT32_MAX)
+        return -1;
+    if (strcmp(end, "ms") == 0)
+        return v;
+    if (strcmp(end, "s") == 0)
+        return v * 1000;
+    if (strcmp(end, "m") == 0)
+        return v * 60 * 1000;
+    if (strcmp(end, "h") == 0)
+        return v * 3600 * 1000;
+    return -1;
+}
+
+static void
+set(char **field, const char *value)
+{
+    free(*field);
+    *field = value ? strdup(value) : NULL;
+}
+
+static int
+finish(struct nc_config *cfg, const char *workers, const char *resync, const char *shutdown,
+       const char *level)
+{
+    char *save = NULL, *p;
+    long n;
+
+    n = strtol(workers, &p, 10);
+    if (*p || n < 1 || n > 256) {
+        fprintf(stderr, "novacrond: --workers must be from 1 to 256, got \"%s\"\n", workers);
+        return -EINVAL;
+    }
+    cfg->workers = (int)n;
+    if ((cfg->resync_ms = nc_duration_parse(resync)) < 1000) {
+        fprintf(stderr, "novacrond: --resync must be a duration of at least 1s, got \"%s\"\n",
+                resync);
+        return -EINVAL;
+    }
+    if ((cfg->shutdown_timeout_ms = nc_duration_parse(shutdown)) < 0) {
+        fprintf(stderr, "novacrond: --shutdown-timeout must be a duration, got \"%s\"\n",
+                shutdown);
+        return -EINVAL;
+    }
+    if ((cfg->log_level = nc_log_level_parse(level)) == NC_LOG_INVALID) {
+        fprintf(stderr, "novacrond: --log-level must be debug, info, warn or error\n");
+        return -EINVAL;
+    }
+    if (cfg->prefix[0] != '/') {
+        fprintf(stderr, "novacrond: --prefix must start with '/'\n");
+        return -EINVAL;
+    }
+    if (cfg->prefix[strlen(cfg->prefix) - 1] != '/') {
+        char *s;
+
+        if (asprintf(&s, "%s/", cfg->prefix) < 0)
+            return -ENOMEM;
+        free(cfg->prefix);
+        cfg->prefix = s;
+    }
+    if (!nc_is_dns_subdomain(cfg->node)) {
+        fprintf(stderr, "novacrond: --node must be a host name (DNS labels joined by '.'), "
+                        "got \"%s\"\n", cfg->node);
+        return -EINVAL;
+    }
+    p = cfg->etcd_list;
+    for (char *t = strtok_r(p, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (cfg->n_endpoints == NC_MAX_ENDPOINTS) {
+            fprintf(stderr, "novacrond: at most %d etcd endpoints\n", NC_MAX_ENDPOINTS);
+            return -EINVAL;
+        }
+        if (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0) {
+            fprintf(stderr, "novacrond: etcd endpoint \"%s\" must start with http:// or "
+                            "https://\n", t);
+            return -EINVAL;
+        }
+        if (t[strlen(t) - 1] == '/')
+            t[strlen(t) - 1] = '\0';
+        cfg->endpoints[cfg->n_endpoints++] = t;
+    }
+    if (cfg->n_endpoints == 0) {
+        fprintf(stderr, "novacrond: --etcd names no endpoint\n");
+        return -EINVAL;
+    }
+    if (strcmp(cfg->listen, "off") == 0)
+        cfg->listen[0] = '\0';
+    return 0;
+}
+
+int
+nc_config_parse(struct nc_config *cfg, int argc, char **argv)
+{
+    enum {
+        OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
+        OPT_UNDERLAY, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
+        OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION,
+    };
+    static const struct option opts[] = {
+        {"etcd", required_argument, NULL, OPT_ETCD},
+        {"prefix", required_argument, NULL, OPT_PREFIX},
+        {"node", required_argument, NULL, OPT_NODE},
+        {"libvirt", required_argument, NULL, OPT_LIBVIRT},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"resync", required_argument, NULL, OPT_RESYNC},
+        {"underlay", required_argument, NULL, OPT_UNDERLAY},
+        {"netns", required_argument, NULL, OPT_NETNS},
+        {"etcd-cacert", required_argument, NULL, OPT_CACERT},
+        {"etcd-cert", required_argument, NULL, OPT_CERT},
+        {"etcd-key", required_argument, NULL, OPT_KEY},
+        {"etcd-user", required_argument, NULL, OPT_USER},
+        {"etcd-password", required_argument, NULL, OPT_PASSWORD},
+        {"gc-orphans", no_argument, NULL, OPT_GC},
+        {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    char host[256] = "localhost";
+    const char *e;
+    char *workers, *resync, *shutdown, *level;
+    int c, r;
+
+    memset(cfg, 0, sizeof(*cfg));
+    gethostname(host, sizeof(host) - 1);
+#define ENV(var, def) ((e = getenv(var)) && *e ? e : (def))
+    set(&cfg->etcd_list, ENV("NOVACRON_ETCD", "http://127.0.0.1:2379"));
+    set(&cfg->prefix, ENV("NOVACRON_PREFIX", "/novacron/"));
+    set(&cfg->node, ENV("NOVACRON_NODE", host));
+    set(&cfg->libvirt_uri, ENV("NOVACRON_LIBVIRT", "test:///default"));
+    set(&cfg->listen, ENV("NOVACRON_LISTEN", "127.0.0.1:9464"));
+    set(&cfg->underlay, ENV("NOVACRON_UNDERLAY", NULL));
+    set(&cfg->netns, ENV("NOVACRON_NETNS", NULL));
+    set(&cfg->cacert, ENV("NOVACRON_ETCD_CACERT", NULL));
+    set(&cfg->cert, ENV("NOVACRON_ETCD_CERT", NULL));
+    set(&cfg->key, ENV("NOVACRON_ETCD_KEY", NULL));
+    set(&cfg->user, ENV("NOVACRON_ETCD_USER", NULL));
+    set(&cfg->password, ENV("NOVACRON_ETCD_PASSWORD", NULL));
+    cfg->gc_orphans = strcmp(ENV("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
+    workers = strdup(ENV("NOVACRON_WORKERS", "4"));
+    resync = strdup(ENV("NOVACRON_RESYNC", "5m"));
+    shutdown = strdup(ENV("NOVACRON_SHUTDOWN_TIMEOUT", "30s"));
+    level = strdup(ENV("NOVACRON_LOG_LEVEL", "info"));
+#undef ENV
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ETCD: set(&cfg->etcd_list, optarg); break;
+        case OPT_PREFIX: set(&cfg->prefix, optarg); break;
+        case OPT_NODE: set(&cfg->node, optarg); break;
+        case OPT_LIBVIRT: set(&cfg->libvirt_uri, optarg); break;
+        case OPT_LISTEN: set(&cfg->listen, optarg); break;
+        case OPT_WORKERS: set(&workers, optarg); break;
+        case OPT_RESYNC: set(&resync, optarg); break;
+        case OPT_UNDERLAY: set(&cfg->underlay, optarg); break;
+        case OPT_NETNS: set(&cfg->netns, optarg); break;
+        case OPT_CACERT: set(&cfg->cacert, optarg); break;
+        case OPT_CERT: set(&cfg->cert, optarg); break;
+        case OPT_KEY: set(&cfg->key, optarg); break;
+        case OPT_USER: set(&cfg->user, optarg); break;
+        case OPT_PASSWORD: set(&cfg->password, optarg); break;
+        case OPT_GC: cfg->gc_orphans = true; break;
+        case OPT_SHUTDOWN: set(&shutdown, optarg); break;
+        case OPT_LOG: set(&level, optarg); break;
+        case 'h':
+            fputs(usage, stdout);
+            r = 1;
+            goto out;
+        case OPT_VERSION:
+            puts("novacrond 0.1.0");
+            r = 1;
+            goto out;
+        default:
+            fputs("Try 'novacrond --help'.\n", stderr);
+            r = -EINVAL;
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "novacrond: unexpected argument \"%s\"\nTry 'novacrond --help'.\n",
+                argv[optind]);
+        r = -EINVAL;
+        goto out;
+    }
+    r = finish(cfg, workers, resync, shutdown, level);
+out:
+    free(workers);
+    free(resync);
+    free(shutdown);
+    free(level);
+    return r;
+}
+
+void
+nc_config_clear(struct nc_config *cfg)
+{
+    free(cfg->etcd_list);
+    free(cfg->prefix);
+    free(cfg->node);
+    free(cfg->libvirt_uri);
+    free(cfg->listen);
+    free(cfg->underlay);
+    free(cfg->netns);
+    free(cfg->cacert);
+    free(cfg->cert);
+    free(cfg->key);
+    free(cfg->user);
+    free(cfg->password);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+void
+nc_config_etcd(const struct nc_config *cfg, struct nc_etcd_conf *ret)
+{
+    *ret = (struct nc_etcd_conf){
+        .endpoints = cfg->endpoints,
+        .n_endpoints = cfg->n_endpoints,
+        .cacert = cfg->cacert,
+        .cert = cfg->cert,
+        .key = cfg->key,
+        .user = cfg->user,
+        .password = cfg->password,
+    };
+}

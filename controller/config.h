@@ -1,0 +1,44 @@
+/* novacrond's settings: flags, each also an environment variable. */
+#ifndef NC_CONFIG_H
+#define NC_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controller/etcd.h"
+
+#define NC_MAX_ENDPOINTS 8
+
+struct nc_config {
+    char *etcd_list;   /* as given: "http://a:2379,http://b:2379" */
+    const char *endpoints[NC_MAX_ENDPOINTS];
+    size_t n_endpoints;
+    char *prefix;      /* always ends in '/' */
+    char *node;
+    char *libvirt_uri;
+    char *listen;      /* "host:port"; "" disables the endpoint */
+    char *underlay, *netns;
+    char *cacert, *cert, *key, *user, *password;
+    int workers;
+    int64_t resync_ms;
+    int64_t shutdown_timeout_ms;
+    int log_level;
+    bool gc_orphans;
+};
+
+/*
+ * Fills @cfg from the environment, then from @argv. Returns 0, 1 when
+ * --help or --version was printed (exit 0), or -EINVAL after printing what
+ * is wrong to stderr.
+ */
+int nc_config_parse(struct nc_config *cfg, int argc, char **argv)
+    __attribute__((warn_unused_result));
+void nc_config_clear(struct nc_config *cfg);
+
+/* The etcd connection settings of @cfg; borrowed from it. */
+void nc_config_etcd(const struct nc_config *cfg, struct nc_etcd_conf *ret);
+
+/* Parses "500ms", "30s", "5m", "1h" into milliseconds; -1 when invalid. */
+int64_t nc_duration_parse(const char *s);
+
+#endif

@@ -1,0 +1,310 @@
+/*
+ * novacrond: wires the pieces of DESIGN.md §4 together. The main thread
+ * runs the libevent loop, which owns the etcd watch, the HTTP endpoint,
+ * the timers and the signals; worker threads take keys from the work queue
+ * and reconcile them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <libxml/parser.h>
+#include <systemd/sd-daemon.h>
+
+#include "controller/config.h"
+#include "controller/http.h"
+#include "controller/informer.h"
+#include "controller/log.h"
+#include "controller/workers.h"
+#include "controller/workqueue.h"
+#include "drivers/libvirt.h"
+#include "reconcilers/vm.h"
+
+struct daemon {
+    struct nc_config cfg;
+    struct nc_etcd_conf etcd_conf;
+    struct event_base *base;
+    struct nc_env env;
+    struct nc_wq *q;
+    struct nc_workers *workers;
+    struct nc_http *http;
+    struct event *sig_term, *sig_int, *tick, *resync, *watchdog;
+    size_t spec_prefix_len;
+    bool notified_ready;
+    int64_t last_queue_report_ms;
+};
+
+/* spec/<ns>/<kind>/<name> changed: queue "<ns>/<kind>/<name>". */
+static void
+on_spec_changed(void *data, const char *key)
+{
+    struct daemon *d = data;
+
+    if (strlen(key) <= d->spec_prefix_len)
+        return;
+    if (nc_wq_add(d->q, key + d->spec_prefix_len) < 0)
+        nc_error(key, "cannot queue: out of memory");
+}
+
+static void
+gauges(void *data, struct nc_metrics_gauges *g)
+{
+    struct daemon *d = data;
+
+    g->queue_depth = nc_wq_len(d->q);
+    g->queue_delayed = nc_wq_delayed(d->q);
+    g->cached_specs = nc_informer_size(d->env.specs);
+    g->watch_restarts = nc_informer_watch_restarts(d->env.specs);
+    g->etcd_errors = nc_etcd_error_count();
+    g->ready = nc_informer_synced(d->env.specs);
+}
+
+static void
+schedule_resync(struct daemon *d)
+{
+    /* Jitter of +-10% keeps several controllers from resyncing in step. */
+    int64_t ms = d->cfg.resync_ms * (90 + rand() % 21) / 100;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+    evtimer_add(d->resync, &tv);
+}
+
+static void
+on_resync(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+
+    (void)fd;
+    (void)what;
+    nc_debug(NULL, "resync: queueing %zu specs and every actual resource",
+             nc_informer_size(d->env.specs));
+    nc_informer_foreach(d->env.specs, on_spec_changed, d);
+    if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0)
+        nc_error(NULL, "cannot queue the resync: out of memory");
+    schedule_resync(d);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    bool synced = nc_informer_synced(d->env.specs);
+
+    (void)fd;
+    (void)what;
+    if (synced && !d->notified_ready) {
+        d->notified_ready = true;
+        nc_info(NULL, "ready: %zu specs listed, watch established", nc_informer_size(d->env.specs));
+        sd_notify(0, "READY=1");
+    }
+    if (nc_now_ms() - d->last_queue_report_ms >= 5000) {
+        d->last_queue_report_ms = nc_now_ms();
+        sd_notifyf(0, "STATUS=%s; %zu specs, %zu queued, %zu waiting",
+                   synced ? "watching etcd" : "connecting to etcd", nc_informer_size(d->env.specs),
+                   nc_wq_len(d->q), nc_wq_delayed(d->q));
+    }
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    sd_notify(0, "WATCHDOG=1");
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+
+    (void)what;
+    nc_info(NULL, "%s: stopping; waiting at most %" PRId64 " ms for running reconciles",
+            strsignal((int)sig), d->cfg.shutdown_timeout_ms);
+    sd_notify(0, "STOPPING=1");
+    nc_informer_stop(d->env.specs);
+    nc_wq_shutdown(d->q);
+    event_base_loopbreak(d->base);
+}
+
+/* Reads the etcd cluster id, waiting for etcd to answer. */
+static int
+wait_for_etcd(struct daemon *d)
+{
+    struct nc_etcd *c = nc_etcd_new(&d->etcd_conf);
+    struct nc_range rg;
+    int r = -ENOMEM;
+
+    for (int attempt = 0; c; attempt++) {
+        r = nc_etcd_range(c, d->cfg.prefix, NULL, 0, 1, &rg);
+        if (r == 0) {
+            nc_range_clear(&rg);
+            snprintf(d->env.cluster, sizeof(d->env.cluster), "%" PRIu64,
+                     nc_etcd_cluster_id(c));
+            break;
+        }
+        if (r != -EIO || attempt == 60) {
+            nc_error(NULL, "etcd: %s", nc_etcd_errmsg(c));
+            break;
+        }
+        if (attempt % 10 == 0)
+            nc_warn(NULL, "waiting for etcd: %s", nc_etcd_errmsg(c));
+        sd_notify(0, "STATUS=waiting for etcd");
+        sleep(1);
+    }
+    nc_etcd_free(c);
+    return r;
+}
+
+static int
+start(struct daemon *d)
+{
+    char *spec_prefix = NULL;
+    const struct timeval tick_interval = {.tv_usec = 100 * 1000};
+    uint64_t wd_usec;
+    int r;
+
+    nc_config_etcd(&d->cfg, &d->etcd_conf);
+    if ((r = wait_for_etcd(d)) < 0)
+        return r;
+    nc_install_hash(d->env.cluster, d->cfg.prefix, d->env.install_hash);
+    d->env.prefix = d->cfg.prefix;
+    d->env.node = d->cfg.node;
+    d->env.gc_orphans = d->cfg.gc_orphans;
+    pthread_mutex_init(&d->env.event_lease.lock, NULL);
+
+    r = nc_hv_libvirt_open(d->cfg.libvirt_uri, &d->env.hv);
+    if (r < 0) {
+        nc_error(NULL, "libvirt: %s", nc_hv_errmsg());
+        return r;
+    }
+    if (asprintf(&spec_prefix, "%sspec/", d->cfg.prefix) < 0)
+        return -ENOMEM;
+    d->spec_prefix_len = strlen(spec_prefix);
+    d->env.metrics = nc_metrics_new();
+    d->env.vm = nc_vm_state_new();
+    d->q = nc_wq_new(200, 60 * 1000);
+    d->env.specs = nc_informer_new(d->base, &d->etcd_conf, spec_prefix, on_spec_changed, d);
+    free(spec_prefix);
+    if (!d->env.metrics || !d->env.vm || !d->q || !d->env.specs)
+        return -ENOMEM;
+
+    r = nc_informer_start(d->env.specs);
+    if (r < 0) {
+        nc_error(NULL, "%s", nc_informer_errmsg(d->env.specs));
+        return r;
+    }
+    if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0)
+        return -ENOMEM;
+    r = nc_workers_start(&d->env, &d->etcd_conf, d->q, d->cfg.workers, &d->workers);
+    if (r < 0)
+        return r;
+    if (d->cfg.listen[0]) {
+        r = nc_http_start(d->base, d->cfg.listen, d->env.metrics, gauges, d, &d->http);
+        if (r < 0) {
+            nc_error(NULL, "cannot listen on %s: %s", d->cfg.listen, strerror(-r));
+            return r;
+        }
+    }
+
+    d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+    d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+    d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+    d->resync = evtimer_new(d->base, on_resync, d);
+    if (!d->sig_term || !d->sig_int || !d->tick || !d->resync)
+        return -ENOMEM;
+    evsignal_add(d->sig_term, NULL);
+    evsignal_add(d->sig_int, NULL);
+    event_add(d->tick, &tick_interval);
+    schedule_resync(d);
+    if (sd_watchdog_enabled(0, &wd_usec) > 0) {
+        d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+        if (!d->watchdog)
+            return -ENOMEM;
+        struct timeval half = {.tv_sec = (time_t)(wd_usec / 2000000),
+                               .tv_usec = (suseconds_t)(wd_usec / 2 % 1000000)};
+
+        event_add(d->watchdog, &half);
+    }
+    nc_info(NULL,
+            "novacrond started: node %s, libvirt %s, etcd %s, prefix %s, cluster %s, "
+            "%d workers, listening on %s",
+            d->cfg.node, d->cfg.libvirt_uri, d->cfg.etcd_list, d->cfg.prefix, d->env.cluster,
+            d->cfg.workers, d->cfg.listen[0] ? d->cfg.listen : "(off)");
+    return 0;
+}
+
+static void
+free_event(struct event *ev)
+{
+    if (ev)
+        event_free(ev);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct daemon d = {0};
+    int r, status = 1;
+
+    r = nc_config_parse(&d.cfg, argc, argv);
+    if (r != 0)
+        return r > 0 ? 0 : 2;
+    nc_log_set_level(d.cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    srand((unsigned)getpid() ^ (unsigned)nc_now_ms());
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
+    evthread_use_pthreads();
+    d.base = event_base_new();
+    if (!d.base)
+        goto out;
+
+    if (start(&d) < 0)
+        goto out;
+    event_base_dispatch(d.base);
+
+    nc_wq_shutdown(d.q);
+    if (nc_workers_stop(d.workers, d.cfg.shutdown_timeout_ms) < 0) {
+        nc_warn(NULL, "reconciles still running after %" PRId64 " ms; exiting anyway",
+                d.cfg.shutdown_timeout_ms);
+        d.workers = NULL;
+        status = 0;
+        goto out_quick;
+    }
+    d.workers = NULL;
+    status = 0;
+    nc_info(NULL, "stopped");
+
+out:
+    if (d.workers) {
+        nc_wq_shutdown(d.q);
+        nc_workers_stop(d.workers, d.cfg.shutdown_timeout_ms);
+    }
+    free_event(d.sig_term);
+    free_event(d.sig_int);
+    free_event(d.tick);
+    free_event(d.resync);
+    free_event(d.watchdog);
+    nc_http_stop(d.http);
+    nc_informer_free(d.env.specs);
+    nc_wq_free(d.q);
+    nc_vm_state_free(d.env.vm);
+    nc_metrics_free(d.env.metrics);
+    nc_hv_close(d.env.hv);
+    if (d.base)
+        event_base_free(d.base);
+    xmlCleanupParser();
+    curl_global_cleanup();
+    nc_config_clear(&d.cfg);
+out_quick:
+    return status;
+}

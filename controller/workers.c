@@ -1,0 +1,209 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "controller/log.h"
+#include "controller/workers.h"
+#include "reconcilers/vm.h"
+
+struct kind {
+    const char *name;
+    nc_reconcile_fn reconcile;
+};
+
+static const struct kind kinds[] = {
+    {"vm", nc_vm_reconcile},
+};
+
+struct worker {
+    pthread_t thread;
+    struct nc_workers *pool;
+    struct nc_ctx ctx;
+    bool started;
+};
+
+struct nc_workers {
+    struct nc_env *env;
+    struct nc_wq *q;
+    int n;
+    struct worker *w;
+};
+
+static void
+enqueue(void *data, const char *key)
+{
+    if (nc_wq_add(data, key) < 0)
+        nc_error(key, "cannot queue: out of memory");
+}
+
+struct status_walk {
+    struct nc_wq *q;
+    size_t skip; /* length of "<prefix>status/" */
+};
+
+static int
+on_status_key(const struct nc_kv *kv, void *data)
+{
+    struct status_walk *sw = data;
+
+    enqueue(sw->q, kv->key + sw->skip);
+    return 0;
+}
+
+/*
+ * Queues every resource this installation created and every status key,
+ * so that what exists without a spec (a domain, or a status whose
+ * teardown a crash interrupted) is reconciled, that is deleted, too.
+ */
+static int
+resync_actual(struct nc_workers *pool, struct nc_ctx *ctx)
+{
+    struct status_walk sw = {.q = pool->q};
+    char *status_prefix = NULL;
+    int r;
+
+    r = nc_vm_list_actual(pool->env, enqueue, pool->q);
+    if (r < 0) {
+        nc_warn(NULL, "listing libvirt domains: %s", nc_hv_errmsg());
+        return r;
+    }
+    if (asprintf(&status_prefix, "%sstatus/", pool->env->prefix) < 0)
+        return -ENOMEM;
+    sw.skip = strlen(status_prefix);
+    r = nc_etcd_list(ctx->etcd, status_prefix, 1000, on_status_key, &sw, NULL);
+    if (r < 0)
+        nc_warn(NULL, "listing status keys: %s", nc_etcd_errmsg(ctx->etcd));
+    free(status_prefix);
+    return r;
+}
+
+static void
+run_one(struct worker *w, const char *key)
+{
+    struct nc_workers *pool = w->pool;
+    char ns[256], kindname[32];
+    const char *name, *slash;
+    const struct kind *k = NULL;
+    int64_t start = nc_now_ms(), requeue = 0;
+    enum nc_result result;
+    int r = 0;
+
+    if (strcmp(key, NC_KEY_RESYNC_ACTUAL) == 0) {
+        if (resync_actual(pool, &w->ctx) < 0 && nc_wq_add_rate_limited(pool->q, key) < 0)
+            nc_error(key, "cannot queue: out of memory");
+        return;
+    }
+    /* Keys are "NS/KIND/NAME"; NAME may hold further '/', which the
+     * reconciler rejects as not a DNS label. */
+    slash = strchr(key, '/');
+    if (!slash || (size_t)(slash - key) >= sizeof(ns))
+        return;
+    memcpy(ns, key, (size_t)(slash - key));
+    ns[slash - key] = '\0';
+    name = strchr(slash + 1, '/');
+    if (!name || (size_t)(name - slash - 1) >= sizeof(kindname))
+        return;
+    memcpy(kindname, slash + 1, (size_t)(name - slash - 1));
+    kindname[name - slash - 1] = '\0';
+    name++;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kinds[i].name, kindname) == 0)
+            k = &kinds[i];
+    if (!k) {
+        nc_debug(key, "no reconciler for kind \"%s\"", kindname);
+        return;
+    }
+
+    r = k->reconcile(&w->ctx, ns, name, &requeue);
+    if (r < 0) {
+        result = NC_RESULT_ERROR;
+        nc_warn(key, "reconcile failed (%s), retry %u with backoff", strerror(-r),
+                nc_wq_failures(pool->q, key) + 1);
+        r = nc_wq_add_rate_limited(pool->q, key);
+    } else {
+        nc_wq_forget(pool->q, key);
+        result = requeue > 0 ? NC_RESULT_REQUEUE : NC_RESULT_SUCCESS;
+        r = requeue > 0 ? nc_wq_add_after(pool->q, key, requeue) : 0;
+    }
+    if (r < 0)
+        nc_error(key, "cannot queue: out of memory");
+    nc_metrics_reconcile(pool->env->metrics, k->name, result, (double)(nc_now_ms() - start));
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    char key[512];
+    int64_t waited;
+
+    while (nc_wq_get(w->pool->q, key, sizeof(key), &waited) == 0) {
+        nc_metrics_queue_wait(w->pool->env->metrics, waited);
+        run_one(w, key);
+        nc_wq_done(w->pool->q, key);
+    }
+    return NULL;
+}
+
+int
+nc_workers_start(struct nc_env *env, const struct nc_etcd_conf *conf, struct nc_wq *q, int n,
+                 struct nc_workers **ret)
+{
+    struct nc_workers *pool = calloc(1, sizeof(*pool));
+
+    if (!pool || !(pool->w = calloc((size_t)n, sizeof(*pool->w)))) {
+        free(pool);
+        return -ENOMEM;
+    }
+    pool->env = env;
+    pool->q = q;
+    pool->n = n;
+    for (int i = 0; i < n; i++) {
+        struct worker *w = &pool->w[i];
+
+        w->pool = pool;
+        w->ctx.env = env;
+        w->ctx.etcd = nc_etcd_new(conf);
+        if (!w->ctx.etcd || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            nc_wq_shutdown(q);
+            nc_workers_stop(pool, 0);
+            return -ENOMEM;
+        }
+        w->started = true;
+    }
+    *ret = pool;
+    return 0;
+}
+
+int
+nc_workers_stop(struct nc_workers *pool, int64_t timeout_ms)
+{
+    struct timespec deadline;
+    int r = 0;
+
+    if (!pool)
+        return 0;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    for (int i = 0; i < pool->n; i++) {
+        if (!pool->w[i].started)
+            continue;
+        if (pthread_timedjoin_np(pool->w[i].thread, NULL, &deadline) != 0)
+            r = -ETIMEDOUT;
+    }
+    if (r < 0)
+        return r; /* a worker may still use its client: leave it be */
+    for (int i = 0; i < pool->n; i++)
+        nc_etcd_free(pool->w[i].ctx.etcd);
+    free(pool->w);
+    free(pool);
+    return 0;
+}

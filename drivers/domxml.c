@@ -1,0 +1,271 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlwriter.h>
+
+#include "drivers/domxml.h"
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t
+fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+static uint64_t
+fnv_str(uint64_t h, const char *s)
+{
+    /* Hash the terminating NUL too, so ("ab","c") and ("a","bc") differ. */
+    return fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+void
+nc_install_hash(const char *cluster, const char *prefix, char out[9])
+{
+    uint64_t h = fnv_str(fnv_str(FNV_OFFSET, cluster), prefix);
+
+    snprintf(out, 9, "%08" PRIx32, (uint32_t)(h ^ (h >> 32)));
+}
+
+void
+nc_domain_name(const char *install_hash, const char *ns, const char *name,
+               char out[NC_DOMAIN_NAME_MAX])
+{
+    snprintf(out, NC_DOMAIN_NAME_MAX, "nc-%s.%s.%s", install_hash, ns, name);
+}
+
+void
+nc_vm_config_hash(const struct nc_vm_spec *spec, const char *type, char out[17])
+{
+    uint64_t h = fnv_str(FNV_OFFSET, type);
+    char num[64];
+
+    snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", spec->vcpus, spec->memory, spec->accel);
+    h = fnv_str(h, num);
+    h = fnv_str(fnv_str(fnv_str(h, spec->kernel), spec->initrd), spec->cmdline);
+    snprintf(out, 17, "%016" PRIx64, h);
+}
+
+bool
+nc_xml_text_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+            return false;
+    return true;
+}
+
+/* Writes <name>text</name>; libxml2 escapes the text. */
+static int
+element(xmlTextWriterPtr w, const char *name, const char *text)
+{
+    if (!nc_xml_text_ok(text))
+        return -EINVAL;
+    return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST text) < 0 ? -ENOMEM : 0;
+}
+
+static int
+owner_element(xmlTextWriterPtr w, const struct nc_owner *o)
+{
+    const char *fields[][2] = {
+        {"namespace", o->ns}, {"kind", o->kind},     {"name", o->name},
+        {"cluster", o->cluster}, {"prefix", o->prefix}, {"config", o->config},
+    };
+    int r = 0;
+
+    if (xmlTextWriterStartElementNS(w, BAD_CAST NC_OWNER_PREFIX, BAD_CAST "owner",
+                                    BAD_CAST NC_OWNER_URI) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && r == 0; i++) {
+        if (!nc_xml_text_ok(fields[i][1]))
+            return -EINVAL;
+        if (xmlTextWriterWriteElementNS(w, BAD_CAST NC_OWNER_PREFIX, BAD_CAST fields[i][0], NULL,
+                                        BAD_CAST fields[i][1]) < 0)
+            r = -ENOMEM;
+    }
+    if (r == 0 && xmlTextWriterEndElement(w) < 0)
+        r = -ENOMEM;
+    return r;
+}
+
+static int
+write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
+{
+    const struct nc_vm_spec *s = def->spec;
+    char num[32];
+    int r;
+
+#define TRY(expr)                                                                                 \
+    do {                                                                                          \
+        if ((expr) < 0)                                                                           \
+            return -ENOMEM;                                                                       \
+    } while (0)
+#define ATTR(n, v) TRY(xmlTextWriterWriteAttribute(w, BAD_CAST(n), BAD_CAST(v)))
+#define START(n) TRY(xmlTextWriterStartElement(w, BAD_CAST(n)))
+#define END() TRY(xmlTextWriterEndElement(w))
+
+    START("domain");
+    ATTR("type", def->type);
+    if ((r = element(w, "name", def->name)) < 0)
+        return r;
+    if (def->uuid && (r = element(w, "uuid", def->uuid)) < 0)
+        return r;
+    START("metadata");
+    if ((r = owner_element(w, def->owner)) < 0)
+        return r;
+    END();
+
+    snprintf(num, sizeof(num), "%" PRIu64, s->memory >> 10);
+    START("memory");
+    ATTR("unit", "KiB");
+    TRY(xmlTextWriterWriteString(w, BAD_CAST num));
+    END();
+    START("currentMemory");
+    ATTR("unit", "KiB");
+    TRY(xmlTextWriterWriteString(w, BAD_CAST num));
+    END();
+    snprintf(num, sizeof(num), "%u", s->vcpus);
+    START("vcpu");
+    ATTR("placement", "static");
+    TRY(xmlTextWriterWriteString(w, BAD_CAST num));
+    END();
+
+    START("os");
+    START("type");
+    ATTR("arch", "x86_64");
+    TRY(xmlTextWriterWriteString(w, BAD_CAST "hvm"));
+    END();
+    if (s->kernel && (r = element(w, "kernel", s->kernel)) < 0)
+        return r;
+    if (s->initrd && (r = element(w, "initrd", s->initrd)) < 0)
+        return r;
+    if (s->cmdline && (r = element(w, "cmdline", s->cmdline)) < 0)
+        return r;
+    if (!s->kernel) {
+        START("boot");
+        ATTR("dev", "hd");
+        END();
+    }
+    END();
+
+    if ((r = element(w, "on_poweroff", "destroy")) < 0 ||
+        (r = element(w, "on_reboot", "restart")) < 0 || (r = element(w, "on_crash", "destroy")) < 0)
+        return r;
+
+    START("devices");
+    if (def->console_log) {
+        if (!nc_xml_text_ok(def->console_log))
+            return -EINVAL;
+        START("serial");
+        ATTR("type", "file");
+        START("source");
+        ATTR("path", def->console_log);
+        END();
+        START("target");
+        ATTR("port", "0");
+        END();
+        END();
+        START("console");
+        ATTR("type", "file");
+        START("source");
+        ATTR("path", def->console_log);
+        END();
+        START("target");
+        ATTR("type", "serial");
+        ATTR("port", "0");
+        END();
+        END();
+    }
+    END();
+
+    END();
+    return 0;
+#undef TRY
+#undef ATTR
+#undef START
+#undef END
+}
+
+int
+nc_domxml_build(const struct nc_domain_def *def, char **ret_xml)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+    int r = -ENOMEM;
+
+    *ret_xml = NULL;
+    if (!w)
+        goto out;
+    xmlTextWriterSetIndent(w, 1);
+    r = write_domain(w, def);
+    if (r == 0 && xmlTextWriterEndDocument(w) < 0)
+        r = -ENOMEM;
+    xmlFreeTextWriter(w);
+    w = NULL;
+    if (r == 0 && !(*ret_xml = strdup((const char *)xmlBufferContent(buf))))
+        r = -ENOMEM;
+out:
+    if (buf)
+        xmlBufferFree(buf);
+    return r;
+}
+
+static void
+copy_text(xmlNodePtr n, char *out, size_t outsz)
+{
+    xmlChar *t = xmlNodeGetContent(n);
+
+    snprintf(out, outsz, "%s", t ? (const char *)t : "");
+    xmlFree(t);
+}
+
+int
+nc_domxml_parse_owner(const char *xml, struct nc_owner *ret)
+{
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "owner.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    int r = -EINVAL;
+
+    memset(ret, 0, sizeof(*ret));
+    /* virDomainGetMetadata() selects the element by namespace URI and
+     * returns it with the namespace stripped, so accept both forms. */
+    if (!root || (root->ns && xmlStrcmp(root->ns->href, BAD_CAST NC_OWNER_URI) != 0) ||
+        xmlStrcmp(root->name, BAD_CAST "owner") != 0)
+        goto out;
+    for (xmlNodePtr n = root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (!xmlStrcmp(n->name, BAD_CAST "namespace"))
+            copy_text(n, ret->ns, sizeof(ret->ns));
+        else if (!xmlStrcmp(n->name, BAD_CAST "kind"))
+            copy_text(n, ret->kind, sizeof(ret->kind));
+        else if (!xmlStrcmp(n->name, BAD_CAST "name"))
+            copy_text(n, ret->name, sizeof(ret->name));
+        else if (!xmlStrcmp(n->name, BAD_CAST "cluster"))
+            copy_text(n, ret->cluster, sizeof(ret->cluster));
+        else if (!xmlStrcmp(n->name, BAD_CAST "prefix"))
+            copy_text(n, ret->prefix, sizeof(ret->prefix));
+        else if (!xmlStrcmp(n->name, BAD_CAST "config"))
+            copy_text(n, ret->config, sizeof(ret->config));
+    }
+    if (ret->ns[0] && ret->kind[0] && ret->name[0] && ret->cluster[0] && ret->prefix[0])
+        r = 0;
+out:
+    if (doc)
+        xmlFreeDoc(doc);
+    return r;
+}

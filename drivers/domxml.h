@@ -1,0 +1,71 @@
+/*
+ * Domain XML for libvirt, built with libxml2's xmlTextWriter so that every
+ * piece of user text is escaped by the library, and the owner mark that
+ * NovaCron keeps in each domain's <metadata>.
+ */
+#ifndef NC_DOMXML_H
+#define NC_DOMXML_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "schema/vm.h"
+
+#define NC_OWNER_URI "https://novacron.io/xmlns/owner/v1"
+#define NC_OWNER_PREFIX "novacron"
+/* "nc-" 8 hex "." namespace "." name: at most 139 bytes. */
+#define NC_DOMAIN_NAME_MAX 140
+
+/* Who a resource belongs to: the owner mark of DESIGN.md §1. */
+struct nc_owner {
+    char ns[NC_NAME_MAX + 1];
+    char kind[16];
+    char name[NC_NAME_MAX + 1];
+    char cluster[24];  /* etcd cluster id, decimal */
+    char prefix[256];  /* the installation's key prefix */
+    char config[17];   /* hash of the definition it was made from */
+};
+
+struct nc_domain_def {
+    const char *name;            /* from nc_domain_name() */
+    const char *uuid;            /* of the domain being redefined, or NULL */
+    const char *type;            /* libvirt domain type: "test", "qemu", "kvm" */
+    const char *console_log;     /* serial console file, or NULL */
+    const struct nc_owner *owner;
+    const struct nc_vm_spec *spec;
+};
+
+/*
+ * The short hash that names of created resources carry: FNV-1a of the
+ * cluster id and the prefix, as 8 hex digits in @out.
+ */
+void nc_install_hash(const char *cluster, const char *prefix, char out[9]);
+
+/* Writes "nc-HASH.NS.NAME" into @out. DNS labels hold no '.', so distinct
+ * (namespace, name) pairs never share a name. */
+void nc_domain_name(const char *install_hash, const char *ns, const char *name,
+                    char out[NC_DOMAIN_NAME_MAX]);
+
+/* The hash of everything in @spec that goes into the domain definition,
+ * as 16 hex digits in @out: equal hashes, equal definitions. */
+void nc_vm_config_hash(const struct nc_vm_spec *spec, const char *type, char out[17]);
+
+/*
+ * Builds the domain XML of @def into @ret_xml (caller frees). Returns 0,
+ * -EINVAL when a string holds a character XML cannot carry (@def's
+ * fields are validated before, so this is a second line of defence), or
+ * -ENOMEM.
+ */
+int nc_domxml_build(const struct nc_domain_def *def, char **ret_xml)
+    __attribute__((warn_unused_result));
+
+/* Parses the owner element that virDomainGetMetadata() returns (without
+ * its namespace) or nc_domxml_build() wrote (with it). Returns 0,
+ * or -EINVAL when @xml is not a complete owner mark. */
+int nc_domxml_parse_owner(const char *xml, struct nc_owner *ret)
+    __attribute__((warn_unused_result));
+
+/* True when @s holds only characters XML 1.0 allows in text. */
+bool nc_xml_text_ok(const char *s);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * What every reconciler gets and returns. A reconciler is level-triggered:
+ * it is told only which object to look at, reads the desired spec (from
+ * the informer cache) and the actual state (from its drivers), acts on the
+ * difference and reports status. It never sees the event that woke it.
+ */
+#ifndef NC_RECONCILER_H
+#define NC_RECONCILER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controller/etcd.h"
+#include "controller/informer.h"
+#include "controller/metrics.h"
+#include "drivers/libvirt.h"
+#include "reconcilers/events.h"
+
+struct nc_vm_state;
+
+/* Shared by every worker; read-only after start-up except where noted. */
+struct nc_env {
+    const char *prefix;       /* "/novacron/" */
+    const char *node;         /* this host's node name */
+    char cluster[24];         /* etcd cluster id */
+    char install_hash[9];     /* nc_install_hash(cluster, prefix) */
+    bool gc_orphans;          /* delete marked resources with no status */
+    struct nc_informer *specs;
+    struct nc_hv *hv;
+    struct nc_metrics *metrics;
+    struct nc_event_lease event_lease;  /* locked inside */
+    struct nc_vm_state *vm;             /* the VM reconciler's memory */
+};
+
+/* One worker's view: the shared environment and its own etcd client. */
+struct nc_ctx {
+    struct nc_env *env;
+    struct nc_etcd *etcd;
+};
+
+/*
+ * Reconciles object @ns/@name. Returns 0 when done (then *ret_requeue_ms,
+ * when > 0, asks to look again after that long), or a negative errno for
+ * a failure worth retrying with backoff. Invalid specs are not failures:
+ * they are reported in status and return 0.
+ */
+typedef int (*nc_reconcile_fn)(struct nc_ctx *ctx, const char *ns, const char *name,
+                               int64_t *ret_requeue_ms);
+
+#endif

@@ -1,0 +1,104 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reconcilers/status.h"
+
+char *
+nc_rfc3339_now(char buf[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+const cJSON *
+nc_status_find_condition(const cJSON *status, const char *type)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(status, "conditions")) {
+        const cJSON *t = cJSON_GetObjectItem(c, "type");
+
+        if (cJSON_IsString(t) && strcmp(t->valuestring, type) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+bool
+nc_status_condition_true(const cJSON *status, const char *type)
+{
+    const cJSON *s = cJSON_GetObjectItem(nc_status_find_condition(status, type), "status");
+
+    return cJSON_IsString(s) && strcmp(s->valuestring, "True") == 0;
+}
+
+void
+nc_status_condition(cJSON *status, const cJSON *old_status, const char *type, bool ok,
+                    const char *reason, const char *message, int64_t generation,
+                    const char *now)
+{
+    cJSON *conds = cJSON_GetObjectItem(status, "conditions");
+    cJSON *c = cJSON_CreateObject();
+    const cJSON *old = nc_status_find_condition(old_status, type);
+    const cJSON *old_ltt = cJSON_GetObjectItem(old, "lastTransitionTime");
+    const char *since = now;
+
+    if (!conds)
+        conds = cJSON_AddArrayToObject(status, "conditions");
+    if (old && nc_status_condition_true(old_status, type) == ok && cJSON_IsString(old_ltt))
+        since = old_ltt->valuestring;
+    cJSON_AddStringToObject(c, "type", type);
+    cJSON_AddStringToObject(c, "status", ok ? "True" : "False");
+    cJSON_AddStringToObject(c, "reason", reason);
+    cJSON_AddStringToObject(c, "message", message);
+    cJSON_AddNumberToObject(c, "observedGeneration", (double)generation);
+    cJSON_AddStringToObject(c, "lastTransitionTime", since);
+    cJSON_AddItemToArray(conds, c);
+}
+
+bool
+nc_status_changed(const cJSON *old_status, const cJSON *new_status)
+{
+    if (!old_status || !new_status)
+        return old_status != new_status;
+    return !cJSON_Compare(old_status, new_status, true);
+}
+
+int
+nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
+                const char *status_key, const cJSON *status, const struct nc_op *extra,
+                size_t n_extra, bool *ret_applied)
+{
+    struct nc_cmp cmp = {
+        .key = spec_key,
+        .target = spec_revision ? NC_CMP_MOD : NC_CMP_CREATE,
+        .result = NC_CMP_EQUAL,
+        .number = spec_revision,
+    };
+    struct nc_op ops[1 + 16];
+    char *text = NULL;
+    size_t n = 0;
+    int r;
+
+    if (n_extra > 16)
+        return -E2BIG;
+    if (status) {
+        text = cJSON_PrintUnformatted(status);
+        if (!text)
+            return -ENOMEM;
+        ops[n++] = (struct nc_op){.key = status_key, .value = text};
+    } else {
+        ops[n++] = (struct nc_op){.del = true, .key = status_key};
+    }
+    memcpy(ops + n, extra, n_extra * sizeof(*extra));
+    n += n_extra;
+    r = nc_etcd_txn(c, &cmp, 1, ops, n, NULL, 0, ret_applied, NULL);
+    free(text);
+    return r;
+}

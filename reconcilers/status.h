@@ -1,0 +1,48 @@
+/*
+ * Status documents (DESIGN.md §1): conditions whose lastTransitionTime
+ * moves only on a transition, a comparison that says whether anything but
+ * timestamps changed, and the guarded write.
+ */
+#ifndef NC_STATUS_H
+#define NC_STATUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "controller/etcd.h"
+
+/* The current UTC time as RFC 3339 ("2026-11-23T10:00:00Z") in @buf. */
+char *nc_rfc3339_now(char buf[32]);
+
+/*
+ * Appends condition @type to @status's "conditions" array. Its
+ * lastTransitionTime is the one of the same condition in @old_status (may
+ * be NULL) when its status did not change, @now otherwise.
+ */
+void nc_status_condition(cJSON *status, const cJSON *old_status, const char *type, bool ok,
+                         const char *reason, const char *message, int64_t generation,
+                         const char *now);
+
+/* Returns condition @type of @status, or NULL. Borrowed. */
+const cJSON *nc_status_find_condition(const cJSON *status, const char *type);
+
+/* True when @status's condition @type has status "True". */
+bool nc_status_condition_true(const cJSON *status, const char *type);
+
+/* True when @new_status differs from @old_status (NULL: none) in anything
+ * but the timestamps that nc_status_condition() carried over. */
+bool nc_status_changed(const cJSON *old_status, const cJSON *new_status);
+
+/*
+ * Writes @status (NULL: deletes the status key) together with the @extra
+ * ops, only if the spec key still has @spec_revision (0: the spec key must
+ * be absent). @ret_applied is false when the spec moved on, so the caller's
+ * observation was stale and it must not retry with it.
+ */
+int nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
+                    const char *status_key, const cJSON *status, const struct nc_op *extra,
+                    size_t n_extra, bool *ret_applied) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,561 @@
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/quantity.h"
+#include "schema/validate.h"
+
+struct nc_verr {
+    char **msgs;
+    size_t n, cap;
+};
+
+struct nc_verr *
+nc_verr_new(void)
+{
+    return calloc(1, sizeof(struct nc_verr));
+}
+
+struct nc_verr *
+nc_verr_free(struct nc_verr *e)
+{
+    if (!e)
+        return NULL;
+    for (size_t i = 0; i < e->n; i++)
+        free(e->msgs[i]);
+    free(e->msgs);
+    free(e);
+    return NULL;
+}
+
+void
+nc_verr_add(struct nc_verr *e, const char *field, const char *fmt, ...)
+{
+    char reason[512];
+    char *msg;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 4;
+        char **m = realloc(e->msgs, cap * sizeof(*m));
+
+        if (!m)
+            return;
+        e->msgs = m;
+        e->cap = cap;
+    }
+    if (asprintf(&msg, "%s: %s", field, reason) < 0)
+        return;
+    e->msgs[e->n++] = msg;
+}
+
+size_t
+nc_verr_count(const struct nc_verr *e)
+{
+    return e->n;
+}
+
+const char *
+nc_verr_get(const struct nc_verr *e, size_t i)
+{
+    return i < e->n ? e->msgs[i] : NULL;
+}
+
+char *
+nc_verr_join(const struct nc_verr *e)
+{
+    size_t len = 1;
+    char *out;
+
+    for (size_t i = 0; i < e->n; i++)
+        len += strlen(e->msgs[i]) + 2;
+    out = malloc(len);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < e->n; i++) {
+        if (i)
+            strcat(out, "; ");
+        strcat(out, e->msgs[i]);
+    }
+    return out;
+}
+
+bool
+nc_is_dns_label(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n == 0 || n > NC_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+bool
+nc_is_dns_subdomain(const char *s)
+{
+    char buf[254];
+    char *save = NULL;
+    size_t n = s ? strlen(s) : 0;
+
+    if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
+        return false;
+    memcpy(buf, s, n + 1);
+    for (char *t = strtok_r(buf, ".", &save); t; t = strtok_r(NULL, ".", &save))
+        if (!nc_is_dns_label(t))
+            return false;
+    return true;
+}
+
+char *
+nc_json_brief(const cJSON *v, char *buf, size_t bufsz)
+{
+    char *s = cJSON_PrintUnformatted(v);
+
+    if (!s) {
+        snprintf(buf, bufsz, "?");
+        return buf;
+    }
+    if (strlen(s) >= bufsz && bufsz > 4)
+        snprintf(buf, bufsz, "%.*s...", (int)(bufsz - 4), s);
+    else
+        snprintf(buf, bufsz, "%s", s);
+    free(s);
+    return buf;
+}
+
+/* Quotes @s as a JSON string into @buf, so user text stays one printable
+ * token in a message. Returns @buf. */
+static char *
+brief_str(const char *s, char *buf, size_t bufsz)
+{
+    cJSON *tmp = cJSON_CreateString(s);
+
+    nc_json_brief(tmp, buf, bufsz);
+    cJSON_Delete(tmp);
+    return buf;
+}
+
+static const char *
+type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    if (cJSON_IsNull(v))
+        return "null";
+    if (cJSON_IsArray(v))
+        return "an array";
+    return "an object";
+}
+
+static void
+field_path(char *buf, size_t bufsz, const char *path, const char *name)
+{
+    if (path && *path)
+        snprintf(buf, bufsz, "%s.%s", path, name);
+    else
+        snprintf(buf, bufsz, "%s", name);
+}
+
+void
+nc_v_known_fields(struct nc_verr *e, const cJSON *obj, const char *path,
+                  const char *const *allowed)
+{
+    const cJSON *m;
+
+    cJSON_ArrayForEach(m, obj) {
+        const char *const *a;
+        char f[256], ename[96];
+
+        for (a = allowed; *a; a++)
+            if (strcmp(*a, m->string) == 0)
+                break;
+        if (*a)
+            continue;
+        field_path(f, sizeof(f), path, brief_str(m->string, ename, sizeof(ename)));
+        nc_verr_add(e, f, "unknown field");
+    }
+}
+
+/* Reports a missing required member; returns the member or NULL. */
+static const cJSON *
+member(struct nc_verr *e, const cJSON *obj, const char *path, const char *name, bool required)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+    if (!v && required) {
+        char f[256];
+
+        field_path(f, sizeof(f), path, name);
+        nc_verr_add(e, f, "is required");
+    }
+    return v;
+}
+
+long long
+nc_v_int(struct nc_verr *e, const cJSON *obj, const char *path, const char *name, bool required,
+         long long min, long long max, long long def)
+{
+    const cJSON *v = member(e, obj, path, name, required);
+    char f[256], got[96];
+
+    if (!v)
+        return def;
+    if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble) &&
+        v->valuedouble >= (double)min && v->valuedouble <= (double)max)
+        return (long long)v->valuedouble;
+    field_path(f, sizeof(f), path, name);
+    nc_verr_add(e, f, "must be an integer from %lld to %lld, got %s", min, max,
+                nc_json_brief(v, got, sizeof(got)));
+    return def;
+}
+
+bool
+nc_v_bool(struct nc_verr *e, const cJSON *obj, const char *path, const char *name, bool def)
+{
+    const cJSON *v = member(e, obj, path, name, false);
+    char f[256], got[96];
+
+    if (!v)
+        return def;
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v);
+    field_path(f, sizeof(f), path, name);
+    nc_verr_add(e, f, "must be true or false, got %s", nc_json_brief(v, got, sizeof(got)));
+    return def;
+}
+
+int
+nc_v_enum(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+          const char *const *values, int def)
+{
+    const cJSON *v = member(e, obj, path, name, false);
+    char f[256], got[96], list[256] = "";
+
+    if (!v)
+        return def;
+    if (cJSON_IsString(v))
+        for (int i = 0; values[i]; i++)
+            if (strcmp(values[i], v->valuestring) == 0)
+                return i;
+    for (int i = 0; values[i]; i++) {
+        if (i)
+            strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+        strncat(list, values[i], sizeof(list) - strlen(list) - 1);
+    }
+    field_path(f, sizeof(f), path, name);
+    nc_verr_add(e, f, "must be one of %s, got %s", list, nc_json_brief(v, got, sizeof(got)));
+    return def;
+}
+
+/* Checks UTF-8 well-formedness and the absence of control characters. */
+static const char *
+text_problem(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        int extra;
+
+        if (*p < 0x20 || *p == 0x7f)
+            return "must not contain control characters";
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+            extra = 1;
+        else if ((*p & 0xf0) == 0xe0)
+            extra = 2;
+        else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+            extra = 3;
+        else
+            return "must be valid UTF-8";
+        p++;
+        for (int i = 0; i < extra; i++, p++)
+            if ((*p & 0xc0) != 0x80)
+                return "must be valid UTF-8";
+    }
+    return NULL;
+}
+
+const char *
+nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+            bool required, size_t maxlen)
+{
+    const cJSON *v = member(e, obj, path, name, required);
+    const char *why;
+    char f[256], got[96];
+
+    if (!v)
+        return NULL;
+    field_path(f, sizeof(f), path, name);
+    if (!cJSON_IsString(v)) {
+        nc_verr_add(e, f, "must be a string, got %s", type_name(v));
+        return NULL;
+    }
+    if (strlen(v->valuestring) > maxlen) {
+        nc_verr_add(e, f, "must be at most %zu bytes long, got %zu", maxlen,
+                    strlen(v->valuestring));
+        return NULL;
+    }
+    why = text_problem(v->valuestring);
+    if (why) {
+        nc_verr_add(e, f, "%s, got %s", why, nc_json_brief(v, got, sizeof(got)));
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+const char *
+nc_v_dns_label(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+               bool required)
+{
+    const cJSON *v = member(e, obj, path, name, required);
+    char f[256], got[96];
+
+    if (!v)
+        return NULL;
+    if (cJSON_IsString(v) && nc_is_dns_label(v->valuestring))
+        return v->valuestring;
+    field_path(f, sizeof(f), path, name);
+    nc_verr_add(e, f,
+                "must be a DNS label (lower-case letters, digits and '-', at most 63, "
+                "starting and ending with a letter or digit), got %s",
+                nc_json_brief(v, got, sizeof(got)));
+    return NULL;
+}
+
+uint64_t
+nc_v_quantity(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+              bool required, uint64_t min, uint64_t max, uint64_t align)
+{
+    const cJSON *v = member(e, obj, path, name, required);
+    char f[256], got[96], lo[32], hi[32], al[32];
+    uint64_t bytes = 0;
+    int r = -EINVAL;
+
+    if (!v)
+        return 0;
+    field_path(f, sizeof(f), path, name);
+    nc_json_brief(v, got, sizeof(got));
+    if (cJSON_IsString(v))
+        r = nc_quantity_parse(v->valuestring, &bytes);
+    else if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 0x1p63 &&
+             v->valuedouble == floor(v->valuedouble))
+        bytes = (uint64_t)v->valuedouble, r = 0;
+    if (r == -ERANGE) {
+        nc_verr_add(e, f, "is too large, got %s", got);
+        return 0;
+    }
+    if (r < 0) {
+        nc_verr_add(e, f,
+                    "must be a size such as \"256MiB\" or \"10GiB\" (suffixes Ki, Mi, Gi, Ti) "
+                    "or a byte count, got %s",
+                    got);
+        return 0;
+    }
+    if (bytes < min || bytes > max) {
+        nc_verr_add(e, f, "must be from %s to %s, got %s",
+                    nc_quantity_format(min, lo, sizeof(lo)),
+                    nc_quantity_format(max, hi, sizeof(hi)), got);
+        return 0;
+    }
+    if (align > 1 && bytes % align != 0) {
+        nc_verr_add(e, f, "must be a multiple of %s, got %s",
+                    nc_quantity_format(align, al, sizeof(al)), got);
+        return 0;
+    }
+    return bytes;
+}
+
+const char *
+nc_v_abs_path(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+              bool required)
+{
+    const char *s = nc_v_string(e, obj, path, name, required, 4096);
+    char f[256], copy[4097];
+    char *save = NULL;
+
+    if (!s)
+        return NULL;
+    field_path(f, sizeof(f), path, name);
+    if (s[0] != '/') {
+        nc_verr_add(e, f, "must be an absolute path");
+        return NULL;
+    }
+    snprintf(copy, sizeof(copy), "%s", s);
+    for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (strcmp(t, ".") == 0 || strcmp(t, "..") == 0) {
+            nc_verr_add(e, f, "must not contain \".\" or \"..\" components");
+            return NULL;
+        }
+    }
+    return s;
+}
+
+const cJSON *
+nc_v_object(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+            bool required)
+{
+    const cJSON *v = member(e, obj, path, name, required);
+    char f[256];
+
+    if (!v || cJSON_IsObject(v))
+        return v;
+    field_path(f, sizeof(f), path, name);
+    nc_verr_add(e, f, "must be an object, got %s", type_name(v));
+    return NULL;
+}
+
+const cJSON *
+nc_v_array(struct nc_verr *e, const cJSON *obj, const char *path, const char *name, int max)
+{
+    const cJSON *v = member(e, obj, path, name, false);
+    char f[256];
+
+    if (!v)
+        return NULL;
+    field_path(f, sizeof(f), path, name);
+    if (!cJSON_IsArray(v)) {
+        nc_verr_add(e, f, "must be an array, got %s", type_name(v));
+        return NULL;
+    }
+    if (cJSON_GetArraySize(v) > max) {
+        nc_verr_add(e, f, "must have at most %d items, got %d", max, cJSON_GetArraySize(v));
+        return NULL;
+    }
+    return v;
+}
+
+/*
+ * Label keys and values follow Kubernetes: an optional DNS-subdomain prefix
+ * and "/", then a name of at most 63 characters of [A-Za-z0-9._-] that
+ * starts and ends alphanumeric. Values are the same name, or empty.
+ */
+static bool
+is_label_name(const char *s, bool allow_empty)
+{
+    size_t n = strlen(s);
+
+    if (n == 0)
+        return allow_empty;
+    if (n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+        if (!alnum && ((i == 0 || i == n - 1) || (c != '-' && c != '_' && c != '.')))
+            return false;
+    }
+    return true;
+}
+
+static bool
+is_label_key(const char *s)
+{
+    const char *slash = strchr(s, '/');
+    char prefix[254];
+
+    if (!slash)
+        return is_label_name(s, false);
+    if ((size_t)(slash - s) >= sizeof(prefix))
+        return false;
+    memcpy(prefix, s, (size_t)(slash - s));
+    prefix[slash - s] = '\0';
+    return nc_is_dns_subdomain(prefix) && is_label_name(slash + 1, false);
+}
+
+static void
+check_string_map(struct nc_verr *e, const cJSON *map, const char *path, bool labels)
+{
+    const cJSON *m;
+    size_t total = 0;
+
+    cJSON_ArrayForEach(m, map) {
+        char f[256], got[96];
+        snprintf(f, sizeof(f), "%s[%s]", path, brief_str(m->string, got, sizeof(got)));
+        if (labels && !is_label_key(m->string)) {
+            nc_verr_add(e, f, "is not a valid label key");
+            continue;
+        }
+        if (!cJSON_IsString(m)) {
+            nc_verr_add(e, f, "must be a string, got %s", type_name(m));
+            continue;
+        }
+        if (labels && !is_label_name(m->valuestring, true))
+            nc_verr_add(e, f, "must be at most 63 characters of [A-Za-z0-9._-], got %s",
+                        nc_json_brief(m, got, sizeof(got)));
+        else if (!labels && text_problem(m->valuestring))
+            nc_verr_add(e, f, "%s", text_problem(m->valuestring));
+        total += strlen(m->string) + strlen(m->valuestring);
+    }
+    if (total > 256 * 1024)
+        nc_verr_add(e, path, "must total at most 256KiB");
+}
+
+const cJSON *
+nc_v_envelope(struct nc_verr *e, const cJSON *doc, const char *kind, const char *ns,
+              const char *name)
+{
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
+    static const char *const meta_fields[] = {"name", "namespace", "labels", "annotations", NULL};
+    const cJSON *meta, *v;
+    const char *s;
+    char got[96];
+
+    if (!nc_is_dns_label(ns))
+        nc_verr_add(e, "metadata.namespace", "the key's namespace %s is not a DNS label",
+                    brief_str(ns, got, sizeof(got)));
+    if (!nc_is_dns_label(name))
+        nc_verr_add(e, "metadata.name", "the key's name %s is not a DNS label",
+                    brief_str(name, got, sizeof(got)));
+    if (!cJSON_IsObject(doc)) {
+        nc_verr_add(e, "(document)", "must be a JSON object");
+        return NULL;
+    }
+    nc_v_known_fields(e, doc, "", top);
+
+    v = member(e, doc, "", "apiVersion", true);
+    if (v && !(cJSON_IsString(v) && strcmp(v->valuestring, NC_API_VERSION) == 0))
+        nc_verr_add(e, "apiVersion", "must be \"" NC_API_VERSION "\", got %s",
+                    nc_json_brief(v, got, sizeof(got)));
+    v = member(e, doc, "", "kind", true);
+    if (v && !(cJSON_IsString(v) && strcmp(v->valuestring, kind) == 0))
+        nc_verr_add(e, "kind", "must be \"%s\" for this key, got %s", kind,
+                    nc_json_brief(v, got, sizeof(got)));
+
+    meta = nc_v_object(e, doc, "", "metadata", true);
+    if (meta) {
+        nc_v_known_fields(e, meta, "metadata", meta_fields);
+        s = nc_v_dns_label(e, meta, "metadata", "name", true);
+        if (s && strcmp(s, name) != 0)
+            nc_verr_add(e, "metadata.name", "%s disagrees with the key's name",
+                        brief_str(s, got, sizeof(got)));
+        s = nc_v_dns_label(e, meta, "metadata", "namespace", false);
+        if (s && strcmp(s, ns) != 0)
+            nc_verr_add(e, "metadata.namespace", "%s disagrees with the key's namespace",
+                        brief_str(s, got, sizeof(got)));
+        v = nc_v_object(e, meta, "metadata", "labels", false);
+        if (v)
+            check_string_map(e, v, "metadata.labels", true);
+        v = nc_v_object(e, meta, "metadata", "annotations", false);
+        if (v)
+            check_string_map(e, v, "metadata.annotations", false);
+    }
+    return nc_v_object(e, doc, "", "spec", true);
+}

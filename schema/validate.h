@@ -1,0 +1,92 @@
+/*
+ * Building blocks shared by the validators of every kind: an error list
+ * whose entries each name a field and a reason, and checks for the value
+ * shapes of DESIGN.md §2. The same code serves novacrond and novactl.
+ */
+#ifndef NC_VALIDATE_H
+#define NC_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define NC_API_VERSION "novacron.io/v1"
+#define NC_NAME_MAX 63
+
+struct nc_verr;
+
+/* Returns an empty error list, NULL on out of memory. */
+struct nc_verr *nc_verr_new(void);
+/* Frees @e (NULL allowed); returns NULL. */
+struct nc_verr *nc_verr_free(struct nc_verr *e);
+
+/* Appends "FIELD: REASON". @field is a path such as "spec.disks[1].name". */
+void nc_verr_add(struct nc_verr *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+size_t nc_verr_count(const struct nc_verr *e);
+/* Borrowed; valid until @e is freed. */
+const char *nc_verr_get(const struct nc_verr *e, size_t i);
+/* All errors joined with "; ". Caller frees; NULL on out of memory. */
+char *nc_verr_join(const struct nc_verr *e);
+
+/* True when @s is a DNS label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
+bool nc_is_dns_label(const char *s);
+/* True when @s is dot-separated DNS labels, at most 253 characters. */
+bool nc_is_dns_subdomain(const char *s);
+
+/*
+ * Writes a short JSON rendering of @v for an error message into @buf
+ * (strings quoted, long values cut with "..."). Returns @buf.
+ */
+char *nc_json_brief(const cJSON *v, char *buf, size_t bufsz);
+
+/* Reports every member of @obj whose name is not in the NULL-terminated
+ * @allowed, as "PATH.member: unknown field". */
+void nc_v_known_fields(struct nc_verr *e, const cJSON *obj, const char *path,
+                       const char *const *allowed);
+
+/*
+ * Each nc_v_* reads member @name of @obj, reports a problem as
+ * "PATH.NAME: ..." and returns the value, or @def when the member is
+ * absent (and @required is false) or invalid.
+ */
+long long nc_v_int(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+                   bool required, long long min, long long max, long long def);
+bool nc_v_bool(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+               bool def);
+/* Returns the index of the value in the NULL-terminated @values. */
+int nc_v_enum(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+              const char *const *values, int def);
+/* Returns a borrowed string (valid while @obj lives), or NULL. The string
+ * must be valid UTF-8 without control characters and at most @maxlen long. */
+const char *nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path,
+                        const char *name, bool required, size_t maxlen);
+/* A DNS label (see nc_is_dns_label); borrowed, or NULL. */
+const char *nc_v_dns_label(struct nc_verr *e, const cJSON *obj, const char *path,
+                           const char *name, bool required);
+/* A size (schema/quantity.h) from @min to @max bytes, a multiple of @align. */
+uint64_t nc_v_quantity(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+                       bool required, uint64_t min, uint64_t max, uint64_t align);
+/* An absolute path without "." or ".." components; borrowed, or NULL. */
+const char *nc_v_abs_path(struct nc_verr *e, const cJSON *obj, const char *path,
+                          const char *name, bool required);
+/* An object member; reports a wrong type. Borrowed, or NULL. */
+const cJSON *nc_v_object(struct nc_verr *e, const cJSON *obj, const char *path,
+                         const char *name, bool required);
+/* An array member of at most @max items; borrowed, or NULL. */
+const cJSON *nc_v_array(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+                        int max);
+
+/*
+ * Checks the envelope every manifest shares: apiVersion, @kind, metadata
+ * (name, namespace, labels, annotations) and a spec object, and that the
+ * document's namespace and name agree with the ones of its key. @ns and
+ * @name come from the key and are checked as DNS labels too. Returns the
+ * spec object (borrowed from @doc) or NULL when there is none.
+ */
+const cJSON *nc_v_envelope(struct nc_verr *e, const cJSON *doc, const char *kind, const char *ns,
+                           const char *name);
+
+#endif

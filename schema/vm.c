@@ -1,0 +1,177 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/vm.h"
+
+const char *const nc_run_state_names[] = {"Running", "Stopped", "Paused", NULL};
+const char *const nc_accel_names[] = {"auto", "kvm", "tcg", NULL};
+
+static const char *const spec_fields[] = {
+    "runState", "vcpus", "memory", "accel", "boot", "disks", "interfaces",
+    "stopGracePeriodSeconds", "node", NULL,
+};
+static const char *const boot_fields[] = {"kernel", "initrd", "cmdline", NULL};
+static const char *const disk_fields[] = {"name", "volume", "bus", "readOnly", NULL};
+static const char *const bus_names[] = {"virtio", NULL};
+static const char *const iface_fields[] = {"name", "network", "mac", "ip", NULL};
+
+/* A unicast MAC written as six colon-separated hex pairs; stored lower-case. */
+static bool
+parse_mac(const char *s, char out[18])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    if (strlen(s) != 17)
+        return false;
+    for (int i = 0; i < 17; i++) {
+        char c = (char)(s[i] | 0x20);
+
+        if (i % 3 == 2 ? s[i] != ':' : !strchr(hex, c) || c == '\0')
+            return false;
+        out[i] = i % 3 == 2 ? ':' : c;
+    }
+    out[17] = '\0';
+    /* The low bit of the first octet marks multicast. */
+    return (strchr(hex, out[1]) - hex) % 2 == 0;
+}
+
+static void
+parse_boot(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const cJSON *boot = nc_v_object(e, spec, "spec", "boot", false);
+    const char *s;
+
+    if (!boot)
+        return;
+    nc_v_known_fields(e, boot, "spec.boot", boot_fields);
+    if ((s = nc_v_abs_path(e, boot, "spec.boot", "kernel", true)))
+        vm->kernel = strdup(s);
+    if ((s = nc_v_abs_path(e, boot, "spec.boot", "initrd", false)))
+        vm->initrd = strdup(s);
+    if ((s = nc_v_string(e, boot, "spec.boot", "cmdline", false, 2048)))
+        vm->cmdline = strdup(s);
+}
+
+static void
+parse_disks(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const cJSON *arr = nc_v_array(e, spec, "spec", "disks", NC_VM_MAX_DISKS);
+    const cJSON *d;
+
+    cJSON_ArrayForEach(d, arr) {
+        char path[64];
+        struct nc_vm_disk *disk = &vm->disks[vm->n_disks];
+        const char *s;
+
+        snprintf(path, sizeof(path), "spec.disks[%u]", vm->n_disks++);
+        if (!cJSON_IsObject(d)) {
+            nc_verr_add(e, path, "must be an object");
+            continue;
+        }
+        nc_v_known_fields(e, d, path, disk_fields);
+        if ((s = nc_v_dns_label(e, d, path, "name", true))) {
+            for (unsigned i = 0; i + 1 < vm->n_disks; i++)
+                if (strcmp(vm->disks[i].name, s) == 0)
+                    nc_verr_add(e, path, "name \"%s\" is used by spec.disks[%u] too", s, i);
+            snprintf(disk->name, sizeof(disk->name), "%s", s);
+        }
+        if ((s = nc_v_dns_label(e, d, path, "volume", true)))
+            snprintf(disk->volume, sizeof(disk->volume), "%s", s);
+        nc_v_enum(e, d, path, "bus", bus_names, 0);
+        disk->read_only = nc_v_bool(e, d, path, "readOnly", false);
+    }
+}
+
+static void
+parse_ifaces(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const cJSON *arr = nc_v_array(e, spec, "spec", "interfaces", NC_VM_MAX_IFACES);
+    const cJSON *d;
+
+    cJSON_ArrayForEach(d, arr) {
+        char path[64], f[80];
+        struct nc_vm_iface *ifc = &vm->ifaces[vm->n_ifaces];
+        struct in_addr addr;
+        const char *s;
+
+        snprintf(path, sizeof(path), "spec.interfaces[%u]", vm->n_ifaces++);
+        if (!cJSON_IsObject(d)) {
+            nc_verr_add(e, path, "must be an object");
+            continue;
+        }
+        nc_v_known_fields(e, d, path, iface_fields);
+        if ((s = nc_v_dns_label(e, d, path, "name", true))) {
+            for (unsigned i = 0; i + 1 < vm->n_ifaces; i++)
+                if (strcmp(vm->ifaces[i].name, s) == 0)
+                    nc_verr_add(e, path, "name \"%s\" is used by spec.interfaces[%u] too", s, i);
+            snprintf(ifc->name, sizeof(ifc->name), "%s", s);
+        }
+        if ((s = nc_v_dns_label(e, d, path, "network", true)))
+            snprintf(ifc->network, sizeof(ifc->network), "%s", s);
+        snprintf(f, sizeof(f), "%s.mac", path);
+        if ((s = nc_v_string(e, d, path, "mac", false, 64)) && !parse_mac(s, ifc->mac))
+            nc_verr_add(e, f, "must be a unicast MAC address such as \"52:54:00:12:34:56\"");
+        snprintf(f, sizeof(f), "%s.ip", path);
+        if ((s = nc_v_string(e, d, path, "ip", false, 64))) {
+            if (inet_pton(AF_INET, s, &addr) != 1)
+                nc_verr_add(e, f, "must be an IPv4 address such as \"10.0.0.5\"");
+            else
+                inet_ntop(AF_INET, &addr, ifc->ip, sizeof(ifc->ip));
+        }
+    }
+}
+
+void
+nc_vm_spec_clear(struct nc_vm_spec *spec)
+{
+    free(spec->kernel);
+    free(spec->initrd);
+    free(spec->cmdline);
+    memset(spec, 0, sizeof(*spec));
+}
+
+int
+nc_vm_spec_parse(const char *json, const char *ns, const char *name, struct nc_vm_spec *ret,
+                 struct nc_verr *errs)
+{
+    size_t before = nc_verr_count(errs);
+    cJSON *doc = cJSON_Parse(json);
+    const cJSON *spec;
+    const char *s;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!doc) {
+        nc_verr_add(errs, "(document)", "is not valid JSON");
+        return -EINVAL;
+    }
+    spec = nc_v_envelope(errs, doc, NC_VM_KIND, ns, name);
+    if (spec) {
+        nc_v_known_fields(errs, spec, "spec", spec_fields);
+        ret->run_state = nc_v_enum(errs, spec, "spec", "runState", nc_run_state_names,
+                                   NC_RUN_RUNNING);
+        ret->vcpus = (unsigned)nc_v_int(errs, spec, "spec", "vcpus", true, 1, NC_VM_MAX_VCPUS, 1);
+        ret->memory = nc_v_quantity(errs, spec, "spec", "memory", true, NC_VM_MIN_MEMORY,
+                                    NC_VM_MAX_MEMORY, 1 << 20);
+        ret->accel = nc_v_enum(errs, spec, "spec", "accel", nc_accel_names, NC_ACCEL_AUTO);
+        parse_boot(errs, spec, ret);
+        parse_disks(errs, spec, ret);
+        parse_ifaces(errs, spec, ret);
+        ret->stop_grace_seconds = (int)nc_v_int(errs, spec, "spec", "stopGracePeriodSeconds",
+                                                false, 0, NC_VM_MAX_GRACE, NC_VM_DEFAULT_GRACE);
+        if ((s = nc_v_string(errs, spec, "spec", "node", false, 253))) {
+            if (nc_is_dns_subdomain(s))
+                snprintf(ret->node, sizeof(ret->node), "%s", s);
+            else
+                nc_verr_add(errs, "spec.node", "must be a host name (DNS labels joined by '.')");
+        }
+    }
+    cJSON_Delete(doc);
+    if (nc_verr_count(errs) > before) {
+        nc_vm_spec_clear(ret);
+        return -EINVAL;
+    }
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* The VirtualMachine kind of DESIGN.md §2: its parsed form and validator. */
+#ifndef NC_SCHEMA_VM_H
+#define NC_SCHEMA_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "schema/validate.h"
+
+#define NC_VM_KIND "VirtualMachine"
+#define NC_VM_MAX_VCPUS 256
+#define NC_VM_MAX_DISKS 16
+#define NC_VM_MAX_IFACES 8
+#define NC_VM_MIN_MEMORY (16ULL << 20)
+#define NC_VM_MAX_MEMORY (4ULL << 40)
+#define NC_VM_DEFAULT_GRACE 30
+#define NC_VM_MAX_GRACE 3600
+
+enum nc_run_state {
+    NC_RUN_RUNNING,
+    NC_RUN_STOPPED,
+    NC_RUN_PAUSED,
+    NC_RUN_INVALID,
+};
+
+enum nc_accel {
+    NC_ACCEL_AUTO,
+    NC_ACCEL_KVM,
+    NC_ACCEL_TCG,
+    NC_ACCEL_INVALID,
+};
+
+struct nc_vm_disk {
+    char name[NC_NAME_MAX + 1];
+    char volume[NC_NAME_MAX + 1];
+    bool read_only;
+};
+
+struct nc_vm_iface {
+    char name[NC_NAME_MAX + 1];
+    char network[NC_NAME_MAX + 1];
+    char mac[18]; /* "" when to be allocated */
+    char ip[16];  /* "" when to be allocated */
+};
+
+struct nc_vm_spec {
+    enum nc_run_state run_state;
+    unsigned vcpus;
+    uint64_t memory; /* bytes, a multiple of 1 MiB */
+    enum nc_accel accel;
+    char *kernel, *initrd, *cmdline; /* NULL when absent */
+    unsigned n_disks;
+    struct nc_vm_disk disks[NC_VM_MAX_DISKS];
+    unsigned n_ifaces;
+    struct nc_vm_iface ifaces[NC_VM_MAX_IFACES];
+    int stop_grace_seconds;
+    char node[254]; /* "" when unplaced */
+};
+
+extern const char *const nc_run_state_names[];
+extern const char *const nc_accel_names[];
+
+/*
+ * Validates the VirtualMachine document @json stored under the key of
+ * namespace @ns and name @name. Every problem is appended to @errs. Returns
+ * 0 and fills @ret when the document is valid, -EINVAL otherwise (@ret is
+ * then cleared). Free @ret's strings with nc_vm_spec_clear().
+ */
+int nc_vm_spec_parse(const char *json, const char *ns, const char *name, struct nc_vm_spec *ret,
+                     struct nc_verr *errs) __attribute__((warn_unused_result));
+void nc_vm_spec_clear(struct nc_vm_spec *spec);
+
+#endif

@@ -264,6 +264,30 @@ out:
     return r;
 }
 
+/* The delay after @failures earlier failures. Caller holds the lock. */
+static int64_t
+backoff(const struct nc_wq *q, unsigned failures)
+{
+    int64_t delay = q->backoff_base_ms;
+
+    for (unsigned i = 0; i < failures && delay < q->backoff_max_ms; i++)
+        delay *= 2;
+    return delay > q->backoff_max_ms ? q->backoff_max_ms : delay;
+}
+
+int64_t
+nc_wq_next_backoff(struct nc_wq *q, const char *key)
+{
+    struct item *it;
+    int64_t delay;
+
+    pthread_mutex_lock(&q->lock);
+    it = item_get(q, key, false);
+    delay = backoff(q, it ? it->failures : 0);
+    pthread_mutex_unlock(&q->lock);
+    return delay;
+}
+
 int
 nc_wq_add_rate_limited(struct nc_wq *q, const char *key)
 {
@@ -276,11 +300,7 @@ nc_wq_add_rate_limited(struct nc_wq *q, const char *key)
         pthread_mutex_unlock(&q->lock);
         return -ENOMEM;
     }
-    delay = q->backoff_base_ms;
-    for (unsigned i = 0; i < it->failures && delay < q->backoff_max_ms; i++)
-        delay *= 2;
-    if (delay > q->backoff_max_ms)
-        delay = q->backoff_max_ms;
+    delay = backoff(q, it->failures);
     it->failures++;
     pthread_mutex_unlock(&q->lock);
     return nc_wq_add_after(q, key, delay);

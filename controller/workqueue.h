@@ -27,6 +27,8 @@ int nc_wq_add_after(struct nc_wq *q, const char *key, int64_t delay_ms)
 int nc_wq_add_rate_limited(struct nc_wq *q, const char *key) __attribute__((warn_unused_result));
 /* Clears @key's failure count (call after a success). */
 void nc_wq_forget(struct nc_wq *q, const char *key);
+/* The delay nc_wq_add_rate_limited() would use for @key now. */
+int64_t nc_wq_next_backoff(struct nc_wq *q, const char *key);
 /* How many failures @key has had in a row. */
 unsigned nc_wq_failures(struct nc_wq *q, const char *key);
 

@@ -1,0 +1,171 @@
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <string.h>
+
+#include "drivers/domxml.h"
+
+/* Returns the text of the first node at @xpath in @xml; caller frees. */
+static char *
+xpath_text(const char *xml, const char *xpath)
+{
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "d.xml", NULL, XML_PARSE_NONET);
+    xmlXPathContextPtr ctx;
+    xmlXPathObjectPtr obj;
+    char *out = NULL;
+
+    cr_assert_not_null(doc, "not well-formed XML:\n%s", xml);
+    ctx = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctx, BAD_CAST "nc", BAD_CAST NC_OWNER_URI);
+    obj = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+    if (obj && obj->nodesetval && obj->nodesetval->nodeNr > 0) {
+        xmlChar *t = xmlNodeGetContent(obj->nodesetval->nodeTab[0]);
+
+        out = strdup((const char *)t);
+        xmlFree(t);
+    }
+    xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+static struct nc_owner owner = {
+    .ns = "default", .kind = "vm", .name = "web-1", .cluster = "123", .prefix = "/novacron/",
+    .config = "0123456789abcdef",
+};
+
+/* Strings that would break a naively concatenated document. */
+static const char *const hostile[] = {
+    "console=ttyS0 quiet",
+    "a\"b'c",
+    "</cmdline><kernel>/etc/shadow</kernel><cmdline>",
+    "&amp; &lt; &#x41; &",
+    "]]><!-- -->",
+    "<![CDATA[x]]>",
+    "\xc3\xa9\xe2\x82\xac unicode",
+};
+
+Test(domxml, hostile_text_round_trips)
+{
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        struct nc_owner o = owner;
+        struct nc_vm_spec spec = {.vcpus = 2, .memory = 256ULL << 20,
+                                  .kernel = (char *)"/boot/k", .cmdline = (char *)hostile[i]};
+        struct nc_domain_def def = {.name = "nc-1.default.web-1", .type = "test", .owner = &o,
+                                    .spec = &spec, .console_log = hostile[i]};
+        char *xml, *t;
+
+        snprintf(o.prefix, sizeof(o.prefix), "%s", hostile[i]);
+        cr_assert_eq(nc_domxml_build(&def, &xml), 0, "case %zu", i);
+        t = xpath_text(xml, "/domain/os/cmdline");
+        cr_assert_str_eq(t, hostile[i], "case %zu", i);
+        free(t);
+        t = xpath_text(xml, "/domain/os/kernel");
+        cr_assert_str_eq(t, "/boot/k", "case %zu: the kernel was replaced", i);
+        free(t);
+        t = xpath_text(xml, "/domain/metadata/nc:owner/nc:prefix");
+        cr_assert_str_eq(t, hostile[i], "case %zu", i);
+        free(t);
+        t = xpath_text(xml, "/domain/devices/serial/source/@path");
+        cr_assert_str_eq(t, hostile[i], "case %zu", i);
+        free(t);
+        t = xpath_text(xml, "/domain/memory");
+        cr_assert_str_eq(t, "262144");
+        free(t);
+        free(xml);
+    }
+}
+
+Test(domxml, control_characters_are_refused)
+{
+    static const char *const bad[] = {"a\x01b", "\x1b[31m", "x\x08y"};
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct nc_vm_spec spec = {.vcpus = 1, .memory = 1 << 20, .kernel = (char *)"/k",
+                                  .cmdline = (char *)bad[i]};
+        struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec};
+        char *xml = (char *)"untouched";
+
+        cr_assert_eq(nc_domxml_build(&def, &xml), -EINVAL, "case %zu", i);
+        cr_assert_null(xml);
+    }
+}
+
+Test(domxml, owner_mark_round_trips)
+{
+    struct nc_vm_spec spec = {.vcpus = 1, .memory = 1 << 20};
+    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec};
+    struct nc_owner back;
+    char *xml, *start, *end;
+
+    cr_assert_eq(nc_domxml_build(&def, &xml), 0);
+    start = strstr(xml, "<novacron:owner");
+    end = strstr(xml, "</novacron:owner>");
+    cr_assert(start && end);
+    end[strlen("</novacron:owner>")] = '\0';
+    cr_assert_eq(nc_domxml_parse_owner(start, &back), 0, "%s", start);
+    cr_assert_str_eq(back.ns, "default");
+    cr_assert_str_eq(back.kind, "vm");
+    cr_assert_str_eq(back.name, "web-1");
+    cr_assert_str_eq(back.cluster, "123");
+    cr_assert_str_eq(back.prefix, "/novacron/");
+    cr_assert_str_eq(back.config, "0123456789abcdef");
+    free(xml);
+
+    /* As libvirt returns it: namespace stripped. */
+    cr_assert_eq(nc_domxml_parse_owner("<owner><namespace>a</namespace><kind>vm</kind><name>b"
+                                       "</name><cluster>1</cluster><prefix>/p/</prefix></owner>",
+                                       &back),
+                 0);
+    /* Another namespace, a partial mark, junk: not ours. */
+    cr_assert_eq(nc_domxml_parse_owner("<x:owner xmlns:x='urn:other'><namespace>a</namespace>"
+                                       "<kind>vm</kind><name>b</name><cluster>1</cluster>"
+                                       "<prefix>/p/</prefix></x:owner>",
+                                       &back),
+                 -EINVAL);
+    cr_assert_eq(nc_domxml_parse_owner("<owner><name>b</name></owner>", &back), -EINVAL);
+    cr_assert_eq(nc_domxml_parse_owner("<owner", &back), -EINVAL);
+}
+
+Test(domxml, names_are_deterministic_and_distinct)
+{
+    char h1[9], h2[9], h3[9], a[NC_DOMAIN_NAME_MAX], b[NC_DOMAIN_NAME_MAX];
+    char ns[64], name[64];
+
+    nc_install_hash("123", "/novacron/", h1);
+    nc_install_hash("123", "/novacron/", h2);
+    nc_install_hash("124", "/novacron/", h3);
+    cr_assert_str_eq(h1, h2);
+    cr_assert_str_neq(h1, h3);
+    cr_assert_eq(strlen(h1), 8);
+    nc_domain_name(h1, "a-b", "c", a);
+    nc_domain_name(h1, "a", "b-c", b);
+    cr_assert_str_neq(a, b);
+    memset(ns, 'n', 63);
+    ns[63] = '\0';
+    memset(name, 'm', 63);
+    name[63] = '\0';
+    nc_domain_name(h1, ns, name, a);
+    cr_assert_eq(strlen(a), 3 + 8 + 1 + 63 + 1 + 63, "a long name was cut: %s", a);
+}
+
+Test(domxml, config_hash_follows_the_definition)
+{
+    struct nc_vm_spec s1 = {.vcpus = 1, .memory = 1 << 20}, s2 = s1;
+    char h1[17], h2[17];
+
+    nc_vm_config_hash(&s1, "test", h1);
+    nc_vm_config_hash(&s2, "test", h2);
+    cr_assert_str_eq(h1, h2);
+    s2.vcpus = 2;
+    nc_vm_config_hash(&s2, "test", h2);
+    cr_assert_str_neq(h1, h2);
+    s2 = s1;
+    s2.run_state = NC_RUN_PAUSED; /* not part of the definition */
+    nc_vm_config_hash(&s2, "test", h2);
+    cr_assert_str_eq(h1, h2);
+}

@@ -38,6 +38,8 @@ CORE_SRCS := \
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+# Criterion tests that need a real etcd; the integration suite runs them.
+ITESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/itest_*.c))
 
 .PHONY: all check unit integration demo bench clean deps
 all: $(BUILD)/novacrond
@@ -70,7 +72,7 @@ check: deps
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 2; done
 
-integration: $(BUILD)/novacrond
+integration: $(BUILD)/novacrond $(ITESTS)
 	NOVACROND=$(abspath $(BUILD)/novacrond) ./tests/integration/run.sh
 
 demo: deps all

@@ -265,16 +265,21 @@ call(struct nc_etcd *c, const char *path, cJSON *req, cJSON **ret_resp)
             const cJSON *m = cJSON_GetObjectItem(e, "message");
             const cJSON *code = cJSON_GetObjectItem(e, "code");
 
+            int grpc = cJSON_IsNumber(code) ? code->valueint : -1;
+
             set_err(c, "POST %s%s: HTTP %ld: %s", c->conf->endpoints[ep], path, status,
                     cJSON_IsString(m) ? m->valuestring : "(no message)");
             cJSON_Delete(e);
-            /* gRPC codes: 3 invalid argument, 7 permission denied,
+            /* gRPC codes: 3 invalid argument (also "request is too
+             * large"), 5 not found (a lease), 7 permission denied,
+             * 8 resource exhausted (over the gRPC message limit),
              * 11 out of range (compacted), 16 unauthenticated. */
-            r = cJSON_IsNumber(code) && code->valueint == 11   ? -ERANGE
-                : cJSON_IsNumber(code) && code->valueint == 7  ? -EACCES
-                : cJSON_IsNumber(code) && code->valueint == 16 ? -EACCES
-                : status == 413 || (cJSON_IsNumber(code) && code->valueint == 3) ? -EINVAL
-                                                                                   : -EPROTO;
+            r = grpc == 11                  ? -ERANGE
+                : grpc == 8                 ? -EMSGSIZE
+                : grpc == 7 || grpc == 16   ? -EACCES
+                : grpc == 5                 ? -ENOENT
+                : grpc == 3 || status == 413 ? -EINVAL
+                                             : -EPROTO;
             goto done;
         }
         *ret_resp = cJSON_Parse(out.data);

@@ -1,0 +1,283 @@
+/*
+ * The etcd client and watch against a real etcd: run by
+ * tests/integration/test_etcd_client.sh, which starts etcd and passes its
+ * URL in NC_TEST_ETCD.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controller/etcd.h"
+#include "controller/watch.h"
+
+static const char *endpoints[2];
+static struct nc_etcd_conf conf;
+static struct nc_etcd *c;
+static char prefix[64];
+
+static void
+setup(void)
+{
+    const char *url = getenv("NC_TEST_ETCD");
+
+    cr_assert_not_null(url, "NC_TEST_ETCD is not set: run through the integration suite");
+    endpoints[0] = url;
+    conf = (struct nc_etcd_conf){.endpoints = endpoints, .n_endpoints = 1};
+    c = nc_etcd_new(&conf);
+    /* Each test works under a prefix of its own; the tests share one etcd. */
+    snprintf(prefix, sizeof(prefix), "/t/%d-%" PRId64 "/", getpid(), (int64_t)rand());
+}
+
+static void
+teardown(void)
+{
+    c = nc_etcd_free(c);
+}
+
+TestSuite(etcd, .init = setup, .fini = teardown);
+
+static char *
+key(const char *name)
+{
+    static char buf[4][128];
+    static int i;
+
+    i = (i + 1) % 4;
+    snprintf(buf[i], sizeof(buf[i]), "%s%s", prefix, name);
+    return buf[i];
+}
+
+Test(etcd, put_get_delete)
+{
+    struct nc_kv kv;
+    int64_t rev, deleted;
+
+    cr_assert_eq(nc_etcd_get(c, key("a"), &kv, NULL), -ENOENT);
+    cr_assert_eq(nc_etcd_put(c, key("a"), "{\"x\":\"\\u00e9 <&>\"}", 0, &rev), 0);
+    cr_assert_gt(rev, 0);
+    cr_assert_eq(nc_etcd_get(c, key("a"), &kv, NULL), 0);
+    cr_assert_str_eq(kv.value, "{\"x\":\"\\u00e9 <&>\"}");
+    cr_assert_eq(kv.mod_revision, rev);
+    cr_assert_eq(kv.create_revision, rev);
+    cr_assert_eq(kv.version, 1);
+    nc_kv_clear(&kv);
+    cr_assert_eq(nc_etcd_delete(c, key("a"), false, &deleted), 0);
+    cr_assert_eq(deleted, 1);
+    cr_assert_eq(nc_etcd_get(c, key("a"), &kv, NULL), -ENOENT);
+    cr_assert_neq(nc_etcd_cluster_id(c), 0);
+}
+
+static int
+collect(const struct nc_kv *kv, void *data)
+{
+    int *n = data;
+    char want[32];
+
+    snprintf(want, sizeof(want), "v%04d", *n);
+    cr_assert_str_eq(kv->value, want, "key %d out of order or missing", *n);
+    (*n)++;
+    return 0;
+}
+
+Test(etcd, list_paginates_at_one_revision)
+{
+    struct nc_op ops[100];
+    char keys[100][64], vals[100][16];
+    int64_t rev, deleted;
+    int n = 0;
+
+    /* 1,050 keys in txns of 100, then a paginated list by 100. */
+    for (int base = 0; base < 1050; base += 100) {
+        int m = base + 100 > 1050 ? 1050 - base : 100;
+        bool ok;
+
+        for (int i = 0; i < m; i++) {
+            snprintf(keys[i], sizeof(keys[i]), "%sk/%04d", prefix, base + i);
+            snprintf(vals[i], sizeof(vals[i]), "v%04d", base + i);
+            ops[i] = (struct nc_op){.key = keys[i], .value = vals[i]};
+        }
+        cr_assert_eq(nc_etcd_txn(c, NULL, 0, ops, (size_t)m, NULL, 0, &ok, NULL), 0,
+                     "%s", nc_etcd_errmsg(c));
+    }
+    cr_assert_eq(nc_etcd_list(c, key("k/"), 100, collect, &n, &rev), 0, "%s", nc_etcd_errmsg(c));
+    cr_assert_eq(n, 1050);
+    cr_assert_gt(rev, 0);
+    cr_assert_eq(nc_etcd_delete(c, key("k/"), true, &deleted), 0);
+    cr_assert_eq(deleted, 1050);
+}
+
+Test(etcd, range_at_an_old_revision)
+{
+    struct nc_range rg;
+    int64_t r1, r2;
+
+    cr_assert_eq(nc_etcd_put(c, key("h"), "one", 0, &r1), 0);
+    cr_assert_eq(nc_etcd_put(c, key("h"), "two", 0, &r2), 0);
+    cr_assert_eq(nc_etcd_range(c, key("h"), NULL, r1, 0, &rg), 0);
+    cr_assert_eq(rg.n, 1);
+    cr_assert_str_eq(rg.kvs[0].value, "one");
+    nc_range_clear(&rg);
+}
+
+Test(etcd, txn_compares)
+{
+    struct nc_op put = {.key = key("t"), .value = "new"};
+    struct nc_cmp absent = {.key = key("t"), .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
+    struct nc_cmp by_value = {.key = key("t"), .target = NC_CMP_VALUE, .value = "new"};
+    struct nc_cmp by_mod = {.key = key("t"), .target = NC_CMP_MOD};
+    struct nc_op del = {.del = true, .key = key("t")};
+    struct nc_kv kv;
+    bool ok;
+    int64_t rev;
+
+    cr_assert_eq(nc_etcd_txn(c, &absent, 1, &put, 1, NULL, 0, &ok, &rev), 0);
+    cr_assert(ok, "create-only on an absent key succeeds");
+    cr_assert_eq(nc_etcd_txn(c, &absent, 1, &put, 1, NULL, 0, &ok, NULL), 0);
+    cr_assert_not(ok, "create-only on an existing key fails");
+    cr_assert_eq(nc_etcd_txn(c, &by_value, 1, NULL, 0, NULL, 0, &ok, NULL), 0);
+    cr_assert(ok, "value compare");
+    by_mod.number = rev;
+    cr_assert_eq(nc_etcd_txn(c, &by_mod, 1, &del, 1, NULL, 0, &ok, NULL), 0);
+    cr_assert(ok, "mod_revision compare with the current revision");
+    cr_assert_eq(nc_etcd_get(c, key("t"), &kv, NULL), -ENOENT);
+    by_mod.number = rev - 1;
+    cr_assert_eq(nc_etcd_txn(c, &by_mod, 1, &put, 1, &del, 1, &ok, NULL), 0);
+    cr_assert_not(ok, "stale mod_revision: failure branch");
+}
+
+Test(etcd, leases)
+{
+    struct nc_kv kv;
+    int64_t id, ttl;
+
+    cr_assert_eq(nc_etcd_lease_grant(c, 60, &id), 0);
+    cr_assert_eq(nc_etcd_put(c, key("l"), "leased", id, NULL), 0);
+    cr_assert_eq(nc_etcd_lease_keepalive(c, id, &ttl), 0);
+    cr_assert(ttl > 50 && ttl <= 60, "ttl %" PRId64, ttl);
+    cr_assert_eq(nc_etcd_get(c, key("l"), &kv, NULL), 0);
+    cr_assert_eq(kv.lease, id);
+    nc_kv_clear(&kv);
+    cr_assert_eq(nc_etcd_lease_revoke(c, id), 0);
+    cr_assert_eq(nc_etcd_get(c, key("l"), &kv, NULL), -ENOENT, "revoking drops leased keys");
+}
+
+Test(etcd, fails_over_to_the_next_endpoint)
+{
+    static const char *eps[2];
+    struct nc_etcd_conf two;
+    struct nc_etcd *c2;
+    struct nc_kv kv;
+
+    eps[0] = "http://127.0.0.1:1"; /* nothing listens there */
+    eps[1] = endpoints[0];
+    two = (struct nc_etcd_conf){.endpoints = eps, .n_endpoints = 2};
+    c2 = nc_etcd_new(&two);
+    cr_assert_eq(nc_etcd_put(c2, key("f"), "x", 0, NULL), 0, "%s", nc_etcd_errmsg(c2));
+    cr_assert_eq(nc_etcd_get(c2, key("f"), &kv, NULL), 0);
+    nc_kv_clear(&kv);
+    nc_etcd_free(c2);
+}
+
+Test(etcd, errors_say_what_failed)
+{
+    static const char *dead[1] = {"http://127.0.0.1:1"};
+    struct nc_etcd_conf none = {.endpoints = dead, .n_endpoints = 1};
+    struct nc_etcd *c2 = nc_etcd_new(&none);
+    static char big[1800 * 1024];
+
+    cr_assert_eq(nc_etcd_put(c2, "/k", "v", 0, NULL), -EIO);
+    cr_assert(strstr(nc_etcd_errmsg(c2), "127.0.0.1:1/v3/kv/put"), "%s", nc_etcd_errmsg(c2));
+    nc_etcd_free(c2);
+
+    /* A request over etcd's 1.5 MiB limit is refused with a reason. */
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    cr_assert_eq(nc_etcd_put(c, key("big"), big, 0, NULL), -EINVAL);
+    cr_assert(strstr(nc_etcd_errmsg(c), "HTTP 400"), "%s", nc_etcd_errmsg(c));
+    cr_assert(strstr(nc_etcd_errmsg(c), "too large"), "%s", nc_etcd_errmsg(c));
+}
+
+/* The watch, driven by a libevent loop of the test's own. */
+struct seen {
+    struct event_base *base;
+    char keys[64][64];
+    bool deleted[64];
+    int n, want;
+    int64_t compacted;
+};
+
+static void
+on_event(void *data, const struct nc_kv *kv, bool deleted)
+{
+    struct seen *s = data;
+
+    cr_assert_lt(s->n, 64);
+    snprintf(s->keys[s->n], sizeof(s->keys[0]), "%s", kv->key + strlen(prefix));
+    s->deleted[s->n++] = deleted;
+    if (s->n == s->want)
+        event_base_loopbreak(s->base);
+}
+
+static void
+on_compacted(void *data, int64_t rev)
+{
+    struct seen *s = data;
+
+    s->compacted = rev;
+    event_base_loopbreak(s->base);
+}
+
+static const struct nc_watch_ops ops = {.event = on_event, .compacted = on_compacted};
+
+static void
+run_loop(struct seen *s, int seconds)
+{
+    struct timeval tv = {.tv_sec = seconds};
+
+    event_base_loopexit(s->base, &tv);
+    event_base_dispatch(s->base);
+}
+
+Test(etcd, watch_delivers_puts_and_deletes_in_order)
+{
+    struct seen s = {.base = event_base_new(), .want = 3};
+    struct nc_watch *w = nc_watch_new(s.base, &conf, prefix, &ops, &s);
+    int64_t rev;
+
+    cr_assert_eq(nc_etcd_put(c, key("before"), "1", 0, &rev), 0);
+    /* Starting at an older revision replays what happened since. */
+    cr_assert_eq(nc_watch_start(w, rev), 0);
+    cr_assert_eq(nc_etcd_put(c, key("after"), "2", 0, NULL), 0);
+    cr_assert_eq(nc_etcd_delete(c, key("before"), false, NULL), 0);
+    run_loop(&s, 10);
+    cr_assert_eq(s.n, 3);
+    cr_assert_str_eq(s.keys[0], "before");
+    cr_assert_not(s.deleted[0]);
+    cr_assert_str_eq(s.keys[1], "after");
+    cr_assert_str_eq(s.keys[2], "before");
+    cr_assert(s.deleted[2]);
+    cr_assert(nc_watch_established(w));
+    nc_watch_free(w);
+    event_base_free(s.base);
+}
+
+Test(etcd, watch_reports_compaction)
+{
+    struct seen s = {.base = event_base_new(), .want = 100};
+    struct nc_watch *w = nc_watch_new(s.base, &conf, prefix, &ops, &s);
+    int64_t r1, r2;
+
+    cr_assert_eq(nc_etcd_put(c, key("c"), "1", 0, &r1), 0);
+    cr_assert_eq(nc_etcd_put(c, key("c"), "2", 0, &r2), 0);
+    cr_assert_eq(nc_etcd_compact(c, r2), 0, "%s", nc_etcd_errmsg(c));
+    cr_assert_eq(nc_watch_start(w, r1), 0);
+    run_loop(&s, 10);
+    cr_assert_eq(s.compacted, r2, "compacted at %" PRId64 ", want %" PRId64, s.compacted, r2);
+    cr_assert_eq(s.n, 0, "no event from before the compaction");
+    nc_watch_free(w);
+    event_base_free(s.base);
+}

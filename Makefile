@@ -61,7 +61,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libnovacron.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
-$(BUILD)/bench-floor: tests/bench/floor.c $(BUILD)/libnovacron.a
+$(BUILD)/nc-bench: tests/bench/bench.c $(BUILD)/libnovacron.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Every test runs against the sanitized build: unit tests first (fast, no
@@ -78,8 +78,8 @@ integration: $(BUILD)/novacrond $(ITESTS)
 demo: deps all
 	./hack/demo.sh
 
-bench: deps all $(BUILD)/bench-floor
-	NOVACROND=$(abspath $(BUILD)/novacrond) BENCH_FLOOR=$(abspath $(BUILD)/bench-floor) \
+bench: deps all $(BUILD)/nc-bench
+	NOVACROND=$(abspath $(BUILD)/novacrond) BENCH_TOOL=$(abspath $(BUILD)/nc-bench) \
 		./tests/bench/run.sh
 
 clean:

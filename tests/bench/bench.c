@@ -1,0 +1,295 @@
+/*
+ * nc-bench: applies N VirtualMachine specs to a running novacrond and
+ * prints how long they took to converge against the etcd floor measured in
+ * the same run. tests/bench/run.sh starts etcd and novacrond around it.
+ *
+ *   nc-bench ETCD_URL METRICS_URL NOVACROND_PID N IDLE_SECONDS
+ *
+ * The floor is N sequential create-only txns through the same client code
+ * the controller uses. Convergence is seen through a watch on the status
+ * prefix: a VM has converged when its status observes the revision its
+ * spec was written at and says Ready=True.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "controller/etcd.h"
+#include "controller/watch.h"
+
+#define PREFIX "/novacron/"
+
+struct bench {
+    struct nc_etcd_conf conf;
+    int n;
+    pthread_mutex_t lock;
+    int64_t *spec_rev;  /* per VM, set once its put returned */
+    int64_t *observed;  /* per VM, observedGeneration when Ready=True */
+    int converged;
+    double t_start, t_converged, t_applied;
+    struct event_base *base;
+};
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what, struct nc_etcd *c)
+{
+    fprintf(stderr, "nc-bench: %s: %s\n", what, c ? nc_etcd_errmsg(c) : strerror(errno));
+    exit(1);
+}
+
+static char *
+spec_doc(int i)
+{
+    char *s;
+
+    if (asprintf(&s,
+                 "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"VirtualMachine\",\"metadata\":"
+                 "{\"name\":\"vm-%d\",\"namespace\":\"bench\",\"labels\":{\"app\":\"bench\"}},"
+                 "\"spec\":{\"vcpus\":1,\"memory\":\"64MiB\"}}",
+                 i) < 0)
+        return NULL;
+    return s;
+}
+
+/* Call with the lock held: counts @i as converged when it newly is. */
+static void
+check(struct bench *b, int i)
+{
+    if (b->spec_rev[i] && b->observed[i] == b->spec_rev[i]) {
+        b->observed[i] = -1; /* counted */
+        if (++b->converged == b->n) {
+            b->t_converged = now_s();
+            event_base_loopbreak(b->base);
+        }
+    }
+}
+
+static void
+on_status(void *data, const struct nc_kv *kv, bool deleted)
+{
+    struct bench *b = data;
+    const char *name = strrchr(kv->key, '/');
+    cJSON *st, *c;
+    int i;
+
+    if (deleted || !name || sscanf(name, "/vm-%d", &i) != 1 || i < 0 || i >= b->n)
+        return;
+    st = cJSON_Parse(kv->value);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(st, "conditions")) {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "type")) ?: "", "Ready") == 0 &&
+            strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "status")) ?: "", "True") == 0) {
+            pthread_mutex_lock(&b->lock);
+            if (b->observed[i] != -1) {
+                b->observed[i] = (int64_t)cJSON_GetNumberValue(
+                    cJSON_GetObjectItem(st, "observedGeneration"));
+                check(b, i);
+            }
+            pthread_mutex_unlock(&b->lock);
+        }
+    }
+    cJSON_Delete(st);
+}
+
+static void
+on_compacted(void *data, int64_t rev)
+{
+    (void)data;
+    fprintf(stderr, "nc-bench: etcd compacted to %" PRId64 " during the run\n", rev);
+    exit(1);
+}
+
+static void *
+apply_thread(void *arg)
+{
+    struct bench *b = arg;
+    struct nc_etcd *c = nc_etcd_new(&b->conf);
+
+    for (int i = 0; i < b->n; i++) {
+        char key[128], *doc = spec_doc(i);
+        int64_t rev;
+
+        snprintf(key, sizeof(key), PREFIX "spec/bench/vm/vm-%d", i);
+        if (!doc || nc_etcd_put(c, key, doc, 0, &rev) < 0)
+            die("put", c);
+        free(doc);
+        pthread_mutex_lock(&b->lock);
+        b->spec_rev[i] = rev;
+        check(b, i);
+        pthread_mutex_unlock(&b->lock);
+    }
+    b->t_applied = now_s();
+    nc_etcd_free(c);
+    return NULL;
+}
+
+static double
+floor_run(struct nc_etcd *c, int n)
+{
+    double t0 = now_s();
+
+    for (int i = 0; i < n; i++) {
+        char key[64], *doc = spec_doc(i);
+        struct nc_cmp cmp = {.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
+        struct nc_op op = {.key = key, .value = doc};
+        bool ok;
+
+        snprintf(key, sizeof(key), "/bench-floor/%d", i);
+        if (nc_etcd_txn(c, &cmp, 1, &op, 1, NULL, 0, &ok, NULL) < 0)
+            die("floor txn", c);
+        free(doc);
+    }
+    return now_s() - t0;
+}
+
+static size_t
+grow(char *ptr, size_t size, size_t nmemb, void *data)
+{
+    FILE *f = data;
+
+    return fwrite(ptr, size, nmemb, f);
+}
+
+/* Reads metric @name (with its labels, as it appears) from @url. */
+static double
+metric(const char *url, const char *name)
+{
+    char *text = NULL, *line, *save = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CURL *h = curl_easy_init();
+    double v = -1;
+
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, grow);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+    curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    fclose(f);
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        if (strncmp(line, name, strlen(name)) == 0 && line[strlen(name)] == ' ')
+            v = atof(line + strlen(name) + 1);
+    free(text);
+    return v;
+}
+
+static long
+peak_rss_kib(int pid)
+{
+    char path[64], line[256];
+    long kib = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+static int64_t
+store_revision(struct nc_etcd *c)
+{
+    struct nc_range rg;
+    int64_t rev;
+
+    if (nc_etcd_range(c, "/", NULL, 0, 1, &rg) < 0)
+        die("range", c);
+    rev = rg.revision;
+    nc_range_clear(&rg);
+    return rev;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const char *endpoints[1];
+    struct bench b = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct nc_etcd *c;
+    struct nc_watch *w;
+    pthread_t t;
+    double floor_s, conv_s;
+    int64_t r0, r1, r2;
+    int pid, idle;
+    const char *murl;
+    static const struct nc_watch_ops ops = {.event = on_status, .compacted = on_compacted};
+
+    if (argc != 6) {
+        fprintf(stderr, "usage: nc-bench ETCD_URL METRICS_URL NOVACROND_PID N IDLE_SECONDS\n");
+        return 2;
+    }
+    endpoints[0] = argv[1];
+    murl = argv[2];
+    pid = atoi(argv[3]);
+    b.n = atoi(argv[4]);
+    idle = atoi(argv[5]);
+    b.conf = (struct nc_etcd_conf){.endpoints = endpoints, .n_endpoints = 1};
+    b.spec_rev = calloc((size_t)b.n, sizeof(int64_t));
+    b.observed = calloc((size_t)b.n, sizeof(int64_t));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    c = nc_etcd_new(&b.conf);
+
+    floor_s = floor_run(c, b.n);
+    if (nc_etcd_delete(c, "/bench-floor/", true, NULL) < 0)
+        die("delete", c);
+
+    b.base = event_base_new();
+    w = nc_watch_new(b.base, &b.conf, PREFIX "status/bench/vm/", &ops, &b);
+    r0 = store_revision(c);
+    if (nc_watch_start(w, r0 + 1) < 0)
+        die("watch", NULL);
+    b.t_start = now_s();
+    pthread_create(&t, NULL, apply_thread, &b);
+    event_base_dispatch(b.base);
+    pthread_join(t, NULL);
+    conv_s = b.t_converged - b.t_start;
+    r1 = store_revision(c);
+
+    printf("N=%d\n", b.n);
+    printf("  etcd floor: %d sequential txns           %8.3f s  (%.0f txn/s)\n", b.n, floor_s,
+           b.n / floor_s);
+    printf("  apply (N puts by this tool)               %8.3f s\n", b.t_applied - b.t_start);
+    printf("  all converged (Ready, observedGeneration) %8.3f s  (%.0f VMs/s)\n", conv_s,
+           b.n / conv_s);
+    printf("  convergence / floor                       %8.2f x\n", conv_s / floor_s);
+    printf("  queue wait p50 / p99 (event to reconcile)  %.1f / %.1f ms\n",
+           1000 * metric(murl, "novacron_queue_wait_seconds{quantile=\"0.5\"}"),
+           1000 * metric(murl, "novacron_queue_wait_seconds{quantile=\"0.99\"}"));
+    printf("  etcd writes per VM by the controller      %8.2f  (%" PRId64 " revisions for %d "
+           "specs)\n",
+           (double)(r1 - r0 - b.n) / b.n, r1 - r0 - b.n, b.n);
+    fflush(stdout);
+    if (idle > 0) {
+        r1 = store_revision(c);
+        sleep((unsigned)idle);
+        r2 = store_revision(c);
+        printf("  etcd writes during %d s idle              %8" PRId64 "\n", idle, r2 - r1);
+    }
+    printf("  novacrond peak RSS                        %8.1f MiB\n", peak_rss_kib(pid) / 1024.0);
+    nc_watch_free(w);
+    event_base_free(b.base);
+    nc_etcd_free(c);
+    free(b.spec_rev);
+    free(b.observed);
+    return 0;
+}

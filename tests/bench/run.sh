@@ -1,0 +1,36 @@
+#!/bin/sh
+# `make bench`: for each N in $BENCH_N (default "100 1000 10000"), a fresh
+# etcd and novacrond on test:///default, then nc-bench applying N VMs.
+# Prints figures only; there is no pass/fail threshold.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${NOVACROND:=$top/build/novacrond}"
+: "${BENCH_TOOL:=$top/build/nc-bench}"
+: "${BENCH_N:=100 1000 10000}"
+: "${BENCH_IDLE:=60}"
+: "${BENCH_WORKERS:=4}"
+dir=$(mktemp -d /tmp/nc-bench.XXXXXX)
+pid=
+
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    "$top/hack/etcd.sh" stop "$dir/etcd" 2>/dev/null || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+echo "novacrond benchmark on test:///default, $BENCH_WORKERS workers, $(nproc) cores"
+for n in $BENCH_N; do
+    rm -rf "$dir/etcd"
+    etcd=$("$top/hack/etcd.sh" start "$dir/etcd")
+    "$NOVACROND" --etcd "$etcd" --listen "127.0.0.1:$port" --workers "$BENCH_WORKERS" \
+        --resync 1h --log-level warn >"$dir/novacrond.log" 2>&1 &
+    pid=$!
+    until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
+    "$BENCH_TOOL" "$etcd" "http://127.0.0.1:$port/metrics" "$pid" "$n" "$BENCH_IDLE"
+    kill "$pid"
+    wait "$pid" || true
+    pid=
+    "$top/hack/etcd.sh" stop "$dir/etcd"
+done

@@ -118,9 +118,22 @@ nc_etcd_setup_tls(CURL *h, const struct nc_etcd_conf *conf)
         curl_easy_setopt(h, CURLOPT_SSLKEY, conf->key);
 }
 
+#define NC_POST_UNREACHABLE (-1)
+#define NC_POST_TLS (-2)
+
+/* TLS failures that retrying will not cure: a certificate that does not
+ * verify or cannot be read is a configuration error, not an outage. */
+static bool
+tls_refused(CURLcode rc)
+{
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM ||
+           rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CIPHER ||
+           rc == CURLE_SSL_CRL_BADFILE || rc == CURLE_SSL_ISSUER_ERROR;
+}
+
 /*
  * POSTs @body to @path of endpoint @ep with handle @h. Returns the HTTP
- * status (>0) with the body in @out, or a negative CURLcode-derived value
+ * status (>0) with the body in @out, or NC_POST_UNREACHABLE or NC_POST_TLS
  * when the request did not complete; @err receives the reason.
  */
 static long
@@ -153,7 +166,7 @@ post(CURL *h, const struct nc_etcd_conf *conf, size_t ep, const char *token, con
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK) {
         snprintf(err, errsz, "POST %s: %s", url, curl_easy_strerror(rc));
-        return -(long)rc - 1;
+        return tls_refused(rc) ? NC_POST_TLS : NC_POST_UNREACHABLE;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (!out->data)
@@ -183,7 +196,9 @@ nc_etcd_authenticate(const struct nc_etcd_conf *conf, size_t endpoint, char **re
     status = h && body ? post(h, conf, endpoint, NULL, "/v3/auth/authenticate", body, &out, err,
                               sizeof(err))
                        : -1;
-    if (status < 0)
+    if (status == NC_POST_TLS)
+        r = -EACCES;
+    else if (status < 0)
         r = -EIO;
     else if (status == 200 && (resp = cJSON_Parse(out.data)) &&
              cJSON_IsString(tok = cJSON_GetObjectItem(resp, "token")))
@@ -237,14 +252,22 @@ call(struct nc_etcd *c, const char *path, cJSON *req, cJSON **ret_resp)
         if (ep != c->endpoint || (c->conf->user && !c->token)) {
             free(c->token);
             c->token = NULL;
-            if (c->conf->user && nc_etcd_authenticate(c->conf, ep, &c->token) < 0) {
+            if (c->conf->user && (r = nc_etcd_authenticate(c->conf, ep, &c->token)) < 0) {
                 snprintf(err, sizeof(err), "%s%s: authentication as \"%s\" failed",
                          c->conf->endpoints[ep], path, c->conf->user);
-                continue;
+                if (r == -EIO)
+                    continue; /* unreachable: another endpoint may answer */
+                set_err(c, "%s", err);
+                goto done;
             }
         }
     again:
         status = post(c->h, c->conf, ep, c->token, path, body, &out, err, sizeof(err));
+        if (status == NC_POST_TLS) {
+            set_err(c, "%s", err);
+            r = -EACCES;
+            goto done;
+        }
         if (status < 0 || status >= 500) {
             if (status >= 500)
                 snprintf(err, sizeof(err), "POST %s%s: HTTP %ld: %.200s", c->conf->endpoints[ep],

@@ -14,7 +14,11 @@
 
 #include <curl/curl.h>
 
-/* How to reach the cluster; strings are borrowed for the client's life. */
+/*
+ * How to reach the cluster; strings are borrowed for the client's life.
+ * Calls return -EIO when no endpoint could be reached (worth retrying) and
+ * -EACCES when etcd or TLS refused the credentials (not worth it).
+ */
 struct nc_etcd_conf {
     const char *const *endpoints; /* "http://127.0.0.1:2379", ... */
     size_t n_endpoints;

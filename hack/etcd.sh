@@ -8,6 +8,9 @@
 #
 # The same DIR can be started again after a stop: the data survives, which
 # is how the tests restart etcd under a running controller.
+#
+# With ETCD_TLS_DIR set (holding ca.pem, server.pem and server-key.pem),
+# etcd serves https and requires client certificates signed by that CA.
 set -eu
 
 free_port() {
@@ -27,10 +30,18 @@ start)
         cport=${client##*:}
     else
         cport=$(free_port)
-        client="http://127.0.0.1:$cport"
+        scheme=http
+        [ -n "${ETCD_TLS_DIR:-}" ] && scheme=https
+        client="$scheme://127.0.0.1:$cport"
     fi
     pport=$(free_port)
-    etcd --name nc-test --data-dir "$dir/data" \
+    set --
+    if [ -n "${ETCD_TLS_DIR:-}" ]; then
+        set -- --cert-file "$ETCD_TLS_DIR/server.pem" --key-file "$ETCD_TLS_DIR/server-key.pem" \
+            --trusted-ca-file "$ETCD_TLS_DIR/ca.pem" --client-cert-auth
+        probe="--cacert $ETCD_TLS_DIR/ca.pem --cert $ETCD_TLS_DIR/client.pem --key $ETCD_TLS_DIR/client-key.pem"
+    fi
+    etcd "$@" --name nc-test --data-dir "$dir/data" \
         --listen-client-urls "$client" --advertise-client-urls "$client" \
         --listen-peer-urls "http://127.0.0.1:$pport" \
         --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
@@ -39,7 +50,8 @@ start)
     echo $! >"$dir/pid"
     echo "$client" >"$dir/endpoint"
     for _ in $(seq 1 100); do
-        if curl -sf -X POST -d '{}' "$client/v3/maintenance/status" >/dev/null 2>&1; then
+        # shellcheck disable=SC2086
+        if curl -sf ${probe:-} -X POST -d '{}' "$client/v3/maintenance/status" >/dev/null 2>&1; then
             echo "$client"
             exit 0
         fi

@@ -16,7 +16,10 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 cleanup() {
     rc=$?
-    [ -f "$TMP/novacrond.pid" ] && kill -9 "$(cat "$TMP/novacrond.pid")" 2>/dev/null || true
+    if [ -f "$TMP/novacrond.pid" ]; then
+        pid=$(cat "$TMP/novacrond.pid")
+        { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
+    fi
     "$HACK/etcd.sh" stop "$TMP/etcd" || true
     if [ "$rc" -ne 0 ]; then
         echo "--- $TEST_NAME failed; last lines of novacrond's log:" >&2

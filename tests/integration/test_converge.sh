@@ -11,6 +11,10 @@ for i in $(seq 1 20); do
 done
 ec put "${PREFIX}spec/default/vm/broken" \
     "$(vm_doc default broken '{"vcpus":"many","memory":"lots","colour":"red"}')" >/dev/null
+# A key whose name is not a DNS label, and a VM that needs a volume and a
+# network nobody provides.
+ec put "${PREFIX}spec/default/vm/Bad_Name" "$(vm_doc default Bad_Name '{"vcpus":1,"memory":"64MiB"}')" >/dev/null
+put_vm default needy '{"vcpus":1,"memory":"64MiB","disks":[{"name":"root","volume":"root-vol"}],"interfaces":[{"name":"eth0","network":"net-a"}]}'
 
 all_converged() {
     for i in $(seq 1 20); do
@@ -28,6 +32,17 @@ for want in 'spec.vcpus: must be an integer from 1 to 256, got "many"' \
     case "$msg" in *"$want"*) ;; *) fail "message lacks '$want': $msg" ;; esac
 done
 ok "the bad document is Failed with its fields named: $msg"
+
+st=$(status_of default vm Bad_Name)
+echo "$st" | jq -e '.phase == "Failed" and (.conditions[0].message | contains("metadata.name: the key'"'"'s name \"Bad_Name\" is not a DNS label"))' \
+    >/dev/null || fail "a key with a bad name: $st"
+ok "a key whose name is not a DNS label is Failed, naming it"
+
+st=$(status_of default vm needy)
+echo "$st" | jq -e '.phase == "Pending" and .conditions[0].reason == "WaitingForVolume" and
+    (.conditions[0].message | contains("waiting for volume \"root-vol\" (spec.disks[0]): it does not exist"))' \
+    >/dev/null || fail "a VM with a missing volume: $st"
+ok "a VM whose volume does not exist is Pending, naming it"
 
 # Every domain has a distinct UUID and the status names it.
 uuids=$(for i in $(seq 1 20); do status_of default vm "vm-$i" | jq -r .domain.uuid; done | sort -u | grep -c .)

@@ -1,3 +1,11 @@
+/*
+ * The cache is a hash table of entries. A deleted key stays behind as a
+ * tombstone (value NULL) carrying the revision of its deletion, so that
+ * an older event arriving late (from the watch, after a write-through of
+ * a newer state) cannot bring it back. Tombstones the watch has moved
+ * past can no longer be contradicted and are swept at the next
+ * nc_informer_foreach(), which resync calls periodically.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -15,9 +23,9 @@
 
 struct entry {
     char *key;
-    char *value;
+    char *value; /* NULL: a tombstone */
     int64_t mod_revision;
-    bool seen; /* marks survivors during a relist */
+    bool seen;   /* marks survivors during a relist */
     UT_hash_handle hh;
 };
 
@@ -27,9 +35,12 @@ struct nc_informer {
     nc_informer_fn changed;
     void *data;
     struct nc_watch *watch;
-    struct nc_etcd *etcd; /* for listing, on the loop thread */
-    pthread_mutex_t lock; /* guards cache */
+    struct nc_etcd *etcd;   /* for listing, on the loop thread */
+    pthread_mutex_t lock;   /* guards everything below */
     struct entry *cache;
+    size_t live;            /* entries that are not tombstones */
+    int64_t revision;       /* newest revision seen in any way */
+    int64_t watched;        /* newest revision the list or the watch delivered */
     bool listed;
     char err[512];
 };
@@ -43,66 +54,56 @@ entry_free(struct entry *e)
 }
 
 /*
- * Stores @kv in the cache unless the cache already holds that revision or
- * a newer one. Returns true when the value changed. Takes the lock.
+ * Records that @key holds @value (NULL: was deleted) at @revision, unless
+ * the cache knows that revision or a newer one. Returns true when the
+ * visible state changed. Caller holds the lock.
  */
 static bool
-cache_put(struct nc_informer *inf, const struct nc_kv *kv)
+cache_set(struct nc_informer *inf, const char *key, const char *value, int64_t revision)
 {
     struct entry *e;
-    char *value;
-    bool changed = false;
+    char *copy = NULL;
 
-    pthread_mutex_lock(&inf->lock);
-    HASH_FIND_STR(inf->cache, kv->key, e);
+    if (revision > inf->revision)
+        inf->revision = revision;
+    HASH_FIND_STR(inf->cache, key, e);
     if (e) {
         e->seen = true;
-        if (kv->mod_revision > e->mod_revision && (value = strdup(kv->value))) {
-            free(e->value);
-            e->value = value;
-            e->mod_revision = kv->mod_revision;
-            changed = true;
-        }
-    } else if ((e = calloc(1, sizeof(*e)))) {
-        e->key = strdup(kv->key);
-        e->value = strdup(kv->value);
-        if (!e->key || !e->value) {
-            entry_free(e);
-        } else {
-            e->mod_revision = kv->mod_revision;
-            e->seen = true;
-            HASH_ADD_KEYPTR(hh, inf->cache, e->key, strlen(e->key), e);
-            changed = true;
-        }
+        if (revision <= e->mod_revision)
+            return false;
+    } else if (!value) {
+        return false; /* deleting what was never seen changes nothing */
     }
-    pthread_mutex_unlock(&inf->lock);
-    return changed;
-}
-
-/* Drops @key (a delete at @revision). Returns true when it was cached. */
-static bool
-cache_del(struct nc_informer *inf, const char *key, int64_t revision)
-{
-    struct entry *e;
-    bool changed = false;
-
-    pthread_mutex_lock(&inf->lock);
-    HASH_FIND_STR(inf->cache, key, e);
-    if (e && revision > e->mod_revision) {
-        HASH_DEL(inf->cache, e);
-        entry_free(e);
-        changed = true;
+    if (value && !(copy = strdup(value)))
+        return false;
+    if (!e) {
+        if (!(e = calloc(1, sizeof(*e))) || !(e->key = strdup(key))) {
+            free(e);
+            free(copy);
+            return false;
+        }
+        HASH_ADD_KEYPTR(hh, inf->cache, e->key, strlen(e->key), e);
     }
-    pthread_mutex_unlock(&inf->lock);
-    return changed;
+    inf->live += (copy != NULL) - (e->value != NULL);
+    free(e->value);
+    e->value = copy;
+    e->mod_revision = revision;
+    e->seen = true;
+    return true;
 }
 
 static void
 on_watch_event(void *data, const struct nc_kv *kv, bool deleted)
 {
     struct nc_informer *inf = data;
+    bool changed;
 
-    if (deleted ? cache_del(inf, kv->key, kv->mod_revision) : cache_put(inf, kv))
+    pthread_mutex_lock(&inf->lock);
+    changed = cache_set(inf, kv->key, deleted ? NULL : kv->value, kv->mod_revision);
+    if (kv->mod_revision > inf->watched)
+        inf->watched = kv->mod_revision;
+    pthread_mutex_unlock(&inf->lock);
+    if (changed && inf->changed)
         inf->changed(inf->data, kv->key);
 }
 
@@ -110,8 +111,12 @@ static int
 on_list_item(const struct nc_kv *kv, void *data)
 {
     struct nc_informer *inf = data;
+    bool changed;
 
-    if (cache_put(inf, kv))
+    pthread_mutex_lock(&inf->lock);
+    changed = cache_set(inf, kv->key, kv->value, kv->mod_revision);
+    pthread_mutex_unlock(&inf->lock);
+    if (changed && inf->changed)
         inf->changed(inf->data, kv->key);
     return 0;
 }
@@ -145,20 +150,31 @@ list_and_watch(struct nc_informer *inf)
 
         pthread_mutex_lock(&inf->lock);
         HASH_ITER(hh, inf->cache, e, tmp) {
-            if (!e->seen) {
-                HASH_DEL(inf->cache, e);
-                gone = e->key;
-                free(e->value);
-                free(e);
-                break;
+            /* Unseen and newer than the list: written through meanwhile. */
+            if (e->seen || e->mod_revision > rev)
+                continue;
+            HASH_DEL(inf->cache, e);
+            if (e->value) {
+                inf->live--;
+                gone = strdup(e->key);
             }
+            entry_free(e);
+            if (gone)
+                break;
         }
+        if (rev > inf->watched)
+            inf->watched = rev;
         pthread_mutex_unlock(&inf->lock);
         if (!gone)
             break;
-        inf->changed(inf->data, gone);
+        if (inf->changed)
+            inf->changed(inf->data, gone);
         free(gone);
     }
+    pthread_mutex_lock(&inf->lock);
+    if (rev > inf->revision)
+        inf->revision = rev;
+    pthread_mutex_unlock(&inf->lock);
     inf->listed = true;
     return nc_watch_start(inf->watch, rev + 1);
 }
@@ -258,13 +274,32 @@ nc_informer_get(struct nc_informer *inf, const char *key, char **ret_value,
 
     pthread_mutex_lock(&inf->lock);
     HASH_FIND_STR(inf->cache, key, e);
-    if (e) {
+    if (e && e->value) {
         *ret_value = strdup(e->value);
         *ret_mod_revision = e->mod_revision;
         r = *ret_value ? 0 : -ENOMEM;
     }
     pthread_mutex_unlock(&inf->lock);
     return r;
+}
+
+void
+nc_informer_store(struct nc_informer *inf, const char *key, const char *value, int64_t revision)
+{
+    pthread_mutex_lock(&inf->lock);
+    cache_set(inf, key, value, revision);
+    pthread_mutex_unlock(&inf->lock);
+}
+
+int64_t
+nc_informer_revision(struct nc_informer *inf)
+{
+    int64_t rev;
+
+    pthread_mutex_lock(&inf->lock);
+    rev = inf->revision;
+    pthread_mutex_unlock(&inf->lock);
+    return rev;
 }
 
 void
@@ -276,11 +311,17 @@ nc_informer_foreach(struct nc_informer *inf, nc_informer_fn fn, void *data)
 
     /* Copy the keys first: @fn may take time, and workers need the lock. */
     pthread_mutex_lock(&inf->lock);
-    keys = malloc((HASH_COUNT(inf->cache) + 1) * sizeof(*keys));
-    if (keys)
-        HASH_ITER(hh, inf->cache, e, tmp)
-            if ((keys[n] = strdup(e->key)))
-                n++;
+    keys = malloc((inf->live + 1) * sizeof(*keys));
+    HASH_ITER(hh, inf->cache, e, tmp) {
+        if (!e->value) {
+            if (e->mod_revision <= inf->watched) {
+                HASH_DEL(inf->cache, e);
+                entry_free(e);
+            }
+        } else if (keys && n < inf->live && (keys[n] = strdup(e->key))) {
+            n++;
+        }
+    }
     pthread_mutex_unlock(&inf->lock);
     for (size_t i = 0; i < n; i++) {
         fn(data, keys[i]);
@@ -295,7 +336,7 @@ nc_informer_size(struct nc_informer *inf)
     size_t n;
 
     pthread_mutex_lock(&inf->lock);
-    n = HASH_COUNT(inf->cache);
+    n = inf->live;
     pthread_mutex_unlock(&inf->lock);
     return n;
 }

@@ -21,7 +21,8 @@ typedef void (*nc_informer_fn)(void *data, const char *key);
 
 struct nc_informer;
 
-/* @base, @conf and @data must outlive the informer; @prefix is copied. */
+/* @base, @conf and @data must outlive the informer; @prefix is copied.
+ * @changed may be NULL for a cache nobody needs to hear about. */
 struct nc_informer *nc_informer_new(struct event_base *base, const struct nc_etcd_conf *conf,
                                     const char *prefix, nc_informer_fn changed, void *data);
 struct nc_informer *nc_informer_free(struct nc_informer *inf);
@@ -46,7 +47,19 @@ bool nc_informer_synced(const struct nc_informer *inf);
 int nc_informer_get(struct nc_informer *inf, const char *key, char **ret_value,
                     int64_t *ret_mod_revision) __attribute__((warn_unused_result));
 
-/* Calls @fn for every cached key (loop thread only). */
+/*
+ * Write-through for a key space the caller itself writes: records that
+ * @key now holds @value at @revision (or, with @value NULL, was deleted at
+ * @revision), unless the cache already knows a newer revision. The watch
+ * event of the same write then changes nothing. Thread-safe.
+ */
+void nc_informer_store(struct nc_informer *inf, const char *key, const char *value,
+                       int64_t revision);
+
+/* The newest store revision the informer has seen (list or watch). */
+int64_t nc_informer_revision(struct nc_informer *inf);
+
+/* Calls @fn for every cached key (any thread; not under the lock). */
 void nc_informer_foreach(struct nc_informer *inf, nc_informer_fn fn, void *data);
 /* Number of cached keys. */
 size_t nc_informer_size(struct nc_informer *inf);

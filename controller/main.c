@@ -61,9 +61,10 @@ gauges(void *data, struct nc_metrics_gauges *g)
     g->queue_depth = nc_wq_len(d->q);
     g->queue_delayed = nc_wq_delayed(d->q);
     g->cached_specs = nc_informer_size(d->env.specs);
-    g->watch_restarts = nc_informer_watch_restarts(d->env.specs);
+    g->watch_restarts = nc_informer_watch_restarts(d->env.specs) +
+                        nc_informer_watch_restarts(d->env.statuses);
     g->etcd_errors = nc_etcd_error_count();
-    g->ready = nc_informer_synced(d->env.specs);
+    g->ready = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses);
 }
 
 static void
@@ -95,7 +96,7 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
-    bool synced = nc_informer_synced(d->env.specs);
+    bool synced = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses);
 
     (void)fd;
     (void)what;
@@ -131,6 +132,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
             strsignal((int)sig), d->cfg.shutdown_timeout_ms);
     sd_notify(0, "STOPPING=1");
     nc_informer_stop(d->env.specs);
+    nc_informer_stop(d->env.statuses);
     nc_wq_shutdown(d->q);
     event_base_loopbreak(d->base);
 }
@@ -167,7 +169,7 @@ wait_for_etcd(struct daemon *d)
 static int
 start(struct daemon *d)
 {
-    char *spec_prefix = NULL;
+    char *spec_prefix = NULL, *status_prefix = NULL;
     const struct timeval tick_interval = {.tv_usec = 100 * 1000};
     uint64_t wd_usec;
     int r;
@@ -179,26 +181,34 @@ start(struct daemon *d)
     d->env.prefix = d->cfg.prefix;
     d->env.node = d->cfg.node;
     d->env.gc_orphans = d->cfg.gc_orphans;
-    pthread_mutex_init(&d->env.event_lease.lock, NULL);
 
     r = nc_hv_libvirt_open(d->cfg.libvirt_uri, &d->env.hv);
     if (r < 0) {
         nc_error(NULL, "libvirt: %s", nc_hv_errmsg());
         return r;
     }
-    if (asprintf(&spec_prefix, "%sspec/", d->cfg.prefix) < 0)
+    if (asprintf(&spec_prefix, "%sspec/", d->cfg.prefix) < 0 ||
+        asprintf(&status_prefix, "%sstatus/", d->cfg.prefix) < 0) {
+        free(spec_prefix);
         return -ENOMEM;
+    }
     d->spec_prefix_len = strlen(spec_prefix);
     d->env.metrics = nc_metrics_new();
     d->env.vm = nc_vm_state_new();
     d->q = nc_wq_new(200, 60 * 1000);
     d->env.specs = nc_informer_new(d->base, &d->etcd_conf, spec_prefix, on_spec_changed, d);
+    d->env.statuses = nc_informer_new(d->base, &d->etcd_conf, status_prefix, NULL, NULL);
     free(spec_prefix);
-    if (!d->env.metrics || !d->env.vm || !d->q || !d->env.specs)
+    free(status_prefix);
+    if (!d->env.metrics || !d->env.vm || !d->q || !d->env.specs || !d->env.statuses)
         return -ENOMEM;
 
-    r = nc_informer_start(d->env.specs);
-    if (r < 0) {
+    /* Statuses first: a reconcile must never find the cache empty. */
+    if ((r = nc_informer_start(d->env.statuses)) < 0) {
+        nc_error(NULL, "%s", nc_informer_errmsg(d->env.statuses));
+        return r;
+    }
+    if ((r = nc_informer_start(d->env.specs)) < 0) {
         nc_error(NULL, "%s", nc_informer_errmsg(d->env.specs));
         return r;
     }
@@ -264,6 +274,7 @@ main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
     evthread_use_pthreads();
+    nc_event_recorder_init(&d.env.events);
     d.base = event_base_new();
     if (!d.base)
         goto out;
@@ -296,6 +307,8 @@ out:
     free_event(d.watchdog);
     nc_http_stop(d.http);
     nc_informer_free(d.env.specs);
+    nc_informer_free(d.env.statuses);
+    nc_event_recorder_clear(&d.env.events);
     nc_wq_free(d.q);
     nc_vm_state_free(d.env.vm);
     nc_metrics_free(d.env.metrics);

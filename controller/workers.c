@@ -44,13 +44,12 @@ struct status_walk {
     size_t skip; /* length of "<prefix>status/" */
 };
 
-static int
-on_status_key(const struct nc_kv *kv, void *data)
+static void
+on_status_key(void *data, const char *key)
 {
     struct status_walk *sw = data;
 
-    enqueue(sw->q, kv->key + sw->skip);
-    return 0;
+    enqueue(sw->q, key + sw->skip);
 }
 
 /*
@@ -59,24 +58,15 @@ on_status_key(const struct nc_kv *kv, void *data)
  * teardown a crash interrupted) is reconciled, that is deleted, too.
  */
 static int
-resync_actual(struct nc_workers *pool, struct nc_ctx *ctx)
+resync_actual(struct nc_workers *pool)
 {
-    struct status_walk sw = {.q = pool->q};
-    char *status_prefix = NULL;
+    struct status_walk sw = {.q = pool->q, .skip = strlen(pool->env->prefix) + strlen("status/")};
     int r;
 
+    nc_informer_foreach(pool->env->statuses, on_status_key, &sw);
     r = nc_vm_list_actual(pool->env, enqueue, pool->q);
-    if (r < 0) {
-        nc_warn(NULL, "listing libvirt domains: %s", nc_hv_errmsg());
-        return r;
-    }
-    if (asprintf(&status_prefix, "%sstatus/", pool->env->prefix) < 0)
-        return -ENOMEM;
-    sw.skip = strlen(status_prefix);
-    r = nc_etcd_list(ctx->etcd, status_prefix, 1000, on_status_key, &sw, NULL);
     if (r < 0)
-        nc_warn(NULL, "listing status keys: %s", nc_etcd_errmsg(ctx->etcd));
-    free(status_prefix);
+        nc_warn(NULL, "listing libvirt domains: %s", nc_hv_errmsg());
     return r;
 }
 
@@ -92,7 +82,7 @@ run_one(struct worker *w, const char *key)
     int r = 0;
 
     if (strcmp(key, NC_KEY_RESYNC_ACTUAL) == 0) {
-        if (resync_actual(pool, &w->ctx) < 0 && nc_wq_add_rate_limited(pool->q, key) < 0)
+        if (resync_actual(pool) < 0 && nc_wq_add_rate_limited(pool->q, key) < 0)
             nc_error(key, "cannot queue: out of memory");
         return;
     }

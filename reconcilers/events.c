@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <uthash.h>
 
 #include "controller/workqueue.h"
 #include "reconcilers/events.h"
@@ -14,10 +15,52 @@
 #define LEASE_TTL_S 3600
 #define LEASE_REUSE_MS (10 * 60 * 1000)
 
+/* An object's last event transaction. Entries are kept for the life of the
+ * process: one small entry per object that ever had an event. */
+struct nc_event_seen {
+    char *base;
+    int64_t revision;
+    UT_hash_handle hh;
+};
+
 void
-nc_events_add(struct nc_events *ev, const char *prefix, const char *ns, const char *kind,
-              const char *name, int64_t revision, const char *type, const char *reason,
-              const char *fmt, ...)
+nc_event_recorder_init(struct nc_event_recorder *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    pthread_mutex_init(&rec->lock, NULL);
+}
+
+void
+nc_event_recorder_clear(struct nc_event_recorder *rec)
+{
+    struct nc_event_seen *s, *tmp;
+
+    HASH_ITER(hh, rec->seen, s, tmp) {
+        HASH_DEL(rec->seen, s);
+        free(s->base);
+        free(s);
+    }
+    pthread_mutex_destroy(&rec->lock);
+}
+
+void
+nc_events_begin(struct nc_events *ev, struct nc_event_recorder *rec, const char *prefix,
+                const char *ns, const char *kind, const char *name, int64_t known_revision)
+{
+    struct nc_event_seen *s;
+
+    memset(ev, 0, sizeof(*ev));
+    snprintf(ev->base, sizeof(ev->base), "%sevents/%s/%s/%s/", prefix, ns, kind, name);
+    pthread_mutex_lock(&rec->lock);
+    HASH_FIND_STR(rec->seen, ev->base, s);
+    if (s && s->revision > known_revision)
+        known_revision = s->revision;
+    pthread_mutex_unlock(&rec->lock);
+    ev->revision = known_revision + 1;
+}
+
+void
+nc_events_add(struct nc_events *ev, const char *type, const char *reason, const char *fmt, ...)
 {
     char msg[1024], now[32];
     cJSON *doc;
@@ -35,8 +78,7 @@ nc_events_add(struct nc_events *ev, const char *prefix, const char *ns, const ch
     cJSON_AddStringToObject(doc, "time", nc_rfc3339_now(now));
     ev->values[ev->n] = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
-    if (asprintf(&ev->keys[ev->n], "%sevents/%s/%s/%s/%020" PRId64 "-%zu", prefix, ns, kind, name,
-                 revision + 1, ev->n) < 0)
+    if (asprintf(&ev->keys[ev->n], "%s%020" PRId64 "-%zu", ev->base, ev->revision, ev->n) < 0)
         ev->keys[ev->n] = NULL;
     if (!ev->keys[ev->n] || !ev->values[ev->n]) {
         free(ev->keys[ev->n]);
@@ -46,38 +88,56 @@ nc_events_add(struct nc_events *ev, const char *prefix, const char *ns, const ch
     ev->n++;
 }
 
-static int64_t
-lease_get(struct nc_etcd *c, struct nc_event_lease *l)
-{
-    int64_t now = nc_now_ms(), id = 0;
-
-    pthread_mutex_lock(&l->lock);
-    if (!l->id || now - l->granted_ms > LEASE_REUSE_MS) {
-        if (nc_etcd_lease_grant(c, LEASE_TTL_S, &id) == 0) {
-            l->id = id;
-            l->granted_ms = now;
-        }
-    }
-    id = l->id;
-    pthread_mutex_unlock(&l->lock);
-    return id;
-}
-
 int
-nc_events_ops(struct nc_events *ev, struct nc_etcd *c, struct nc_event_lease *lease,
+nc_events_ops(struct nc_events *ev, struct nc_etcd *c, struct nc_event_recorder *rec,
               const struct nc_op **ret_ops)
 {
-    int64_t id;
+    int64_t now = nc_now_ms(), id = 0;
 
     *ret_ops = ev->ops;
     if (ev->n == 0)
         return 0;
-    id = lease_get(c, lease);
+    pthread_mutex_lock(&rec->lock);
+    if (!rec->lease || now - rec->granted_ms > LEASE_REUSE_MS) {
+        if (nc_etcd_lease_grant(c, LEASE_TTL_S, &id) == 0) {
+            rec->lease = id;
+            rec->granted_ms = now;
+        }
+    }
+    id = rec->lease;
+    pthread_mutex_unlock(&rec->lock);
     if (!id)
         return -EIO;
     for (size_t i = 0; i < ev->n; i++)
         ev->ops[i] = (struct nc_op){.key = ev->keys[i], .value = ev->values[i], .lease = id};
     return (int)ev->n;
+}
+
+void
+nc_events_done(struct nc_events *ev, struct nc_event_recorder *rec, bool ok, int64_t revision)
+{
+    struct nc_event_seen *s;
+
+    if (ev->n == 0)
+        return;
+    pthread_mutex_lock(&rec->lock);
+    if (!ok) {
+        rec->lease = 0;
+    } else {
+        HASH_FIND_STR(rec->seen, ev->base, s);
+        if (!s && (s = calloc(1, sizeof(*s)))) {
+            if ((s->base = strdup(ev->base))) {
+                HASH_ADD_KEYPTR(hh, rec->seen, s->base, strlen(s->base), s);
+            } else {
+                free(s);
+                s = NULL;
+            }
+        }
+        if (s && revision > s->revision)
+            s->revision = revision;
+    }
+    pthread_mutex_unlock(&rec->lock);
+    nc_events_clear(ev);
 }
 
 void
@@ -87,13 +147,5 @@ nc_events_clear(struct nc_events *ev)
         free(ev->keys[i]);
         free(ev->values[i]);
     }
-    memset(ev, 0, sizeof(*ev));
-}
-
-void
-nc_event_lease_reset(struct nc_event_lease *l)
-{
-    pthread_mutex_lock(&l->lock);
-    l->id = 0;
-    pthread_mutex_unlock(&l->lock);
+    ev->n = 0;
 }

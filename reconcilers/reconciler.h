@@ -25,11 +25,12 @@ struct nc_env {
     char cluster[24];         /* etcd cluster id */
     char install_hash[9];     /* nc_install_hash(cluster, prefix) */
     bool gc_orphans;          /* delete marked resources with no status */
-    struct nc_informer *specs;
+    struct nc_informer *specs;    /* <prefix>spec/ */
+    struct nc_informer *statuses; /* <prefix>status/, written through */
     struct nc_hv *hv;
     struct nc_metrics *metrics;
-    struct nc_event_lease event_lease;  /* locked inside */
-    struct nc_vm_state *vm;             /* the VM reconciler's memory */
+    struct nc_event_recorder events; /* locked inside */
+    struct nc_vm_state *vm;          /* the VM reconciler's memory */
 };
 
 /* One worker's view: the shared environment and its own etcd client. */

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -72,8 +71,8 @@ nc_status_changed(const cJSON *old_status, const cJSON *new_status)
 
 int
 nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
-                const char *status_key, const cJSON *status, const struct nc_op *extra,
-                size_t n_extra, bool *ret_applied)
+                const char *status_key, const char *status_text, const struct nc_op *extra,
+                size_t n_extra, bool *ret_applied, int64_t *ret_revision)
 {
     struct nc_cmp cmp = {
         .key = spec_key,
@@ -82,23 +81,13 @@ nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
         .number = spec_revision,
     };
     struct nc_op ops[1 + 16];
-    char *text = NULL;
     size_t n = 0;
-    int r;
 
     if (n_extra > 16)
         return -E2BIG;
-    if (status) {
-        text = cJSON_PrintUnformatted(status);
-        if (!text)
-            return -ENOMEM;
-        ops[n++] = (struct nc_op){.key = status_key, .value = text};
-    } else {
-        ops[n++] = (struct nc_op){.del = true, .key = status_key};
-    }
+    if (status_key)
+        ops[n++] = status_text ? (struct nc_op){.key = status_key, .value = status_text}
+                               : (struct nc_op){.del = true, .key = status_key};
     memcpy(ops + n, extra, n_extra * sizeof(*extra));
-    n += n_extra;
-    r = nc_etcd_txn(c, &cmp, 1, ops, n, NULL, 0, ret_applied, NULL);
-    free(text);
-    return r;
+    return nc_etcd_txn(c, &cmp, 1, ops, n + n_extra, NULL, 0, ret_applied, ret_revision);
 }

@@ -36,13 +36,15 @@ bool nc_status_condition_true(const cJSON *status, const char *type);
 bool nc_status_changed(const cJSON *old_status, const cJSON *new_status);
 
 /*
- * Writes @status (NULL: deletes the status key) together with the @extra
- * ops, only if the spec key still has @spec_revision (0: the spec key must
- * be absent). @ret_applied is false when the spec moved on, so the caller's
- * observation was stale and it must not retry with it.
+ * Writes @status_text (NULL: deletes the status key; @status_key NULL:
+ * leaves the status alone) together with the @extra ops, only if the spec key still has @spec_revision (0: the spec
+ * key must be absent). @ret_applied is false when the spec moved on, so the
+ * caller's observation was stale and it must not retry with it;
+ * @ret_revision gets the store revision after the transaction.
  */
 int nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
-                    const char *status_key, const cJSON *status, const struct nc_op *extra,
-                    size_t n_extra, bool *ret_applied) __attribute__((warn_unused_result));
+                    const char *status_key, const char *status_text, const struct nc_op *extra,
+                    size_t n_extra, bool *ret_applied, int64_t *ret_revision)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -115,7 +115,6 @@ struct vm_run {
     char *spec_key, *status_key;
     char domname[NC_DOMAIN_NAME_MAX];
     int64_t generation;     /* spec mod_revision, 0 when the spec is gone */
-    int64_t revision;       /* store revision when the status was read */
     cJSON *old_status;      /* NULL when there is none */
     char now[32];
     struct nc_events events;
@@ -137,8 +136,7 @@ event(struct vm_run *run, const char *type, const char *reason, const char *fmt,
     va_end(ap);
     nc_log(strcmp(type, "Warning") == 0 ? NC_LOG_WARN : NC_LOG_INFO, run->key, "%s: %s", reason,
            msg);
-    nc_events_add(&run->events, run->ctx->env->prefix, run->ns, "vm", run->name, run->revision,
-                  type, reason, "%s", msg);
+    nc_events_add(&run->events, type, reason, "%s", msg);
 }
 
 /* Writes @status (NULL: delete) and the collected events when either has
@@ -147,44 +145,48 @@ static int
 report(struct vm_run *run, cJSON *status)
 {
     struct nc_env *env = run->ctx->env;
+    bool changed = status ? nc_status_changed(run->old_status, status) : run->old_status != NULL;
     const struct nc_op *ops;
+    char *text = NULL;
     bool applied = false;
+    int64_t rev = 0;
     int n, r;
 
-    if (status && !nc_status_changed(run->old_status, status) && run->events.n == 0)
+    if (!changed && run->events.n == 0)
         return 0;
-    if (!status && !run->old_status && run->events.n == 0)
-        return 0;
-    n = nc_events_ops(&run->events, run->ctx->etcd, &env->event_lease, &ops);
+    n = nc_events_ops(&run->events, run->ctx->etcd, &env->events, &ops);
     if (n < 0) {
-        nc_warn(run->key, "cannot get a lease for events: %s", nc_etcd_errmsg(run->ctx->etcd));
+        nc_warn(run->key, "events not recorded, no lease: %s", nc_etcd_errmsg(run->ctx->etcd));
+        nc_events_clear(&run->events);
+        if (!changed)
+            return 0;
         n = 0;
     }
-    if (status || run->old_status) {
-        r = nc_status_write(run->ctx->etcd, run->spec_key, run->generation, run->status_key, status,
-                            ops, (size_t)n, &applied);
-    } else {
-        /* Only events to record (a domain was removed and there was no status). */
-        r = nc_status_write(run->ctx->etcd, run->spec_key, run->generation, run->status_key, NULL,
-                            ops, (size_t)n, &applied);
-    }
+    if (changed && status && !(text = cJSON_PrintUnformatted(status)))
+        return -ENOMEM;
+    r = nc_status_write(run->ctx->etcd, run->spec_key, run->generation,
+                        changed ? run->status_key : NULL, text, ops, (size_t)n, &applied, &rev);
     if (r < 0) {
-        if (n > 0)
-            nc_event_lease_reset(&env->event_lease);
+        nc_events_done(&run->events, &env->events, false, 0);
         nc_warn(run->key, "status write failed: %s", nc_etcd_errmsg(run->ctx->etcd));
+        free(text);
         return r;
     }
     nc_metrics_etcd_write(env->metrics);
     if (!applied) {
+        nc_events_clear(&run->events);
         nc_debug(run->key, "spec changed during reconcile; status of generation %" PRId64
                            " dropped", run->generation);
+        free(text);
         return -ESTALE;
     }
-    if (status) {
+    nc_events_done(&run->events, &env->events, true, rev);
+    if (changed) {
+        nc_informer_store(env->statuses, run->status_key, text, rev);
         cJSON_Delete(run->old_status);
-        run->old_status = cJSON_Duplicate(status, true);
+        run->old_status = status ? cJSON_Duplicate(status, true) : NULL;
     }
-    nc_events_clear(&run->events);
+    free(text);
     return 0;
 }
 
@@ -312,23 +314,22 @@ dependency_missing(struct vm_run *run, char *reason, size_t reason_sz, char *msg
         const char *kind = disk ? "volume" : "network";
         const char *dep = disk ? run->spec.disks[i].volume
                                : run->spec.ifaces[i - run->spec.n_disks].network;
-        char *key = NULL;
-        struct nc_kv kv;
+        char *key = NULL, *value = NULL;
+        int64_t rev;
         cJSON *st;
         bool ready;
         int r;
 
         if (asprintf(&key, "%sstatus/%s/%s/%s", run->ctx->env->prefix, run->ns, kind, dep) < 0)
             return -ENOMEM;
-        r = nc_etcd_get(run->ctx->etcd, key, &kv, NULL);
+        r = nc_informer_get(run->ctx->env->statuses, key, &value, &rev);
         free(key);
         if (r < 0 && r != -ENOENT)
             return r;
-        st = r == 0 ? cJSON_Parse(kv.value) : NULL;
+        st = value ? cJSON_Parse(value) : NULL;
         ready = nc_status_condition_true(st, "Ready");
         cJSON_Delete(st);
-        if (r == 0)
-            nc_kv_clear(&kv);
+        free(value);
         if (!ready) {
             snprintf(reason, reason_sz, "WaitingFor%s", disk ? "Volume" : "Network");
             snprintf(msg, msg_sz, "waiting for %s \"%s\" (spec.%s[%u]): %s", kind, dep,
@@ -670,8 +671,8 @@ nc_vm_reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *r
 {
     struct nc_env *env = ctx->env;
     struct vm_run run = {.ctx = ctx, .ns = ns, .name = name};
-    struct nc_kv kv;
     char *value = NULL;
+    int64_t rev, known;
     int r;
 
     *ret_requeue_ms = 0;
@@ -684,14 +685,19 @@ nc_vm_reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *r
         goto out;
     }
 
-    r = nc_etcd_get(ctx->etcd, run.status_key, &kv, &run.revision);
-    if (r == 0) {
-        run.old_status = cJSON_Parse(kv.value);
-        nc_kv_clear(&kv);
-    } else if (r != -ENOENT) {
-        nc_warn(run.key, "reading status: %s", nc_etcd_errmsg(ctx->etcd));
+    /* The status is read from the cache: the controller writes every
+     * status through it, and its watch brings in anybody else's. */
+    r = nc_informer_get(env->statuses, run.status_key, &value, &rev);
+    if (r == 0)
+        run.old_status = cJSON_Parse(value);
+    else if (r != -ENOENT)
         goto out;
-    }
+    free(value);
+    value = NULL;
+    known = nc_informer_revision(env->specs);
+    if (nc_informer_revision(env->statuses) > known)
+        known = nc_informer_revision(env->statuses);
+    nc_events_begin(&run.events, &env->events, env->prefix, ns, "vm", name, known);
 
     r = nc_informer_get(env->specs, run.spec_key, &value, &run.generation);
     if (r == -ENOENT) {

@@ -64,10 +64,16 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libnovacron.a
 $(BUILD)/nc-bench: tests/bench/bench.c $(BUILD)/libnovacron.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-# Every test runs against the sanitized build: unit tests first (fast, no
+# Every test runs against the ASan+UBSan build: unit tests first (fast, no
 # daemons), then the integration tests that start real etcd and novacrond.
+# Then the queue, the informers and the workers run under ThreadSanitizer
+# through the convergence test, where a data race aborts the daemon.
 check: deps
+	./hack/lint.sh
 	$(MAKE) BUILD=build/san SANFLAGS="$(SANITIZE)" CFLAGS="-O1 -g" unit integration
+	$(MAKE) BUILD=build/tsan SANFLAGS="-fsanitize=thread" CFLAGS="-O1 -g" build/tsan/novacrond
+	TSAN_OPTIONS="halt_on_error=1" NOVACROND=$(abspath build/tsan/novacrond) \
+		ONLY=test_converge.sh ./tests/integration/run.sh
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 2; done

@@ -134,6 +134,7 @@ list_and_watch(struct nc_informer *inf)
     int r;
 
     pthread_mutex_lock(&inf->lock);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, inf->cache, e, tmp)
         e->seen = false;
     pthread_mutex_unlock(&inf->lock);
@@ -149,6 +150,7 @@ list_and_watch(struct nc_informer *inf)
         char *gone = NULL;
 
         pthread_mutex_lock(&inf->lock);
+        /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
         HASH_ITER(hh, inf->cache, e, tmp) {
             /* Unseen and newer than the list: written through meanwhile. */
             if (e->seen || e->mod_revision > rev)
@@ -231,6 +233,7 @@ nc_informer_free(struct nc_informer *inf)
         return NULL;
     nc_watch_free(inf->watch);
     nc_etcd_free(inf->etcd);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, inf->cache, e, tmp) {
         HASH_DEL(inf->cache, e);
         entry_free(e);
@@ -312,6 +315,7 @@ nc_informer_foreach(struct nc_informer *inf, nc_informer_fn fn, void *data)
     /* Copy the keys first: @fn may take time, and workers need the lock. */
     pthread_mutex_lock(&inf->lock);
     keys = malloc((inf->live + 1) * sizeof(*keys));
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, inf->cache, e, tmp) {
         if (!e->value) {
             if (e->mod_revision <= inf->watched) {

@@ -79,6 +79,7 @@ nc_wq_free(struct nc_wq *q)
 
     if (!q)
         return NULL;
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, q->items, it, tmp) {
         HASH_DEL(q->items, it);
         free(it->key);
@@ -424,6 +425,7 @@ nc_wq_delayed(struct nc_wq *q)
     size_t n = 0;
 
     pthread_mutex_lock(&q->lock);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, q->items, it, tmp)
         n += it->due_ms != 0;
     pthread_mutex_unlock(&q->lock);

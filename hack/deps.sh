@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="
-build-essential pkg-config
+build-essential pkg-config cppcheck
 libevent-dev libcurl4-openssl-dev libcjson-dev libvirt-dev libsystemd-dev
 libxml2-dev uthash-dev libcriterion-dev
 etcd-server etcd-client

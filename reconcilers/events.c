@@ -35,6 +35,7 @@ nc_event_recorder_clear(struct nc_event_recorder *rec)
 {
     struct nc_event_seen *s, *tmp;
 
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, rec->seen, s, tmp) {
         HASH_DEL(rec->seen, s);
         free(s->base);

@@ -51,6 +51,7 @@ nc_vm_state_free(struct nc_vm_state *s)
 
     if (!s)
         return NULL;
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, s->stops, e, tmp) {
         HASH_DEL(s->stops, e);
         free(e->key);

@@ -8,6 +8,7 @@
 
 #include "controller/config.h"
 #include "controller/log.h"
+#include "drivers/domxml.h"
 #include "schema/validate.h"
 
 static const char usage[] =
@@ -28,6 +29,11 @@ static const char usage[] =
     "  --libvirt URI           libvirt connection (NOVACRON_LIBVIRT; default\n"
     "                          test:///default, libvirt's in-process test driver;\n"
     "                          use qemu:///system for real guests)\n"
+    "  --force-tcg             never pick KVM for accel \"auto\", for hosts where\n"
+    "                          /dev/kvm exists but guests hang (NOVACRON_FORCE_TCG=1)\n"
+    "  --console-dir DIR       where real guests' serial consoles are logged, one\n"
+    "                          file per domain, named in the status as consoleLog\n"
+    "                          (NOVACRON_CONSOLE_DIR; default /var/log/novacron)\n"
     "  --listen ADDR:PORT      HTTP endpoint for /metrics, /healthz and /readyz\n"
     "                          (NOVACRON_LISTEN; default 127.0.0.1:9464; \"off\"\n"
     "                          disables it)\n"
@@ -159,6 +165,10 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
         fprintf(stderr, "novacrond: --etcd names no endpoint\n");
         return -EINVAL;
     }
+    if (cfg->console_dir[0] != '/' || !nc_xml_text_ok(cfg->console_dir)) {
+        fprintf(stderr, "novacrond: --console-dir must be an absolute path\n");
+        return -EINVAL;
+    }
     if (strcmp(cfg->listen, "off") == 0)
         cfg->listen[0] = '\0';
     return 0;
@@ -170,7 +180,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     enum {
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
         OPT_UNDERLAY, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
-        OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION,
+        OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, OPT_ETCD},
@@ -188,6 +198,8 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"etcd-user", required_argument, NULL, OPT_USER},
         {"etcd-password", required_argument, NULL, OPT_PASSWORD},
         {"gc-orphans", no_argument, NULL, OPT_GC},
+        {"force-tcg", no_argument, NULL, OPT_FORCE_TCG},
+        {"console-dir", required_argument, NULL, OPT_CONSOLE_DIR},
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, 'h'},
@@ -214,7 +226,9 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->key, ENV("NOVACRON_ETCD_KEY", NULL));
     set(&cfg->user, ENV("NOVACRON_ETCD_USER", NULL));
     set(&cfg->password, ENV("NOVACRON_ETCD_PASSWORD", NULL));
+    set(&cfg->console_dir, ENV("NOVACRON_CONSOLE_DIR", "/var/log/novacron"));
     cfg->gc_orphans = strcmp(ENV("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
+    cfg->force_tcg = strcmp(ENV("NOVACRON_FORCE_TCG", "0"), "1") == 0;
     workers = strdup(ENV("NOVACRON_WORKERS", "4"));
     resync = strdup(ENV("NOVACRON_RESYNC", "5m"));
     shutdown = strdup(ENV("NOVACRON_SHUTDOWN_TIMEOUT", "30s"));
@@ -239,6 +253,8 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_USER: set(&cfg->user, optarg); break;
         case OPT_PASSWORD: set(&cfg->password, optarg); break;
         case OPT_GC: cfg->gc_orphans = true; break;
+        case OPT_FORCE_TCG: cfg->force_tcg = true; break;
+        case OPT_CONSOLE_DIR: set(&cfg->console_dir, optarg); break;
         case OPT_SHUTDOWN: set(&shutdown, optarg); break;
         case OPT_LOG: set(&level, optarg); break;
         case 'h':
@@ -280,6 +296,7 @@ nc_config_clear(struct nc_config *cfg)
     free(cfg->listen);
     free(cfg->underlay);
     free(cfg->netns);
+    free(cfg->console_dir);
     free(cfg->cacert);
     free(cfg->cert);
     free(cfg->key);

@@ -18,12 +18,14 @@ struct nc_config {
     char *libvirt_uri;
     char *listen;      /* "host:port"; "" disables the endpoint */
     char *underlay, *netns;
+    char *console_dir; /* serial logs of real guests */
     char *cacert, *cert, *key, *user, *password;
     int workers;
     int64_t resync_ms;
     int64_t shutdown_timeout_ms;
     int log_level;
     bool gc_orphans;
+    bool force_tcg;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -51,6 +52,32 @@ on_spec_changed(void *data, const char *key)
         return;
     if (nc_wq_add(d->q, key + d->spec_prefix_len) < 0)
         nc_error(key, "cannot queue: out of memory");
+}
+
+/* libvirt saw one of our domains change (on libvirt's event thread). */
+static void
+on_domain_event(void *data, const char *domname)
+{
+    struct daemon *d = data;
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], key[160];
+
+    if (!nc_domain_name_parse(d->env.install_hash, domname, ns, name))
+        return;
+    snprintf(key, sizeof(key), "%s/vm/%s", ns, name);
+    if (nc_wq_add(d->q, key) < 0)
+        nc_error(key, "cannot queue: out of memory");
+}
+
+/* libvirtd came back: events may have been missed, so look at everything. */
+static void
+on_libvirt_reconnected(void *data)
+{
+    struct daemon *d = data;
+
+    nc_warn(NULL, "reconnected to libvirt: re-examining every object");
+    nc_informer_foreach(d->env.specs, on_spec_changed, d);
+    if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0)
+        nc_error(NULL, "cannot queue the resync: out of memory");
 }
 
 static void
@@ -182,10 +209,16 @@ start(struct daemon *d)
     d->env.node = d->cfg.node;
     d->env.gc_orphans = d->cfg.gc_orphans;
 
-    r = nc_hv_libvirt_open(d->cfg.libvirt_uri, &d->env.hv);
+    r = nc_hv_libvirt_open(d->cfg.libvirt_uri, d->cfg.force_tcg, &d->env.hv);
     if (r < 0) {
         nc_error(NULL, "libvirt: %s", nc_hv_errmsg());
         return r;
+    }
+    d->env.console_dir = d->cfg.console_dir;
+    if (!nc_hv_is_test(d->env.hv) && mkdir(d->cfg.console_dir, 0755) < 0 && errno != EEXIST) {
+        nc_error(NULL, "cannot create the console log folder %s: %s", d->cfg.console_dir,
+                 strerror(errno));
+        return -errno;
     }
     if (asprintf(&spec_prefix, "%sspec/", d->cfg.prefix) < 0 ||
         asprintf(&status_prefix, "%sstatus/", d->cfg.prefix) < 0) {
@@ -214,6 +247,11 @@ start(struct daemon *d)
     }
     if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0)
         return -ENOMEM;
+    r = nc_hv_watch(d->env.hv, on_domain_event, on_libvirt_reconnected, d);
+    if (r < 0) {
+        nc_error(NULL, "libvirt events: %s", nc_hv_errmsg());
+        return r;
+    }
     r = nc_workers_start(&d->env, &d->etcd_conf, d->q, d->cfg.workers, &d->workers);
     if (r < 0)
         return r;
@@ -246,9 +284,13 @@ start(struct daemon *d)
     }
     nc_info(NULL,
             "novacrond started: node %s, libvirt %s, etcd %s, prefix %s, cluster %s, "
-            "%d workers, listening on %s",
+            "%d workers, listening on %s%s",
             d->cfg.node, d->cfg.libvirt_uri, d->cfg.etcd_list, d->cfg.prefix, d->env.cluster,
-            d->cfg.workers, d->cfg.listen[0] ? d->cfg.listen : "(off)");
+            d->cfg.workers, d->cfg.listen[0] ? d->cfg.listen : "(off)",
+            nc_hv_is_test(d->env.hv)                       ? ""
+            : strcmp(nc_hv_domain_type(d->env.hv, NC_ACCEL_AUTO), "kvm") == 0
+                ? "; accel auto is KVM"
+                : "; accel auto is TCG");
     return 0;
 }
 

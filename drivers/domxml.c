@@ -47,6 +47,27 @@ nc_domain_name(const char *install_hash, const char *ns, const char *name,
     snprintf(out, NC_DOMAIN_NAME_MAX, "nc-%s.%s.%s", install_hash, ns, name);
 }
 
+bool
+nc_domain_name_parse(const char *install_hash, const char *domname, char ns[NC_NAME_MAX + 1],
+                     char name[NC_NAME_MAX + 1])
+{
+    size_t hl = strlen(install_hash);
+    const char *p, *dot;
+
+    if (strncmp(domname, "nc-", 3) != 0 || strncmp(domname + 3, install_hash, hl) != 0 ||
+        domname[3 + hl] != '.')
+        return false;
+    p = domname + 3 + hl + 1;
+    dot = strchr(p, '.');
+    if (!dot || dot == p || (size_t)(dot - p) > NC_NAME_MAX || strlen(dot + 1) > NC_NAME_MAX ||
+        !dot[1])
+        return false;
+    memcpy(ns, p, (size_t)(dot - p));
+    ns[dot - p] = '\0';
+    strcpy(name, dot + 1);
+    return true;
+}
+
 void
 nc_vm_config_hash(const struct nc_vm_spec *spec, const char *type, char out[17])
 {
@@ -161,6 +182,12 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     }
     END();
 
+    if (def->acpi) {
+        START("features");
+        START("acpi");
+        END();
+        END();
+    }
     if ((r = element(w, "on_poweroff", "destroy")) < 0 ||
         (r = element(w, "on_reboot", "restart")) < 0 || (r = element(w, "on_crash", "destroy")) < 0)
         return r;

@@ -31,6 +31,7 @@ struct nc_domain_def {
     const char *uuid;            /* of the domain being redefined, or NULL */
     const char *type;            /* libvirt domain type: "test", "qemu", "kvm" */
     const char *console_log;     /* serial console file, or NULL */
+    bool acpi;                   /* a guest that can be asked to power off */
     const struct nc_owner *owner;
     const struct nc_vm_spec *spec;
 };
@@ -45,6 +46,11 @@ void nc_install_hash(const char *cluster, const char *prefix, char out[9]);
  * (namespace, name) pairs never share a name. */
 void nc_domain_name(const char *install_hash, const char *ns, const char *name,
                     char out[NC_DOMAIN_NAME_MAX]);
+
+/* The inverse of nc_domain_name(): true when @domname is one of this
+ * installation's names, with its namespace and name copied out. */
+bool nc_domain_name_parse(const char *install_hash, const char *domname,
+                          char ns[NC_NAME_MAX + 1], char name[NC_NAME_MAX + 1]);
 
 /* The hash of everything in @spec that goes into the domain definition,
  * as 16 hex digits in @out: equal hashes, equal definitions. */

@@ -20,7 +20,14 @@ struct lv {
     pthread_mutex_t lock; /* guards conn while it is replaced */
     virConnectPtr conn;
     char *uri;
-    char type[8];
+    bool is_test, kvm, force_tcg;
+    /* Lifecycle events, once nc_hv_watch() was called. */
+    void (*changed)(void *data, const char *name);
+    void (*reconnected)(void *data);
+    void *data;
+    int timer;        /* the reconnect tick, > 0 once watching */
+    bool lost;        /* the close callback fired; guarded by lock */
+    bool reconnected_pending;
 };
 
 static __thread char errbuf[512];
@@ -66,6 +73,58 @@ fail(const char *what, const char *name)
     }
 }
 
+static void
+on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    struct lv *lv = opaque;
+    void (*changed)(void *, const char *);
+    void *data;
+
+    (void)conn;
+    (void)event;
+    (void)detail;
+    pthread_mutex_lock(&lv->lock);
+    changed = lv->changed;
+    data = lv->data;
+    pthread_mutex_unlock(&lv->lock);
+    if (changed)
+        changed(data, virDomainGetName(dom));
+}
+
+static void
+on_close(virConnectPtr conn, int reason, void *opaque)
+{
+    struct lv *lv = opaque;
+
+    (void)conn;
+    (void)reason;
+    pthread_mutex_lock(&lv->lock);
+    lv->lost = true;
+    pthread_mutex_unlock(&lv->lock);
+}
+
+/* Opens the connection and hooks it up. Caller holds the lock. */
+static void
+reopen_locked(struct lv *lv)
+{
+    if (lv->conn) {
+        virConnectUnregisterCloseCallback(lv->conn, on_close);
+        virConnectClose(lv->conn);
+        lv->reconnected_pending = true;
+    }
+    lv->lost = false;
+    lv->conn = virConnectOpen(lv->uri);
+    if (!lv->conn)
+        return;
+    /* Keepalive finds a libvirtd that died without closing the socket. The
+     * test driver has no socket and refuses, which is fine. */
+    virConnectSetKeepAlive(lv->conn, 5, 3);
+    virConnectRegisterCloseCallback(lv->conn, on_close, lv, NULL);
+    if (lv->changed)
+        virConnectDomainEventRegisterAny(lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                         VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), lv, NULL);
+}
+
 /*
  * Returns the connection, reopening it when the daemon went away. The
  * caller owns one reference and releases it with virConnectClose().
@@ -77,17 +136,13 @@ conn_get(struct nc_hv *hv)
     virConnectPtr c;
 
     pthread_mutex_lock(&lv->lock);
-    if (lv->conn && virConnectIsAlive(lv->conn) != 1) {
-        virConnectClose(lv->conn);
-        lv->conn = NULL;
-    }
-    if (!lv->conn)
-        lv->conn = virConnectOpen(lv->uri);
+    if (!lv->conn || lv->lost || virConnectIsAlive(lv->conn) != 1)
+        reopen_locked(lv);
     c = lv->conn;
     if (c)
         virConnectRef(c);
     else
-        fail("connect", lv->uri);
+        fail("connect to", lv->uri);
     pthread_mutex_unlock(&lv->lock);
     return c;
 }
@@ -288,14 +343,61 @@ static const struct nc_hv_ops libvirt_ops = {
     .list_owned = lv_list_owned,
 };
 
-int
-nc_hv_libvirt_open(const char *uri, struct nc_hv **ret_hv)
+/*
+ * libvirt delivers events through an event loop that the application
+ * provides; its default implementation, run on a thread of its own, must
+ * be registered before the first connection is opened. It serves the
+ * whole process, so it is set up once and never stopped.
+ */
+static void *
+event_thread(void *arg)
 {
+    (void)arg;
+    for (;;)
+        virEventRunDefaultImpl();
+    return NULL;
+}
+
+static int event_setup_result;
+
+static void
+event_setup(void)
+{
+    pthread_t t;
+
+    if (virEventRegisterDefaultImpl() < 0 || pthread_create(&t, NULL, event_thread, NULL) != 0) {
+        event_setup_result = -EIO;
+        return;
+    }
+    pthread_detach(t);
+}
+
+static bool
+kvm_offered(virConnectPtr c)
+{
+    char *caps = virConnectGetDomainCapabilities(c, NULL, "x86_64", NULL, "kvm", 0);
+    bool ok = caps && strstr(caps, "<domain>kvm</domain>");
+
+    free(caps);
+    return ok;
+}
+
+int
+nc_hv_libvirt_open(const char *uri, bool force_tcg, struct nc_hv **ret_hv)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct nc_hv *hv = calloc(1, sizeof(*hv));
     struct lv *lv = calloc(1, sizeof(*lv));
     const char *drv;
 
     virSetErrorFunc(NULL, silent_error);
+    pthread_once(&once, event_setup);
+    if (event_setup_result < 0) {
+        snprintf(errbuf, sizeof(errbuf), "cannot start libvirt's event loop");
+        free(hv);
+        free(lv);
+        return event_setup_result;
+    }
     if (!hv || !lv || !(lv->uri = strdup(uri))) {
         free(hv);
         free(lv);
@@ -304,7 +406,8 @@ nc_hv_libvirt_open(const char *uri, struct nc_hv **ret_hv)
     pthread_mutex_init(&lv->lock, NULL);
     hv->ops = &libvirt_ops;
     hv->priv = lv;
-    lv->conn = virConnectOpen(uri);
+    lv->force_tcg = force_tcg;
+    reopen_locked(lv);
     if (!lv->conn) {
         int r = fail("connect to", uri);
 
@@ -312,10 +415,69 @@ nc_hv_libvirt_open(const char *uri, struct nc_hv **ret_hv)
         return r;
     }
     drv = virConnectGetType(lv->conn);
-    snprintf(lv->type, sizeof(lv->type), "%s",
-             drv && strcasecmp(drv, "test") == 0 ? "test" : "qemu");
+    lv->is_test = drv && strcasecmp(drv, "test") == 0;
+    lv->kvm = !lv->is_test && kvm_offered(lv->conn);
     *ret_hv = hv;
     return 0;
+}
+
+static void
+lv_free(void *opaque)
+{
+    struct lv *lv = opaque;
+
+    if (!lv)
+        return;
+    if (lv->conn)
+        virConnectClose(lv->conn);
+    pthread_mutex_destroy(&lv->lock);
+    free(lv->uri);
+    free(lv);
+}
+
+/* Every second on libvirt's event thread: reconnect when the connection
+ * was lost, and say so once it is back. */
+static void
+on_tick(int timer, void *opaque)
+{
+    struct lv *lv = opaque;
+    bool tell;
+
+    (void)timer;
+    pthread_mutex_lock(&lv->lock);
+    if (!lv->changed) {
+        pthread_mutex_unlock(&lv->lock);
+        return; /* closing */
+    }
+    if (!lv->conn || lv->lost || virConnectIsAlive(lv->conn) != 1)
+        reopen_locked(lv);
+    tell = lv->conn && lv->reconnected_pending;
+    if (tell)
+        lv->reconnected_pending = false;
+    pthread_mutex_unlock(&lv->lock);
+    if (tell)
+        lv->reconnected(lv->data);
+}
+
+int
+nc_hv_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
+            void (*reconnected)(void *data), void *data)
+{
+    struct lv *lv = hv->priv;
+    int r = 0;
+
+    pthread_mutex_lock(&lv->lock);
+    lv->changed = changed;
+    lv->reconnected = reconnected;
+    lv->data = data;
+    if (lv->conn &&
+        virConnectDomainEventRegisterAny(lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                         VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), lv, NULL) < 0)
+        r = fail("watch events of", lv->uri);
+    pthread_mutex_unlock(&lv->lock);
+    if (r == 0 && (lv->timer = virEventAddTimeout(1000, on_tick, lv, lv_free)) < 0)
+        r = fail("add a timer to", lv->uri);
+    return r;
 }
 
 struct nc_hv *
@@ -326,19 +488,44 @@ nc_hv_close(struct nc_hv *hv)
     if (!hv)
         return NULL;
     lv = hv->priv;
-    if (lv) {
-        if (lv->conn)
+    if (lv && lv->timer > 0) {
+        /* The event thread may be in on_tick() right now: stop watching,
+         * and let the loop free @lv once the timer is really gone. */
+        pthread_mutex_lock(&lv->lock);
+        lv->changed = NULL;
+        if (lv->conn) {
+            virConnectUnregisterCloseCallback(lv->conn, on_close);
             virConnectClose(lv->conn);
-        pthread_mutex_destroy(&lv->lock);
-        free(lv->uri);
-        free(lv);
+            lv->conn = NULL;
+        }
+        pthread_mutex_unlock(&lv->lock);
+        virEventRemoveTimeout(lv->timer);
+    } else {
+        lv_free(lv);
     }
     free(hv);
     return NULL;
 }
 
 const char *
-nc_hv_domain_type(struct nc_hv *hv)
+nc_hv_domain_type(struct nc_hv *hv, enum nc_accel accel)
 {
-    return ((struct lv *)hv->priv)->type;
+    struct lv *lv = hv->priv;
+
+    if (lv->is_test)
+        return "test";
+    switch (accel) {
+    case NC_ACCEL_KVM:
+        return lv->kvm ? "kvm" : NULL;
+    case NC_ACCEL_TCG:
+        return "qemu";
+    default:
+        return lv->kvm && !lv->force_tcg ? "kvm" : "qemu";
+    }
+}
+
+bool
+nc_hv_is_test(struct nc_hv *hv)
+{
+    return ((struct lv *)hv->priv)->is_test;
 }

@@ -57,12 +57,34 @@ struct nc_hv {
     void *priv;
 };
 
-/* Connects to @uri. Returns 0 and sets *ret_hv, or a negative errno. */
-int nc_hv_libvirt_open(const char *uri, struct nc_hv **ret_hv) __attribute__((warn_unused_result));
+/*
+ * Connects to @uri. With @force_tcg, "auto" acceleration never picks KVM
+ * (for hosts where /dev/kvm exists but guests hang). Returns 0 and sets
+ * *ret_hv, or a negative errno.
+ */
+int nc_hv_libvirt_open(const char *uri, bool force_tcg, struct nc_hv **ret_hv)
+    __attribute__((warn_unused_result));
 /* Closes @hv (NULL allowed); returns NULL. */
 struct nc_hv *nc_hv_close(struct nc_hv *hv);
-/* The libvirt domain type to define: "test" for the test driver, "qemu". */
-const char *nc_hv_domain_type(struct nc_hv *hv);
+
+/*
+ * The libvirt domain type for @accel: "test" on the test driver; "kvm" or
+ * "qemu" (TCG) on QEMU, where "auto" picks KVM only when libvirt's domain
+ * capabilities offer it. NULL when @accel asks for KVM and there is none.
+ */
+const char *nc_hv_domain_type(struct nc_hv *hv, enum nc_accel accel);
+/* True on the test driver, whose guests are not real processes. */
+bool nc_hv_is_test(struct nc_hv *hv);
+
+/*
+ * Calls @changed with a domain's name whenever libvirt reports a lifecycle
+ * event for it (started, stopped, paused, crashed, defined...), and
+ * @reconnected after the connection to libvirtd was lost and made again,
+ * when events may have been missed. Both run on libvirt's event thread,
+ * which this starts; they must only hand the news on (queue a key).
+ */
+int nc_hv_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
+                void (*reconnected)(void *data), void *data) __attribute__((warn_unused_result));
 
 /* The reason of the last failure on this thread. */
 const char *nc_hv_errmsg(void);

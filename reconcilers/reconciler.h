@@ -25,6 +25,7 @@ struct nc_env {
     char cluster[24];         /* etcd cluster id */
     char install_hash[9];     /* nc_install_hash(cluster, prefix) */
     bool gc_orphans;          /* delete marked resources with no status */
+    const char *console_dir;  /* serial logs of real guests */
     struct nc_informer *specs;    /* <prefix>spec/ */
     struct nc_informer *statuses; /* <prefix>status/, written through */
     struct nc_hv *hv;

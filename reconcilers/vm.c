@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uthash.h>
 
@@ -115,6 +116,8 @@ struct vm_run {
     char key[160];          /* "ns/vm/name", for logs and the queue */
     char *spec_key, *status_key;
     char domname[NC_DOMAIN_NAME_MAX];
+    const char *domtype;    /* libvirt domain type for the spec's accel */
+    char console_log[512];  /* "" on the test driver */
     int64_t generation;     /* spec mod_revision, 0 when the spec is gone */
     cJSON *old_status;      /* NULL when there is none */
     char now[32];
@@ -255,6 +258,9 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
     if (r < 0 && r != -ENOENT)
         return r;
     stop_end(run->ctx->env->vm, run->key);
+    /* The serial log was ours too; it goes with the domain. */
+    if (run->console_log[0] && unlink(run->console_log) < 0 && errno != ENOENT)
+        nc_warn(run->key, "cannot remove %s: %s", run->console_log, strerror(errno));
     return 0;
 }
 
@@ -414,7 +420,9 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
     struct nc_domain_def def = {
         .name = run->domname,
         .uuid = exists ? info->uuid : NULL,
-        .type = nc_hv_domain_type(env->hv),
+        .type = run->domtype,
+        .console_log = run->console_log[0] ? run->console_log : NULL,
+        .acpi = !nc_hv_is_test(env->hv),
         .owner = &owner,
         .spec = &run->spec,
     };
@@ -512,6 +520,35 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     return 0;
 }
 
+/*
+ * What this node cannot do for a valid spec: KVM asked for where there is
+ * none, boot files that are not here. Fills @msg and returns true then.
+ * Also settles the domain type.
+ */
+static bool
+node_problem(struct vm_run *run, char *msg, size_t msgsz)
+{
+    struct nc_env *env = run->ctx->env;
+    const char *files[][2] = {
+        {"spec.boot.kernel", run->spec.kernel},
+        {"spec.boot.initrd", run->spec.initrd},
+    };
+
+    run->domtype = nc_hv_domain_type(env->hv, run->spec.accel);
+    if (!run->domtype) {
+        snprintf(msg, msgsz, "spec.accel: KVM is not available on node %s", env->node);
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (files[i][1] && access(files[i][1], R_OK) != 0) {
+            snprintf(msg, msgsz, "%s: %s is not a readable file on node %s (%s)", files[i][0],
+                     files[i][1], env->node, strerror(errno));
+            return true;
+        }
+    }
+    return false;
+}
+
 static int
 reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 {
@@ -560,6 +597,11 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         return r == -ESTALE ? 0 : r;
     }
 
+    if (node_problem(run, msg, sizeof(msg))) {
+        r = report_not_ready(run, "Failed", "NotRunnableHere", msg, NULL);
+        return r == -ESTALE ? 0 : r;
+    }
+
     r = nc_hv_lookup(env->hv, run->domname, &info);
     if (r < 0 && r != -ENOENT)
         goto libvirt_error;
@@ -583,7 +625,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
             return r == -ESTALE ? 0 : r;
     }
 
-    nc_vm_config_hash(&run->spec, nc_hv_domain_type(env->hv), config_hash);
+    nc_vm_config_hash(&run->spec, run->domtype, config_hash);
     r = ensure_defined(run, &info, exists, config_hash, &defined);
     if (r == -EBADMSG) {
         r = report_not_ready(run, "Failed", "InvalidDefinition",
@@ -650,6 +692,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
                             run->generation, run->now);
     }
     add_domain(s, run->domname, &info);
+    if (run->console_log[0])
+        cJSON_AddStringToObject(s, "consoleLog", run->console_log);
     r = report(run, s);
     cJSON_Delete(s);
     if (r == -ESTALE)
@@ -680,6 +724,9 @@ nc_vm_reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *r
     snprintf(run.key, sizeof(run.key), "%s/vm/%s", ns, name);
     nc_rfc3339_now(run.now);
     nc_domain_name(env->install_hash, ns, name, run.domname);
+    if (!nc_hv_is_test(env->hv))
+        snprintf(run.console_log, sizeof(run.console_log), "%s/%s.log", env->console_dir,
+                 run.domname);
     if (asprintf(&run.spec_key, "%sspec/%s/vm/%s", env->prefix, ns, name) < 0 ||
         asprintf(&run.status_key, "%sstatus/%s/vm/%s", env->prefix, ns, name) < 0) {
         r = -ENOMEM;

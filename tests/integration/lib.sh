@@ -14,12 +14,20 @@ export ETCDCTL_API=3
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+CLEANUP=""
+# on_cleanup CMD...: runs CMD when the test exits, before etcd is stopped.
+on_cleanup() {
+    CLEANUP="$CLEANUP
+$*"
+}
+
 cleanup() {
     rc=$?
     if [ -f "$TMP/novacrond.pid" ]; then
         pid=$(cat "$TMP/novacrond.pid")
         { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
     fi
+    eval "$CLEANUP" || true
     "$HACK/etcd.sh" stop "$TMP/etcd" || true
     if [ "$rc" -ne 0 ]; then
         echo "--- $TEST_NAME failed; last lines of novacrond's log:" >&2
@@ -54,7 +62,7 @@ LISTEN_PORT=$(free_port)
 # Starts novacrond in the background with extra flags "$@" and waits until
 # /readyz answers.
 start_novacrond() {
-    "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$LISTEN_PORT" --node node-a \
+    "$NOVACROND" --etcd "$ETCD" --prefix "$PREFIX" --listen "127.0.0.1:$LISTEN_PORT" --node node-a \
         --resync 1h "$@" >>"$TMP/novacrond.log" 2>&1 &
     echo $! >"$TMP/novacrond.pid"
     wait_for 30 "novacrond ready" \
@@ -133,4 +141,56 @@ store_revision() {
 
 metric() {
     curl -sf "http://127.0.0.1:$LISTEN_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}
+
+VIRSH="virsh -c qemu:///system -q"
+
+# Sets up real guests: libvirtd, the tiny guest image, and a key prefix of
+# this test's own; every domain created under that prefix is removed when
+# the test exits. Sets GUEST (the folder with vmlinuz and initrd.img).
+use_qemu() {
+    "$HACK/libvirtd.sh"
+    GUEST=$("$HACK/guest.sh")
+    PREFIX="/nc-test-$$-$(date +%s)/"
+    on_cleanup remove_test_domains
+}
+
+# The domains whose owner mark carries this test's prefix.
+test_domains() {
+    for d in $($VIRSH list --all --name); do
+        $VIRSH metadata "$d" https://novacron.io/xmlns/owner/v1 2>/dev/null |
+            grep -qF "<prefix>$PREFIX</prefix>" && echo "$d"
+    done
+}
+
+remove_test_domains() {
+    for d in $(test_domains); do
+        $VIRSH destroy "$d" >/dev/null 2>&1 || true
+        $VIRSH undefine "$d" >/dev/null 2>&1 || true
+        rm -f "/var/log/novacron/$d.log"
+    done
+}
+
+# guest_spec [RUNSTATE] [GRACE] [EXTRA-CMDLINE] [MEMORY]: a spec booting the tiny guest.
+guest_spec() {
+    printf '{"runState":"%s","vcpus":1,"memory":"%s","accel":"tcg","stopGracePeriodSeconds":%s,"boot":{"kernel":"%s/vmlinuz","initrd":"%s/initrd.img","cmdline":"console=ttyS0 quiet %s"}}' \
+        "${1:-Running}" "${4:-128MiB}" "${2:-30}" "$GUEST" "$GUEST" "${3:-}"
+}
+
+domain_of() {
+    status_of "$1" vm "$2" | jq -r .domain.name
+}
+
+domstate() {
+    $VIRSH domstate "$1" 2>/dev/null | head -n 1
+}
+
+# console_has NS NAME TEXT: the VM's serial log (consoleLog) holds TEXT.
+console_has() {
+    log=$(status_of "$1" vm "$2" | jq -r '.consoleLog // empty')
+    [ -n "$log" ] && grep -q "$3" "$log"
+}
+
+has_event() { # NS NAME REASON
+    ec get "${PREFIX}events/$1/vm/$2/" --prefix --print-value-only | jq -s -e --arg r "$3" 'any(.[]; .reason == $r)' >/dev/null
 }

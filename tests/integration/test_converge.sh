@@ -79,7 +79,7 @@ ok "idle for 3s: no etcd writes (revision stays $rev1)"
 uuid=$(status_of default vm vm-4 | jq -r .domain.uuid)
 ec del "${PREFIX}spec/default/vm/vm-4" >/dev/null
 wait_for 15 "vm-4 status deleted" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/vm-4)\" ]"
-ec get "${PREFIX}events/default/vm/vm-4/" --prefix --print-value-only | jq -e 'select(.reason == "Deleted")' \
+ec get "${PREFIX}events/default/vm/vm-4/" --prefix --print-value-only | jq -s -e 'any(.[]; .reason == "Deleted")' \
     >/dev/null || fail "no Deleted event for vm-4"
 ok "delete removed domain $uuid and the status"
 

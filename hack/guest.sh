@@ -1,0 +1,95 @@
+#!/bin/sh
+# Builds the tiny test guest from Debian packages only: Debian's cloud
+# kernel, and an initramfs of busybox whose /init loads the virtio drivers,
+# prints a fixed marker on the serial console, answers the ACPI power
+# button by powering off (unless "novacron.ignore_acpi" is on the kernel
+# command line), configures eth0 by DHCP when there is one, and stays up.
+# Cached: rebuilt only when missing. Prints the directory holding vmlinuz
+# and initrd.img.
+#
+# The markers on the console:
+#   NOVACRON-GUEST-UP                userspace reached
+#   NOVACRON-GUEST-IP <address>      DHCP gave eth0 an address
+#   NOVACRON-GUEST-POWEROFF          the power button was pressed
+set -eu
+
+CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
+# Bump when the recipe below changes, so cached images are rebuilt.
+RECIPE=2
+[ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] &&
+    [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
+
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')
+[ -n "$kpkg" ] || { echo "guest: no cloud kernel package found" >&2; exit 1; }
+# apt-get download writes as _apt when it can: give it a folder it may use.
+chmod 777 "$work"
+apt-get download -q "$kpkg" busybox-static >/dev/null 2>&1 ||
+    { $SUDO apt-get update -qq && apt-get download -q "$kpkg" busybox-static >/dev/null; }
+dpkg-deb -x "$kpkg"_*.deb kernel
+dpkg-deb -x busybox-static_*.deb busybox
+
+root=initramfs
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules" "$root/etc" "$root/tmp"
+cp busybox/bin/busybox "$root/bin/busybox"
+# Order matters: each module needs the ones before it.
+modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover
+net_failover virtio_net virtio_blk button evdev"
+for m in $modules; do
+    f=$(find kernel/lib/modules -name "$m.ko" | head -n 1)
+    [ -n "$f" ] || { echo "guest: module $m not found in $kpkg" >&2; exit 1; }
+    cp "$f" "$root/lib/modules/"
+done
+
+cat >"$root/etc/udhcpc.script" <<'SCRIPT'
+#!/bin/sh
+case "$1" in
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "${router:-}" ] && ip route add default via "${router%% *}" dev "$interface"
+    echo "NOVACRON-GUEST-IP $ip"
+    ;;
+esac
+SCRIPT
+
+cat >"$root/init" <<SCRIPT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(echo $modules); do insmod /lib/modules/\$m.ko 2>/dev/null; done
+if ! grep -q novacron.ignore_acpi /proc/cmdline; then
+    for d in /sys/class/input/event*; do
+        [ "\$(cat \$d/device/name 2>/dev/null)" = "Power Button" ] || continue
+        ( head -c 1 /dev/input/\${d##*/} >/dev/null; echo "NOVACRON-GUEST-POWEROFF"; poweroff -f ) &
+    done
+fi
+# Printed once the power button is watched, so that a test which saw it
+# can rely on ACPI shutdown.
+echo "NOVACRON-GUEST-UP"
+ip link set lo up
+for i in \$(seq 1 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+if [ -e /sys/class/net/eth0 ]; then
+    ip link set eth0 up
+    udhcpc -i eth0 -s /etc/udhcpc.script -t 5 -T 1 -n -q >/dev/null 2>&1 || echo "NOVACRON-GUEST-NO-DHCP"
+fi
+while :; do sleep 3600; done
+SCRIPT
+chmod +x "$root/init" "$root/etc/udhcpc.script"
+
+$SUDO mkdir -p "$CACHE"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >initrd.img
+$SUDO cp kernel/boot/vmlinuz-* "$CACHE/vmlinuz.tmp"
+$SUDO cp initrd.img "$CACHE/initrd.img.tmp"
+$SUDO chmod 644 "$CACHE/vmlinuz.tmp" "$CACHE/initrd.img.tmp"
+$SUDO mv "$CACHE/initrd.img.tmp" "$CACHE/initrd.img"
+$SUDO mv "$CACHE/vmlinuz.tmp" "$CACHE/vmlinuz"
+echo "$RECIPE" | $SUDO tee "$CACHE/recipe" >/dev/null
+echo "$CACHE"

@@ -1,0 +1,66 @@
+#!/bin/sh
+# Brings up libvirtd (qemu:///system) on a machine without systemd as PID 1,
+# idempotently: the users and groups QEMU runs as, libvirt's folders,
+# virtlogd and libvirtd started as daemons, and a directory storage pool
+# "default" for volumes. Prints nothing and exits 0 when libvirtd already
+# answers.
+#
+#   hack/libvirtd.sh          start (or check) libvirtd
+#   hack/libvirtd.sh stop     stop libvirtd and virtlogd
+#   hack/libvirtd.sh restart  stop, then start
+set -eu
+
+POOL_DIR=${NOVACRON_POOL_DIR:-/var/lib/novacron/pool}
+
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+
+answers() {
+    $SUDO virsh -c qemu:///system -q version >/dev/null 2>&1
+}
+
+stop() {
+    for d in libvirtd virtlogd; do
+        if pid=$(pgrep -x "$d"); then
+            $SUDO kill $pid 2>/dev/null || true
+            for _ in $(seq 1 50); do pgrep -x "$d" >/dev/null || break; sleep 0.1; done
+        fi
+    done
+}
+
+start() {
+    answers && return 0
+    getent group kvm >/dev/null || $SUDO groupadd --system kvm
+    getent group libvirt >/dev/null || $SUDO groupadd --system libvirt
+    getent group libvirt-qemu >/dev/null || $SUDO groupadd --system libvirt-qemu
+    id libvirt-qemu >/dev/null 2>&1 ||
+        $SUDO useradd --system --gid kvm --groups libvirt-qemu --home-dir /var/lib/libvirt \
+            --no-create-home --shell /usr/sbin/nologin libvirt-qemu
+    $SUDO mkdir -p /var/log/libvirt/qemu /var/run/libvirt /var/lib/libvirt/qemu \
+        /var/cache/libvirt/qemu
+    [ -e /dev/kvm ] && $SUDO chgrp kvm /dev/kvm && $SUDO chmod 660 /dev/kvm
+    pgrep -x virtlogd >/dev/null || $SUDO virtlogd -d
+    pgrep -x libvirtd >/dev/null || $SUDO libvirtd -d
+    for _ in $(seq 1 100); do
+        answers && break
+        sleep 0.1
+    done
+    answers || { echo "libvirtd did not come up" >&2; exit 1; }
+}
+
+define_pool() {
+    if ! $SUDO virsh -c qemu:///system -q pool-info default >/dev/null 2>&1; then
+        $SUDO mkdir -p "$POOL_DIR"
+        $SUDO virsh -c qemu:///system -q pool-define-as default dir --target "$POOL_DIR" >/dev/null
+        $SUDO virsh -c qemu:///system -q pool-autostart default >/dev/null
+    fi
+    $SUDO virsh -c qemu:///system -q pool-info default 2>/dev/null | grep -q 'State: *running' ||
+        $SUDO virsh -c qemu:///system -q pool-start default >/dev/null
+}
+
+case "${1:-start}" in
+start) start; define_pool ;;
+stop) stop ;;
+restart) stop; start; define_pool ;;
+*) echo "usage: $0 [start|stop|restart]" >&2; exit 2 ;;
+esac

@@ -305,6 +305,10 @@ reconcile_deleted(struct vm_run *run)
     } else if (r < 0 && r != -ENOENT) {
         nc_warn(run->key, "looking up domain %s: %s", run->domname, nc_hv_errmsg());
         return r;
+    } else if (r == -ENOENT && run->console_log[0]) {
+        /* A crash between undefining the domain and deleting the status
+         * can leave the serial log: it carries our name, so it is ours. */
+        unlink(run->console_log);
     }
     r = report(run, NULL);
     if (r == 0)
@@ -556,7 +560,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     struct nc_verr *errs = nc_verr_new();
     struct nc_dominfo info;
     char config_hash[17], reason[32], msg[512];
-    bool exists = false, defined = false, restarted = false;
+    bool exists = false, defined = false, restarted = false, stale;
     cJSON *s;
     int r, driven;
 
@@ -649,8 +653,15 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     if ((r = nc_hv_lookup(env->hv, run->domname, &info)) < 0)
         goto libvirt_error;
 
+    stale = info.state != NC_DOM_SHUTOFF && info.live_config[0] &&
+            strcmp(info.live_config, config_hash) != 0;
     s = status_new(run, phase_of(info.state));
-    if (state_matches(run->spec.run_state, info.state)) {
+    if (stale) {
+        /* Not converged until the running guest has the new definition. */
+        nc_status_condition(s, run->old_status, "Ready", false, "RestartPending",
+                            "the running domain has an older definition; restarting it",
+                            run->generation, run->now);
+    } else if (state_matches(run->spec.run_state, info.state)) {
         snprintf(msg, sizeof(msg), "domain is %s as the spec asks",
                  nc_dom_state_names[info.state]);
         nc_status_condition(s, run->old_status, "Ready", true,
@@ -667,8 +678,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 
     /* ConfigApplied says whether the running domain has the spec's
      * definition, and whether that took a restart. */
-    if (info.state != NC_DOM_SHUTOFF && info.live_config[0] &&
-        strcmp(info.live_config, config_hash) != 0) {
+    if (stale) {
         nc_status_condition(s, run->old_status, "ConfigApplied", false, "RestartPending",
                             "the running domain has an older definition; it is being restarted",
                             run->generation, run->now);
@@ -698,7 +708,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     cJSON_Delete(s);
     if (r == -ESTALE)
         return 0;
-    if (driven > 0 || !state_matches(run->spec.run_state, info.state))
+    if (driven > 0 || stale || !state_matches(run->spec.run_state, info.state))
         *ret_requeue_ms = POLL_MS;
     return r;
 

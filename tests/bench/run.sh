@@ -34,3 +34,10 @@ for n in $BENCH_N; do
     pid=
     "$top/hack/etcd.sh" stop "$dir/etcd"
 done
+
+# Real guests, unless BENCH_QEMU=0 (they need libvirtd and take minutes).
+if [ "${BENCH_QEMU:-1}" = 1 ]; then
+    trap - EXIT INT TERM
+    cleanup
+    NOVACROND="$NOVACROND" "$top/tests/bench/qemu.sh"
+fi

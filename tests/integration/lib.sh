@@ -62,7 +62,9 @@ LISTEN_PORT=$(free_port)
 # Starts novacrond in the background with extra flags "$@" and waits until
 # /readyz answers.
 start_novacrond() {
-    "$NOVACROND" --etcd "$ETCD" --prefix "$PREFIX" --listen "127.0.0.1:$LISTEN_PORT" --node node-a \
+    # The default prefix is left to novacrond (and NOVACRON_PREFIX).
+    [ "$PREFIX" = /novacron/ ] || set -- --prefix "$PREFIX" "$@"
+    "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$LISTEN_PORT" --node node-a \
         --resync 1h "$@" >>"$TMP/novacrond.log" 2>&1 &
     echo $! >"$TMP/novacrond.pid"
     wait_for 30 "novacrond ready" \
@@ -158,8 +160,10 @@ use_qemu() {
 # The domains whose owner mark carries this test's prefix.
 test_domains() {
     for d in $($VIRSH list --all --name); do
-        $VIRSH metadata "$d" https://novacron.io/xmlns/owner/v1 2>/dev/null |
-            grep -qF "<prefix>$PREFIX</prefix>" && echo "$d"
+        if $VIRSH metadata "$d" https://novacron.io/xmlns/owner/v1 2>/dev/null |
+            grep -qF "<prefix>$PREFIX</prefix>"; then
+            echo "$d"
+        fi
     done
 }
 

@@ -4,7 +4,8 @@
 
 "$NOVACROND" --help | grep -q -- "--etcd URL" || fail "--help does not list --etcd"
 for f in etcd prefix node libvirt listen workers resync underlay netns etcd-cacert \
-    etcd-cert etcd-key etcd-user etcd-password gc-orphans shutdown-timeout log-level; do
+    etcd-cert etcd-key etcd-user etcd-password gc-orphans shutdown-timeout log-level \
+    force-tcg console-dir; do
     "$NOVACROND" --help | grep -q -- "--$f" || fail "--help does not list --$f"
 done
 ok "--help lists every flag"

@@ -1,8 +1,11 @@
 #!/bin/sh
-# The demo behind `make demo`: a local etcd, novacrond on libvirt's test
-# driver, the example manifests of manifests/ applied with plain etcdctl,
-# and their status once they converge. Everything is stopped at the end;
-# set DEMO_KEEP=1 to leave etcd and novacrond running and play with them.
+# The demo behind `make demo`: a local etcd, novacrond, the example
+# manifests of manifests/ applied with plain etcdctl, and their status once
+# they converge. When libvirtd can run here, the VMs are real QEMU guests
+# (TCG) booting the tiny test guest, whose kernel is added to each manifest
+# as it is applied; otherwise the demo says so and uses libvirt's test
+# driver. Everything is removed at the end; set DEMO_KEEP=1 to leave etcd
+# and novacrond running and play with them.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d /tmp/novacron-demo.XXXXXX)
@@ -16,6 +19,12 @@ cleanup() {
         echo "Stop: kill $(cat "$dir/novacrond.pid"); $top/hack/etcd.sh stop $dir/etcd"
         return
     fi
+    # Deleting the specs makes novacrond remove its domains first.
+    etcdctl --endpoints "$endpoint" del /novacron/spec/ --prefix >/dev/null 2>&1
+    for _ in $(seq 1 100); do
+        [ -z "$(etcdctl --endpoints "$endpoint" get /novacron/status/ --prefix --keys-only 2>/dev/null)" ] && break
+        sleep 0.2
+    done
     [ -f "$dir/novacrond.pid" ] && kill "$(cat "$dir/novacrond.pid")" 2>/dev/null
     "$top/hack/etcd.sh" stop "$dir/etcd"
     rm -rf "$dir"
@@ -25,10 +34,22 @@ trap cleanup EXIT
 endpoint=$("$top/hack/etcd.sh" start "$dir/etcd")
 echo "etcd:      $endpoint (data in $dir/etcd)"
 
-"$top/build/novacrond" --etcd "$endpoint" --libvirt test:///default --listen 127.0.0.1:0 \
+uri=test:///default
+boot=null
+if [ "${DEMO_LIBVIRT:-qemu}" = qemu ] && "$top/hack/libvirtd.sh" >"$dir/libvirtd.log" 2>&1 &&
+    guest=$("$top/hack/guest.sh" 2>>"$dir/libvirtd.log"); then
+    uri=qemu:///system
+    boot=$(jq -n --arg g "$guest" '{kernel: "\($g)/vmlinuz", initrd: "\($g)/initrd.img",
+                                    cmdline: "console=ttyS0 quiet"}')
+    echo "libvirt:   qemu:///system, real TCG guests booting $guest"
+else
+    echo "libvirt:   libvirtd cannot run here ($(tail -n 1 "$dir/libvirtd.log" 2>/dev/null));"
+    echo "           FALLING BACK to test:///default, libvirt's in-process test driver"
+fi
+"$top/build/novacrond" --etcd "$endpoint" --libvirt "$uri" --force-tcg --listen 127.0.0.1:0 \
     --node demo >"$dir/novacrond.log" 2>&1 &
 echo $! >"$dir/novacrond.pid"
-echo "novacrond: pid $(cat "$dir/novacrond.pid"), libvirt test:///default (log: $dir/novacrond.log)"
+echo "novacrond: pid $(cat "$dir/novacrond.pid"), libvirt $uri (log: $dir/novacrond.log)"
 echo
 
 keys=""
@@ -37,7 +58,9 @@ for f in "$top"/manifests/*.json; do
     name=$(jq -r .metadata.name "$f")
     kind=$(jq -r '{VirtualMachine: "vm", Network: "network", Volume: "volume"}[.kind]' "$f")
     echo "apply:     etcdctl put /novacron/spec/$ns/$kind/$name < $(basename "$f")"
-    etcdctl --endpoints "$endpoint" put "/novacron/spec/$ns/$kind/$name" "$(cat "$f")" >/dev/null
+    doc=$(jq -c --argjson boot "$boot" 'if $boot != null and .kind == "VirtualMachine" and
+        (.spec.boot == null) then .spec.boot = $boot | .spec.accel = "tcg" else . end' "$f")
+    etcdctl --endpoints "$endpoint" put "/novacron/spec/$ns/$kind/$name" "$doc" >/dev/null
     keys="$keys $ns/$kind/$name"
 done
 
@@ -53,7 +76,7 @@ converged() {
 i=0
 until converged; do
     i=$((i + 1))
-    [ $i -lt 300 ] || { echo "not converged after 30s; log:"; cat "$dir/novacrond.log"; exit 1; }
+    [ $i -lt 600 ] || { echo "not converged after 60s; log:"; cat "$dir/novacrond.log"; exit 1; }
     sleep 0.1
 done
 echo
@@ -68,3 +91,10 @@ done
 echo
 echo "status of default/vm/web-1, as etcdctl shows it:"
 etcdctl --endpoints "$endpoint" get /novacron/status/default/vm/web-1 --print-value-only | jq .
+log=$(etcdctl --endpoints "$endpoint" get /novacron/status/default/vm/web-1 --print-value-only | jq -r '.consoleLog // empty')
+if [ -n "$log" ]; then
+    for _ in $(seq 1 100); do grep -q NOVACRON-GUEST-UP "$log" 2>/dev/null && break; sleep 0.1; done
+    echo
+    echo "web-1's serial console ($log):"
+    cat "$log"
+fi

@@ -72,7 +72,8 @@ check: deps
 	./hack/lint.sh
 	$(MAKE) BUILD=build/san SANFLAGS="$(SANITIZE)" CFLAGS="-O1 -g" unit integration
 	$(MAKE) BUILD=build/tsan SANFLAGS="-fsanitize=thread" CFLAGS="-O1 -g" build/tsan/novacrond
-	TSAN_OPTIONS="halt_on_error=1" NOVACROND=$(abspath build/tsan/novacrond) \
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" \
+		NOVACROND=$(abspath build/tsan/novacrond) \
 		ONLY=test_converge.sh ./tests/integration/run.sh
 
 unit: $(UNIT_TESTS)

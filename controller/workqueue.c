@@ -4,7 +4,7 @@
  * and "due" when it waits for a deadline. The ready FIFO holds dirty keys
  * that are not in flight; the delay heap holds (deadline, item) pairs and
  * may hold stale entries, which are skipped when their deadline no longer
- * matches the item's. Items without any of these states are dropped, except
+ * matches the item's; an item is freed only once no heap entry points to it. Items without any of these states are dropped, except
  * that a failure count keeps an item alive until nc_wq_forget().
  */
 #include <errno.h>
@@ -25,6 +25,7 @@ struct item {
     int64_t due_ms;     /* 0: not waiting for a deadline */
     int64_t queued_ms;  /* when it became dirty, for the wait metric */
     unsigned failures;
+    unsigned heap_refs; /* delay-heap entries, stale or not, pointing here */
     UT_hash_handle hh;
 };
 
@@ -114,7 +115,8 @@ item_get(struct nc_wq *q, const char *key, bool create)
 static void
 item_maybe_drop(struct nc_wq *q, struct item *it)
 {
-    if (it->dirty || it->processing || it->queued || it->due_ms || it->failures)
+    if (it->dirty || it->processing || it->queued || it->due_ms || it->failures ||
+        it->heap_refs)
         return;
     HASH_DEL(q->items, it);
     free(it->key);
@@ -178,6 +180,7 @@ heap_push(struct nc_wq *q, int64_t due_ms, struct item *it)
     }
     i = q->heap_len++;
     q->heap[i] = (struct heap_entry){due_ms, it};
+    it->heap_refs++;
     while (i > 0 && q->heap[(i - 1) / 2].due_ms > q->heap[i].due_ms) {
         heap_swap(q, i, (i - 1) / 2);
         i = (i - 1) / 2;
@@ -342,12 +345,17 @@ promote_due(struct nc_wq *q, int64_t now)
         struct heap_entry top = q->heap[0];
 
         if (top.it->due_ms != top.due_ms) {
-            heap_pop(q); /* stale: the item was re-added or already ran */
+            /* Stale: the item was re-added or already ran. It may be
+             * waiting only for this entry to go before it can be freed. */
+            heap_pop(q);
+            top.it->heap_refs--;
+            item_maybe_drop(q, top.it);
             continue;
         }
         if (top.due_ms > now)
             return top.due_ms;
         heap_pop(q);
+        top.it->heap_refs--;
         top.it->due_ms = 0;
         if (mark_dirty(q, top.it) < 0)
             top.it->due_ms = top.due_ms; /* out of memory: try again later */

@@ -74,6 +74,29 @@ Test(workqueue, requeue_after_waits)
     nc_wq_free(q);
 }
 
+Test(workqueue, a_stale_delay_outlives_nothing)
+{
+    struct nc_wq *q = nc_wq_new(10, 1000);
+    char k[64];
+
+    /* x's delayed entry goes stale when x runs at once and is dropped,
+     * while a's earlier entry keeps it inside the heap; popping it later
+     * must not touch freed memory (ASan). */
+    cr_assert_eq(nc_wq_add_after(q, "a", 20), 0);
+    cr_assert_eq(nc_wq_add_after(q, "x", 40), 0);
+    cr_assert_eq(nc_wq_add(q, "x"), 0);
+    cr_assert_str_eq(get(q, k), "x");
+    nc_wq_done(q, "x");
+    cr_assert_str_eq(get(q, k), "a");
+    nc_wq_done(q, "a");
+    cr_assert_eq(nc_wq_add_after(q, "y", 60), 0);
+    cr_assert_str_eq(get(q, k), "y");
+    nc_wq_done(q, "y");
+    cr_assert_eq(nc_wq_len(q), 0);
+    cr_assert_eq(nc_wq_delayed(q), 0);
+    nc_wq_free(q);
+}
+
 Test(workqueue, backoff_doubles_up_to_the_cap_and_forget_resets)
 {
     struct nc_wq *q = nc_wq_new(20, 80);

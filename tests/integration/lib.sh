@@ -31,6 +31,7 @@ cleanup() {
     "$HACK/etcd.sh" stop "$TMP/etcd" || true
     if [ "$rc" -ne 0 ]; then
         echo "--- $TEST_NAME failed; last lines of novacrond's log:" >&2
+        grep -A 30 -m 1 "ERROR: AddressSanitizer\|runtime error" "$TMP/novacrond.log" >&2 2>/dev/null || true
         tail -n 40 "$TMP/novacrond.log" >&2 2>/dev/null || true
     fi
     rm -rf "$TMP"

@@ -63,32 +63,36 @@ nc_vm_state_free(struct nc_vm_state *s)
     return NULL;
 }
 
-/* Returns when the stop of @key began (0: none) and whether it is for an
- * update; begins one at @now when @begin and none is recorded. */
+/* Returns when the graceful stop of @key began, 0 when none is under way. */
 static int64_t
-stop_since(struct nc_vm_state *s, const char *key, bool begin, bool for_update, bool *ret_update)
+stop_since(struct nc_vm_state *s, const char *key)
 {
     struct stopping *e;
-    int64_t since = 0;
+    int64_t since;
 
     pthread_mutex_lock(&s->lock);
     HASH_FIND_STR(s->stops, key, e);
-    if (!e && begin && (e = calloc(1, sizeof(*e))) && (e->key = strdup(key))) {
-        e->since_ms = nc_now_ms();
-        e->for_update = for_update;
-        HASH_ADD_KEYPTR(hh, s->stops, e->key, strlen(e->key), e);
-    } else if (!e || !e->key) {
-        if (e && !e->key)
-            free(e);
-        e = NULL;
-    }
-    if (e) {
-        since = e->since_ms;
-        if (ret_update)
-            *ret_update = e->for_update;
-    }
+    since = e ? e->since_ms : 0;
     pthread_mutex_unlock(&s->lock);
     return since;
+}
+
+/* Records that a graceful stop of @key begins now. Out of memory, nothing
+ * is recorded and the next reconcile asks for the shutdown again. */
+static void
+stop_begin(struct nc_vm_state *s, const char *key, bool for_update)
+{
+    struct stopping *e = calloc(1, sizeof(*e));
+
+    if (!e || !(e->key = strdup(key))) {
+        free(e);
+        return;
+    }
+    e->since_ms = nc_now_ms();
+    e->for_update = for_update;
+    pthread_mutex_lock(&s->lock);
+    HASH_ADD_KEYPTR(hh, s->stops, e->key, strlen(e->key), e);
+    pthread_mutex_unlock(&s->lock);
 }
 
 static bool
@@ -384,7 +388,7 @@ static int
 stop_domain(struct vm_run *run, const struct nc_dominfo *info, bool for_update)
 {
     struct nc_env *env = run->ctx->env;
-    int64_t since = stop_since(env->vm, run->key, false, false, NULL);
+    int64_t since = stop_since(env->vm, run->key);
     int r;
 
     if (info->state == NC_DOM_SHUTOFF)
@@ -395,7 +399,7 @@ stop_domain(struct vm_run *run, const struct nc_dominfo *info, bool for_update)
         return r < 0 ? r : 0;
     }
     if (!since) {
-        stop_since(env->vm, run->key, true, for_update, NULL);
+        stop_begin(env->vm, run->key, for_update);
         r = nc_hv_shutdown(env->hv, run->domname);
         if (r < 0 && r != -EBUSY)
             return r;

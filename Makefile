@@ -1,4 +1,4 @@
-# NovaCron build. `make` builds build/novacrond; `make check` builds a
+# NovaCron build. `make` builds build/novacrond and build/novactl; `make check` builds a
 # sanitized copy under build/san and runs every test; `make demo` shows a
 # local cluster converging; `make bench` prints the benchmark figures.
 
@@ -32,17 +32,23 @@ CORE_SRCS := \
 	reconcilers/events.c \
 	reconcilers/status.c \
 	reconcilers/vm.c \
+	schema/kinds.c \
+	schema/network.c \
 	schema/quantity.c \
 	schema/validate.c \
-	schema/vm.c
+	schema/vm.c \
+	schema/volume.c
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 # Criterion tests that need a real etcd; the integration suite runs them.
 ITESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/itest_*.c))
 
+CLI_SRCS := $(wildcard novactl/*.c)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+
 .PHONY: all check unit integration demo bench clean deps
-all: $(BUILD)/novacrond
+all: $(BUILD)/novacrond $(BUILD)/novactl
 
 deps:
 	@./hack/deps.sh
@@ -55,6 +61,9 @@ $(BUILD)/libnovacron.a: $(CORE_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/novacrond: $(BUILD)/obj/controller/main.o $(BUILD)/libnovacron.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/novactl: $(CLI_OBJS) $(BUILD)/libnovacron.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnovacron.a
@@ -76,11 +85,14 @@ check: deps
 		NOVACROND=$(abspath build/tsan/novacrond) \
 		ONLY=test_converge.sh ./tests/integration/run.sh
 
-unit: $(UNIT_TESTS)
+# Then the JSON Schemas against the C validators, through novactl validate.
+unit: $(UNIT_TESTS) $(BUILD)/novactl
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --jobs 2; done
+	/usr/bin/python3 tests/schema/check.py $(BUILD)/novactl
 
-integration: $(BUILD)/novacrond $(ITESTS)
-	NOVACROND=$(abspath $(BUILD)/novacrond) ./tests/integration/run.sh
+integration: $(BUILD)/novacrond $(BUILD)/novactl $(ITESTS)
+	NOVACROND=$(abspath $(BUILD)/novacrond) NOVACTL=$(abspath $(BUILD)/novactl) \
+		./tests/integration/run.sh
 
 demo: deps all
 	./hack/demo.sh

@@ -102,12 +102,59 @@ set(char **field, const char *value)
     *field = value ? strdup(value) : NULL;
 }
 
+int
+nc_config_endpoints(const char *prog, char *list, const char *endpoints[NC_MAX_ENDPOINTS],
+                    size_t *ret_n)
+{
+    char *save = NULL;
+
+    *ret_n = 0;
+    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (*ret_n == NC_MAX_ENDPOINTS) {
+            fprintf(stderr, "%s: at most %d etcd endpoints\n", prog, NC_MAX_ENDPOINTS);
+            return -EINVAL;
+        }
+        if (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0) {
+            fprintf(stderr, "%s: etcd endpoint \"%s\" must start with http:// or https://\n",
+                    prog, t);
+            return -EINVAL;
+        }
+        if (t[strlen(t) - 1] == '/')
+            t[strlen(t) - 1] = '\0';
+        endpoints[(*ret_n)++] = t;
+    }
+    if (*ret_n == 0) {
+        fprintf(stderr, "%s: --etcd names no endpoint\n", prog);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int
+nc_config_prefix(const char *prog, char **prefix)
+{
+    char *s;
+
+    if ((*prefix)[0] != '/') {
+        fprintf(stderr, "%s: --prefix must start with '/'\n", prog);
+        return -EINVAL;
+    }
+    if ((*prefix)[strlen(*prefix) - 1] == '/')
+        return 0;
+    if (asprintf(&s, "%s/", *prefix) < 0)
+        return -ENOMEM;
+    free(*prefix);
+    *prefix = s;
+    return 0;
+}
+
 static int
 finish(struct nc_config *cfg, const char *workers, const char *resync, const char *shutdown,
        const char *level)
 {
-    char *save = NULL, *p;
+    char *p;
     long n;
+    int r;
 
     n = strtol(workers, &p, 10);
     if (*p || n < 1 || n > 256) {
@@ -129,42 +176,16 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
         fprintf(stderr, "novacrond: --log-level must be debug, info, warn or error\n");
         return -EINVAL;
     }
-    if (cfg->prefix[0] != '/') {
-        fprintf(stderr, "novacrond: --prefix must start with '/'\n");
-        return -EINVAL;
-    }
-    if (cfg->prefix[strlen(cfg->prefix) - 1] != '/') {
-        char *s;
-
-        if (asprintf(&s, "%s/", cfg->prefix) < 0)
-            return -ENOMEM;
-        free(cfg->prefix);
-        cfg->prefix = s;
-    }
+    if ((r = nc_config_prefix("novacrond", &cfg->prefix)) < 0)
+        return r;
     if (!nc_is_dns_subdomain(cfg->node)) {
         fprintf(stderr, "novacrond: --node must be a host name (DNS labels joined by '.'), "
                         "got \"%s\"\n", cfg->node);
         return -EINVAL;
     }
-    p = cfg->etcd_list;
-    for (char *t = strtok_r(p, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (cfg->n_endpoints == NC_MAX_ENDPOINTS) {
-            fprintf(stderr, "novacrond: at most %d etcd endpoints\n", NC_MAX_ENDPOINTS);
-            return -EINVAL;
-        }
-        if (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0) {
-            fprintf(stderr, "novacrond: etcd endpoint \"%s\" must start with http:// or "
-                            "https://\n", t);
-            return -EINVAL;
-        }
-        if (t[strlen(t) - 1] == '/')
-            t[strlen(t) - 1] = '\0';
-        cfg->endpoints[cfg->n_endpoints++] = t;
-    }
-    if (cfg->n_endpoints == 0) {
-        fprintf(stderr, "novacrond: --etcd names no endpoint\n");
-        return -EINVAL;
-    }
+    if ((r = nc_config_endpoints("novacrond", cfg->etcd_list, cfg->endpoints,
+                                 &cfg->n_endpoints)) < 0)
+        return r;
     if (cfg->console_dir[0] != '/' || !nc_xml_text_ok(cfg->console_dir)) {
         fprintf(stderr, "novacrond: --console-dir must be an absolute path\n");
         return -EINVAL;

@@ -40,6 +40,15 @@ void nc_config_clear(struct nc_config *cfg);
 /* The etcd connection settings of @cfg; borrowed from it. */
 void nc_config_etcd(const struct nc_config *cfg, struct nc_etcd_conf *ret);
 
+/*
+ * Shared with novactl, which reports as @prog. Splits the comma-separated
+ * @list (modified in place) into @endpoints; adds the trailing '/' a
+ * prefix must have (replacing *@prefix). 0, or -EINVAL after printing why.
+ */
+int nc_config_endpoints(const char *prog, char *list, const char *endpoints[NC_MAX_ENDPOINTS],
+                        size_t *ret_n) __attribute__((warn_unused_result));
+int nc_config_prefix(const char *prog, char **prefix) __attribute__((warn_unused_result));
+
 /* Parses "500ms", "30s", "5m", "1h" into milliseconds; -1 when invalid. */
 int64_t nc_duration_parse(const char *s);
 

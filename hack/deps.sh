@@ -11,7 +11,7 @@ libxml2-dev uthash-dev libcriterion-dev
 etcd-server etcd-client
 libvirt-daemon libvirt-daemon-system libvirt-clients
 qemu-system-x86 qemu-utils
-curl jq python3 iproute2 procps openssl cpio
+curl jq python3 python3-jsonschema iproute2 procps openssl cpio
 "
 
 missing=""

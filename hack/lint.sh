@@ -10,4 +10,4 @@ inc=$(mktemp -d)
 trap 'rm -rf "$inc"' EXIT
 ln -s /usr/include/uthash.h "$inc/uthash.h"
 cppcheck --enable=warning,performance,portability --std=c11 --quiet --inline-suppr \
-    --error-exitcode=1 -I. -I"$inc" controller reconcilers drivers schema
+    --error-exitcode=1 -I. -I"$inc" controller reconcilers drivers schema novactl

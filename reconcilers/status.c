@@ -61,6 +61,20 @@ nc_status_condition(cJSON *status, const cJSON *old_status, const char *type, bo
     cJSON_AddItemToArray(conds, c);
 }
 
+cJSON *
+nc_status_new(const cJSON *old_status, int64_t generation, const char *phase, const char *now)
+{
+    const cJSON *first = cJSON_GetObjectItemCaseSensitive(old_status, "firstObservedTime");
+    cJSON *s = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(s, "observedGeneration", (double)generation);
+    cJSON_AddStringToObject(s, "phase", phase);
+    cJSON_AddStringToObject(s, "firstObservedTime",
+                            cJSON_IsString(first) ? first->valuestring : now);
+    cJSON_AddArrayToObject(s, "conditions");
+    return s;
+}
+
 bool
 nc_status_changed(const cJSON *old_status, const cJSON *new_status)
 {

@@ -17,6 +17,15 @@
 char *nc_rfc3339_now(char buf[32]);
 
 /*
+ * Returns a new status with observedGeneration @generation, @phase, an
+ * empty "conditions" array and firstObservedTime: when the controller first
+ * reported on the object (kept from @old_status, may be NULL; else @now),
+ * which novactl shows as its age. NULL on out of memory.
+ */
+cJSON *nc_status_new(const cJSON *old_status, int64_t generation, const char *phase,
+                     const char *now);
+
+/*
  * Appends condition @type to @status's "conditions" array. Its
  * lastTransitionTime is the one of the same condition in @old_status (may
  * be NULL) when its status did not change, @now otherwise.

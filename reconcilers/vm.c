@@ -201,11 +201,8 @@ report(struct vm_run *run, cJSON *status)
 static cJSON *
 status_new(struct vm_run *run, const char *phase)
 {
-    cJSON *s = cJSON_CreateObject();
+    cJSON *s = nc_status_new(run->old_status, run->generation, phase, run->now);
 
-    cJSON_AddNumberToObject(s, "observedGeneration", (double)run->generation);
-    cJSON_AddStringToObject(s, "phase", phase);
-    cJSON_AddArrayToObject(s, "conditions");
     cJSON_AddStringToObject(s, "node", run->ctx->env->node);
     return s;
 }

@@ -18,7 +18,7 @@ nc_quantity_parse(const char *s, uint64_t *ret_bytes)
     const char *p = s;
     unsigned shift = 0;
 
-    if (!s || *s < '0' || *s > '9')
+    if (!s || *s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
         return -EINVAL;
     for (; *p >= '0' && *p <= '9'; p++) {
         unsigned d = (unsigned)(*p - '0');

@@ -1,4 +1,4 @@
-/* Sizes as users write them: "256MiB", "10Gi", "1048576" or a JSON integer. */
+/* Sizes as users write them: "256MiB", "10Gi", or a JSON integer byte count. */
 #ifndef NC_QUANTITY_H
 #define NC_QUANTITY_H
 
@@ -7,7 +7,7 @@
 /*
  * Parses a size: decimal digits, optionally followed by a binary suffix
  * Ki, Mi, Gi, Ti (each also with a trailing "B"). No sign, no spaces, no
- * fractions. Returns 0 and sets *ret_bytes, -EINVAL for anything else,
+ * fractions, no leading zeros. Returns 0 and sets *ret_bytes, -EINVAL for anything else,
  * -ERANGE when the value does not fit in 64 bits.
  */
 int nc_quantity_parse(const char *s, uint64_t *ret_bytes) __attribute__((warn_unused_result));

@@ -88,6 +88,20 @@ nc_verr_join(const struct nc_verr *e)
 }
 
 bool
+nc_json_has_nul_escape(const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p != '\\')
+            continue;
+        if (p[1] == 'u' && strncmp(p + 2, "0000", 4) == 0)
+            return true;
+        if (p[1])
+            p++; /* the escaped character, which may be another backslash */
+    }
+    return false;
+}
+
+bool
 nc_is_dns_label(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
@@ -170,6 +184,19 @@ field_path(char *buf, size_t bufsz, const char *path, const char *name)
         snprintf(buf, bufsz, "%s", name);
 }
 
+/* True when a member before @m in @obj has @m's name. cJSON keeps every
+ * duplicate and finds the first; other parsers keep the last, so a
+ * document with a repeated member means different things to different
+ * readers and is refused. */
+static bool
+repeated(const cJSON *obj, const cJSON *m)
+{
+    for (const cJSON *p = obj->child; p && p != m; p = p->next)
+        if (strcmp(p->string, m->string) == 0)
+            return true;
+    return false;
+}
+
 void
 nc_v_known_fields(struct nc_verr *e, const cJSON *obj, const char *path,
                   const char *const *allowed)
@@ -183,10 +210,13 @@ nc_v_known_fields(struct nc_verr *e, const cJSON *obj, const char *path,
         for (a = allowed; *a; a++)
             if (strcmp(*a, m->string) == 0)
                 break;
-        if (*a)
-            continue;
-        field_path(f, sizeof(f), path, brief_str(m->string, ename, sizeof(ename)));
-        nc_verr_add(e, f, "unknown field");
+        if (!*a) {
+            field_path(f, sizeof(f), path, brief_str(m->string, ename, sizeof(ename)));
+            nc_verr_add(e, f, "unknown field");
+        } else if (repeated(obj, m)) {
+            field_path(f, sizeof(f), path, m->string);
+            nc_verr_add(e, f, "appears more than once");
+        }
     }
 }
 
@@ -292,6 +322,18 @@ text_problem(const char *s)
     return NULL;
 }
 
+/* Characters (code points) of well-formed UTF-8 @s, as JSON Schema's
+ * maxLength counts them. */
+static size_t
+utf8_length(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
 const char *
 nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
             bool required, size_t maxlen)
@@ -307,14 +349,14 @@ nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path, const char *n
         nc_verr_add(e, f, "must be a string, got %s", type_name(v));
         return NULL;
     }
-    if (strlen(v->valuestring) > maxlen) {
-        nc_verr_add(e, f, "must be at most %zu bytes long, got %zu", maxlen,
-                    strlen(v->valuestring));
-        return NULL;
-    }
     why = text_problem(v->valuestring);
     if (why) {
         nc_verr_add(e, f, "%s, got %s", why, nc_json_brief(v, got, sizeof(got)));
+        return NULL;
+    }
+    if (utf8_length(v->valuestring) > maxlen) {
+        nc_verr_add(e, f, "must be at most %zu characters long, got %zu", maxlen,
+                    utf8_length(v->valuestring));
         return NULL;
     }
     return v->valuestring;
@@ -352,7 +394,8 @@ nc_v_quantity(struct nc_verr *e, const cJSON *obj, const char *path, const char 
         return 0;
     field_path(f, sizeof(f), path, name);
     nc_json_brief(v, got, sizeof(got));
-    if (cJSON_IsString(v))
+    /* A string needs its suffix: a plain byte count is a JSON number. */
+    if (cJSON_IsString(v) && strspn(v->valuestring, "0123456789") < strlen(v->valuestring))
         r = nc_quantity_parse(v->valuestring, &bytes);
     else if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 0x1p63 &&
              v->valuedouble == floor(v->valuedouble))
@@ -364,7 +407,7 @@ nc_v_quantity(struct nc_verr *e, const cJSON *obj, const char *path, const char 
     if (r < 0) {
         nc_verr_add(e, f,
                     "must be a size such as \"256MiB\" or \"10GiB\" (suffixes Ki, Mi, Gi, Ti) "
-                    "or a byte count, got %s",
+                    "or a byte count as a JSON number, got %s",
                     got);
         return 0;
     }
@@ -480,17 +523,24 @@ is_label_key(const char *s)
     return nc_is_dns_subdomain(prefix) && is_label_name(slash + 1, false);
 }
 
+/* Labels and annotations: keys are qualified names (as in Kubernetes);
+ * label values are names too, annotation values any text of at most 64KiB. */
 static void
 check_string_map(struct nc_verr *e, const cJSON *map, const char *path, bool labels)
 {
     const cJSON *m;
-    size_t total = 0;
 
     cJSON_ArrayForEach(m, map) {
         char f[256], got[96];
         snprintf(f, sizeof(f), "%s[%s]", path, brief_str(m->string, got, sizeof(got)));
-        if (labels && !is_label_key(m->string)) {
-            nc_verr_add(e, f, "is not a valid label key");
+        if (!is_label_key(m->string)) {
+            nc_verr_add(e, f,
+                        "is not a valid key (an optional DNS subdomain and '/', then at most "
+                        "63 characters of [A-Za-z0-9._-], alphanumeric at both ends)");
+            continue;
+        }
+        if (repeated(map, m)) {
+            nc_verr_add(e, f, "appears more than once");
             continue;
         }
         if (!cJSON_IsString(m)) {
@@ -502,10 +552,9 @@ check_string_map(struct nc_verr *e, const cJSON *map, const char *path, bool lab
                         nc_json_brief(m, got, sizeof(got)));
         else if (!labels && text_problem(m->valuestring))
             nc_verr_add(e, f, "%s", text_problem(m->valuestring));
-        total += strlen(m->string) + strlen(m->valuestring);
+        else if (!labels && utf8_length(m->valuestring) > 65536)
+            nc_verr_add(e, f, "must be at most 65536 characters long");
     }
-    if (total > 256 * 1024)
-        nc_verr_add(e, path, "must total at most 256KiB");
 }
 
 const cJSON *
@@ -518,10 +567,10 @@ nc_v_envelope(struct nc_verr *e, const cJSON *doc, const char *kind, const char 
     const char *s;
     char got[96];
 
-    if (!nc_is_dns_label(ns))
+    if (ns && !nc_is_dns_label(ns))
         nc_verr_add(e, "metadata.namespace", "the key's namespace %s is not a DNS label",
                     brief_str(ns, got, sizeof(got)));
-    if (!nc_is_dns_label(name))
+    if (name && !nc_is_dns_label(name))
         nc_verr_add(e, "metadata.name", "the key's name %s is not a DNS label",
                     brief_str(name, got, sizeof(got)));
     if (!cJSON_IsObject(doc)) {
@@ -543,11 +592,11 @@ nc_v_envelope(struct nc_verr *e, const cJSON *doc, const char *kind, const char 
     if (meta) {
         nc_v_known_fields(e, meta, "metadata", meta_fields);
         s = nc_v_dns_label(e, meta, "metadata", "name", true);
-        if (s && strcmp(s, name) != 0)
+        if (s && name && strcmp(s, name) != 0)
             nc_verr_add(e, "metadata.name", "%s disagrees with the key's name",
                         brief_str(s, got, sizeof(got)));
         s = nc_v_dns_label(e, meta, "metadata", "namespace", false);
-        if (s && strcmp(s, ns) != 0)
+        if (s && ns && strcmp(s, ns) != 0)
             nc_verr_add(e, "metadata.namespace", "%s disagrees with the key's namespace",
                         brief_str(s, got, sizeof(got)));
         v = nc_v_object(e, meta, "metadata", "labels", false);

@@ -31,6 +31,13 @@ const char *nc_verr_get(const struct nc_verr *e, size_t i);
 /* All errors joined with "; ". Caller frees; NULL on out of memory. */
 char *nc_verr_join(const struct nc_verr *e);
 
+/*
+ * True when JSON text @text escapes a NUL ("\u0000"). cJSON decodes it into
+ * a C string, which then ends early: "/ok\u0000/../x" would reach the
+ * validator as "/ok". Documents with one are refused before parsing.
+ */
+bool nc_json_has_nul_escape(const char *text);
+
 /* True when @s is a DNS label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
 bool nc_is_dns_label(const char *s);
 /* True when @s is dot-separated DNS labels, at most 253 characters. */
@@ -83,9 +90,34 @@ const cJSON *nc_v_array(struct nc_verr *e, const cJSON *obj, const char *path, c
  * Checks the envelope every manifest shares: apiVersion, @kind, metadata
  * (name, namespace, labels, annotations) and a spec object, and that the
  * document's namespace and name agree with the ones of its key. @ns and
- * @name come from the key and are checked as DNS labels too. Returns the
- * spec object (borrowed from @doc) or NULL when there is none.
+ * @name come from the key and are checked as DNS labels too; NULL when the
+ * document has no key yet (novactl). Returns the spec object (borrowed from
+ * @doc) or NULL when there is none.
  */
+/*
+ * The body of every kind's text entry point: parses @json and hands the
+ * document to @from_json, or reports why it cannot.
+ */
+#define NC_V_PARSE(from_json, json, ns, name, ret, errs)                                        \
+    do {                                                                                        \
+        cJSON *doc_;                                                                            \
+        int r_;                                                                                 \
+                                                                                                \
+        memset((ret), 0, sizeof(*(ret)));                                                       \
+        if (nc_json_has_nul_escape(json)) {                                                     \
+            nc_verr_add((errs), "(document)", "must not contain \\u0000");                     \
+            return -EINVAL;                                                                     \
+        }                                                                                       \
+        doc_ = cJSON_Parse(json);                                                               \
+        if (!doc_) {                                                                            \
+            nc_verr_add((errs), "(document)", "is not valid JSON");                             \
+            return -EINVAL;                                                                     \
+        }                                                                                       \
+        r_ = from_json(doc_, (ns), (name), (ret), (errs));                                      \
+        cJSON_Delete(doc_);                                                                     \
+        return r_;                                                                              \
+    } while (0)
+
 const cJSON *nc_v_envelope(struct nc_verr *e, const cJSON *doc, const char *kind, const char *ns,
                            const char *name);
 

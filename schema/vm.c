@@ -134,27 +134,21 @@ nc_vm_spec_clear(struct nc_vm_spec *spec)
 }
 
 int
-nc_vm_spec_parse(const char *json, const char *ns, const char *name, struct nc_vm_spec *ret,
-                 struct nc_verr *errs)
+nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct nc_vm_spec *ret,
+                     struct nc_verr *errs)
 {
     size_t before = nc_verr_count(errs);
-    cJSON *doc = cJSON_Parse(json);
-    const cJSON *spec;
+    const cJSON *spec = nc_v_envelope(errs, doc, NC_VM_KIND, ns, name);
     const char *s;
 
     memset(ret, 0, sizeof(*ret));
-    if (!doc) {
-        nc_verr_add(errs, "(document)", "is not valid JSON");
-        return -EINVAL;
-    }
-    spec = nc_v_envelope(errs, doc, NC_VM_KIND, ns, name);
     if (spec) {
         nc_v_known_fields(errs, spec, "spec", spec_fields);
         ret->run_state = nc_v_enum(errs, spec, "spec", "runState", nc_run_state_names,
                                    NC_RUN_RUNNING);
         ret->vcpus = (unsigned)nc_v_int(errs, spec, "spec", "vcpus", true, 1, NC_VM_MAX_VCPUS, 1);
         ret->memory = nc_v_quantity(errs, spec, "spec", "memory", true, NC_VM_MIN_MEMORY,
-                                    NC_VM_MAX_MEMORY, 1 << 20);
+                                    NC_VM_MAX_MEMORY, 1 << 10);
         ret->accel = nc_v_enum(errs, spec, "spec", "accel", nc_accel_names, NC_ACCEL_AUTO);
         parse_boot(errs, spec, ret);
         parse_disks(errs, spec, ret);
@@ -168,10 +162,26 @@ nc_vm_spec_parse(const char *json, const char *ns, const char *name, struct nc_v
                 nc_verr_add(errs, "spec.node", "must be a host name (DNS labels joined by '.')");
         }
     }
-    cJSON_Delete(doc);
     if (nc_verr_count(errs) > before) {
         nc_vm_spec_clear(ret);
         return -EINVAL;
     }
     return 0;
+}
+
+int
+nc_vm_spec_parse(const char *json, const char *ns, const char *name, struct nc_vm_spec *ret,
+                 struct nc_verr *errs)
+{
+    NC_V_PARSE(nc_vm_spec_from_json, json, ns, name, ret, errs);
+}
+
+int
+nc_vm_validate(const cJSON *doc, const char *ns, const char *name, struct nc_verr *errs)
+{
+    struct nc_vm_spec spec;
+    int r = nc_vm_spec_from_json(doc, ns, name, &spec, errs);
+
+    nc_vm_spec_clear(&spec);
+    return r;
 }

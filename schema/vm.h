@@ -11,7 +11,7 @@
 #define NC_VM_MAX_VCPUS 256
 #define NC_VM_MAX_DISKS 16
 #define NC_VM_MAX_IFACES 8
-#define NC_VM_MIN_MEMORY (16ULL << 20)
+#define NC_VM_MIN_MEMORY (16ULL << 20) /* a multiple of 1KiB up to 4TiB */
 #define NC_VM_MAX_MEMORY (4ULL << 40)
 #define NC_VM_DEFAULT_GRACE 30
 #define NC_VM_MAX_GRACE 3600
@@ -62,12 +62,18 @@ extern const char *const nc_accel_names[];
 
 /*
  * Validates the VirtualMachine document @json stored under the key of
- * namespace @ns and name @name. Every problem is appended to @errs. Returns
- * 0 and fills @ret when the document is valid, -EINVAL otherwise (@ret is
- * then cleared). Free @ret's strings with nc_vm_spec_clear().
+ * namespace @ns and name @name (both NULL: the document is not stored yet
+ * and names itself). Every problem is appended to @errs. Returns 0 and
+ * fills @ret when the document is valid, -EINVAL otherwise (@ret is then
+ * cleared). Free @ret's strings with nc_vm_spec_clear().
  */
 int nc_vm_spec_parse(const char *json, const char *ns, const char *name, struct nc_vm_spec *ret,
                      struct nc_verr *errs) __attribute__((warn_unused_result));
+int nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name,
+                         struct nc_vm_spec *ret, struct nc_verr *errs)
+    __attribute__((warn_unused_result));
+/* Validation alone (struct nc_kind's validate). */
+int nc_vm_validate(const cJSON *doc, const char *ns, const char *name, struct nc_verr *errs);
 void nc_vm_spec_clear(struct nc_vm_spec *spec);
 
 #endif

@@ -31,6 +31,9 @@ static const struct {
     {"1MiBB", -EINVAL, 0},
     {"1Pi", -EINVAL, 0},
     {"0x10", -EINVAL, 0},
+    {"01", -EINVAL, 0},
+    {"00", -EINVAL, 0},
+    {"0Mi", 0, 0},
 };
 
 Test(quantity, parse_table)

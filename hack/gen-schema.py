@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""Writes the JSON Schemas of schema/ (draft 2020-12), one per kind.
+
+The schemas are generated because some rules are only exact as long
+regular expressions: sizes within a range for each suffix, and IPv4
+subnets without host bits for each prefix length. Edit this file, run
+`hack/gen-schema.py`, and commit both; tests/schema/check.py fails when the
+committed files differ from what this writes, or when a schema and the C
+validators (schema/*.c) disagree on any case.
+
+Usage: hack/gen-schema.py [OUTDIR]   (default: schema/ of this checkout)
+"""
+import collections
+import json
+import os
+import sys
+import random
+import re
+OCT = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+def mult(step):
+    return "(?:" + "|".join(str(v) for v in range(0, 256, step)) + ")"
+alts = []
+for p in range(8, 31):
+    k, r = divmod(p, 8)
+    parts = [OCT] * k
+    if k < 4:
+        parts.append(mult(1 << (8 - r)) if r else "0")
+        parts += ["0"] * (4 - k - 1)
+    alts.append("\\.".join(parts) + "/" + str(p))
+CIDR = "^(?:" + "|".join(alts) + ")$"
+IP = "^(?:" + OCT + "\\.){3}" + OCT + "$"
+LABEL = "^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$"
+SUB = "[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
+HOST = "^(?=.{1,253}$)" + SUB + "(?:\\." + SUB + ")*$"
+NAME = "[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+QKEY = "^(?:(?=[^/]{1,253}/)" + SUB + "(?:\\." + SUB + ")*/)?" + NAME + "$"
+TEXT = "^[^\\u0000-\\u001f\\u007f]*$"
+PATH = "^/(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\u007f]*$"
+
+def digits_class(lo, hi, rest):
+    """[lo-hi] followed by @rest free digits."""
+    cls = str(lo) if lo == hi else "[%d-%d]" % (lo, hi)
+    return cls + ("[0-9]" if rest == 1 else "[0-9]{%d}" % rest if rest else "")
+
+
+def tail_ge(t):
+    """Alternatives for strings of len(t) digits (leading zeros allowed) >= t."""
+    out = []
+    for i, c in enumerate(t):
+        low = int(c) if i == len(t) - 1 else int(c) + 1
+        if low <= 9:
+            out.append(t[:i] + digits_class(low, 9, len(t) - i - 1))
+    return out or [""]
+
+
+def tail_le(t):
+    """Alternatives for strings of len(t) digits (leading zeros allowed) <= t."""
+    out = []
+    for i, c in enumerate(t):
+        high = int(c) if i == len(t) - 1 else int(c) - 1
+        if high >= 0:
+            out.append(t[:i] + digits_class(0, high, len(t) - i - 1))
+    return out or [""]
+
+
+def rng(lo, hi):
+    """A regex alternation matching the decimal integers lo..hi (lo >= 1),
+    written without leading zeros."""
+    a, b = str(lo), str(hi)
+    if len(a) < len(b):
+        parts = [rng(lo, int("9" * len(a)))]
+        if len(b) - len(a) > 1:
+            parts.append("[1-9][0-9]{%d,%d}" % (len(a), len(b) - 2))
+        parts.append(rng(int("1" + "0" * (len(b) - 1)), hi))
+        return "|".join(parts)
+    if a == b:
+        return a
+    k = 0
+    while a[k] == b[k]:
+        k += 1
+    out = [a[:k + 1] + x for x in tail_ge(a[k + 1:])]
+    if int(b[k]) - int(a[k]) > 1:
+        out.append(a[:k] + digits_class(int(a[k]) + 1, int(b[k]) - 1, len(a) - k - 1))
+    out += [b[:k + 1] + x for x in tail_le(b[k + 1:])]
+    return "|".join(out)
+
+
+def check_rng(lo, hi):
+    """Tries rng() on both ends and a random sample; a wrong regex stops here."""
+    pat = re.compile("^(?:" + rng(lo, hi) + ")$")
+    r = random.Random(lo ^ hi)
+    tests = {0, 1, 9, 10, hi * 10}
+    tests.update(range(max(lo - 2000, 0), lo + 2000))
+    tests.update(range(max(hi - 2000, 0), hi + 2000))
+    tests.update(r.randrange(0, hi * 10) for _ in range(20000))
+    for x in tests:
+        assert bool(pat.match(str(x))) == (lo <= x <= hi), (lo, hi, x)
+
+
+def size(desc, lo, hi):
+    groups = []
+    for shift, suffix in ((10, "Ki"), (20, "Mi"), (30, "Gi"), (40, "Ti")):
+        a, b = max((lo + (1 << shift) - 1) >> shift, 1), hi >> shift
+        check_rng(a, b)
+        groups.append("(?:%s)%s" % (rng(a, b), suffix))
+    return {"description": desc,
+            "oneOf": [
+                {"type": "string", "pattern": "^(?:%s)B?$" % "|".join(groups)},
+                {"type": "integer", "minimum": lo, "maximum": hi, "multipleOf": 1024}]}
+
+def envelope(kind, spec, title):
+    O = collections.OrderedDict
+    s = O()
+    s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    s["$id"] = "https://novacron.io/schemas/v1/%s.schema.json" % kind.lower()
+    s["title"] = title
+    s["description"] = ("A NovaCron %s manifest (DESIGN.md §2). The key it is stored under, "
+                        "<prefix>spec/<namespace>/%s/<name>, must agree with metadata. "
+                        "novacrond and novactl validate with C code that this schema matches; "
+                        "see schema/README.md for the few rules a JSON Schema cannot state." % (kind, SEG[kind]))
+    s["type"] = "object"
+    s["additionalProperties"] = False
+    s["required"] = ["apiVersion", "kind", "metadata", "spec"]
+    s["properties"] = O([
+        ("apiVersion", {"const": "novacron.io/v1"}),
+        ("kind", {"const": kind}),
+        ("metadata", {"$ref": "#/$defs/metadata"}),
+        ("spec", spec)])
+    s["$defs"] = O([
+        ("dnsLabel", {"description": "lower-case letters, digits and '-', at most 63, alphanumeric at both ends",
+                      "type": "string", "maxLength": 63, "pattern": LABEL}),
+        ("metadata", {"type": "object", "additionalProperties": False, "required": ["name"],
+                      "properties": O([
+                          ("name", {"$ref": "#/$defs/dnsLabel"}),
+                          ("namespace", {"$ref": "#/$defs/dnsLabel", "description": "default: \"default\""}),
+                          ("labels", {"type": "object", "propertyNames": {"pattern": QKEY},
+                                      "additionalProperties": {"type": "string", "pattern": "^(?:" + NAME + ")?$"}}),
+                          ("annotations", {"type": "object", "propertyNames": {"pattern": QKEY},
+                                           "additionalProperties": {"type": "string", "maxLength": 65536, "pattern": TEXT}})])}),
+        ("absPath", {"description": "an absolute path without \".\" or \"..\" components",
+                     "type": "string", "maxLength": 4096, "pattern": PATH}),
+    ])
+    anchor(s["$defs"])
+    return s
+
+SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network"}
+
+vm_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus", "memory"],
+  "properties": collections.OrderedDict([
+    ("runState", {"enum": ["Running", "Stopped", "Paused"], "default": "Running"}),
+    ("vcpus", {"type": "integer", "minimum": 1, "maximum": 256}),
+    ("memory", size("16MiB to 4TiB, a multiple of 1KiB: \"256MiB\", \"2GiB\" (suffixes Ki, Mi, Gi, Ti, each with an optional B) or a byte count as a number",
+        16 << 20, 4 << 40)),
+    ("accel", {"enum": ["auto", "kvm", "tcg"], "default": "auto"}),
+    ("boot", {"description": "direct kernel boot; absent: boot from the first disk",
+              "type": "object", "additionalProperties": False, "required": ["kernel"],
+              "properties": {"kernel": {"$ref": "#/$defs/absPath"}, "initrd": {"$ref": "#/$defs/absPath"},
+                             "cmdline": {"type": "string", "maxLength": 2048, "pattern": TEXT}}}),
+    ("disks", {"description": "names are unique within the list", "type": "array", "maxItems": 16,
+               "items": {"type": "object", "additionalProperties": False, "required": ["name", "volume"],
+                         "properties": collections.OrderedDict([
+                             ("name", {"$ref": "#/$defs/dnsLabel"}),
+                             ("volume", {"$ref": "#/$defs/dnsLabel", "description": "a Volume of the same namespace"}),
+                             ("bus", {"enum": ["virtio"], "default": "virtio"}),
+                             ("readOnly", {"type": "boolean", "default": False})])}}),
+    ("interfaces", {"description": "names are unique within the list", "type": "array", "maxItems": 8,
+               "items": {"type": "object", "additionalProperties": False, "required": ["name", "network"],
+                         "properties": collections.OrderedDict([
+                             ("name", {"$ref": "#/$defs/dnsLabel"}),
+                             ("network", {"$ref": "#/$defs/dnsLabel", "description": "a Network of the same namespace"}),
+                             ("mac", {"description": "unicast; allocated when absent", "type": "string",
+                                      "pattern": "^[0-9a-fA-F][02468aceACE](?::[0-9a-fA-F]{2}){5}$"}),
+                             ("ip", {"description": "IPv4 in the network's cidr; allocated when absent", "type": "string", "pattern": IP})])}}),
+    ("stopGracePeriodSeconds", {"type": "integer", "minimum": 0, "maximum": 3600, "default": 30}),
+    ("node", {"description": "run on this node; absent: placed", "type": "string", "maxLength": 253, "pattern": HOST})])}
+
+vol_spec = {"type": "object", "additionalProperties": False, "required": ["size"],
+  "properties": collections.OrderedDict([
+    ("size", size("1MiB to 64TiB, a multiple of 1KiB: \"10GiB\" (suffixes Ki, Mi, Gi, Ti, each with an optional B) or a byte count as a number; it may grow, never shrink",
+        1 << 20, 64 << 40)),
+    ("format", {"enum": ["qcow2", "raw"], "default": "qcow2"}),
+    ("pool", {"description": "a libvirt storage pool", "type": "string", "maxLength": 63,
+              "pattern": "^[A-Za-z0-9][-A-Za-z0-9_]*$", "default": "default"}),
+    ("source", {"description": "absent: a blank volume",
+                "oneOf": [
+                    {"type": "object", "additionalProperties": False, "required": ["image"],
+                     "properties": {"image": {"$ref": "#/$defs/absPath", "description": "copy-on-write clone of this image file (needs format qcow2)"}}},
+                    {"type": "object", "additionalProperties": False, "required": ["volume"],
+                     "properties": {"volume": {"$ref": "#/$defs/dnsLabel", "description": "a copy of this Volume of the same namespace"}}}]})]),
+  "if": {"required": ["source"], "properties": {"source": {"required": ["image"]}}},
+  "then": {"properties": {"format": {"const": "qcow2"}}}}
+
+net_spec = {"type": "object", "additionalProperties": False, "required": ["cidr"],
+  "properties": collections.OrderedDict([
+    ("cidr", {"description": "an IPv4 subnet from /8 to /30 without host bits set, such as \"10.0.0.0/24\"; the pattern lists, per prefix length, the values its last partial octet may take",
+              "type": "string", "pattern": CIDR}),
+    ("vni", {"description": "VXLAN id; allocated when absent, unique per cluster", "type": "integer", "minimum": 1, "maximum": 16777215}),
+    ("mtu", {"type": "integer", "minimum": 576, "maximum": 9000, "default": 1450}),
+    ("mode", {"enum": ["overlay", "isolated"], "default": "overlay"})])}
+
+def anchor(node):
+    """Python's re (which python-jsonschema uses) lets "$" match before a
+    final newline; "(?!\\n)" makes it mean end of text there too."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "pattern" and v.endswith("$"):
+                node[k] = v + "(?!\\n)"
+            else:
+                anchor(v)
+    elif isinstance(node, list):
+        for v in node:
+            anchor(v)
+
+for spec in (vm_spec, vol_spec, net_spec):
+    anchor(spec)
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schema")
+for kind, spec, title, fname in [("VirtualMachine", vm_spec, "VirtualMachine", "vm"),
+                                 ("Volume", vol_spec, "Volume", "volume"),
+                                 ("Network", net_spec, "Network", "network")]:
+    with open(os.path.join(OUT, "%s.schema.json" % fname), "w") as f:
+        json.dump(envelope(kind, spec, title), f, indent=2, ensure_ascii=False)
+        f.write("\n")

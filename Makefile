@@ -29,9 +29,12 @@ CORE_SRCS := \
 	controller/workqueue.c \
 	drivers/domxml.c \
 	drivers/libvirt.c \
+	drivers/storage.c \
 	reconcilers/events.c \
+	reconcilers/run.c \
 	reconcilers/status.c \
 	reconcilers/vm.c \
+	reconcilers/volume.c \
 	schema/kinds.c \
 	schema/network.c \
 	schema/quantity.c \
@@ -98,7 +101,8 @@ demo: deps all
 	./hack/demo.sh
 
 bench: deps all $(BUILD)/nc-bench
-	NOVACROND=$(abspath $(BUILD)/novacrond) BENCH_TOOL=$(abspath $(BUILD)/nc-bench) \
+	NOVACROND=$(abspath $(BUILD)/novacrond) NOVACTL=$(abspath $(BUILD)/novactl) \
+		BENCH_TOOL=$(abspath $(BUILD)/nc-bench) \
 		./tests/bench/run.sh
 
 clean:

@@ -34,6 +34,9 @@ static const char usage[] =
     "  --console-dir DIR       where real guests' serial consoles are logged, one\n"
     "                          file per domain, named in the status as consoleLog\n"
     "                          (NOVACRON_CONSOLE_DIR; default /var/log/novacron)\n"
+    "  --image-dir DIR         the folder whose image files Volumes may be cloned\n"
+    "                          from (spec.source.image), symbolic links resolved\n"
+    "                          (NOVACRON_IMAGE_DIR; default /var/lib/novacron/images)\n"
     "  --listen ADDR:PORT      HTTP endpoint for /metrics, /healthz and /readyz\n"
     "                          (NOVACRON_LISTEN; default 127.0.0.1:9464; \"off\"\n"
     "                          disables it)\n"
@@ -190,6 +193,10 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
         fprintf(stderr, "novacrond: --console-dir must be an absolute path\n");
         return -EINVAL;
     }
+    if (cfg->image_dir[0] != '/') {
+        fprintf(stderr, "novacrond: --image-dir must be an absolute path\n");
+        return -EINVAL;
+    }
     if (strcmp(cfg->listen, "off") == 0)
         cfg->listen[0] = '\0';
     return 0;
@@ -202,6 +209,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
         OPT_UNDERLAY, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
+        OPT_IMAGE_DIR,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, OPT_ETCD},
@@ -221,6 +229,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"gc-orphans", no_argument, NULL, OPT_GC},
         {"force-tcg", no_argument, NULL, OPT_FORCE_TCG},
         {"console-dir", required_argument, NULL, OPT_CONSOLE_DIR},
+        {"image-dir", required_argument, NULL, OPT_IMAGE_DIR},
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, 'h'},
@@ -248,6 +257,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->user, ENV("NOVACRON_ETCD_USER", NULL));
     set(&cfg->password, ENV("NOVACRON_ETCD_PASSWORD", NULL));
     set(&cfg->console_dir, ENV("NOVACRON_CONSOLE_DIR", "/var/log/novacron"));
+    set(&cfg->image_dir, ENV("NOVACRON_IMAGE_DIR", "/var/lib/novacron/images"));
     cfg->gc_orphans = strcmp(ENV("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
     cfg->force_tcg = strcmp(ENV("NOVACRON_FORCE_TCG", "0"), "1") == 0;
     workers = strdup(ENV("NOVACRON_WORKERS", "4"));
@@ -276,6 +286,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_GC: cfg->gc_orphans = true; break;
         case OPT_FORCE_TCG: cfg->force_tcg = true; break;
         case OPT_CONSOLE_DIR: set(&cfg->console_dir, optarg); break;
+        case OPT_IMAGE_DIR: set(&cfg->image_dir, optarg); break;
         case OPT_SHUTDOWN: set(&shutdown, optarg); break;
         case OPT_LOG: set(&level, optarg); break;
         case 'h':
@@ -318,6 +329,7 @@ nc_config_clear(struct nc_config *cfg)
     free(cfg->underlay);
     free(cfg->netns);
     free(cfg->console_dir);
+    free(cfg->image_dir);
     free(cfg->cacert);
     free(cfg->cert);
     free(cfg->key);

@@ -19,6 +19,7 @@ struct nc_config {
     char *listen;      /* "host:port"; "" disables the endpoint */
     char *underlay, *netns;
     char *console_dir; /* serial logs of real guests */
+    char *image_dir;   /* Volume source images come from here */
     char *cacert, *cert, *key, *user, *password;
     int workers;
     int64_t resync_ms;

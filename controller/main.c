@@ -54,6 +54,16 @@ on_spec_changed(void *data, const char *key)
         nc_error(key, "cannot queue: out of memory");
 }
 
+/* A reconciler asks for another object to be looked at (any thread). */
+static void
+enqueue_key(void *data, const char *key)
+{
+    struct daemon *d = data;
+
+    if (nc_wq_add(d->q, key) < 0)
+        nc_error(key, "cannot queue: out of memory");
+}
+
 /* libvirt saw one of our domains change (on libvirt's event thread). */
 static void
 on_domain_event(void *data, const char *domname)
@@ -215,6 +225,9 @@ start(struct daemon *d)
         return r;
     }
     d->env.console_dir = d->cfg.console_dir;
+    d->env.image_dir = d->cfg.image_dir;
+    d->env.enqueue = enqueue_key;
+    d->env.enqueue_data = d;
     if (!nc_hv_is_test(d->env.hv) && mkdir(d->cfg.console_dir, 0755) < 0 && errno != EEXIST) {
         nc_error(NULL, "cannot create the console log folder %s: %s", d->cfg.console_dir,
                  strerror(errno));

@@ -8,6 +8,7 @@
 #include "controller/log.h"
 #include "controller/workers.h"
 #include "reconcilers/vm.h"
+#include "reconcilers/volume.h"
 
 struct kind {
     const char *name;
@@ -16,6 +17,7 @@ struct kind {
 
 static const struct kind kinds[] = {
     {"vm", nc_vm_reconcile},
+    {"volume", nc_volume_reconcile},
 };
 
 struct worker {
@@ -67,6 +69,8 @@ resync_actual(struct nc_workers *pool)
     r = nc_vm_list_actual(pool->env, enqueue, pool->q);
     if (r < 0)
         nc_warn(NULL, "listing libvirt domains: %s", nc_hv_errmsg());
+    if (r == 0 && (r = nc_volume_list_actual(pool->env, enqueue, pool->q)) < 0)
+        nc_warn(NULL, "listing libvirt volumes: %s", nc_hv_errmsg());
     return r;
 }
 

@@ -69,7 +69,8 @@ nc_domain_name_parse(const char *install_hash, const char *domname, char ns[NC_N
 }
 
 void
-nc_vm_config_hash(const struct nc_vm_spec *spec, const char *type, char out[17])
+nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
+                  const char *type, char out[17])
 {
     uint64_t h = fnv_str(FNV_OFFSET, type);
     char num[64];
@@ -77,6 +78,10 @@ nc_vm_config_hash(const struct nc_vm_spec *spec, const char *type, char out[17])
     snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", spec->vcpus, spec->memory, spec->accel);
     h = fnv_str(h, num);
     h = fnv_str(fnv_str(fnv_str(h, spec->kernel), spec->initrd), spec->cmdline);
+    for (unsigned i = 0; disks && i < spec->n_disks; i++) {
+        h = fnv_str(fnv_str(fnv_str(h, spec->disks[i].name), disks[i].path), disks[i].format);
+        h = fnv_str(h, spec->disks[i].read_only ? "ro" : "rw");
+    }
     snprintf(out, 17, "%016" PRIx64, h);
 }
 
@@ -193,6 +198,32 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
         return r;
 
     START("devices");
+    for (unsigned i = 0; def->disks && i < s->n_disks; i++) {
+        char dev[8];
+
+        if (!nc_xml_text_ok(def->disks[i].path) || !nc_xml_text_ok(def->disks[i].format))
+            return -EINVAL;
+        snprintf(dev, sizeof(dev), "vd%c", 'a' + i); /* at most NC_VM_MAX_DISKS: vda..vdp */
+        START("disk");
+        ATTR("type", "file");
+        ATTR("device", "disk");
+        START("driver");
+        ATTR("name", "qemu");
+        ATTR("type", def->disks[i].format);
+        END();
+        START("source");
+        ATTR("file", def->disks[i].path);
+        END();
+        START("target");
+        ATTR("dev", dev);
+        ATTR("bus", "virtio");
+        END();
+        if (s->disks[i].read_only) {
+            START("readonly");
+            END();
+        }
+        END();
+    }
     if (def->console_log) {
         if (!nc_xml_text_ok(def->console_log))
             return -EINVAL;

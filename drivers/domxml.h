@@ -26,6 +26,12 @@ struct nc_owner {
     char config[17];   /* hash of the definition it was made from */
 };
 
+/* Where the Volume of a spec's disk lives, from the Volume's status. */
+struct nc_disk_src {
+    char path[1024];
+    char format[16];
+};
+
 struct nc_domain_def {
     const char *name;            /* from nc_domain_name() */
     const char *uuid;            /* of the domain being redefined, or NULL */
@@ -34,6 +40,7 @@ struct nc_domain_def {
     bool acpi;                   /* a guest that can be asked to power off */
     const struct nc_owner *owner;
     const struct nc_vm_spec *spec;
+    const struct nc_disk_src *disks; /* one per spec->disks[], or NULL */
 };
 
 /*
@@ -52,9 +59,11 @@ void nc_domain_name(const char *install_hash, const char *ns, const char *name,
 bool nc_domain_name_parse(const char *install_hash, const char *domname,
                           char ns[NC_NAME_MAX + 1], char name[NC_NAME_MAX + 1]);
 
-/* The hash of everything in @spec that goes into the domain definition,
- * as 16 hex digits in @out: equal hashes, equal definitions. */
-void nc_vm_config_hash(const struct nc_vm_spec *spec, const char *type, char out[17]);
+/* The hash of everything in @spec and @disks (one per spec disk, may be
+ * NULL without disks) that goes into the domain definition, as 16 hex
+ * digits in @out: equal hashes, equal definitions. */
+void nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
+                       const char *type, char out[17]);
 
 /*
  * Builds the domain XML of @def into @ret_xml (caller frees). Returns 0,

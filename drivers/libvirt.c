@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <libvirt/virterror.h>
 
 #include "drivers/libvirt.h"
+#include "drivers/lvconn.h"
 
 const char *const nc_dom_state_names[] = {
     [NC_DOM_RUNNING] = "running",     [NC_DOM_PAUSED] = "paused",
@@ -47,6 +49,17 @@ silent_error(void *data, virErrorPtr err)
     (void)err;
 }
 
+int
+nc_lv_error(int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+    va_end(ap);
+    return err;
+}
+
 /* Records libvirt's last error for @what and maps it to an errno. */
 static int
 fail(const char *what, const char *name)
@@ -58,6 +71,8 @@ fail(const char *what, const char *name)
              e && e->message ? e->message : "unknown libvirt error");
     switch (code) {
     case VIR_ERR_NO_DOMAIN:
+    case VIR_ERR_NO_STORAGE_POOL:
+    case VIR_ERR_NO_STORAGE_VOL:
         return -ENOENT;
     case VIR_ERR_OPERATION_INVALID:
         return -EBUSY;
@@ -145,6 +160,18 @@ conn_get(struct nc_hv *hv)
         fail("connect to", lv->uri);
     pthread_mutex_unlock(&lv->lock);
     return c;
+}
+
+virConnectPtr
+nc_lv_conn(struct nc_hv *hv)
+{
+    return conn_get(hv);
+}
+
+int
+nc_lv_fail(const char *what, const char *name)
+{
+    return fail(what, name);
 }
 
 static virDomainPtr
@@ -528,4 +555,18 @@ bool
 nc_hv_is_test(struct nc_hv *hv)
 {
     return ((struct lv *)hv->priv)->is_test;
+}
+
+int
+nc_hv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes)
+{
+    int r = 0;
+    virDomainPtr d = dom_get(hv, name, &r);
+
+    if (!d)
+        return r;
+    if (virDomainBlockResize(d, path, bytes, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
+        r = fail("resize a disk of", name);
+    virDomainFree(d);
+    return r;
 }

@@ -86,6 +86,11 @@ bool nc_hv_is_test(struct nc_hv *hv);
 int nc_hv_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
                 void (*reconnected)(void *data), void *data) __attribute__((warn_unused_result));
 
+/* Grows disk @path of running domain @name to @bytes, through QEMU, so
+ * the guest sees the new size at once. */
+int nc_hv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes)
+    __attribute__((warn_unused_result));
+
 /* The reason of the last failure on this thread. */
 const char *nc_hv_errmsg(void);
 

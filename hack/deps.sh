@@ -12,6 +12,7 @@ etcd-server etcd-client
 libvirt-daemon libvirt-daemon-system libvirt-clients
 qemu-system-x86 qemu-utils
 curl jq python3 python3-jsonschema iproute2 procps openssl cpio
+syslinux mtools dosfstools
 "
 
 missing=""

@@ -3,20 +3,25 @@
 # kernel, and an initramfs of busybox whose /init loads the virtio drivers,
 # prints a fixed marker on the serial console, answers the ACPI power
 # button by powering off (unless "novacron.ignore_acpi" is on the kernel
-# command line), configures eth0 by DHCP when there is one, and stays up.
-# Cached: rebuilt only when missing. Prints the directory holding vmlinuz
-# and initrd.img.
+# command line), configures eth0 by DHCP when there is one, reports its
+# disks and their sizes, and stays up. Also disk.img, a raw disk image that
+# boots the same kernel and initramfs through SYSLINUX on a FAT file
+# system (made with mtools: no loop device, no mount), for VMs that boot
+# from a Volume. Cached: rebuilt only when missing. Prints the directory
+# holding vmlinuz, initrd.img and disk.img.
 #
 # The markers on the console:
 #   NOVACRON-GUEST-UP                userspace reached
 #   NOVACRON-GUEST-IP <address>      DHCP gave eth0 an address
 #   NOVACRON-GUEST-POWEROFF          the power button was pressed
+#   NOVACRON-GUEST-DISK <dev> <bytes>  a virtio disk and its size, printed
+#                                    at start and again when it changes
 set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=2
-[ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] &&
+RECIPE=3
+[ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
 SUDO=
@@ -65,6 +70,18 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(echo $modules); do insmod /lib/modules/\$m.ko 2>/dev/null; done
+(
+    old=
+    while :; do
+        now=
+        for b in /sys/block/vd*; do [ -e "\$b" ] && now="\$now \${b##*/}=\$(cat \$b/size)"; done
+        if [ "\$now" != "\$old" ]; then
+            for e in \$now; do echo "NOVACRON-GUEST-DISK \${e%%=*} \$((\${e#*=} * 512))"; done
+            old=\$now
+        fi
+        sleep 1
+    done
+) &
 if ! grep -q novacron.ignore_acpi /proc/cmdline; then
     for d in /sys/class/input/event*; do
         [ "\$(cat \$d/device/name 2>/dev/null)" = "Power Button" ] || continue
@@ -86,6 +103,16 @@ chmod +x "$root/init" "$root/etc/udhcpc.script"
 
 $SUDO mkdir -p "$CACHE"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >initrd.img
+# The bootable disk: a FAT file system over the whole 64 MiB image, whose
+# boot sector SYSLINUX writes, with the kernel and initramfs inside.
+cp kernel/boot/vmlinuz-* vmlinuz
+printf 'DEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  INITRD initrd.img\n  APPEND console=ttyS0 quiet\n' >syslinux.cfg
+mkfs.vfat -C disk.img 65536 >/dev/null
+mcopy -i disk.img vmlinuz initrd.img syslinux.cfg ::
+syslinux --install disk.img
+$SUDO cp disk.img "$CACHE/disk.img.tmp"
+$SUDO chmod 644 "$CACHE/disk.img.tmp"
+$SUDO mv "$CACHE/disk.img.tmp" "$CACHE/disk.img"
 $SUDO cp kernel/boot/vmlinuz-* "$CACHE/vmlinuz.tmp"
 $SUDO cp initrd.img "$CACHE/initrd.img.tmp"
 $SUDO chmod 644 "$CACHE/vmlinuz.tmp" "$CACHE/initrd.img.tmp"

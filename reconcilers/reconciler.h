@@ -26,12 +26,17 @@ struct nc_env {
     char install_hash[9];     /* nc_install_hash(cluster, prefix) */
     bool gc_orphans;          /* delete marked resources with no status */
     const char *console_dir;  /* serial logs of real guests */
+    const char *image_dir;    /* where Volume source images may come from */
     struct nc_informer *specs;    /* <prefix>spec/ */
     struct nc_informer *statuses; /* <prefix>status/, written through */
     struct nc_hv *hv;
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */
     struct nc_vm_state *vm;          /* the VM reconciler's memory */
+    /* Queues a key ("ns/kind/name") for reconcile: how a reconciler tells
+     * the objects that depend on the one it changed. Thread-safe. */
+    void (*enqueue)(void *data, const char *key);
+    void *enqueue_data;
 };
 
 /* One worker's view: the shared environment and its own etcd client. */

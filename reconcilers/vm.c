@@ -15,6 +15,7 @@
 
 #include "controller/log.h"
 #include "controller/workqueue.h"
+#include "reconcilers/run.h"
 #include "reconcilers/status.h"
 #include "reconcilers/vm.h"
 #include "schema/quantity.h"
@@ -115,95 +116,32 @@ stop_end(struct nc_vm_state *s, const char *key)
 
 /* Everything one reconcile works with. */
 struct vm_run {
-    struct nc_ctx *ctx;
-    const char *ns, *name;
-    char key[160];          /* "ns/vm/name", for logs and the queue */
-    char *spec_key, *status_key;
+    struct nc_run o;        /* keys, last status, events */
     char domname[NC_DOMAIN_NAME_MAX];
     const char *domtype;    /* libvirt domain type for the spec's accel */
     char console_log[512];  /* "" on the test driver */
-    int64_t generation;     /* spec mod_revision, 0 when the spec is gone */
-    cJSON *old_status;      /* NULL when there is none */
-    char now[32];
-    struct nc_events events;
     struct nc_vm_spec spec;
+    struct nc_disk_src disks[NC_VM_MAX_DISKS]; /* from the Volumes' statuses */
 };
-
-static void
-event(struct vm_run *run, const char *type, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-event(struct vm_run *run, const char *type, const char *reason, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    nc_log(strcmp(type, "Warning") == 0 ? NC_LOG_WARN : NC_LOG_INFO, run->key, "%s: %s", reason,
-           msg);
-    nc_events_add(&run->events, type, reason, "%s", msg);
-}
-
-/* Writes @status (NULL: delete) and the collected events when either has
- * something new. Returns 0, -ESTALE when the spec moved on, or an errno. */
-static int
-report(struct vm_run *run, cJSON *status)
-{
-    struct nc_env *env = run->ctx->env;
-    bool changed = status ? nc_status_changed(run->old_status, status) : run->old_status != NULL;
-    const struct nc_op *ops;
-    char *text = NULL;
-    bool applied = false;
-    int64_t rev = 0;
-    int n, r;
-
-    if (!changed && run->events.n == 0)
-        return 0;
-    n = nc_events_ops(&run->events, run->ctx->etcd, &env->events, &ops);
-    if (n < 0) {
-        nc_warn(run->key, "events not recorded, no lease: %s", nc_etcd_errmsg(run->ctx->etcd));
-        nc_events_clear(&run->events);
-        if (!changed)
-            return 0;
-        n = 0;
-    }
-    if (changed && status && !(text = cJSON_PrintUnformatted(status)))
-        return -ENOMEM;
-    r = nc_status_write(run->ctx->etcd, run->spec_key, run->generation,
-                        changed ? run->status_key : NULL, text, ops, (size_t)n, &applied, &rev);
-    if (r < 0) {
-        nc_events_done(&run->events, &env->events, false, 0);
-        nc_warn(run->key, "status write failed: %s", nc_etcd_errmsg(run->ctx->etcd));
-        free(text);
-        return r;
-    }
-    nc_metrics_etcd_write(env->metrics);
-    if (!applied) {
-        nc_events_clear(&run->events);
-        nc_debug(run->key, "spec changed during reconcile; status of generation %" PRId64
-                           " dropped", run->generation);
-        free(text);
-        return -ESTALE;
-    }
-    nc_events_done(&run->events, &env->events, true, rev);
-    if (changed) {
-        nc_informer_store(env->statuses, run->status_key, text, rev);
-        cJSON_Delete(run->old_status);
-        run->old_status = status ? cJSON_Duplicate(status, true) : NULL;
-    }
-    free(text);
-    return 0;
-}
 
 static cJSON *
 status_new(struct vm_run *run, const char *phase)
 {
-    cJSON *s = nc_status_new(run->old_status, run->generation, phase, run->now);
+    cJSON *s = nc_status_new(run->o.old_status, run->o.generation, phase, run->o.now);
+    cJSON *disks = run->spec.n_disks ? cJSON_AddArrayToObject(s, "disks") : NULL;
 
-    cJSON_AddStringToObject(s, "node", run->ctx->env->node);
+    cJSON_AddStringToObject(s, "node", run->o.ctx->env->node);
+    /* The Volumes it uses, so that a Volume's deletion waits for them even
+     * while this VM is torn down and its spec is gone. */
+    for (unsigned i = 0; disks && i < run->spec.n_disks; i++) {
+        cJSON *d = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(d, "name", run->spec.disks[i].name);
+        cJSON_AddStringToObject(d, "volume", run->spec.disks[i].volume);
+        if (run->disks[i].path[0])
+            cJSON_AddStringToObject(d, "path", run->disks[i].path);
+        cJSON_AddItemToArray(disks, d);
+    }
     return s;
 }
 
@@ -225,11 +163,11 @@ report_not_ready(struct vm_run *run, const char *phase, const char *reason, cons
     cJSON *s = status_new(run, phase);
     int r;
 
-    nc_status_condition(s, run->old_status, "Ready", false, reason, message, run->generation,
-                        run->now);
+    nc_status_condition(s, run->o.old_status, "Ready", false, reason, message, run->o.generation,
+                        run->o.now);
     if (info)
         add_domain(s, run->domname, info);
-    r = report(run, s);
+    r = nc_run_report(&run->o, s);
     cJSON_Delete(s);
     return r;
 }
@@ -237,10 +175,10 @@ report_not_ready(struct vm_run *run, const char *phase, const char *reason, cons
 static bool
 owned_by_us(const struct vm_run *run, const struct nc_dominfo *info)
 {
-    const struct nc_env *env = run->ctx->env;
+    const struct nc_env *env = run->o.ctx->env;
 
     return info->owned && strcmp(info->owner.kind, "vm") == 0 &&
-           strcmp(info->owner.ns, run->ns) == 0 && strcmp(info->owner.name, run->name) == 0 &&
+           strcmp(info->owner.ns, run->o.ns) == 0 && strcmp(info->owner.name, run->o.name) == 0 &&
            strcmp(info->owner.cluster, env->cluster) == 0 &&
            strcmp(info->owner.prefix, env->prefix) == 0;
 }
@@ -249,7 +187,7 @@ owned_by_us(const struct vm_run *run, const struct nc_dominfo *info)
 static int
 remove_domain(struct vm_run *run, const struct nc_dominfo *info)
 {
-    struct nc_hv *hv = run->ctx->env->hv;
+    struct nc_hv *hv = run->o.ctx->env->hv;
     int r;
 
     if (info->state != NC_DOM_SHUTOFF && (r = nc_hv_destroy(hv, run->domname)) < 0 &&
@@ -258,10 +196,10 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
     r = nc_hv_undefine(hv, run->domname);
     if (r < 0 && r != -ENOENT)
         return r;
-    stop_end(run->ctx->env->vm, run->key);
+    stop_end(run->o.ctx->env->vm, run->o.key);
     /* The serial log was ours too; it goes with the domain. */
     if (run->console_log[0] && unlink(run->console_log) < 0 && errno != ENOENT)
-        nc_warn(run->key, "cannot remove %s: %s", run->console_log, strerror(errno));
+        nc_warn(run->o.key, "cannot remove %s: %s", run->console_log, strerror(errno));
     return 0;
 }
 
@@ -269,29 +207,29 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
 static int
 reconcile_deleted(struct vm_run *run)
 {
-    struct nc_env *env = run->ctx->env;
+    struct nc_env *env = run->o.ctx->env;
     struct nc_dominfo info;
     int r;
 
-    if (!nc_is_dns_label(run->ns) || !nc_is_dns_label(run->name))
-        return report(run, NULL); /* nothing was ever created for it */
+    if (!nc_is_dns_label(run->o.ns) || !nc_is_dns_label(run->o.name))
+        return nc_run_report(&run->o, NULL); /* nothing was ever created for it */
 
     r = nc_hv_lookup(env->hv, run->domname, &info);
     if (r == 0 && owned_by_us(run, &info)) {
-        if (!run->old_status && !env->gc_orphans) {
-            nc_warn(run->key,
+        if (!run->o.old_status && !env->gc_orphans) {
+            nc_warn(run->o.key,
                     "domain %s is marked as ours but has neither spec nor status: "
                     "left alone as an orphan (--gc-orphans removes such domains)",
                     run->domname);
             return 0;
         }
-        if (run->old_status) {
+        if (run->o.old_status) {
             /* Say what is happening before doing it; report() keeps going
              * when this write fails, since the teardown does not depend on it. */
-            cJSON *s = cJSON_Duplicate(run->old_status, true);
+            cJSON *s = cJSON_Duplicate(run->o.old_status, true);
 
             cJSON_ReplaceItemInObject(s, "phase", cJSON_CreateString("Deleting"));
-            if (report(run, s) == -ESTALE) {
+            if (nc_run_report(&run->o, s) == -ESTALE) {
                 cJSON_Delete(s);
                 return -ESTALE;
             }
@@ -299,21 +237,21 @@ reconcile_deleted(struct vm_run *run)
         }
         r = remove_domain(run, &info);
         if (r < 0) {
-            nc_warn(run->key, "deleting domain %s: %s", run->domname, nc_hv_errmsg());
+            nc_warn(run->o.key, "deleting domain %s: %s", run->domname, nc_hv_errmsg());
             return r;
         }
-        event(run, "Normal", "Deleted", "domain %s destroyed and undefined", run->domname);
+        nc_run_event(&run->o, "Normal", "Deleted", "domain %s destroyed and undefined", run->domname);
     } else if (r < 0 && r != -ENOENT) {
-        nc_warn(run->key, "looking up domain %s: %s", run->domname, nc_hv_errmsg());
+        nc_warn(run->o.key, "looking up domain %s: %s", run->domname, nc_hv_errmsg());
         return r;
     } else if (r == -ENOENT && run->console_log[0]) {
         /* A crash between undefining the domain and deleting the status
          * can leave the serial log: it carries our name, so it is ours. */
         unlink(run->console_log);
     }
-    r = report(run, NULL);
+    r = nc_run_report(&run->o, NULL);
     if (r == 0)
-        nc_info(run->key, "deleted");
+        nc_info(run->o.key, "deleted");
     return r;
 }
 
@@ -332,14 +270,24 @@ dependency_missing(struct vm_run *run, char *reason, size_t reason_sz, char *msg
         bool ready;
         int r;
 
-        if (asprintf(&key, "%sstatus/%s/%s/%s", run->ctx->env->prefix, run->ns, kind, dep) < 0)
+        if (asprintf(&key, "%sstatus/%s/%s/%s", run->o.ctx->env->prefix, run->o.ns, kind, dep) < 0)
             return -ENOMEM;
-        r = nc_informer_get(run->ctx->env->statuses, key, &value, &rev);
+        r = nc_informer_get(run->o.ctx->env->statuses, key, &value, &rev);
         free(key);
         if (r < 0 && r != -ENOENT)
             return r;
         st = value ? cJSON_Parse(value) : NULL;
         ready = nc_status_condition_true(st, "Ready");
+        if (disk) {
+            const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(st, "path"));
+            const char *format = cJSON_GetStringValue(cJSON_GetObjectItem(st, "format"));
+
+            ready = ready && path && format;
+            if (ready) {
+                snprintf(run->disks[i].path, sizeof(run->disks[i].path), "%s", path);
+                snprintf(run->disks[i].format, sizeof(run->disks[i].format), "%s", format);
+            }
+        }
         cJSON_Delete(st);
         free(value);
         if (!ready) {
@@ -384,8 +332,8 @@ state_matches(enum nc_run_state want, enum nc_dom_state have)
 static int
 stop_domain(struct vm_run *run, const struct nc_dominfo *info, bool for_update)
 {
-    struct nc_env *env = run->ctx->env;
-    int64_t since = stop_since(env->vm, run->key);
+    struct nc_env *env = run->o.ctx->env;
+    int64_t since = stop_since(env->vm, run->o.key);
     int r;
 
     if (info->state == NC_DOM_SHUTOFF)
@@ -396,16 +344,16 @@ stop_domain(struct vm_run *run, const struct nc_dominfo *info, bool for_update)
         return r < 0 ? r : 0;
     }
     if (!since) {
-        stop_begin(env->vm, run->key, for_update);
+        stop_begin(env->vm, run->o.key, for_update);
         r = nc_hv_shutdown(env->hv, run->domname);
         if (r < 0 && r != -EBUSY)
             return r;
-        nc_info(run->key, "asked domain %s to shut down (grace %ds)", run->domname,
+        nc_info(run->o.key, "asked domain %s to shut down (grace %ds)", run->domname,
                 run->spec.stop_grace_seconds);
         return 1;
     }
     if (nc_now_ms() - since >= (int64_t)run->spec.stop_grace_seconds * 1000) {
-        event(run, "Warning", "ForcedStop",
+        nc_run_event(&run->o, "Warning", "ForcedStop",
               "domain did not shut down within stopGracePeriodSeconds=%d: destroyed",
               run->spec.stop_grace_seconds);
         r = nc_hv_destroy(env->hv, run->domname);
@@ -420,7 +368,7 @@ static int
 ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
                const char *config_hash, bool *ret_defined)
 {
-    struct nc_env *env = run->ctx->env;
+    struct nc_env *env = run->o.ctx->env;
     struct nc_owner owner = {0};
     struct nc_domain_def def = {
         .name = run->domname,
@@ -430,6 +378,7 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
         .acpi = !nc_hv_is_test(env->hv),
         .owner = &owner,
         .spec = &run->spec,
+        .disks = run->disks,
     };
     char *xml = NULL;
     int r;
@@ -437,9 +386,9 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
     *ret_defined = false;
     if (exists && strcmp(info->owner.config, config_hash) == 0)
         return 0;
-    snprintf(owner.ns, sizeof(owner.ns), "%s", run->ns);
+    snprintf(owner.ns, sizeof(owner.ns), "%s", run->o.ns);
     snprintf(owner.kind, sizeof(owner.kind), "vm");
-    snprintf(owner.name, sizeof(owner.name), "%s", run->name);
+    snprintf(owner.name, sizeof(owner.name), "%s", run->o.name);
     snprintf(owner.cluster, sizeof(owner.cluster), "%s", env->cluster);
     snprintf(owner.prefix, sizeof(owner.prefix), "%s", env->prefix);
     snprintf(owner.config, sizeof(owner.config), "%s", config_hash);
@@ -461,11 +410,11 @@ static int
 drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *config_hash,
             bool was_ours_before, bool *ret_restarted)
 {
-    struct nc_env *env = run->ctx->env;
+    struct nc_env *env = run->o.ctx->env;
     enum nc_run_state want = run->spec.run_state;
     bool stale_live = info->state != NC_DOM_SHUTOFF && info->live_config[0] &&
                       strcmp(info->live_config, config_hash) != 0;
-    const char *prev_phase = cJSON_GetStringValue(cJSON_GetObjectItem(run->old_status, "phase"));
+    const char *prev_phase = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "phase"));
     int r;
 
     /* A running instance of an older definition is restarted to take the
@@ -479,13 +428,13 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     if (want == NC_RUN_STOPPED) {
         r = stop_domain(run, info, false);
         if (r == 0 && info->state != NC_DOM_SHUTOFF)
-            event(run, "Normal", "Stopped", "domain stopped (runState Stopped)");
+            nc_run_event(&run->o, "Normal", "Stopped", "domain stopped (runState Stopped)");
         return r == 0 && info->state != NC_DOM_SHUTOFF ? 1 : r;
     }
     if (info->state == NC_DOM_SHUTTING_DOWN)
         return 1;
     if (info->state == NC_DOM_SHUTOFF || info->state == NC_DOM_CRASHED) {
-        bool for_update = stop_end(env->vm, run->key);
+        bool for_update = stop_end(env->vm, run->o.key);
 
         if (info->state == NC_DOM_CRASHED && (r = nc_hv_destroy(env->hv, run->domname)) < 0)
             return r;
@@ -494,15 +443,15 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
             return r;
         if (for_update) {
             *ret_restarted = true;
-            event(run, "Normal", "Restarted",
-                  "domain restarted to apply generation %" PRId64, run->generation);
+            nc_run_event(&run->o, "Normal", "Restarted",
+                  "domain restarted to apply generation %" PRId64, run->o.generation);
         } else if (was_ours_before && prev_phase &&
                    (strcmp(prev_phase, "Running") == 0 || strcmp(prev_phase, "Paused") == 0)) {
-            event(run, "Warning", "DriftCorrected",
+            nc_run_event(&run->o, "Warning", "DriftCorrected",
                   "domain was %s, expected %s: started again", nc_dom_state_names[info->state],
                   prev_phase);
         } else {
-            event(run, "Normal", "Started", "domain started");
+            nc_run_event(&run->o, "Normal", "Started", "domain started");
         }
         if (want == NC_RUN_PAUSED && (r = nc_hv_suspend(env->hv, run->domname)) < 0)
             return r;
@@ -511,13 +460,13 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     if (want == NC_RUN_PAUSED && info->state == NC_DOM_RUNNING) {
         r = nc_hv_suspend(env->hv, run->domname);
         if (r == 0)
-            event(run, "Normal", "Paused", "domain paused (runState Paused)");
+            nc_run_event(&run->o, "Normal", "Paused", "domain paused (runState Paused)");
         return r;
     }
     if (want == NC_RUN_RUNNING && info->state == NC_DOM_PAUSED) {
         r = nc_hv_resume(env->hv, run->domname);
         if (r == 0)
-            event(run, prev_phase && strcmp(prev_phase, "Running") == 0 ? "Warning" : "Normal",
+            nc_run_event(&run->o, prev_phase && strcmp(prev_phase, "Running") == 0 ? "Warning" : "Normal",
                   prev_phase && strcmp(prev_phase, "Running") == 0 ? "DriftCorrected" : "Resumed",
                   "domain resumed (runState Running)");
         return r;
@@ -533,7 +482,7 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
 static bool
 node_problem(struct vm_run *run, char *msg, size_t msgsz)
 {
-    struct nc_env *env = run->ctx->env;
+    struct nc_env *env = run->o.ctx->env;
     const char *files[][2] = {
         {"spec.boot.kernel", run->spec.kernel},
         {"spec.boot.initrd", run->spec.initrd},
@@ -557,7 +506,7 @@ node_problem(struct vm_run *run, char *msg, size_t msgsz)
 static int
 reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 {
-    struct nc_env *env = run->ctx->env;
+    struct nc_env *env = run->o.ctx->env;
     struct nc_verr *errs = nc_verr_new();
     struct nc_dominfo info;
     char config_hash[17], reason[32], msg[512];
@@ -567,15 +516,11 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 
     if (!errs)
         return -ENOMEM;
-    if (nc_vm_spec_parse(value, run->ns, run->name, &run->spec, errs) < 0) {
+    if (nc_vm_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
         char *why = nc_verr_join(errs);
 
-        if (!nc_status_find_condition(run->old_status, "Ready") ||
-            nc_status_condition_true(run->old_status, "Ready") ||
-            strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(
-                       nc_status_find_condition(run->old_status, "Ready"), "message")) ?: "",
-                   why ? why : "") != 0)
-            event(run, "Warning", "InvalidSpec", "%s", why ? why : "invalid spec");
+        if (nc_run_ready_changed(&run->o, false, why))
+            nc_run_event(&run->o, "Warning", "InvalidSpec", "%s", why ? why : "invalid spec");
         r = report_not_ready(run, "Failed", "InvalidSpec", why ? why : "invalid spec", NULL);
         free(why);
         nc_verr_free(errs);
@@ -587,7 +532,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         /* Another node runs it and owns its status; remove a copy of ours. */
         r = nc_hv_lookup(env->hv, run->domname, &info);
         if (r == 0 && owned_by_us(run, &info)) {
-            nc_info(run->key, "placed on node %s: removing the local domain", run->spec.node);
+            nc_info(run->o.key, "placed on node %s: removing the local domain", run->spec.node);
             return remove_domain(run, &info);
         }
         return r == -ENOENT ? 0 : r;
@@ -616,9 +561,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
                  "libvirt domain %s exists but NovaCron did not create it for this object; "
                  "it is left alone",
                  run->domname);
-        if (!nc_status_find_condition(run->old_status, "Ready") ||
-            nc_status_condition_true(run->old_status, "Ready"))
-            event(run, "Warning", "NameConflict", "%s", msg);
+        if (nc_run_ready_changed(&run->o, false, msg))
+            nc_run_event(&run->o, "Warning", "NameConflict", "%s", msg);
         r = report_not_ready(run, "Failed", "NameConflict", msg, NULL);
         return r == -ESTALE ? 0 : r;
     }
@@ -630,7 +574,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
             return r == -ESTALE ? 0 : r;
     }
 
-    nc_vm_config_hash(&run->spec, run->domtype, config_hash);
+    nc_vm_config_hash(&run->spec, run->disks, run->domtype, config_hash);
     r = ensure_defined(run, &info, exists, config_hash, &defined);
     if (r == -EBADMSG) {
         r = report_not_ready(run, "Failed", "InvalidDefinition",
@@ -640,7 +584,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     if (r < 0)
         goto libvirt_error;
     if (defined)
-        event(run, "Normal", exists ? "Updated" : "Created", "domain %s %s (%u vCPU, %s)",
+        nc_run_event(&run->o, "Normal", exists ? "Updated" : "Created", "domain %s %s (%u vCPU, %s)",
               run->domname, exists ? "redefined" : "defined", run->spec.vcpus,
               nc_quantity_format(run->spec.memory, msg, sizeof(msg)));
     if (defined && !exists && (r = nc_hv_lookup(env->hv, run->domname, &info)) < 0)
@@ -659,53 +603,53 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     s = status_new(run, phase_of(info.state));
     if (stale) {
         /* Not converged until the running guest has the new definition. */
-        nc_status_condition(s, run->old_status, "Ready", false, "RestartPending",
+        nc_status_condition(s, run->o.old_status, "Ready", false, "RestartPending",
                             "the running domain has an older definition; restarting it",
-                            run->generation, run->now);
+                            run->o.generation, run->o.now);
     } else if (state_matches(run->spec.run_state, info.state)) {
         snprintf(msg, sizeof(msg), "domain is %s as the spec asks",
                  nc_dom_state_names[info.state]);
-        nc_status_condition(s, run->old_status, "Ready", true,
+        nc_status_condition(s, run->o.old_status, "Ready", true,
                             info.state == NC_DOM_RUNNING  ? "DomainRunning"
                             : info.state == NC_DOM_PAUSED ? "DomainPaused"
                                                           : "DomainStopped",
-                            msg, run->generation, run->now);
+                            msg, run->o.generation, run->o.now);
     } else {
         snprintf(msg, sizeof(msg), "domain is %s, the spec asks for %s",
                  nc_dom_state_names[info.state], nc_run_state_names[run->spec.run_state]);
-        nc_status_condition(s, run->old_status, "Ready", false, "Converging", msg,
-                            run->generation, run->now);
+        nc_status_condition(s, run->o.old_status, "Ready", false, "Converging", msg,
+                            run->o.generation, run->o.now);
     }
 
     /* ConfigApplied says whether the running domain has the spec's
      * definition, and whether that took a restart. */
     if (stale) {
-        nc_status_condition(s, run->old_status, "ConfigApplied", false, "RestartPending",
+        nc_status_condition(s, run->o.old_status, "ConfigApplied", false, "RestartPending",
                             "the running domain has an older definition; it is being restarted",
-                            run->generation, run->now);
+                            run->o.generation, run->o.now);
     } else if (restarted) {
-        nc_status_condition(s, run->old_status, "ConfigApplied", true, "Restarted",
+        nc_status_condition(s, run->o.old_status, "ConfigApplied", true, "Restarted",
                             "the new vcpus/memory needed a restart of the domain, which was done",
-                            run->generation, run->now);
-    } else if (defined || !nc_status_find_condition(run->old_status, "ConfigApplied")) {
-        nc_status_condition(s, run->old_status, "ConfigApplied", true,
+                            run->o.generation, run->o.now);
+    } else if (defined || !nc_status_find_condition(run->o.old_status, "ConfigApplied")) {
+        nc_status_condition(s, run->o.old_status, "ConfigApplied", true,
                             exists ? "AppliedWithoutRestart" : "Created",
                             exists ? "the definition was updated; no restart was needed"
                                    : "the domain was defined from this spec",
-                            run->generation, run->now);
+                            run->o.generation, run->o.now);
     } else {
-        const cJSON *old = nc_status_find_condition(run->old_status, "ConfigApplied");
+        const cJSON *old = nc_status_find_condition(run->o.old_status, "ConfigApplied");
 
-        nc_status_condition(s, run->old_status, "ConfigApplied",
-                            nc_status_condition_true(run->old_status, "ConfigApplied"),
+        nc_status_condition(s, run->o.old_status, "ConfigApplied",
+                            nc_status_condition_true(run->o.old_status, "ConfigApplied"),
                             cJSON_GetStringValue(cJSON_GetObjectItem(old, "reason")) ?: "Applied",
                             cJSON_GetStringValue(cJSON_GetObjectItem(old, "message")) ?: "",
-                            run->generation, run->now);
+                            run->o.generation, run->o.now);
     }
     add_domain(s, run->domname, &info);
     if (run->console_log[0])
         cJSON_AddStringToObject(s, "consoleLog", run->console_log);
-    r = report(run, s);
+    r = nc_run_report(&run->o, s);
     cJSON_Delete(s);
     if (r == -ESTALE)
         return 0;
@@ -715,65 +659,78 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 
 libvirt_error:
     snprintf(msg, sizeof(msg), "%s", nc_hv_errmsg());
-    nc_warn(run->key, "libvirt: %s", msg);
+    nc_warn(run->o.key, "libvirt: %s", msg);
     if (report_not_ready(run, exists ? phase_of(info.state) : "Provisioning", "LibvirtError", msg,
                          NULL) == -ESTALE)
         return 0;
     return r;
 }
 
+/* True when disk list @list names Volume @volume. */
+static bool
+uses_volume(const cJSON *list, const char *volume)
+{
+    const cJSON *d;
+
+    cJSON_ArrayForEach(d, list) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(d, "volume"));
+
+        if (v && strcmp(v, volume) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The Volumes this VM took or let go of look again: their attachedTo
+ * changed, and a deletion may have been waiting for this VM. */
+static void
+enqueue_volume_changes(struct vm_run *run, const cJSON *before, const cJSON *after)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const cJSON *lists[2][2] = {{before, after}, {after, before}}, *d;
+
+    for (int i = 0; i < 2 && env->enqueue; i++) {
+        cJSON_ArrayForEach(d, lists[i][0]) {
+            const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(d, "volume"));
+            char key[160];
+
+            if (!v || uses_volume(lists[i][1], v))
+                continue;
+            snprintf(key, sizeof(key), "%s/volume/%s", run->o.ns, v);
+            env->enqueue(env->enqueue_data, key);
+        }
+    }
+}
+
 int
 nc_vm_reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = ctx->env;
-    struct vm_run run = {.ctx = ctx, .ns = ns, .name = name};
+    struct vm_run run = {0};
     char *value = NULL;
-    int64_t rev, known;
     int r;
 
     *ret_requeue_ms = 0;
-    snprintf(run.key, sizeof(run.key), "%s/vm/%s", ns, name);
-    nc_rfc3339_now(run.now);
     nc_domain_name(env->install_hash, ns, name, run.domname);
     if (!nc_hv_is_test(env->hv))
         snprintf(run.console_log, sizeof(run.console_log), "%s/%s.log", env->console_dir,
                  run.domname);
-    if (asprintf(&run.spec_key, "%sspec/%s/vm/%s", env->prefix, ns, name) < 0 ||
-        asprintf(&run.status_key, "%sstatus/%s/vm/%s", env->prefix, ns, name) < 0) {
-        r = -ENOMEM;
-        goto out;
-    }
+    r = nc_run_begin(&run.o, ctx, ns, "vm", name);
+    if (r == 0) {
+        cJSON *before = cJSON_Duplicate(cJSON_GetObjectItem(run.o.old_status, "disks"), true);
 
-    /* The status is read from the cache: the controller writes every
-     * status through it, and its watch brings in anybody else's. */
-    r = nc_informer_get(env->statuses, run.status_key, &value, &rev);
-    if (r == 0)
-        run.old_status = cJSON_Parse(value);
-    else if (r != -ENOENT)
-        goto out;
-    free(value);
-    value = NULL;
-    known = nc_informer_revision(env->specs);
-    if (nc_informer_revision(env->statuses) > known)
-        known = nc_informer_revision(env->statuses);
-    nc_events_begin(&run.events, &env->events, env->prefix, ns, "vm", name, known);
-
-    r = nc_informer_get(env->specs, run.spec_key, &value, &run.generation);
-    if (r == -ENOENT) {
-        run.generation = 0;
-        r = reconcile_deleted(&run);
-    } else if (r == 0) {
-        r = reconcile_spec(&run, value, ret_requeue_ms);
+        r = nc_run_spec(&run.o, &value);
+        if (r == -ENOENT)
+            r = reconcile_deleted(&run);
+        else if (r == 0)
+            r = reconcile_spec(&run, value, ret_requeue_ms);
+        enqueue_volume_changes(&run, before, cJSON_GetObjectItem(run.o.old_status, "disks"));
+        cJSON_Delete(before);
     }
     if (r == -ESTALE)
         r = 0; /* the newer spec is queued already */
-
-out:
     free(value);
-    free(run.spec_key);
-    free(run.status_key);
-    cJSON_Delete(run.old_status);
-    nc_events_clear(&run.events);
+    nc_run_end(&run.o);
     nc_vm_spec_clear(&run.spec);
     return r;
 }

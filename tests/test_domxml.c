@@ -158,14 +158,45 @@ Test(domxml, config_hash_follows_the_definition)
     struct nc_vm_spec s1 = {.vcpus = 1, .memory = 1 << 20}, s2 = s1;
     char h1[17], h2[17];
 
-    nc_vm_config_hash(&s1, "test", h1);
-    nc_vm_config_hash(&s2, "test", h2);
+    nc_vm_config_hash(&s1, NULL, "test", h1);
+    nc_vm_config_hash(&s2, NULL, "test", h2);
     cr_assert_str_eq(h1, h2);
     s2.vcpus = 2;
-    nc_vm_config_hash(&s2, "test", h2);
+    nc_vm_config_hash(&s2, NULL, "test", h2);
     cr_assert_str_neq(h1, h2);
     s2 = s1;
     s2.run_state = NC_RUN_PAUSED; /* not part of the definition */
-    nc_vm_config_hash(&s2, "test", h2);
+    nc_vm_config_hash(&s2, NULL, "test", h2);
     cr_assert_str_eq(h1, h2);
+}
+
+Test(domxml, disks_from_volumes)
+{
+    struct nc_vm_spec spec = {.vcpus = 1, .memory = 1 << 20, .n_disks = 2,
+                              .disks = {{"root", "vol-a", false}, {"data", "vol-b", true}}};
+    struct nc_disk_src disks[2] = {{"/pool/a&<b>.img", "qcow2"}, {"/pool/b", "raw"}};
+    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec,
+                                .disks = disks};
+    char *xml, h1[17], h2[17];
+
+    cr_assert_eq(nc_domxml_build(&def, &xml), 0);
+    cr_assert(strstr(xml, "<boot dev=\"hd\"/>"), "%s", xml);
+    cr_assert(strstr(xml, "<driver name=\"qemu\" type=\"qcow2\"/>"), "%s", xml);
+    cr_assert(strstr(xml, "<source file=\"/pool/a&amp;&lt;b&gt;.img\"/>"), "%s", xml);
+    cr_assert(strstr(xml, "<target dev=\"vda\" bus=\"virtio\"/>"), "%s", xml);
+    cr_assert(strstr(xml, "<driver name=\"qemu\" type=\"raw\"/>"), "%s", xml);
+    /* Only the second disk is read-only. */
+    cr_assert(strstr(xml, "<readonly/>") > strstr(xml, "<target dev=\"vdb\" bus=\"virtio\"/>"));
+    cr_assert_null(strstr(strstr(xml, "<readonly/>") + 1, "<readonly/>"));
+    free(xml);
+
+    /* The definition, so its hash, changes with where a disk lives. */
+    nc_vm_config_hash(&spec, disks, "test", h1);
+    snprintf(disks[1].path, sizeof(disks[1].path), "/other/b");
+    nc_vm_config_hash(&spec, disks, "test", h2);
+    cr_assert_str_neq(h1, h2);
+
+    /* What XML cannot carry is refused. */
+    snprintf(disks[1].path, sizeof(disks[1].path), "/p/\x01");
+    cr_assert_eq(nc_domxml_build(&def, &xml), -EINVAL);
 }

@@ -40,4 +40,5 @@ if [ "${BENCH_QEMU:-1}" = 1 ]; then
     trap - EXIT INT TERM
     cleanup
     NOVACROND="$NOVACROND" "$top/tests/bench/qemu.sh"
+    NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" "$top/tests/bench/volumes.sh"
 fi

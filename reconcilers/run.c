@@ -1,0 +1,138 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/log.h"
+#include "reconcilers/run.h"
+#include "reconcilers/status.h"
+
+int
+nc_run_begin(struct nc_run *run, struct nc_ctx *ctx, const char *ns, const char *kind,
+             const char *name)
+{
+    struct nc_env *env = ctx->env;
+    char *value = NULL;
+    int64_t rev, known;
+    int r;
+
+    memset(run, 0, sizeof(*run));
+    run->ctx = ctx;
+    run->ns = ns;
+    run->kind = kind;
+    run->name = name;
+    snprintf(run->key, sizeof(run->key), "%s/%s/%s", ns, kind, name);
+    nc_rfc3339_now(run->now);
+    if (asprintf(&run->spec_key, "%sspec/%s/%s/%s", env->prefix, ns, kind, name) < 0 ||
+        asprintf(&run->status_key, "%sstatus/%s/%s/%s", env->prefix, ns, kind, name) < 0) {
+        run->spec_key = run->status_key = NULL;
+        return -ENOMEM;
+    }
+    r = nc_informer_get(env->statuses, run->status_key, &value, &rev);
+    if (r == 0)
+        run->old_status = cJSON_Parse(value);
+    free(value);
+    if (r < 0 && r != -ENOENT)
+        return r;
+    known = nc_informer_revision(env->specs);
+    if (nc_informer_revision(env->statuses) > known)
+        known = nc_informer_revision(env->statuses);
+    nc_events_begin(&run->events, &env->events, env->prefix, ns, kind, name, known);
+    return 0;
+}
+
+void
+nc_run_end(struct nc_run *run)
+{
+    free(run->spec_key);
+    free(run->status_key);
+    cJSON_Delete(run->old_status);
+    nc_events_clear(&run->events);
+}
+
+int
+nc_run_spec(struct nc_run *run, char **ret_value)
+{
+    int r = nc_informer_get(run->ctx->env->specs, run->spec_key, ret_value, &run->generation);
+
+    if (r < 0) {
+        *ret_value = NULL;
+        run->generation = 0;
+    }
+    return r;
+}
+
+void
+nc_run_event(struct nc_run *run, const char *type, const char *reason, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    nc_log(strcmp(type, "Warning") == 0 ? NC_LOG_WARN : NC_LOG_INFO, run->key, "%s: %s", reason,
+           msg);
+    nc_events_add(&run->events, type, reason, "%s", msg);
+}
+
+bool
+nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message)
+{
+    const cJSON *ready = nc_status_find_condition(run->old_status, "Ready");
+    const char *old = cJSON_GetStringValue(cJSON_GetObjectItem(ready, "message"));
+
+    return !ready || nc_status_condition_true(run->old_status, "Ready") != ok ||
+           strcmp(old ? old : "", message ? message : "") != 0;
+}
+
+int
+nc_run_report(struct nc_run *run, cJSON *status)
+{
+    struct nc_env *env = run->ctx->env;
+    bool changed = status ? nc_status_changed(run->old_status, status) : run->old_status != NULL;
+    const struct nc_op *ops;
+    char *text = NULL;
+    bool applied = false;
+    int64_t rev = 0;
+    int n, r;
+
+    if (!changed && run->events.n == 0)
+        return 0;
+    n = nc_events_ops(&run->events, run->ctx->etcd, &env->events, &ops);
+    if (n < 0) {
+        nc_warn(run->key, "events not recorded, no lease: %s", nc_etcd_errmsg(run->ctx->etcd));
+        nc_events_clear(&run->events);
+        if (!changed)
+            return 0;
+        n = 0;
+    }
+    if (changed && status && !(text = cJSON_PrintUnformatted(status)))
+        return -ENOMEM;
+    r = nc_status_write(run->ctx->etcd, run->spec_key, run->generation,
+                        changed ? run->status_key : NULL, text, ops, (size_t)n, &applied, &rev);
+    if (r < 0) {
+        nc_events_done(&run->events, &env->events, false, 0);
+        nc_warn(run->key, "status write failed: %s", nc_etcd_errmsg(run->ctx->etcd));
+        free(text);
+        return r;
+    }
+    nc_metrics_etcd_write(env->metrics);
+    if (!applied) {
+        nc_events_clear(&run->events);
+        nc_debug(run->key, "spec changed during reconcile; status of generation %" PRId64
+                           " dropped", run->generation);
+        free(text);
+        return -ESTALE;
+    }
+    nc_events_done(&run->events, &env->events, true, rev);
+    if (changed) {
+        nc_informer_store(env->statuses, run->status_key, text, rev);
+        cJSON_Delete(run->old_status);
+        run->old_status = status ? cJSON_Duplicate(status, true) : NULL;
+    }
+    free(text);
+    return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * What every reconcile of one object shares, whatever its kind: its keys,
+ * the status it last reported, the events it collects, and the guarded
+ * write of both (DESIGN.md §1). Each reconciler embeds a struct nc_run.
+ */
+#ifndef NC_RUN_H
+#define NC_RUN_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "reconcilers/events.h"
+#include "reconcilers/reconciler.h"
+
+struct nc_run {
+    struct nc_ctx *ctx;
+    const char *ns, *kind, *name;
+    char key[160];          /* "ns/kind/name", for logs and the queue */
+    char *spec_key, *status_key;
+    int64_t generation;     /* spec mod_revision, 0 when the spec is gone */
+    cJSON *old_status;      /* as last written, NULL when there is none */
+    char now[32];
+    struct nc_events events;
+};
+
+/*
+ * Starts a reconcile of @kind @ns/@name: builds the keys and reads the last
+ * status from the statuses cache (which every status is written through,
+ * and whose watch brings anybody else's). The spec is read by the caller,
+ * with nc_run_spec(). 0 or a negative errno; call nc_run_end() either way.
+ */
+int nc_run_begin(struct nc_run *run, struct nc_ctx *ctx, const char *ns, const char *kind,
+                 const char *name) __attribute__((warn_unused_result));
+void nc_run_end(struct nc_run *run);
+
+/* The spec's value (caller frees) and generation; -ENOENT when it is gone
+ * (generation 0). */
+int nc_run_spec(struct nc_run *run, char **ret_value) __attribute__((warn_unused_result));
+
+/* Records an event and logs it. */
+void nc_run_event(struct nc_run *run, const char *type, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Writes @status (NULL: deletes the status key) and the collected events
+ * when either has something new, only if the spec still has the
+ * generation this run saw. Returns 0, -ESTALE when the spec moved on, or
+ * a negative errno.
+ */
+int nc_run_report(struct nc_run *run, cJSON *status) __attribute__((warn_unused_result));
+
+/* True when Ready=@ok with @message is not what the last status says, so
+ * an event about it is news, not a repeat. */
+bool nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message);
+
+#endif

@@ -1,0 +1,652 @@
+/*
+ * One reconcile of a Volume: validate the spec and what it depends on (its
+ * pool, its source image or Volume), observe the libvirt volume, create or
+ * grow it, report status. A Volume that VMs use is not deleted under them:
+ * its deletion waits, naming them, and the VM reconciler queues the Volume
+ * again when a VM lets go.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "controller/log.h"
+#include "drivers/storage.h"
+#include "reconcilers/run.h"
+#include "reconcilers/status.h"
+#include "reconcilers/volume.h"
+#include "schema/quantity.h"
+#include "schema/volume.h"
+
+#define DEPENDENCY_POLL_MS 10000
+#define MAX_CLONE_CHAIN 32
+
+struct volume_run {
+    struct nc_run o;
+    char volname[NC_DOMAIN_NAME_MAX]; /* in the pool: nc-HASH.NS.NAME */
+    struct nc_volume_spec spec;
+    cJSON *users; /* names of the VMs using it, sorted */
+};
+
+struct users_ctx {
+    struct nc_env *env;
+    const char *ns, *name;
+    char spec_prefix[320], status_prefix[320];
+    void (*fn)(void *data, const char *vm);
+    void *data;
+    cJSON *seen;
+};
+
+/* True when @list (an array of objects) has one whose "volume" is @name. */
+static bool
+lists_volume(const cJSON *list, const char *name)
+{
+    const cJSON *d;
+
+    cJSON_ArrayForEach(d, list) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "volume"));
+
+        if (v && strcmp(v, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+check_user(struct users_ctx *uc, struct nc_informer *inf, const char *key, size_t skip,
+           bool spec)
+{
+    const char *vm = key + skip;
+    char *value = NULL;
+    int64_t rev;
+    cJSON *doc;
+    bool uses;
+
+    if (strchr(vm, '/') || nc_informer_get(inf, key, &value, &rev) < 0)
+        return;
+    doc = cJSON_Parse(value);
+    free(value);
+    uses = lists_volume(spec ? cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(doc, "spec"), "disks")
+                             : cJSON_GetObjectItemCaseSensitive(doc, "disks"),
+                        uc->name);
+    cJSON_Delete(doc);
+    if (!uses)
+        return;
+    for (const cJSON *s = uc->seen->child; s; s = s->next)
+        if (strcmp(s->valuestring, vm) == 0)
+            return;
+    cJSON_AddItemToArray(uc->seen, cJSON_CreateString(vm));
+    uc->fn(uc->data, vm);
+}
+
+static void
+on_spec_key(void *data, const char *key)
+{
+    struct users_ctx *uc = data;
+
+    if (strncmp(key, uc->spec_prefix, strlen(uc->spec_prefix)) == 0)
+        check_user(uc, uc->env->specs, key, strlen(uc->spec_prefix), true);
+}
+
+static void
+on_status_key(void *data, const char *key)
+{
+    struct users_ctx *uc = data;
+
+    if (strncmp(key, uc->status_prefix, strlen(uc->status_prefix)) == 0)
+        check_user(uc, uc->env->statuses, key, strlen(uc->status_prefix), false);
+}
+
+void
+nc_volume_users(struct nc_env *env, const char *ns, const char *name,
+                void (*fn)(void *data, const char *vm), void *data)
+{
+    struct users_ctx uc = {.env = env, .ns = ns, .name = name, .fn = fn, .data = data};
+
+    snprintf(uc.spec_prefix, sizeof(uc.spec_prefix), "%sspec/%s/vm/", env->prefix, ns);
+    snprintf(uc.status_prefix, sizeof(uc.status_prefix), "%sstatus/%s/vm/", env->prefix, ns);
+    uc.seen = cJSON_CreateArray();
+    if (!uc.seen)
+        return;
+    nc_informer_foreach(env->specs, on_spec_key, &uc);
+    nc_informer_foreach(env->statuses, on_status_key, &uc);
+    cJSON_Delete(uc.seen);
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+collect_user(void *data, const char *vm)
+{
+    cJSON_AddItemToArray(data, cJSON_CreateString(vm));
+}
+
+/* The VMs using this Volume, sorted, so the status does not flap. */
+static cJSON *
+users_of(struct volume_run *run)
+{
+    cJSON *list = cJSON_CreateArray(), *sorted;
+    const char *names[256] = {0};
+    int n = 0;
+
+    nc_volume_users(run->o.ctx->env, run->o.ns, run->o.name, collect_user, list);
+    for (const cJSON *u = list ? list->child : NULL; u && n < 256; u = u->next)
+        names[n++] = u->valuestring;
+    qsort(names, (size_t)n, sizeof(names[0]), cmp_names);
+    sorted = cJSON_CreateStringArray(names, n);
+    cJSON_Delete(list);
+    return sorted;
+}
+
+static void
+enqueue(struct volume_run *run, const char *kind, const char *name)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char key[160];
+
+    snprintf(key, sizeof(key), "%s/%s/%s", run->o.ns, kind, name);
+    if (env->enqueue)
+        env->enqueue(env->enqueue_data, key);
+}
+
+static void
+enqueue_user(void *data, const char *vm)
+{
+    enqueue(data, "vm", vm);
+}
+
+struct clones_ctx {
+    struct volume_run *run;
+    char prefix[320];
+};
+
+static void
+on_volume_spec(void *data, const char *key)
+{
+    struct clones_ctx *cc = data;
+    struct nc_volume_spec spec;
+    struct nc_verr *e;
+    const char *name = key + strlen(cc->prefix);
+    char *value = NULL;
+    int64_t rev;
+
+    if (strncmp(key, cc->prefix, strlen(cc->prefix)) != 0 || strchr(name, '/') ||
+        nc_informer_get(cc->run->o.ctx->env->specs, key, &value, &rev) < 0)
+        return;
+    e = nc_verr_new();
+    if (e && nc_volume_spec_parse(value, cc->run->o.ns, name, &spec, e) == 0) {
+        if (spec.source == NC_SRC_VOLUME && strcmp(spec.volume, cc->run->o.name) == 0)
+            enqueue(cc->run, "volume", name);
+        nc_volume_spec_clear(&spec);
+    }
+    nc_verr_free(e);
+    free(value);
+}
+
+/* This Volume became Ready or stopped being so: the VMs that use it and
+ * the Volumes to be copied from it look again, without waiting for a
+ * poll. */
+static void
+enqueue_dependents(struct volume_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct clones_ctx cc = {.run = run};
+
+    nc_volume_users(env, run->o.ns, run->o.name, enqueue_user, run);
+    snprintf(cc.prefix, sizeof(cc.prefix), "%sspec/%s/volume/", env->prefix, run->o.ns);
+    nc_informer_foreach(env->specs, on_volume_spec, &cc);
+}
+
+static void
+users_joined(const cJSON *users, char *buf, size_t n)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (const cJSON *u = users ? users->child : NULL; u && len < n; u = u->next)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", u->valuestring);
+}
+
+/* A status with what libvirt says of the volume, when it exists. */
+static cJSON *
+status_new(struct volume_run *run, const char *phase, const struct nc_volinfo *info)
+{
+    cJSON *s = nc_status_new(run->o.old_status, run->o.generation, phase, run->o.now);
+
+    cJSON_AddStringToObject(s, "node", run->o.ctx->env->node);
+    cJSON_AddStringToObject(s, "pool", run->spec.pool);
+    cJSON_AddStringToObject(s, "volume", run->volname);
+    if (info) {
+        cJSON_AddStringToObject(s, "path", info->path);
+        cJSON_AddNumberToObject(s, "capacity", (double)info->capacity);
+        cJSON_AddNumberToObject(s, "allocation", (double)info->allocation);
+        cJSON_AddStringToObject(s, "format", info->format);
+        if (info->backing[0])
+            cJSON_AddStringToObject(s, "backingFile", info->backing);
+    }
+    if (run->users)
+        cJSON_AddItemReferenceToObject(s, "attachedTo", run->users);
+    return s;
+}
+
+/* Reports a phase with Ready=False (@info: the volume, when it exists);
+ * with @warn, a Warning event when that is news. */
+static int
+report_not_ready(struct volume_run *run, const char *phase, const char *reason,
+                 const char *message, const struct nc_volinfo *info, bool warn)
+{
+    cJSON *s = status_new(run, phase, info);
+    int r;
+
+    if (warn && nc_run_ready_changed(&run->o, false, message))
+        nc_run_event(&run->o, "Warning", reason, "%s", message);
+    nc_status_condition(s, run->o.old_status, "Ready", false, reason, message, run->o.generation,
+                        run->o.now);
+    r = nc_run_report(&run->o, s);
+    cJSON_Delete(s);
+    return r;
+}
+
+static bool
+ready_before(const struct volume_run *run)
+{
+    return nc_status_condition_true(run->o.old_status, "Ready");
+}
+
+/* The pool the last status recorded, where the volume was made. */
+static const char *
+status_pool(const cJSON *status)
+{
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "pool"));
+
+    return p && *p ? p : NULL;
+}
+
+static int
+reconcile_deleted(struct volume_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const char *pool = status_pool(run->o.old_status);
+    char msg[512], users[384];
+    struct nc_volinfo info;
+    int r;
+
+    if (!run->o.old_status) {
+        /* No status: not ours to delete (an orphan is only reported). */
+        return 0;
+    }
+    snprintf(run->spec.pool, sizeof(run->spec.pool), "%s", pool ? pool : "");
+    run->users = users_of(run);
+    if (cJSON_GetArraySize(run->users) > 0) {
+        users_joined(run->users, users, sizeof(users));
+        snprintf(msg, sizeof(msg), "deletion waits: in use by VM %s", users);
+        return report_not_ready(run, "Deleting", "InUse", msg, NULL, false);
+    }
+    if (pool) {
+        r = nc_st_lookup(env->hv, pool, run->volname, &info);
+        if (r == 0) {
+            r = nc_st_delete(env->hv, pool, run->volname);
+            if (r < 0 && r != -ENOENT) {
+                nc_warn(run->o.key, "%s", nc_hv_errmsg());
+                return r;
+            }
+            nc_run_event(&run->o, "Normal", "Deleted", "volume %s deleted from pool %s",
+                         run->volname, pool);
+        } else if (r != -ENOENT) {
+            nc_warn(run->o.key, "%s", nc_hv_errmsg());
+            return r;
+        }
+    }
+    r = nc_run_report(&run->o, NULL);
+    if (r == 0)
+        nc_info(run->o.key, "deleted");
+    return r;
+}
+
+/* The source Volume's status when it is Ready, else why not (in @why). */
+static cJSON *
+source_ready(struct volume_run *run, char *why, size_t whysz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char *key = NULL, *value = NULL;
+    int64_t rev;
+    cJSON *st = NULL;
+    int r;
+
+    if (asprintf(&key, "%sstatus/%s/volume/%s", env->prefix, run->o.ns, run->spec.volume) < 0)
+        return NULL;
+    r = nc_informer_get(env->statuses, key, &value, &rev);
+    free(key);
+    if (r == 0)
+        st = cJSON_Parse(value);
+    free(value);
+    if (st && nc_status_condition_true(st, "Ready") && status_pool(st))
+        return st;
+    snprintf(why, whysz, "waiting for volume \"%s\" (spec.source.volume): %s", run->spec.volume,
+             r == -ENOENT ? "it does not exist" : "it is not Ready");
+    cJSON_Delete(st);
+    return NULL;
+}
+
+/* Follows spec.source.volume from Volume to Volume; a chain that comes
+ * back is a cycle, reported as "a -> b -> a" in @msg. */
+static bool
+clone_cycle(struct volume_run *run, char *msg, size_t msgsz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char cur[NC_NAME_MAX + 1];
+    size_t len;
+
+    snprintf(cur, sizeof(cur), "%s", run->spec.volume);
+    len = (size_t)snprintf(msg, msgsz, "%s -> %s", run->o.name, cur);
+    for (int i = 0; i < MAX_CLONE_CHAIN; i++) {
+        struct nc_volume_spec next;
+        struct nc_verr *e = nc_verr_new();
+        char *key = NULL, *value = NULL;
+        int64_t rev;
+        int r;
+
+        if (strcmp(cur, run->o.name) == 0) {
+            nc_verr_free(e);
+            return true;
+        }
+        if (!e || asprintf(&key, "%sspec/%s/volume/%s", env->prefix, run->o.ns, cur) < 0) {
+            nc_verr_free(e);
+            return false;
+        }
+        r = nc_informer_get(env->specs, key, &value, &rev);
+        free(key);
+        r = r == 0 ? nc_volume_spec_parse(value, run->o.ns, cur, &next, e) : r;
+        free(value);
+        nc_verr_free(e);
+        if (r < 0 || next.source != NC_SRC_VOLUME) {
+            if (r == 0)
+                nc_volume_spec_clear(&next);
+            return false;
+        }
+        snprintf(cur, sizeof(cur), "%s", next.volume);
+        nc_volume_spec_clear(&next);
+        if (len < msgsz)
+            len += (size_t)snprintf(msg + len, msgsz - len, " -> %s", cur);
+    }
+    return false;
+}
+
+/* Checks spec.source.image on this node: a regular file inside the
+ * image folder once symbolic links are resolved. Returns NULL or why not. */
+static const char *
+image_problem(struct volume_run *run, char *resolved, const char **format)
+{
+    const char *dir = run->o.ctx->env->image_dir;
+    char dir_real[PATH_MAX];
+    struct stat st;
+    size_t n;
+
+    if (!realpath(run->spec.image, resolved))
+        return "does not exist on this node";
+    if (!dir || !realpath(dir, dir_real))
+        return "cannot be used: the node's image folder (--image-dir) does not exist";
+    n = strlen(dir_real);
+    if (strncmp(resolved, dir_real, n) != 0 || resolved[n] != '/')
+        return "must be inside the node's image folder (--image-dir)";
+    if (stat(resolved, &st) < 0 || !S_ISREG(st.st_mode))
+        return "is not a regular file";
+    if (nc_st_image_format(resolved, format) < 0)
+        return "cannot be read";
+    return NULL;
+}
+
+static const char *
+format_name(enum nc_vol_format f)
+{
+    return nc_vol_format_names[f];
+}
+
+/* Grows the volume; through the running guest when one has it open, so
+ * the guest sees the new size at once and QEMU keeps its image consistent. */
+static int
+grow(struct volume_run *run, const struct nc_volinfo *info)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char size[32];
+
+    for (const cJSON *u = run->users ? run->users->child : NULL; u; u = u->next) {
+        char domname[NC_DOMAIN_NAME_MAX];
+        struct nc_dominfo di;
+
+        nc_domain_name(env->install_hash, run->o.ns, u->valuestring, domname);
+        if (nc_hv_lookup(env->hv, domname, &di) == 0 && di.state != NC_DOM_SHUTOFF) {
+            if (nc_hv_block_resize(env->hv, domname, info->path, run->spec.size) < 0)
+                return -EIO;
+            nc_run_event(&run->o, "Normal", "Resized", "volume grown to %s live, through VM %s",
+                         nc_quantity_format(run->spec.size, size, sizeof(size)), u->valuestring);
+            return 0;
+        }
+    }
+    if (nc_st_resize(env->hv, run->spec.pool, run->volname, run->spec.size) < 0)
+        return -EIO;
+    nc_run_event(&run->o, "Normal", "Resized", "volume grown to %s",
+                 nc_quantity_format(run->spec.size, size, sizeof(size)));
+    return 0;
+}
+
+static int
+create(struct volume_run *run, const char *image, const char *image_format,
+       const cJSON *src_status)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const char *format = format_name(run->spec.format);
+    char size[32];
+    int r;
+
+    nc_quantity_format(run->spec.size, size, sizeof(size));
+    switch (run->spec.source) {
+    case NC_SRC_IMAGE:
+        r = nc_st_create(env->hv, run->spec.pool, run->volname, format, run->spec.size, image,
+                         image_format);
+        if (r == 0)
+            nc_run_event(&run->o, "Normal", "Created",
+                         "volume %s created in pool %s: %s %s over image %s", run->volname,
+                         run->spec.pool, size, format, image);
+        return r;
+    case NC_SRC_VOLUME: {
+        char src[NC_DOMAIN_NAME_MAX];
+
+        nc_domain_name(env->install_hash, run->o.ns, run->spec.volume, src);
+        r = nc_st_clone(env->hv, run->spec.pool, run->volname, format, run->spec.size,
+                        status_pool(src_status), src);
+        if (r == 0)
+            nc_run_event(&run->o, "Normal", "Created",
+                         "volume %s created in pool %s: %s %s, a copy of volume %s",
+                         run->volname, run->spec.pool, size, format, run->spec.volume);
+        return r;
+    }
+    default:
+        r = nc_st_create(env->hv, run->spec.pool, run->volname, format, run->spec.size, NULL,
+                         NULL);
+        if (r == 0)
+            nc_run_event(&run->o, "Normal", "Created", "volume %s created in pool %s: %s %s",
+                         run->volname, run->spec.pool, size, format);
+        return r;
+    }
+}
+
+static int
+reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_verr *errs = nc_verr_new();
+    char msg[1024], image[PATH_MAX], have[32], want[32];
+    const char *image_format = NULL, *why;
+    cJSON *src_status = NULL, *s;
+    struct nc_volinfo info;
+    int r;
+
+    if (!errs)
+        return -ENOMEM;
+    if (nc_volume_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
+        char *joined = nc_verr_join(errs);
+
+        nc_verr_free(errs);
+        r = report_not_ready(run, "Failed", "InvalidSpec", joined ? joined : "invalid spec",
+                             NULL, true);
+        free(joined);
+        return r;
+    }
+    nc_verr_free(errs);
+    run->users = users_of(run);
+
+    r = nc_st_pool_check(env->hv, run->spec.pool);
+    if (r == -ENOENT || r == -ENODEV) {
+        snprintf(msg, sizeof(msg), "spec.pool: storage pool \"%s\" %s on node %s",
+                 run->spec.pool, r == -ENOENT ? "does not exist" : "is not active", env->node);
+        return report_not_ready(run, "Failed", "PoolMissing", msg, NULL, true);
+    }
+    if (r < 0)
+        goto libvirt_error;
+
+    if (run->spec.source == NC_SRC_VOLUME) {
+        bool self = strcmp(run->spec.volume, run->o.name) == 0;
+        char cycle[512];
+
+        if (self || clone_cycle(run, cycle, sizeof(cycle))) {
+            snprintf(msg, sizeof(msg), "spec.source.volume: %s%s",
+                     self ? "a volume cannot be a copy of itself" : "the sources form a cycle: ",
+                     self ? "" : cycle);
+            return report_not_ready(run, "Failed", "CloneCycle", msg, NULL, true);
+        }
+    }
+
+    r = nc_st_lookup(env->hv, run->spec.pool, run->volname, &info);
+    if (r < 0 && r != -ENOENT)
+        goto libvirt_error;
+    if (r == -ENOENT) {
+        if (run->spec.source == NC_SRC_IMAGE &&
+            (why = image_problem(run, image, &image_format))) {
+            snprintf(msg, sizeof(msg), "spec.source.image: %s", why);
+            return report_not_ready(run, "Failed", "ImageMissing", msg, NULL, true);
+        }
+        if (run->spec.source == NC_SRC_VOLUME &&
+            !(src_status = source_ready(run, msg, sizeof(msg)))) {
+            *ret_requeue_ms = DEPENDENCY_POLL_MS;
+            return report_not_ready(run, "Pending", "WaitingForVolume", msg, NULL, false);
+        }
+        /* Status first: whatever instant a crash hits after this, the
+         * volume about to exist has a status key naming it (DESIGN.md §1). */
+        r = report_not_ready(run, "Provisioning", "Provisioning", "creating the volume", NULL,
+                             false);
+        if (r == 0)
+            r = create(run, image, image_format, src_status);
+        cJSON_Delete(src_status);
+        if (r == -ESTALE)
+            return r;
+        if (r < 0)
+            goto libvirt_error;
+        r = nc_st_lookup(env->hv, run->spec.pool, run->volname, &info);
+        if (r < 0)
+            goto libvirt_error;
+    }
+
+    if (strcmp(info.format, format_name(run->spec.format)) != 0) {
+        snprintf(msg, sizeof(msg),
+                 "spec.format: the volume is %s; a format cannot change (delete the Volume and "
+                 "create it again)",
+                 info.format);
+        return report_not_ready(run, "Failed", "FormatChange", msg, &info, true);
+    }
+    if (info.capacity > run->spec.size) {
+        snprintf(msg, sizeof(msg),
+                 "spec.size: %s is smaller than the volume's %s; volumes only grow, and this one "
+                 "keeps its size and its data",
+                 nc_quantity_format(run->spec.size, want, sizeof(want)),
+                 nc_quantity_format(info.capacity, have, sizeof(have)));
+        return report_not_ready(run, "Failed", "ShrinkRefused", msg, &info, true);
+    }
+    if (info.capacity < run->spec.size) {
+        if (grow(run, &info) < 0)
+            goto libvirt_error;
+        if ((r = nc_st_lookup(env->hv, run->spec.pool, run->volname, &info)) < 0)
+            goto libvirt_error;
+    }
+
+    s = status_new(run, "Ready", &info);
+    nc_status_condition(s, run->o.old_status, "Ready", true, "VolumeReady",
+                        "the volume exists with the spec's size and format", run->o.generation,
+                        run->o.now);
+    r = nc_run_report(&run->o, s);
+    cJSON_Delete(s);
+    return r;
+
+libvirt_error:
+    nc_warn(run->o.key, "%s", nc_hv_errmsg());
+    snprintf(msg, sizeof(msg), "libvirt: %s", nc_hv_errmsg());
+    report_not_ready(run, ready_before(run) ? "Ready" : "Provisioning", "StorageError", msg, NULL,
+                     false);
+    return -EIO;
+}
+
+int
+nc_volume_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
+                    int64_t *ret_requeue_ms)
+{
+    struct volume_run run = {0};
+    char *value = NULL;
+    bool was_ready;
+    int r;
+
+    *ret_requeue_ms = 0;
+    nc_domain_name(ctx->env->install_hash, ns, name, run.volname);
+    r = nc_run_begin(&run.o, ctx, ns, "volume", name);
+    if (r == 0) {
+        was_ready = ready_before(&run);
+        r = nc_run_spec(&run.o, &value);
+        if (r == -ENOENT)
+            r = reconcile_deleted(&run);
+        else if (r == 0)
+            r = reconcile_spec(&run, value, ret_requeue_ms);
+        /* The VMs that wait for it, or that it now holds back, look again. */
+        if (r == 0 && was_ready != ready_before(&run))
+            enqueue_dependents(&run);
+    }
+    if (r == -ESTALE)
+        r = 0;
+    free(value);
+    cJSON_Delete(run.users);
+    nc_volume_spec_clear(&run.spec);
+    nc_run_end(&run.o);
+    return r;
+}
+
+struct list_ctx {
+    struct nc_env *env;
+    void (*fn)(void *data, const char *key);
+    void *data;
+};
+
+static void
+on_volume(const char *pool, const char *volname, void *data)
+{
+    struct list_ctx *lc = data;
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], key[160];
+
+    (void)pool;
+    if (!nc_domain_name_parse(lc->env->install_hash, volname, ns, name))
+        return;
+    snprintf(key, sizeof(key), "%s/volume/%s", ns, name);
+    lc->fn(lc->data, key);
+}
+
+int
+nc_volume_list_actual(struct nc_env *env, void (*fn)(void *data, const char *key), void *data)
+{
+    struct list_ctx lc = {env, fn, data};
+
+    return nc_st_list(env->hv, on_volume, &lc);
+}

@@ -70,7 +70,7 @@ nc_domain_name_parse(const char *install_hash, const char *domname, char ns[NC_N
 
 void
 nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
-                  const char *type, char out[17])
+                  const char *type, char config[17], char base[17])
 {
     uint64_t h = fnv_str(FNV_OFFSET, type);
     char num[64];
@@ -78,11 +78,19 @@ nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks
     snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", spec->vcpus, spec->memory, spec->accel);
     h = fnv_str(h, num);
     h = fnv_str(fnv_str(fnv_str(h, spec->kernel), spec->initrd), spec->cmdline);
+    if (base)
+        snprintf(base, 17, "%016" PRIx64, h);
     for (unsigned i = 0; disks && i < spec->n_disks; i++) {
         h = fnv_str(fnv_str(fnv_str(h, spec->disks[i].name), disks[i].path), disks[i].format);
         h = fnv_str(h, spec->disks[i].read_only ? "ro" : "rw");
     }
-    snprintf(out, 17, "%016" PRIx64, h);
+    snprintf(config, 17, "%016" PRIx64, h);
+}
+
+void
+nc_disk_target(unsigned i, char out[8])
+{
+    snprintf(out, 8, "vd%c", 'a' + (char)(i % 26)); /* at most NC_VM_MAX_DISKS: vda..vdp */
 }
 
 bool
@@ -103,22 +111,26 @@ element(xmlTextWriterPtr w, const char *name, const char *text)
     return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST text) < 0 ? -ENOMEM : 0;
 }
 
+/* The owner mark; in the namespace for a domain definition (@ns), or bare
+ * for virDomainSetMetadata(), which adds the namespace itself. */
 static int
-owner_element(xmlTextWriterPtr w, const struct nc_owner *o)
+owner_element(xmlTextWriterPtr w, const struct nc_owner *o, bool ns)
 {
     const char *fields[][2] = {
-        {"namespace", o->ns}, {"kind", o->kind},     {"name", o->name},
-        {"cluster", o->cluster}, {"prefix", o->prefix}, {"config", o->config},
+        {"namespace", o->ns},     {"kind", o->kind},     {"name", o->name},
+        {"cluster", o->cluster},  {"prefix", o->prefix}, {"config", o->config},
+        {"base", o->base},
     };
+    const xmlChar *prefix = ns ? BAD_CAST NC_OWNER_PREFIX : NULL;
     int r = 0;
 
-    if (xmlTextWriterStartElementNS(w, BAD_CAST NC_OWNER_PREFIX, BAD_CAST "owner",
-                                    BAD_CAST NC_OWNER_URI) < 0)
+    if (xmlTextWriterStartElementNS(w, prefix, BAD_CAST "owner",
+                                    ns ? BAD_CAST NC_OWNER_URI : NULL) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && r == 0; i++) {
         if (!nc_xml_text_ok(fields[i][1]))
             return -EINVAL;
-        if (xmlTextWriterWriteElementNS(w, BAD_CAST NC_OWNER_PREFIX, BAD_CAST fields[i][0], NULL,
+        if (xmlTextWriterWriteElementNS(w, prefix, BAD_CAST fields[i][0], NULL,
                                         BAD_CAST fields[i][1]) < 0)
             r = -ENOMEM;
     }
@@ -128,12 +140,14 @@ owner_element(xmlTextWriterPtr w, const struct nc_owner *o)
 }
 
 static int
-write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
+write_disk(xmlTextWriterPtr w, const struct nc_vm_spec *s, unsigned i,
+           const struct nc_disk_src *src)
 {
-    const struct nc_vm_spec *s = def->spec;
-    char num[32];
-    int r;
+    char dev[8];
 
+    if (!nc_xml_text_ok(src->path) || !nc_xml_text_ok(src->format))
+        return -EINVAL;
+    nc_disk_target(i, dev);
 #define TRY(expr)                                                                                 \
     do {                                                                                          \
         if ((expr) < 0)                                                                           \
@@ -142,6 +156,34 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
 #define ATTR(n, v) TRY(xmlTextWriterWriteAttribute(w, BAD_CAST(n), BAD_CAST(v)))
 #define START(n) TRY(xmlTextWriterStartElement(w, BAD_CAST(n)))
 #define END() TRY(xmlTextWriterEndElement(w))
+    START("disk");
+    ATTR("type", "file");
+    ATTR("device", "disk");
+    START("driver");
+    ATTR("name", "qemu");
+    ATTR("type", src->format);
+    END();
+    START("source");
+    ATTR("file", src->path);
+    END();
+    START("target");
+    ATTR("dev", dev);
+    ATTR("bus", "virtio");
+    END();
+    if (s->disks[i].read_only) {
+        START("readonly");
+        END();
+    }
+    END();
+    return 0;
+}
+
+static int
+write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
+{
+    const struct nc_vm_spec *s = def->spec;
+    char num[32];
+    int r;
 
     START("domain");
     ATTR("type", def->type);
@@ -150,7 +192,7 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     if (def->uuid && (r = element(w, "uuid", def->uuid)) < 0)
         return r;
     START("metadata");
-    if ((r = owner_element(w, def->owner)) < 0)
+    if ((r = owner_element(w, def->owner, true)) < 0)
         return r;
     END();
 
@@ -198,32 +240,9 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
         return r;
 
     START("devices");
-    for (unsigned i = 0; def->disks && i < s->n_disks; i++) {
-        char dev[8];
-
-        if (!nc_xml_text_ok(def->disks[i].path) || !nc_xml_text_ok(def->disks[i].format))
-            return -EINVAL;
-        snprintf(dev, sizeof(dev), "vd%c", 'a' + i); /* at most NC_VM_MAX_DISKS: vda..vdp */
-        START("disk");
-        ATTR("type", "file");
-        ATTR("device", "disk");
-        START("driver");
-        ATTR("name", "qemu");
-        ATTR("type", def->disks[i].format);
-        END();
-        START("source");
-        ATTR("file", def->disks[i].path);
-        END();
-        START("target");
-        ATTR("dev", dev);
-        ATTR("bus", "virtio");
-        END();
-        if (s->disks[i].read_only) {
-            START("readonly");
-            END();
-        }
-        END();
-    }
+    for (unsigned i = 0; def->disks && i < s->n_disks; i++)
+        if ((r = write_disk(w, s, i, &def->disks[i])) < 0)
+            return r;
     if (def->console_log) {
         if (!nc_xml_text_ok(def->console_log))
             return -EINVAL;
@@ -257,8 +276,9 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
 #undef END
 }
 
-int
-nc_domxml_build(const struct nc_domain_def *def, char **ret_xml)
+/* Runs @write on a fresh writer and returns what it wrote in @ret_xml. */
+static int
+build(int (*write)(xmlTextWriterPtr w, const void *data), const void *data, char **ret_xml)
 {
     xmlBufferPtr buf = xmlBufferCreate();
     xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
@@ -268,7 +288,7 @@ nc_domxml_build(const struct nc_domain_def *def, char **ret_xml)
     if (!w)
         goto out;
     xmlTextWriterSetIndent(w, 1);
-    r = write_domain(w, def);
+    r = write(w, data);
     if (r == 0 && xmlTextWriterEndDocument(w) < 0)
         r = -ENOMEM;
     xmlFreeTextWriter(w);
@@ -279,6 +299,53 @@ out:
     if (buf)
         xmlBufferFree(buf);
     return r;
+}
+
+static int
+write_domain_cb(xmlTextWriterPtr w, const void *data)
+{
+    return write_domain(w, data);
+}
+
+int
+nc_domxml_build(const struct nc_domain_def *def, char **ret_xml)
+{
+    return build(write_domain_cb, def, ret_xml);
+}
+
+struct disk_args {
+    const struct nc_vm_spec *spec;
+    unsigned i;
+    const struct nc_disk_src *src;
+};
+
+static int
+write_disk_cb(xmlTextWriterPtr w, const void *data)
+{
+    const struct disk_args *a = data;
+
+    return write_disk(w, a->spec, a->i, a->src);
+}
+
+int
+nc_domxml_disk(const struct nc_vm_spec *spec, unsigned i, const struct nc_disk_src *src,
+               char **ret_xml)
+{
+    struct disk_args a = {spec, i, src};
+
+    return build(write_disk_cb, &a, ret_xml);
+}
+
+static int
+write_owner_cb(xmlTextWriterPtr w, const void *data)
+{
+    return owner_element(w, data, false);
+}
+
+int
+nc_domxml_owner(const struct nc_owner *owner, char **ret_xml)
+{
+    return build(write_owner_cb, owner, ret_xml);
 }
 
 static void
@@ -319,6 +386,8 @@ nc_domxml_parse_owner(const char *xml, struct nc_owner *ret)
             copy_text(n, ret->prefix, sizeof(ret->prefix));
         else if (!xmlStrcmp(n->name, BAD_CAST "config"))
             copy_text(n, ret->config, sizeof(ret->config));
+        else if (!xmlStrcmp(n->name, BAD_CAST "base"))
+            copy_text(n, ret->base, sizeof(ret->base));
     }
     if (ret->ns[0] && ret->kind[0] && ret->name[0] && ret->cluster[0] && ret->prefix[0])
         r = 0;

@@ -24,6 +24,8 @@ struct nc_owner {
     char cluster[24];  /* etcd cluster id, decimal */
     char prefix[256];  /* the installation's key prefix */
     char config[17];   /* hash of the definition it was made from */
+    char base[17];     /* the same without the disks: equal bases, the disks
+                        * alone changed, and they may be hot-plugged */
 };
 
 /* Where the Volume of a spec's disk lives, from the Volume's status. */
@@ -61,9 +63,23 @@ bool nc_domain_name_parse(const char *install_hash, const char *domname,
 
 /* The hash of everything in @spec and @disks (one per spec disk, may be
  * NULL without disks) that goes into the domain definition, as 16 hex
- * digits in @out: equal hashes, equal definitions. */
+ * digits in @config: equal hashes, equal definitions. @base (may be NULL)
+ * gets the hash of all but the disks. */
 void nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
-                       const char *type, char out[17]);
+                       const char *type, char config[17], char base[17]);
+
+/* The <disk> element of disk @i of @spec, from @src, for a hot-plug.
+ * Caller frees @ret_xml. 0, -EINVAL or -ENOMEM. */
+int nc_domxml_disk(const struct nc_vm_spec *spec, unsigned i, const struct nc_disk_src *src,
+                   char **ret_xml) __attribute__((warn_unused_result));
+
+/* The owner element without its namespace, as virDomainSetMetadata()
+ * takes it. Caller frees @ret_xml. */
+int nc_domxml_owner(const struct nc_owner *owner, char **ret_xml)
+    __attribute__((warn_unused_result));
+
+/* The target device of disk @i: "vda", "vdb", ... */
+void nc_disk_target(unsigned i, char out[8]);
 
 /*
  * Builds the domain XML of @def into @ret_xml (caller frees). Returns 0,

@@ -8,6 +8,8 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "drivers/libvirt.h"
 #include "drivers/lvconn.h"
@@ -242,8 +244,10 @@ lv_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
     if (virDomainIsActive(d) == 1) {
         struct nc_owner live;
 
-        if (read_owner(d, VIR_DOMAIN_AFFECT_LIVE, &live))
+        if (read_owner(d, VIR_DOMAIN_AFFECT_LIVE, &live)) {
             memcpy(ret->live_config, live.config, sizeof(ret->live_config));
+            memcpy(ret->live_base, live.base, sizeof(ret->live_base));
+        }
         ret->live_vcpus = info.nrVirtCpu;
         ret->live_memory_kib = info.maxMem;
     }
@@ -567,6 +571,85 @@ nc_hv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_
         return r;
     if (virDomainBlockResize(d, path, bytes, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
         r = fail("resize a disk of", name);
+    virDomainFree(d);
+    return r;
+}
+
+int
+nc_hv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
+                 unsigned *ret_n)
+{
+    int r = 0;
+    virDomainPtr d = dom_get(hv, name, &r);
+    char *xml;
+    xmlDocPtr doc;
+    xmlNodePtr root, devices = NULL;
+
+    *ret_n = 0;
+    if (!d)
+        return r;
+    xml = virDomainGetXMLDesc(d, 0);
+    virDomainFree(d);
+    if (!xml)
+        return fail("describe", name);
+    doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+    free(xml);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST "devices"))
+            devices = n;
+    for (xmlNodePtr n = devices ? devices->children : NULL; n && *ret_n < max; n = n->next) {
+        struct nc_live_disk *disk = &ret[*ret_n];
+
+        if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "disk"))
+            continue;
+        memset(disk, 0, sizeof(*disk));
+        for (xmlNodePtr c = n->children; c; c = c->next) {
+            xmlChar *v = NULL;
+
+            if (c->type != XML_ELEMENT_NODE)
+                continue;
+            if (!xmlStrcmp(c->name, BAD_CAST "target") && (v = xmlGetProp(c, BAD_CAST "dev")))
+                snprintf(disk->target, sizeof(disk->target), "%s", (const char *)v);
+            else if (!xmlStrcmp(c->name, BAD_CAST "source") &&
+                     (v = xmlGetProp(c, BAD_CAST "file")))
+                snprintf(disk->path, sizeof(disk->path), "%s", (const char *)v);
+            xmlFree(v);
+        }
+        if (disk->target[0])
+            (*ret_n)++;
+    }
+    if (doc)
+        xmlFreeDoc(doc);
+    return doc ? 0 : nc_lv_error(-EIO, "cannot parse the XML of %s", name);
+}
+
+int
+nc_hv_hotplug(struct nc_hv *hv, const char *name, const char *xml, bool attach)
+{
+    int r = 0;
+    virDomainPtr d = dom_get(hv, name, &r);
+
+    if (!d)
+        return r;
+    if ((attach ? virDomainAttachDeviceFlags(d, xml, VIR_DOMAIN_AFFECT_LIVE)
+                : virDomainDetachDeviceFlags(d, xml, VIR_DOMAIN_AFFECT_LIVE)) < 0)
+        r = fail(attach ? "attach a disk to" : "detach a disk from", name);
+    virDomainFree(d);
+    return r;
+}
+
+int
+nc_hv_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
+{
+    int r = 0;
+    virDomainPtr d = dom_get(hv, name, &r);
+
+    if (!d)
+        return r;
+    if (virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, xml, NC_OWNER_PREFIX, NC_OWNER_URI,
+                             VIR_DOMAIN_AFFECT_LIVE) < 0)
+        r = fail("mark the running instance of", name);
     virDomainFree(d);
     return r;
 }

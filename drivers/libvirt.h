@@ -31,6 +31,7 @@ struct nc_dominfo {
     bool owned;              /* carries an owner mark (then @owner is set) */
     struct nc_owner owner;   /* the persistent definition's mark */
     char live_config[17];    /* config hash of the running instance, "" if none */
+    char live_base[17];      /* its hash without the disks (struct nc_owner) */
     unsigned live_vcpus;     /* what the running instance has */
     uint64_t live_memory_kib;
 };
@@ -89,6 +90,28 @@ int nc_hv_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
 /* Grows disk @path of running domain @name to @bytes, through QEMU, so
  * the guest sees the new size at once. */
 int nc_hv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes)
+    __attribute__((warn_unused_result));
+
+/* A disk of a running domain, as its live XML has it. */
+struct nc_live_disk {
+    char target[8];   /* "vda" */
+    char path[1024];  /* source file, "" when none */
+};
+
+/* The disks of running domain @name: at most @max into @ret, their number
+ * into @ret_n. */
+int nc_hv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
+                     unsigned *ret_n) __attribute__((warn_unused_result));
+
+/* Attaches (or detaches) device @xml to (from) the running instance of
+ * @name only: the persistent definition is written with nc_hv_define().
+ * A detach returns once QEMU confirmed it or libvirt gave up waiting. */
+int nc_hv_hotplug(struct nc_hv *hv, const char *name, const char *xml, bool attach)
+    __attribute__((warn_unused_result));
+
+/* Replaces the owner mark of the running instance of @name with @xml
+ * (from nc_domxml_owner()), once it matches the new definition. */
+int nc_hv_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
     __attribute__((warn_unused_result));
 
 /* The reason of the last failure on this thread. */

@@ -364,12 +364,27 @@ stop_domain(struct vm_run *run, const struct nc_dominfo *info, bool for_update)
 
 /* Defines the domain from the spec when it is absent or out of date.
  * @ret_defined says whether it did. */
-static int
-ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
-               const char *config_hash, bool *ret_defined)
+static void
+fill_owner(const struct vm_run *run, const char *config, const char *base, struct nc_owner *o)
 {
     struct nc_env *env = run->o.ctx->env;
-    struct nc_owner owner = {0};
+
+    memset(o, 0, sizeof(*o));
+    snprintf(o->ns, sizeof(o->ns), "%s", run->o.ns);
+    snprintf(o->kind, sizeof(o->kind), "vm");
+    snprintf(o->name, sizeof(o->name), "%s", run->o.name);
+    snprintf(o->cluster, sizeof(o->cluster), "%s", env->cluster);
+    snprintf(o->prefix, sizeof(o->prefix), "%s", env->prefix);
+    snprintf(o->config, sizeof(o->config), "%s", config);
+    snprintf(o->base, sizeof(o->base), "%s", base);
+}
+
+static int
+ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
+               const char *config_hash, const char *base_hash, bool *ret_defined)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_owner owner;
     struct nc_domain_def def = {
         .name = run->domname,
         .uuid = exists ? info->uuid : NULL,
@@ -386,12 +401,7 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
     *ret_defined = false;
     if (exists && strcmp(info->owner.config, config_hash) == 0)
         return 0;
-    snprintf(owner.ns, sizeof(owner.ns), "%s", run->o.ns);
-    snprintf(owner.kind, sizeof(owner.kind), "vm");
-    snprintf(owner.name, sizeof(owner.name), "%s", run->o.name);
-    snprintf(owner.cluster, sizeof(owner.cluster), "%s", env->cluster);
-    snprintf(owner.prefix, sizeof(owner.prefix), "%s", env->prefix);
-    snprintf(owner.config, sizeof(owner.config), "%s", config_hash);
+    fill_owner(run, config_hash, base_hash, &owner);
     /* The spec was validated, so this fails only when out of memory or
      * when validation let through what XML cannot carry: not libvirt's
      * fault, and not worth retrying. */
@@ -404,11 +414,121 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
     return r;
 }
 
-/* Brings the domain's power state to the spec's runState. Returns 1 while
- * waiting (requeue), 0 when there is nothing left to do, or an errno. */
+/* The live disks match the spec's: each target holds its volume's file,
+ * and there is no other. */
+static bool
+live_disks_match(const struct vm_run *run, const struct nc_live_disk *live, unsigned n)
+{
+    if (n != run->spec.n_disks)
+        return false;
+    for (unsigned i = 0; i < n; i++) {
+        char dev[8];
+        bool found = false;
+
+        nc_disk_target(i, dev);
+        for (unsigned j = 0; j < n && !found; j++)
+            found = strcmp(live[j].target, dev) == 0 && strcmp(live[j].path, run->disks[i].path) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The running instance differs from the new definition in its disks
+ * alone: attach the new ones and detach the ones gone, without a restart,
+ * then mark the instance as of the new definition. On failure (a disk
+ * would change its file under the guest, the guest did not let go of a
+ * disk, libvirt refused) @why says why, and the caller restarts instead.
+ */
+static int
+hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char *why,
+        size_t whysz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_live_disk live[NC_VM_MAX_DISKS + 8];
+    struct nc_owner owner;
+    unsigned n;
+    char *xml;
+    int r;
+
+    snprintf(why, whysz, "cannot read or change the running domain's disks");
+    if ((r = nc_hv_live_disks(env->hv, run->domname, live, NC_VM_MAX_DISKS + 8, &n)) < 0)
+        goto libvirt_error;
+    for (unsigned i = 0; i < run->spec.n_disks; i++) {
+        char dev[8];
+        unsigned j;
+
+        nc_disk_target(i, dev);
+        for (j = 0; j < n && strcmp(live[j].target, dev) != 0; j++)
+            ;
+        if (j < n && strcmp(live[j].path, run->disks[i].path) == 0)
+            continue;
+        if (j < n) {
+            snprintf(why, whysz, "disk %s would change its file under the guest", dev);
+            return -ENOTSUP;
+        }
+        if ((r = nc_domxml_disk(&run->spec, i, &run->disks[i], &xml)) < 0)
+            return r;
+        r = nc_hv_hotplug(env->hv, run->domname, xml, true);
+        free(xml);
+        if (r < 0)
+            goto libvirt_error;
+        nc_run_event(&run->o, "Normal", "DiskAttached", "disk %s (volume %s) attached as %s live",
+                     run->spec.disks[i].name, run->spec.disks[i].volume, dev);
+    }
+    for (unsigned j = 0; j < n; j++) {
+        struct nc_vm_spec one = {.n_disks = 1};
+        struct nc_disk_src src = {.format = "raw"};
+        bool wanted = false;
+
+        for (unsigned i = 0; i < run->spec.n_disks && !wanted; i++) {
+            char dev[8];
+
+            nc_disk_target(i, dev);
+            wanted = strcmp(live[j].target, dev) == 0;
+        }
+        if (wanted)
+            continue;
+        unsigned idx = (unsigned)(live[j].target[2] - 'a');
+
+        if (strncmp(live[j].target, "vd", 2) != 0 || idx >= NC_VM_MAX_DISKS || live[j].target[3]) {
+            snprintf(why, whysz, "disk %s is not one NovaCron attaches", live[j].target);
+            return -ENOTSUP;
+        }
+        /* libvirt finds the disk to detach by its target. */
+        one.n_disks = idx + 1;
+        snprintf(src.path, sizeof(src.path), "%s", live[j].path);
+        if ((r = nc_domxml_disk(&one, idx, &src, &xml)) < 0)
+            return r;
+        r = nc_hv_hotplug(env->hv, run->domname, xml, false);
+        free(xml);
+        if (r < 0)
+            goto libvirt_error;
+        nc_run_event(&run->o, "Normal", "DiskDetached", "disk %s detached live", live[j].target);
+    }
+    if ((r = nc_hv_live_disks(env->hv, run->domname, live, NC_VM_MAX_DISKS + 8, &n)) < 0)
+        goto libvirt_error;
+    if (!live_disks_match(run, live, n)) {
+        snprintf(why, whysz, "the guest has not let go of a detached disk");
+        return -EBUSY;
+    }
+    fill_owner(run, config_hash, base_hash, &owner);
+    if ((r = nc_domxml_owner(&owner, &xml)) < 0)
+        return r;
+    r = nc_hv_set_live_owner(env->hv, run->domname, xml);
+    free(xml);
+    if (r == 0)
+        return 0;
+libvirt_error:
+    snprintf(why, whysz, "%s", nc_hv_errmsg());
+    return r;
+}
+
 static int
 drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *config_hash,
-            bool was_ours_before, bool *ret_restarted)
+            const char *base_hash, bool was_ours_before, bool *ret_restarted,
+            bool *ret_hotplugged)
 {
     struct nc_env *env = run->o.ctx->env;
     enum nc_run_state want = run->spec.run_state;
@@ -417,6 +537,20 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     const char *prev_phase = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "phase"));
     int r;
 
+    /* Only the disks changed: hot-plug them where the guest lets us. */
+    if (stale_live && want != NC_RUN_STOPPED && info->live_base[0] &&
+        strcmp(info->live_base, base_hash) == 0 && !stop_since(env->vm, run->o.key)) {
+        char why[512];
+
+        r = hotplug(run, config_hash, base_hash, why, sizeof(why));
+        if (r == 0) {
+            *ret_hotplugged = true;
+            stale_live = false;
+        } else {
+            nc_run_event(&run->o, "Warning", "HotPlugFailed", "%s; restarting the domain instead",
+                         why);
+        }
+    }
     /* A running instance of an older definition is restarted to take the
      * new one, unless the spec wants it stopped anyway. */
     if (stale_live && want != NC_RUN_STOPPED) {
@@ -509,8 +643,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     struct nc_env *env = run->o.ctx->env;
     struct nc_verr *errs = nc_verr_new();
     struct nc_dominfo info;
-    char config_hash[17], reason[32], msg[512];
-    bool exists = false, defined = false, restarted = false, stale;
+    char config_hash[17], base_hash[17], reason[32], msg[512];
+    bool exists = false, defined = false, restarted = false, hotplugged = false, stale;
     cJSON *s;
     int r, driven;
 
@@ -574,8 +708,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
             return r == -ESTALE ? 0 : r;
     }
 
-    nc_vm_config_hash(&run->spec, run->disks, run->domtype, config_hash);
-    r = ensure_defined(run, &info, exists, config_hash, &defined);
+    nc_vm_config_hash(&run->spec, run->disks, run->domtype, config_hash, base_hash);
+    r = ensure_defined(run, &info, exists, config_hash, base_hash, &defined);
     if (r == -EBADMSG) {
         r = report_not_ready(run, "Failed", "InvalidDefinition",
                              "the spec cannot be written as libvirt domain XML", NULL);
@@ -590,7 +724,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     if (defined && !exists && (r = nc_hv_lookup(env->hv, run->domname, &info)) < 0)
         goto libvirt_error;
 
-    driven = drive_state(run, &info, config_hash, exists, &restarted);
+    driven = drive_state(run, &info, config_hash, base_hash, exists, &restarted, &hotplugged);
     if (driven < 0) {
         r = driven;
         goto libvirt_error;
@@ -626,6 +760,11 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     if (stale) {
         nc_status_condition(s, run->o.old_status, "ConfigApplied", false, "RestartPending",
                             "the running domain has an older definition; it is being restarted",
+                            run->o.generation, run->o.now);
+    } else if (hotplugged) {
+        nc_status_condition(s, run->o.old_status, "ConfigApplied", true, "HotPlugged",
+                            "the disks changed and were attached and detached live, without a "
+                            "restart",
                             run->o.generation, run->o.now);
     } else if (restarted) {
         nc_status_condition(s, run->o.old_status, "ConfigApplied", true, "Restarted",

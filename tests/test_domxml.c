@@ -158,15 +158,15 @@ Test(domxml, config_hash_follows_the_definition)
     struct nc_vm_spec s1 = {.vcpus = 1, .memory = 1 << 20}, s2 = s1;
     char h1[17], h2[17];
 
-    nc_vm_config_hash(&s1, NULL, "test", h1);
-    nc_vm_config_hash(&s2, NULL, "test", h2);
+    nc_vm_config_hash(&s1, NULL, "test", h1, NULL);
+    nc_vm_config_hash(&s2, NULL, "test", h2, NULL);
     cr_assert_str_eq(h1, h2);
     s2.vcpus = 2;
-    nc_vm_config_hash(&s2, NULL, "test", h2);
+    nc_vm_config_hash(&s2, NULL, "test", h2, NULL);
     cr_assert_str_neq(h1, h2);
     s2 = s1;
     s2.run_state = NC_RUN_PAUSED; /* not part of the definition */
-    nc_vm_config_hash(&s2, NULL, "test", h2);
+    nc_vm_config_hash(&s2, NULL, "test", h2, NULL);
     cr_assert_str_eq(h1, h2);
 }
 
@@ -177,7 +177,7 @@ Test(domxml, disks_from_volumes)
     struct nc_disk_src disks[2] = {{"/pool/a&<b>.img", "qcow2"}, {"/pool/b", "raw"}};
     struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec,
                                 .disks = disks};
-    char *xml, h1[17], h2[17];
+    char *xml, h1[17], h2[17], b1[17], b2[17];
 
     cr_assert_eq(nc_domxml_build(&def, &xml), 0);
     cr_assert(strstr(xml, "<boot dev=\"hd\"/>"), "%s", xml);
@@ -191,10 +191,11 @@ Test(domxml, disks_from_volumes)
     free(xml);
 
     /* The definition, so its hash, changes with where a disk lives. */
-    nc_vm_config_hash(&spec, disks, "test", h1);
+    nc_vm_config_hash(&spec, disks, "test", h1, b1);
     snprintf(disks[1].path, sizeof(disks[1].path), "/other/b");
-    nc_vm_config_hash(&spec, disks, "test", h2);
+    nc_vm_config_hash(&spec, disks, "test", h2, b2);
     cr_assert_str_neq(h1, h2);
+    cr_assert_str_eq(b1, b2, "the base leaves the disks out");
 
     /* What XML cannot carry is refused. */
     snprintf(disks[1].path, sizeof(disks[1].path), "/p/\x01");

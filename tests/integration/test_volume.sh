@@ -143,6 +143,23 @@ has_event_kind() { ec get "${PREFIX}events/$NS/volume/$1/" --prefix --print-valu
 has_event_kind boot Resized || fail "no live Resized event"
 ok "a guest booted from a volume cloned from an image, and saw it grow from 128MiB to 192MiB live"
 
+# A disk added to the running guest is hot-plugged, and removed again,
+# without a restart.
+domid() { $VIRSH domid "$(domain_of "$NS" disky)"; }
+id=$(domid)
+applied() { status_of "$NS" vm disky | jq -e --arg r "$1" '.conditions[] | select(.type == "ConfigApplied" and .reason == $r)' >/dev/null; }
+put vm "$NS" disky '{"vcpus":1,"memory":"128MiB","accel":"tcg","stopGracePeriodSeconds":2,"disks":[{"name":"root","volume":"boot"},{"name":"data","volume":"q"}]}'
+wait_for 30 "data attached" console_has "$NS" disky "NOVACRON-GUEST-DISK vdb 1073741824"
+wait_for 30 "disky converged" converged "$NS" vm disky Running
+applied HotPlugged || fail "ConfigApplied: $(status_of "$NS" vm disky | jq -c .conditions)"
+[ "$(domid)" = "$id" ] || fail "the domain restarted for an added disk"
+status_of "$NS" volume q | jq -e '.attachedTo == ["disky"]' >/dev/null || wait_for 10 "q attachedTo" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/volume/q --print-value-only | jq -e '.attachedTo == [\"disky\"]'"
+put vm "$NS" disky '{"vcpus":1,"memory":"128MiB","accel":"tcg","stopGracePeriodSeconds":2,"disks":[{"name":"root","volume":"boot"}]}'
+wait_for 30 "data detached" sh -c "! $VIRSH domblklist $(domain_of "$NS" disky) | grep -q vdb"
+wait_for 30 "disky converged" converged "$NS" vm disky Running
+[ "$(domid)" = "$id" ] || fail "the domain restarted for a removed disk"
+ok "a disk added to and removed from the running guest: hot-plugged both ways, the guest saw vdb, domain id $id throughout"
+
 # Foreign volumes, even named alike, are never touched.
 $VIRSH vol-create-as default "$NS-boot" 1M >/dev/null
 $VIRSH vol-create-as default "nc-00000000.$NS.boot" 1M >/dev/null

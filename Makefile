@@ -24,6 +24,7 @@ CORE_SRCS := \
 	controller/informer.c \
 	controller/log.c \
 	controller/metrics.c \
+	controller/node.c \
 	controller/watch.c \
 	controller/workers.c \
 	controller/workqueue.c \

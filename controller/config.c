@@ -26,6 +26,9 @@ static const char usage[] =
     "                          (NOVACRON_PREFIX; default /novacron/)\n"
     "  --node NAME             this host's node name (NOVACRON_NODE; default the\n"
     "                          host name)\n"
+    "  --node-ttl DURATION     lease of the node's registration and placement claims:\n"
+    "                          a node silent this long has its VMs placed again\n"
+    "                          (NOVACRON_NODE_TTL; default 10s, at least 2s)\n"
     "  --libvirt URI           libvirt connection (NOVACRON_LIBVIRT; default\n"
     "                          test:///default, libvirt's in-process test driver;\n"
     "                          use qemu:///system for real guests)\n"
@@ -153,7 +156,7 @@ nc_config_prefix(const char *prog, char **prefix)
 
 static int
 finish(struct nc_config *cfg, const char *workers, const char *resync, const char *shutdown,
-       const char *level)
+       const char *level, const char *node_ttl)
 {
     char *p;
     long n;
@@ -168,6 +171,11 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
     if ((cfg->resync_ms = nc_duration_parse(resync)) < 1000) {
         fprintf(stderr, "novacrond: --resync must be a duration of at least 1s, got \"%s\"\n",
                 resync);
+        return -EINVAL;
+    }
+    if ((cfg->node_ttl_s = nc_duration_parse(node_ttl) / 1000) < 2) {
+        fprintf(stderr, "novacrond: --node-ttl must be a duration of at least 2s, got \"%s\"\n",
+                node_ttl);
         return -EINVAL;
     }
     if ((cfg->shutdown_timeout_ms = nc_duration_parse(shutdown)) < 0) {
@@ -209,7 +217,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
         OPT_UNDERLAY, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
-        OPT_IMAGE_DIR,
+        OPT_IMAGE_DIR, OPT_NODE_TTL,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, OPT_ETCD},
@@ -230,6 +238,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"force-tcg", no_argument, NULL, OPT_FORCE_TCG},
         {"console-dir", required_argument, NULL, OPT_CONSOLE_DIR},
         {"image-dir", required_argument, NULL, OPT_IMAGE_DIR},
+        {"node-ttl", required_argument, NULL, OPT_NODE_TTL},
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, 'h'},
@@ -238,7 +247,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     };
     char host[256] = "localhost";
     const char *e;
-    char *workers, *resync, *shutdown, *level;
+    char *workers, *resync, *shutdown, *level, *node_ttl;
     int c, r;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -264,6 +273,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     resync = strdup(ENV("NOVACRON_RESYNC", "5m"));
     shutdown = strdup(ENV("NOVACRON_SHUTDOWN_TIMEOUT", "30s"));
     level = strdup(ENV("NOVACRON_LOG_LEVEL", "info"));
+    node_ttl = strdup(ENV("NOVACRON_NODE_TTL", "10s"));
 #undef ENV
 
     optind = 1;
@@ -287,6 +297,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_FORCE_TCG: cfg->force_tcg = true; break;
         case OPT_CONSOLE_DIR: set(&cfg->console_dir, optarg); break;
         case OPT_IMAGE_DIR: set(&cfg->image_dir, optarg); break;
+        case OPT_NODE_TTL: set(&node_ttl, optarg); break;
         case OPT_SHUTDOWN: set(&shutdown, optarg); break;
         case OPT_LOG: set(&level, optarg); break;
         case 'h':
@@ -309,8 +320,9 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         r = -EINVAL;
         goto out;
     }
-    r = finish(cfg, workers, resync, shutdown, level);
+    r = finish(cfg, workers, resync, shutdown, level, node_ttl);
 out:
+    free(node_ttl);
     free(workers);
     free(resync);
     free(shutdown);

@@ -24,6 +24,7 @@ struct nc_config {
     int workers;
     int64_t resync_ms;
     int64_t shutdown_timeout_ms;
+    int64_t node_ttl_s;
     int log_level;
     bool gc_orphans;
     bool force_tcg;

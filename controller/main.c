@@ -23,9 +23,11 @@
 #include "controller/http.h"
 #include "controller/informer.h"
 #include "controller/log.h"
+#include "controller/node.h"
 #include "controller/workers.h"
 #include "controller/workqueue.h"
 #include "drivers/libvirt.h"
+#include "reconcilers/status.h"
 #include "reconcilers/vm.h"
 
 struct daemon {
@@ -37,7 +39,8 @@ struct daemon {
     struct nc_workers *workers;
     struct nc_http *http;
     struct event *sig_term, *sig_int, *tick, *resync, *watchdog;
-    size_t spec_prefix_len;
+    size_t spec_prefix_len, placement_prefix_len;
+    size_t *domain_count; /* where count_domain() counts */
     bool notified_ready;
     int64_t last_queue_report_ms;
 };
@@ -51,6 +54,23 @@ on_spec_changed(void *data, const char *key)
     if (strlen(key) <= d->spec_prefix_len)
         return;
     if (nc_wq_add(d->q, key + d->spec_prefix_len) < 0)
+        nc_error(key, "cannot queue: out of memory");
+}
+
+/* placement/<ns>/<name> changed (a claim made, or gone with its node's
+ * lease): the VM is looked at again, and placed again when unclaimed. */
+static void
+on_placement_changed(void *data, const char *key)
+{
+    struct daemon *d = data;
+    const char *rest = key + d->placement_prefix_len;
+    const char *slash = strchr(rest, '/');
+    char vmkey[160];
+
+    if (strlen(key) <= d->placement_prefix_len || !slash)
+        return;
+    snprintf(vmkey, sizeof(vmkey), "%.*s/vm/%s", (int)(slash - rest), rest, slash + 1);
+    if (nc_wq_add(d->q, vmkey) < 0)
         nc_error(key, "cannot queue: out of memory");
 }
 
@@ -91,17 +111,35 @@ on_libvirt_reconnected(void *data)
 }
 
 static void
+count_domain(const char *name, const struct nc_owner *owner, void *data)
+{
+    struct daemon *d = data;
+    size_t *n = d->domain_count;
+
+    (void)owner;
+    if (nc_domain_name_parse(d->env.install_hash, name, (char[NC_NAME_MAX + 1]){0},
+                             (char[NC_NAME_MAX + 1]){0}))
+        (*n)++;
+}
+
+static void
 gauges(void *data, struct nc_metrics_gauges *g)
 {
     struct daemon *d = data;
+
+    d->domain_count = &g->domains;
+    if (nc_hv_list_owned(d->env.hv, count_domain, d) < 0)
+        g->domains = 0;
 
     g->queue_depth = nc_wq_len(d->q);
     g->queue_delayed = nc_wq_delayed(d->q);
     g->cached_specs = nc_informer_size(d->env.specs);
     g->watch_restarts = nc_informer_watch_restarts(d->env.specs) +
-                        nc_informer_watch_restarts(d->env.statuses);
+                        nc_informer_watch_restarts(d->env.statuses) +
+                        nc_informer_watch_restarts(d->env.placements);
     g->etcd_errors = nc_etcd_error_count();
-    g->ready = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses);
+    g->ready = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses) &&
+               nc_informer_synced(d->env.placements);
 }
 
 static void
@@ -133,7 +171,8 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
-    bool synced = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses);
+    bool synced = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses) &&
+                  nc_informer_synced(d->env.placements);
 
     (void)fd;
     (void)what;
@@ -170,8 +209,28 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     sd_notify(0, "STOPPING=1");
     nc_informer_stop(d->env.specs);
     nc_informer_stop(d->env.statuses);
+    nc_informer_stop(d->env.placements);
     nc_wq_shutdown(d->q);
     event_base_loopbreak(d->base);
+}
+
+/* What nodes/<node> says of this node (DESIGN.md §1). */
+static int
+node_info(struct daemon *d, char **ret)
+{
+    cJSON *o = cJSON_CreateObject(), *cap = cJSON_AddObjectToObject(o, "capacity");
+    char now[32];
+
+    cJSON_AddStringToObject(o, "name", d->cfg.node);
+    cJSON_AddStringToObject(o, "underlay", d->cfg.underlay ? d->cfg.underlay : "");
+    cJSON_AddNumberToObject(cap, "vcpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    cJSON_AddNumberToObject(cap, "memory",
+                            (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE));
+    cJSON_AddNumberToObject(o, "leaseTTL", (double)d->cfg.node_ttl_s);
+    cJSON_AddStringToObject(o, "startedAt", nc_rfc3339_now(now));
+    *ret = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return *ret ? 0 : -ENOMEM;
 }
 
 /* Reads the etcd cluster id, waiting for etcd to answer. */
@@ -206,7 +265,7 @@ wait_for_etcd(struct daemon *d)
 static int
 start(struct daemon *d)
 {
-    char *spec_prefix = NULL, *status_prefix = NULL;
+    char *spec_prefix = NULL, *status_prefix = NULL, *placement_prefix = NULL, *info;
     const struct timeval tick_interval = {.tv_usec = 100 * 1000};
     uint64_t wd_usec;
     int r;
@@ -218,6 +277,13 @@ start(struct daemon *d)
     d->env.prefix = d->cfg.prefix;
     d->env.node = d->cfg.node;
     d->env.gc_orphans = d->cfg.gc_orphans;
+    if ((r = node_info(d, &info)) < 0)
+        return r;
+    r = nc_node_start(&d->etcd_conf, d->cfg.prefix, d->cfg.node, d->cfg.node_ttl_s, info,
+                      &d->env.self);
+    free(info);
+    if (r < 0)
+        return r;
 
     r = nc_hv_libvirt_open(d->cfg.libvirt_uri, d->cfg.force_tcg, &d->env.hv);
     if (r < 0) {
@@ -234,24 +300,36 @@ start(struct daemon *d)
         return -errno;
     }
     if (asprintf(&spec_prefix, "%sspec/", d->cfg.prefix) < 0 ||
-        asprintf(&status_prefix, "%sstatus/", d->cfg.prefix) < 0) {
+        asprintf(&status_prefix, "%sstatus/", d->cfg.prefix) < 0 ||
+        asprintf(&placement_prefix, "%splacement/", d->cfg.prefix) < 0) {
         free(spec_prefix);
+        free(status_prefix);
         return -ENOMEM;
     }
     d->spec_prefix_len = strlen(spec_prefix);
+    d->placement_prefix_len = strlen(placement_prefix);
     d->env.metrics = nc_metrics_new();
     d->env.vm = nc_vm_state_new();
     d->q = nc_wq_new(200, 60 * 1000);
     d->env.specs = nc_informer_new(d->base, &d->etcd_conf, spec_prefix, on_spec_changed, d);
     d->env.statuses = nc_informer_new(d->base, &d->etcd_conf, status_prefix, NULL, NULL);
+    d->env.placements = nc_informer_new(d->base, &d->etcd_conf, placement_prefix,
+                                        on_placement_changed, d);
     free(spec_prefix);
     free(status_prefix);
-    if (!d->env.metrics || !d->env.vm || !d->q || !d->env.specs || !d->env.statuses)
+    free(placement_prefix);
+    if (!d->env.metrics || !d->env.vm || !d->q || !d->env.specs || !d->env.statuses ||
+        !d->env.placements)
         return -ENOMEM;
 
-    /* Statuses first: a reconcile must never find the cache empty. */
+    /* Statuses and placements first: a reconcile must never find those
+     * caches empty. */
     if ((r = nc_informer_start(d->env.statuses)) < 0) {
         nc_error(NULL, "%s", nc_informer_errmsg(d->env.statuses));
+        return r;
+    }
+    if ((r = nc_informer_start(d->env.placements)) < 0) {
+        nc_error(NULL, "%s", nc_informer_errmsg(d->env.placements));
         return r;
     }
     if ((r = nc_informer_start(d->env.specs)) < 0) {
@@ -363,6 +441,8 @@ out:
     nc_http_stop(d.http);
     nc_informer_free(d.env.specs);
     nc_informer_free(d.env.statuses);
+    nc_informer_free(d.env.placements);
+    nc_node_stop(d.env.self);
     nc_event_recorder_clear(&d.env.events);
     nc_wq_free(d.q);
     nc_vm_state_free(d.env.vm);

@@ -129,11 +129,13 @@ nc_metrics_render(struct nc_metrics *m, const struct nc_metrics_gauges *g)
             "# TYPE novacron_queue_delayed gauge\nnovacron_queue_delayed %zu\n"
             "# HELP novacron_specs Spec keys in the informer cache.\n"
             "# TYPE novacron_specs gauge\nnovacron_specs %zu\n"
+            "# HELP novacron_domains libvirt domains on this node that NovaCron owns.\n"
+            "# TYPE novacron_domains gauge\nnovacron_domains %zu\n"
             "# HELP novacron_watch_restarts_total Times the etcd watch was opened again.\n"
             "# TYPE novacron_watch_restarts_total counter\nnovacron_watch_restarts_total %llu\n"
             "# HELP novacron_etcd_errors_total etcd requests that failed.\n"
             "# TYPE novacron_etcd_errors_total counter\nnovacron_etcd_errors_total %llu\n",
-            g->ready, g->queue_depth, g->queue_delayed, g->cached_specs,
+            g->ready, g->queue_depth, g->queue_delayed, g->cached_specs, g->domains,
             (unsigned long long)g->watch_restarts, (unsigned long long)g->etcd_errors);
 
     pthread_mutex_lock(&m->lock);

@@ -17,6 +17,7 @@ struct nc_metrics;
 /* Gauges read at render time, from the loop thread. */
 struct nc_metrics_gauges {
     size_t queue_depth, queue_delayed, cached_specs;
+    size_t domains; /* libvirt domains this node's controller owns */
     uint64_t watch_restarts, etcd_errors;
     int ready;
 };

@@ -17,6 +17,7 @@
 #include "reconcilers/events.h"
 
 struct nc_vm_state;
+struct nc_node;
 
 /* Shared by every worker; read-only after start-up except where noted. */
 struct nc_env {
@@ -29,6 +30,8 @@ struct nc_env {
     const char *image_dir;    /* where Volume source images may come from */
     struct nc_informer *specs;    /* <prefix>spec/ */
     struct nc_informer *statuses; /* <prefix>status/, written through */
+    struct nc_informer *placements; /* <prefix>placement/, written through */
+    struct nc_node *self;         /* this node's registration and lease */
     struct nc_hv *hv;
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */

@@ -14,6 +14,7 @@
 #include <uthash.h>
 
 #include "controller/log.h"
+#include "controller/node.h"
 #include "controller/workqueue.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
@@ -204,12 +205,90 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
 }
 
 /* The spec is gone: tear down, then delete the status. */
+/*
+ * Where the VM runs (DESIGN.md §7): spec.node when set; else the node of
+ * its placement claim, a key created only when absent and bound to the
+ * claiming node's lease; when there is none, this node claims it. A claim
+ * lost to another node's is read back. 0 with @where set, or a negative
+ * errno (-EAGAIN while this node has no lease).
+ */
+static int
+placement(struct vm_run *run, char *where, size_t wheresz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char *key = NULL, *value = NULL;
+    struct nc_kv kv;
+    int64_t rev, lease;
+    bool claimed = false;
+    int r;
+
+    if (run->spec.node[0]) {
+        snprintf(where, wheresz, "%s", run->spec.node);
+        return 0;
+    }
+    if (asprintf(&key, "%splacement/%s/%s", env->prefix, run->o.ns, run->o.name) < 0)
+        return -ENOMEM;
+    r = nc_informer_get(env->placements, key, &value, &rev);
+    if (r == -ENOENT) {
+        struct nc_cmp cmp = {.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
+        struct nc_op put = {.key = key, .value = env->node};
+
+        lease = nc_node_lease(env->self);
+        put.lease = lease;
+        r = lease ? nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &put, 1, NULL, 0, &claimed, &rev)
+                  : -EAGAIN;
+        if (r == 0 && claimed) {
+            nc_informer_store(env->placements, key, env->node, rev);
+            value = strdup(env->node);
+            nc_run_event(&run->o, "Normal", "Placed", "placed on node %s (first come)", env->node);
+        } else if (r == 0 && (r = nc_etcd_get(run->o.ctx->etcd, key, &kv, NULL)) == 0) {
+            nc_informer_store(env->placements, key, kv.value, kv.mod_revision);
+            value = strdup(kv.value);
+            nc_kv_clear(&kv);
+        }
+    }
+    free(key);
+    if (r == 0 && !value)
+        r = -ENOMEM;
+    if (r == 0)
+        snprintf(where, wheresz, "%s", value);
+    free(value);
+    return r == -ENOENT ? -EAGAIN : r;
+}
+
+/* Deletes the VM's placement claim when this node holds it. */
+static int
+release_placement(struct vm_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char *key = NULL;
+    struct nc_cmp cmp = {.target = NC_CMP_VALUE, .result = NC_CMP_EQUAL, .value = env->node};
+    struct nc_op del = {.del = true};
+    int64_t rev;
+    bool done;
+    int r;
+
+    if (asprintf(&key, "%splacement/%s/%s", env->prefix, run->o.ns, run->o.name) < 0)
+        return -ENOMEM;
+    cmp.key = del.key = key;
+    r = nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &del, 1, NULL, 0, &done, &rev);
+    if (r == 0 && done)
+        nc_informer_store(env->placements, key, NULL, rev);
+    free(key);
+    return r;
+}
+
 static int
 reconcile_deleted(struct vm_run *run)
 {
     struct nc_env *env = run->o.ctx->env;
     struct nc_dominfo info;
     int r;
+
+    const char *status_node = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
+    /* The status belongs to the node the VM ran on; another node's is left
+     * to it, which deletes it once its own domain is gone. */
+    bool mine = !status_node || strcmp(status_node, env->node) == 0;
 
     if (!nc_is_dns_label(run->o.ns) || !nc_is_dns_label(run->o.name))
         return nc_run_report(&run->o, NULL); /* nothing was ever created for it */
@@ -223,7 +302,7 @@ reconcile_deleted(struct vm_run *run)
                     run->domname);
             return 0;
         }
-        if (run->o.old_status) {
+        if (run->o.old_status && mine) {
             /* Say what is happening before doing it; report() keeps going
              * when this write fails, since the teardown does not depend on it. */
             cJSON *s = cJSON_Duplicate(run->o.old_status, true);
@@ -249,6 +328,8 @@ reconcile_deleted(struct vm_run *run)
          * can leave the serial log: it carries our name, so it is ours. */
         unlink(run->console_log);
     }
+    if ((r = release_placement(run)) < 0 || !mine)
+        return r;
     r = nc_run_report(&run->o, NULL);
     if (r == 0)
         nc_info(run->o.key, "deleted");
@@ -643,7 +724,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     struct nc_env *env = run->o.ctx->env;
     struct nc_verr *errs = nc_verr_new();
     struct nc_dominfo info;
-    char config_hash[17], base_hash[17], reason[32], msg[512];
+    char config_hash[17], base_hash[17], reason[32], msg[512], where[254];
     bool exists = false, defined = false, restarted = false, hotplugged = false, stale;
     cJSON *s;
     int r, driven;
@@ -662,11 +743,14 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     }
     nc_verr_free(errs);
 
-    if (run->spec.node[0] && strcmp(run->spec.node, env->node) != 0) {
+    r = placement(run, where, sizeof(where));
+    if (r < 0)
+        return r;
+    if (strcmp(where, env->node) != 0) {
         /* Another node runs it and owns its status; remove a copy of ours. */
         r = nc_hv_lookup(env->hv, run->domname, &info);
         if (r == 0 && owned_by_us(run, &info)) {
-            nc_info(run->o.key, "placed on node %s: removing the local domain", run->spec.node);
+            nc_info(run->o.key, "placed on node %s: removing the local domain", where);
             return remove_domain(run, &info);
         }
         return r == -ENOENT ? 0 : r;

@@ -1,0 +1,32 @@
+/*
+ * This node's registration (DESIGN.md §1, §7): nodes/<node> bound to an
+ * etcd lease that a thread of its own keeps alive. The lease is the node's
+ * heartbeat: when the node stops renewing it (crash, partition), etcd
+ * deletes the registration and every placement claim bound to the lease,
+ * and the other nodes place those VMs again. A restart within the TTL
+ * takes the lease up again, so the node's claims survive it.
+ */
+#ifndef NC_NODE_H
+#define NC_NODE_H
+
+#include <stdint.h>
+
+#include "controller/etcd.h"
+
+struct nc_node;
+
+/*
+ * Registers @name under @prefix with a lease of @ttl_s seconds, and what
+ * it reports (@info_json, copied). Blocks until etcd answered once.
+ * Returns 0 and sets *ret, or a negative errno (see the log).
+ */
+int nc_node_start(const struct nc_etcd_conf *conf, const char *prefix, const char *name,
+                  int64_t ttl_s, const char *info_json, struct nc_node **ret)
+    __attribute__((warn_unused_result));
+/* Stops renewing (the lease then expires by itself) and frees @n. */
+void nc_node_stop(struct nc_node *n);
+
+/* The current lease id; 0 while it is being granted again. Thread-safe. */
+int64_t nc_node_lease(struct nc_node *n);
+
+#endif

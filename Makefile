@@ -4,7 +4,8 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libevent libevent_pthreads libcurl libcjson libvirt libsystemd libxml-2.0
+PKGS    := libevent libevent_pthreads libcurl libcjson libvirt libsystemd libxml-2.0 \
+           libnl-route-3.0
 
 # Messages and keys are cut to fixed buffers on purpose, so truncation is
 # not warned about.
@@ -30,6 +31,7 @@ CORE_SRCS := \
 	controller/workqueue.c \
 	drivers/domxml.c \
 	drivers/libvirt.c \
+	drivers/overlay.c \
 	drivers/storage.c \
 	reconcilers/events.c \
 	reconcilers/run.c \

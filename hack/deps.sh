@@ -7,11 +7,11 @@ set -eu
 PKGS="
 build-essential pkg-config cppcheck
 libevent-dev libcurl4-openssl-dev libcjson-dev libvirt-dev libsystemd-dev
-libxml2-dev uthash-dev libcriterion-dev
+libxml2-dev uthash-dev libcriterion-dev libnl-route-3-dev dnsmasq-base
 etcd-server etcd-client
 libvirt-daemon libvirt-daemon-system libvirt-clients
 qemu-system-x86 qemu-utils
-curl jq python3 python3-jsonschema iproute2 procps openssl cpio
+curl jq python3 python3-jsonschema iproute2 iputils-ping procps openssl cpio
 syslinux mtools dosfstools
 "
 

@@ -1,0 +1,66 @@
+/*
+ * The overlay driver: Linux bridges and VXLAN devices, their addresses and
+ * their forwarding entries, over netlink with libnl-route-3. One struct
+ * nc_overlay is a netlink socket bound to one network namespace (a node's,
+ * with --netns) and is used by one thread at a time. Every device it makes
+ * carries an owner mark in its alias, and it never changes or deletes a
+ * device whose alias is not the one it was given. Errors come back as a
+ * negative errno, with the reason in nc_overlay_errmsg().
+ */
+#ifndef NC_DRIVER_OVERLAY_H
+#define NC_DRIVER_OVERLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NC_IFNAME_MAX 16 /* IFNAMSIZ: 15 characters and the NUL */
+#define NC_VXLAN_PORT 4789
+
+struct nc_overlay;
+
+/* What one Network is on one node. */
+struct nc_overlay_net {
+    const char *bridge;      /* device names, at most 15 characters */
+    const char *vxlan;       /* NULL: isolated, a bridge alone */
+    const char *alias;       /* the owner mark both carry */
+    uint32_t vni;
+    unsigned mtu;
+    const char *underlay;    /* the device VXLAN traffic leaves by */
+    const char *local_ip;    /* its IPv4 address */
+    const char *bridge_cidr; /* the bridge's own address, "10.0.0.1/24", or NULL */
+    const char *const *peers; /* underlay addresses of the other nodes */
+    size_t n_peers;
+};
+
+/* Opens a netlink socket in network namespace @netns (a name under
+ * /run/netns; NULL: the caller's). 0 and *ret, or a negative errno. */
+int nc_overlay_open(const char *netns, struct nc_overlay **ret) __attribute__((warn_unused_result));
+void nc_overlay_close(struct nc_overlay *ov);
+
+/*
+ * Makes @net so: the bridge (created, MTU, up), the VXLAN device on it
+ * (VNI, port 4789, local address, underlay device, no learning: the
+ * forwarding entries say where each peer is), the bridge's address, and
+ * one all-zero forwarding entry per peer, removing entries of peers gone.
+ * A device of that name with another alias is left alone: -EEXIST.
+ */
+int nc_overlay_ensure(struct nc_overlay *ov, const struct nc_overlay_net *net)
+    __attribute__((warn_unused_result));
+
+/* Deletes device @name when its alias is @alias; 0 when it is absent,
+ * -EEXIST when it is someone else's. */
+int nc_overlay_remove(struct nc_overlay *ov, const char *name, const char *alias)
+    __attribute__((warn_unused_result));
+
+/* Calls @fn for every device whose alias starts with @alias_prefix. */
+int nc_overlay_list(struct nc_overlay *ov, const char *alias_prefix,
+                    void (*fn)(const char *name, const char *alias, void *data), void *data)
+    __attribute__((warn_unused_result));
+
+/* The first IPv4 address of device @ifname into @out. -ENOENT without one. */
+int nc_overlay_ipv4_of(struct nc_overlay *ov, const char *ifname, char out[16])
+    __attribute__((warn_unused_result));
+
+const char *nc_overlay_errmsg(void);
+
+#endif

@@ -34,8 +34,10 @@ CORE_SRCS := \
 	drivers/overlay.c \
 	drivers/storage.c \
 	reconcilers/events.c \
+	reconcilers/network.c \
 	reconcilers/run.c \
 	reconcilers/status.c \
+	reconcilers/users.c \
 	reconcilers/vm.c \
 	reconcilers/volume.c \
 	schema/kinds.c \

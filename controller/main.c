@@ -27,6 +27,7 @@
 #include "controller/workers.h"
 #include "controller/workqueue.h"
 #include "drivers/libvirt.h"
+#include "drivers/overlay.h"
 #include "reconcilers/status.h"
 #include "reconcilers/vm.h"
 
@@ -72,6 +73,26 @@ on_placement_changed(void *data, const char *key)
     snprintf(vmkey, sizeof(vmkey), "%.*s/vm/%s", (int)(slash - rest), rest, slash + 1);
     if (nc_wq_add(d->q, vmkey) < 0)
         nc_error(key, "cannot queue: out of memory");
+}
+
+/* A node came or went: every Network looks again at its peers. */
+static void
+on_network_spec(void *data, const char *key)
+{
+    struct daemon *d = data;
+    const char *rest = key + d->spec_prefix_len, *seg = strchr(rest, '/');
+
+    if (seg && strncmp(seg, "/network/", 9) == 0)
+        on_spec_changed(d, key);
+}
+
+static void
+on_node_changed(void *data, const char *key)
+{
+    struct daemon *d = data;
+
+    (void)key;
+    nc_informer_foreach(d->env.specs, on_network_spec, d);
 }
 
 /* A reconciler asks for another object to be looked at (any thread). */
@@ -210,6 +231,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     nc_informer_stop(d->env.specs);
     nc_informer_stop(d->env.statuses);
     nc_informer_stop(d->env.placements);
+    nc_informer_stop(d->env.nodes);
     nc_wq_shutdown(d->q);
     event_base_loopbreak(d->base);
 }
@@ -223,6 +245,7 @@ node_info(struct daemon *d, char **ret)
 
     cJSON_AddStringToObject(o, "name", d->cfg.node);
     cJSON_AddStringToObject(o, "underlay", d->cfg.underlay ? d->cfg.underlay : "");
+    cJSON_AddStringToObject(o, "underlayAddress", d->env.underlay_ip);
     cJSON_AddNumberToObject(cap, "vcpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
     cJSON_AddNumberToObject(cap, "memory",
                             (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE));
@@ -265,7 +288,8 @@ wait_for_etcd(struct daemon *d)
 static int
 start(struct daemon *d)
 {
-    char *spec_prefix = NULL, *status_prefix = NULL, *placement_prefix = NULL, *info;
+    char *spec_prefix = NULL, *status_prefix = NULL, *placement_prefix = NULL, *nodes_prefix = NULL;
+    char *info;
     const struct timeval tick_interval = {.tv_usec = 100 * 1000};
     uint64_t wd_usec;
     int r;
@@ -277,6 +301,17 @@ start(struct daemon *d)
     d->env.prefix = d->cfg.prefix;
     d->env.node = d->cfg.node;
     d->env.gc_orphans = d->cfg.gc_orphans;
+    d->env.netns = d->cfg.netns;
+    d->env.underlay = d->cfg.underlay;
+    if (d->cfg.underlay) {
+        struct nc_overlay *ov = NULL;
+
+        if (nc_overlay_open(d->cfg.netns, &ov) < 0 ||
+            nc_overlay_ipv4_of(ov, d->cfg.underlay, d->env.underlay_ip) < 0)
+            nc_warn(NULL, "underlay %s: %s; Networks in overlay mode cannot be realised here",
+                    d->cfg.underlay, nc_overlay_errmsg());
+        nc_overlay_close(ov);
+    }
     if ((r = node_info(d, &info)) < 0)
         return r;
     r = nc_node_start(&d->etcd_conf, d->cfg.prefix, d->cfg.node, d->cfg.node_ttl_s, info,
@@ -301,9 +336,11 @@ start(struct daemon *d)
     }
     if (asprintf(&spec_prefix, "%sspec/", d->cfg.prefix) < 0 ||
         asprintf(&status_prefix, "%sstatus/", d->cfg.prefix) < 0 ||
-        asprintf(&placement_prefix, "%splacement/", d->cfg.prefix) < 0) {
+        asprintf(&placement_prefix, "%splacement/", d->cfg.prefix) < 0 ||
+        asprintf(&nodes_prefix, "%snodes/", d->cfg.prefix) < 0) {
         free(spec_prefix);
         free(status_prefix);
+        free(placement_prefix);
         return -ENOMEM;
     }
     d->spec_prefix_len = strlen(spec_prefix);
@@ -315,11 +352,13 @@ start(struct daemon *d)
     d->env.statuses = nc_informer_new(d->base, &d->etcd_conf, status_prefix, NULL, NULL);
     d->env.placements = nc_informer_new(d->base, &d->etcd_conf, placement_prefix,
                                         on_placement_changed, d);
+    d->env.nodes = nc_informer_new(d->base, &d->etcd_conf, nodes_prefix, on_node_changed, d);
     free(spec_prefix);
     free(status_prefix);
     free(placement_prefix);
+    free(nodes_prefix);
     if (!d->env.metrics || !d->env.vm || !d->q || !d->env.specs || !d->env.statuses ||
-        !d->env.placements)
+        !d->env.placements || !d->env.nodes)
         return -ENOMEM;
 
     /* Statuses and placements first: a reconcile must never find those
@@ -330,6 +369,10 @@ start(struct daemon *d)
     }
     if ((r = nc_informer_start(d->env.placements)) < 0) {
         nc_error(NULL, "%s", nc_informer_errmsg(d->env.placements));
+        return r;
+    }
+    if ((r = nc_informer_start(d->env.nodes)) < 0) {
+        nc_error(NULL, "%s", nc_informer_errmsg(d->env.nodes));
         return r;
     }
     if ((r = nc_informer_start(d->env.specs)) < 0) {
@@ -442,6 +485,7 @@ out:
     nc_informer_free(d.env.specs);
     nc_informer_free(d.env.statuses);
     nc_informer_free(d.env.placements);
+    nc_informer_free(d.env.nodes);
     nc_node_stop(d.env.self);
     nc_event_recorder_clear(&d.env.events);
     nc_wq_free(d.q);

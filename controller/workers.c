@@ -7,6 +7,8 @@
 
 #include "controller/log.h"
 #include "controller/workers.h"
+#include "drivers/overlay.h"
+#include "reconcilers/network.h"
 #include "reconcilers/vm.h"
 #include "reconcilers/volume.h"
 
@@ -18,6 +20,7 @@ struct kind {
 static const struct kind kinds[] = {
     {"vm", nc_vm_reconcile},
     {"volume", nc_volume_reconcile},
+    {"network", nc_network_reconcile},
 };
 
 struct worker {
@@ -60,8 +63,9 @@ on_status_key(void *data, const char *key)
  * teardown a crash interrupted) is reconciled, that is deleted, too.
  */
 static int
-resync_actual(struct nc_workers *pool)
+resync_actual(struct worker *w)
 {
+    struct nc_workers *pool = w->pool;
     struct status_walk sw = {.q = pool->q, .skip = strlen(pool->env->prefix) + strlen("status/")};
     int r;
 
@@ -71,6 +75,8 @@ resync_actual(struct nc_workers *pool)
         nc_warn(NULL, "listing libvirt domains: %s", nc_hv_errmsg());
     if (r == 0 && (r = nc_volume_list_actual(pool->env, enqueue, pool->q)) < 0)
         nc_warn(NULL, "listing libvirt volumes: %s", nc_hv_errmsg());
+    if (r == 0 && (r = nc_network_list_actual(&w->ctx, enqueue, pool->q)) < 0)
+        nc_warn(NULL, "listing network devices: %s", nc_overlay_errmsg());
     return r;
 }
 
@@ -86,7 +92,7 @@ run_one(struct worker *w, const char *key)
     int r = 0;
 
     if (strcmp(key, NC_KEY_RESYNC_ACTUAL) == 0) {
-        if (resync_actual(pool) < 0 && nc_wq_add_rate_limited(pool->q, key) < 0)
+        if (resync_actual(w) < 0 && nc_wq_add_rate_limited(pool->q, key) < 0)
             nc_error(key, "cannot queue: out of memory");
         return;
     }
@@ -161,6 +167,8 @@ nc_workers_start(struct nc_env *env, const struct nc_etcd_conf *conf, struct nc_
         w->pool = pool;
         w->ctx.env = env;
         w->ctx.etcd = nc_etcd_new(conf);
+        if (nc_overlay_open(env->netns, &w->ctx.ov) < 0 && i == 0)
+            nc_warn(NULL, "no netlink socket for Networks: %s", nc_overlay_errmsg());
         if (!w->ctx.etcd || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             nc_wq_shutdown(q);
             nc_workers_stop(pool, 0);
@@ -195,8 +203,10 @@ nc_workers_stop(struct nc_workers *pool, int64_t timeout_ms)
     }
     if (r < 0)
         return r; /* a worker may still use its client: leave it be */
-    for (int i = 0; i < pool->n; i++)
+    for (int i = 0; i < pool->n; i++) {
         nc_etcd_free(pool->w[i].ctx.etcd);
+        nc_overlay_close(pool->w[i].ctx.ov);
+    }
     free(pool->w);
     free(pool);
     return 0;

@@ -18,6 +18,7 @@
 
 struct nc_vm_state;
 struct nc_node;
+struct nc_overlay;
 
 /* Shared by every worker; read-only after start-up except where noted. */
 struct nc_env {
@@ -32,6 +33,10 @@ struct nc_env {
     struct nc_informer *statuses; /* <prefix>status/, written through */
     struct nc_informer *placements; /* <prefix>placement/, written through */
     struct nc_node *self;         /* this node's registration and lease */
+    struct nc_informer *nodes;    /* <prefix>nodes/: who else realises Networks */
+    const char *netns;            /* the node's network namespace, or NULL */
+    const char *underlay;         /* the device VXLAN leaves by, or NULL */
+    char underlay_ip[16];         /* its address, "" when unknown */
     struct nc_hv *hv;
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */
@@ -42,10 +47,13 @@ struct nc_env {
     void *enqueue_data;
 };
 
-/* One worker's view: the shared environment and its own etcd client. */
+/* One worker's view: the shared environment, its own etcd client and its
+ * own netlink socket in the node's namespace (NULL when it cannot open one;
+ * Networks then fail with the reason). */
 struct nc_ctx {
     struct nc_env *env;
     struct nc_etcd *etcd;
+    struct nc_overlay *ov;
 };
 
 /*

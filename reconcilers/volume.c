@@ -16,6 +16,7 @@
 #include "drivers/storage.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
+#include "reconcilers/users.h"
 #include "reconcilers/volume.h"
 #include "schema/quantity.h"
 #include "schema/volume.h"
@@ -30,119 +31,11 @@ struct volume_run {
     cJSON *users; /* names of the VMs using it, sorted */
 };
 
-struct users_ctx {
-    struct nc_env *env;
-    const char *ns, *name;
-    char spec_prefix[320], status_prefix[320];
-    void (*fn)(void *data, const char *vm);
-    void *data;
-    cJSON *seen;
-};
-
-/* True when @list (an array of objects) has one whose "volume" is @name. */
-static bool
-lists_volume(const cJSON *list, const char *name)
-{
-    const cJSON *d;
-
-    cJSON_ArrayForEach(d, list) {
-        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "volume"));
-
-        if (v && strcmp(v, name) == 0)
-            return true;
-    }
-    return false;
-}
-
-static void
-check_user(struct users_ctx *uc, struct nc_informer *inf, const char *key, size_t skip,
-           bool spec)
-{
-    const char *vm = key + skip;
-    char *value = NULL;
-    int64_t rev;
-    cJSON *doc;
-    bool uses;
-
-    if (strchr(vm, '/') || nc_informer_get(inf, key, &value, &rev) < 0)
-        return;
-    doc = cJSON_Parse(value);
-    free(value);
-    uses = lists_volume(spec ? cJSON_GetObjectItemCaseSensitive(
-                                   cJSON_GetObjectItemCaseSensitive(doc, "spec"), "disks")
-                             : cJSON_GetObjectItemCaseSensitive(doc, "disks"),
-                        uc->name);
-    cJSON_Delete(doc);
-    if (!uses)
-        return;
-    for (const cJSON *s = uc->seen->child; s; s = s->next)
-        if (strcmp(s->valuestring, vm) == 0)
-            return;
-    cJSON_AddItemToArray(uc->seen, cJSON_CreateString(vm));
-    uc->fn(uc->data, vm);
-}
-
-static void
-on_spec_key(void *data, const char *key)
-{
-    struct users_ctx *uc = data;
-
-    if (strncmp(key, uc->spec_prefix, strlen(uc->spec_prefix)) == 0)
-        check_user(uc, uc->env->specs, key, strlen(uc->spec_prefix), true);
-}
-
-static void
-on_status_key(void *data, const char *key)
-{
-    struct users_ctx *uc = data;
-
-    if (strncmp(key, uc->status_prefix, strlen(uc->status_prefix)) == 0)
-        check_user(uc, uc->env->statuses, key, strlen(uc->status_prefix), false);
-}
-
-void
-nc_volume_users(struct nc_env *env, const char *ns, const char *name,
-                void (*fn)(void *data, const char *vm), void *data)
-{
-    struct users_ctx uc = {.env = env, .ns = ns, .name = name, .fn = fn, .data = data};
-
-    snprintf(uc.spec_prefix, sizeof(uc.spec_prefix), "%sspec/%s/vm/", env->prefix, ns);
-    snprintf(uc.status_prefix, sizeof(uc.status_prefix), "%sstatus/%s/vm/", env->prefix, ns);
-    uc.seen = cJSON_CreateArray();
-    if (!uc.seen)
-        return;
-    nc_informer_foreach(env->specs, on_spec_key, &uc);
-    nc_informer_foreach(env->statuses, on_status_key, &uc);
-    cJSON_Delete(uc.seen);
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static void
-collect_user(void *data, const char *vm)
-{
-    cJSON_AddItemToArray(data, cJSON_CreateString(vm));
-}
-
 /* The VMs using this Volume, sorted, so the status does not flap. */
 static cJSON *
 users_of(struct volume_run *run)
 {
-    cJSON *list = cJSON_CreateArray(), *sorted;
-    const char *names[256] = {0};
-    int n = 0;
-
-    nc_volume_users(run->o.ctx->env, run->o.ns, run->o.name, collect_user, list);
-    for (const cJSON *u = list ? list->child : NULL; u && n < 256; u = u->next)
-        names[n++] = u->valuestring;
-    qsort(names, (size_t)n, sizeof(names[0]), cmp_names);
-    sorted = cJSON_CreateStringArray(names, n);
-    cJSON_Delete(list);
-    return sorted;
+    return nc_vm_users_sorted(run->o.ctx->env, NC_USE_VOLUME, run->o.ns, run->o.name);
 }
 
 static void
@@ -199,7 +92,7 @@ enqueue_dependents(struct volume_run *run)
     struct nc_env *env = run->o.ctx->env;
     struct clones_ctx cc = {.run = run};
 
-    nc_volume_users(env, run->o.ns, run->o.name, enqueue_user, run);
+    nc_vm_users(env, NC_USE_VOLUME, run->o.ns, run->o.name, enqueue_user, run);
     snprintf(cc.prefix, sizeof(cc.prefix), "%sspec/%s/volume/", env->prefix, run->o.ns);
     nc_informer_foreach(env->specs, on_volume_spec, &cc);
 }

@@ -13,12 +13,4 @@ int nc_volume_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
 int nc_volume_list_actual(struct nc_env *env, void (*fn)(void *data, const char *key),
                           void *data) __attribute__((warn_unused_result));
 
-/*
- * Calls @fn with the name of every VM of namespace @ns whose spec lists
- * Volume @name among its disks, or whose status (while it is torn down)
- * still does. A VM appears once.
- */
-void nc_volume_users(struct nc_env *env, const char *ns, const char *name,
-                     void (*fn)(void *data, const char *vm), void *data);
-
 #endif

@@ -1,0 +1,593 @@
+/*
+ * One reconcile of a Network on this node: validate; refuse what collides
+ * with an older Network (an overlapping CIDR in the namespace, an explicit
+ * VNI another holds); hold a VNI and this node's bridge address through
+ * create-only etcd transactions (alloc/vni/<vni>, alloc/ip/<ns>/<net>/<ip>);
+ * make the bridge and VXLAN device with one forwarding entry per other
+ * registered node; report. Every node realises every Network, and writes
+ * the same status (computed from etcd), so nodes never flap it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/log.h"
+#include "drivers/domxml.h"
+#include "drivers/overlay.h"
+#include "reconcilers/network.h"
+#include "reconcilers/run.h"
+#include "reconcilers/status.h"
+#include "reconcilers/users.h"
+#include "schema/network.h"
+
+#define RETRY_MS 10000
+
+struct net_run {
+    struct nc_run o;
+    struct nc_network_spec spec;
+    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[160];
+    char owner[140]; /* "ns/name": the value of its allocations */
+    char node_mark[270]; /* "node/<node>": the value of this node's address */
+    cJSON *users;
+};
+
+/* Device names within the kernel's 15 characters: "ncb" or "ncx" and a
+ * hash of the installation, namespace and name. */
+static void
+names(struct net_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char hash[9];
+
+    nc_install_hash(env->install_hash, run->owner, hash);
+    snprintf(run->bridge, sizeof(run->bridge), "ncb%s", hash);
+    snprintf(run->vxlan, sizeof(run->vxlan), "ncx%s", hash);
+    snprintf(run->alias, sizeof(run->alias), "novacron:%s:%s", env->install_hash, run->owner);
+}
+
+static char *
+key_of(struct net_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static char *
+key_of(struct net_run *run, const char *fmt, ...)
+{
+    char rest[256], *key = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(rest, sizeof(rest), fmt, ap);
+    va_end(ap);
+    if (asprintf(&key, "%s%s", run->o.ctx->env->prefix, rest) < 0)
+        return NULL;
+    return key;
+}
+
+/* Creates @key = @value when absent. 1 when created, 0 when another
+ * value holds it (copied to @holder), or a negative errno. */
+static int
+claim(struct net_run *run, const char *key, const char *value, char *holder, size_t holdersz)
+{
+    struct nc_cmp cmp = {.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
+    struct nc_op put = {.key = key, .value = value};
+    struct nc_kv kv;
+    bool ok = false;
+    int r = nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &put, 1, NULL, 0, &ok, NULL);
+
+    if (r < 0 || ok)
+        return r < 0 ? r : 1;
+    if ((r = nc_etcd_get(run->o.ctx->etcd, key, &kv, NULL)) < 0)
+        return r == -ENOENT ? -EAGAIN : r;
+    snprintf(holder, holdersz, "%s", kv.value);
+    nc_kv_clear(&kv);
+    return strcmp(holder, value) == 0 ? 1 : 0;
+}
+
+/* Deletes @key when it holds @value. */
+static int
+release(struct net_run *run, const char *key, const char *value)
+{
+    struct nc_cmp cmp = {.key = key, .target = NC_CMP_VALUE, .result = NC_CMP_EQUAL, .value = value};
+    struct nc_op del = {.del = true, .key = key};
+    bool ok;
+
+    return nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &del, 1, NULL, 0, &ok, NULL);
+}
+
+struct find {
+    const char *value;
+    size_t skip;
+    char found[64];
+    size_t count;
+    cJSON *holders; /* for bridge addresses: the nodes, or NULL */
+};
+
+static int
+on_alloc(const struct nc_kv *kv, void *data)
+{
+    struct find *f = data;
+
+    f->count++;
+    if (f->value && strcmp(kv->value, f->value) == 0 && !f->found[0])
+        snprintf(f->found, sizeof(f->found), "%s", kv->key + f->skip);
+    if (f->holders && strncmp(kv->value, "node/", 5) == 0)
+        cJSON_AddItemToArray(f->holders, cJSON_CreateString(kv->value + 5));
+    return 0;
+}
+
+/* Lists the keys under @prefix: how many, and the first holding @value. */
+static int
+scan(struct net_run *run, const char *prefix, struct find *f)
+{
+    int64_t rev;
+
+    f->skip = strlen(prefix);
+    return nc_etcd_list(run->o.ctx->etcd, prefix, 1000, on_alloc, f, &rev);
+}
+
+static int
+create_revision(struct net_run *run, const char *ns, const char *name, int64_t *ret)
+{
+    char *key = NULL;
+    struct nc_kv kv;
+    int r;
+
+    if (asprintf(&key, "%sspec/%s/network/%s", run->o.ctx->env->prefix, ns, name) < 0)
+        return -ENOMEM;
+    r = nc_etcd_get(run->o.ctx->etcd, key, &kv, NULL);
+    free(key);
+    if (r == 0) {
+        *ret = kv.create_revision;
+        nc_kv_clear(&kv);
+    }
+    return r;
+}
+
+struct conflict_walk {
+    struct net_run *run;
+    size_t skip;
+    char field[16];
+    char other[140]; /* "ns/name" of the older Network it collides with */
+    int64_t mine;
+    int err;
+};
+
+static void
+on_network_spec(void *data, const char *key)
+{
+    struct conflict_walk *w = data;
+    struct net_run *run = w->run;
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], *value = NULL;
+    const char *rest = key + w->skip, *seg;
+    struct nc_network_spec other;
+    struct nc_verr *e;
+    int64_t rev, theirs = 0;
+    bool overlap, same_vni;
+
+    seg = strchr(rest, '/');
+    if (w->other[0] || w->err || !seg || strncmp(seg, "/network/", 9) != 0 ||
+        (size_t)(seg - rest) > NC_NAME_MAX)
+        return;
+    snprintf(ns, sizeof(ns), "%.*s", (int)(seg - rest), rest);
+    snprintf(name, sizeof(name), "%s", seg + 9);
+    if ((strcmp(ns, run->o.ns) == 0 && strcmp(name, run->o.name) == 0) ||
+        nc_informer_get(run->o.ctx->env->specs, key, &value, &rev) < 0)
+        return;
+    e = nc_verr_new();
+    if (e && nc_network_spec_parse(value, ns, name, &other, e) == 0) {
+        uint32_t mask = (uint32_t)(0xffffffffULL << (32 - (other.prefix < run->spec.prefix
+                                                                ? other.prefix
+                                                                : run->spec.prefix)));
+
+        overlap = strcmp(ns, run->o.ns) == 0 &&
+                  (other.network & mask) == (run->spec.network & mask);
+        same_vni = run->spec.vni && other.vni == run->spec.vni;
+        if ((overlap || same_vni) && create_revision(run, ns, name, &theirs) == 0 &&
+            theirs < w->mine) {
+            snprintf(w->field, sizeof(w->field), "%s", overlap ? "cidr" : "vni");
+            snprintf(w->other, sizeof(w->other), "%s/%s", ns, name);
+        }
+    }
+    nc_verr_free(e);
+    free(value);
+}
+
+/* An older Network this one collides with, named in @msg; 1 when so. */
+static int
+collides(struct net_run *run, char *msg, size_t msgsz)
+{
+    struct conflict_walk w = {.run = run};
+    char *prefix = key_of(run, "spec/");
+    int r;
+
+    if (!prefix)
+        return -ENOMEM;
+    w.skip = strlen(prefix);
+    r = create_revision(run, run->o.ns, run->o.name, &w.mine);
+    if (r == 0)
+        nc_informer_foreach(run->o.ctx->env->specs, on_network_spec, &w);
+    free(prefix);
+    if (r < 0)
+        return r;
+    if (!w.other[0])
+        return 0;
+    if (strcmp(w.field, "cidr") == 0)
+        snprintf(msg, msgsz, "spec.cidr: %s overlaps the CIDR of the older network %s",
+                 run->spec.cidr, w.other);
+    else
+        snprintf(msg, msgsz, "spec.vni: %u is the VNI of the older network %s", run->spec.vni,
+                 w.other);
+    return 1;
+}
+
+/* Holds the VNI: the spec's, or one allocated once and kept. 0 and
+ * @ret_vni, 1 with @msg when another Network holds the spec's, or an errno. */
+static int
+hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
+{
+    struct find f = {.value = run->owner};
+    char *prefix = key_of(run, "alloc/vni/"), holder[160] = "";
+    uint32_t vni = run->spec.vni;
+    int r;
+
+    if (!prefix)
+        return -ENOMEM;
+    r = scan(run, prefix, &f);
+    for (int attempt = 0; r == 0 && attempt < 64; attempt++) {
+        char *key;
+
+        if (!run->spec.vni && f.found[0]) {
+            vni = (uint32_t)strtoul(f.found, NULL, 10);
+            break;
+        }
+        if (!run->spec.vni) {
+            char hash[9];
+            char salt[160];
+
+            snprintf(salt, sizeof(salt), "%s#%d", run->owner, attempt);
+            nc_install_hash(run->o.ctx->env->install_hash, salt, hash);
+            vni = (uint32_t)(strtoul(hash, NULL, 16) % NC_NETWORK_MAX_VNI) + 1;
+        }
+        if (!(key = key_of(run, "alloc/vni/%u", vni))) {
+            r = -ENOMEM;
+            break;
+        }
+        r = claim(run, key, run->owner, holder, sizeof(holder));
+        free(key);
+        if (r == 1) {
+            r = 0;
+            break;
+        }
+        if (r == 0 && run->spec.vni) {
+            snprintf(msg, msgsz, "spec.vni: %u is held by network %s", vni, holder);
+            free(prefix);
+            return 1;
+        }
+    }
+    /* A VNI held before under another value of spec.vni is let go. */
+    if (r == 0 && f.found[0] && (uint32_t)strtoul(f.found, NULL, 10) != vni) {
+        char *old = key_of(run, "alloc/vni/%s", f.found);
+
+        if (old)
+            r = release(run, old, run->owner);
+        free(old);
+    }
+    free(prefix);
+    *ret_vni = vni;
+    return r;
+}
+
+/* Holds this node's bridge address: the first free one of the CIDR. */
+static int
+hold_bridge_ip(struct net_run *run, char out[20])
+{
+    struct find f = {.value = run->node_mark};
+    char *prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name), holder[300];
+    uint32_t first = run->spec.network + 1, last = run->spec.network + (1u << (32 - run->spec.prefix)) - 2;
+    int r;
+
+    if (!prefix)
+        return -ENOMEM;
+    r = scan(run, prefix, &f);
+    for (uint32_t a = first; r == 0 && !f.found[0] && a <= last; a++) {
+        struct in_addr in = {.s_addr = htonl(a)};
+        char ip[16], *key;
+
+        inet_ntop(AF_INET, &in, ip, sizeof(ip));
+        if (!(key = key_of(run, "alloc/ip/%s/%s/%s", run->o.ns, run->o.name, ip))) {
+            r = -ENOMEM;
+            break;
+        }
+        r = claim(run, key, run->node_mark, holder, sizeof(holder));
+        free(key);
+        if (r == 1)
+            snprintf(f.found, sizeof(f.found), "%s", ip);
+        r = r < 0 ? r : 0;
+    }
+    free(prefix);
+    if (r == 0 && !f.found[0])
+        r = -ENOSPC;
+    if (r == 0)
+        snprintf(out, 20, "%s/%u", f.found, run->spec.prefix);
+    return r;
+}
+
+struct peers {
+    struct net_run *run;
+    char addrs[64][16];
+    const char *ptrs[64];
+    size_t n;
+};
+
+static void
+on_node(void *data, const char *key)
+{
+    struct peers *p = data;
+    struct nc_env *env = p->run->o.ctx->env;
+    char *value = NULL;
+    int64_t rev;
+    cJSON *doc;
+    const char *name, *addr;
+    struct in_addr in;
+
+    if (p->n == 64 || nc_informer_get(env->nodes, key, &value, &rev) < 0)
+        return;
+    doc = cJSON_Parse(value);
+    free(value);
+    name = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "name"));
+    addr = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "underlayAddress"));
+    if (name && addr && strcmp(name, env->node) != 0 && inet_pton(AF_INET, addr, &in) == 1) {
+        snprintf(p->addrs[p->n], sizeof(p->addrs[0]), "%s", addr);
+        p->ptrs[p->n] = p->addrs[p->n];
+        p->n++;
+    }
+    cJSON_Delete(doc);
+}
+
+static cJSON *
+status_new(struct net_run *run, const char *phase)
+{
+    cJSON *s = nc_status_new(run->o.old_status, run->o.generation, phase, run->o.now);
+
+    cJSON_AddStringToObject(s, "bridge", run->bridge);
+    if (run->spec.mode == NC_NET_OVERLAY)
+        cJSON_AddStringToObject(s, "vxlanDevice", run->vxlan);
+    if (run->users)
+        cJSON_AddItemReferenceToObject(s, "usedBy", run->users);
+    return s;
+}
+
+static int
+report_not_ready(struct net_run *run, const char *phase, const char *reason, const char *msg,
+                 bool warn)
+{
+    cJSON *s = status_new(run, phase);
+    int r;
+
+    if (warn && nc_run_ready_changed(&run->o, false, msg))
+        nc_run_event(&run->o, "Warning", reason, "%s", msg);
+    nc_status_condition(s, run->o.old_status, "Ready", false, reason, msg, run->o.generation,
+                        run->o.now);
+    r = nc_run_report(&run->o, s);
+    cJSON_Delete(s);
+    return r;
+}
+
+static int
+reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_verr *errs = nc_verr_new();
+    struct peers peers = {.run = run};
+    struct nc_overlay_net net;
+    struct find f = {0};
+    char msg[600], cidr[20], *prefix;
+    uint32_t vni = 0;
+    cJSON *s;
+    int r;
+
+    if (!errs)
+        return -ENOMEM;
+    if (nc_network_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
+        char *why = nc_verr_join(errs);
+
+        nc_verr_free(errs);
+        r = report_not_ready(run, "Failed", "InvalidSpec", why ? why : "invalid spec", true);
+        free(why);
+        return r;
+    }
+    nc_verr_free(errs);
+    if ((r = collides(run, msg, sizeof(msg))) != 0) {
+        if (r < 0)
+            return r;
+        return report_not_ready(run, "Failed", "Conflict", msg, true);
+    }
+    if (!run->o.old_status &&
+        (r = report_not_ready(run, "Provisioning", "Provisioning", "allocating", false)) < 0)
+        return r;
+    if ((r = hold_vni(run, &vni, msg, sizeof(msg))) != 0) {
+        if (r < 0)
+            return r;
+        return report_not_ready(run, "Failed", "Conflict", msg, true);
+    }
+    if ((r = hold_bridge_ip(run, cidr)) < 0) {
+        if (r != -ENOSPC)
+            return r;
+        snprintf(msg, sizeof(msg), "spec.cidr: %s has no address left for node %s",
+                 run->spec.cidr, env->node);
+        return report_not_ready(run, "Failed", "NoAddress", msg, true);
+    }
+    if (run->spec.mode == NC_NET_OVERLAY && !env->underlay_ip[0]) {
+        snprintf(msg, sizeof(msg), "node %s has no underlay address (--underlay) for VXLAN",
+                 env->node);
+        *ret_requeue_ms = RETRY_MS;
+        return report_not_ready(run, "Failed", "NoUnderlay", msg, true);
+    }
+    nc_informer_foreach(env->nodes, on_node, &peers);
+    net = (struct nc_overlay_net){
+        .bridge = run->bridge,
+        .vxlan = run->spec.mode == NC_NET_OVERLAY ? run->vxlan : NULL,
+        .alias = run->alias,
+        .vni = vni,
+        .mtu = run->spec.mtu,
+        .underlay = env->underlay,
+        .local_ip = env->underlay_ip,
+        .bridge_cidr = cidr,
+        .peers = peers.ptrs,
+        .n_peers = peers.n,
+    };
+    if (!run->o.ctx->ov) {
+        snprintf(msg, sizeof(msg), "node %s: no netlink socket in its network namespace",
+                 env->node);
+        *ret_requeue_ms = RETRY_MS;
+        return report_not_ready(run, "Failed", "NodeProblem", msg, true);
+    }
+    if ((r = nc_overlay_ensure(run->o.ctx->ov, &net)) < 0) {
+        snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_overlay_errmsg());
+        nc_warn(run->o.key, "%s", msg);
+        report_not_ready(run, "Failed", r == -EEXIST ? "NameConflict" : "NodeProblem", msg,
+                         true);
+        return r == -EEXIST ? 0 : r;
+    }
+
+    /* Where it is realised: the nodes that hold a bridge address. */
+    f.holders = cJSON_CreateArray();
+    if (!(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name)) ||
+        (r = scan(run, prefix, &f)) < 0) {
+        free(prefix);
+        cJSON_Delete(f.holders);
+        return r < 0 ? r : -ENOMEM;
+    }
+    free(prefix);
+    s = status_new(run, "Ready");
+    cJSON_AddNumberToObject(s, "vni", vni);
+    cJSON_AddStringToObject(s, "cidr", run->spec.cidr);
+    cJSON_AddItemToObject(s, "nodes", f.holders);
+    cJSON_AddNumberToObject(s, "addressesInUse", (double)f.count);
+    snprintf(msg, sizeof(msg), "bridge and %s on %d node(s)",
+             run->spec.mode == NC_NET_OVERLAY ? "VXLAN device" : "no VXLAN (isolated)",
+             cJSON_GetArraySize(f.holders));
+    nc_status_condition(s, run->o.old_status, "Ready", true, "Realised", msg, run->o.generation,
+                        run->o.now);
+    r = nc_run_report(&run->o, s);
+    cJSON_Delete(s);
+    return r;
+}
+
+static int
+reconcile_deleted(struct net_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct find f = {.value = run->node_mark};
+    char *prefix = NULL, *key = NULL, msg[512] = "";
+    int r = 0;
+
+    if (!run->o.old_status)
+        return 0; /* nothing of ours was made without a status first */
+    run->users = nc_vm_users_sorted(env, NC_USE_NETWORK, run->o.ns, run->o.name);
+    if (cJSON_GetArraySize(run->users) > 0) {
+        size_t len = (size_t)snprintf(msg, sizeof(msg), "deletion waits: in use by VM");
+
+        for (const cJSON *u = run->users->child; u && len < sizeof(msg); u = u->next)
+            len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
+                                    u == run->users->child ? " " : ", ", u->valuestring);
+        return report_not_ready(run, "Deleting", "InUse", msg, false);
+    }
+    if (run->o.ctx->ov) {
+        if ((r = nc_overlay_remove(run->o.ctx->ov, run->vxlan, run->alias)) < 0 && r != -EEXIST)
+            return r;
+        if ((r = nc_overlay_remove(run->o.ctx->ov, run->bridge, run->alias)) < 0 && r != -EEXIST)
+            return r;
+    }
+    /* This node's address goes; the last node out takes the VNI and the
+     * status with it. */
+    if (!(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name)))
+        return -ENOMEM;
+    r = scan(run, prefix, &f);
+    if (r == 0 && f.found[0] && asprintf(&key, "%s%s", prefix, f.found) >= 0) {
+        r = release(run, key, run->node_mark);
+        f.count--;
+        free(key);
+        key = NULL;
+    }
+    free(prefix);
+    if (r < 0 || f.count > 0)
+        return r;
+    f = (struct find){.value = run->owner};
+    if (!(prefix = key_of(run, "alloc/vni/")))
+        return -ENOMEM;
+    r = scan(run, prefix, &f);
+    if (r == 0 && f.found[0] && asprintf(&key, "%s%s", prefix, f.found) >= 0)
+        r = release(run, key, run->owner);
+    free(key);
+    free(prefix);
+    if (r == 0)
+        r = nc_run_report(&run->o, NULL);
+    if (r == 0)
+        nc_info(run->o.key, "deleted");
+    return r;
+}
+
+int
+nc_network_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
+                     int64_t *ret_requeue_ms)
+{
+    struct net_run run = {0};
+    char *value = NULL;
+    int r;
+
+    *ret_requeue_ms = 0;
+    r = nc_run_begin(&run.o, ctx, ns, "network", name);
+    if (r == 0) {
+        snprintf(run.owner, sizeof(run.owner), "%s/%s", ns, name);
+        snprintf(run.node_mark, sizeof(run.node_mark), "node/%s", ctx->env->node);
+        names(&run);
+        r = nc_run_spec(&run.o, &value);
+        if (r == -ENOENT)
+            r = reconcile_deleted(&run);
+        else if (r == 0)
+            r = reconcile_spec(&run, value, ret_requeue_ms);
+    }
+    if (r == -ESTALE)
+        r = 0;
+    free(value);
+    cJSON_Delete(run.users);
+    nc_run_end(&run.o);
+    return r;
+}
+
+struct list_ctx {
+    const char *prefix;
+    void (*fn)(void *data, const char *key);
+    void *data;
+};
+
+static void
+on_device(const char *name, const char *alias, void *data)
+{
+    struct list_ctx *lc = data;
+    const char *owner = alias + strlen(lc->prefix), *slash = strchr(owner, '/');
+    char key[160], ns[NC_NAME_MAX + 1];
+
+    (void)name;
+    if (!slash || (size_t)(slash - owner) > NC_NAME_MAX)
+        return;
+    snprintf(ns, sizeof(ns), "%.*s", (int)(slash - owner), owner);
+    if (!nc_is_dns_label(ns) || !nc_is_dns_label(slash + 1))
+        return;
+    snprintf(key, sizeof(key), "%s/network/%s", ns, slash + 1);
+    lc->fn(lc->data, key);
+}
+
+int
+nc_network_list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data)
+{
+    char prefix[64];
+    struct list_ctx lc = {prefix, fn, data};
+
+    if (!ctx->ov)
+        return 0;
+    snprintf(prefix, sizeof(prefix), "novacron:%s:", ctx->env->install_hash);
+    return nc_overlay_list(ctx->ov, prefix, on_device, &lc);
+}

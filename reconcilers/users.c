@@ -1,0 +1,126 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcilers/users.h"
+
+static const struct {
+    const char *list, *member;
+} uses[] = {
+    [NC_USE_VOLUME] = {"disks", "volume"},
+    [NC_USE_NETWORK] = {"interfaces", "network"},
+};
+
+struct users_ctx {
+    struct nc_env *env;
+    enum nc_use use;
+    const char *name;
+    char spec_prefix[320], status_prefix[320];
+    void (*fn)(void *data, const char *vm);
+    void *data;
+    cJSON *seen;
+};
+
+/* True when @list (an array of objects) has one whose member is @name. */
+static bool
+lists(const cJSON *list, const char *member, const char *name)
+{
+    const cJSON *d;
+
+    cJSON_ArrayForEach(d, list) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, member));
+
+        if (v && strcmp(v, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+check_user(struct users_ctx *uc, struct nc_informer *inf, const char *key, size_t skip,
+           bool spec)
+{
+    const char *vm = key + skip, *list = uses[uc->use].list;
+    char *value = NULL;
+    int64_t rev;
+    cJSON *doc;
+    bool used;
+
+    if (strchr(vm, '/') || nc_informer_get(inf, key, &value, &rev) < 0)
+        return;
+    doc = cJSON_Parse(value);
+    free(value);
+    used = lists(spec ? cJSON_GetObjectItemCaseSensitive(
+                            cJSON_GetObjectItemCaseSensitive(doc, "spec"), list)
+                      : cJSON_GetObjectItemCaseSensitive(doc, list),
+                 uses[uc->use].member, uc->name);
+    cJSON_Delete(doc);
+    if (!used)
+        return;
+    for (const cJSON *s = uc->seen->child; s; s = s->next)
+        if (strcmp(s->valuestring, vm) == 0)
+            return;
+    cJSON_AddItemToArray(uc->seen, cJSON_CreateString(vm));
+    uc->fn(uc->data, vm);
+}
+
+static void
+on_spec_key(void *data, const char *key)
+{
+    struct users_ctx *uc = data;
+
+    if (strncmp(key, uc->spec_prefix, strlen(uc->spec_prefix)) == 0)
+        check_user(uc, uc->env->specs, key, strlen(uc->spec_prefix), true);
+}
+
+static void
+on_status_key(void *data, const char *key)
+{
+    struct users_ctx *uc = data;
+
+    if (strncmp(key, uc->status_prefix, strlen(uc->status_prefix)) == 0)
+        check_user(uc, uc->env->statuses, key, strlen(uc->status_prefix), false);
+}
+
+void
+nc_vm_users(struct nc_env *env, enum nc_use use, const char *ns, const char *name,
+            void (*fn)(void *data, const char *vm), void *data)
+{
+    struct users_ctx uc = {.env = env, .use = use, .name = name, .fn = fn, .data = data};
+
+    snprintf(uc.spec_prefix, sizeof(uc.spec_prefix), "%sspec/%s/vm/", env->prefix, ns);
+    snprintf(uc.status_prefix, sizeof(uc.status_prefix), "%sstatus/%s/vm/", env->prefix, ns);
+    if (!(uc.seen = cJSON_CreateArray()))
+        return;
+    nc_informer_foreach(env->specs, on_spec_key, &uc);
+    nc_informer_foreach(env->statuses, on_status_key, &uc);
+    cJSON_Delete(uc.seen);
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+collect(void *data, const char *vm)
+{
+    cJSON_AddItemToArray(data, cJSON_CreateString(vm));
+}
+
+cJSON *
+nc_vm_users_sorted(struct nc_env *env, enum nc_use use, const char *ns, const char *name)
+{
+    cJSON *list = cJSON_CreateArray(), *sorted;
+    const char *names[256] = {0};
+    int n = 0;
+
+    nc_vm_users(env, use, ns, name, collect, list);
+    for (const cJSON *u = list ? list->child : NULL; u && n < 256; u = u->next)
+        names[n++] = u->valuestring;
+    qsort(names, (size_t)n, sizeof(names[0]), cmp_names);
+    sorted = cJSON_CreateStringArray(names, n);
+    cJSON_Delete(list);
+    return sorted;
+}

@@ -1,0 +1,27 @@
+/*
+ * Which VMs use a Volume or a Network: those whose spec lists it (disks[],
+ * interfaces[]) and those whose status still does while they are torn down
+ * and their spec is gone. Read from the informer caches; shared by the
+ * reconcilers that must not delete what is in use, and that queue the VMs
+ * waiting for what they make Ready.
+ */
+#ifndef NC_USERS_H
+#define NC_USERS_H
+
+#include <cjson/cJSON.h>
+
+#include "reconcilers/reconciler.h"
+
+enum nc_use {
+    NC_USE_VOLUME,  /* disks[].volume */
+    NC_USE_NETWORK, /* interfaces[].network */
+};
+
+/* Calls @fn once with the name of every VM of namespace @ns using @name. */
+void nc_vm_users(struct nc_env *env, enum nc_use use, const char *ns, const char *name,
+                 void (*fn)(void *data, const char *vm), void *data);
+
+/* The same names as a sorted JSON array (so a status does not flap). */
+cJSON *nc_vm_users_sorted(struct nc_env *env, enum nc_use use, const char *ns, const char *name);
+
+#endif

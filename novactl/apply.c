@@ -7,10 +7,11 @@
 #include "novactl/manifest.h"
 #include "novactl/objects.h"
 
-/* Reads the -f documents; @whole_set: they are acted on together, so one
- * object defined twice is an error. */
+/* Reads the -f documents. With @act ("applied", "deleted") they are acted
+ * on together: one object defined twice is an error too, and when any
+ * document is invalid every problem is printed and nothing is @act. */
 static int
-load(struct cli *c, struct nc_manifest_set *set, bool whole_set)
+load(struct cli *c, struct nc_manifest_set *set, const char *act)
 {
     if (c->n_files == 0) {
         fprintf(stderr, "novactl: %s needs -f FILE|DIR|-\nTry 'novactl %s --help'.\n", c->verb,
@@ -23,8 +24,15 @@ load(struct cli *c, struct nc_manifest_set *set, bool whole_set)
     }
     if (nc_manifests_load(set, c->files, c->n_files) < 0)
         return 1;
-    if (whole_set)
-        nc_manifests_find_duplicates(set);
+    if (!act)
+        return 0;
+    nc_manifests_find_duplicates(set);
+    if (set->n_invalid) {
+        nc_manifests_print_errors(set, stderr);
+        fprintf(stderr, "novactl: nothing %s: %zu of %zu documents are invalid\n", act,
+                set->n_invalid, set->n);
+        return 1;
+    }
     return 0;
 }
 
@@ -141,15 +149,8 @@ cli_apply(struct cli *c)
     }
     if (c->selector && !(sel = cli_selector_parse(c->selector)))
         return 2;
-    if ((r = load(c, &set, true)) != 0)
+    if ((r = load(c, &set, "applied")) != 0)
         goto out;
-    if (set.n_invalid) {
-        nc_manifests_print_errors(&set, stderr);
-        fprintf(stderr, "novactl: nothing applied: %zu of %zu documents are invalid\n",
-                set.n_invalid, set.n);
-        r = 1;
-        goto out;
-    }
     for (size_t i = 0; i < set.n; i++)
         r |= apply_one(c, &set.items[i]);
     /* A set that did not fully apply must not prune: what failed would go. */
@@ -172,7 +173,7 @@ cli_validate(struct cli *c)
         fputs("novactl: validate -o takes text or json\n", stderr);
         return 2;
     }
-    if ((r = load(c, &set, false)) != 0)
+    if ((r = load(c, &set, NULL)) != 0)
         goto out;
     if (json) {
         cJSON *out = cJSON_CreateArray();
@@ -243,15 +244,8 @@ cli_delete(struct cli *c)
     int r = 0;
 
     if (c->n_files) {
-        if ((r = load(c, &set, true)) != 0)
+        if ((r = load(c, &set, "deleted")) != 0)
             goto out;
-        if (set.n_invalid) {
-            nc_manifests_print_errors(&set, stderr);
-            fprintf(stderr, "novactl: nothing deleted: %zu of %zu documents are invalid\n",
-                    set.n_invalid, set.n);
-            r = 1;
-            goto out;
-        }
         for (size_t i = 0; i < set.n; i++)
             r |= delete_one(c, set.items[i].kind, set.items[i].ns, set.items[i].name);
         goto out;

@@ -557,17 +557,13 @@ nc_network_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
     return r;
 }
 
-struct list_ctx {
-    const char *prefix;
-    void (*fn)(void *data, const char *key);
-    void *data;
-};
-
 static void
 on_device(const char *name, const char *alias, void *data)
 {
-    struct list_ctx *lc = data;
-    const char *owner = alias + strlen(lc->prefix), *slash = strchr(owner, '/');
+    struct nc_key_sink *lc = data;
+    /* Listed by their prefix, "novacron:HASH:". */
+    const char *owner = alias + strlen("novacron::") + strlen(lc->env->install_hash);
+    const char *slash = strchr(owner, '/');
     char key[160], ns[NC_NAME_MAX + 1];
 
     (void)name;
@@ -584,7 +580,7 @@ int
 nc_network_list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data)
 {
     char prefix[64];
-    struct list_ctx lc = {prefix, fn, data};
+    struct nc_key_sink lc = {ctx->env, fn, data};
 
     if (!ctx->ov)
         return 0;

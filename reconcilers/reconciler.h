@@ -56,6 +56,13 @@ struct nc_ctx {
     struct nc_overlay *ov;
 };
 
+/* Where a reconciler's *_list_actual() sends the keys of what it finds. */
+struct nc_key_sink {
+    struct nc_env *env;
+    void (*fn)(void *data, const char *key);
+    void *data;
+};
+
 /*
  * Reconciles object @ns/@name. Returns 0 when done (then *ret_requeue_ms,
  * when > 0, asks to look again after that long), or a negative errno for

@@ -958,16 +958,10 @@ nc_vm_reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *r
     return r;
 }
 
-struct list_ctx {
-    struct nc_env *env;
-    void (*fn)(void *data, const char *key);
-    void *data;
-};
-
 static void
 on_owned(const char *domname, const struct nc_owner *o, void *data)
 {
-    struct list_ctx *lc = data;
+    struct nc_key_sink *lc = data;
     char key[160];
 
     (void)domname;
@@ -982,7 +976,7 @@ on_owned(const char *domname, const struct nc_owner *o, void *data)
 int
 nc_vm_list_actual(struct nc_env *env, void (*fn)(void *data, const char *key), void *data)
 {
-    struct list_ctx lc = {env, fn, data};
+    struct nc_key_sink lc = {env, fn, data};
 
     return nc_hv_list_owned(env->hv, on_owned, &lc);
 }

@@ -517,16 +517,10 @@ nc_volume_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
     return r;
 }
 
-struct list_ctx {
-    struct nc_env *env;
-    void (*fn)(void *data, const char *key);
-    void *data;
-};
-
 static void
 on_volume(const char *pool, const char *volname, void *data)
 {
-    struct list_ctx *lc = data;
+    struct nc_key_sink *lc = data;
     char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], key[160];
 
     (void)pool;
@@ -539,7 +533,7 @@ on_volume(const char *pool, const char *volname, void *data)
 int
 nc_volume_list_actual(struct nc_env *env, void (*fn)(void *data, const char *key), void *data)
 {
-    struct list_ctx lc = {env, fn, data};
+    struct nc_key_sink lc = {env, fn, data};
 
     return nc_st_list(env->hv, on_volume, &lc);
 }

@@ -89,6 +89,9 @@ for k in $keys; do
         awk -F'\t' '{ printf "%-22s %-12s %-6s %-10s %s\n", $1, $2, $3, $4, $5 }'
 done
 echo
+echo "the same, as novactl shows it (novactl get vm -A):"
+"$top/build/novactl" --etcd "$endpoint" get vm -A
+echo
 echo "status of default/vm/web-1, as etcdctl shows it:"
 etcdctl --endpoints "$endpoint" get /novacron/status/default/vm/web-1 --print-value-only | jq .
 log=$(etcdctl --endpoints "$endpoint" get /novacron/status/default/vm/web-1 --print-value-only | jq -r '.consoleLog // empty')

@@ -689,3 +689,33 @@ nc_etcd_compact(struct nc_etcd *c, int64_t revision)
     cJSON_Delete(resp);
     return r;
 }
+
+int
+nc_etcd_create(struct nc_etcd *c, const char *key, const char *value, int64_t lease,
+               struct nc_kv *ret_holder, int64_t *ret_revision)
+{
+    struct nc_cmp cmp = {.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
+    struct nc_op put = {.key = key, .value = value, .lease = lease};
+    bool created = false;
+    int r = nc_etcd_txn(c, &cmp, 1, &put, 1, NULL, 0, &created, ret_revision);
+
+    if (r < 0 || created)
+        return r < 0 ? r : 1;
+    r = nc_etcd_get(c, key, ret_holder, NULL);
+    return r == -ENOENT ? -EAGAIN : r;
+}
+
+int
+nc_etcd_delete_if(struct nc_etcd *c, const char *key, const char *value, bool *ret_deleted,
+                  int64_t *ret_revision)
+{
+    struct nc_cmp cmp = {.key = key, .target = NC_CMP_VALUE, .result = NC_CMP_EQUAL,
+                         .value = value};
+    struct nc_op del = {.del = true, .key = key};
+    bool deleted = false;
+    int r = nc_etcd_txn(c, &cmp, 1, &del, 1, NULL, 0, &deleted, ret_revision);
+
+    if (ret_deleted)
+        *ret_deleted = deleted;
+    return r;
+}

@@ -128,6 +128,21 @@ int nc_etcd_txn(struct nc_etcd *c, const struct nc_cmp *cmps, size_t n_cmps,
                 size_t n_failure, bool *ret_succeeded, int64_t *ret_revision)
     __attribute__((warn_unused_result));
 
+/*
+ * Creates @key = @value (bound to @lease; 0: none) only when the key is
+ * absent: the first-come claim every allocation is made of. Returns 1 when
+ * this call created it (@ret_revision, may be NULL, gets the revision), 0
+ * when it existed (its kv in @ret_holder; free with nc_kv_clear()),
+ * -EAGAIN when it vanished in between, or a negative errno.
+ */
+int nc_etcd_create(struct nc_etcd *c, const char *key, const char *value, int64_t lease,
+                   struct nc_kv *ret_holder, int64_t *ret_revision)
+    __attribute__((warn_unused_result));
+/* Deletes @key only while it holds @value (a claim given back by its
+ * holder). @ret_deleted and @ret_revision may be NULL. */
+int nc_etcd_delete_if(struct nc_etcd *c, const char *key, const char *value, bool *ret_deleted,
+                      int64_t *ret_revision) __attribute__((warn_unused_result));
+
 int nc_etcd_lease_grant(struct nc_etcd *c, int64_t ttl_seconds, int64_t *ret_id)
     __attribute__((warn_unused_result));
 /* Renews lease @id once; @ret_ttl gets the remaining TTL (0: expired). */

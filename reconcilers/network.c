@@ -64,21 +64,16 @@ key_of(struct net_run *run, const char *fmt, ...)
     return key;
 }
 
-/* Creates @key = @value when absent. 1 when created, 0 when another
- * value holds it (copied to @holder), or a negative errno. */
+/* Claims @key for @value (nc_etcd_create()). 1 when @value holds it, now
+ * or from before; 0 when another value does (copied to @holder). */
 static int
 claim(struct net_run *run, const char *key, const char *value, char *holder, size_t holdersz)
 {
-    struct nc_cmp cmp = {.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
-    struct nc_op put = {.key = key, .value = value};
     struct nc_kv kv;
-    bool ok = false;
-    int r = nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &put, 1, NULL, 0, &ok, NULL);
+    int r = nc_etcd_create(run->o.ctx->etcd, key, value, 0, &kv, NULL);
 
-    if (r < 0 || ok)
-        return r < 0 ? r : 1;
-    if ((r = nc_etcd_get(run->o.ctx->etcd, key, &kv, NULL)) < 0)
-        return r == -ENOENT ? -EAGAIN : r;
+    if (r != 0)
+        return r;
     snprintf(holder, holdersz, "%s", kv.value);
     nc_kv_clear(&kv);
     return strcmp(holder, value) == 0 ? 1 : 0;
@@ -88,11 +83,7 @@ claim(struct net_run *run, const char *key, const char *value, char *holder, siz
 static int
 release(struct net_run *run, const char *key, const char *value)
 {
-    struct nc_cmp cmp = {.key = key, .target = NC_CMP_VALUE, .result = NC_CMP_EQUAL, .value = value};
-    struct nc_op del = {.del = true, .key = key};
-    bool ok;
-
-    return nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &del, 1, NULL, 0, &ok, NULL);
+    return nc_etcd_delete_if(run->o.ctx->etcd, key, value, NULL, NULL);
 }
 
 struct find {

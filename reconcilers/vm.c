@@ -219,7 +219,6 @@ placement(struct vm_run *run, char *where, size_t wheresz)
     char *key = NULL, *value = NULL;
     struct nc_kv kv;
     int64_t rev, lease;
-    bool claimed = false;
     int r;
 
     if (run->spec.node[0]) {
@@ -230,18 +229,14 @@ placement(struct vm_run *run, char *where, size_t wheresz)
         return -ENOMEM;
     r = nc_informer_get(env->placements, key, &value, &rev);
     if (r == -ENOENT) {
-        struct nc_cmp cmp = {.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
-        struct nc_op put = {.key = key, .value = env->node};
-
         lease = nc_node_lease(env->self);
-        put.lease = lease;
-        r = lease ? nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &put, 1, NULL, 0, &claimed, &rev)
-                  : -EAGAIN;
-        if (r == 0 && claimed) {
+        r = lease ? nc_etcd_create(run->o.ctx->etcd, key, env->node, lease, &kv, &rev) : -EAGAIN;
+        if (r == 1) {
             nc_informer_store(env->placements, key, env->node, rev);
             value = strdup(env->node);
             nc_run_event(&run->o, "Normal", "Placed", "placed on node %s (first come)", env->node);
-        } else if (r == 0 && (r = nc_etcd_get(run->o.ctx->etcd, key, &kv, NULL)) == 0) {
+            r = 0;
+        } else if (r == 0) {
             nc_informer_store(env->placements, key, kv.value, kv.mod_revision);
             value = strdup(kv.value);
             nc_kv_clear(&kv);
@@ -262,16 +257,13 @@ release_placement(struct vm_run *run)
 {
     struct nc_env *env = run->o.ctx->env;
     char *key = NULL;
-    struct nc_cmp cmp = {.target = NC_CMP_VALUE, .result = NC_CMP_EQUAL, .value = env->node};
-    struct nc_op del = {.del = true};
     int64_t rev;
     bool done;
     int r;
 
     if (asprintf(&key, "%splacement/%s/%s", env->prefix, run->o.ns, run->o.name) < 0)
         return -ENOMEM;
-    cmp.key = del.key = key;
-    r = nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &del, 1, NULL, 0, &done, &rev);
+    r = nc_etcd_delete_if(run->o.ctx->etcd, key, env->node, &done, &rev);
     if (r == 0 && done)
         nc_informer_store(env->placements, key, NULL, rev);
     free(key);

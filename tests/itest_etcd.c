@@ -149,6 +149,26 @@ Test(etcd, txn_compares)
     cr_assert_not(ok, "stale mod_revision: failure branch");
 }
 
+Test(etcd, first_come_claims)
+{
+    struct nc_kv kv;
+    int64_t rev = 0;
+    bool deleted;
+
+    cr_assert_eq(nc_etcd_create(c, key("claim"), "a", 0, &kv, &rev), 1);
+    cr_assert_gt(rev, 0);
+    cr_assert_eq(nc_etcd_create(c, key("claim"), "b", 0, &kv, NULL), 0, "the second comer loses");
+    cr_assert_str_eq(kv.value, "a");
+    nc_kv_clear(&kv);
+    cr_assert_eq(nc_etcd_delete_if(c, key("claim"), "b", &deleted, NULL), 0);
+    cr_assert_not(deleted, "only the holder gives a claim back");
+    cr_assert_eq(nc_etcd_get(c, key("claim"), &kv, NULL), 0);
+    nc_kv_clear(&kv);
+    cr_assert_eq(nc_etcd_delete_if(c, key("claim"), "a", &deleted, NULL), 0);
+    cr_assert(deleted);
+    cr_assert_eq(nc_etcd_get(c, key("claim"), &kv, NULL), -ENOENT);
+}
+
 Test(etcd, leases)
 {
     struct nc_kv kv;

@@ -78,6 +78,17 @@ nc_run_event(struct nc_run *run, const char *type, const char *reason, const cha
     nc_events_add(&run->events, type, reason, "%s", msg);
 }
 
+void
+nc_run_enqueue(struct nc_run *run, const char *kind, const char *name)
+{
+    struct nc_env *env = run->ctx->env;
+    char key[160];
+
+    snprintf(key, sizeof(key), "%s/%s/%s", run->ns, kind, name);
+    if (env->enqueue)
+        env->enqueue(env->enqueue_data, key);
+}
+
 bool
 nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message)
 {

@@ -42,6 +42,10 @@ int nc_run_spec(struct nc_run *run, char **ret_value) __attribute__((warn_unused
 void nc_run_event(struct nc_run *run, const char *type, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Queues @kind/@name of the run's namespace for reconcile: an object that
+ * depends on what this run changed. */
+void nc_run_enqueue(struct nc_run *run, const char *kind, const char *name);
+
 /*
  * Writes @status (NULL: deletes the status key) and the collected events
  * when either has something new, only if the spec still has the

@@ -21,9 +21,8 @@ struct users_ctx {
     cJSON *seen;
 };
 
-/* True when @list (an array of objects) has one whose member is @name. */
-static bool
-lists(const cJSON *list, const char *member, const char *name)
+bool
+nc_lists(const cJSON *list, const char *member, const char *name)
 {
     const cJSON *d;
 
@@ -50,7 +49,7 @@ check_user(struct users_ctx *uc, struct nc_informer *inf, const char *key, size_
         return;
     doc = cJSON_Parse(value);
     free(value);
-    used = lists(spec ? cJSON_GetObjectItemCaseSensitive(
+    used = nc_lists(spec ? cJSON_GetObjectItemCaseSensitive(
                             cJSON_GetObjectItemCaseSensitive(doc, "spec"), list)
                       : cJSON_GetObjectItemCaseSensitive(doc, list),
                  uses[uc->use].member, uc->name);

@@ -8,6 +8,8 @@
 #ifndef NC_USERS_H
 #define NC_USERS_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "reconcilers/reconciler.h"
@@ -16,6 +18,10 @@ enum nc_use {
     NC_USE_VOLUME,  /* disks[].volume */
     NC_USE_NETWORK, /* interfaces[].network */
 };
+
+/* True when @list, an array of objects such as a VM's disks[], has one
+ * whose @member ("volume", "network") is @name. */
+bool nc_lists(const cJSON *list, const char *member, const char *name);
 
 /* Calls @fn once with the name of every VM of namespace @ns using @name. */
 void nc_vm_users(struct nc_env *env, enum nc_use use, const char *ns, const char *name,

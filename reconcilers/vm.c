@@ -18,6 +18,7 @@
 #include "controller/workqueue.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
+#include "reconcilers/users.h"
 #include "reconcilers/vm.h"
 #include "schema/quantity.h"
 
@@ -881,38 +882,19 @@ libvirt_error:
     return r;
 }
 
-/* True when disk list @list names Volume @volume. */
-static bool
-uses_volume(const cJSON *list, const char *volume)
-{
-    const cJSON *d;
-
-    cJSON_ArrayForEach(d, list) {
-        const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(d, "volume"));
-
-        if (v && strcmp(v, volume) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* The Volumes this VM took or let go of look again: their attachedTo
  * changed, and a deletion may have been waiting for this VM. */
 static void
 enqueue_volume_changes(struct vm_run *run, const cJSON *before, const cJSON *after)
 {
-    struct nc_env *env = run->o.ctx->env;
     const cJSON *lists[2][2] = {{before, after}, {after, before}}, *d;
 
-    for (int i = 0; i < 2 && env->enqueue; i++) {
+    for (int i = 0; i < 2; i++) {
         cJSON_ArrayForEach(d, lists[i][0]) {
             const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(d, "volume"));
-            char key[160];
 
-            if (!v || uses_volume(lists[i][1], v))
-                continue;
-            snprintf(key, sizeof(key), "%s/volume/%s", run->o.ns, v);
-            env->enqueue(env->enqueue_data, key);
+            if (v && !nc_lists(lists[i][1], "volume", v))
+                nc_run_enqueue(&run->o, "volume", v);
         }
     }
 }

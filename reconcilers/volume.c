@@ -39,20 +39,11 @@ users_of(struct volume_run *run)
 }
 
 static void
-enqueue(struct volume_run *run, const char *kind, const char *name)
-{
-    struct nc_env *env = run->o.ctx->env;
-    char key[160];
-
-    snprintf(key, sizeof(key), "%s/%s/%s", run->o.ns, kind, name);
-    if (env->enqueue)
-        env->enqueue(env->enqueue_data, key);
-}
-
-static void
 enqueue_user(void *data, const char *vm)
 {
-    enqueue(data, "vm", vm);
+    struct volume_run *run = data;
+
+    nc_run_enqueue(&run->o, "vm", vm);
 }
 
 struct clones_ctx {
@@ -76,7 +67,7 @@ on_volume_spec(void *data, const char *key)
     e = nc_verr_new();
     if (e && nc_volume_spec_parse(value, cc->run->o.ns, name, &spec, e) == 0) {
         if (spec.source == NC_SRC_VOLUME && strcmp(spec.volume, cc->run->o.name) == 0)
-            enqueue(cc->run, "volume", name);
+            nc_run_enqueue(&cc->run->o, "volume", name);
         nc_volume_spec_clear(&spec);
     }
     nc_verr_free(e);

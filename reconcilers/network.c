@@ -140,7 +140,7 @@ struct conflict_walk {
     size_t skip;
     char field[16];
     char other[140]; /* "ns/name" of the older Network it collides with */
-    int64_t mine;
+    int64_t mine; /* this Network's create_revision, read when needed */
     int err;
 };
 
@@ -174,6 +174,10 @@ on_network_spec(void *data, const char *key)
         overlap = strcmp(ns, run->o.ns) == 0 &&
                   (other.network & mask) == (run->spec.network & mask);
         same_vni = run->spec.vni && other.vni == run->spec.vni;
+        /* Which is older is read only for a collision, which is rare. */
+        if ((overlap || same_vni) && !w->mine &&
+            (w->err = create_revision(run, run->o.ns, run->o.name, &w->mine)) < 0)
+            overlap = same_vni = false;
         if ((overlap || same_vni) && create_revision(run, ns, name, &theirs) == 0 &&
             theirs < w->mine) {
             snprintf(w->field, sizeof(w->field), "%s", overlap ? "cidr" : "vni");
@@ -190,17 +194,14 @@ collides(struct net_run *run, char *msg, size_t msgsz)
 {
     struct conflict_walk w = {.run = run};
     char *prefix = key_of(run, "spec/");
-    int r;
 
     if (!prefix)
         return -ENOMEM;
     w.skip = strlen(prefix);
-    r = create_revision(run, run->o.ns, run->o.name, &w.mine);
-    if (r == 0)
-        nc_informer_foreach(run->o.ctx->env->specs, on_network_spec, &w);
+    nc_informer_foreach(run->o.ctx->env->specs, on_network_spec, &w);
     free(prefix);
-    if (r < 0)
-        return r;
+    if (w.err < 0)
+        return w.err;
     if (!w.other[0])
         return 0;
     if (strcmp(w.field, "cidr") == 0)

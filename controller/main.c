@@ -41,7 +41,6 @@ struct daemon {
     struct nc_http *http;
     struct event *sig_term, *sig_int, *tick, *resync, *watchdog;
     size_t spec_prefix_len, placement_prefix_len;
-    size_t *domain_count; /* where count_domain() counts */
     bool notified_ready;
     int64_t last_queue_report_ms;
 };
@@ -131,27 +130,30 @@ on_libvirt_reconnected(void *data)
         nc_error(NULL, "cannot queue the resync: out of memory");
 }
 
+struct domain_count {
+    const char *install_hash;
+    size_t n;
+};
+
 static void
 count_domain(const char *name, const struct nc_owner *owner, void *data)
 {
-    struct daemon *d = data;
-    size_t *n = d->domain_count;
+    struct domain_count *dc = data;
+    char ns[NC_NAME_MAX + 1], vm[NC_NAME_MAX + 1];
 
     (void)owner;
-    if (nc_domain_name_parse(d->env.install_hash, name, (char[NC_NAME_MAX + 1]){0},
-                             (char[NC_NAME_MAX + 1]){0}))
-        (*n)++;
+    if (nc_domain_name_parse(dc->install_hash, name, ns, vm))
+        dc->n++;
 }
 
 static void
 gauges(void *data, struct nc_metrics_gauges *g)
 {
     struct daemon *d = data;
+    struct domain_count dc = {d->env.install_hash, 0};
 
-    d->domain_count = &g->domains;
-    if (nc_hv_list_owned(d->env.hv, count_domain, d) < 0)
-        g->domains = 0;
-
+    if (nc_hv_list_owned(d->env.hv, count_domain, &dc) == 0)
+        g->domains = dc.n;
     g->queue_depth = nc_wq_len(d->q);
     g->queue_delayed = nc_wq_delayed(d->q);
     g->cached_specs = nc_informer_size(d->env.specs);

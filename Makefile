@@ -29,11 +29,14 @@ CORE_SRCS := \
 	controller/watch.c \
 	controller/workers.c \
 	controller/workqueue.c \
+	drivers/dnsmasq.c \
 	drivers/domxml.c \
 	drivers/libvirt.c \
 	drivers/overlay.c \
 	drivers/storage.c \
+	reconcilers/alloc.c \
 	reconcilers/events.c \
+	reconcilers/ifaces.c \
 	reconcilers/network.c \
 	reconcilers/run.c \
 	reconcilers/status.c \

@@ -40,6 +40,9 @@ static const char usage[] =
     "  --image-dir DIR         the folder whose image files Volumes may be cloned\n"
     "                          from (spec.source.image), symbolic links resolved\n"
     "                          (NOVACRON_IMAGE_DIR; default /var/lib/novacron/images)\n"
+    "  --run-dir DIR           where each Network's dnsmasq keeps its pid, hosts and\n"
+    "                          leases files, under DIR/NODE/dnsmasq\n"
+    "                          (NOVACRON_RUN_DIR; default /run/novacron)\n"
     "  --listen ADDR:PORT      HTTP endpoint for /metrics, /healthz and /readyz\n"
     "                          (NOVACRON_LISTEN; default 127.0.0.1:9464; \"off\"\n"
     "                          disables it)\n"
@@ -201,6 +204,10 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
         fprintf(stderr, "novacrond: --console-dir must be an absolute path\n");
         return -EINVAL;
     }
+    if (cfg->run_dir[0] != '/' || strlen(cfg->run_dir) > 200) {
+        fprintf(stderr, "novacrond: --run-dir must be an absolute path of at most 200 bytes\n");
+        return -EINVAL;
+    }
     if (cfg->image_dir[0] != '/') {
         fprintf(stderr, "novacrond: --image-dir must be an absolute path\n");
         return -EINVAL;
@@ -217,7 +224,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
         OPT_UNDERLAY, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
-        OPT_IMAGE_DIR, OPT_NODE_TTL,
+        OPT_IMAGE_DIR, OPT_NODE_TTL, OPT_RUN_DIR,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, OPT_ETCD},
@@ -238,6 +245,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"force-tcg", no_argument, NULL, OPT_FORCE_TCG},
         {"console-dir", required_argument, NULL, OPT_CONSOLE_DIR},
         {"image-dir", required_argument, NULL, OPT_IMAGE_DIR},
+        {"run-dir", required_argument, NULL, OPT_RUN_DIR},
         {"node-ttl", required_argument, NULL, OPT_NODE_TTL},
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
         {"log-level", required_argument, NULL, OPT_LOG},
@@ -267,6 +275,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->password, ENV("NOVACRON_ETCD_PASSWORD", NULL));
     set(&cfg->console_dir, ENV("NOVACRON_CONSOLE_DIR", "/var/log/novacron"));
     set(&cfg->image_dir, ENV("NOVACRON_IMAGE_DIR", "/var/lib/novacron/images"));
+    set(&cfg->run_dir, ENV("NOVACRON_RUN_DIR", "/run/novacron"));
     cfg->gc_orphans = strcmp(ENV("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
     cfg->force_tcg = strcmp(ENV("NOVACRON_FORCE_TCG", "0"), "1") == 0;
     workers = strdup(ENV("NOVACRON_WORKERS", "4"));
@@ -297,6 +306,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_FORCE_TCG: cfg->force_tcg = true; break;
         case OPT_CONSOLE_DIR: set(&cfg->console_dir, optarg); break;
         case OPT_IMAGE_DIR: set(&cfg->image_dir, optarg); break;
+        case OPT_RUN_DIR: set(&cfg->run_dir, optarg); break;
         case OPT_NODE_TTL: set(&node_ttl, optarg); break;
         case OPT_SHUTDOWN: set(&shutdown, optarg); break;
         case OPT_LOG: set(&level, optarg); break;
@@ -342,6 +352,7 @@ nc_config_clear(struct nc_config *cfg)
     free(cfg->netns);
     free(cfg->console_dir);
     free(cfg->image_dir);
+    free(cfg->run_dir);
     free(cfg->cacert);
     free(cfg->cert);
     free(cfg->key);

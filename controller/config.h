@@ -20,6 +20,7 @@ struct nc_config {
     char *underlay, *netns;
     char *console_dir; /* serial logs of real guests */
     char *image_dir;   /* Volume source images come from here */
+    char *run_dir;     /* dnsmasq files, under <run_dir>/<node>/dnsmasq */
     char *cacert, *cert, *key, *user, *password;
     int workers;
     int64_t resync_ms;

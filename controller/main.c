@@ -329,6 +329,8 @@ start(struct daemon *d)
     }
     d->env.console_dir = d->cfg.console_dir;
     d->env.image_dir = d->cfg.image_dir;
+    snprintf(d->env.dnsmasq_dir, sizeof(d->env.dnsmasq_dir), "%s/%s/dnsmasq", d->cfg.run_dir,
+             d->cfg.node);
     d->env.enqueue = enqueue_key;
     d->env.enqueue_data = d;
     if (!nc_hv_is_test(d->env.hv) && mkdir(d->cfg.console_dir, 0755) < 0 && errno != EEXIST) {

@@ -70,7 +70,8 @@ nc_domain_name_parse(const char *install_hash, const char *domname, char ns[NC_N
 
 void
 nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
-                  const char *type, char config[17], char base[17])
+                  const struct nc_nic_src *nics, const char *type, char config[17],
+                  char base[17])
 {
     uint64_t h = fnv_str(FNV_OFFSET, type);
     char num[64];
@@ -78,6 +79,10 @@ nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks
     snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", spec->vcpus, spec->memory, spec->accel);
     h = fnv_str(h, num);
     h = fnv_str(fnv_str(fnv_str(h, spec->kernel), spec->initrd), spec->cmdline);
+    for (unsigned i = 0; nics && i < spec->n_ifaces; i++) {
+        snprintf(num, sizeof(num), "%u", nics[i].mtu);
+        h = fnv_str(fnv_str(fnv_str(h, nics[i].mac), nics[i].tap), num);
+    }
     if (base)
         snprintf(base, 17, "%016" PRIx64, h);
     for (unsigned i = 0; disks && i < spec->n_disks; i++) {
@@ -179,6 +184,30 @@ write_disk(xmlTextWriterPtr w, const struct nc_vm_spec *s, unsigned i,
 }
 
 static int
+write_nic(xmlTextWriterPtr w, const struct nc_nic_src *nic)
+{
+    char mtu[16];
+
+    snprintf(mtu, sizeof(mtu), "%u", nic->mtu);
+    START("interface");
+    ATTR("type", "ethernet");
+    START("mac");
+    ATTR("address", nic->mac);
+    END();
+    START("target");
+    ATTR("dev", nic->tap);
+    END();
+    START("model");
+    ATTR("type", "virtio");
+    END();
+    START("mtu");
+    ATTR("size", mtu);
+    END();
+    END();
+    return 0;
+}
+
+static int
 write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
 {
     const struct nc_vm_spec *s = def->spec;
@@ -242,6 +271,9 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     START("devices");
     for (unsigned i = 0; def->disks && i < s->n_disks; i++)
         if ((r = write_disk(w, s, i, &def->disks[i])) < 0)
+            return r;
+    for (unsigned i = 0; def->nics && i < s->n_ifaces; i++)
+        if ((r = write_nic(w, &def->nics[i])) < 0)
             return r;
     if (def->console_log) {
         if (!nc_xml_text_ok(def->console_log))

@@ -34,6 +34,15 @@ struct nc_disk_src {
     char format[16];
 };
 
+/* A spec interface as the domain has it: a tap device of libvirt's
+ * (<interface type='ethernet'>) that the controller then puts on the
+ * Network's bridge. */
+struct nc_nic_src {
+    char mac[18];
+    char tap[16];  /* at most 15 characters */
+    unsigned mtu;
+};
+
 struct nc_domain_def {
     const char *name;            /* from nc_domain_name() */
     const char *uuid;            /* of the domain being redefined, or NULL */
@@ -43,6 +52,7 @@ struct nc_domain_def {
     const struct nc_owner *owner;
     const struct nc_vm_spec *spec;
     const struct nc_disk_src *disks; /* one per spec->disks[], or NULL */
+    const struct nc_nic_src *nics;   /* one per spec->ifaces[], or NULL */
 };
 
 /*
@@ -61,12 +71,13 @@ void nc_domain_name(const char *install_hash, const char *ns, const char *name,
 bool nc_domain_name_parse(const char *install_hash, const char *domname,
                           char ns[NC_NAME_MAX + 1], char name[NC_NAME_MAX + 1]);
 
-/* The hash of everything in @spec and @disks (one per spec disk, may be
- * NULL without disks) that goes into the domain definition, as 16 hex
- * digits in @config: equal hashes, equal definitions. @base (may be NULL)
- * gets the hash of all but the disks. */
+/* The hash of everything in @spec, @disks and @nics (one per spec disk
+ * and interface; NULL when there are none) that goes into the domain
+ * definition, as 16 hex digits in @config: equal hashes, equal
+ * definitions. @base (may be NULL) gets the hash of all but the disks. */
 void nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
-                       const char *type, char config[17], char base[17]);
+                       const struct nc_nic_src *nics, const char *type, char config[17],
+                       char base[17]);
 
 /* The <disk> element of disk @i of @spec, from @src, for a hot-plug.
  * Caller frees @ret_xml. 0, -EINVAL or -ENOMEM. */

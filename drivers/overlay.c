@@ -21,7 +21,9 @@
 #include "drivers/overlay.h"
 
 struct nc_overlay {
-    struct nl_sock *sk;
+    struct nl_sock *sk;   /* in the node's namespace */
+    struct nl_sock *root; /* with --netns: in the caller's, where libvirt makes taps */
+    int nsfd;             /* with --netns: the node's namespace, -1 otherwise */
 };
 
 static __thread char errbuf[512];
@@ -76,6 +78,7 @@ nc_overlay_open(const char *netns, struct nc_overlay **ret)
         free(ov);
         return fail(-ENOMEM, "out of memory");
     }
+    ov->nsfd = -1;
     if (netns) {
         /* A socket belongs to the namespace it was made in: make it there
          * from this thread alone, then come back. */
@@ -91,6 +94,14 @@ nc_overlay_open(const char *netns, struct nc_overlay **ret)
         r = fail(-errno, "return from network namespace %s: %s", netns, strerror(errno));
     if (home >= 0)
         close(home);
+    if (netns && r == 0) {
+        ov->nsfd = target;
+        target = -1;
+        if (!(ov->root = nl_socket_alloc()))
+            r = fail(-ENOMEM, "out of memory");
+        else if ((r = nl_connect(ov->root, NETLINK_ROUTE)) < 0)
+            r = nlfail(r, "connect to netlink in", "the root namespace");
+    }
     if (target >= 0)
         close(target);
     if (r < 0) {
@@ -107,18 +118,28 @@ nc_overlay_close(struct nc_overlay *ov)
     if (!ov)
         return;
     nl_socket_free(ov->sk);
+    if (ov->root)
+        nl_socket_free(ov->root);
+    if (ov->nsfd >= 0)
+        close(ov->nsfd);
     free(ov);
 }
 
-/* The link @name, or NULL (-ENOENT) when there is none. */
+/* The link @name seen from @sk, or NULL (-ENOENT) when there is none. */
 static struct rtnl_link *
-link_get(struct nc_overlay *ov, const char *name, int *ret_err)
+link_get_in(struct nl_sock *sk, const char *name, int *ret_err)
 {
     struct rtnl_link *link = NULL;
-    int r = rtnl_link_get_kernel(ov->sk, 0, name, &link);
+    int r = rtnl_link_get_kernel(sk, 0, name, &link);
 
     *ret_err = r < 0 ? nlfail(r, "look up device", name) : 0;
     return r < 0 ? NULL : link;
+}
+
+static struct rtnl_link *
+link_get(struct nc_overlay *ov, const char *name, int *ret_err)
+{
+    return link_get_in(ov->sk, name, ret_err);
 }
 
 static bool
@@ -519,4 +540,65 @@ nc_overlay_ipv4_of(struct nc_overlay *ov, const char *ifname, char out[16])
     nl_cache_foreach(cache, on_ipv4, &w);
     nl_cache_free(cache);
     return w.found ? 0 : fail(-ENOENT, "device %s has no IPv4 address", ifname);
+}
+
+/* True when the alias of @link is @alias or unset (a tap libvirt just made). */
+static bool
+alias_ours_or_unset(struct rtnl_link *link, const char *alias)
+{
+    const char *a = rtnl_link_get_ifalias(link);
+
+    return !a || !*a || strcmp(a, alias) == 0;
+}
+
+int
+nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge, const char *alias,
+                  unsigned mtu)
+{
+    struct rtnl_link *link, *br;
+    int r;
+
+    /* libvirt made the tap where it runs: mark it and move it over. */
+    if (ov->root && (link = link_get_in(ov->root, tap, &r))) {
+        struct rtnl_link *change = rtnl_link_alloc();
+
+        if (!alias_ours_or_unset(link, alias)) {
+            rtnl_link_put(link);
+            if (change)
+                rtnl_link_put(change);
+            return fail(-EEXIST, "device %s is not this interface's: left alone", tap);
+        }
+        if (!change) {
+            rtnl_link_put(link);
+            return fail(-ENOMEM, "out of memory");
+        }
+        rtnl_link_set_ifalias(change, alias);
+        rtnl_link_set_ns_fd(change, (uint32_t)ov->nsfd);
+        r = rtnl_link_change(ov->root, link, change, 0);
+        rtnl_link_put(change);
+        rtnl_link_put(link);
+        if (r < 0)
+            return nlfail(r, "move into the node's namespace device", tap);
+    } else if (ov->root && r != -ENOENT) {
+        return r;
+    }
+    if (!(link = link_get(ov, tap, &r)))
+        return r;
+    if (!alias_ours_or_unset(link, alias)) {
+        rtnl_link_put(link);
+        return fail(-EEXIST, "device %s is not this interface's: left alone", tap);
+    }
+    if (!(br = link_get(ov, bridge, &r))) {
+        rtnl_link_put(link);
+        return r;
+    }
+    if (rtnl_link_get_master(link) == rtnl_link_get_ifindex(br) &&
+        (rtnl_link_get_flags(link) & IFF_UP) && alias_is(link, alias) &&
+        rtnl_link_get_mtu(link) == mtu)
+        r = 0;
+    else
+        r = configure(ov, link, alias, mtu, rtnl_link_get_ifindex(br));
+    rtnl_link_put(br);
+    rtnl_link_put(link);
+    return r;
 }

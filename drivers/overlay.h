@@ -57,6 +57,16 @@ int nc_overlay_list(struct nc_overlay *ov, const char *alias_prefix,
                     void (*fn)(const char *name, const char *alias, void *data), void *data)
     __attribute__((warn_unused_result));
 
+/*
+ * Puts tap device @tap (a guest's, made by libvirt where novacrond runs)
+ * on @bridge: moved into the node's namespace first when that is another,
+ * marked with @alias, given @mtu, enslaved and up. A tap with another
+ * alias is left alone (-EEXIST); -ENOENT when there is no such tap (the
+ * guest is not running).
+ */
+int nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge,
+                      const char *alias, unsigned mtu) __attribute__((warn_unused_result));
+
 /* The first IPv4 address of device @ifname into @out. -ENOENT without one. */
 int nc_overlay_ipv4_of(struct nc_overlay *ov, const char *ifname, char out[16])
     __attribute__((warn_unused_result));

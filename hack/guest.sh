@@ -20,7 +20,7 @@ set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=3
+RECIPE=5
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -58,7 +58,7 @@ bound|renew)
     ip addr flush dev "$interface"
     ip addr add "$ip/${mask:-24}" dev "$interface"
     [ -n "${router:-}" ] && ip route add default via "${router%% *}" dev "$interface"
-    echo "NOVACRON-GUEST-IP $ip"
+    echo "NOVACRON-GUEST-IP $ip" >/dev/console
     ;;
 esac
 SCRIPT
@@ -95,7 +95,7 @@ ip link set lo up
 for i in \$(seq 1 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
 if [ -e /sys/class/net/eth0 ]; then
     ip link set eth0 up
-    udhcpc -i eth0 -s /etc/udhcpc.script -t 5 -T 1 -n -q >/dev/null 2>&1 || echo "NOVACRON-GUEST-NO-DHCP"
+    udhcpc -i eth0 -s /etc/udhcpc.script -t 30 -T 1 -n -q >/dev/null 2>&1 || echo "NOVACRON-GUEST-NO-DHCP"
 fi
 while :; do sleep 3600; done
 SCRIPT

@@ -4,8 +4,11 @@
  * VNI another holds); hold a VNI and this node's bridge address through
  * create-only etcd transactions (alloc/vni/<vni>, alloc/ip/<ns>/<net>/<ip>);
  * make the bridge and VXLAN device with one forwarding entry per other
- * registered node; report. Every node realises every Network, and writes
- * the same status (computed from etcd), so nodes never flap it.
+ * registered node; run a dnsmasq on the bridge answering for the guests
+ * this node runs on it; report. Every node realises every Network, and
+ * writes the same status (computed from etcd), so nodes never flap it.
+ * Deletion waits while VMs use it, then stops dnsmasq before the devices
+ * go, so a crash in between leaves devices that name what to clean up.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,8 +17,10 @@
 #include <string.h>
 
 #include "controller/log.h"
+#include "drivers/dnsmasq.h"
 #include "drivers/domxml.h"
 #include "drivers/overlay.h"
+#include "reconcilers/alloc.h"
 #include "reconcilers/network.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
@@ -23,6 +28,7 @@
 #include "schema/network.h"
 
 #define RETRY_MS 10000
+#define USERS_POLL_MS 2000
 
 struct net_run {
     struct nc_run o;
@@ -62,59 +68,6 @@ key_of(struct net_run *run, const char *fmt, ...)
     if (asprintf(&key, "%s%s", run->o.ctx->env->prefix, rest) < 0)
         return NULL;
     return key;
-}
-
-/* Claims @key for @value (nc_etcd_create()). 1 when @value holds it, now
- * or from before; 0 when another value does (copied to @holder). */
-static int
-claim(struct net_run *run, const char *key, const char *value, char *holder, size_t holdersz)
-{
-    struct nc_kv kv;
-    int r = nc_etcd_create(run->o.ctx->etcd, key, value, 0, &kv, NULL);
-
-    if (r != 0)
-        return r;
-    snprintf(holder, holdersz, "%s", kv.value);
-    nc_kv_clear(&kv);
-    return strcmp(holder, value) == 0 ? 1 : 0;
-}
-
-/* Deletes @key when it holds @value. */
-static int
-release(struct net_run *run, const char *key, const char *value)
-{
-    return nc_etcd_delete_if(run->o.ctx->etcd, key, value, NULL, NULL);
-}
-
-struct find {
-    const char *value;
-    size_t skip;
-    char found[64];
-    size_t count;
-    cJSON *holders; /* for bridge addresses: the nodes, or NULL */
-};
-
-static int
-on_alloc(const struct nc_kv *kv, void *data)
-{
-    struct find *f = data;
-
-    f->count++;
-    if (f->value && strcmp(kv->value, f->value) == 0 && !f->found[0])
-        snprintf(f->found, sizeof(f->found), "%s", kv->key + f->skip);
-    if (f->holders && strncmp(kv->value, "node/", 5) == 0)
-        cJSON_AddItemToArray(f->holders, cJSON_CreateString(kv->value + 5));
-    return 0;
-}
-
-/* Lists the keys under @prefix: how many, and the first holding @value. */
-static int
-scan(struct net_run *run, const char *prefix, struct find *f)
-{
-    int64_t rev;
-
-    f->skip = strlen(prefix);
-    return nc_etcd_list(run->o.ctx->etcd, prefix, 1000, on_alloc, f, &rev);
 }
 
 static int
@@ -218,14 +171,14 @@ collides(struct net_run *run, char *msg, size_t msgsz)
 static int
 hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
 {
-    struct find f = {.value = run->owner};
+    struct nc_alloc_scan f = {.value = run->owner};
     char *prefix = key_of(run, "alloc/vni/"), holder[160] = "";
     uint32_t vni = run->spec.vni;
     int r;
 
     if (!prefix)
         return -ENOMEM;
-    r = scan(run, prefix, &f);
+    r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f);
     for (int attempt = 0; r == 0 && attempt < 64; attempt++) {
         char *key;
 
@@ -245,7 +198,7 @@ hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
             r = -ENOMEM;
             break;
         }
-        r = claim(run, key, run->owner, holder, sizeof(holder));
+        r = nc_alloc_claim(run->o.ctx->etcd, key, run->owner, holder, sizeof(holder));
         free(key);
         if (r == 1) {
             r = 0;
@@ -262,7 +215,7 @@ hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
         char *old = key_of(run, "alloc/vni/%s", f.found);
 
         if (old)
-            r = release(run, old, run->owner);
+            r = nc_alloc_release(run->o.ctx->etcd, old, run->owner);
         free(old);
     }
     free(prefix);
@@ -270,38 +223,20 @@ hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
     return r;
 }
 
-/* Holds this node's bridge address: the first free one of the CIDR. */
+/* Holds this node's bridge address: the lowest free one of the CIDR. */
 static int
 hold_bridge_ip(struct net_run *run, char out[20])
 {
-    struct find f = {.value = run->node_mark};
-    char *prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name), holder[300];
-    uint32_t first = run->spec.network + 1, last = run->spec.network + (1u << (32 - run->spec.prefix)) - 2;
+    char *prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name), ip[16];
     int r;
 
     if (!prefix)
         return -ENOMEM;
-    r = scan(run, prefix, &f);
-    for (uint32_t a = first; r == 0 && !f.found[0] && a <= last; a++) {
-        struct in_addr in = {.s_addr = htonl(a)};
-        char ip[16], *key;
-
-        inet_ntop(AF_INET, &in, ip, sizeof(ip));
-        if (!(key = key_of(run, "alloc/ip/%s/%s/%s", run->o.ns, run->o.name, ip))) {
-            r = -ENOMEM;
-            break;
-        }
-        r = claim(run, key, run->node_mark, holder, sizeof(holder));
-        free(key);
-        if (r == 1)
-            snprintf(f.found, sizeof(f.found), "%s", ip);
-        r = r < 0 ? r : 0;
-    }
+    r = nc_alloc_ip(run->o.ctx->etcd, prefix, run->spec.network, run->spec.prefix,
+                    run->node_mark, ip);
     free(prefix);
-    if (r == 0 && !f.found[0])
-        r = -ENOSPC;
     if (r == 0)
-        snprintf(out, 20, "%s/%u", f.found, run->spec.prefix);
+        snprintf(out, 20, "%s/%u", ip, run->spec.prefix);
     return r;
 }
 
@@ -335,6 +270,139 @@ on_node(void *data, const char *key)
         p->n++;
     }
     cJSON_Delete(doc);
+}
+
+static bool
+str_is(const cJSON *v, const char *want)
+{
+    const char *s = cJSON_GetStringValue(v);
+
+    return s && strcmp(s, want) == 0;
+}
+
+struct hosts {
+    struct net_run *run;
+    struct nc_dhcp_host *list;
+    size_t n, cap;
+    int err;
+};
+
+/* Adds the interfaces on this Network of VM @vm, when this node runs it. */
+static void
+on_user(void *data, const char *vm)
+{
+    struct hosts *h = data;
+    struct net_run *run = h->run;
+    struct nc_env *env = run->o.ctx->env;
+    char *key = NULL, *value = NULL;
+    const cJSON *e;
+    int64_t rev;
+    cJSON *st;
+
+    if (h->err || asprintf(&key, "%sstatus/%s/vm/%s", env->prefix, run->o.ns, vm) < 0) {
+        h->err = -ENOMEM;
+        return;
+    }
+    if (nc_informer_get(env->statuses, key, &value, &rev) < 0) {
+        free(key);
+        return;
+    }
+    free(key);
+    st = cJSON_Parse(value);
+    free(value);
+    if (!str_is(cJSON_GetObjectItem(st, "node"), env->node)) {
+        cJSON_Delete(st);
+        return;
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(st, "interfaces")) {
+        const char *mac = cJSON_GetStringValue(cJSON_GetObjectItem(e, "mac"));
+        const char *ip = cJSON_GetStringValue(cJSON_GetObjectItem(e, "ip"));
+        unsigned char b[6];
+        struct in_addr in;
+
+        /* Written by a controller, read as untrusted all the same: it
+         * becomes a line of dnsmasq's hosts file. */
+        if (!str_is(cJSON_GetObjectItem(e, "network"), run->o.name) || !mac || !ip ||
+            sscanf(mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &b[0], &b[1], &b[2], &b[3], &b[4],
+                   &b[5]) != 6 || strlen(mac) != 17 || inet_pton(AF_INET, ip, &in) != 1)
+            continue;
+        if (h->n == h->cap) {
+            size_t cap = h->cap ? h->cap * 2 : 16;
+            struct nc_dhcp_host *grown = realloc(h->list, cap * sizeof(*grown));
+
+            if (!grown) {
+                h->err = -ENOMEM;
+                break;
+            }
+            h->list = grown;
+            h->cap = cap;
+        }
+        snprintf(h->list[h->n].mac, sizeof(h->list[0].mac), "%s", mac);
+        inet_ntop(AF_INET, &in, h->list[h->n].ip, sizeof(h->list[0].ip));
+        h->n++;
+    }
+    cJSON_Delete(st);
+}
+
+static int
+cmp_host(const void *a, const void *b)
+{
+    return strcmp(((const struct nc_dhcp_host *)a)->mac, ((const struct nc_dhcp_host *)b)->mac);
+}
+
+/*
+ * This node's DHCP server for the Network: answers for the guests this
+ * node runs on it, with their allocated addresses; none without guests.
+ * 0, or a negative errno with the reason in @msg.
+ */
+static int
+ensure_dhcp(struct net_run *run, char *msg, size_t msgsz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct hosts h = {.run = run};
+    struct in_addr net = {.s_addr = htonl(run->spec.network)};
+    struct in_addr mask = {.s_addr = htonl((uint32_t)(0xffffffffULL << (32 - run->spec.prefix)))};
+    char network[16], netmask[16];
+    struct nc_dnsmasq d = {
+        .netns = env->netns, .dir = env->dnsmasq_dir, .bridge = run->bridge,
+        .network = network, .netmask = netmask,
+    };
+    bool changed;
+    int r;
+
+    nc_vm_users(env, NC_USE_NETWORK, run->o.ns, run->o.name, on_user, &h);
+    if (h.err) {
+        free(h.list);
+        return h.err;
+    }
+    if (h.n == 0) {
+        free(h.list);
+        r = nc_dnsmasq_stop(env->dnsmasq_dir, run->bridge);
+        if (r < 0)
+            snprintf(msg, msgsz, "node %s: %s", env->node, nc_dnsmasq_errmsg());
+        return r;
+    }
+    qsort(h.list, h.n, sizeof(*h.list), cmp_host); /* h.n > 0 here */
+    inet_ntop(AF_INET, &net, network, sizeof(network));
+    inet_ntop(AF_INET, &mask, netmask, sizeof(netmask));
+    d.hosts = h.list;
+    d.n_hosts = h.n;
+    r = nc_dnsmasq_ensure(&d, &changed);
+    free(h.list);
+    if (r < 0)
+        snprintf(msg, msgsz, "node %s: %s", env->node, nc_dnsmasq_errmsg());
+    else if (changed)
+        nc_info(run->o.key, "DHCP hosts on node %s: %zu", env->node, d.n_hosts);
+    return r;
+}
+
+/* The VMs that wait for this Network look again. */
+static void
+enqueue_user(void *data, const char *vm)
+{
+    struct net_run *run = data;
+
+    nc_run_enqueue(&run->o, "vm", vm);
 }
 
 static cJSON *
@@ -373,7 +441,7 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
     struct nc_verr *errs = nc_verr_new();
     struct peers peers = {.run = run};
     struct nc_overlay_net net;
-    struct find f = {0};
+    struct nc_alloc_scan f = {0};
     char msg[600], cidr[20], *prefix;
     uint32_t vni = 0;
     cJSON *s;
@@ -442,11 +510,16 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
                          true);
         return r == -EEXIST ? 0 : r;
     }
+    if ((r = ensure_dhcp(run, msg, sizeof(msg))) < 0) {
+        nc_warn(run->o.key, "%s", msg);
+        report_not_ready(run, "Failed", "DHCPFailed", msg, true);
+        return r;
+    }
 
     /* Where it is realised: the nodes that hold a bridge address. */
     f.holders = cJSON_CreateArray();
     if (!(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name)) ||
-        (r = scan(run, prefix, &f)) < 0) {
+        (r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f)) < 0) {
         free(prefix);
         cJSON_Delete(f.holders);
         return r < 0 ? r : -ENOMEM;
@@ -455,11 +528,14 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
     s = status_new(run, "Ready");
     cJSON_AddNumberToObject(s, "vni", vni);
     cJSON_AddStringToObject(s, "cidr", run->spec.cidr);
+    cJSON_AddNumberToObject(s, "mtu", run->spec.mtu);
     cJSON_AddItemToObject(s, "nodes", f.holders);
     cJSON_AddNumberToObject(s, "addressesInUse", (double)f.count);
     snprintf(msg, sizeof(msg), "bridge and %s on %d node(s)",
              run->spec.mode == NC_NET_OVERLAY ? "VXLAN device" : "no VXLAN (isolated)",
              cJSON_GetArraySize(f.holders));
+    if (nc_run_ready_changed(&run->o, true, msg))
+        nc_vm_users(env, NC_USE_NETWORK, run->o.ns, run->o.name, enqueue_user, run);
     nc_status_condition(s, run->o.old_status, "Ready", true, "Realised", msg, run->o.generation,
                         run->o.now);
     r = nc_run_report(&run->o, s);
@@ -468,10 +544,10 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
 }
 
 static int
-reconcile_deleted(struct net_run *run)
+reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
-    struct find f = {.value = run->node_mark};
+    struct nc_alloc_scan f = {.value = run->node_mark};
     char *prefix = NULL, *key = NULL, msg[512] = "";
     int r = 0;
 
@@ -484,7 +560,14 @@ reconcile_deleted(struct net_run *run)
         for (const cJSON *u = run->users->child; u && len < sizeof(msg); u = u->next)
             len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
                                     u == run->users->child ? " " : ", ", u->valuestring);
+        /* A VM on another node lets go where this node sees no change
+         * of its own to be queued by: look again after a while. */
+        *ret_requeue_ms = USERS_POLL_MS;
         return report_not_ready(run, "Deleting", "InUse", msg, false);
+    }
+    if ((r = nc_dnsmasq_stop(env->dnsmasq_dir, run->bridge)) < 0) {
+        nc_warn(run->o.key, "%s", nc_dnsmasq_errmsg());
+        return r;
     }
     if (run->o.ctx->ov) {
         if ((r = nc_overlay_remove(run->o.ctx->ov, run->vxlan, run->alias)) < 0 && r != -EEXIST)
@@ -496,9 +579,9 @@ reconcile_deleted(struct net_run *run)
      * status with it. */
     if (!(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name)))
         return -ENOMEM;
-    r = scan(run, prefix, &f);
+    r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f);
     if (r == 0 && f.found[0] && asprintf(&key, "%s%s", prefix, f.found) >= 0) {
-        r = release(run, key, run->node_mark);
+        r = nc_alloc_release(run->o.ctx->etcd, key, run->node_mark);
         f.count--;
         free(key);
         key = NULL;
@@ -506,12 +589,12 @@ reconcile_deleted(struct net_run *run)
     free(prefix);
     if (r < 0 || f.count > 0)
         return r;
-    f = (struct find){.value = run->owner};
+    f = (struct nc_alloc_scan){.value = run->owner};
     if (!(prefix = key_of(run, "alloc/vni/")))
         return -ENOMEM;
-    r = scan(run, prefix, &f);
+    r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f);
     if (r == 0 && f.found[0] && asprintf(&key, "%s%s", prefix, f.found) >= 0)
-        r = release(run, key, run->owner);
+        r = nc_alloc_release(run->o.ctx->etcd, key, run->owner);
     free(key);
     free(prefix);
     if (r == 0)
@@ -537,7 +620,7 @@ nc_network_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
         names(&run);
         r = nc_run_spec(&run.o, &value);
         if (r == -ENOENT)
-            r = reconcile_deleted(&run);
+            r = reconcile_deleted(&run, ret_requeue_ms);
         else if (r == 0)
             r = reconcile_spec(&run, value, ret_requeue_ms);
     }

@@ -16,6 +16,8 @@
 #include "controller/log.h"
 #include "controller/node.h"
 #include "controller/workqueue.h"
+#include "drivers/overlay.h"
+#include "reconcilers/ifaces.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
 #include "reconcilers/users.h"
@@ -124,7 +126,41 @@ struct vm_run {
     char console_log[512];  /* "" on the test driver */
     struct nc_vm_spec spec;
     struct nc_disk_src disks[NC_VM_MAX_DISKS]; /* from the Volumes' statuses */
+    struct nc_iface ifs[NC_VM_MAX_IFACES];     /* from the Networks' statuses */
+    struct nc_nic_src nics[NC_VM_MAX_IFACES];  /* ifs[]' MAC, tap, MTU */
+    bool ifs_known;       /* nc_ifaces_begin() ran: status lists ifs[] */
+    bool keep_old_ifaces; /* ...and the last status' entries of interfaces gone */
 };
+
+/* The status' interfaces[]: what this run holds once it knows it, until
+ * then what the last status said, so that nothing held is forgotten. */
+static void
+add_interfaces(struct vm_run *run, cJSON *s)
+{
+    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "interfaces"), *e;
+    cJSON *list;
+
+    if (!run->ifs_known) {
+        if (old)
+            cJSON_AddItemToObject(s, "interfaces", cJSON_Duplicate(old, true));
+        return;
+    }
+    if (!run->spec.n_ifaces && (!run->keep_old_ifaces || !old))
+        return;
+    list = nc_ifaces_status(&run->spec, run->ifs);
+    const cJSON *gone = run->keep_old_ifaces ? old : NULL;
+
+    cJSON_ArrayForEach(e, gone) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(e, "name"));
+        bool in_spec = false;
+
+        for (unsigned i = 0; name && i < run->spec.n_ifaces; i++)
+            in_spec = in_spec || strcmp(run->spec.ifaces[i].name, name) == 0;
+        if (!in_spec)
+            cJSON_AddItemToArray(list, cJSON_Duplicate(e, true));
+    }
+    cJSON_AddItemToObject(s, "interfaces", list);
+}
 
 static cJSON *
 status_new(struct vm_run *run, const char *phase)
@@ -144,6 +180,7 @@ status_new(struct vm_run *run, const char *phase)
             cJSON_AddStringToObject(d, "path", run->disks[i].path);
         cJSON_AddItemToArray(disks, d);
     }
+    add_interfaces(run, s);
     return s;
 }
 
@@ -323,6 +360,10 @@ reconcile_deleted(struct vm_run *run)
     }
     if ((r = release_placement(run)) < 0 || !mine)
         return r;
+    r = nc_ifaces_release(&run->o, cJSON_GetObjectItem(run->o.old_status, "interfaces"), NULL,
+                          NULL);
+    if (r < 0)
+        return r;
     r = nc_run_report(&run->o, NULL);
     if (r == 0)
         nc_info(run->o.key, "deleted");
@@ -361,6 +402,8 @@ dependency_missing(struct vm_run *run, char *reason, size_t reason_sz, char *msg
                 snprintf(run->disks[i].path, sizeof(run->disks[i].path), "%s", path);
                 snprintf(run->disks[i].format, sizeof(run->disks[i].format), "%s", format);
             }
+        } else {
+            ready = ready && nc_iface_from_network(&run->ifs[i - run->spec.n_disks], st);
         }
         cJSON_Delete(st);
         free(value);
@@ -468,6 +511,7 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
         .owner = &owner,
         .spec = &run->spec,
         .disks = run->disks,
+        .nics = run->nics,
     };
     char *xml = NULL;
     int r;
@@ -711,6 +755,62 @@ node_problem(struct vm_run *run, char *msg, size_t msgsz)
     return false;
 }
 
+/*
+ * The MAC and IP of every interface: listed in the status before a first
+ * allocation, held, then what the interfaces gone held is given back.
+ * 0; 1 with @msg when the spec asks for what cannot be had; or an errno.
+ */
+static int
+hold_addresses(struct vm_run *run, char *msg, size_t msgsz)
+{
+    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "interfaces");
+    int r;
+
+    nc_ifaces_begin(&run->o, &run->spec, run->o.old_status, run->ifs);
+    run->ifs_known = true;
+    if (!nc_ifaces_listed(&run->spec, run->ifs)) {
+        run->keep_old_ifaces = true;
+        r = report_not_ready(run, "Provisioning", "Provisioning", "allocating addresses", NULL);
+        run->keep_old_ifaces = false;
+        if (r < 0)
+            return r;
+        old = cJSON_GetObjectItem(run->o.old_status, "interfaces");
+    }
+    if ((r = nc_ifaces_hold(&run->o, &run->spec, run->ifs, msg, msgsz)) != 0)
+        return r;
+    for (unsigned i = 0; i < run->spec.n_ifaces; i++)
+        run->nics[i] = run->ifs[i].nic;
+    return nc_ifaces_release(&run->o, old, &run->spec, run->ifs);
+}
+
+/* Puts each running guest's taps on their Networks' bridges. 0, or a
+ * negative errno with @msg. */
+static int
+attach_taps(struct vm_run *run, char *msg, size_t msgsz)
+{
+    struct nc_ctx *ctx = run->o.ctx;
+
+    for (unsigned i = 0; i < run->spec.n_ifaces; i++) {
+        char alias[256];
+        int r;
+
+        if (!ctx->ov) {
+            snprintf(msg, msgsz, "node %s: no netlink socket in its network namespace",
+                     ctx->env->node);
+            return -ENOTCONN;
+        }
+        nc_iface_alias(&run->o, &run->spec, i, alias, sizeof(alias));
+        r = nc_overlay_attach(ctx->ov, run->ifs[i].nic.tap, run->ifs[i].bridge, alias,
+                              run->ifs[i].nic.mtu);
+        if (r < 0) {
+            snprintf(msg, msgsz, "spec.interfaces[%u]: cannot attach %s to %s: %s", i,
+                     run->ifs[i].nic.tap, run->ifs[i].bridge, nc_overlay_errmsg());
+            return r;
+        }
+    }
+    return 0;
+}
+
 static int
 reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 {
@@ -762,6 +862,12 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         r = report_not_ready(run, "Failed", "NotRunnableHere", msg, NULL);
         return r == -ESTALE ? 0 : r;
     }
+    r = hold_addresses(run, msg, sizeof(msg));
+    if (r != 0) {
+        if (r > 0)
+            r = report_not_ready(run, "Failed", "AddressConflict", msg, NULL);
+        return r == -ESTALE ? 0 : r;
+    }
 
     r = nc_hv_lookup(env->hv, run->domname, &info);
     if (r < 0 && r != -ENOENT)
@@ -785,7 +891,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
             return r == -ESTALE ? 0 : r;
     }
 
-    nc_vm_config_hash(&run->spec, run->disks, run->domtype, config_hash, base_hash);
+    nc_vm_config_hash(&run->spec, run->disks, run->nics, run->domtype, config_hash, base_hash);
     r = ensure_defined(run, &info, exists, config_hash, base_hash, &defined);
     if (r == -EBADMSG) {
         r = report_not_ready(run, "Failed", "InvalidDefinition",
@@ -808,6 +914,13 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     }
     if ((r = nc_hv_lookup(env->hv, run->domname, &info)) < 0)
         goto libvirt_error;
+    if (!nc_hv_is_test(env->hv) && info.state != NC_DOM_SHUTOFF &&
+        (r = attach_taps(run, msg, sizeof(msg))) < 0) {
+        nc_warn(run->o.key, "%s", msg);
+        r = report_not_ready(run, phase_of(info.state), "NetworkAttachFailed", msg, &info);
+        *ret_requeue_ms = POLL_MS;
+        return r == -ESTALE ? 0 : r;
+    }
 
     stale = info.state != NC_DOM_SHUTOFF && info.live_config[0] &&
             strcmp(info.live_config, config_hash) != 0;
@@ -882,19 +995,33 @@ libvirt_error:
     return r;
 }
 
-/* The Volumes this VM took or let go of look again: their attachedTo
- * changed, and a deletion may have been waiting for this VM. */
-static void
-enqueue_volume_changes(struct vm_run *run, const cJSON *before, const cJSON *after)
+/* True when array @list has an item equal to @item. */
+static bool
+has_item(const cJSON *list, const cJSON *item)
 {
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, list)
+        if (cJSON_Compare(e, item, true))
+            return true;
+    return false;
+}
+
+/* The Volumes and Networks whose entry in the status' @member (disks[],
+ * interfaces[]) came, went or changed look again: a Volume's attachedTo,
+ * a Network's DHCP hosts, a deletion waiting for this VM. */
+static void
+enqueue_changes(struct vm_run *run, const char *member, const char *kind, const cJSON *before)
+{
+    const cJSON *after = cJSON_GetObjectItem(run->o.old_status, member);
     const cJSON *lists[2][2] = {{before, after}, {after, before}}, *d;
 
     for (int i = 0; i < 2; i++) {
         cJSON_ArrayForEach(d, lists[i][0]) {
-            const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(d, "volume"));
+            const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(d, kind));
 
-            if (v && !nc_lists(lists[i][1], "volume", v))
-                nc_run_enqueue(&run->o, "volume", v);
+            if (v && !has_item(lists[i][1], d))
+                nc_run_enqueue(&run->o, kind, v);
         }
     }
 }
@@ -914,15 +1041,18 @@ nc_vm_reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *r
                  run.domname);
     r = nc_run_begin(&run.o, ctx, ns, "vm", name);
     if (r == 0) {
-        cJSON *before = cJSON_Duplicate(cJSON_GetObjectItem(run.o.old_status, "disks"), true);
+        cJSON *disks = cJSON_Duplicate(cJSON_GetObjectItem(run.o.old_status, "disks"), true);
+        cJSON *ifaces = cJSON_Duplicate(cJSON_GetObjectItem(run.o.old_status, "interfaces"), true);
 
         r = nc_run_spec(&run.o, &value);
         if (r == -ENOENT)
             r = reconcile_deleted(&run);
         else if (r == 0)
             r = reconcile_spec(&run, value, ret_requeue_ms);
-        enqueue_volume_changes(&run, before, cJSON_GetObjectItem(run.o.old_status, "disks"));
-        cJSON_Delete(before);
+        enqueue_changes(&run, "disks", "volume", disks);
+        enqueue_changes(&run, "interfaces", "network", ifaces);
+        cJSON_Delete(disks);
+        cJSON_Delete(ifaces);
     }
     if (r == -ESTALE)
         r = 0; /* the newer spec is queued already */

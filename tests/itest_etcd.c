@@ -13,6 +13,7 @@
 
 #include "controller/etcd.h"
 #include "controller/watch.h"
+#include "reconcilers/alloc.h"
 
 static const char *endpoints[2];
 static struct nc_etcd_conf conf;
@@ -167,6 +168,30 @@ Test(etcd, first_come_claims)
     cr_assert_eq(nc_etcd_delete_if(c, key("claim"), "a", &deleted, NULL), 0);
     cr_assert(deleted);
     cr_assert_eq(nc_etcd_get(c, key("claim"), &kv, NULL), -ENOENT);
+}
+
+Test(etcd, address_allocation)
+{
+    char *p = key("ip/"), ip[16], k[160];
+    struct nc_kv kv;
+
+    cr_assert_eq(nc_alloc_ip(c, p, 0x0a000000, 30, "x", ip), 0);
+    cr_assert_str_eq(ip, "10.0.0.1", "the lowest host address");
+    cr_assert_eq(nc_alloc_ip(c, p, 0x0a000000, 30, "x", ip), 0);
+    cr_assert_str_eq(ip, "10.0.0.1", "a holder keeps its address");
+    cr_assert_eq(nc_alloc_ip(c, p, 0x0a000000, 30, "y", ip), 0);
+    cr_assert_str_eq(ip, "10.0.0.2");
+    cr_assert_eq(nc_alloc_ip(c, p, 0x0a000000, 30, "z", ip), -ENOSPC, "a /30 has two");
+    snprintf(k, sizeof(k), "%s10.0.0.1", p);
+    cr_assert_eq(nc_alloc_release(c, k, "z"), 0);
+    cr_assert_eq(nc_etcd_get(c, k, &kv, NULL), 0, "only its holder gives it back");
+    nc_kv_clear(&kv);
+    cr_assert_eq(nc_alloc_release(c, k, "x"), 0);
+    cr_assert_eq(nc_alloc_ip(c, p, 0x0a000000, 30, "z", ip), 0);
+    cr_assert_str_eq(ip, "10.0.0.1", "a released address is taken again");
+    cr_assert_eq(nc_alloc_release_all(c, p, "y"), 0);
+    snprintf(k, sizeof(k), "%s10.0.0.2", p);
+    cr_assert_eq(nc_etcd_get(c, k, &kv, NULL), -ENOENT);
 }
 
 Test(etcd, leases)

@@ -158,15 +158,15 @@ Test(domxml, config_hash_follows_the_definition)
     struct nc_vm_spec s1 = {.vcpus = 1, .memory = 1 << 20}, s2 = s1;
     char h1[17], h2[17];
 
-    nc_vm_config_hash(&s1, NULL, "test", h1, NULL);
-    nc_vm_config_hash(&s2, NULL, "test", h2, NULL);
+    nc_vm_config_hash(&s1, NULL, NULL, "test", h1, NULL);
+    nc_vm_config_hash(&s2, NULL, NULL, "test", h2, NULL);
     cr_assert_str_eq(h1, h2);
     s2.vcpus = 2;
-    nc_vm_config_hash(&s2, NULL, "test", h2, NULL);
+    nc_vm_config_hash(&s2, NULL, NULL, "test", h2, NULL);
     cr_assert_str_neq(h1, h2);
     s2 = s1;
     s2.run_state = NC_RUN_PAUSED; /* not part of the definition */
-    nc_vm_config_hash(&s2, NULL, "test", h2, NULL);
+    nc_vm_config_hash(&s2, NULL, NULL, "test", h2, NULL);
     cr_assert_str_eq(h1, h2);
 }
 
@@ -191,13 +191,39 @@ Test(domxml, disks_from_volumes)
     free(xml);
 
     /* The definition, so its hash, changes with where a disk lives. */
-    nc_vm_config_hash(&spec, disks, "test", h1, b1);
+    nc_vm_config_hash(&spec, disks, NULL, "test", h1, b1);
     snprintf(disks[1].path, sizeof(disks[1].path), "/other/b");
-    nc_vm_config_hash(&spec, disks, "test", h2, b2);
+    nc_vm_config_hash(&spec, disks, NULL, "test", h2, b2);
     cr_assert_str_neq(h1, h2);
     cr_assert_str_eq(b1, b2, "the base leaves the disks out");
 
     /* What XML cannot carry is refused. */
     snprintf(disks[1].path, sizeof(disks[1].path), "/p/\x01");
     cr_assert_eq(nc_domxml_build(&def, &xml), -EINVAL);
+}
+
+Test(domxml, interfaces_are_taps)
+{
+    struct nc_vm_spec spec = {.vcpus = 1, .memory = 1 << 20, .n_ifaces = 2,
+                              .ifaces = {{"eth0", "net-a", "", ""}, {"eth1", "net-b", "", ""}}};
+    struct nc_nic_src nics[2] = {{"52:54:00:aa:bb:cc", "nct01234567", 1450},
+                                 {"52:54:00:aa:bb:cd", "nct89abcdef", 9000}};
+    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec,
+                                .nics = nics};
+    char *xml, h1[17], h2[17], b1[17], b2[17];
+
+    cr_assert_eq(nc_domxml_build(&def, &xml), 0);
+    cr_assert(strstr(xml, "<interface type=\"ethernet\">"), "%s", xml);
+    cr_assert(strstr(xml, "<mac address=\"52:54:00:aa:bb:cc\"/>"), "%s", xml);
+    cr_assert(strstr(xml, "<target dev=\"nct01234567\"/>"), "%s", xml);
+    cr_assert(strstr(xml, "<model type=\"virtio\"/>"), "%s", xml);
+    cr_assert(strstr(xml, "<mtu size=\"9000\"/>") > strstr(xml, "nct89abcdef"), "%s", xml);
+    free(xml);
+
+    /* A new MAC is a new definition, and not one a disk hot-plug makes. */
+    nc_vm_config_hash(&spec, NULL, nics, "test", h1, b1);
+    nics[1].mac[16] = 'e';
+    nc_vm_config_hash(&spec, NULL, nics, "test", h2, b2);
+    cr_assert_str_neq(h1, h2);
+    cr_assert_str_neq(b1, b2);
 }

@@ -33,6 +33,9 @@ cleanup() {
         echo "--- $TEST_NAME failed; last lines of novacrond's log:" >&2
         grep -A 30 -m 1 "ERROR: AddressSanitizer\|runtime error" "$TMP/novacrond.log" >&2 2>/dev/null || true
         tail -n 40 "$TMP/novacrond.log" >&2 2>/dev/null || true
+        for f in "$TMP"/host-*.log; do
+            [ -f "$f" ] && { echo "--- $f:"; tail -n 30 "$f"; } >&2
+        done
     fi
     rm -rf "$TMP"
     exit "$rc"

@@ -5,11 +5,19 @@
 # VNI allocated once; bridge addresses stable across a restart; an
 # overlapping CIDR and a duplicate VNI Failed on the later Network;
 # deleting removes devices, allocations and status, also after kill -9.
+# A real TCG guest on host-a gets its allocated address by DHCP from
+# host-a's dnsmasq (its serial console says which) and is reached by ping
+# from host-b; an explicit MAC/IP is honoured, an address another holds is
+# a conflict; deleting the Network waits for its VMs.
 . "$(dirname "$0")/lib.sh"
+# dnsmasq reads its hosts file as nobody: not under the private $TMP.
+RUN=/run/nc-test-$$
 
 A=nc-net-$$-a
 B=nc-net-$$-b
-on_cleanup 'for f in "$TMP"/host-*.pid; do kill -9 $(cat "$f"); done 2>/dev/null; ip netns del '"$A"' 2>/dev/null; ip netns del '"$B"' 2>/dev/null'
+on_cleanup 'for f in "$TMP"/host-*.pid; do kill -9 $(cat "$f"); done 2>/dev/null; pkill -f -- "--pid-file='"$RUN"'/" 2>/dev/null; rm -rf '"$RUN"'; ip netns del '"$A"' 2>/dev/null; ip netns del '"$B"' 2>/dev/null'
+# After the hosts are killed, so that none defines its guest again.
+use_qemu
 ip netns add "$A"
 ip netns add "$B"
 ip -n "$A" link add nc-veth type veth peer name nc-veth netns "$B"
@@ -17,15 +25,19 @@ ip -n "$A" addr add 192.168.214.1/24 dev nc-veth
 ip -n "$B" addr add 192.168.214.2/24 dev nc-veth
 for ns in "$A" "$B"; do ip -n "$ns" link set lo up; ip -n "$ns" link set nc-veth up; done
 
-start_host() { # NAME NETNS PORT
-    "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$3" --node "$1" --netns "$2" \
-        --underlay nc-veth --resync 1h --node-ttl 3s --workers 2 >>"$TMP/$1.log" 2>&1 &
-    echo $! >"$TMP/$1.pid"
-    wait_for 30 "$1 ready" curl -sf "http://127.0.0.1:$3/readyz"
+start_host() { # NAME NETNS PORT [FLAGS]
+    name=$1 netns=$2 port=$3
+    shift 3
+    "$NOVACROND" --etcd "$ETCD" --prefix "$PREFIX" --listen "127.0.0.1:$port" --node "$name" \
+        --netns "$netns" --underlay nc-veth --resync 1h --node-ttl 3s --workers 2 \
+        --run-dir "$RUN" "$@" >>"$TMP/$name.log" 2>&1 &
+    echo $! >"$TMP/$name.pid"
+    wait_for 30 "$name ready" curl -sf "http://127.0.0.1:$port/readyz"
 }
 PA=$(free_port)
 PB=$(free_port)
-start_host host-a "$A" "$PA"
+QEMU_FLAGS="--libvirt qemu:///system --force-tcg"
+start_host host-a "$A" "$PA" $QEMU_FLAGS
 start_host host-b "$B" "$PB"
 ec get "${PREFIX}nodes/host-a" --print-value-only | jq -e '.underlayAddress == "192.168.214.1"' >/dev/null ||
     fail "host-a's registration: $(ec get "${PREFIX}nodes/host-a" --print-value-only)"
@@ -71,20 +83,74 @@ ok "an overlapping CIDR and a duplicate VNI: the later Network Failed, naming th
 ec del "${PREFIX}spec/default/network/net-b" "${PREFIX}spec/default/network/net-c" >/dev/null
 ec del "${PREFIX}spec/default/network/net-c" >/dev/null
 
+# A guest on host-a: MAC and IP allocated, tap on the bridge inside
+# host-a's namespace, address by DHCP, reached from host-b.
+vm_with() { # NAME NODE INTERFACES [SPEC]
+    spec=${4:-'{"vcpus":1,"memory":"64MiB"}'}
+    put_vm default "$1" "$(echo "$spec" | jq -c --arg n "$2" --argjson i "$3" '. + {node: $n, interfaces: $i}')"
+}
+vm_with g1 host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec)"
+wait_for 60 "g1 Running" converged default vm g1 Running
+st=$(status_of default vm g1)
+mac=$(echo "$st" | jq -r '.interfaces[0].mac')
+gip=$(echo "$st" | jq -r '.interfaces[0].ip')
+tap=$(echo "$st" | jq -r '.interfaces[0].device')
+[ "$(ec get "${PREFIX}alloc/mac/$mac" --print-value-only)" = vm/default/g1/eth0 ] || fail "MAC $mac not allocated to g1"
+[ "$(ec get "${PREFIX}alloc/ip/default/net-a/$gip" --print-value-only)" = vm/default/g1/eth0 ] || fail "IP $gip not allocated to g1"
+[ "$gip" != "${ip_a%/*}" ] && [ "$gip" != "${ip_b%/*}" ] || fail "g1 got a bridge's address $gip"
+ip -n "$A" link show "$tap" | grep -q "master $br" || fail "tap $tap is not on $br in $A: $(ip -n "$A" link show "$tap" 2>&1)"
+! ip link show "$tap" >/dev/null 2>&1 || fail "tap $tap is still in the root namespace"
+dpid=$(cat "$RUN/host-a/dnsmasq/$br.pid")
+[ "$(ip netns identify "$dpid")" = "$A" ] || fail "dnsmasq $dpid is not in $A"
+grep -qx "$mac,$gip" "$RUN/host-a/dnsmasq/$br.hosts" || fail "dnsmasq hosts: $(cat "$RUN/host-a/dnsmasq/$br.hosts")"
+[ ! -e "$RUN/host-b/dnsmasq/$br.pid" ] || fail "host-b runs a dnsmasq without guests of its own"
+wait_for 90 "g1's DHCP address on its console" console_has default g1 "NOVACRON-GUEST-IP $gip"
+ip netns exec "$B" ping -c 3 -W 2 -q "$gip" >/dev/null || fail "no ping from host-b to the guest at $gip"
+ok "guest g1 on host-a: $mac/$gip allocated, tap $tap on $br inside $A, DHCP from host-a's dnsmasq (console: NOVACRON-GUEST-IP $gip), ping from host-b"
+
+# Explicit MAC and IP honoured; an address another holds is a conflict.
+vm_with g2 host-b "[{\"name\":\"eth0\",\"network\":\"net-a\",\"ip\":\"$gip\"}]"
+vm_with g3 host-b '[{"name":"eth0","network":"net-a","mac":"52:54:00:aa:bb:cc","ip":"10.214.0.200"}]'
+vm_with g4 host-b '[{"name":"eth0","network":"net-a","ip":"10.214.1.7"}]'
+vm_with g5 host-b '[{"name":"eth0","network":"nowhere"}]'
+failed_vm() { status_of default vm "$1" | jq -r '.phase + ": " + .conditions[0].message' | grep -qF "$2"; }
+wait_for 20 "g2 Failed" failed_vm g2 "Failed: spec.interfaces[0].ip: $gip is held by VM default/g1 (interface eth0)"
+wait_for 20 "g4 Failed" failed_vm g4 "Failed: spec.interfaces[0].ip: 10.214.1.7 is not a host address of network net-a"
+wait_for 20 "g5 Pending" failed_vm g5 'Pending: waiting for network "nowhere" (spec.interfaces[0]): it does not exist'
+wait_for 20 "g3 Running" converged default vm g3 Running
+status_of default vm g3 | jq -e '.interfaces[0] | .mac == "52:54:00:aa:bb:cc" and .ip == "10.214.0.200"' >/dev/null || fail "g3: $(status_of default vm g3)"
+wait_for 10 "g3 in host-b's dnsmasq" grep -qx "52:54:00:aa:bb:cc,10.214.0.200" "$RUN/host-b/dnsmasq/$br.hosts"
+! grep -q "$mac" "$RUN/host-b/dnsmasq/$br.hosts" || fail "host-b answers for host-a's guest"
+put_net nowhere '{"cidr":"10.216.0.0/24","mode":"isolated"}'
+wait_for 20 "g5 Running once its Network is Ready" converged default vm g5 Running
+ok "explicit MAC/IP honoured (g3); an address held by g1 and one outside the CIDR Failed naming the field; g5 Pending on a missing Network, Running when it appeared"
+
 # Addresses are stable across a restart.
 kill -TERM "$(cat "$TMP/host-a.pid")"
 wait "$(cat "$TMP/host-a.pid")" 2>/dev/null || true
-start_host host-a "$A" "$PA"
+start_host host-a "$A" "$PA" $QEMU_FLAGS
 sleep 1
 [ "$(ip -n "$A" -4 -o addr show "$br" | awk '{print $4}')" = "$ip_a" ] || fail "host-a's bridge address changed"
 [ "$(status_of default network net-a | jq -r .vni)" = "$vni" ] || fail "the VNI changed"
-ok "after a restart of host-a: the same bridge address $ip_a and VNI $vni"
+status_of default vm g1 | jq -e --arg m "$mac" --arg i "$gip" '.interfaces[0] | .mac == $m and .ip == $i' >/dev/null || fail "g1's addresses changed"
+ip netns exec "$B" ping -c 2 -W 2 -q "$gip" >/dev/null || fail "no ping to the guest after the restart"
+ok "after a restart of host-a: the same bridge address $ip_a, VNI $vni and guest address $gip, still reached"
 
-# kill -9 while the Network is deleted: nothing leaks.
-kill -9 "$(cat "$TMP/host-a.pid")"
+# Deleting the Network waits for its VMs; kill -9 meanwhile leaks nothing.
 ec del "${PREFIX}spec/default/network/net-a" >/dev/null
-wait_for 20 "net-a gone from host-b" sh -c "! ip -n $B link show $br >/dev/null 2>&1"
-start_host host-a "$A" "$PA"
-wait_for 20 "net-a gone from host-a" sh -c "! ip -n $A link show $br >/dev/null 2>&1 && ! ip -n $A link show $vx >/dev/null 2>&1"
-wait_for 20 "status and allocations gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}alloc/ --prefix --keys-only)\" ] && [ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/network/ --prefix --keys-only)\" ]"
-ok "deleted while host-a was killed: after its restart no bridge, no VXLAN device, no allocation, no status left"
+net_says() { status_of default network net-a | jq -r '.phase + ": " + .conditions[0].message' | grep -qF "$1"; }
+wait_for 20 "net-a waits for its VMs" net_says "Deleting: deletion waits: in use by VM g1, g2, g3, g4"
+ip -n "$A" link show "$br" >/dev/null || fail "net-a's bridge went while VMs use it"
+kill -9 "$(cat "$TMP/host-a.pid")"
+for v in g1 g2 g3 g4 g5; do ec del "${PREFIX}spec/default/vm/$v" >/dev/null; done
+ec del "${PREFIX}spec/default/network/nowhere" >/dev/null
+wait_for 20 "host-b's VMs gone" sh -c "[ \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/ --prefix --keys-only | grep -c .)\" = 1 ]"
+net_says "in use by VM g1" || fail "net-a did not wait for g1 while host-a was down"
+start_host host-a "$A" "$PA" $QEMU_FLAGS
+wait_for 30 "net-a gone from both hosts" sh -c "! ip -n $A link show $br >/dev/null 2>&1 && ! ip -n $A link show $vx >/dev/null 2>&1 && ! ip -n $B link show $br >/dev/null 2>&1"
+wait_for 20 "statuses and allocations gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}alloc/ --prefix --keys-only)\" ] && [ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/ --prefix --keys-only)\" ]"
+[ -z "$(test_domains)" ] || fail "domains left: $(test_domains)"
+! pgrep -f -- "--pid-file=$RUN/" >/dev/null || fail "a dnsmasq is still running: $(pgrep -af -- "--pid-file=$RUN/")"
+[ -z "$(find "$RUN" -type f)" ] || fail "dnsmasq files left: $(find "$RUN" -type f)"
+[ -z "$(ip -o link | grep -E "ncb|ncx|nct" || true)" ] || fail "a device appeared in the root namespace"
+ok "net-a deleted while g1..g4 used it: Deleting naming them; with host-a killed meanwhile, after its restart no domain, device, dnsmasq, allocation or status left"

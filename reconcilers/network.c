@@ -587,7 +587,14 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
         key = NULL;
     }
     free(prefix);
-    if (r < 0 || f.count > 0)
+    if (r == 0 && f.count > 0) {
+        /* Another node still holds its address, or gave it back while
+         * this one looked: the last one out takes the rest, so look
+         * again until none is left. */
+        *ret_requeue_ms = USERS_POLL_MS;
+        return 0;
+    }
+    if (r < 0)
         return r;
     f = (struct nc_alloc_scan){.value = run->owner};
     if (!(prefix = key_of(run, "alloc/vni/")))

@@ -35,6 +35,11 @@ for n in $BENCH_N; do
     "$top/hack/etcd.sh" stop "$dir/etcd"
 done
 
+# Networks on two hosts in namespaces, unless BENCH_NET=0.
+if [ "${BENCH_NET:-1}" = 1 ]; then
+    NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" "$top/tests/bench/networks.sh"
+fi
+
 # Real guests, unless BENCH_QEMU=0 (they need libvirtd and take minutes).
 if [ "${BENCH_QEMU:-1}" = 1 ]; then
     trap - EXIT INT TERM

@@ -22,18 +22,10 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 RUN=/run/nc-bench-$$
 A=nc-bn-$$-a B=nc-bn-$$-b FA=nc-bf-$$-a FB=nc-bf-$$-b
 on_cleanup 'for f in "$TMP"/host-*.pid; do kill -9 $(cat "$f"); done 2>/dev/null; pkill -f -- "--pid-file='"$RUN"'/" 2>/dev/null; rm -rf '"$RUN"'; for n in '"$A $B $FA $FB"'; do ip netns del $n 2>/dev/null; done'
-pair() { # NS1 NS2
-    ip netns add "$1"
-    ip netns add "$2"
-    ip -n "$1" link add nc-veth type veth peer name nc-veth netns "$2"
-    ip -n "$1" addr add 192.168.215.1/24 dev nc-veth
-    ip -n "$2" addr add 192.168.215.2/24 dev nc-veth
-    for n in "$1" "$2"; do ip -n "$n" link set lo up; ip -n "$n" link set nc-veth up; done
-}
 cidr_of() { echo "10.$((60 + $1 / 256)).$(($1 % 256)).0/24"; }
 
 # The floor: the same devices by a shell loop.
-pair "$FA" "$FB"
+netns_pair "$FA" "$FB" 192.168.215
 t0=$(now)
 for i in $(seq 1 "$NETS"); do
     c=$(cidr_of "$i")
@@ -51,7 +43,7 @@ done
 t1=$(now)
 floor=$(ms "$t0" "$t1")
 
-pair "$A" "$B"
+netns_pair "$A" "$B" 192.168.215
 start_host() { # NAME NETNS PORT
     "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$3" --node "$1" --netns "$2" \
         --underlay nc-veth --resync 1h --workers 4 --run-dir "$RUN" --log-level warn \

@@ -202,3 +202,15 @@ console_has() {
 has_event() { # NS NAME REASON
     ec get "${PREFIX}events/$1/vm/$2/" --prefix --print-value-only | jq -s -e --arg r "$3" 'any(.[]; .reason == $r)' >/dev/null
 }
+
+# netns_pair NS1 NS2 SUBNET: two network namespaces this test makes,
+# joined by a veth pair named nc-veth on both sides, with SUBNET.1 and
+# SUBNET.2 (a /24), the only addresses configured.
+netns_pair() {
+    ip netns add "$1"
+    ip netns add "$2"
+    ip -n "$1" link add nc-veth type veth peer name nc-veth netns "$2"
+    ip -n "$1" addr add "$3.1/24" dev nc-veth
+    ip -n "$2" addr add "$3.2/24" dev nc-veth
+    for n in "$1" "$2"; do ip -n "$n" link set lo up; ip -n "$n" link set nc-veth up; done
+}

@@ -18,12 +18,7 @@ B=nc-net-$$-b
 on_cleanup 'for f in "$TMP"/host-*.pid; do kill -9 $(cat "$f"); done 2>/dev/null; pkill -f -- "--pid-file='"$RUN"'/" 2>/dev/null; rm -rf '"$RUN"'; ip netns del '"$A"' 2>/dev/null; ip netns del '"$B"' 2>/dev/null'
 # After the hosts are killed, so that none defines its guest again.
 use_qemu
-ip netns add "$A"
-ip netns add "$B"
-ip -n "$A" link add nc-veth type veth peer name nc-veth netns "$B"
-ip -n "$A" addr add 192.168.214.1/24 dev nc-veth
-ip -n "$B" addr add 192.168.214.2/24 dev nc-veth
-for ns in "$A" "$B"; do ip -n "$ns" link set lo up; ip -n "$ns" link set nc-veth up; done
+netns_pair "$A" "$B" 192.168.214
 
 start_host() { # NAME NETNS PORT [FLAGS]
     name=$1 netns=$2 port=$3

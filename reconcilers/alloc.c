@@ -144,8 +144,14 @@ nc_alloc_ip(struct nc_etcd *etcd, const char *prefix, uint32_t network, unsigned
     if ((r = nc_alloc_scan(etcd, prefix, &s)) < 0)
         goto out;
     if (s.found[0]) {
-        snprintf(ip, 16, "%s", s.found);
-        goto out;
+        struct in_addr in;
+
+        /* One of a CIDR the network had before is not kept. */
+        if (inet_pton(AF_INET, s.found, &in) == 1 && ntohl(in.s_addr) > network &&
+            ntohl(in.s_addr) <= last) {
+            snprintf(ip, 16, "%s", s.found);
+            goto out;
+        }
     }
     if (s.n_used)
         qsort(s.used, s.n_used, sizeof(*s.used), cmp_u32);

@@ -174,24 +174,33 @@ hold_mac(struct nc_run *run, const struct nc_vm_iface *want, struct nc_iface *if
     return -EAGAIN;
 }
 
+/* True when @ip is a host address of the interface's network. */
+static bool
+host_of(const struct nc_iface *ifc, const char *ip)
+{
+    uint32_t size = (uint32_t)(1ULL << (32 - ifc->prefix)), a;
+    struct in_addr in;
+
+    if (inet_pton(AF_INET, ip, &in) != 1)
+        return false;
+    a = ntohl(in.s_addr);
+    return (a & ~(size - 1)) == ifc->network && a != ifc->network && a != ifc->network + size - 1;
+}
+
 static int
 hold_ip(struct nc_run *run, const struct nc_vm_iface *want, struct nc_iface *ifc,
         const char *value, const char *field, char *msg, size_t msgsz)
 {
-    char *prefix = NULL, holder[300], who[300];
-    uint32_t size = (uint32_t)(1ULL << (32 - ifc->prefix));
+    char *prefix = NULL, *key = NULL, holder[300], who[300];
     int r;
 
     if (asprintf(&prefix, "%salloc/ip/%s/%s/", run->ctx->env->prefix, run->ns, want->network) < 0)
         return -ENOMEM;
+    /* A CIDR changed since: what was held is no longer one of its own. */
+    if (ifc->ip[0] && !host_of(ifc, ifc->ip))
+        ifc->ip[0] = '\0';
     if (want->ip[0]) {
-        struct in_addr in;
-        uint32_t a;
-
-        inet_pton(AF_INET, want->ip, &in);
-        a = ntohl(in.s_addr);
-        if ((a & ~(size - 1)) != ifc->network || a == ifc->network ||
-            a == ifc->network + size - 1) {
+        if (!host_of(ifc, want->ip)) {
             snprintf(msg, msgsz, "%s.ip: %s is not a host address of network %s", field,
                      want->ip, want->network);
             free(prefix);
@@ -208,16 +217,12 @@ hold_ip(struct nc_run *run, const struct nc_vm_iface *want, struct nc_iface *ifc
         return r;
     }
     /* The spec's address, or the one held before. */
-    {
-        char *key = NULL;
-
-        if (asprintf(&key, "%s%s", prefix, ifc->ip) < 0) {
-            free(prefix);
-            return -ENOMEM;
-        }
-        r = nc_alloc_claim(run->ctx->etcd, key, value, holder, sizeof(holder));
-        free(key);
+    if (asprintf(&key, "%s%s", prefix, ifc->ip) < 0) {
+        free(prefix);
+        return -ENOMEM;
     }
+    r = nc_alloc_claim(run->ctx->etcd, key, value, holder, sizeof(holder));
+    free(key);
     if (r == 0 && want->ip[0]) {
         describe(holder, who, sizeof(who));
         snprintf(msg, msgsz, "%s.ip: %s is held by %s", field, want->ip, who);

@@ -138,6 +138,7 @@ static void
 add_interfaces(struct vm_run *run, cJSON *s)
 {
     const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "interfaces"), *e;
+    const cJSON *gone = run->keep_old_ifaces ? old : NULL;
     cJSON *list;
 
     if (!run->ifs_known) {
@@ -145,11 +146,9 @@ add_interfaces(struct vm_run *run, cJSON *s)
             cJSON_AddItemToObject(s, "interfaces", cJSON_Duplicate(old, true));
         return;
     }
-    if (!run->spec.n_ifaces && (!run->keep_old_ifaces || !old))
+    if (!run->spec.n_ifaces && !gone)
         return;
     list = nc_ifaces_status(&run->spec, run->ifs);
-    const cJSON *gone = run->keep_old_ifaces ? old : NULL;
-
     cJSON_ArrayForEach(e, gone) {
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(e, "name"));
         bool in_spec = false;

@@ -75,7 +75,7 @@ until [ "$(counts)" = "$(printf '%s\t%s' "$NETS" "$((NETS * per))")" ]; do sleep
 t1=$(now)
 total=$(ms "$t0" "$t1")
 devs=$(( $(ip -n "$A" -o link | grep -c "novacron:") + $(ip -n "$B" -o link | grep -c "novacron:") ))
-dnsmasqs=$(pgrep -fc -- "--pid-file=$RUN/")
+dnsmasqs=$(pgrep -fc -- "--pid-file=$RUN/" || true)
 printf 'networks: %s Networks on 2 hosts (namespaces, VXLAN over a veth), %s VM interfaces (test:///default), 4 workers each\n' "$NETS" "$((NETS * per))"
 printf '  ip/bridge shell loop, the same %s bridges + VXLAN devices, addresses, FDB entries: %6d ms\n' "$((NETS * 2))" "$floor"
 printf '  novactl apply -> all Ready/Running:   %6d ms (%s owned devices, %s dnsmasq, %s allocations)\n' \

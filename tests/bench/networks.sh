@@ -69,11 +69,14 @@ counts() {
         '[([.[] | select(.bridge and .phase == "Ready" and (.nodes | length) == 2)] | length),
           ([.[] | select(.domain and .phase == "Running" and .interfaces[0].ip)] | length)] | @tsv'
 }
+revision() { ec get / --prefix --keys-only --limit 1 -w json | jq .header.revision; }
+rev0=$(revision)
 t0=$(now)
 "$NOVACTL" --etcd "$ETCD" apply -f "$TMP/all.json" >/dev/null
 until [ "$(counts)" = "$(printf '%s\t%s' "$NETS" "$((NETS * per))")" ]; do sleep 0.2; done
 t1=$(now)
 total=$(ms "$t0" "$t1")
+writes=$(( $(revision) - rev0 ))
 devs=$(( $(ip -n "$A" -o link | grep -c "novacron:") + $(ip -n "$B" -o link | grep -c "novacron:") ))
 dnsmasqs=$(pgrep -fc -- "--pid-file=$RUN/" || true)
 printf 'networks: %s Networks on 2 hosts (namespaces, VXLAN over a veth), %s VM interfaces (test:///default), 4 workers each\n' "$NETS" "$((NETS * per))"
@@ -81,6 +84,7 @@ printf '  ip/bridge shell loop, the same %s bridges + VXLAN devices, addresses, 
 printf '  novactl apply -> all Ready/Running:   %6d ms (%s owned devices, %s dnsmasq, %s allocations)\n' \
     "$total" "$devs" "$dnsmasqs" "$(ec get "${PREFIX}alloc/" --prefix --keys-only | grep -c .)"
 awk -v a="$total" -v b="$floor" 'BEGIN { printf "  ratio to the floor:                    %6.2fx\n", a / b }'
+printf '  etcd writes (revisions) until then:   %6d (%s specs applied)\n' "$writes" "$((NETS + NETS * per))"
 t0=$(now)
 ec del --prefix "${PREFIX}spec/bench/" >/dev/null
 until [ -z "$(ec get "${PREFIX}status/bench/" --prefix --keys-only)" ]; do sleep 0.2; done

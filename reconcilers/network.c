@@ -396,15 +396,6 @@ ensure_dhcp(struct net_run *run, char *msg, size_t msgsz)
     return r;
 }
 
-/* The VMs that wait for this Network look again. */
-static void
-enqueue_user(void *data, const char *vm)
-{
-    struct net_run *run = data;
-
-    nc_run_enqueue(&run->o, "vm", vm);
-}
-
 static cJSON *
 status_new(struct net_run *run, const char *phase)
 {
@@ -422,16 +413,7 @@ static int
 report_not_ready(struct net_run *run, const char *phase, const char *reason, const char *msg,
                  bool warn)
 {
-    cJSON *s = status_new(run, phase);
-    int r;
-
-    if (warn && nc_run_ready_changed(&run->o, false, msg))
-        nc_run_event(&run->o, "Warning", reason, "%s", msg);
-    nc_status_condition(s, run->o.old_status, "Ready", false, reason, msg, run->o.generation,
-                        run->o.now);
-    r = nc_run_report(&run->o, s);
-    cJSON_Delete(s);
-    return r;
+    return nc_run_report_not_ready(&run->o, status_new(run, phase), reason, msg, warn);
 }
 
 static int
@@ -535,7 +517,7 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
              run->spec.mode == NC_NET_OVERLAY ? "VXLAN device" : "no VXLAN (isolated)",
              cJSON_GetArraySize(f.holders));
     if (nc_run_ready_changed(&run->o, true, msg))
-        nc_vm_users(env, NC_USE_NETWORK, run->o.ns, run->o.name, enqueue_user, run);
+        nc_vm_users_enqueue(&run->o, NC_USE_NETWORK); /* the VMs waiting for it */
     nc_status_condition(s, run->o.old_status, "Ready", true, "Realised", msg, run->o.generation,
                         run->o.now);
     r = nc_run_report(&run->o, s);
@@ -555,11 +537,10 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
         return 0; /* nothing of ours was made without a status first */
     run->users = nc_vm_users_sorted(env, NC_USE_NETWORK, run->o.ns, run->o.name);
     if (cJSON_GetArraySize(run->users) > 0) {
-        size_t len = (size_t)snprintf(msg, sizeof(msg), "deletion waits: in use by VM");
+        char users[384];
 
-        for (const cJSON *u = run->users->child; u && len < sizeof(msg); u = u->next)
-            len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
-                                    u == run->users->child ? " " : ", ", u->valuestring);
+        nc_users_join(run->users, users, sizeof(users));
+        snprintf(msg, sizeof(msg), "deletion waits: in use by VM %s", users);
         /* A VM on another node lets go where this node sees no change
          * of its own to be queued by: look again after a while. */
         *ret_requeue_ms = USERS_POLL_MS;

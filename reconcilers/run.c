@@ -147,3 +147,18 @@ nc_run_report(struct nc_run *run, cJSON *status)
     free(text);
     return 0;
 }
+
+int
+nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
+                        const char *message, bool warn)
+{
+    int r;
+
+    if (warn && nc_run_ready_changed(run, false, message))
+        nc_run_event(run, "Warning", reason, "%s", message);
+    nc_status_condition(status, run->old_status, "Ready", false, reason, message,
+                        run->generation, run->now);
+    r = nc_run_report(run, status);
+    cJSON_Delete(status);
+    return r;
+}

@@ -58,4 +58,10 @@ int nc_run_report(struct nc_run *run, cJSON *status) __attribute__((warn_unused_
  * an event about it is news, not a repeat. */
 bool nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message);
 
+/* Adds Ready=False with @reason and @message to @status, records a
+ * Warning event @reason when @warn and that is news, then writes @status
+ * (nc_run_report()) and frees it. */
+int nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
+                            const char *message, bool warn) __attribute__((warn_unused_result));
+
 #endif

@@ -123,3 +123,25 @@ nc_vm_users_sorted(struct nc_env *env, enum nc_use use, const char *ns, const ch
     cJSON_Delete(list);
     return sorted;
 }
+
+static void
+enqueue_user(void *data, const char *vm)
+{
+    nc_run_enqueue(data, "vm", vm);
+}
+
+void
+nc_vm_users_enqueue(struct nc_run *run, enum nc_use use)
+{
+    nc_vm_users(run->ctx->env, use, run->ns, run->name, enqueue_user, run);
+}
+
+void
+nc_users_join(const cJSON *users, char *buf, size_t n)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (const cJSON *u = users ? users->child : NULL; u && len < n; u = u->next)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", u->valuestring);
+}

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "reconcilers/reconciler.h"
+#include "reconcilers/run.h"
 
 enum nc_use {
     NC_USE_VOLUME,  /* disks[].volume */
@@ -29,5 +30,11 @@ void nc_vm_users(struct nc_env *env, enum nc_use use, const char *ns, const char
 
 /* The same names as a sorted JSON array (so a status does not flap). */
 cJSON *nc_vm_users_sorted(struct nc_env *env, enum nc_use use, const char *ns, const char *name);
+
+/* Queues every VM using @run's object: they wait for it, or it for them. */
+void nc_vm_users_enqueue(struct nc_run *run, enum nc_use use);
+
+/* Writes the names of @users (nc_vm_users_sorted()) into @buf as "a, b". */
+void nc_users_join(const cJSON *users, char *buf, size_t n);
 
 #endif

@@ -199,15 +199,10 @@ report_not_ready(struct vm_run *run, const char *phase, const char *reason, cons
                  const struct nc_dominfo *info)
 {
     cJSON *s = status_new(run, phase);
-    int r;
 
-    nc_status_condition(s, run->o.old_status, "Ready", false, reason, message, run->o.generation,
-                        run->o.now);
     if (info)
         add_domain(s, run->domname, info);
-    r = nc_run_report(&run->o, s);
-    cJSON_Delete(s);
-    return r;
+    return nc_run_report_not_ready(&run->o, s, reason, message, false);
 }
 
 static bool

@@ -38,14 +38,6 @@ users_of(struct volume_run *run)
     return nc_vm_users_sorted(run->o.ctx->env, NC_USE_VOLUME, run->o.ns, run->o.name);
 }
 
-static void
-enqueue_user(void *data, const char *vm)
-{
-    struct volume_run *run = data;
-
-    nc_run_enqueue(&run->o, "vm", vm);
-}
-
 struct clones_ctx {
     struct volume_run *run;
     char prefix[320];
@@ -83,19 +75,9 @@ enqueue_dependents(struct volume_run *run)
     struct nc_env *env = run->o.ctx->env;
     struct clones_ctx cc = {.run = run};
 
-    nc_vm_users(env, NC_USE_VOLUME, run->o.ns, run->o.name, enqueue_user, run);
+    nc_vm_users_enqueue(&run->o, NC_USE_VOLUME);
     snprintf(cc.prefix, sizeof(cc.prefix), "%sspec/%s/volume/", env->prefix, run->o.ns);
     nc_informer_foreach(env->specs, on_volume_spec, &cc);
-}
-
-static void
-users_joined(const cJSON *users, char *buf, size_t n)
-{
-    size_t len = 0;
-
-    buf[0] = '\0';
-    for (const cJSON *u = users ? users->child : NULL; u && len < n; u = u->next)
-        len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", u->valuestring);
 }
 
 /* A status with what libvirt says of the volume, when it exists. */
@@ -126,16 +108,7 @@ static int
 report_not_ready(struct volume_run *run, const char *phase, const char *reason,
                  const char *message, const struct nc_volinfo *info, bool warn)
 {
-    cJSON *s = status_new(run, phase, info);
-    int r;
-
-    if (warn && nc_run_ready_changed(&run->o, false, message))
-        nc_run_event(&run->o, "Warning", reason, "%s", message);
-    nc_status_condition(s, run->o.old_status, "Ready", false, reason, message, run->o.generation,
-                        run->o.now);
-    r = nc_run_report(&run->o, s);
-    cJSON_Delete(s);
-    return r;
+    return nc_run_report_not_ready(&run->o, status_new(run, phase, info), reason, message, warn);
 }
 
 static bool
@@ -169,7 +142,7 @@ reconcile_deleted(struct volume_run *run)
     snprintf(run->spec.pool, sizeof(run->spec.pool), "%s", pool ? pool : "");
     run->users = users_of(run);
     if (cJSON_GetArraySize(run->users) > 0) {
-        users_joined(run->users, users, sizeof(users));
+        nc_users_join(run->users, users, sizeof(users));
         snprintf(msg, sizeof(msg), "deletion waits: in use by VM %s", users);
         return report_not_ready(run, "Deleting", "InUse", msg, NULL, false);
     }

@@ -427,6 +427,7 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
     char msg[600], cidr[20], *prefix;
     uint32_t vni = 0;
     cJSON *s;
+    bool news;
     int r;
 
     if (!errs)
@@ -516,12 +517,15 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
     snprintf(msg, sizeof(msg), "bridge and %s on %d node(s)",
              run->spec.mode == NC_NET_OVERLAY ? "VXLAN device" : "no VXLAN (isolated)",
              cJSON_GetArraySize(f.holders));
-    if (nc_run_ready_changed(&run->o, true, msg))
-        nc_vm_users_enqueue(&run->o, NC_USE_NETWORK); /* the VMs waiting for it */
+    news = nc_run_ready_changed(&run->o, true, msg);
     nc_status_condition(s, run->o.old_status, "Ready", true, "Realised", msg, run->o.generation,
                         run->o.now);
     r = nc_run_report(&run->o, s);
     cJSON_Delete(s);
+    /* The VMs waiting for it look again once the Ready status is there to
+     * be read: queued before the write, one may look first and wait. */
+    if (r == 0 && news)
+        nc_vm_users_enqueue(&run->o, NC_USE_NETWORK);
     return r;
 }
 

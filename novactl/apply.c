@@ -213,7 +213,8 @@ out:
     return r;
 }
 
-/* One object to delete, from the command line or a manifest. */
+/* One object to delete, from the command line or a manifest: 0 when its
+ * spec is gone (or was not there and that is fine), else the exit status. */
 static int
 delete_one(struct cli *c, const struct nc_kind *k, const char *ns, const char *name)
 {
@@ -231,54 +232,96 @@ delete_one(struct cli *c, const struct nc_kind *k, const char *ns, const char *n
     }
     if (deleted)
         printf("%s deleted\n", ref);
-    if (c->wait)
-        return cli_wait_until(c, k, ns, name, "delete");
     return 0;
 }
+
+/* What delete --wait waits for once every spec is deleted: all at once, so
+ * that a Network waiting for its VMs is not waited for before them. */
+struct doomed {
+    const struct nc_kind *kind;
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1];
+};
 
 int
 cli_delete(struct cli *c)
 {
     struct nc_manifest_set set = {0};
     const struct nc_kind *k = NULL;
+    struct doomed *doomed = calloc((size_t)c->argc + 1, sizeof(*doomed));
+    size_t n_doomed = 0;
     int r = 0;
 
+    if (!doomed)
+        return 1;
     if (c->n_files) {
+        struct doomed *more;
+
         if ((r = load(c, &set, "deleted")) != 0)
             goto out;
-        for (size_t i = 0; i < set.n; i++)
-            r |= delete_one(c, set.items[i].kind, set.items[i].ns, set.items[i].name);
-        goto out;
+        if (!(more = realloc(doomed, (set.n + 1) * sizeof(*doomed)))) {
+            r = 1;
+            goto out;
+        }
+        doomed = more;
+        for (size_t i = 0; i < set.n; i++) {
+            int one = delete_one(c, set.items[i].kind, set.items[i].ns, set.items[i].name);
+
+            r |= one;
+            if (one == 0) {
+                doomed[n_doomed].kind = set.items[i].kind;
+                snprintf(doomed[n_doomed].ns, sizeof(doomed->ns), "%s", set.items[i].ns);
+                snprintf(doomed[n_doomed++].name, sizeof(doomed->name), "%s", set.items[i].name);
+            }
+        }
+        goto wait;
     }
     /* "KIND NAME..." or "KIND/NAME..." */
     for (int i = 0; i < c->argc; i++) {
         char word[128], *slash;
+        const char *name;
+        int one;
 
         snprintf(word, sizeof(word), "%s", c->argv[i]);
         if ((slash = strchr(word, '/'))) {
             *slash = '\0';
-            if (!(k = cli_kind(word)))
-                return 2;
+            if (!(k = cli_kind(word))) {
+                r = 2;
+                goto out;
+            }
         } else if (!k) {
-            if (!(k = cli_kind(word)))
-                return 2;
+            if (!(k = cli_kind(word))) {
+                r = 2;
+                goto out;
+            }
             continue;
         }
-        if (!nc_is_dns_label(slash ? slash + 1 : word)) {
+        name = slash ? slash + 1 : word;
+        if (!nc_is_dns_label(name)) {
             fputs("novactl: not a name: \"", stderr);
             cli_puts_safe(stderr, c->argv[i]);
             fputs("\"\n", stderr);
             r = 1;
             continue;
         }
-        r |= delete_one(c, k, cli_ns(c), slash ? slash + 1 : word);
+        one = delete_one(c, k, cli_ns(c), name);
+        r |= one;
+        if (one == 0) {
+            doomed[n_doomed].kind = k;
+            snprintf(doomed[n_doomed].ns, sizeof(doomed->ns), "%s", cli_ns(c));
+            snprintf(doomed[n_doomed++].name, sizeof(doomed->name), "%s", name);
+        }
         k = slash ? NULL : k;
     }
     if (c->argc == 0 || (k && c->argc == 1)) {
         fputs("novactl: delete needs KIND NAME..., KIND/NAME... or -f FILE\n", stderr);
         r = 2;
+        goto out;
     }
+wait:
+    for (size_t i = 0; c->wait && i < n_doomed; i++)
+        r |= cli_wait_until(c, doomed[i].kind, doomed[i].ns, doomed[i].name, "delete");
 out:
+    free(doomed);
     nc_manifests_clear(&set);
     return r;
 }

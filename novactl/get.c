@@ -237,9 +237,12 @@ struct getter {
     const struct nc_kind *kind;
     struct cli_selector *sel;
     enum format fmt;
+    bool several; /* kinds were listed as "a,b": names show as kind/name */
     struct table table;
     struct cli_objs objs;
 };
+
+COLUMN(col_kind_name) { snprintf(buf, n, "%s/%s", o->kind->segment, o->name); }
 
 static bool
 wanted(const struct getter *g, const struct cli_obj *o)
@@ -296,20 +299,103 @@ on_watch_event(void *data, const struct nc_kv *kv, bool deleted)
     return 0;
 }
 
+/*
+ * Lists g->kind into g->objs and shows what is wanted: as rows of a table
+ * of its own (after a blank line when @shown_before is not 0), or as items
+ * appended to @list for '-o json'. Returns how many objects it showed, or
+ * a negative errno when etcd cannot be read; *@missing is set when a NAME
+ * asked for is not there.
+ */
+static int
+get_kind(struct getter *g, cJSON *list, size_t shown_before, bool *missing)
+{
+    struct cli *c = g->c;
+    int shown = 0;
+
+    if (cli_objs_fetch(c, g->kind, c->all_ns ? NULL : cli_ns(c), &g->objs) < 0)
+        return -EIO;
+    for (int i = 1; i < c->argc; i++) {
+        bool found = false;
+
+        for (size_t j = 0; j < g->objs.n && !found; j++)
+            found = strcmp(g->objs.items[j].name, c->argv[i]) == 0;
+        if (!found) {
+            fprintf(stderr, "novactl: %s/", g->kind->segment);
+            cli_puts_safe(stderr, c->argv[i]);
+            fprintf(stderr, " not found in namespace %s\n", cli_ns(c));
+            *missing = true;
+        }
+    }
+    table_init(&g->table, c, g->kind, g->fmt == FMT_WIDE);
+    if (g->several)
+        g->table.cols[c->all_ns ? 1 : 0] = (struct column){"NAME", col_kind_name};
+    for (size_t i = 0; i < g->objs.n; i++)
+        if (wanted(g, &g->objs.items[i]))
+            table_fit(&g->table, &g->objs.items[i]), shown++;
+    if (list) {
+        for (size_t i = 0; i < g->objs.n; i++)
+            if (wanted(g, &g->objs.items[i]))
+                cJSON_AddItemToArray(list, obj_json(&g->objs.items[i]));
+        return shown;
+    }
+    if ((g->fmt == FMT_TABLE || g->fmt == FMT_WIDE) && (shown || c->watch)) {
+        if (shown_before)
+            putchar('\n');
+        table_row(&g->table, NULL);
+    }
+    for (size_t i = 0; i < g->objs.n; i++)
+        if (wanted(g, &g->objs.items[i]))
+            print_one(g, &g->objs.items[i], c->watch);
+    return shown;
+}
+
+/* Splits "network,volume,vm" into @ret_kinds (each kind once). Returns
+ * how many, or 0 after saying what is wrong. */
+static size_t
+parse_kinds(const char *words, const struct nc_kind **ret_kinds, size_t max)
+{
+    char buf[256], *save = NULL;
+    size_t n = 0;
+
+    snprintf(buf, sizeof(buf), "%s", words);
+    for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        const struct nc_kind *k = cli_kind(w);
+        bool dup = false;
+
+        if (!k)
+            return 0;
+        for (size_t i = 0; i < n; i++)
+            dup |= ret_kinds[i] == k;
+        if (!dup && n < max)
+            ret_kinds[n++] = k;
+    }
+    if (!n)
+        fputs("novactl: get needs a KIND (vm, network or volume)\n", stderr);
+    return n;
+}
+
 int
 cli_get(struct cli *c)
 {
     struct getter g = {.c = c};
+    const struct nc_kind *kinds[16];
     const char *out = c->output ? c->output : "table";
-    size_t shown = 0;
+    cJSON *list = NULL, *items = NULL;
+    bool missing = false;
+    size_t n_kinds, shown = 0;
     int r = 0;
 
     if (c->argc < 1) {
         fputs("novactl: get needs a KIND (vm, network or volume)\n", stderr);
         return 2;
     }
-    if (!(g.kind = cli_kind(c->argv[0])))
+    if (!(n_kinds = parse_kinds(c->argv[0], kinds, sizeof(kinds) / sizeof(kinds[0]))))
         return 2;
+    g.several = n_kinds > 1;
+    if (g.several && (c->watch || c->argc > 1)) {
+        fputs("novactl: several kinds (a,b) take neither NAME nor -w\n", stderr);
+        return 2;
+    }
     if (strcmp(out, "table") == 0)
         g.fmt = FMT_TABLE;
     else if (strcmp(out, "wide") == 0)
@@ -324,56 +410,42 @@ cli_get(struct cli *c)
     }
     if (c->selector && !(g.sel = cli_selector_parse(c->selector)))
         return 2;
-    if (cli_objs_fetch(c, g.kind, c->all_ns ? NULL : cli_ns(c), &g.objs) < 0) {
-        r = cli_etcd_error(c, "cannot read from etcd");
-        goto out;
-    }
-    for (int i = 1; i < c->argc; i++) {
-        bool found = false;
-
-        for (size_t j = 0; j < g.objs.n && !found; j++)
-            found = strcmp(g.objs.items[j].name, c->argv[i]) == 0;
-        if (!found) {
-            fputs("novactl: ", stderr);
-            fprintf(stderr, "%s/", g.kind->segment);
-            cli_puts_safe(stderr, c->argv[i]);
-            fprintf(stderr, " not found in namespace %s\n", cli_ns(c));
-            r = 1;
-        }
-    }
-    table_init(&g.table, c, g.kind, g.fmt == FMT_WIDE);
-    for (size_t i = 0; i < g.objs.n; i++)
-        if (wanted(&g, &g.objs.items[i]))
-            table_fit(&g.table, &g.objs.items[i]), shown++;
-    if (g.fmt == FMT_JSON && !c->watch && !(c->argc == 2 && shown == 1)) {
-        cJSON *list = cJSON_CreateObject(), *items;
-        char *text;
-
+    /* One object asked for by name prints as itself, anything else as a List. */
+    if (g.fmt == FMT_JSON && !c->watch && c->argc != 2) {
+        list = cJSON_CreateObject();
         cJSON_AddStringToObject(list, "apiVersion", NC_API_VERSION);
         cJSON_AddStringToObject(list, "kind", "List");
         items = cJSON_AddArrayToObject(list, "items");
-        for (size_t i = 0; i < g.objs.n; i++)
-            if (wanted(&g, &g.objs.items[i]))
-                cJSON_AddItemToArray(items, obj_json(&g.objs.items[i]));
-        text = cJSON_Print(list);
+    }
+    for (size_t i = 0; i < n_kinds; i++) {
+        int n;
+
+        g.kind = kinds[i];
+        n = get_kind(&g, items, shown, &missing);
+        if (n < 0) {
+            r = cli_etcd_error(c, "cannot read from etcd");
+            goto out;
+        }
+        shown += (size_t)n;
+        if (i + 1 < n_kinds)
+            cli_objs_clear(&g.objs);
+    }
+    if (list) {
+        char *text = cJSON_Print(list);
+
         if (text)
             puts(text);
         free(text);
-        cJSON_Delete(list);
-    } else {
-        if ((g.fmt == FMT_TABLE || g.fmt == FMT_WIDE) && (shown || c->watch))
-            table_row(&g.table, NULL);
-        for (size_t i = 0; i < g.objs.n; i++)
-            if (wanted(&g, &g.objs.items[i]))
-                print_one(&g, &g.objs.items[i], c->watch);
     }
     if (!shown && !c->watch && c->argc == 1 && g.fmt != FMT_JSON)
-        fprintf(stderr, "No %s found in %s.\n", g.kind->name,
+        fprintf(stderr, "No %s found in %s.\n", g.several ? "objects" : g.kind->name,
                 c->all_ns ? "any namespace" : cli_ns(c));
+    r = missing ? 1 : 0;
     fflush(stdout);
     if (c->watch && cli_follow(c, g.objs.revision + 1, 0, on_watch_event, &g) < 0)
         r = cli_etcd_error(c, "watch failed");
 out:
+    cJSON_Delete(list);
     cli_objs_clear(&g.objs);
     cli_selector_free(g.sel);
     return r;

@@ -48,7 +48,15 @@ nctl get vm -o wide | head -n 1 | grep -q 'VCPUS  *MEMORY  *DOMAIN$' || fail "wi
     fail "get -o json: $(nctl get vm a -o json)"
 [ "$(nctl get vm -o json | jq '.items | length')" -eq 3 ] || fail "get -o json list"
 [ "$(nctl get vms -A -o name | tr '\n' ' ')" = "vm/a vm/b vm/d vm/c " ] || fail "get -o name: $(nctl get vms -A -o name)"
-ok "get: table, -A, wide, json, name"
+multi=$(nctl get volume,vm,vms -A)
+[ "$(echo "$multi" | grep -c '^NAMESPACE  *NAME  *PHASE')" = 1 ] && echo "$multi" | grep -q '^team  *vm/c  *Running  *True' ||
+    fail "get volume,vm,vms -A (no volumes: one table): $multi"
+[ "$(nctl get vm,volume -o json | jq -r '[.items[].metadata.name] | join(" ")')" = "a b d" ] ||
+    fail "get vm,volume -o json: $(nctl get vm,volume -o json)"
+rc=0
+nctl get vm,volume a 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "get with several kinds and a NAME: exit $rc, not 2"
+ok "get: table, -A, wide, json, name, several kinds at once"
 
 desc=$(nctl describe vm a)
 for want in 'Name: *a$' 'Labels: *sync=git' 'Phase: *Running' 'Ready  *True  *DomainRunning' \

@@ -1,103 +1,168 @@
 #!/bin/sh
-# The demo behind `make demo`: a local etcd, novacrond, the example
-# manifests of manifests/ applied with plain etcdctl, and their status once
-# they converge. When libvirtd can run here, the VMs are real QEMU guests
-# (TCG) booting the tiny test guest, whose kernel is added to each manifest
-# as it is applied; otherwise the demo says so and uses libvirt's test
-# driver. Everything is removed at the end; set DEMO_KEEP=1 to leave etcd
-# and novacrond running and play with them.
+# The demo behind `make demo`: a local etcd and one novacrond node living in
+# a network namespace of the demo's own, then manifests/app/ (a Network,
+# two Volumes cloned from an image, two VMs on the Network) applied with
+# novactl, waited for, shown, reached over the Network, repaired after a
+# drift and deleted again.
+#
+# When libvirtd can run here the VMs are real QEMU guests (TCG): the
+# Volumes' image is the tiny test guest's boot disk (hack/guest.sh), put
+# in the demo's own image folder. Otherwise the demo says so and uses
+# libvirt's test driver (DEMO_LIBVIRT=test asks for it; `make check` runs
+# the demo that way). Everything it started is stopped and removed at the
+# end; DEMO_KEEP=1 leaves etcd, novacrond and the objects running.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d /tmp/novacron-demo.XXXXXX)
+# dnsmasq reads its files as nobody, QEMU reads the image as libvirt-qemu.
+chmod 755 "$dir"
+netns=novacron-demo-$$
+endpoint=
+started_libvirtd=0
 export ETCDCTL_API=3
 
+say() { printf '%s\n' "$*"; }
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+step() { printf '\n== %s\n' "$*"; }
+nctl() { "$top/build/novactl" --etcd "$endpoint" "$@"; }
+die() {
+    say "demo failed: $*"
+    [ -f "$dir/novacrond.log" ] && { say "last lines of novacrond's log:"; tail -n 20 "$dir/novacrond.log"; }
+    exit 1
+}
+
 cleanup() {
-    if [ "${DEMO_KEEP:-0}" = 1 ]; then
-        echo
-        echo "Left running: etcd at $endpoint, novacrond (pid $(cat "$dir/novacrond.pid"))."
-        echo "Try:  ETCDCTL_API=3 etcdctl --endpoints $endpoint watch --prefix /novacron/status/"
-        echo "Stop: kill $(cat "$dir/novacrond.pid"); $top/hack/etcd.sh stop $dir/etcd"
+    rc=$?
+    if [ "${DEMO_KEEP:-0}" = 1 ] && [ "$rc" = 0 ]; then
+        say ""
+        say "Left running: etcd at $endpoint, novacrond (pid $(cat "$dir/novacrond.pid")) in netns $netns."
+        say "Try:  $top/build/novactl --etcd $endpoint get network,volume,vm -A"
+        say "Stop: $top/build/novactl --etcd $endpoint delete -f $dir/app --wait;" \
+            "kill $(cat "$dir/novacrond.pid"); $top/hack/etcd.sh stop $dir/etcd; ip netns del $netns"
         return
     fi
-    # Deleting the specs makes novacrond remove its domains first.
-    etcdctl --endpoints "$endpoint" del /novacron/spec/ --prefix >/dev/null 2>&1
-    for _ in $(seq 1 100); do
-        [ -z "$(etcdctl --endpoints "$endpoint" get /novacron/status/ --prefix --keys-only 2>/dev/null)" ] && break
-        sleep 0.2
-    done
+    # Deleting the specs makes novacrond remove its domains, volumes and
+    # devices before it stops.
+    if [ -f "$dir/novacrond.pid" ] && [ -n "$(nctl get network,volume,vm -A -o name 2>/dev/null)" ]; then
+        nctl delete -f "$dir/app" --ignore-not-found --wait --timeout 60s >/dev/null 2>&1 || true
+    fi
     [ -f "$dir/novacrond.pid" ] && kill "$(cat "$dir/novacrond.pid")" 2>/dev/null
-    "$top/hack/etcd.sh" stop "$dir/etcd"
+    [ -n "$endpoint" ] && "$top/hack/etcd.sh" stop "$dir/etcd"
+    ip netns del "$netns" 2>/dev/null
+    [ "$started_libvirtd" = 1 ] && "$top/hack/libvirtd.sh" stop
     rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
+step "etcd and the node"
 endpoint=$("$top/hack/etcd.sh" start "$dir/etcd")
-echo "etcd:      $endpoint (data in $dir/etcd)"
+say "etcd:      $endpoint (data in $dir/etcd)"
 
-uri=test:///default
-boot=null
-if [ "${DEMO_LIBVIRT:-qemu}" = qemu ] && "$top/hack/libvirtd.sh" >"$dir/libvirtd.log" 2>&1 &&
-    guest=$("$top/hack/guest.sh" 2>>"$dir/libvirtd.log"); then
-    uri=qemu:///system
-    boot=$(jq -n --arg g "$guest" '{kernel: "\($g)/vmlinuz", initrd: "\($g)/initrd.img",
-                                    cmdline: "console=ttyS0 quiet"}')
-    echo "libvirt:   qemu:///system, real TCG guests booting $guest"
+# The node's bridge, VXLAN device, dnsmasq and guest taps live in a network
+# namespace of the demo's own: nothing changes on this host's network. Its
+# loopback carries the VXLAN underlay (a single node has no peer).
+ip netns add "$netns" || die "cannot make a network namespace (the demo needs root)"
+ip -n "$netns" link set lo up
+say "netns:     $netns (the node's network: bridges, VXLAN, dnsmasq, taps)"
+
+mkdir -p "$dir/images" "$dir/app" "$dir/consoles"
+mode=test
+if [ "${DEMO_LIBVIRT:-qemu}" = qemu ]; then
+    virsh -c qemu:///system -q version >/dev/null 2>&1 || started_libvirtd=1
+    if "$top/hack/libvirtd.sh" >"$dir/libvirtd.log" 2>&1 &&
+        guest=$("$top/hack/guest.sh" 2>>"$dir/libvirtd.log"); then
+        mode=qemu
+    fi
+fi
+if [ $mode = qemu ]; then
+    uri=qemu:///system pool=default
+    cp --sparse=always "$guest/disk.img" "$dir/images/guest.img"
+    say "libvirt:   qemu:///system; the VMs are real TCG guests booting $guest/disk.img"
 else
-    echo "libvirt:   libvirtd cannot run here ($(tail -n 1 "$dir/libvirtd.log" 2>/dev/null));"
-    echo "           FALLING BACK to test:///default, libvirt's in-process test driver"
+    uri=test:///default pool=default-pool
+    [ "$started_libvirtd" = 1 ] && "$top/hack/libvirtd.sh" stop >/dev/null 2>&1
+    started_libvirtd=0
+    echo "a stand-in image: the test driver does not read it" >"$dir/images/guest.img"
+    if [ "${DEMO_LIBVIRT:-qemu}" = qemu ]; then
+        say "libvirt:   libvirtd cannot run here ($(tail -n 1 "$dir/libvirtd.log" 2>/dev/null));"
+        say "           FALLING BACK to test:///default, libvirt's in-process test driver"
+    else
+        say "libvirt:   test:///default, libvirt's in-process test driver (DEMO_LIBVIRT=test)"
+    fi
 fi
-"$top/build/novacrond" --etcd "$endpoint" --libvirt "$uri" --force-tcg --listen 127.0.0.1:0 \
-    --node demo >"$dir/novacrond.log" 2>&1 &
+chmod 644 "$dir/images/guest.img"
+"$top/build/novacrond" --etcd "$endpoint" --libvirt "$uri" --force-tcg --node demo \
+    --netns "$netns" --underlay lo --listen 127.0.0.1:0 --image-dir "$dir/images" \
+    --run-dir "$dir/run" --console-dir "$dir/consoles" >"$dir/novacrond.log" 2>&1 &
 echo $! >"$dir/novacrond.pid"
-echo "novacrond: pid $(cat "$dir/novacrond.pid"), libvirt $uri (log: $dir/novacrond.log)"
-echo
+say "novacrond: pid $(cat "$dir/novacrond.pid"), node \"demo\" (log: $dir/novacrond.log)"
 
-keys=""
-for f in "$top"/manifests/*.json; do
-    ns=$(jq -r '.metadata.namespace // "default"' "$f")
-    name=$(jq -r .metadata.name "$f")
-    kind=$(jq -r '{VirtualMachine: "vm", Network: "network", Volume: "volume"}[.kind]' "$f")
-    echo "apply:     etcdctl put /novacron/spec/$ns/$kind/$name < $(basename "$f")"
-    doc=$(jq -c --argjson boot "$boot" 'if $boot != null and .kind == "VirtualMachine" and
-        (.spec.boot == null) then .spec.boot = $boot | .spec.accel = "tcg" else . end' "$f")
-    etcdctl --endpoints "$endpoint" put "/novacron/spec/$ns/$kind/$name" "$doc" >/dev/null
-    keys="$keys $ns/$kind/$name"
+# manifests/app/ as a user would apply it, but for the Volumes' image (and,
+# on the test driver, its pool), which must be what this machine has.
+for f in "$top"/manifests/app/*.json; do
+    jq --arg img "$dir/images/guest.img" --arg pool "$pool" \
+        'if .kind == "Volume" then .spec.source.image = $img | .spec.pool = $pool else . end' \
+        "$f" >"$dir/app/$(basename "$f")"
 done
+step "apply manifests/app/ (Volumes cloned from $dir/images/guest.img, pool $pool)"
+say "\$ novactl apply -f manifests/app/"
+nctl apply -f "$dir/app"
 
-converged() {
-    for k in $keys; do
-        gen=$(etcdctl --endpoints "$endpoint" get "/novacron/spec/$k" -w json | jq '.kvs[0].mod_revision|tonumber')
-        etcdctl --endpoints "$endpoint" get "/novacron/status/$k" --print-value-only |
-            jq -e --argjson g "$gen" '.observedGeneration == $g and
-                any(.conditions[]; .type == "Ready" and .status == "True")' >/dev/null || return 1
+step "wait until everything is Ready"
+t0=$(date +%s.%N)
+for obj in network/app-net volume/app-1-root volume/app-2-root vm/app-1 vm/app-2; do
+    nctl wait "$obj" --for=ready --timeout=120s >/dev/null || die "$obj did not become Ready"
+done
+say "all Ready $(since "$t0")s after apply"
+say "\$ novactl get network,volume,vm -A"
+nctl get network,volume,vm -A
+
+ip_of() { nctl get vm "$1" -o json | jq -r '.status.interfaces[0].ip'; }
+console_of() { nctl get vm "$1" -o json | jq -r '.status.consoleLog // empty'; }
+ip1=$(ip_of app-1)
+ip2=$(ip_of app-2)
+if [ $mode = qemu ]; then
+    step "the guests on app-net"
+    for vm in app-1 app-2; do
+        ip=$(ip_of $vm) log=$(console_of $vm)
+        for _ in $(seq 1 300); do grep -q "NOVACRON-GUEST-IP $ip" "$log" 2>/dev/null && break; sleep 0.1; done
+        say "$vm's console: $(grep -m 1 "NOVACRON-GUEST-IP" "$log" || echo "(no DHCP address yet)")"
+        grep -q "NOVACRON-GUEST-IP $ip" "$log" || die "$vm did not get $ip by DHCP"
     done
-}
+    for ip in "$ip1" "$ip2"; do
+        say "\$ ip netns exec $netns ping -c 2 $ip"
+        ip netns exec "$netns" ping -c 2 -W 2 "$ip" | tail -n 2 | head -n 1 || die "no answer from $ip"
+    done
 
-i=0
-until converged; do
-    i=$((i + 1))
-    [ $i -lt 600 ] || { echo "not converged after 60s; log:"; cat "$dir/novacrond.log"; exit 1; }
-    sleep 0.1
-done
-echo
-echo "converged in about $((i / 10)).$((i % 10))s:"
-printf '%-22s %-12s %-6s %-10s %s\n' OBJECT PHASE READY GENERATION DOMAIN
-for k in $keys; do
-    etcdctl --endpoints "$endpoint" get "/novacron/status/$k" --print-value-only | jq -r --arg k "$k" \
-        '[$k, .phase, (.conditions[] | select(.type == "Ready") | .status),
-          (.observedGeneration|tostring), "\(.domain.name) (\(.domain.state))"] | @tsv' |
-        awk -F'\t' '{ printf "%-22s %-12s %-6s %-10s %s\n", $1, $2, $3, $4, $5 }'
-done
-echo
-echo "the same, as novactl shows it (novactl get vm -A):"
-"$top/build/novactl" --etcd "$endpoint" get vm -A
-echo
-echo "status of default/vm/web-1, as etcdctl shows it:"
-etcdctl --endpoints "$endpoint" get /novacron/status/default/vm/web-1 --print-value-only | jq .
-log=$(etcdctl --endpoints "$endpoint" get /novacron/status/default/vm/web-1 --print-value-only | jq -r '.consoleLog // empty')
-if [ -n "$log" ]; then
-    for _ in $(seq 1 100); do grep -q NOVACRON-GUEST-UP "$log" 2>/dev/null && break; sleep 0.1; done
-    echo
-    echo "web-1's serial console ($log):"
-    cat "$log"
+    step "drift: destroy app-1's domain behind the controller's back"
+    dom=$(nctl get vm app-1 -o json | jq -r .status.domain.name)
+    say "\$ virsh destroy $dom"
+    t0=$(date +%s.%N)
+    virsh -c qemu:///system -q destroy "$dom" >/dev/null
+    for _ in $(seq 1 300); do
+        [ "$(virsh -c qemu:///system -q domstate "$dom" | head -n 1)" = running ] && break
+        sleep 0.05
+    done
+    nctl wait vm/app-1 --for=ready --timeout=30s >/dev/null || die "app-1 was not repaired"
+    say "running again $(since "$t0")s later:" \
+        "$(nctl get vm app-1 -o json | jq -r '"phase " + .status.phase + ", domain " + .status.domain.state')"
+else
+    step "the VMs on app-net"
+    say "app-1 holds $ip1 and app-2 $ip2 on app-net; the test driver runs no guest, so"
+    say "there is nothing to ping and no domain for virsh to destroy."
 fi
+
+[ "${DEMO_KEEP:-0}" = 1 ] && exit 0
+step "delete"
+say "\$ novactl delete -f manifests/app/ --wait"
+t0=$(date +%s.%N)
+nctl delete -f "$dir/app" --wait --timeout 60s
+say "torn down in $(since "$t0")s"
+left=$(for k in status alloc; do etcdctl --endpoints "$endpoint" get "/novacron/$k/" --prefix --keys-only; done)
+[ -z "$left" ] || die "left in etcd: $left"
+[ -z "$(ip -n "$netns" -o link show | grep -E 'ncb|ncx|nct')" ] || die "devices left in $netns"
+if [ $mode = qemu ]; then
+    [ -z "$(virsh -c qemu:///system -q list --all --name | grep "\.default\.app-")" ] || die "domains left"
+fi
+say "no status, allocation, domain, volume or device left"

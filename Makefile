@@ -12,9 +12,17 @@ PKGS    := libevent libevent_pthreads libcurl libcjson libvirt libsystemd libxml
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Werror
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) -I. $(CFLAGS) $(SANFLAGS) \
-              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+# The libraries' flags are asked of pkg-config when the first recipe needs
+# them, once, and not when the Makefile is read: on a fresh machine the
+# packages arrive only when the `deps` prerequisite runs, after parsing.
+# Every compile waits for `deps` (an order-only prerequisite), so `make`,
+# `make demo` and `make check` all work on the first run.
+pkg = $(or $(shell pkg-config $(1) $(PKGS) 2>/dev/null),$(error pkg-config knows none of \
+      $(PKGS) ($(1)); hack/deps.sh installs them))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(call pkg,--cflags))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $(call pkg,--libs))$(PKG_LIBS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -I. $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
+LDLIBS  = $(PKG_LIBS) -lm -pthread
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 CORE_SRCS := \
@@ -64,7 +72,7 @@ all: $(BUILD)/novacrond $(BUILD)/novactl
 deps:
 	@./hack/deps.sh
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -77,11 +85,11 @@ $(BUILD)/novacrond: $(BUILD)/obj/controller/main.o $(BUILD)/libnovacron.a
 $(BUILD)/novactl: $(CLI_OBJS) $(BUILD)/libnovacron.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libnovacron.a
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libnovacron.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
-$(BUILD)/nc-bench: tests/bench/bench.c $(BUILD)/libnovacron.a
+$(BUILD)/nc-bench: tests/bench/bench.c $(BUILD)/libnovacron.a | deps
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Every test runs against the ASan+UBSan build: unit tests first (fast, no

@@ -66,7 +66,7 @@ ITESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/itest_*.c))
 CLI_SRCS := $(wildcard novactl/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all check unit integration demo bench clean deps
+.PHONY: all check unit integration demo bench clean deps man install
 all: $(BUILD)/novacrond $(BUILD)/novactl
 
 deps:
@@ -120,6 +120,33 @@ bench: deps all $(BUILD)/nc-bench
 	NOVACROND=$(abspath $(BUILD)/novacrond) NOVACTL=$(abspath $(BUILD)/novactl) \
 		BENCH_TOOL=$(abspath $(BUILD)/nc-bench) \
 		./tests/bench/run.sh
+
+# Man pages, written by help2man from each binary's --help (hack/man.sh).
+PREFIX  ?= /usr/local
+MANS    := $(BUILD)/man/novacrond.8 $(BUILD)/man/novactl.1
+man: $(MANS)
+
+$(BUILD)/man/novacrond.8: $(BUILD)/novacrond man/novacrond.h2m hack/man.sh | deps
+	@mkdir -p $(dir $@)
+	./hack/man.sh $< 8 "the NovaCron controller: drives libvirt toward the documents in etcd" $@
+
+$(BUILD)/man/novactl.1: $(BUILD)/novactl man/novactl.h2m hack/man.sh | deps
+	@mkdir -p $(dir $@)
+	./hack/man.sh $< 1 "apply, inspect and delete NovaCron objects in etcd" $@
+
+# Binaries, man pages, the API reference and the systemd unit (its
+# ExecStart pointed at PREFIX), under DESTDIR for packagers.
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/novacron \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 755 $(BUILD)/novacrond $(BUILD)/novactl $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/man/novactl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(BUILD)/man/novacrond.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 schema/README.md $(DESTDIR)$(PREFIX)/share/doc/novacron/api.md
+	install -m 644 schema/*.schema.json $(DESTDIR)$(PREFIX)/share/doc/novacron/
+	sed 's|^ExecStart=/usr/local/bin/|ExecStart=$(PREFIX)/bin/|' manifests/novacrond.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/novacrond.service
 
 clean:
 	rm -rf build

@@ -48,7 +48,7 @@ static const char usage[] =
     "                          disables it)\n"
     "  --workers N             reconciles that may run at once (NOVACRON_WORKERS;\n"
     "                          default 4)\n"
-    "  --resync DURATION       re-examine every object this often, with 10%% jitter\n"
+    "  --resync DURATION       re-examine every object this often, with 10% jitter\n"
     "                          (NOVACRON_RESYNC; default 5m; e.g. 30s, 10m, 1h)\n"
     "  --underlay IFACE        interface whose address carries VXLAN traffic for\n"
     "                          Networks (NOVACRON_UNDERLAY; default the interface of\n"
@@ -79,7 +79,11 @@ static const char usage[] =
     "\n"
     "Keys: PREFIX/spec/NAMESPACE/KIND/NAME holds the manifests (kind vm, network,\n"
     "volume); PREFIX/status/... the observed state; PREFIX/events/... what the\n"
-    "controller did, on a one-hour lease.\n";
+    "controller did, on a one-hour lease.\n"
+    "\n"
+    "Details: novacrond(8), and the API reference (every key, field, default,\n"
+    "status field, phase and condition reason): schema/README.md in NovaCron's\n"
+    "source, installed as PREFIX/share/doc/novacron/api.md.\n";
 
 int64_t
 nc_duration_parse(const char *s)

@@ -1,5 +1,5 @@
 /*
- * etcd v3 through its HTTP/JSON gateway (DESIGN.md §8): the synchronous
+ * etcd v3 through its HTTP/JSON gateway: the synchronous
  * client that workers and start-up use. One struct nc_etcd belongs to one
  * thread at a time; it keeps its connection alive between calls and moves
  * to the next endpoint when one fails. The streaming watch, driven by the

@@ -1,5 +1,5 @@
 /*
- * novacrond: wires the pieces of DESIGN.md §4 together. The main thread
+ * novacrond: wires the pieces together (README.md, "Layout"). The main thread
  * runs the libevent loop, which owns the etcd watch, the HTTP endpoint,
  * the timers and the signals; worker threads take keys from the work queue
  * and reconcile them.
@@ -238,7 +238,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
-/* What nodes/<node> says of this node (DESIGN.md §1). */
+/* What nodes/<node> says of this node (schema/README.md §8). */
 static int
 node_info(struct daemon *d, char **ret)
 {

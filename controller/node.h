@@ -1,5 +1,5 @@
 /*
- * This node's registration (DESIGN.md §1, §7): nodes/<node> bound to an
+ * This node's registration (schema/README.md §8): nodes/<node> bound to an
  * etcd lease that a thread of its own keeps alive. The lease is the node's
  * heartbeat: when the node stops renewing it (crash, partition), etcd
  * deletes the registration and every placement claim bound to the lease,

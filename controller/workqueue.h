@@ -1,5 +1,5 @@
 /*
- * The work queue of DESIGN.md §4, after client-go's: a key is queued at
+ * The work queue, after client-go's: a key is queued at
  * most once (repeated adds coalesce), is handed to at most one worker at a
  * time (a key added while in flight runs again after nc_wq_done()), can be
  * added after a delay, and retried with per-key exponential backoff.

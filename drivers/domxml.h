@@ -16,7 +16,7 @@
 /* "nc-" 8 hex "." namespace "." name: at most 139 bytes. */
 #define NC_DOMAIN_NAME_MAX 140
 
-/* Who a resource belongs to: the owner mark of DESIGN.md §1. */
+/* Who a resource belongs to: the owner mark of schema/README.md §4. */
 struct nc_owner {
     char ns[NC_NAME_MAX + 1];
     char kind[16];

@@ -114,7 +114,7 @@ def envelope(kind, spec, title):
     s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     s["$id"] = "https://novacron.io/schemas/v1/%s.schema.json" % kind.lower()
     s["title"] = title
-    s["description"] = ("A NovaCron %s manifest (DESIGN.md §2). The key it is stored under, "
+    s["description"] = ("A NovaCron %s manifest (see schema/README.md). The key it is stored under, "
                         "<prefix>spec/<namespace>/%s/<name>, must agree with metadata. "
                         "novacrond and novactl validate with C code that this schema matches; "
                         "see schema/README.md for the few rules a JSON Schema cannot state." % (kind, SEG[kind]))

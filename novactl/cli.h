@@ -1,5 +1,5 @@
 /*
- * novactl: the kubectl-like tool of DESIGN.md §3. One verb per file; this
+ * novactl: the kubectl-like tool. One verb per file; this
  * header holds what every verb shares: the parsed command line and the
  * helpers that reach etcd and print safely.
  */

@@ -15,14 +15,14 @@ static const char usage[] =
     "Volume) stored in etcd, for people and for GitOps pipelines.\n"
     "\n"
     "Verbs:\n"
-    "  apply -f FILE|DIR|- ...    validate every document, then store each one\n"
-    "  validate -f FILE|DIR|- ... validate only; needs no etcd\n"
-    "  get KIND[,KIND] [NAME]...  list objects as a table, JSON or names\n"
-    "  describe KIND NAME         spec, status, conditions and recent events\n"
-    "  delete KIND NAME... | -f FILE...\n"
-    "                             ask the controller to delete objects\n"
-    "  wait KIND/NAME --for=COND  block until ready, deleted or in a phase\n"
-    "  completion bash            print the bash completion script\n"
+    "  apply -f FILE|DIR|-...      validate every document, then store each one\n"
+    "  validate -f FILE|DIR|-...   validate only; needs no etcd\n"
+    "  get KIND[,KIND] [NAME]...   list objects as a table, JSON or names\n"
+    "  describe KIND NAME          spec, status, conditions and recent events\n"
+    "  delete KIND NAME...         ask the controller to delete objects\n"
+    "  delete -f FILE|DIR|-...     the same, for the objects of manifests\n"
+    "  wait KIND/NAME --for=COND   block until ready, deleted or in a phase\n"
+    "  completion bash             print the bash completion script\n"
     "\n"
     "KIND is vm (virtualmachine), network (net) or volume (vol), each also in\n"
     "the plural. 'novactl VERB --help' describes a verb's options.\n"
@@ -38,6 +38,12 @@ static const char usage[] =
     "\n"
     "Exit status: 0 on success, 1 on failure (invalid documents, objects not\n"
     "found, etcd unreachable, a wait that timed out), 2 on a usage error.\n";
+
+static const char details[] =
+    "\n"
+    "Details: novactl(1), and the API reference (every key, field, default,\n"
+    "status field, phase and condition reason): schema/README.md in NovaCron's\n"
+    "source, installed as PREFIX/share/doc/novacron/api.md.\n";
 
 /* Per verb: its usage, and which of the verb options it takes. */
 enum {
@@ -269,6 +275,7 @@ main(int argc, char **argv)
     }
     if (help) {
         fputs(verb ? verb->usage : usage, stdout);
+        fputs(details, stdout);
         r = 0;
         goto out;
     }

@@ -52,7 +52,7 @@ struct cli_obj *cli_objs_update(struct cli *c, struct cli_objs *objs, const stru
 
 /* The status's phase; "Pending" with none yet, "Deleting" with no spec. */
 const char *cli_obj_phase(const struct cli_obj *o);
-/* Ready=True for the current generation: converged (DESIGN.md §1). */
+/* Ready=True for the current generation: converged (schema/README.md §3). */
 bool cli_obj_ready(const struct cli_obj *o);
 /* True when the status was written for the current generation. */
 bool cli_obj_observed(const struct cli_obj *o);

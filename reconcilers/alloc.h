@@ -1,5 +1,5 @@
 /*
- * Allocations under alloc/ (DESIGN.md §1): a key per VNI, address or MAC,
+ * Allocations under alloc/ (schema/README.md §1): a key per VNI, address or MAC,
  * created only when absent, whose value names its holder ("ns/name" for a
  * Network's VNI, "node/<node>" for a bridge address, "vm/<ns>/<name>/<iface>"
  * for a guest interface). Two writers can never hold the same one; a

@@ -1,5 +1,5 @@
 /*
- * Events (DESIGN.md §1): what the controller did or saw and why, stored
+ * Events (schema/README.md §1): what the controller did or saw and why, stored
  * under events/<ns>/<kind>/<name>/<revision>-<n> on a lease of one hour,
  * so `novactl describe` and `etcdctl watch` show a history that expires by
  * itself. A reconcile collects its events and writes them in the same

@@ -1,6 +1,6 @@
 /*
  * A VM's interfaces on its Networks: the MAC and IP each one holds under
- * alloc/ (DESIGN.md §1), stable across restarts and updates and given back
+ * alloc/ (schema/README.md §1), stable across restarts and updates and given back
  * when the VM or the interface goes away; the tap each one is in the domain;
  * and the interfaces[] of the VM's status.
  *

@@ -1,6 +1,6 @@
 /* The Network reconciler: specs under spec/<ns>/network/ to a bridge and a
  * VXLAN device on this node (drivers/overlay.h), with the allocations of
- * DESIGN.md §1 made by etcd transactions. */
+ * schema/README.md §1 made by etcd transactions. */
 #ifndef NC_RECONCILER_NETWORK_H
 #define NC_RECONCILER_NETWORK_H
 

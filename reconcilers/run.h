@@ -1,7 +1,7 @@
 /*
  * What every reconcile of one object shares, whatever its kind: its keys,
  * the status it last reported, the events it collects, and the guarded
- * write of both (DESIGN.md §1). Each reconciler embeds a struct nc_run.
+ * write of both (schema/README.md §3). Each reconciler embeds a struct nc_run.
  */
 #ifndef NC_RUN_H
 #define NC_RUN_H

@@ -1,5 +1,5 @@
 /*
- * Status documents (DESIGN.md §1): conditions whose lastTransitionTime
+ * Status documents (schema/README.md §3): conditions whose lastTransitionTime
  * moves only on a transition, a comparison that says whether anything but
  * timestamps changed, and the guarded write.
  */

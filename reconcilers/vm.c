@@ -238,7 +238,7 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
 
 /* The spec is gone: tear down, then delete the status. */
 /*
- * Where the VM runs (DESIGN.md §7): spec.node when set; else the node of
+ * Where the VM runs (schema/README.md §8): spec.node when set; else the node of
  * its placement claim, a key created only when absent and bound to the
  * claiming node's lease; when there is none, this node claims it. A claim
  * lost to another node's is read back. 0 with @where set, or a negative
@@ -879,7 +879,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     }
     if (!exists) {
         /* Status first: whatever instant a crash hits after this, the
-         * domain about to exist has a status key (DESIGN.md §1). */
+         * domain about to exist has a status key (schema/README.md §4). */
         r = report_not_ready(run, "Provisioning", "Provisioning", "defining the domain", NULL);
         if (r < 0)
             return r == -ESTALE ? 0 : r;

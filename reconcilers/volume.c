@@ -396,7 +396,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
             return report_not_ready(run, "Pending", "WaitingForVolume", msg, NULL, false);
         }
         /* Status first: whatever instant a crash hits after this, the
-         * volume about to exist has a status key naming it (DESIGN.md §1). */
+         * volume about to exist has a status key naming it (schema/README.md §4). */
         r = report_not_ready(run, "Provisioning", "Provisioning", "creating the volume", NULL,
                              false);
         if (r == 0)

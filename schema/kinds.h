@@ -1,5 +1,5 @@
 /*
- * The kinds of DESIGN.md §2 in one table: the key segment, the manifest's
+ * The kinds of the API (schema/README.md) in one table: the key segment, the manifest's
  * "kind", the words a person may type for it, and its validator. Daemon
  * and novactl both go through it, so a kind is added in one place.
  */

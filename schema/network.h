@@ -1,4 +1,4 @@
-/* The Network kind of DESIGN.md §2: its parsed form and validator. */
+/* The Network kind of the API (schema/README.md §5-7): its parsed form and validator. */
 #ifndef NC_SCHEMA_NETWORK_H
 #define NC_SCHEMA_NETWORK_H
 

@@ -1,7 +1,7 @@
 /*
  * Building blocks shared by the validators of every kind: an error list
  * whose entries each name a field and a reason, and checks for the value
- * shapes of DESIGN.md §2. The same code serves novacrond and novactl.
+ * shapes of the API (schema/README.md §2). The same code serves novacrond and novactl.
  */
 #ifndef NC_VALIDATE_H
 #define NC_VALIDATE_H

@@ -1,4 +1,4 @@
-/* The Volume kind of DESIGN.md §2: its parsed form and validator. */
+/* The Volume kind of the API (schema/README.md §5-7): its parsed form and validator. */
 #ifndef NC_SCHEMA_VOLUME_H
 #define NC_SCHEMA_VOLUME_H
 

@@ -36,6 +36,9 @@ chmod +x "$TMP/bin/"*
 PATH="$TMP/bin:$PATH" pkg-config --cflags libxml-2.0 >/dev/null 2>&1 &&
     fail "the pkg-config wrapper answers before apt-get was called"
 netns_before=$(ip netns list | grep novacron-demo- || true)
+# A user's shell: none of the variables of the make that runs this test
+# (make check passes BUILD, CFLAGS and SANFLAGS down through MAKEFLAGS).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES BUILD CFLAGS SANFLAGS
 if ! (cd "$TMP/clone" && PATH="$TMP/bin:$PATH" DEMO_LIBVIRT=test make -j2 demo) \
     >"$TMP/make.log" 2>&1; then
     tail -n 30 "$TMP/make.log" >&2
@@ -55,3 +58,19 @@ done
 [ "$(ip netns list | grep novacron-demo- || true)" = "$netns_before" ] ||
     fail "the demo left its network namespace: $(ip netns list | grep novacron-demo-)"
 ok "the demo applied manifests/app/, showed every kind Ready, deleted it all and left nothing"
+
+# make install honours PREFIX and DESTDIR; the man pages render and carry
+# every verb's own --help.
+(cd "$TMP/clone" && PATH="$TMP/bin:$PATH" make install PREFIX=/usr DESTDIR="$TMP/root") \
+    >"$TMP/install.log" 2>&1 || { tail -n 20 "$TMP/install.log" >&2; fail "make install failed"; }
+for f in bin/novacrond bin/novactl share/man/man1/novactl.1 share/man/man8/novacrond.8 \
+    share/doc/novacron/api.md lib/systemd/system/novacrond.service; do
+    [ -s "$TMP/root/usr/$f" ] || fail "make install did not install /usr/$f"
+done
+grep -qx 'ExecStart=/usr/bin/novacrond' "$TMP/root/usr/lib/systemd/system/novacrond.service" ||
+    fail "the unit does not start /usr/bin/novacrond"
+man -l "$TMP/root/usr/share/man/man1/novactl.1" 2>/dev/null | grep -q 'Usage: novactl get KIND\[,KIND\]' ||
+    fail "novactl(1) lacks the get verb's usage"
+man -l "$TMP/root/usr/share/man/man8/novacrond.8" 2>/dev/null | grep -q -- '--netns NAME' ||
+    fail "novacrond(8) lacks --netns"
+ok "make install PREFIX=/usr DESTDIR=...: binaries, man pages (rendered), API reference, systemd unit"

@@ -44,6 +44,7 @@ CORE_SRCS := \
 	drivers/storage.c \
 	reconcilers/alloc.c \
 	reconcilers/events.c \
+	reconcilers/hostpath.c \
 	reconcilers/ifaces.c \
 	reconcilers/network.c \
 	reconcilers/run.c \

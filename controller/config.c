@@ -40,6 +40,9 @@ static const char usage[] =
     "  --image-dir DIR         the folder whose image files Volumes may be cloned\n"
     "                          from (spec.source.image), symbolic links resolved\n"
     "                          (NOVACRON_IMAGE_DIR; default /var/lib/novacron/images)\n"
+    "  --boot-dir DIR          the folder whose files VMs may boot as kernel and\n"
+    "                          initrd (spec.boot), symbolic links resolved\n"
+    "                          (NOVACRON_BOOT_DIR; default the --image-dir folder)\n"
     "  --run-dir DIR           where each Network's dnsmasq keeps its pid, hosts and\n"
     "                          leases files, under DIR/NODE/dnsmasq\n"
     "                          (NOVACRON_RUN_DIR; default /run/novacron)\n"
@@ -216,6 +219,10 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
         fprintf(stderr, "novacrond: --image-dir must be an absolute path\n");
         return -EINVAL;
     }
+    if (cfg->boot_dir && cfg->boot_dir[0] != '/') {
+        fprintf(stderr, "novacrond: --boot-dir must be an absolute path\n");
+        return -EINVAL;
+    }
     if (strcmp(cfg->listen, "off") == 0)
         cfg->listen[0] = '\0';
     return 0;
@@ -228,7 +235,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
         OPT_UNDERLAY, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
-        OPT_IMAGE_DIR, OPT_NODE_TTL, OPT_RUN_DIR,
+        OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_NODE_TTL, OPT_RUN_DIR,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, OPT_ETCD},
@@ -249,6 +256,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"force-tcg", no_argument, NULL, OPT_FORCE_TCG},
         {"console-dir", required_argument, NULL, OPT_CONSOLE_DIR},
         {"image-dir", required_argument, NULL, OPT_IMAGE_DIR},
+        {"boot-dir", required_argument, NULL, OPT_BOOT_DIR},
         {"run-dir", required_argument, NULL, OPT_RUN_DIR},
         {"node-ttl", required_argument, NULL, OPT_NODE_TTL},
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
@@ -279,6 +287,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->password, ENV("NOVACRON_ETCD_PASSWORD", NULL));
     set(&cfg->console_dir, ENV("NOVACRON_CONSOLE_DIR", "/var/log/novacron"));
     set(&cfg->image_dir, ENV("NOVACRON_IMAGE_DIR", "/var/lib/novacron/images"));
+    set(&cfg->boot_dir, ENV("NOVACRON_BOOT_DIR", NULL));
     set(&cfg->run_dir, ENV("NOVACRON_RUN_DIR", "/run/novacron"));
     cfg->gc_orphans = strcmp(ENV("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
     cfg->force_tcg = strcmp(ENV("NOVACRON_FORCE_TCG", "0"), "1") == 0;
@@ -310,6 +319,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_FORCE_TCG: cfg->force_tcg = true; break;
         case OPT_CONSOLE_DIR: set(&cfg->console_dir, optarg); break;
         case OPT_IMAGE_DIR: set(&cfg->image_dir, optarg); break;
+        case OPT_BOOT_DIR: set(&cfg->boot_dir, optarg); break;
         case OPT_RUN_DIR: set(&cfg->run_dir, optarg); break;
         case OPT_NODE_TTL: set(&node_ttl, optarg); break;
         case OPT_SHUTDOWN: set(&shutdown, optarg); break;
@@ -356,6 +366,7 @@ nc_config_clear(struct nc_config *cfg)
     free(cfg->netns);
     free(cfg->console_dir);
     free(cfg->image_dir);
+    free(cfg->boot_dir);
     free(cfg->run_dir);
     free(cfg->cacert);
     free(cfg->cert);

@@ -20,6 +20,7 @@ struct nc_config {
     char *underlay, *netns;
     char *console_dir; /* serial logs of real guests */
     char *image_dir;   /* Volume source images come from here */
+    char *boot_dir;    /* VM kernels and initrds; NULL: image_dir */
     char *run_dir;     /* dnsmasq files, under <run_dir>/<node>/dnsmasq */
     char *cacert, *cert, *key, *user, *password;
     int workers;

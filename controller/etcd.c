@@ -382,6 +382,14 @@ nc_kv_from_json(const void *item, struct nc_kv *ret)
         nc_kv_clear(ret);
         return -EPROTO;
     }
+    /* Values are JSON text, read as C strings from here on. A NUL byte in
+     * one would hide whatever follows it, so that a spec with junk after
+     * a NUL would pass here and fail in novactl; as U+0001 it is refused
+     * by every reader at the same place (a control character, or text
+     * after the JSON value). */
+    for (char *p = memchr(ret->value, '\0', ret->value_len); p;
+         p = memchr(p, '\0', ret->value_len - (size_t)(p - ret->value)))
+        *p = '\x01';
     ret->create_revision = nc_json_i64(cJSON_GetObjectItem(kv, "create_revision"));
     ret->mod_revision = nc_json_i64(cJSON_GetObjectItem(kv, "mod_revision"));
     ret->version = nc_json_i64(cJSON_GetObjectItem(kv, "version"));

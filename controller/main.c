@@ -29,6 +29,7 @@
 #include "drivers/libvirt.h"
 #include "drivers/overlay.h"
 #include "reconcilers/status.h"
+#include "schema/kinds.h"
 #include "reconcilers/vm.h"
 
 struct daemon {
@@ -45,15 +46,33 @@ struct daemon {
     int64_t last_queue_report_ms;
 };
 
-/* spec/<ns>/<kind>/<name> changed: queue "<ns>/<kind>/<name>". */
+/* spec/<ns>/<kind>/<name> changed: queue "<ns>/<kind>/<name>". A key of
+ * any other shape can name no object (a name that is not a DNS label, an
+ * unknown kind, a key too long for any of them): it is logged and left
+ * alone, never queued in a form cut short. */
 static void
 on_spec_changed(void *data, const char *key)
 {
     struct daemon *d = data;
+    const char *rest = key + d->spec_prefix_len, *kind, *name;
+    char ns[NC_NAME_MAX + 2], segment[32];
 
     if (strlen(key) <= d->spec_prefix_len)
         return;
-    if (nc_wq_add(d->q, key + d->spec_prefix_len) < 0)
+    kind = strchr(rest, '/');
+    name = kind ? strchr(kind + 1, '/') : NULL;
+    if (!name || (size_t)(kind - rest) >= sizeof(ns) || (size_t)(name - kind - 1) >= sizeof(segment)) {
+        nc_warn(rest, "ignored: a spec key is NAMESPACE/KIND/NAME, each at most 63 characters");
+        return;
+    }
+    snprintf(ns, sizeof(ns), "%.*s", (int)(kind - rest), rest);
+    snprintf(segment, sizeof(segment), "%.*s", (int)(name - kind - 1), kind + 1);
+    if (!nc_is_dns_label(ns) || !nc_is_dns_label(name + 1) || !nc_kind_by_segment(segment)) {
+        nc_warn(rest, "ignored: a spec key is NAMESPACE/KIND/NAME, namespace and name DNS "
+                      "labels (at most 63 characters), kind vm, network or volume");
+        return;
+    }
+    if (nc_wq_add(d->q, rest) < 0)
         nc_error(key, "cannot queue: out of memory");
 }
 
@@ -99,9 +118,10 @@ static void
 enqueue_key(void *data, const char *key)
 {
     struct daemon *d = data;
+    int r = nc_wq_add(d->q, key);
 
-    if (nc_wq_add(d->q, key) < 0)
-        nc_error(key, "cannot queue: out of memory");
+    if (r < 0)
+        nc_error(key, "cannot queue: %s", strerror(-r));
 }
 
 /* libvirt saw one of our domains change (on libvirt's event thread). */
@@ -329,6 +349,7 @@ start(struct daemon *d)
     }
     d->env.console_dir = d->cfg.console_dir;
     d->env.image_dir = d->cfg.image_dir;
+    d->env.boot_dir = d->cfg.boot_dir ? d->cfg.boot_dir : d->cfg.image_dir;
     snprintf(d->env.dnsmasq_dir, sizeof(d->env.dnsmasq_dir), "%s/%s/dnsmasq", d->cfg.run_dir,
              d->cfg.node);
     d->env.enqueue = enqueue_key;

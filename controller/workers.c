@@ -40,8 +40,10 @@ struct nc_workers {
 static void
 enqueue(void *data, const char *key)
 {
-    if (nc_wq_add(data, key) < 0)
-        nc_error(key, "cannot queue: out of memory");
+    int r = nc_wq_add(data, key);
+
+    if (r < 0)
+        nc_error(key, "cannot queue: %s", strerror(-r));
 }
 
 struct status_walk {
@@ -137,7 +139,7 @@ static void *
 worker_main(void *arg)
 {
     struct worker *w = arg;
-    char key[512];
+    char key[NC_WQ_KEY_MAX + 1];
     int64_t waited;
 
     while (nc_wq_get(w->pool->q, key, sizeof(key), &waited) == 0) {

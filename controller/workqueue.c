@@ -230,6 +230,9 @@ nc_wq_add(struct nc_wq *q, const char *key)
     struct item *it;
     int r = -ENOMEM;
 
+    if (strlen(key) > NC_WQ_KEY_MAX)
+        return -ENAMETOOLONG;
+
     pthread_mutex_lock(&q->lock);
     if (q->shutting_down)
         r = 0;
@@ -246,7 +249,7 @@ nc_wq_add_after(struct nc_wq *q, const char *key, int64_t delay_ms)
     int64_t due;
     int r = 0;
 
-    if (delay_ms <= 0)
+    if (delay_ms <= 0 || strlen(key) > NC_WQ_KEY_MAX)
         return nc_wq_add(q, key);
     pthread_mutex_lock(&q->lock);
     if (q->shutting_down)
@@ -297,6 +300,9 @@ nc_wq_add_rate_limited(struct nc_wq *q, const char *key)
 {
     struct item *it;
     int64_t delay;
+
+    if (strlen(key) > NC_WQ_KEY_MAX)
+        return -ENAMETOOLONG;
 
     pthread_mutex_lock(&q->lock);
     it = item_get(q, key, true);

@@ -13,12 +13,17 @@
 
 struct nc_wq;
 
+/* The longest key the queue takes: "<ns>/<kind>/<name>" is at most 63 +
+ * 1 + 15 + 1 + 63 bytes, so anything longer is no object's key. */
+#define NC_WQ_KEY_MAX 255
+
 /* Backoff of the n-th consecutive failure: base * 2^(n-1), at most max. */
 struct nc_wq *nc_wq_new(int64_t backoff_base_ms, int64_t backoff_max_ms);
 /* Frees @q (NULL allowed); the caller makes sure no thread uses it. */
 struct nc_wq *nc_wq_free(struct nc_wq *q);
 
-/* Queues @key (copied) unless it is already queued. */
+/* Queues @key (copied) unless it is already queued. The adds return 0,
+ * -ENAMETOOLONG for a key over NC_WQ_KEY_MAX bytes, or -ENOMEM. */
 int nc_wq_add(struct nc_wq *q, const char *key) __attribute__((warn_unused_result));
 /* Queues @key after @delay_ms; an earlier pending deadline wins. */
 int nc_wq_add_after(struct nc_wq *q, const char *key, int64_t delay_ms)

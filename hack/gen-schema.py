@@ -34,8 +34,8 @@ SUB = "[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
 HOST = "^(?=.{1,253}$)" + SUB + "(?:\\." + SUB + ")*$"
 NAME = "[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 QKEY = "^(?:(?=[^/]{1,253}/)" + SUB + "(?:\\." + SUB + ")*/)?" + NAME + "$"
-TEXT = "^[^\\u0000-\\u001f\\u007f]*$"
-PATH = "^/(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\u007f]*$"
+TEXT = "^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff\\ufffe\\uffff]*$"
+PATH = "^/(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\u007f\\ud800-\\udfff\\ufffe\\uffff]*$"
 
 def digits_class(lo, hi, rest):
     """[lo-hi] followed by @rest free digits."""

@@ -191,8 +191,11 @@ cli_validate(struct cli *c)
                 cJSON_AddStringToObject(o, "name", m->name);
             }
             cJSON_AddBoolToObject(o, "valid", m->errs == NULL);
-            for (size_t j = 0; m->errs && j < nc_verr_count(m->errs); j++)
+            for (size_t j = 0; m->errs && j < nc_verr_kept(m->errs); j++)
                 cJSON_AddItemToArray(errs, cJSON_CreateString(nc_verr_get(m->errs, j)));
+            if (m->errs && nc_verr_count(m->errs) > nc_verr_kept(m->errs))
+                cJSON_AddNumberToObject(o, "moreErrors",
+                                        (double)(nc_verr_count(m->errs) - nc_verr_kept(m->errs)));
             cJSON_AddItemToArray(out, o);
         }
         text = cJSON_Print(out);

@@ -48,6 +48,8 @@ static void
 add_doc(struct nc_manifest_set *set, const char *file, int index, cJSON *doc)
 {
     struct nc_manifest *m = add(set, file, index);
+    bool too_large;
+    char *text;
 
     if (!m) {
         cJSON_Delete(doc);
@@ -55,7 +57,11 @@ add_doc(struct nc_manifest_set *set, const char *file, int index, cJSON *doc)
     }
     m->doc = doc;
     m->errs = nc_verr_new();
-    if (nc_manifest_check(doc, m->errs, &m->kind, m->ns, m->name) == 0) {
+    /* As it will be stored: apply writes it compact. */
+    text = cJSON_PrintUnformatted(doc);
+    too_large = m->errs && nc_doc_too_large(text ? strlen(text) : 0, m->errs);
+    free(text);
+    if (!too_large && nc_manifest_check(doc, m->errs, &m->kind, m->ns, m->name) == 0) {
         m->errs = nc_verr_free(m->errs);
         return;
     }
@@ -300,7 +306,10 @@ nc_manifests_print_errors(const struct nc_manifest_set *set, FILE *f)
     for (size_t i = 0; i < set->n; i++) {
         const struct nc_manifest *m = &set->items[i];
 
-        for (size_t j = 0; m->errs && j < nc_verr_count(m->errs); j++)
+        for (size_t j = 0; m->errs && j < nc_verr_kept(m->errs); j++)
             fprintf(f, "%s: document %d: %s\n", m->file, m->index, nc_verr_get(m->errs, j));
+        if (m->errs && nc_verr_count(m->errs) > nc_verr_kept(m->errs))
+            fprintf(f, "%s: document %d: and %zu more errors\n", m->file, m->index,
+                    nc_verr_count(m->errs) - nc_verr_kept(m->errs));
     }
 }

@@ -29,6 +29,7 @@ struct nc_env {
     bool gc_orphans;          /* delete marked resources with no status */
     const char *console_dir;  /* serial logs of real guests */
     const char *image_dir;    /* where Volume source images may come from */
+    const char *boot_dir;     /* where VM kernels and initrds may come from */
     char dnsmasq_dir[512];    /* <--run-dir>/<node>/dnsmasq */
     struct nc_informer *specs;    /* <prefix>spec/ */
     struct nc_informer *statuses; /* <prefix>status/, written through */

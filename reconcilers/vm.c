@@ -17,6 +17,7 @@
 #include "controller/node.h"
 #include "controller/workqueue.h"
 #include "drivers/overlay.h"
+#include "reconcilers/hostpath.h"
 #include "reconcilers/ifaces.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
@@ -723,16 +724,22 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
 /*
  * What this node cannot do for a valid spec: KVM asked for where there is
  * none, boot files that are not here. Fills @msg and returns true then.
- * Also settles the domain type.
+ * Also settles the domain type, and replaces the boot files' paths by
+ * what they resolve to inside --boot-dir, which is what the domain uses:
+ * a tenant names a kernel, never any host file (reconcilers/hostpath.h).
  */
 static bool
 node_problem(struct vm_run *run, char *msg, size_t msgsz)
 {
     struct nc_env *env = run->o.ctx->env;
-    const char *files[][2] = {
-        {"spec.boot.kernel", run->spec.kernel},
-        {"spec.boot.initrd", run->spec.initrd},
+    struct {
+        const char *field;
+        char **path;
+    } files[] = {
+        {"spec.boot.kernel", &run->spec.kernel},
+        {"spec.boot.initrd", &run->spec.initrd},
     };
+    char resolved[PATH_MAX], why[160], *copy;
 
     run->domtype = nc_hv_domain_type(env->hv, run->spec.accel);
     if (!run->domtype) {
@@ -740,10 +747,16 @@ node_problem(struct vm_run *run, char *msg, size_t msgsz)
         return true;
     }
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        if (files[i][1] && access(files[i][1], R_OK) != 0) {
-            snprintf(msg, msgsz, "%s: %s is not a readable file on node %s (%s)", files[i][0],
-                     files[i][1], env->node, strerror(errno));
+        if (!*files[i].path)
+            continue;
+        if (nc_hostpath_resolve(env->boot_dir, "boot folder (--boot-dir)", *files[i].path,
+                                resolved, why, sizeof(why))) {
+            snprintf(msg, msgsz, "%s: %s", files[i].field, why);
             return true;
+        }
+        if (strcmp(resolved, *files[i].path) != 0 && (copy = strdup(resolved))) {
+            free(*files[i].path);
+            *files[i].path = copy;
         }
     }
     return false;

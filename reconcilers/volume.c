@@ -14,6 +14,7 @@
 
 #include "controller/log.h"
 #include "drivers/storage.h"
+#include "reconcilers/hostpath.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
 #include "reconcilers/users.h"
@@ -237,26 +238,20 @@ clone_cycle(struct volume_run *run, char *msg, size_t msgsz)
 }
 
 /* Checks spec.source.image on this node: a regular file inside the
- * image folder once symbolic links are resolved. Returns NULL or why not. */
+ * image folder once symbolic links are resolved (reconcilers/hostpath.h),
+ * in a format QEMU can use as a backing file. Returns NULL or why not, in
+ * @why. */
 static const char *
-image_problem(struct volume_run *run, char *resolved, const char **format)
+image_problem(struct volume_run *run, char *resolved, const char **format, char *why,
+              size_t whysz)
 {
-    const char *dir = run->o.ctx->env->image_dir;
-    char dir_real[PATH_MAX];
-    struct stat st;
-    size_t n;
-
-    if (!realpath(run->spec.image, resolved))
-        return "does not exist on this node";
-    if (!dir || !realpath(dir, dir_real))
-        return "cannot be used: the node's image folder (--image-dir) does not exist";
-    n = strlen(dir_real);
-    if (strncmp(resolved, dir_real, n) != 0 || resolved[n] != '/')
-        return "must be inside the node's image folder (--image-dir)";
-    if (stat(resolved, &st) < 0 || !S_ISREG(st.st_mode))
-        return "is not a regular file";
-    if (nc_st_image_format(resolved, format) < 0)
-        return "cannot be read";
+    if (nc_hostpath_resolve(run->o.ctx->env->image_dir, "image folder (--image-dir)",
+                            run->spec.image, resolved, why, whysz))
+        return why;
+    if (nc_st_image_format(resolved, format) < 0) {
+        snprintf(why, whysz, "cannot be read");
+        return why;
+    }
     return NULL;
 }
 
@@ -340,7 +335,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
 {
     struct nc_env *env = run->o.ctx->env;
     struct nc_verr *errs = nc_verr_new();
-    char msg[1024], image[PATH_MAX], have[32], want[32];
+    char msg[1024], image[PATH_MAX], have[32], want[32], whybuf[160];
     const char *image_format = NULL, *why;
     cJSON *src_status = NULL, *s;
     struct nc_volinfo info;
@@ -386,7 +381,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
         goto libvirt_error;
     if (r == -ENOENT) {
         if (run->spec.source == NC_SRC_IMAGE &&
-            (why = image_problem(run, image, &image_format))) {
+            (why = image_problem(run, image, &image_format, whybuf, sizeof(whybuf)))) {
             snprintf(msg, sizeof(msg), "spec.source.image: %s", why);
             return report_not_ready(run, "Failed", "ImageMissing", msg, NULL, true);
         }

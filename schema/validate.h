@@ -14,6 +14,11 @@
 
 #define NC_API_VERSION "novacron.io/v1"
 #define NC_NAME_MAX 63
+/* The largest document stored under spec/, in bytes as stored, and the
+ * most its labels and annotations may hold together (keys and values, as
+ * Kubernetes limits annotations). Bigger ones are Failed unread. */
+#define NC_DOC_MAX (512 * 1024)
+#define NC_META_MAX (256 * 1024)
 
 struct nc_verr;
 
@@ -22,13 +27,22 @@ struct nc_verr *nc_verr_new(void);
 /* Frees @e (NULL allowed); returns NULL. */
 struct nc_verr *nc_verr_free(struct nc_verr *e);
 
+/* A list keeps the text of its first NC_VERR_KEEP errors and counts the
+ * rest, so that a document with 100,000 unknown fields costs no more than
+ * one with 20, and its message fits in a status. */
+#define NC_VERR_KEEP 20
+
 /* Appends "FIELD: REASON". @field is a path such as "spec.disks[1].name". */
 void nc_verr_add(struct nc_verr *e, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* How many errors were added, kept or not. */
 size_t nc_verr_count(const struct nc_verr *e);
-/* Borrowed; valid until @e is freed. */
+/* The @i-th error kept (@i below nc_verr_kept()), else NULL. Borrowed;
+ * valid until @e is freed. */
 const char *nc_verr_get(const struct nc_verr *e, size_t i);
-/* All errors joined with "; ". Caller frees; NULL on out of memory. */
+size_t nc_verr_kept(const struct nc_verr *e);
+/* The errors kept joined with "; ", then "and N more errors" when some
+ * were not kept. Caller frees; NULL on out of memory. */
 char *nc_verr_join(const struct nc_verr *e);
 
 /*
@@ -94,6 +108,18 @@ const cJSON *nc_v_array(struct nc_verr *e, const cJSON *obj, const char *path, c
  * document has no key yet (novactl). Returns the spec object (borrowed from
  * @doc) or NULL when there is none.
  */
+/* True, after adding the reason to @errs, when a document of @len bytes
+ * is over NC_DOC_MAX. */
+bool nc_doc_too_large(size_t len, struct nc_verr *errs);
+
+/*
+ * Parses @json, which must be one JSON value and nothing after it but
+ * white space (as novactl's manifest reader demands). Returns the
+ * document (caller frees with cJSON_Delete()) or NULL after adding the
+ * reason to @errs.
+ */
+cJSON *nc_json_parse_whole(const char *json, struct nc_verr *errs);
+
 /*
  * The body of every kind's text entry point: parses @json and hands the
  * document to @from_json, or reports why it cannot.
@@ -104,15 +130,14 @@ const cJSON *nc_v_array(struct nc_verr *e, const cJSON *obj, const char *path, c
         int r_;                                                                                 \
                                                                                                 \
         memset((ret), 0, sizeof(*(ret)));                                                       \
+        if (nc_doc_too_large(strlen(json), (errs)))                                             \
+            return -EINVAL;                                                                     \
         if (nc_json_has_nul_escape(json)) {                                                     \
             nc_verr_add((errs), "(document)", "must not contain \\u0000");                     \
             return -EINVAL;                                                                     \
         }                                                                                       \
-        doc_ = cJSON_Parse(json);                                                               \
-        if (!doc_) {                                                                            \
-            nc_verr_add((errs), "(document)", "is not valid JSON");                             \
+        if (!(doc_ = nc_json_parse_whole(json, (errs))))                                        \
             return -EINVAL;                                                                     \
-        }                                                                                       \
         r_ = from_json(doc_, (ns), (name), (ret), (errs));                                      \
         cJSON_Delete(doc_);                                                                     \
         return r_;                                                                              \

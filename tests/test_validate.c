@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,26 @@ static const struct {
     {"default", "web-1", "[1,2]", "(document): must be a JSON object"},
     {"default", "web-1", "", "(document): is not valid JSON"},
     {"default", "web-1", VM("{\"vcpus\":1,\"memory\":NaN}"), "(document): is not valid JSON"},
+    /* What XML cannot carry, as raw bytes: an encoded surrogate, an
+     * overlong form, U+FFFE, a code point above U+10FFFF. */
+    {"default", "web-1", VM("{\"vcpus\":1,\"memory\":\"1GiB\",\"boot\":{\"kernel\":\"/k\","
+                            "\"cmdline\":\"a\xed\xa0\x80\"}}"),
+     "spec.boot.cmdline: must be valid UTF-8"},
+    {"default", "web-1", VM("{\"vcpus\":1,\"memory\":\"1GiB\",\"boot\":{\"kernel\":\"/k\","
+                            "\"cmdline\":\"a\xe0\x80\x80\"}}"),
+     "spec.boot.cmdline: must be valid UTF-8"},
+    {"default", "web-1", VM("{\"vcpus\":1,\"memory\":\"1GiB\",\"boot\":{\"kernel\":\"/k\","
+                            "\"cmdline\":\"a\xef\xbf\xbe\"}}"),
+     "spec.boot.cmdline: must not contain U+FFFE or U+FFFF"},
+    {"default", "web-1", VM("{\"vcpus\":1,\"memory\":\"1GiB\",\"boot\":{\"kernel\":\"/k\","
+                            "\"cmdline\":\"a\xf4\x90\x80\x80\"}}"),
+     "spec.boot.cmdline: must be valid UTF-8"},
+    /* Text after the document: novactl validate refuses it, so must the
+     * daemon, or the two disagree on what is valid. */
+    {"default", "web-1", VM("{\"vcpus\":1,\"memory\":\"1GiB\"}") " GARBAGE{{",
+     "(document): has text after the JSON value"},
+    {"default", "web-1", VM("{\"vcpus\":1,\"memory\":\"1GiB\"}") "{}",
+     "(document): has text after the JSON value"},
 };
 
 Test(validate, hostile_documents_fail_naming_the_field)
@@ -262,4 +283,65 @@ Test(validate, kinds_by_any_name)
     cr_assert_eq(nc_kind_lookup("volumes"), nc_kind_by_name("Volume"));
     cr_assert_null(nc_kind_lookup("pod"));
     cr_assert_null(nc_kind_by_segment("VirtualMachine"));
+}
+
+/* A VirtualMachine whose metadata holds @n labels "lNNNNN": "vvv..."
+ * (@vlen characters; every key twice when @twice), built in a buffer the
+ * caller frees. */
+static char *
+many_labels(size_t n, bool twice, size_t vlen)
+{
+    size_t cap = 256 + n * (32 + vlen), len = 0;
+    char *doc = malloc(cap);
+
+    len += (size_t)snprintf(doc + len, cap - len,
+                            "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"VirtualMachine\","
+                            "\"metadata\":{\"name\":\"web-1\",\"labels\":{");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(doc + len, cap - len, "%s\"l%zu\":\"%.*s\"", i ? "," : "",
+                                twice ? i / 2 : i, (int)vlen, "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+    snprintf(doc + len, cap - len, "}},\"spec\":{\"vcpus\":1,\"memory\":\"1GiB\"}}");
+    return doc;
+}
+
+static char *
+failure_of(const char *doc)
+{
+    struct nc_verr *e = nc_verr_new();
+    struct nc_vm_spec spec;
+    char *msg;
+
+    cr_assert_eq(nc_vm_spec_parse(doc, "default", "web-1", &spec, e), -EINVAL);
+    msg = nc_verr_join(e);
+    nc_verr_free(e);
+    return msg;
+}
+
+Test(validate, big_documents_fail_whole_and_briefly)
+{
+    char *doc, *msg;
+
+    /* 80,000 labels: 1.2 MB, over the document limit, refused unparsed. */
+    doc = many_labels(80000, false, 1);
+    msg = failure_of(doc);
+    cr_assert(strstr(msg, "(document): is ") && strstr(msg, "bytes, more than the 524288 allowed"),
+              "%s", msg);
+    free(msg);
+    free(doc);
+    /* 20,000 labels of 12-character values: under the document limit
+     * (about 480 KB), over the labels' and annotations' (360 KB). */
+    doc = many_labels(20000, false, 12);
+    msg = failure_of(doc);
+    cr_assert(strstr(msg, "metadata: labels and annotations hold"), "%s", msg);
+    free(msg);
+    free(doc);
+    /* 20,000 labels, each key twice: every repeat found (sorted, not
+     * compared pairwise), only the first 20 told, the rest counted. */
+    doc = many_labels(20000, true, 1);
+    msg = failure_of(doc);
+    cr_assert(strstr(msg, "metadata.labels[\"l0\"]: appears more than once"), "%s", msg);
+    cr_assert(strstr(msg, "; and 9980 more errors"), "%s", msg);
+    cr_assert_lt(strlen(msg), 4096);
+    free(msg);
+    free(doc);
 }

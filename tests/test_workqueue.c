@@ -195,3 +195,21 @@ Test(workqueue, one_key_many_workers_never_runs_concurrently)
     cr_assert(c.runs >= 2 && c.runs < 200, "adds coalesced into %d runs", c.runs);
     nc_wq_free(c.q);
 }
+
+Test(workqueue, keys_too_long_for_any_object_are_refused_whole)
+{
+    struct nc_wq *q = nc_wq_new(10, 1000);
+    char longkey[NC_WQ_KEY_MAX + 2];
+
+    memset(longkey, 'a', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    cr_assert_eq(nc_wq_add(q, longkey), -ENAMETOOLONG);
+    cr_assert_eq(nc_wq_add_after(q, longkey, 10), -ENAMETOOLONG);
+    cr_assert_eq(nc_wq_add_rate_limited(q, longkey), -ENAMETOOLONG);
+    cr_assert_eq(nc_wq_len(q), 0, "nothing of it was queued, cut short or not");
+    longkey[NC_WQ_KEY_MAX] = '\0';
+    cr_assert_eq(nc_wq_add(q, longkey), 0, "the longest allowed key is taken");
+    cr_assert_eq(nc_wq_add(q, "ns/vm/b"), 0);
+    cr_assert_eq(nc_wq_len(q), 2);
+    nc_wq_free(q);
+}

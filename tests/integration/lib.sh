@@ -157,6 +157,8 @@ VIRSH="virsh -c qemu:///system -q"
 use_qemu() {
     "$HACK/libvirtd.sh"
     GUEST=$("$HACK/guest.sh")
+    # The guest's kernel and initrd are the only boot files VMs may name.
+    export NOVACRON_BOOT_DIR="$GUEST"
     PREFIX="/nc-test-$$-$(date +%s)/"
     on_cleanup remove_test_domains
 }

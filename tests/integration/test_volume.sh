@@ -73,7 +73,8 @@ put volume default ring-b '{"size":"16MiB","pool":"default-pool","source":{"volu
 put volume default nopool '{"size":"16MiB","pool":"no-such-pool"}'
 put volume default tiny '{"size":"12KiB","pool":"default-pool","format":"vmdk"}'
 put volume default outside '{"size":"16MiB","pool":"default-pool","source":{"image":"/etc/passwd"}}'
-put volume default noimage '{"size":"16MiB","pool":"default-pool","source":{"image":"/nonexistent/x.img"}}'
+put volume default noimage '{"size":"16MiB","pool":"default-pool","source":{"image":"'"$TMP/images/x.img"'"}}'
+put volume default nowhere '{"size":"16MiB","pool":"default-pool","source":{"image":"/nonexistent/x.img"}}'
 put volume default rawimage '{"size":"16MiB","pool":"default-pool","format":"raw","source":{"image":"/x.img"}}'
 wait_for 10 "self" failed_with default self 'spec.source.volume: a volume cannot be a copy of itself'
 wait_for 15 "ring" failed_with default ring-a 'spec.source.volume: the sources form a cycle: ring-a -> ring-b -> ring-a'
@@ -82,8 +83,12 @@ wait_for 10 "tiny" failed_with default tiny 'spec.size: must be from 1MiB to 64T
 failed_with default tiny 'spec.format: must be one of qcow2, raw' || fail "tiny: $(ready_msg default volume tiny)"
 wait_for 10 "outside" failed_with default outside 'spec.source.image: must be inside the node'"'"'s image folder'
 wait_for 10 "noimage" failed_with default noimage 'spec.source.image: does not exist on this node'
+# Outside the folder, whether it exists or not, the answer is the same.
+wait_for 10 "nowhere" failed_with default nowhere 'spec.source.image: must be inside'
+[ "$(ready_msg default volume nowhere)" = "$(ready_msg default volume outside)" ] ||
+    fail "a missing file outside --image-dir is told apart: $(ready_msg default volume nowhere)"
 wait_for 10 "rawimage" failed_with default rawimage 'spec.format: must be qcow2 when spec.source.image is set'
-ok "self copy, a cycle, a missing pool, bad size and format, images outside --image-dir or missing: Failed, field named"
+ok "self copy, a cycle, a missing pool, bad size and format, images outside --image-dir (existing or not, the same message) or missing: Failed, field named"
 stop_novacrond
 
 # --- a real libvirtd with a directory pool -----------------------------

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,39 +43,81 @@ struct daemon {
     struct nc_workers *workers;
     struct nc_http *http;
     struct event *sig_term, *sig_int, *tick, *resync, *watchdog;
-    size_t spec_prefix_len, placement_prefix_len;
+    size_t spec_prefix_len, status_prefix_len, placement_prefix_len;
     bool notified_ready;
     int64_t last_queue_report_ms;
+    int lock_fd; /* <run-dir>/<node>.lock, held while the process lives */
 };
 
-/* spec/<ns>/<kind>/<name> changed: queue "<ns>/<kind>/<name>". A key of
- * any other shape can name no object (a name that is not a DNS label, an
- * unknown kind, a key too long for any of them): it is logged and left
+/* Queues "<ns>/<kind>/<name>" from the end of a spec or status key. A key
+ * of any other shape can name no object (a name that is not a DNS label,
+ * an unknown kind, a key too long for any of them): it is logged and left
  * alone, never queued in a form cut short. */
 static void
-on_spec_changed(void *data, const char *key)
+queue_object(const char *rest, struct nc_wq *q)
 {
-    struct daemon *d = data;
-    const char *rest = key + d->spec_prefix_len, *kind, *name;
+    const char *kind = strchr(rest, '/'), *name = kind ? strchr(kind + 1, '/') : NULL;
     char ns[NC_NAME_MAX + 2], segment[32];
+    int r;
 
-    if (strlen(key) <= d->spec_prefix_len)
-        return;
-    kind = strchr(rest, '/');
-    name = kind ? strchr(kind + 1, '/') : NULL;
     if (!name || (size_t)(kind - rest) >= sizeof(ns) || (size_t)(name - kind - 1) >= sizeof(segment)) {
-        nc_warn(rest, "ignored: a spec key is NAMESPACE/KIND/NAME, each at most 63 characters");
+        nc_warn(rest, "ignored: a key ends in NAMESPACE/KIND/NAME, each at most 63 characters");
         return;
     }
     snprintf(ns, sizeof(ns), "%.*s", (int)(kind - rest), rest);
     snprintf(segment, sizeof(segment), "%.*s", (int)(name - kind - 1), kind + 1);
     if (!nc_is_dns_label(ns) || !nc_is_dns_label(name + 1) || !nc_kind_by_segment(segment)) {
-        nc_warn(rest, "ignored: a spec key is NAMESPACE/KIND/NAME, namespace and name DNS "
+        nc_warn(rest, "ignored: a key ends in NAMESPACE/KIND/NAME, namespace and name DNS "
                       "labels (at most 63 characters), kind vm, network or volume");
         return;
     }
-    if (nc_wq_add(d->q, rest) < 0)
-        nc_error(key, "cannot queue: out of memory");
+    if ((r = nc_wq_add(q, rest)) < 0)
+        nc_error(rest, "cannot queue: %s", strerror(-r));
+}
+
+/* spec/<ns>/<kind>/<name> changed. */
+static void
+on_spec_changed(void *data, const char *key)
+{
+    struct daemon *d = data;
+
+    if (strlen(key) > d->spec_prefix_len)
+        queue_object(key + d->spec_prefix_len, d->q);
+}
+
+/*
+ * status/<ns>/<kind>/<name> changed, and not by this process: its own
+ * writes reach the cache before the watch brings them back, which is then
+ * no news. So another node wrote it, or someone who should not have
+ * (status is output, never input, but etcd may let anyone write it): the
+ * object is looked at again, and a status that is not the truth is
+ * written again within moments, not at the next resync. A Volume's
+ * status names the node that wrote it and each node reports its own
+ * until Volumes are placed, so only that node answers, lest two nodes
+ * take turns rewriting it.
+ */
+static void
+on_status_changed(void *data, const char *key)
+{
+    struct daemon *d = data;
+    const char *rest = key + d->status_prefix_len, *seg = strchr(rest, '/');
+    char *value = NULL;
+    int64_t rev;
+
+    if (strlen(key) <= d->status_prefix_len)
+        return;
+    if (seg && strncmp(seg, "/volume/", 8) == 0 &&
+        nc_informer_get(d->env.statuses, key, &value, &rev) == 0) {
+        cJSON *st = cJSON_Parse(value);
+        const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+        bool other = node && strcmp(node, d->env.node) != 0;
+
+        cJSON_Delete(st);
+        free(value);
+        if (other)
+            return;
+    }
+    queue_object(rest, d->q);
 }
 
 /* placement/<ns>/<name> changed (a claim made, or gone with its node's
@@ -307,6 +351,43 @@ wait_for_etcd(struct daemon *d)
     return r;
 }
 
+/*
+ * One novacrond per node: a second one started by mistake (the same
+ * --node, say under another --listen) would act on the same domains. It
+ * takes <run-dir>/<node>.lock, which the kernel lets go when the process
+ * ends, however it ends, and gives up before it touches anything.
+ */
+static int
+lock_node(struct daemon *d)
+{
+    char path[600];
+    int fd;
+
+    if (mkdir(d->cfg.run_dir, 0755) < 0 && errno != EEXIST) {
+        nc_error(NULL, "cannot create --run-dir %s: %s", d->cfg.run_dir, strerror(errno));
+        return -errno;
+    }
+    snprintf(path, sizeof(path), "%s/%s.lock", d->cfg.run_dir, d->cfg.node);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        nc_error(NULL, "cannot open %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+
+        close(fd);
+        if (err == EWOULDBLOCK)
+            nc_error(NULL, "another novacrond runs as node %s here (%s is locked)", d->cfg.node,
+                     path);
+        else
+            nc_error(NULL, "cannot lock %s: %s", path, strerror(err));
+        return -EBUSY;
+    }
+    d->lock_fd = fd;
+    return 0;
+}
+
 static int
 start(struct daemon *d)
 {
@@ -316,6 +397,19 @@ start(struct daemon *d)
     uint64_t wd_usec;
     int r;
 
+    /* Whatever can make this process give up comes before it acts: the
+     * node's lock, then the listening socket. */
+    if ((r = lock_node(d)) < 0)
+        return r;
+    if (!(d->env.metrics = nc_metrics_new()))
+        return -ENOMEM;
+    if (d->cfg.listen[0]) {
+        r = nc_http_start(d->base, d->cfg.listen, d->env.metrics, gauges, d, &d->http);
+        if (r < 0) {
+            nc_error(NULL, "cannot listen on %s: %s", d->cfg.listen, strerror(-r));
+            return r;
+        }
+    }
     nc_config_etcd(&d->cfg, &d->etcd_conf);
     if ((r = wait_for_etcd(d)) < 0)
         return r;
@@ -369,12 +463,13 @@ start(struct daemon *d)
         return -ENOMEM;
     }
     d->spec_prefix_len = strlen(spec_prefix);
+    d->status_prefix_len = strlen(status_prefix);
     d->placement_prefix_len = strlen(placement_prefix);
-    d->env.metrics = nc_metrics_new();
     d->env.vm = nc_vm_state_new();
     d->q = nc_wq_new(200, 60 * 1000);
     d->env.specs = nc_informer_new(d->base, &d->etcd_conf, spec_prefix, on_spec_changed, d);
-    d->env.statuses = nc_informer_new(d->base, &d->etcd_conf, status_prefix, NULL, NULL);
+    d->env.statuses =
+        nc_informer_new(d->base, &d->etcd_conf, status_prefix, on_status_changed, d);
     d->env.placements = nc_informer_new(d->base, &d->etcd_conf, placement_prefix,
                                         on_placement_changed, d);
     d->env.nodes = nc_informer_new(d->base, &d->etcd_conf, nodes_prefix, on_node_changed, d);
@@ -414,13 +509,6 @@ start(struct daemon *d)
     r = nc_workers_start(&d->env, &d->etcd_conf, d->q, d->cfg.workers, &d->workers);
     if (r < 0)
         return r;
-    if (d->cfg.listen[0]) {
-        r = nc_http_start(d->base, d->cfg.listen, d->env.metrics, gauges, d, &d->http);
-        if (r < 0) {
-            nc_error(NULL, "cannot listen on %s: %s", d->cfg.listen, strerror(-r));
-            return r;
-        }
-    }
 
     d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
     d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);

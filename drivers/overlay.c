@@ -552,8 +552,8 @@ alias_ours_or_unset(struct rtnl_link *link, const char *alias)
 }
 
 int
-nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge, const char *alias,
-                  unsigned mtu)
+nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge,
+                  const char *bridge_alias, const char *alias, unsigned mtu)
 {
     struct rtnl_link *link, *br;
     int r;
@@ -591,6 +591,11 @@ nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge, co
     if (!(br = link_get(ov, bridge, &r))) {
         rtnl_link_put(link);
         return r;
+    }
+    if (!alias_is(br, bridge_alias)) {
+        rtnl_link_put(br);
+        rtnl_link_put(link);
+        return fail(-EEXIST, "device %s is not the Network's bridge: left alone", bridge);
     }
     if (rtnl_link_get_master(link) == rtnl_link_get_ifindex(br) &&
         (rtnl_link_get_flags(link) & IFF_UP) && alias_is(link, alias) &&

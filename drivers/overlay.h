@@ -59,13 +59,15 @@ int nc_overlay_list(struct nc_overlay *ov, const char *alias_prefix,
 
 /*
  * Puts tap device @tap (a guest's, made by libvirt where novacrond runs)
- * on @bridge: moved into the node's namespace first when that is another,
- * marked with @alias, given @mtu, enslaved and up. A tap with another
- * alias is left alone (-EEXIST); -ENOENT when there is no such tap (the
- * guest is not running).
+ * on @bridge, which must carry @bridge_alias (the Network's owner mark):
+ * moved into the node's namespace first when that is another, marked
+ * with @alias, given @mtu, enslaved and up. A tap with another alias, or
+ * a bridge without its mark, is left alone (-EEXIST); -ENOENT when there
+ * is no such tap (the guest is not running) or bridge.
  */
 int nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge,
-                      const char *alias, unsigned mtu) __attribute__((warn_unused_result));
+                      const char *bridge_alias, const char *alias, unsigned mtu)
+    __attribute__((warn_unused_result));
 
 /* The first IPv4 address of device @ifname into @out. -ENOENT without one. */
 int nc_overlay_ipv4_of(struct nc_overlay *ov, const char *ifname, char out[16])

@@ -182,3 +182,18 @@ out:
     nc_alloc_scan_clear(&s);
     return r;
 }
+
+int
+nc_alloc_holds(struct nc_etcd *etcd, const char *key, const char *value)
+{
+    struct nc_kv kv;
+    int r = nc_etcd_get(etcd, key, &kv, NULL);
+
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    r = strcmp(kv.value, value) == 0;
+    nc_kv_clear(&kv);
+    return r;
+}

@@ -20,6 +20,11 @@
 int nc_alloc_claim(struct nc_etcd *etcd, const char *key, const char *value, char *holder,
                    size_t holdersz) __attribute__((warn_unused_result));
 
+/* 1 when @key holds @value, 0 when it is absent or holds another, or a
+ * negative errno. */
+int nc_alloc_holds(struct nc_etcd *etcd, const char *key, const char *value)
+    __attribute__((warn_unused_result));
+
 /* Deletes @key while it holds @value. */
 int nc_alloc_release(struct nc_etcd *etcd, const char *key, const char *value)
     __attribute__((warn_unused_result));

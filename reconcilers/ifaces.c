@@ -4,26 +4,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/informer.h"
 #include "reconcilers/alloc.h"
 #include "reconcilers/ifaces.h"
+#include "reconcilers/network.h"
 #include "schema/network.h"
 
 #define MAC_ATTEMPTS 16
 
 bool
-nc_iface_from_network(struct nc_iface *ifc, const cJSON *st)
+nc_iface_from_network(struct nc_iface *ifc, struct nc_env *env, const char *ns,
+                      const char *network)
 {
-    const char *bridge = cJSON_GetStringValue(cJSON_GetObjectItem(st, "bridge"));
-    const char *cidr = cJSON_GetStringValue(cJSON_GetObjectItem(st, "cidr"));
-    const cJSON *mtu = cJSON_GetObjectItem(st, "mtu");
+    struct nc_network_spec spec;
+    struct nc_verr *errs = nc_verr_new();
+    char *key = NULL, *value = NULL, vxlan[NC_IFNAME_MAX];
+    int64_t rev;
+    bool ok;
 
-    if (!bridge || strlen(bridge) >= sizeof(ifc->bridge) || !cidr || !cJSON_IsNumber(mtu) ||
-        nc_cidr_parse(cidr, NC_NETWORK_MIN_PREFIX, NC_NETWORK_MAX_PREFIX, &ifc->network,
-                      &ifc->prefix))
-        return false;
-    snprintf(ifc->bridge, sizeof(ifc->bridge), "%s", bridge);
-    ifc->nic.mtu = (unsigned)mtu->valuedouble;
-    return true;
+    ok = errs && asprintf(&key, "%sspec/%s/network/%s", env->prefix, ns, network) >= 0 &&
+         nc_informer_get(env->specs, key, &value, &rev) == 0 &&
+         nc_network_spec_parse(value, ns, network, &spec, errs) == 0;
+    if (ok) {
+        nc_network_names(env, ns, network, ifc->bridge, vxlan, ifc->bridge_alias);
+        ifc->network = spec.network;
+        ifc->prefix = spec.prefix;
+        ifc->nic.mtu = spec.mtu;
+    }
+    nc_verr_free(errs);
+    free(key);
+    free(value);
+    return ok;
 }
 
 /* The value of interface @i's allocations: "vm/<ns>/<name>/<iface>". */
@@ -33,19 +44,26 @@ holder_of(const struct nc_run *run, const char *iface, char *out, size_t outsz)
     snprintf(out, outsz, "vm/%s/%s/%s", run->ns, run->name, iface);
 }
 
-/* Names a holder for a message: "VM ns/name (interface x)" or "node n". */
+/* Names a holder for a message to the tenant of namespace @ns: "VM
+ * ns/name (interface x)" or "the bridge of node n", and only "another
+ * namespace" for what another tenant holds, whose names are not theirs
+ * to learn (MACs are unique across namespaces). */
 static void
-describe(const char *holder, char *out, size_t outsz)
+describe(const char *ns, const char *holder, char *out, size_t outsz)
 {
+    size_t n = strlen(ns);
     const char *last;
 
     if (strncmp(holder, "node/", 5) == 0)
         snprintf(out, outsz, "the bridge of node %s", holder + 5);
-    else if (strncmp(holder, "vm/", 3) == 0 && (last = strrchr(holder, '/')) > holder + 3)
+    else if (strncmp(holder, "vm/", 3) != 0 || strncmp(holder + 3, ns, n) != 0 ||
+             holder[3 + n] != '/')
+        snprintf(out, outsz, "another namespace");
+    else if ((last = strrchr(holder, '/')) > holder + 3)
         snprintf(out, outsz, "VM %.*s (interface %s)", (int)(last - holder - 3), holder + 3,
                  last + 1);
     else
-        snprintf(out, outsz, "%s", holder);
+        snprintf(out, outsz, "another object");
 }
 
 static const cJSON *
@@ -129,7 +147,7 @@ hold_mac(struct nc_run *run, const struct nc_vm_iface *want, struct nc_iface *if
         if ((r = claim(run, rest, value, holder, sizeof(holder))) < 0)
             return r;
         if (r == 0) {
-            describe(holder, who, sizeof(who));
+            describe(run->ns, holder, who, sizeof(who));
             snprintf(msg, msgsz, "%s.mac: %s is held by %s", field, want->mac, who);
             return 1;
         }
@@ -224,7 +242,7 @@ hold_ip(struct nc_run *run, const struct nc_vm_iface *want, struct nc_iface *ifc
     r = nc_alloc_claim(run->ctx->etcd, key, value, holder, sizeof(holder));
     free(key);
     if (r == 0 && want->ip[0]) {
-        describe(holder, who, sizeof(who));
+        describe(run->ns, holder, who, sizeof(who));
         snprintf(msg, msgsz, "%s.ip: %s is held by %s", field, want->ip, who);
         r = 1;
     } else if (r == 0) {

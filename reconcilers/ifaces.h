@@ -24,8 +24,9 @@
 
 /* One spec interface as this reconcile works it out. */
 struct nc_iface {
-    /* From the Network's status. */
-    char bridge[16];
+    /* The Network's: its bridge and the owner mark the bridge must carry,
+     * its CIDR and MTU, from its name and spec (never its status). */
+    char bridge[16], bridge_alias[160];
     uint32_t network; /* host byte order */
     unsigned prefix;
     /* Held; before nc_ifaces_hold(), what the last status says. */
@@ -34,9 +35,11 @@ struct nc_iface {
     struct nc_nic_src nic; /* MAC, tap and MTU for the domain */
 };
 
-/* Reads the Network status @st (bridge, cidr, mtu) of interface @i. false
- * when it lacks them. */
-bool nc_iface_from_network(struct nc_iface *ifc, const cJSON *st);
+/* Fills @ifc's bridge, its owner mark, CIDR and MTU from Network @ns/@network:
+ * its spec, read from the informer, and the device names its reconciler
+ * gives it. false when the spec is missing or invalid. */
+bool nc_iface_from_network(struct nc_iface *ifc, struct nc_env *env, const char *ns,
+                           const char *network);
 
 /* Fills the tap name and what the last status @old_status says of each of
  * @spec's interfaces. */

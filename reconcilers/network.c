@@ -33,24 +33,35 @@
 struct net_run {
     struct nc_run o;
     struct nc_network_spec spec;
-    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[160];
+    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX];
     char owner[140]; /* "ns/name": the value of its allocations */
     char node_mark[270]; /* "node/<node>": the value of this node's address */
     cJSON *users;
 };
 
-/* Device names within the kernel's 15 characters: "ncb" or "ncx" and a
- * hash of the installation, namespace and name. */
-static void
-names(struct net_run *run)
+void
+nc_network_names(const struct nc_env *env, const char *ns, const char *name,
+                 char bridge[NC_IFNAME_MAX], char vxlan[NC_IFNAME_MAX],
+                 char alias[NC_NETWORK_ALIAS_MAX])
 {
-    struct nc_env *env = run->o.ctx->env;
-    char hash[9];
+    char owner[140], hash[9];
 
-    nc_install_hash(env->install_hash, run->owner, hash);
-    snprintf(run->bridge, sizeof(run->bridge), "ncb%s", hash);
-    snprintf(run->vxlan, sizeof(run->vxlan), "ncx%s", hash);
-    snprintf(run->alias, sizeof(run->alias), "novacron:%s:%s", env->install_hash, run->owner);
+    snprintf(owner, sizeof(owner), "%s/%s", ns, name);
+    nc_install_hash(env->install_hash, owner, hash);
+    snprintf(bridge, NC_IFNAME_MAX, "ncb%s", hash);
+    snprintf(vxlan, NC_IFNAME_MAX, "ncx%s", hash);
+    snprintf(alias, NC_NETWORK_ALIAS_MAX, "novacron:%s:%s", env->install_hash, owner);
+}
+
+/* True when Network "ns/name" @owner is in this run's namespace: only
+ * then may a message to its tenant name it. VNIs are unique across
+ * namespaces, and another tenant's names are not theirs to learn. */
+static bool
+in_ns(const struct net_run *run, const char *owner)
+{
+    size_t n = strlen(run->o.ns);
+
+    return strncmp(owner, run->o.ns, n) == 0 && owner[n] == '/';
 }
 
 static char *
@@ -160,9 +171,11 @@ collides(struct net_run *run, char *msg, size_t msgsz)
     if (strcmp(w.field, "cidr") == 0)
         snprintf(msg, msgsz, "spec.cidr: %s overlaps the CIDR of the older network %s",
                  run->spec.cidr, w.other);
-    else
+    else if (in_ns(run, w.other))
         snprintf(msg, msgsz, "spec.vni: %u is the VNI of the older network %s", run->spec.vni,
                  w.other);
+    else
+        snprintf(msg, msgsz, "spec.vni: %u is held by another namespace", run->spec.vni);
     return 1;
 }
 
@@ -205,7 +218,8 @@ hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
             break;
         }
         if (r == 0 && run->spec.vni) {
-            snprintf(msg, msgsz, "spec.vni: %u is held by network %s", vni, holder);
+            snprintf(msg, msgsz, "spec.vni: %u is held by %s%s", vni, in_ns(run, holder)
+                     ? "network " : "another namespace", in_ns(run, holder) ? holder : "");
             free(prefix);
             return 1;
         }
@@ -315,16 +329,34 @@ on_user(void *data, const char *vm)
         return;
     }
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(st, "interfaces")) {
-        const char *mac = cJSON_GetStringValue(cJSON_GetObjectItem(e, "mac"));
+        const char *iface = cJSON_GetStringValue(cJSON_GetObjectItem(e, "name"));
+        const char *mac_s = cJSON_GetStringValue(cJSON_GetObjectItem(e, "mac"));
         const char *ip = cJSON_GetStringValue(cJSON_GetObjectItem(e, "ip"));
-        unsigned char b[6];
+        char mac[18], addr[16], holder[200], *mac_key = NULL, *ip_key = NULL;
         struct in_addr in;
+        int held;
 
-        /* Written by a controller, read as untrusted all the same: it
-         * becomes a line of dnsmasq's hosts file. */
-        if (!str_is(cJSON_GetObjectItem(e, "network"), run->o.name) || !mac || !ip ||
-            sscanf(mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &b[0], &b[1], &b[2], &b[3], &b[4],
-                   &b[5]) != 6 || strlen(mac) != 17 || inet_pton(AF_INET, ip, &in) != 1)
+        /* The status only says which interfaces to look for: it becomes
+         * lines of dnsmasq's hosts file, so each MAC and address must be
+         * well-formed and held by that very interface in alloc/. */
+        if (!str_is(cJSON_GetObjectItem(e, "network"), run->o.name) || !iface || !mac_s ||
+            !ip || !nc_mac_parse(mac_s, mac) || inet_pton(AF_INET, ip, &in) != 1 ||
+            !nc_is_dns_label(iface))
+            continue;
+        snprintf(holder, sizeof(holder), "vm/%s/%s/%s", run->o.ns, vm, iface);
+        inet_ntop(AF_INET, &in, addr, sizeof(addr));
+        mac_key = key_of(run, "alloc/mac/%s", mac);
+        ip_key = key_of(run, "alloc/ip/%s/%s/%s", run->o.ns, run->o.name, addr);
+        held = mac_key && ip_key ? nc_alloc_holds(run->o.ctx->etcd, mac_key, holder) : -ENOMEM;
+        if (held > 0)
+            held = nc_alloc_holds(run->o.ctx->etcd, ip_key, holder);
+        free(mac_key);
+        free(ip_key);
+        if (held < 0) {
+            h->err = held;
+            break;
+        }
+        if (!held)
             continue;
         if (h->n == h->cap) {
             size_t cap = h->cap ? h->cap * 2 : 16;
@@ -609,7 +641,7 @@ nc_network_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
     if (r == 0) {
         snprintf(run.owner, sizeof(run.owner), "%s/%s", ns, name);
         snprintf(run.node_mark, sizeof(run.node_mark), "node/%s", ctx->env->node);
-        names(&run);
+        nc_network_names(ctx->env, ns, name, run.bridge, run.vxlan, run.alias);
         r = nc_run_spec(&run.o, &value);
         if (r == -ENOENT)
             r = reconcile_deleted(&run, ret_requeue_ms);

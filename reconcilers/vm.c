@@ -23,6 +23,7 @@
 #include "reconcilers/status.h"
 #include "reconcilers/users.h"
 #include "reconcilers/vm.h"
+#include "reconcilers/volume.h"
 #include "schema/quantity.h"
 
 #define POLL_MS 1000
@@ -387,18 +388,21 @@ dependency_missing(struct vm_run *run, char *reason, size_t reason_sz, char *msg
         if (r < 0 && r != -ENOENT)
             return r;
         st = value ? cJSON_Parse(value) : NULL;
+        /* The status says when; what the domain uses comes from the real
+         * world: libvirt's volume of our name, the Network's own devices. */
         ready = nc_status_condition_true(st, "Ready");
         if (disk) {
-            const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(st, "path"));
-            const char *format = cJSON_GetStringValue(cJSON_GetObjectItem(st, "format"));
+            struct nc_volinfo info;
+            char pool[NC_NAME_MAX + 1];
 
-            ready = ready && path && format;
+            ready = ready && nc_volume_actual(run->o.ctx->env, run->o.ns, dep, pool, &info) == 0;
             if (ready) {
-                snprintf(run->disks[i].path, sizeof(run->disks[i].path), "%s", path);
-                snprintf(run->disks[i].format, sizeof(run->disks[i].format), "%s", format);
+                snprintf(run->disks[i].path, sizeof(run->disks[i].path), "%s", info.path);
+                snprintf(run->disks[i].format, sizeof(run->disks[i].format), "%s", info.format);
             }
         } else {
-            ready = ready && nc_iface_from_network(&run->ifs[i - run->spec.n_disks], st);
+            ready = ready && nc_iface_from_network(&run->ifs[i - run->spec.n_disks],
+                                                   run->o.ctx->env, run->o.ns, dep);
         }
         cJSON_Delete(st);
         free(value);
@@ -807,8 +811,8 @@ attach_taps(struct vm_run *run, char *msg, size_t msgsz)
             return -ENOTCONN;
         }
         nc_iface_alias(&run->o, &run->spec, i, alias, sizeof(alias));
-        r = nc_overlay_attach(ctx->ov, run->ifs[i].nic.tap, run->ifs[i].bridge, alias,
-                              run->ifs[i].nic.mtu);
+        r = nc_overlay_attach(ctx->ov, run->ifs[i].nic.tap, run->ifs[i].bridge,
+                              run->ifs[i].bridge_alias, alias, run->ifs[i].nic.mtu);
         if (r < 0) {
             snprintf(msg, msgsz, "spec.interfaces[%u]: cannot attach %s to %s: %s", i,
                      run->ifs[i].nic.tap, run->ifs[i].bridge, nc_overlay_errmsg());

@@ -168,29 +168,64 @@ reconcile_deleted(struct volume_run *run)
     return r;
 }
 
-/* The source Volume's status when it is Ready, else why not (in @why). */
-static cJSON *
-source_ready(struct volume_run *run, char *why, size_t whysz)
+int
+nc_volume_actual(struct nc_env *env, const char *ns, const char *name,
+                 char ret_pool[NC_NAME_MAX + 1], struct nc_volinfo *ret)
+{
+    struct nc_verr *errs = nc_verr_new();
+    struct nc_volume_spec spec;
+    char *key = NULL, *value = NULL, volname[NC_DOMAIN_NAME_MAX];
+    int64_t rev;
+    int r = -ENOMEM;
+
+    if (!errs || asprintf(&key, "%sspec/%s/volume/%s", env->prefix, ns, name) < 0)
+        goto out;
+    if ((r = nc_informer_get(env->specs, key, &value, &rev)) < 0)
+        goto out;
+    if (nc_volume_spec_parse(value, ns, name, &spec, errs) < 0) {
+        r = -ENOENT;
+        goto out;
+    }
+    nc_domain_name(env->install_hash, ns, name, volname);
+    r = nc_st_lookup(env->hv, spec.pool, volname, ret);
+    if (r == 0)
+        snprintf(ret_pool, NC_NAME_MAX + 1, "%s", spec.pool);
+    nc_volume_spec_clear(&spec);
+out:
+    nc_verr_free(errs);
+    free(key);
+    free(value);
+    return r;
+}
+
+/* True when the source Volume is Ready (its status says so, and libvirt
+ * has its volume, whose pool goes to @ret_pool), else false with why not
+ * in @why. */
+static bool
+source_ready(struct volume_run *run, char ret_pool[NC_NAME_MAX + 1], char *why, size_t whysz)
 {
     struct nc_env *env = run->o.ctx->env;
+    struct nc_volinfo info;
     char *key = NULL, *value = NULL;
     int64_t rev;
     cJSON *st = NULL;
+    bool ready;
     int r;
 
     if (asprintf(&key, "%sstatus/%s/volume/%s", env->prefix, run->o.ns, run->spec.volume) < 0)
-        return NULL;
+        return false;
     r = nc_informer_get(env->statuses, key, &value, &rev);
     free(key);
     if (r == 0)
         st = cJSON_Parse(value);
     free(value);
-    if (st && nc_status_condition_true(st, "Ready") && status_pool(st))
-        return st;
-    snprintf(why, whysz, "waiting for volume \"%s\" (spec.source.volume): %s", run->spec.volume,
-             r == -ENOENT ? "it does not exist" : "it is not Ready");
+    ready = st && nc_status_condition_true(st, "Ready") &&
+            nc_volume_actual(env, run->o.ns, run->spec.volume, ret_pool, &info) == 0;
     cJSON_Delete(st);
-    return NULL;
+    if (!ready)
+        snprintf(why, whysz, "waiting for volume \"%s\" (spec.source.volume): %s",
+                 run->spec.volume, r == -ENOENT ? "it does not exist" : "it is not Ready");
+    return ready;
 }
 
 /* Follows spec.source.volume from Volume to Volume; a chain that comes
@@ -291,7 +326,7 @@ grow(struct volume_run *run, const struct nc_volinfo *info)
 
 static int
 create(struct volume_run *run, const char *image, const char *image_format,
-       const cJSON *src_status)
+       const char *src_pool)
 {
     struct nc_env *env = run->o.ctx->env;
     const char *format = format_name(run->spec.format);
@@ -313,7 +348,7 @@ create(struct volume_run *run, const char *image, const char *image_format,
 
         nc_domain_name(env->install_hash, run->o.ns, run->spec.volume, src);
         r = nc_st_clone(env->hv, run->spec.pool, run->volname, format, run->spec.size,
-                        status_pool(src_status), src);
+                        src_pool, src);
         if (r == 0)
             nc_run_event(&run->o, "Normal", "Created",
                          "volume %s created in pool %s: %s %s, a copy of volume %s",
@@ -337,7 +372,8 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
     struct nc_verr *errs = nc_verr_new();
     char msg[1024], image[PATH_MAX], have[32], want[32], whybuf[160];
     const char *image_format = NULL, *why;
-    cJSON *src_status = NULL, *s;
+    char src_pool[NC_NAME_MAX + 1] = "";
+    cJSON *s;
     struct nc_volinfo info;
     int r;
 
@@ -386,7 +422,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
             return report_not_ready(run, "Failed", "ImageMissing", msg, NULL, true);
         }
         if (run->spec.source == NC_SRC_VOLUME &&
-            !(src_status = source_ready(run, msg, sizeof(msg)))) {
+            !source_ready(run, src_pool, msg, sizeof(msg))) {
             *ret_requeue_ms = DEPENDENCY_POLL_MS;
             return report_not_ready(run, "Pending", "WaitingForVolume", msg, NULL, false);
         }
@@ -395,8 +431,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
         r = report_not_ready(run, "Provisioning", "Provisioning", "creating the volume", NULL,
                              false);
         if (r == 0)
-            r = create(run, image, image_format, src_status);
-        cJSON_Delete(src_status);
+            r = create(run, image, image_format, src_pool);
         if (r == -ESTALE)
             return r;
         if (r < 0)

@@ -3,10 +3,22 @@
 #ifndef NC_RECONCILER_VOLUME_H
 #define NC_RECONCILER_VOLUME_H
 
+#include "drivers/storage.h"
 #include "reconcilers/reconciler.h"
+#include "schema/validate.h"
 
 int nc_volume_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
                         int64_t *ret_requeue_ms) __attribute__((warn_unused_result));
+
+/*
+ * What libvirt says of Volume @ns/@name's volume: the one of our name in
+ * the pool its spec names, never what its status says. Fills @ret_pool
+ * and @ret and returns 0; -ENOENT when the spec is missing or invalid or
+ * the pool holds no such volume; or a negative errno.
+ */
+int nc_volume_actual(struct nc_env *env, const char *ns, const char *name,
+                     char ret_pool[NC_NAME_MAX + 1], struct nc_volinfo *ret)
+    __attribute__((warn_unused_result));
 
 /* Calls @fn with the key ("NS/volume/NAME") of every volume named as this
  * installation's, in every active pool. 0 or a negative errno. */

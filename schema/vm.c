@@ -18,9 +18,8 @@ static const char *const disk_fields[] = {"name", "volume", "bus", "readOnly", N
 static const char *const bus_names[] = {"virtio", NULL};
 static const char *const iface_fields[] = {"name", "network", "mac", "ip", NULL};
 
-/* A unicast MAC written as six colon-separated hex pairs; stored lower-case. */
-static bool
-parse_mac(const char *s, char out[18])
+bool
+nc_mac_parse(const char *s, char out[18])
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -112,7 +111,7 @@ parse_ifaces(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
         if ((s = nc_v_dns_label(e, d, path, "network", true)))
             snprintf(ifc->network, sizeof(ifc->network), "%s", s);
         snprintf(f, sizeof(f), "%s.mac", path);
-        if ((s = nc_v_string(e, d, path, "mac", false, 64)) && !parse_mac(s, ifc->mac))
+        if ((s = nc_v_string(e, d, path, "mac", false, 64)) && !nc_mac_parse(s, ifc->mac))
             nc_verr_add(e, f, "must be a unicast MAC address such as \"52:54:00:12:34:56\"");
         snprintf(f, sizeof(f), "%s.ip", path);
         if ((s = nc_v_string(e, d, path, "ip", false, 64))) {

@@ -57,6 +57,11 @@ struct nc_vm_spec {
     char node[254]; /* "" when unplaced */
 };
 
+/* A unicast MAC written as six colon-separated hex pairs and nothing
+ * else, into @out in lower case. The one MAC parser: everything that
+ * reads a MAC (specs, allocations, statuses) goes through it. */
+bool nc_mac_parse(const char *s, char out[18]);
+
 extern const char *const nc_run_state_names[];
 extern const char *const nc_accel_names[];
 

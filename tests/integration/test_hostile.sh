@@ -18,7 +18,13 @@ mkdir -p "$TMP/boot" "$TMP/boot/sub"
 echo kernel >"$TMP/boot/vmlinuz"
 echo initrd >"$TMP/boot/sub/initrd.img"
 ln -s /etc/passwd "$TMP/boot/passwd"
-start_novacrond --workers 2 --boot-dir "$TMP/boot"
+# Networks are made in a namespace of the test's own, never in the root
+# one; dnsmasq reads its files as nobody, so not under the private $TMP.
+NETNS=nc-hostile-$$
+RUN=/run/nc-test-$$
+ip netns add "$NETNS"
+on_cleanup 'pkill -f -- "--pid-file='"$RUN"'/" 2>/dev/null; rm -rf '"$RUN"'; ip netns del '"$NETNS"' 2>/dev/null'
+start_novacrond --workers 2 --boot-dir "$TMP/boot" --netns "$NETNS" --run-dir "$RUN"
 
 ready_msg() { status_of default vm "$1" | jq -r '.phase + ": " + (.conditions[] | select(.type == "Ready") | .message)'; }
 failed_with() { ready_msg "$1" | grep -qF "Failed: $2"; }
@@ -74,7 +80,7 @@ long=$(printf 'x%.0s' $(seq 1 600))
 ec put "${PREFIX}spec/default/vm/$long" "$(vm_doc default "$long" '{"vcpus":1,"memory":"64MiB"}')" >/dev/null
 put_vm default after-long '{"vcpus":1,"memory":"64MiB"}'
 wait_for 10 "after-long Running" converged default vm after-long Running
-wait_for 5 "the long key logged" grep -q "ignored: a spec key is NAMESPACE/KIND/NAME" "$TMP/novacrond.log"
+wait_for 5 "the long key logged" grep -q "ignored: a key ends in NAMESPACE/KIND/NAME" "$TMP/novacrond.log"
 [ "$(metric 'novacron_queue_depth')" = 0 ] || fail "queue depth $(metric novacron_queue_depth): the long key wedged an item"
 put_vm default after-long '{"vcpus":1,"memory":"128MiB"}'
 wait_for 10 "after-long updated" converged default vm after-long
@@ -106,3 +112,63 @@ size=$(status_of default vm unknown | wc -c)
 [ "$size" -lt 8192 ] || fail "the status of 30,000 errors is $size bytes"
 converged default vm after-long || fail "after-long was disturbed"
 ok "80,000 labels ($(wc -c <"$TMP/huge.json") bytes) Failed $(((t1 - t0) / 1000000)) ms after the put; 10,000 repeated labels and 30,000 unknown fields Failed with 20 errors told and the rest counted ($size-byte status)"
+
+# Status is output, never input: a forged Volume status (a host file as
+# its path) is not what a VM attaches, and it is written back at once.
+ec put "${PREFIX}spec/default/volume/disk1" \
+    '{"apiVersion":"novacron.io/v1","kind":"Volume","metadata":{"name":"disk1"},"spec":{"size":"16MiB","pool":"default-pool"}}' >/dev/null
+wait_for 10 "disk1 Ready" converged default volume disk1 Ready
+real=$(status_of default volume disk1 | jq -r .path)
+forged=$(status_of default volume disk1 | jq -c '.path = "/etc/shadow" | .format = "raw"')
+t0=$(date +%s%N)
+ec put "${PREFIX}status/default/volume/disk1" "$forged" >/dev/null
+put_vm default reader '{"vcpus":1,"memory":"64MiB","disks":[{"name":"root","volume":"disk1"}]}'
+wait_for 5 "disk1's status written back" sh -c "[ \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/volume/disk1 --print-value-only | jq -r .path)\" = '$real' ]"
+t1=$(date +%s%N)
+wait_for 10 "reader Running" converged default vm reader Running
+[ "$(status_of default vm reader | jq -r '.disks[0].path')" = "$real" ] ||
+    fail "reader attached $(status_of default vm reader | jq -r '.disks[0].path'), not $real"
+ok "a forged Volume status (path /etc/shadow) was written back $(((t1 - t0) / 1000000)) ms later; the VM attached the real $real"
+
+# A deleted status comes back too.
+ec del "${PREFIX}status/default/vm/reader" >/dev/null
+wait_for 5 "reader's status back" converged default vm reader Running
+ok "a deleted status was written again"
+
+# Another namespace's names never reach a tenant: a pinned MAC or VNI
+# that another namespace holds is refused without naming it.
+net_doc() { printf '{"apiVersion":"novacron.io/v1","kind":"Network","metadata":{"name":"%s","namespace":"%s"},"spec":%s}' "$2" "$1" "$3"; }
+ec put "${PREFIX}spec/tenant-b/network/secret-net" "$(net_doc tenant-b secret-net '{"cidr":"10.40.0.0/24","vni":4242,"mode":"isolated"}')" >/dev/null
+wait_for 10 "secret-net Ready" converged tenant-b network secret-net Ready
+ec put "${PREFIX}spec/tenant-b/vm/secret-db" "$(vm_doc tenant-b secret-db '{"vcpus":1,"memory":"64MiB","interfaces":[{"name":"eth0","network":"secret-net","mac":"52:54:00:42:42:42"}]}')" >/dev/null
+wait_for 10 "secret-db Running" converged tenant-b vm secret-db Running
+ec put "${PREFIX}spec/tenant-a/network/net" "$(net_doc tenant-a net '{"cidr":"10.41.0.0/24","vni":4242,"mode":"isolated"}')" >/dev/null
+ec put "${PREFIX}spec/tenant-a/network/net2" "$(net_doc tenant-a net2 '{"cidr":"10.42.0.0/24","mode":"isolated"}')" >/dev/null
+wait_for 10 "net2 Ready" converged tenant-a network net2 Ready
+ec put "${PREFIX}spec/tenant-a/vm/spy" "$(vm_doc tenant-a spy '{"vcpus":1,"memory":"64MiB","interfaces":[{"name":"eth0","network":"net2","mac":"52:54:00:42:42:42"}]}')" >/dev/null
+msg_of() { status_of "$1" "$2" "$3" | jq -r '.conditions[] | select(.type == "Ready") | .message'; }
+wait_for 10 "net Failed" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/tenant-a/network/net --print-value-only | grep -q 'held by another namespace'"
+wait_for 10 "spy Failed" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/tenant-a/vm/spy --print-value-only | grep -q 'held by another namespace'"
+for o in "network net" "vm spy"; do
+    set -- $o
+    st=$(status_of tenant-a "$1" "$2")
+    events=$(ec get "${PREFIX}events/tenant-a/" --prefix --print-value-only)
+    echo "$st$events" | grep -qE "tenant-b|secret" && fail "tenant-a's $1 $2 learns tenant-b's names: $(msg_of tenant-a "$1" "$2")"
+done
+ok "a VNI and a MAC held in another namespace: '$(msg_of tenant-a network net)', '$(msg_of tenant-a vm spy)'; no name of tenant-b in tenant-a's status or events"
+[ -z "$(ip -o link | grep -E "ncb|ncx|nct" || true)" ] || fail "a device appeared in the root namespace"
+
+# A second daemon for the same node gives up before it acts: on the lock,
+# and on a --listen already taken, before touching libvirt or etcd.
+rc=0
+timeout 20 "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$(free_port)" --node node-a \
+    --netns "$NETNS" --run-dir "$RUN" >"$TMP/second.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "another novacrond runs as node node-a here" "$TMP/second.log" ||
+    fail "a second novacrond for node-a: exit $rc, $(cat "$TMP/second.log")"
+rc=0
+timeout 20 "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$LISTEN_PORT" --node node-z \
+    --netns "$NETNS" --run-dir "$RUN" >"$TMP/busy.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "cannot listen on 127.0.0.1:$LISTEN_PORT" "$TMP/busy.log" ||
+    fail "a novacrond on a busy port: exit $rc, $(cat "$TMP/busy.log")"
+[ -z "$(ec get "${PREFIX}nodes/node-z" --print-value-only)" ] || fail "node-z registered before it gave up"
+ok "a second novacrond as node-a gave up on the node's lock; one on a busy --listen before registering"

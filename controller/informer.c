@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct nc_informer {
     char *prefix;
     nc_informer_fn changed;
     void *data;
+    size_t value_max;       /* longer values are cut to value_max + 1 bytes */
     struct nc_watch *watch;
     struct nc_etcd *etcd;   /* for listing, on the loop thread */
     pthread_mutex_t lock;   /* guards everything below */
@@ -74,7 +76,9 @@ cache_set(struct nc_informer *inf, const char *key, const char *value, int64_t r
     } else if (!value) {
         return false; /* deleting what was never seen changes nothing */
     }
-    if (value && !(copy = strdup(value)))
+    /* A value no reader may take whole is kept only as far as it takes to
+     * tell so (nc_informer_new()). */
+    if (value && !(copy = strndup(value, inf->value_max ? inf->value_max + 1 : SIZE_MAX)))
         return false;
     if (!e) {
         if (!(e = calloc(1, sizeof(*e))) || !(e->key = strdup(key))) {
@@ -187,8 +191,9 @@ on_compacted(void *data, int64_t compact_revision)
     struct nc_informer *inf = data;
     int r;
 
-    nc_warn(NULL, "etcd compacted the watch's revision (now %" PRId64 "): relisting %s",
-            compact_revision, inf->prefix);
+    if (compact_revision)
+        nc_warn(NULL, "etcd compacted the watch's revision (now %" PRId64 "): relisting %s",
+                compact_revision, inf->prefix);
     r = list_and_watch(inf);
     if (r < 0) {
         /* Start the watch again from the compacted revision: it will be
@@ -199,10 +204,42 @@ on_compacted(void *data, int64_t compact_revision)
     }
 }
 
+/*
+ * etcd went back in time (a snapshot restored, a data folder replaced): the
+ * cache holds revisions the store has not reached and would drop what it
+ * now says. Every entry is made older than anything, so the relist that
+ * follows overwrites what is listed and sweeps (and reports) what is not;
+ * until it succeeds the informer is not synced, so /readyz says no.
+ */
+static void
+on_rewound(void *data)
+{
+    struct nc_informer *inf = data;
+    struct entry *e, *tmp;
+
+    nc_warn(NULL, "etcd is not the store it was: forgetting what was seen under %s, relisting",
+            inf->prefix);
+    pthread_mutex_lock(&inf->lock);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, inf->cache, e, tmp)
+        e->mod_revision = 0;
+    inf->revision = inf->watched = 0;
+    pthread_mutex_unlock(&inf->lock);
+    inf->listed = false;
+    on_compacted(inf, 0);
+}
+
 static const struct nc_watch_ops watch_ops = {
     .event = on_watch_event,
     .compacted = on_compacted,
+    .rewound = on_rewound,
 };
+
+void
+nc_informer_set_value_max(struct nc_informer *inf, size_t max)
+{
+    inf->value_max = max;
+}
 
 struct nc_informer *
 nc_informer_new(struct event_base *base, const struct nc_etcd_conf *conf, const char *prefix,

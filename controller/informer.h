@@ -27,6 +27,12 @@ struct nc_informer *nc_informer_new(struct event_base *base, const struct nc_etc
                                     const char *prefix, nc_informer_fn changed, void *data);
 struct nc_informer *nc_informer_free(struct nc_informer *inf);
 
+/* Values longer than @max bytes, which no reader takes whole (a spec over
+ * its size limit), are kept cut to @max + 1 bytes: enough to tell they
+ * are too long, so a 50 MB value costs no more than a big valid one.
+ * Call before nc_informer_start(); 0 (the default) keeps every value. */
+void nc_informer_set_value_max(struct nc_informer *inf, size_t max);
+
 /*
  * Lists the prefix (blocking the caller, which must be the loop thread)
  * and starts the watch. Every listed key is reported as changed. Returns 0

@@ -480,6 +480,8 @@ start(struct daemon *d)
     if (!d->env.metrics || !d->env.vm || !d->q || !d->env.specs || !d->env.statuses ||
         !d->env.placements || !d->env.nodes)
         return -ENOMEM;
+    nc_informer_set_value_max(d->env.specs, NC_DOC_MAX);
+    nc_informer_set_value_max(d->env.statuses, NC_DOC_MAX);
 
     /* Statuses and placements first: a reconcile must never find those
      * caches empty. */

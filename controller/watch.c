@@ -36,6 +36,8 @@ struct nc_watch {
     size_t endpoint;
     int64_t next_revision; /* resume point: last delivered revision + 1 */
     int64_t compacted;     /* set when etcd answered "compacted" */
+    char cluster[24];      /* etcd's cluster id, as first seen */
+    bool rewound;          /* set when etcd is behind what was delivered */
     int retry_ms;
     bool established, running;
     uint64_t restarts;
@@ -43,6 +45,9 @@ struct nc_watch {
     char *line;
     size_t line_len, line_cap;
 };
+
+/* The line buffer kept between events: what an ordinary event needs. */
+#define LINE_KEEP (1024 * 1024)
 
 struct sock_ctx {
     struct event *ev;
@@ -120,6 +125,32 @@ timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return evtimer_add(w->curl_timer, &tv);
 }
 
+/*
+ * True when etcd's answer @header shows a store that is not the one the
+ * watch followed: another cluster id, or a revision below one already
+ * delivered (a snapshot restored, a data folder replaced). Resuming there
+ * would hand on nothing for a long while, and caches holding newer
+ * revisions would drop what comes, so the owner must start afresh.
+ */
+static bool
+rewound(struct nc_watch *w, const cJSON *header)
+{
+    const char *cluster = cJSON_GetStringValue(cJSON_GetObjectItem(header, "cluster_id"));
+    int64_t rev = nc_json_i64(cJSON_GetObjectItem(header, "revision"));
+
+    if (cluster && w->cluster[0] && strcmp(cluster, w->cluster) != 0) {
+        nc_warn(NULL, "etcd's cluster id changed from %s to %s", w->cluster, cluster);
+        w->rewound = true;
+    } else if (rev > 0 && rev < w->next_revision - 1) {
+        nc_warn(NULL, "etcd's revision %" PRId64 " is below %" PRId64 ", already seen: the store "
+                      "was restored or replaced", rev, w->next_revision - 1);
+        w->rewound = true;
+    }
+    if (cluster && !w->rewound)
+        snprintf(w->cluster, sizeof(w->cluster), "%s", cluster);
+    return w->rewound;
+}
+
 /* Handles one line of the stream. Returns false to end the transfer. */
 static bool
 handle_message(struct nc_watch *w, const char *text)
@@ -133,6 +164,10 @@ handle_message(struct nc_watch *w, const char *text)
         const cJSON *m = cJSON_GetObjectItem(err, "message");
 
         nc_warn(NULL, "etcd watch: %s", cJSON_IsString(m) ? m->valuestring : "unreadable answer");
+        cJSON_Delete(msg);
+        return false;
+    }
+    if (rewound(w, cJSON_GetObjectItem(res, "header"))) {
         cJSON_Delete(msg);
         return false;
     }
@@ -182,6 +217,7 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 {
     struct nc_watch *w = userp;
     size_t n = size * nmemb;
+    bool keep;
 
     for (size_t i = 0; i < n; i++) {
         if (ptr[i] != '\n') {
@@ -199,7 +235,15 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
         }
         w->line[w->line_len] = '\0';
         w->line_len = 0;
-        if (!handle_message(w, w->line))
+        keep = handle_message(w, w->line);
+        /* A huge event (a value etcd took only because its request limit
+         * was raised) leaves no huge buffer behind. */
+        if (w->line_cap > LINE_KEEP) {
+            free(w->line);
+            w->line = NULL;
+            w->line_cap = 0;
+        }
+        if (!keep)
             return 0; /* aborts the transfer; check_done() decides what next */
     }
     return n;
@@ -255,16 +299,23 @@ check_done(struct nc_watch *w)
             nc_warn(NULL, "etcd watch on %s ended: %s; resuming at revision %" PRId64,
                     w->conf->endpoints[w->endpoint], curl_easy_strerror(m->data.result),
                     w->next_revision);
-        else if (!w->compacted)
+        else if (!w->compacted && !w->rewound)
             nc_warn(NULL, "etcd watch on %s ended; resuming at revision %" PRId64,
                     w->conf->endpoints[w->endpoint], w->next_revision);
         close_stream(w);
         compacted = w->compacted;
         w->compacted = 0;
-        if (compacted) {
+        if (compacted || w->rewound) {
+            bool rewind = w->rewound;
+
+            w->rewound = false;
+            w->cluster[0] = '\0';
             w->running = false;
             w->restarts++;
-            w->ops->compacted(w->data, compacted);
+            if (rewind)
+                w->ops->rewound(w->data);
+            else
+                w->ops->compacted(w->data, compacted);
             return; /* the owner restarted or freed us */
         }
         if (w->running)

@@ -23,6 +23,11 @@ struct nc_watch_ops {
     /* The watch cannot resume: etcd compacted past its revision. The watch
      * has stopped; the owner relists and calls nc_watch_start() again. */
     void (*compacted)(void *data, int64_t compact_revision);
+    /* The watch cannot resume: etcd is not the store it followed (another
+     * cluster id, or a revision below one already delivered). The watch
+     * has stopped; the owner forgets what it knew, relists and calls
+     * nc_watch_start() again. */
+    void (*rewound)(void *data);
 };
 
 struct nc_watch;

@@ -43,6 +43,14 @@ on_compacted(void *data, int64_t compact_revision)
     }
 }
 
+/* etcd is not the store it was (restored, replaced): what was missed is
+ * unknown, as after a compaction; follow it from now on. */
+static void
+on_rewound(void *data)
+{
+    on_compacted(data, 0);
+}
+
 static void
 on_stop(evutil_socket_t fd, short what, void *data)
 {
@@ -57,7 +65,7 @@ int
 cli_follow(struct cli *c, int64_t from, int64_t timeout_ms,
            int (*fn)(void *data, const struct nc_kv *kv, bool deleted), void *data)
 {
-    static const struct nc_watch_ops ops = {on_event, on_compacted};
+    static const struct nc_watch_ops ops = {on_event, on_compacted, on_rewound};
     struct follow f = {.fn = fn, .data = data};
     struct event *timer = NULL, *sigint = NULL, *sigterm = NULL;
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};

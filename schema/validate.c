@@ -117,7 +117,7 @@ nc_doc_too_large(size_t len, struct nc_verr *errs)
 {
     if (len <= NC_DOC_MAX)
         return false;
-    nc_verr_add(errs, "(document)", "is %zu bytes, more than the %d allowed", len, NC_DOC_MAX);
+    nc_verr_add(errs, "(document)", "is more than the %d bytes allowed", NC_DOC_MAX);
     return true;
 }
 

@@ -193,9 +193,11 @@ nc_etcd_authenticate(const struct nc_etcd_conf *conf, size_t endpoint, char **re
     cJSON_AddStringToObject(req, "name", conf->user);
     cJSON_AddStringToObject(req, "password", conf->password ? conf->password : "");
     body = cJSON_PrintUnformatted(req);
-    status = h && body ? post(h, conf, endpoint, NULL, "/v3/auth/authenticate", body, &out, err,
-                              sizeof(err))
-                       : -1;
+    if (!h || !body) {
+        r = -ENOMEM; /* not to be told as an endpoint that does not answer */
+        goto out;
+    }
+    status = post(h, conf, endpoint, NULL, "/v3/auth/authenticate", body, &out, err, sizeof(err));
     if (status == NC_POST_TLS)
         r = -EACCES;
     else if (status < 0)
@@ -203,6 +205,7 @@ nc_etcd_authenticate(const struct nc_etcd_conf *conf, size_t endpoint, char **re
     else if (status == 200 && (resp = cJSON_Parse(out.data)) &&
              cJSON_IsString(tok = cJSON_GetObjectItem(resp, "token")))
         r = (*ret_token = strdup(tok->valuestring)) ? 0 : -ENOMEM;
+out:
     cJSON_Delete(resp);
     cJSON_Delete(req);
     free(body);
@@ -257,7 +260,7 @@ call(struct nc_etcd *c, const char *path, cJSON *req, cJSON **ret_resp)
                          c->conf->endpoints[ep], path, c->conf->user);
                 if (r == -EIO)
                     continue; /* unreachable: another endpoint may answer */
-                set_err(c, "%s", err);
+                set_err(c, "%s", r == -ENOMEM ? "out of memory" : err);
                 goto done;
             }
         }

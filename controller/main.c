@@ -178,7 +178,9 @@ on_domain_event(void *data, const char *domname)
     if (!nc_domain_name_parse(d->env.install_hash, domname, ns, name))
         return;
     snprintf(key, sizeof(key), "%s/vm/%s", ns, name);
-    if (nc_wq_add(d->q, key) < 0)
+    /* The count for /metrics follows within half a second, once for a
+     * burst of events however long. */
+    if (nc_wq_add(d->q, key) < 0 || nc_wq_add_after(d->q, NC_KEY_COUNT_DOMAINS, 500) < 0)
         nc_error(key, "cannot queue: out of memory");
 }
 
@@ -194,30 +196,12 @@ on_libvirt_reconnected(void *data)
         nc_error(NULL, "cannot queue the resync: out of memory");
 }
 
-struct domain_count {
-    const char *install_hash;
-    size_t n;
-};
-
-static void
-count_domain(const char *name, const struct nc_owner *owner, void *data)
-{
-    struct domain_count *dc = data;
-    char ns[NC_NAME_MAX + 1], vm[NC_NAME_MAX + 1];
-
-    (void)owner;
-    if (nc_domain_name_parse(dc->install_hash, name, ns, vm))
-        dc->n++;
-}
-
 static void
 gauges(void *data, struct nc_metrics_gauges *g)
 {
     struct daemon *d = data;
-    struct domain_count dc = {d->env.install_hash, 0};
 
-    if (nc_hv_list_owned(d->env.hv, count_domain, &dc) == 0)
-        g->domains = dc.n;
+    g->domains = d->env.domains_owned;
     g->queue_depth = nc_wq_len(d->q);
     g->queue_delayed = nc_wq_delayed(d->q);
     g->cached_specs = nc_informer_size(d->env.specs);
@@ -501,7 +485,7 @@ start(struct daemon *d)
         nc_error(NULL, "%s", nc_informer_errmsg(d->env.specs));
         return r;
     }
-    if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0)
+    if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0 || nc_wq_add(d->q, NC_KEY_COUNT_DOMAINS) < 0)
         return -ENOMEM;
     r = nc_hv_watch(d->env.hv, on_domain_event, on_libvirt_reconnected, d);
     if (r < 0) {

@@ -59,6 +59,32 @@ on_status_key(void *data, const char *key)
     enqueue(sw->q, key + sw->skip);
 }
 
+struct domain_count {
+    const char *install_hash;
+    size_t n;
+};
+
+static void
+count_domain(const char *name, const struct nc_owner *owner, void *data)
+{
+    struct domain_count *dc = data;
+    char ns[NC_NAME_MAX + 1], vm[NC_NAME_MAX + 1];
+
+    (void)owner;
+    if (nc_domain_name_parse(dc->install_hash, name, ns, vm))
+        dc->n++;
+}
+
+/* Counts the domains this installation owns on this node, for /metrics. */
+static void
+count_domains(struct worker *w)
+{
+    struct domain_count dc = {w->pool->env->install_hash, 0};
+
+    if (nc_hv_list_owned(w->pool->env->hv, count_domain, &dc) == 0)
+        w->pool->env->domains_owned = dc.n;
+}
+
 /*
  * Queues every resource this installation created and every status key,
  * so that what exists without a spec (a domain, or a status whose
@@ -72,6 +98,7 @@ resync_actual(struct worker *w)
     int r;
 
     nc_informer_foreach(pool->env->statuses, on_status_key, &sw);
+    count_domains(w);
     r = nc_vm_list_actual(pool->env, enqueue, pool->q);
     if (r < 0)
         nc_warn(NULL, "listing libvirt domains: %s", nc_hv_errmsg());
@@ -93,6 +120,10 @@ run_one(struct worker *w, const char *key)
     enum nc_result result;
     int r = 0;
 
+    if (strcmp(key, NC_KEY_COUNT_DOMAINS) == 0) {
+        count_domains(w);
+        return;
+    }
     if (strcmp(key, NC_KEY_RESYNC_ACTUAL) == 0) {
         if (resync_actual(w) < 0 && nc_wq_add_rate_limited(pool->q, key) < 0)
             nc_error(key, "cannot queue: out of memory");

@@ -11,6 +11,10 @@
 /* The queue key that asks a worker to enqueue every actual resource (the
  * "actual" half of the union that start-up and resync reconcile). */
 #define NC_KEY_RESYNC_ACTUAL "!actual"
+/* The queue key that asks a worker to count this node's domains for
+ * /metrics (nc_env.domains_owned), so that a scrape never waits on
+ * libvirt in the event loop. Queued at start and on every domain event. */
+#define NC_KEY_COUNT_DOMAINS "!count-domains"
 
 struct nc_workers;
 

@@ -38,7 +38,11 @@ struct nc_wq {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct item *items;
-    struct item **fifo; /* ring buffer of ready items */
+    size_t n_items;
+    /* Ring buffer of ready items. An item is in it at most once, and its
+     * room is taken when the item is made, so a push never fails: an
+     * item left dirty outside it would never run again. */
+    struct item **fifo;
     size_t fifo_head, fifo_len, fifo_cap;
     struct heap_entry *heap;
     size_t heap_len, heap_cap;
@@ -94,6 +98,28 @@ nc_wq_free(struct nc_wq *q)
     return NULL;
 }
 
+/* Makes room in the FIFO for @n items. Caller holds the lock. */
+static int
+fifo_reserve(struct nc_wq *q, size_t n)
+{
+    size_t cap = q->fifo_cap ? q->fifo_cap : 64;
+    struct item **f;
+
+    if (n <= q->fifo_cap)
+        return 0;
+    while (cap < n)
+        cap *= 2;
+    if (!(f = malloc(cap * sizeof(*f))))
+        return -ENOMEM;
+    for (size_t i = 0; i < q->fifo_len; i++)
+        f[i] = q->fifo[(q->fifo_head + i) % q->fifo_cap];
+    free(q->fifo);
+    q->fifo = f;
+    q->fifo_cap = cap;
+    q->fifo_head = 0;
+    return 0;
+}
+
 static struct item *
 item_get(struct nc_wq *q, const char *key, bool create)
 {
@@ -102,12 +128,15 @@ item_get(struct nc_wq *q, const char *key, bool create)
     HASH_FIND_STR(q->items, key, it);
     if (it || !create)
         return it;
+    if (fifo_reserve(q, q->n_items + 1) < 0)
+        return NULL;
     it = calloc(1, sizeof(*it));
     if (!it || !(it->key = strdup(key))) {
         free(it);
         return NULL;
     }
     HASH_ADD_KEYPTR(hh, q->items, it->key, strlen(it->key), it);
+    q->n_items++;
     return it;
 }
 
@@ -119,29 +148,17 @@ item_maybe_drop(struct nc_wq *q, struct item *it)
         it->heap_refs)
         return;
     HASH_DEL(q->items, it);
+    q->n_items--;
     free(it->key);
     free(it);
 }
 
-static int
+/* Appends @it, whose room item_get() reserved. */
+static void
 fifo_push(struct nc_wq *q, struct item *it)
 {
-    if (q->fifo_len == q->fifo_cap) {
-        size_t cap = q->fifo_cap ? q->fifo_cap * 2 : 64;
-        struct item **f = malloc(cap * sizeof(*f));
-
-        if (!f)
-            return -ENOMEM;
-        for (size_t i = 0; i < q->fifo_len; i++)
-            f[i] = q->fifo[(q->fifo_head + i) % q->fifo_cap];
-        free(q->fifo);
-        q->fifo = f;
-        q->fifo_cap = cap;
-        q->fifo_head = 0;
-    }
     q->fifo[(q->fifo_head + q->fifo_len++) % q->fifo_cap] = it;
     it->queued = true;
-    return 0;
 }
 
 static struct item *
@@ -220,8 +237,9 @@ mark_dirty(struct nc_wq *q, struct item *it)
     it->due_ms = 0;
     if (it->processing)
         return 0;
+    fifo_push(q, it);
     pthread_cond_signal(&q->cond);
-    return fifo_push(q, it);
+    return 0;
 }
 
 int
@@ -263,8 +281,13 @@ nc_wq_add_after(struct nc_wq *q, const char *key, int64_t delay_ms)
     /* A dirty item runs soon anyway; an earlier deadline already covers it. */
     if (it->dirty || (it->due_ms && it->due_ms <= due))
         goto out;
+    /* The deadline counts only once it is in the heap, or the item would
+     * wait for a wake-up that never comes. */
+    if ((r = heap_push(q, due, it)) < 0) {
+        item_maybe_drop(q, it);
+        goto out;
+    }
     it->due_ms = due;
-    r = heap_push(q, due, it);
     pthread_cond_signal(&q->cond);
 out:
     pthread_mutex_unlock(&q->lock);
@@ -412,8 +435,8 @@ nc_wq_done(struct nc_wq *q, const char *key)
     if ((it = item_get(q, key, false))) {
         it->processing = false;
         if (it->dirty && !q->shutting_down) {
-            if (fifo_push(q, it) == 0)
-                pthread_cond_signal(&q->cond);
+            fifo_push(q, it);
+            pthread_cond_signal(&q->cond);
         } else {
             item_maybe_drop(q, it);
         }

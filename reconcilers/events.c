@@ -14,9 +14,12 @@
 
 #define LEASE_TTL_S 3600
 #define LEASE_REUSE_MS (10 * 60 * 1000)
+#define SWEEP_MIN 1024
 
-/* An object's last event transaction. Entries are kept for the life of the
- * process: one small entry per object that ever had an event. */
+/* An object's last event transaction, newer than the informers knew when
+ * it was written. Once the informers have seen that revision the entry
+ * says nothing more, and a sweep drops it (nc_events_done()), so the map
+ * holds about as many entries as objects whose events are recent. */
 struct nc_event_seen {
     char *base;
     int64_t revision;
@@ -28,6 +31,7 @@ nc_event_recorder_init(struct nc_event_recorder *rec)
 {
     memset(rec, 0, sizeof(*rec));
     pthread_mutex_init(&rec->lock, NULL);
+    pthread_cond_init(&rec->granted, NULL);
 }
 
 void
@@ -41,6 +45,7 @@ nc_event_recorder_clear(struct nc_event_recorder *rec)
         free(s->base);
         free(s);
     }
+    pthread_cond_destroy(&rec->granted);
     pthread_mutex_destroy(&rec->lock);
 }
 
@@ -52,6 +57,7 @@ nc_events_begin(struct nc_events *ev, struct nc_event_recorder *rec, const char 
 
     memset(ev, 0, sizeof(*ev));
     snprintf(ev->base, sizeof(ev->base), "%sevents/%s/%s/%s/", prefix, ns, kind, name);
+    ev->known = known_revision;
     pthread_mutex_lock(&rec->lock);
     HASH_FIND_STR(rec->seen, ev->base, s);
     if (s && s->revision > known_revision)
@@ -98,12 +104,25 @@ nc_events_ops(struct nc_events *ev, struct nc_etcd *c, struct nc_event_recorder 
     *ret_ops = ev->ops;
     if (ev->n == 0)
         return 0;
+    /* One worker grants a new lease, without the lock: a grant is a round
+     * trip to etcd. The others go on with the old lease, which has most of
+     * an hour left, or wait for the first one. */
     pthread_mutex_lock(&rec->lock);
-    if (!rec->lease || now - rec->granted_ms > LEASE_REUSE_MS) {
-        if (nc_etcd_lease_grant(c, LEASE_TTL_S, &id) == 0) {
+    while (!rec->lease && rec->granting)
+        pthread_cond_wait(&rec->granted, &rec->lock);
+    if ((!rec->lease || now - rec->granted_ms > LEASE_REUSE_MS) && !rec->granting) {
+        int r;
+
+        rec->granting = true;
+        pthread_mutex_unlock(&rec->lock);
+        r = nc_etcd_lease_grant(c, LEASE_TTL_S, &id);
+        pthread_mutex_lock(&rec->lock);
+        rec->granting = false;
+        if (r == 0) {
             rec->lease = id;
             rec->granted_ms = now;
         }
+        pthread_cond_broadcast(&rec->granted);
     }
     id = rec->lease;
     pthread_mutex_unlock(&rec->lock);
@@ -112,6 +131,27 @@ nc_events_ops(struct nc_events *ev, struct nc_etcd *c, struct nc_event_recorder 
     for (size_t i = 0; i < ev->n; i++)
         ev->ops[i] = (struct nc_op){.key = ev->keys[i], .value = ev->values[i], .lease = id};
     return (int)ev->n;
+}
+
+/* Drops the entries the informers have caught up with (@known), once the
+ * map has doubled since the last sweep: amortised O(1) per event write.
+ * Caller holds the lock. */
+static void
+sweep(struct nc_event_recorder *rec, int64_t known)
+{
+    struct nc_event_seen *s, *tmp;
+
+    if (HASH_COUNT(rec->seen) < 2 * rec->swept_size + SWEEP_MIN)
+        return;
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, rec->seen, s, tmp) {
+        if (s->revision <= known) {
+            HASH_DEL(rec->seen, s);
+            free(s->base);
+            free(s);
+        }
+    }
+    rec->swept_size = HASH_COUNT(rec->seen);
 }
 
 void
@@ -136,6 +176,7 @@ nc_events_done(struct nc_events *ev, struct nc_event_recorder *rec, bool ok, int
         }
         if (s && revision > s->revision)
             s->revision = revision;
+        sweep(rec, ev->known);
     }
     pthread_mutex_unlock(&rec->lock);
     nc_events_clear(ev);

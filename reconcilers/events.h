@@ -15,6 +15,7 @@
 #define NC_EVENTS_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "controller/etcd.h"
@@ -28,9 +29,12 @@ struct nc_event_seen;
  * minutes, so every event lives between 50 and 60 minutes. */
 struct nc_event_recorder {
     pthread_mutex_t lock;
+    pthread_cond_t granted; /* a grant in flight ended */
+    bool granting;
     int64_t lease;
     int64_t granted_ms;
     struct nc_event_seen *seen;
+    size_t swept_size;      /* entries left by the last sweep */
 };
 
 void nc_event_recorder_init(struct nc_event_recorder *rec);
@@ -39,6 +43,7 @@ void nc_event_recorder_clear(struct nc_event_recorder *rec);
 /* The events of one reconcile of one object. */
 struct nc_events {
     char base[256]; /* "<prefix>events/<ns>/<kind>/<name>/" */
+    int64_t known;  /* the informers' revision when the reconcile began */
     int64_t revision;
     char *keys[NC_EVENTS_MAX];
     char *values[NC_EVENTS_MAX];

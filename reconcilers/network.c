@@ -441,7 +441,7 @@ status_new(struct net_run *run, const char *phase)
     return s;
 }
 
-static int
+static __attribute__((warn_unused_result)) int
 report_not_ready(struct net_run *run, const char *phase, const char *reason, const char *msg,
                  bool warn)
 {
@@ -519,16 +519,25 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
         return report_not_ready(run, "Failed", "NodeProblem", msg, true);
     }
     if ((r = nc_overlay_ensure(run->o.ctx->ov, &net)) < 0) {
+        int w;
+
         snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_overlay_errmsg());
         nc_warn(run->o.key, "%s", msg);
-        report_not_ready(run, "Failed", r == -EEXIST ? "NameConflict" : "NodeProblem", msg,
-                         true);
-        return r == -EEXIST ? 0 : r;
+        w = report_not_ready(run, "Failed", r == -EEXIST ? "NameConflict" : "NodeProblem", msg,
+                             true);
+        if (w < 0 || r != -EEXIST)
+            return w < 0 ? w : r;
+        /* A device of that name that is not ours: no backoff storm, but a
+         * look now and then, for the day its owner removes it. */
+        *ret_requeue_ms = RETRY_MS;
+        return 0;
     }
     if ((r = ensure_dhcp(run, msg, sizeof(msg))) < 0) {
+        int w;
+
         nc_warn(run->o.key, "%s", msg);
-        report_not_ready(run, "Failed", "DHCPFailed", msg, true);
-        return r;
+        w = report_not_ready(run, "Failed", "DHCPFailed", msg, true);
+        return w < 0 ? w : r;
     }
 
     /* Where it is realised: the nodes that hold a bridge address. */
@@ -622,7 +631,7 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
     free(key);
     free(prefix);
     if (r == 0)
-        r = nc_run_report(&run->o, NULL);
+        r = nc_run_delete_status(&run->o);
     if (r == 0)
         nc_info(run->o.key, "deleted");
     return r;

@@ -43,6 +43,7 @@ struct nc_env {
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */
     struct nc_vm_state *vm;          /* the VM reconciler's memory */
+    _Atomic size_t domains_owned;    /* counted by a worker for /metrics */
     /* Queues a key ("ns/kind/name") for reconcile: how a reconciler tells
      * the objects that depend on the one it changed. Thread-safe. */
     void (*enqueue)(void *data, const char *key);

@@ -99,8 +99,10 @@ nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message)
            strcmp(old ? old : "", message ? message : "") != 0;
 }
 
-int
-nc_run_report(struct nc_run *run, cJSON *status)
+/* Writes @status, or deletes the status key when @status is NULL; see
+ * nc_run_report() and nc_run_delete_status(). */
+static int
+report(struct nc_run *run, const cJSON *status)
 {
     struct nc_env *env = run->ctx->env;
     bool changed = status ? nc_status_changed(run->old_status, status) : run->old_status != NULL;
@@ -149,11 +151,27 @@ nc_run_report(struct nc_run *run, cJSON *status)
 }
 
 int
+nc_run_report(struct nc_run *run, const cJSON *status)
+{
+    /* A status that could not be built (out of memory) is an error, never
+     * a request to delete what is there. */
+    return status ? report(run, status) : -ENOMEM;
+}
+
+int
+nc_run_delete_status(struct nc_run *run)
+{
+    return report(run, NULL);
+}
+
+int
 nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
                         const char *message, bool warn)
 {
     int r;
 
+    if (!status)
+        return -ENOMEM;
     if (warn && nc_run_ready_changed(run, false, message))
         nc_run_event(run, "Warning", reason, "%s", message);
     nc_status_condition(status, run->old_status, "Ready", false, reason, message,

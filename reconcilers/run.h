@@ -47,12 +47,16 @@ void nc_run_event(struct nc_run *run, const char *type, const char *reason, cons
 void nc_run_enqueue(struct nc_run *run, const char *kind, const char *name);
 
 /*
- * Writes @status (NULL: deletes the status key) and the collected events
- * when either has something new, only if the spec still has the
- * generation this run saw. Returns 0, -ESTALE when the spec moved on, or
- * a negative errno.
+ * Writes @status and the collected events when either has something new,
+ * only if the spec still has the generation this run saw. Returns 0,
+ * -ESTALE when the spec moved on, -ENOMEM when @status is NULL (a status
+ * that could not be built), or a negative errno.
  */
-int nc_run_report(struct nc_run *run, cJSON *status) __attribute__((warn_unused_result));
+int nc_run_report(struct nc_run *run, const cJSON *status) __attribute__((warn_unused_result));
+
+/* Deletes the status key (with the events), once whatever the object had
+ * is gone, guarded as nc_run_report() is. */
+int nc_run_delete_status(struct nc_run *run) __attribute__((warn_unused_result));
 
 /* True when Ready=@ok with @message is not what the last status says, so
  * an event about it is news, not a repeat. */
@@ -60,7 +64,7 @@ bool nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message
 
 /* Adds Ready=False with @reason and @message to @status, records a
  * Warning event @reason when @warn and that is news, then writes @status
- * (nc_run_report()) and frees it. */
+ * (nc_run_report()) and frees it. -ENOMEM when @status is NULL. */
 int nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
                             const char *message, bool warn) __attribute__((warn_unused_result));
 

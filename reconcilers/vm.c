@@ -196,7 +196,7 @@ add_domain(cJSON *status, const char *name, const struct nc_dominfo *info)
 }
 
 /* Reports a phase with Ready=False and @reason; returns report()'s result. */
-static int
+static __attribute__((warn_unused_result)) int
 report_not_ready(struct vm_run *run, const char *phase, const char *reason, const char *message,
                  const struct nc_dominfo *info)
 {
@@ -317,7 +317,7 @@ reconcile_deleted(struct vm_run *run)
     bool mine = !status_node || strcmp(status_node, env->node) == 0;
 
     if (!nc_is_dns_label(run->o.ns) || !nc_is_dns_label(run->o.name))
-        return nc_run_report(&run->o, NULL); /* nothing was ever created for it */
+        return nc_run_delete_status(&run->o); /* nothing was ever created for it */
 
     r = nc_hv_lookup(env->hv, run->domname, &info);
     if (r == 0 && owned_by_us(run, &info)) {
@@ -360,7 +360,7 @@ reconcile_deleted(struct vm_run *run)
                           NULL);
     if (r < 0)
         return r;
-    r = nc_run_report(&run->o, NULL);
+    r = nc_run_delete_status(&run->o);
     if (r == 0)
         nc_info(run->o.key, "deleted");
     return r;

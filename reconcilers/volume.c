@@ -105,7 +105,7 @@ status_new(struct volume_run *run, const char *phase, const struct nc_volinfo *i
 
 /* Reports a phase with Ready=False (@info: the volume, when it exists);
  * with @warn, a Warning event when that is news. */
-static int
+static __attribute__((warn_unused_result)) int
 report_not_ready(struct volume_run *run, const char *phase, const char *reason,
                  const char *message, const struct nc_volinfo *info, bool warn)
 {
@@ -162,7 +162,7 @@ reconcile_deleted(struct volume_run *run)
             return r;
         }
     }
-    r = nc_run_report(&run->o, NULL);
+    r = nc_run_delete_status(&run->o);
     if (r == 0)
         nc_info(run->o.key, "deleted");
     return r;
@@ -474,9 +474,9 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
 libvirt_error:
     nc_warn(run->o.key, "%s", nc_hv_errmsg());
     snprintf(msg, sizeof(msg), "libvirt: %s", nc_hv_errmsg());
-    report_not_ready(run, ready_before(run) ? "Ready" : "Provisioning", "StorageError", msg, NULL,
-                     false);
-    return -EIO;
+    r = report_not_ready(run, ready_before(run) ? "Ready" : "Provisioning", "StorageError", msg,
+                         NULL, false);
+    return r < 0 ? r : -EIO;
 }
 
 int

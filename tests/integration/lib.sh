@@ -62,6 +62,11 @@ free_port() {
 }
 
 LISTEN_PORT=$(free_port)
+# The daemon's --run-dir (its node lock, dnsmasq's files), one per test so
+# that test runs side by side never share a node's lock; not under the
+# private $TMP, which dnsmasq (running as nobody) cannot read.
+RUN_DIR=/run/nc-test-$TEST_NAME-$$
+on_cleanup 'rm -rf "$RUN_DIR"'
 
 # Starts novacrond in the background with extra flags "$@" and waits until
 # /readyz answers.
@@ -69,7 +74,7 @@ start_novacrond() {
     # The default prefix is left to novacrond (and NOVACRON_PREFIX).
     [ "$PREFIX" = /novacron/ ] || set -- --prefix "$PREFIX" "$@"
     "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$LISTEN_PORT" --node node-a \
-        --resync 1h "$@" >>"$TMP/novacrond.log" 2>&1 &
+        --run-dir "$RUN_DIR" --resync 1h "$@" >>"$TMP/novacrond.log" 2>&1 &
     echo $! >"$TMP/novacrond.pid"
     wait_for 30 "novacrond ready" \
         curl -sf "http://127.0.0.1:$LISTEN_PORT/readyz"

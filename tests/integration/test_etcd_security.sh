@@ -9,7 +9,7 @@ ec user grant-role root root >/dev/null
 ec auth enable >/dev/null
 ec get /x >/dev/null 2>&1 && fail "etcd auth is not enabled"
 rc=0
-NOVACRON_ETCD_PASSWORD=wrong timeout 20 "$NOVACROND" --etcd "$ETCD" --etcd-user root \
+NOVACRON_ETCD_PASSWORD=wrong timeout 20 "$NOVACROND" --etcd "$ETCD" --etcd-user root --run-dir "$RUN_DIR" \
     --listen off >"$TMP/wrong.log" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "a wrong password: exit status $rc, want 1 at once"
 grep -q "authentication as \"root\" failed" "$TMP/wrong.log" || fail "unclear error: $(cat "$TMP/wrong.log")"
@@ -40,12 +40,13 @@ mkdir -p "$tls"
 "$HACK/etcd.sh" stop "$TMP/etcd"
 ETCD=$(ETCD_TLS_DIR=$tls "$HACK/etcd.sh" start "$TMP/etcd-tls")
 # lib.sh's cleanup stops $TMP/etcd; stop this one too.
-trap '"$HACK/etcd.sh" stop "$TMP/etcd-tls"; cleanup' EXIT
+# cleanup reads the test's exit status from $?: keep it across the stop.
+trap 'st=$?; "$HACK/etcd.sh" stop "$TMP/etcd-tls"; (exit $st); cleanup' EXIT
 case "$ETCD" in https://*) ;; *) fail "etcd does not serve https: $ETCD" ;; esac
 ec() { etcdctl --endpoints "$ETCD" --cacert "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client-key.pem" "$@"; }
 
 rc=0
-timeout 20 "$NOVACROND" --etcd "$ETCD" --listen off >"$TMP/notls.log" 2>&1 || rc=$?
+timeout 20 "$NOVACROND" --etcd "$ETCD" --run-dir "$RUN_DIR" --listen off >"$TMP/notls.log" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "no certificates: exit status $rc, want 1 at once"
 ok "without certificates novacrond refuses to start: $(grep -o 'etcd: .*' "$TMP/notls.log" | head -1)"
 

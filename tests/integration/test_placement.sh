@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_node() { # NAME PORT
-    "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$2" --node "$1" --resync 1h --node-ttl 3s \
+    "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$2" --node "$1" --run-dir "$RUN_DIR" --resync 1h --node-ttl 3s \
         --workers 2 >>"$TMP/$1.log" 2>&1 &
     echo $! >"$TMP/$1.pid"
     wait_for 30 "$1 ready" curl -sf "http://127.0.0.1:$2/readyz"

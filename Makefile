@@ -26,17 +26,20 @@ LDLIBS  = $(PKG_LIBS) -lm -pthread
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 CORE_SRCS := \
-	controller/base64.c \
 	controller/config.c \
-	controller/etcd.c \
 	controller/http.c \
-	controller/informer.c \
-	controller/log.c \
-	controller/metrics.c \
-	controller/node.c \
-	controller/watch.c \
 	controller/workers.c \
-	controller/workqueue.c \
+	core/base64.c \
+	core/clock.c \
+	core/etcd.c \
+	core/flags.c \
+	core/informer.c \
+	core/log.c \
+	core/metrics.c \
+	core/names.c \
+	core/node.c \
+	core/watch.c \
+	core/workqueue.c \
 	drivers/dnsmasq.c \
 	drivers/domxml.c \
 	drivers/libvirt.c \
@@ -49,6 +52,7 @@ CORE_SRCS := \
 	reconcilers/network.c \
 	reconcilers/run.c \
 	reconcilers/status.c \
+	reconcilers/table.c \
 	reconcilers/users.c \
 	reconcilers/vm.c \
 	reconcilers/volume.c \

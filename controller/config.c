@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "controller/config.h"
-#include "controller/log.h"
+#include "core/flags.h"
+#include "core/log.h"
 #include "drivers/domxml.h"
 #include "schema/validate.h"
 
@@ -89,80 +90,11 @@ static const char usage[] =
     "status field, phase and condition reason): schema/README.md in NovaCron's\n"
     "source, installed as PREFIX/share/doc/novacron/api.md.\n";
 
-int64_t
-nc_duration_parse(const char *s)
-{
-    char *end;
-    long long v;
-
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno || v < 0 || v > INT32_MAX)
-        return -1;
-    if (strcmp(end, "ms") == 0)
-        return v;
-    if (strcmp(end, "s") == 0)
-        return v * 1000;
-    if (strcmp(end, "m") == 0)
-        return v * 60 * 1000;
-    if (strcmp(end, "h") == 0)
-        return v * 3600 * 1000;
-    return -1;
-}
-
 static void
 set(char **field, const char *value)
 {
     free(*field);
     *field = value ? strdup(value) : NULL;
-}
-
-int
-nc_config_endpoints(const char *prog, char *list, const char *endpoints[NC_MAX_ENDPOINTS],
-                    size_t *ret_n)
-{
-    char *save = NULL;
-
-    *ret_n = 0;
-    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (*ret_n == NC_MAX_ENDPOINTS) {
-            fprintf(stderr, "%s: at most %d etcd endpoints\n", prog, NC_MAX_ENDPOINTS);
-            return -EINVAL;
-        }
-        if (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0) {
-            fprintf(stderr, "%s: etcd endpoint \"%s\" must start with http:// or https://\n",
-                    prog, t);
-            return -EINVAL;
-        }
-        if (t[strlen(t) - 1] == '/')
-            t[strlen(t) - 1] = '\0';
-        endpoints[(*ret_n)++] = t;
-    }
-    if (*ret_n == 0) {
-        fprintf(stderr, "%s: --etcd names no endpoint\n", prog);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-int
-nc_config_prefix(const char *prog, char **prefix)
-{
-    char *s;
-
-    if ((*prefix)[0] != '/') {
-        fprintf(stderr, "%s: --prefix must start with '/'\n", prog);
-        return -EINVAL;
-    }
-    if ((*prefix)[strlen(*prefix) - 1] == '/')
-        return 0;
-    if (asprintf(&s, "%s/", *prefix) < 0)
-        return -ENOMEM;
-    free(*prefix);
-    *prefix = s;
-    return 0;
 }
 
 static int
@@ -179,17 +111,17 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
         return -EINVAL;
     }
     cfg->workers = (int)n;
-    if ((cfg->resync_ms = nc_duration_parse(resync)) < 1000) {
+    if ((cfg->resync_ms = nc_flags_duration(resync)) < 1000) {
         fprintf(stderr, "novacrond: --resync must be a duration of at least 1s, got \"%s\"\n",
                 resync);
         return -EINVAL;
     }
-    if ((cfg->node_ttl_s = nc_duration_parse(node_ttl) / 1000) < 2) {
+    if ((cfg->node_ttl_s = nc_flags_duration(node_ttl) / 1000) < 2) {
         fprintf(stderr, "novacrond: --node-ttl must be a duration of at least 2s, got \"%s\"\n",
                 node_ttl);
         return -EINVAL;
     }
-    if ((cfg->shutdown_timeout_ms = nc_duration_parse(shutdown)) < 0) {
+    if ((cfg->shutdown_timeout_ms = nc_flags_duration(shutdown)) < 0) {
         fprintf(stderr, "novacrond: --shutdown-timeout must be a duration, got \"%s\"\n",
                 shutdown);
         return -EINVAL;
@@ -198,14 +130,14 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
         fprintf(stderr, "novacrond: --log-level must be debug, info, warn or error\n");
         return -EINVAL;
     }
-    if ((r = nc_config_prefix("novacrond", &cfg->prefix)) < 0)
+    if ((r = nc_flags_prefix("novacrond", &cfg->prefix)) < 0)
         return r;
     if (!nc_is_dns_subdomain(cfg->node)) {
         fprintf(stderr, "novacrond: --node must be a host name (DNS labels joined by '.'), "
                         "got \"%s\"\n", cfg->node);
         return -EINVAL;
     }
-    if ((r = nc_config_endpoints("novacrond", cfg->etcd_list, cfg->endpoints,
+    if ((r = nc_flags_endpoints("novacrond", cfg->etcd_list, cfg->endpoints,
                                  &cfg->n_endpoints)) < 0)
         return r;
     if (cfg->console_dir[0] != '/' || !nc_xml_text_ok(cfg->console_dir)) {

@@ -5,13 +5,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "controller/etcd.h"
+#include "core/etcd.h"
+#include "core/flags.h"
 
-#define NC_MAX_ENDPOINTS 8
 
 struct nc_config {
     char *etcd_list;   /* as given: "http://a:2379,http://b:2379" */
-    const char *endpoints[NC_MAX_ENDPOINTS];
+    const char *endpoints[NC_FLAGS_MAX_ENDPOINTS];
     size_t n_endpoints;
     char *prefix;      /* always ends in '/' */
     char *node;
@@ -43,17 +43,5 @@ void nc_config_clear(struct nc_config *cfg);
 
 /* The etcd connection settings of @cfg; borrowed from it. */
 void nc_config_etcd(const struct nc_config *cfg, struct nc_etcd_conf *ret);
-
-/*
- * Shared with novactl, which reports as @prog. Splits the comma-separated
- * @list (modified in place) into @endpoints; adds the trailing '/' a
- * prefix must have (replacing *@prefix). 0, or -EINVAL after printing why.
- */
-int nc_config_endpoints(const char *prog, char *list, const char *endpoints[NC_MAX_ENDPOINTS],
-                        size_t *ret_n) __attribute__((warn_unused_result));
-int nc_config_prefix(const char *prog, char **prefix) __attribute__((warn_unused_result));
-
-/* Parses "500ms", "30s", "5m", "1h" into milliseconds; -1 when invalid. */
-int64_t nc_duration_parse(const char *s);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include <event2/event.h>
 
-#include "controller/metrics.h"
+#include "core/metrics.h"
 
 struct nc_http;
 

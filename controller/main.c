@@ -23,16 +23,16 @@
 
 #include "controller/config.h"
 #include "controller/http.h"
-#include "controller/informer.h"
-#include "controller/log.h"
-#include "controller/node.h"
 #include "controller/workers.h"
-#include "controller/workqueue.h"
+#include "core/clock.h"
+#include "core/informer.h"
+#include "core/log.h"
+#include "core/names.h"
+#include "core/node.h"
+#include "core/workqueue.h"
 #include "drivers/libvirt.h"
 #include "drivers/overlay.h"
-#include "reconcilers/status.h"
-#include "schema/kinds.h"
-#include "reconcilers/vm.h"
+#include "reconcilers/reconciler.h"
 
 struct daemon {
     struct nc_config cfg;
@@ -56,17 +56,10 @@ struct daemon {
 static void
 queue_object(const char *rest, struct nc_wq *q)
 {
-    const char *kind = strchr(rest, '/'), *name = kind ? strchr(kind + 1, '/') : NULL;
-    char ns[NC_NAME_MAX + 2], segment[32];
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1];
     int r;
 
-    if (!name || (size_t)(kind - rest) >= sizeof(ns) || (size_t)(name - kind - 1) >= sizeof(segment)) {
-        nc_warn(rest, "ignored: a key ends in NAMESPACE/KIND/NAME, each at most 63 characters");
-        return;
-    }
-    snprintf(ns, sizeof(ns), "%.*s", (int)(kind - rest), rest);
-    snprintf(segment, sizeof(segment), "%.*s", (int)(name - kind - 1), kind + 1);
-    if (!nc_is_dns_label(ns) || !nc_is_dns_label(name + 1) || !nc_kind_by_segment(segment)) {
+    if (!nc_key_parse(rest, ns, kind, name)) {
         nc_warn(rest, "ignored: a key ends in NAMESPACE/KIND/NAME, namespace and name DNS "
                       "labels (at most 63 characters), kind vm, network or volume");
         return;
@@ -449,7 +442,9 @@ start(struct daemon *d)
     d->spec_prefix_len = strlen(spec_prefix);
     d->status_prefix_len = strlen(status_prefix);
     d->placement_prefix_len = strlen(placement_prefix);
-    d->env.vm = nc_vm_state_new();
+    for (size_t i = 0; nc_reconcilers[i]; i++)
+        if (nc_reconcilers[i]->init && (r = nc_reconcilers[i]->init(&d->env)) < 0)
+            return r;
     d->q = nc_wq_new(200, 60 * 1000);
     d->env.specs = nc_informer_new(d->base, &d->etcd_conf, spec_prefix, on_spec_changed, d);
     d->env.statuses =
@@ -461,7 +456,7 @@ start(struct daemon *d)
     free(status_prefix);
     free(placement_prefix);
     free(nodes_prefix);
-    if (!d->env.metrics || !d->env.vm || !d->q || !d->env.specs || !d->env.statuses ||
+    if (!d->env.metrics || !d->q || !d->env.specs || !d->env.statuses ||
         !d->env.placements || !d->env.nodes)
         return -ENOMEM;
     nc_informer_set_value_max(d->env.specs, NC_DOC_MAX);
@@ -588,7 +583,9 @@ out:
     nc_node_stop(d.env.self);
     nc_event_recorder_clear(&d.env.events);
     nc_wq_free(d.q);
-    nc_vm_state_free(d.env.vm);
+    for (size_t i = 0; nc_reconcilers[i]; i++)
+        if (nc_reconcilers[i]->fini)
+            nc_reconcilers[i]->fini(&d.env);
     nc_metrics_free(d.env.metrics);
     nc_hv_close(d.env.hv);
     if (d.base)

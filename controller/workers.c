@@ -5,23 +5,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "controller/log.h"
 #include "controller/workers.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/names.h"
 #include "drivers/overlay.h"
-#include "reconcilers/network.h"
-#include "reconcilers/vm.h"
-#include "reconcilers/volume.h"
-
-struct kind {
-    const char *name;
-    nc_reconcile_fn reconcile;
-};
-
-static const struct kind kinds[] = {
-    {"vm", nc_vm_reconcile},
-    {"volume", nc_volume_reconcile},
-    {"network", nc_network_reconcile},
-};
 
 struct worker {
     pthread_t thread;
@@ -95,17 +83,20 @@ resync_actual(struct worker *w)
 {
     struct nc_workers *pool = w->pool;
     struct status_walk sw = {.q = pool->q, .skip = strlen(pool->env->prefix) + strlen("status/")};
-    int r;
+    int r = 0;
 
     nc_informer_foreach(pool->env->statuses, on_status_key, &sw);
     count_domains(w);
-    r = nc_vm_list_actual(pool->env, enqueue, pool->q);
-    if (r < 0)
-        nc_warn(NULL, "listing libvirt domains: %s", nc_hv_errmsg());
-    if (r == 0 && (r = nc_volume_list_actual(pool->env, enqueue, pool->q)) < 0)
-        nc_warn(NULL, "listing libvirt volumes: %s", nc_hv_errmsg());
-    if (r == 0 && (r = nc_network_list_actual(&w->ctx, enqueue, pool->q)) < 0)
-        nc_warn(NULL, "listing network devices: %s", nc_overlay_errmsg());
+    /* Every kind is listed, whatever the one before said. */
+    for (size_t i = 0; nc_reconcilers[i]; i++) {
+        const struct nc_reconciler *k = nc_reconcilers[i];
+        int one = k->list_actual(&w->ctx, enqueue, pool->q);
+
+        if (one < 0) {
+            nc_warn(NULL, "listing what exists of kind %s: %s", k->kind, k->errmsg());
+            r = one;
+        }
+    }
     return r;
 }
 
@@ -113,9 +104,8 @@ static void
 run_one(struct worker *w, const char *key)
 {
     struct nc_workers *pool = w->pool;
-    char ns[256], kindname[32];
-    const char *name, *slash;
-    const struct kind *k = NULL;
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1];
+    const struct nc_reconciler *k;
     int64_t start = nc_now_ms(), requeue = 0;
     enum nc_result result;
     int r = 0;
@@ -129,24 +119,10 @@ run_one(struct worker *w, const char *key)
             nc_error(key, "cannot queue: out of memory");
         return;
     }
-    /* Keys are "NS/KIND/NAME"; NAME may hold further '/', which the
-     * reconciler rejects as not a DNS label. */
-    slash = strchr(key, '/');
-    if (!slash || (size_t)(slash - key) >= sizeof(ns))
-        return;
-    memcpy(ns, key, (size_t)(slash - key));
-    ns[slash - key] = '\0';
-    name = strchr(slash + 1, '/');
-    if (!name || (size_t)(name - slash - 1) >= sizeof(kindname))
-        return;
-    memcpy(kindname, slash + 1, (size_t)(name - slash - 1));
-    kindname[name - slash - 1] = '\0';
-    name++;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (strcmp(kinds[i].name, kindname) == 0)
-            k = &kinds[i];
-    if (!k) {
-        nc_debug(key, "no reconciler for kind \"%s\"", kindname);
+    /* Keys are queued only once they parse (controller/main.c), and the
+     * reconcilers make only such keys. */
+    if (!nc_key_parse(key, ns, kind, name) || !(k = nc_reconciler_for(kind))) {
+        nc_warn(key, "not an object's key: dropped");
         return;
     }
 
@@ -163,7 +139,7 @@ run_one(struct worker *w, const char *key)
     }
     if (r < 0)
         nc_error(key, "cannot queue: out of memory");
-    nc_metrics_reconcile(pool->env->metrics, k->name, result, (double)(nc_now_ms() - start));
+    nc_metrics_reconcile(pool->env->metrics, k->kind, result, (double)(nc_now_ms() - start));
 }
 
 static void *

@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "controller/etcd.h"
-#include "controller/workqueue.h"
+#include "core/etcd.h"
+#include "core/workqueue.h"
 #include "reconcilers/reconciler.h"
 
 /* The queue key that asks a worker to enqueue every actual resource (the

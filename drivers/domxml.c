@@ -10,84 +10,26 @@
 
 #include "drivers/domxml.h"
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t
-fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
-static uint64_t
-fnv_str(uint64_t h, const char *s)
-{
-    /* Hash the terminating NUL too, so ("ab","c") and ("a","bc") differ. */
-    return fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
-}
-
-void
-nc_install_hash(const char *cluster, const char *prefix, char out[9])
-{
-    uint64_t h = fnv_str(fnv_str(FNV_OFFSET, cluster), prefix);
-
-    snprintf(out, 9, "%08" PRIx32, (uint32_t)(h ^ (h >> 32)));
-}
-
-void
-nc_domain_name(const char *install_hash, const char *ns, const char *name,
-               char out[NC_DOMAIN_NAME_MAX])
-{
-    snprintf(out, NC_DOMAIN_NAME_MAX, "nc-%s.%s.%s", install_hash, ns, name);
-}
-
-bool
-nc_domain_name_parse(const char *install_hash, const char *domname, char ns[NC_NAME_MAX + 1],
-                     char name[NC_NAME_MAX + 1])
-{
-    size_t hl = strlen(install_hash);
-    const char *p, *dot;
-
-    if (strncmp(domname, "nc-", 3) != 0 || strncmp(domname + 3, install_hash, hl) != 0 ||
-        domname[3 + hl] != '.')
-        return false;
-    p = domname + 3 + hl + 1;
-    dot = strchr(p, '.');
-    if (!dot || dot == p || (size_t)(dot - p) > NC_NAME_MAX || strlen(dot + 1) > NC_NAME_MAX ||
-        !dot[1])
-        return false;
-    memcpy(ns, p, (size_t)(dot - p));
-    ns[dot - p] = '\0';
-    strcpy(name, dot + 1);
-    return true;
-}
-
 void
 nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
                   const struct nc_nic_src *nics, const char *type, char config[17],
                   char base[17])
 {
-    uint64_t h = fnv_str(FNV_OFFSET, type);
+    uint64_t h = nc_hash_str(NC_HASH_START, type);
     char num[64];
 
     snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", spec->vcpus, spec->memory, spec->accel);
-    h = fnv_str(h, num);
-    h = fnv_str(fnv_str(fnv_str(h, spec->kernel), spec->initrd), spec->cmdline);
+    h = nc_hash_str(h, num);
+    h = nc_hash_str(nc_hash_str(nc_hash_str(h, spec->kernel), spec->initrd), spec->cmdline);
     for (unsigned i = 0; nics && i < spec->n_ifaces; i++) {
         snprintf(num, sizeof(num), "%u", nics[i].mtu);
-        h = fnv_str(fnv_str(fnv_str(h, nics[i].mac), nics[i].tap), num);
+        h = nc_hash_str(nc_hash_str(nc_hash_str(h, nics[i].mac), nics[i].tap), num);
     }
     if (base)
         snprintf(base, 17, "%016" PRIx64, h);
     for (unsigned i = 0; disks && i < spec->n_disks; i++) {
-        h = fnv_str(fnv_str(fnv_str(h, spec->disks[i].name), disks[i].path), disks[i].format);
-        h = fnv_str(h, spec->disks[i].read_only ? "ro" : "rw");
+        h = nc_hash_str(nc_hash_str(nc_hash_str(h, spec->disks[i].name), disks[i].path), disks[i].format);
+        h = nc_hash_str(h, spec->disks[i].read_only ? "ro" : "rw");
     }
     snprintf(config, 17, "%016" PRIx64, h);
 }

@@ -9,24 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/names.h"
 #include "schema/vm.h"
-
-#define NC_OWNER_URI "https://novacron.io/xmlns/owner/v1"
-#define NC_OWNER_PREFIX "novacron"
-/* "nc-" 8 hex "." namespace "." name: at most 139 bytes. */
-#define NC_DOMAIN_NAME_MAX 140
-
-/* Who a resource belongs to: the owner mark of schema/README.md §4. */
-struct nc_owner {
-    char ns[NC_NAME_MAX + 1];
-    char kind[16];
-    char name[NC_NAME_MAX + 1];
-    char cluster[24];  /* etcd cluster id, decimal */
-    char prefix[256];  /* the installation's key prefix */
-    char config[17];   /* hash of the definition it was made from */
-    char base[17];     /* the same without the disks: equal bases, the disks
-                        * alone changed, and they may be hot-plugged */
-};
 
 /* Where the Volume of a spec's disk lives, from the Volume's status. */
 struct nc_disk_src {
@@ -54,22 +38,6 @@ struct nc_domain_def {
     const struct nc_disk_src *disks; /* one per spec->disks[], or NULL */
     const struct nc_nic_src *nics;   /* one per spec->ifaces[], or NULL */
 };
-
-/*
- * The short hash that names of created resources carry: FNV-1a of the
- * cluster id and the prefix, as 8 hex digits in @out.
- */
-void nc_install_hash(const char *cluster, const char *prefix, char out[9]);
-
-/* Writes "nc-HASH.NS.NAME" into @out. DNS labels hold no '.', so distinct
- * (namespace, name) pairs never share a name. */
-void nc_domain_name(const char *install_hash, const char *ns, const char *name,
-                    char out[NC_DOMAIN_NAME_MAX]);
-
-/* The inverse of nc_domain_name(): true when @domname is one of this
- * installation's names, with its namespace and name copied out. */
-bool nc_domain_name_parse(const char *install_hash, const char *domname,
-                          char ns[NC_NAME_MAX + 1], char name[NC_NAME_MAX + 1]);
 
 /* The hash of everything in @spec, @disks and @nics (one per spec disk
  * and interface; NULL when there are none) that goes into the domain

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "controller/config.h"
-#include "controller/etcd.h"
+#include "core/etcd.h"
+#include "core/flags.h"
 #include "schema/kinds.h"
 
 #define CLI_MAX_FILES 64
@@ -19,7 +19,7 @@
 struct cli {
     /* where: the flags novacrond takes too */
     char *etcd_list, *prefix, *cacert, *cert, *key, *user, *password;
-    const char *endpoints[NC_MAX_ENDPOINTS];
+    const char *endpoints[NC_FLAGS_MAX_ENDPOINTS];
     size_t n_endpoints;
     struct nc_etcd_conf conf;
     struct nc_etcd *etcd; /* made on first use by cli_etcd() */

@@ -255,7 +255,7 @@ main(int argc, char **argv)
         case O_FOR: used |= F_FOR, c.wait_for = optarg; break;
         case O_TIMEOUT:
             used |= F_TIMEOUT;
-            if ((c.timeout_ms = nc_duration_parse(optarg)) < 0) {
+            if ((c.timeout_ms = nc_flags_duration(optarg)) < 0) {
                 r = usage_error(NULL, "--timeout must be a duration such as 30s, got \"%s\"",
                                 optarg);
                 goto out;
@@ -296,8 +296,8 @@ main(int argc, char **argv)
         r = usage_error(verb->name, "-n must be a DNS label, got \"%s\"", c.ns);
         goto out;
     }
-    if (nc_config_endpoints("novactl", c.etcd_list, c.endpoints, &c.n_endpoints) < 0 ||
-        nc_config_prefix("novactl", &c.prefix) < 0) {
+    if (nc_flags_endpoints("novactl", c.etcd_list, c.endpoints, &c.n_endpoints) < 0 ||
+        nc_flags_prefix("novactl", &c.prefix) < 0) {
         r = 2;
         goto out;
     }

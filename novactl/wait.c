@@ -8,7 +8,7 @@
 
 #include <event2/event.h>
 
-#include "controller/watch.h"
+#include "core/watch.h"
 #include "novactl/objects.h"
 
 struct follow {

@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "controller/etcd.h"
+#include "core/etcd.h"
 
 /* Claims @key for @value. 1 when @value holds it (now or from before), 0
  * when another does (its value copied to @holder), or a negative errno. */

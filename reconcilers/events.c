@@ -8,7 +8,8 @@
 #include <cjson/cJSON.h>
 #include <uthash.h>
 
-#include "controller/workqueue.h"
+#include "core/clock.h"
+#include "core/workqueue.h"
 #include "reconcilers/events.h"
 #include "reconcilers/status.h"
 

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "controller/etcd.h"
+#include "core/etcd.h"
 
 #define NC_EVENTS_MAX 8
 

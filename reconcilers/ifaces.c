@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/informer.h"
+#include "core/informer.h"
 #include "reconcilers/alloc.h"
 #include "reconcilers/ifaces.h"
 #include "reconcilers/network.h"

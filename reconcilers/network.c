@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/log.h"
+#include "core/log.h"
+#include "core/names.h"
 #include "drivers/dnsmasq.h"
-#include "drivers/domxml.h"
 #include "drivers/overlay.h"
 #include "reconcilers/alloc.h"
 #include "reconcilers/network.h"
@@ -637,9 +637,8 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
     return r;
 }
 
-int
-nc_network_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
-                     int64_t *ret_requeue_ms)
+static int
+reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_requeue_ms)
 {
     struct net_run run = {0};
     char *value = NULL;
@@ -684,8 +683,9 @@ on_device(const char *name, const char *alias, void *data)
     lc->fn(lc->data, key);
 }
 
-int
-nc_network_list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data)
+/* Every device on this node whose alias marks it as this installation's. */
+static int
+list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data)
 {
     char prefix[64];
     struct nc_key_sink lc = {ctx->env, fn, data};
@@ -695,3 +695,10 @@ nc_network_list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *ke
     snprintf(prefix, sizeof(prefix), "novacron:%s:", ctx->env->install_hash);
     return nc_overlay_list(ctx->ov, prefix, on_device, &lc);
 }
+
+const struct nc_reconciler nc_network_reconciler = {
+    .kind = "network",
+    .reconcile = reconcile,
+    .list_actual = list_actual,
+    .errmsg = nc_overlay_errmsg,
+};

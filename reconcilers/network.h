@@ -9,8 +9,8 @@
 
 #define NC_NETWORK_ALIAS_MAX 160
 
-int nc_network_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
-                         int64_t *ret_requeue_ms) __attribute__((warn_unused_result));
+/* Its row of nc_reconcilers[]. */
+extern const struct nc_reconciler nc_network_reconciler;
 
 /*
  * The names of Network @ns/@name's devices on every node: bridge "ncb" and
@@ -23,9 +23,5 @@ void nc_network_names(const struct nc_env *env, const char *ns, const char *name
                       char bridge[NC_IFNAME_MAX], char vxlan[NC_IFNAME_MAX],
                       char alias[NC_NETWORK_ALIAS_MAX]);
 
-/* Calls @fn with "NS/network/NAME" for every device on this node whose
- * alias marks it as this installation's. 0 or a negative errno. */
-int nc_network_list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key),
-                           void *data) __attribute__((warn_unused_result));
 
 #endif

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "controller/etcd.h"
-#include "controller/informer.h"
-#include "controller/metrics.h"
+#include "core/etcd.h"
+#include "core/informer.h"
+#include "core/metrics.h"
 #include "drivers/libvirt.h"
 #include "reconcilers/events.h"
 
@@ -74,5 +74,31 @@ struct nc_key_sink {
  */
 typedef int (*nc_reconcile_fn)(struct nc_ctx *ctx, const char *ns, const char *name,
                                int64_t *ret_requeue_ms);
+
+/*
+ * A kind's reconciler, one const row per kind (nc_reconcilers[]): the
+ * daemon sets up its state, hands it keys and asks it what exists, all
+ * through this table, so a new kind is one file and one row.
+ */
+struct nc_reconciler {
+    const char *kind; /* the key segment: "vm" */
+    /* Sets up and tears down what the kind keeps in @env between
+     * reconciles. Either may be NULL. init returns 0 or a negative errno. */
+    int (*init)(struct nc_env *env);
+    void (*fini)(struct nc_env *env);
+    nc_reconcile_fn reconcile;
+    /* Calls @fn with the key ("NS/KIND/NAME") of every resource of the
+     * kind that carries this installation's owner mark, so start-up and
+     * resync reconcile the union of desired and actual. 0 or a negative
+     * errno, with the reason from errmsg(). */
+    int (*list_actual)(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data);
+    const char *(*errmsg)(void);
+};
+
+/* Every kind's reconciler, NULL-terminated. */
+extern const struct nc_reconciler *const nc_reconcilers[];
+
+/* The reconciler of key segment @kind, NULL when there is none. */
+const struct nc_reconciler *nc_reconciler_for(const char *kind);
 
 #endif

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/log.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
 

@@ -4,17 +4,6 @@
 
 #include "reconcilers/status.h"
 
-char *
-nc_rfc3339_now(char buf[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 const cJSON *
 nc_status_find_condition(const cJSON *status, const char *type)
 {

@@ -11,10 +11,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "controller/etcd.h"
+#include "core/clock.h"
+#include "core/etcd.h"
 
-/* The current UTC time as RFC 3339 ("2026-11-23T10:00:00Z") in @buf. */
-char *nc_rfc3339_now(char buf[32]);
 
 /*
  * Returns a new status with observedGeneration @generation, @phase, an

@@ -13,9 +13,10 @@
 
 #include <uthash.h>
 
-#include "controller/log.h"
-#include "controller/node.h"
-#include "controller/workqueue.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/node.h"
+#include "core/workqueue.h"
 #include "drivers/overlay.h"
 #include "reconcilers/hostpath.h"
 #include "reconcilers/ifaces.h"
@@ -42,18 +43,20 @@ struct nc_vm_state {
     struct stopping *stops;
 };
 
-struct nc_vm_state *
-nc_vm_state_new(void)
+static int
+state_init(struct nc_env *env)
 {
     struct nc_vm_state *s = calloc(1, sizeof(*s));
 
-    if (s)
-        pthread_mutex_init(&s->lock, NULL);
-    return s;
+    if (!s)
+        return -ENOMEM;
+    pthread_mutex_init(&s->lock, NULL);
+    env->vm = s;
+    return 0;
 }
 
-struct nc_vm_state *
-nc_vm_state_free(struct nc_vm_state *s)
+static struct nc_vm_state *
+state_free(struct nc_vm_state *s)
 {
     struct stopping *e, *tmp;
 
@@ -1037,8 +1040,8 @@ enqueue_changes(struct vm_run *run, const char *member, const char *kind, const 
     }
 }
 
-int
-nc_vm_reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_requeue_ms)
+static int
+reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = ctx->env;
     struct vm_run run = {0};
@@ -1088,10 +1091,25 @@ on_owned(const char *domname, const struct nc_owner *o, void *data)
     lc->fn(lc->data, key);
 }
 
-int
-nc_vm_list_actual(struct nc_env *env, void (*fn)(void *data, const char *key), void *data)
+static int
+list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data)
 {
-    struct nc_key_sink lc = {env, fn, data};
+    struct nc_key_sink lc = {ctx->env, fn, data};
 
-    return nc_hv_list_owned(env->hv, on_owned, &lc);
+    return nc_hv_list_owned(ctx->env->hv, on_owned, &lc);
 }
+
+static void
+state_fini(struct nc_env *env)
+{
+    env->vm = state_free(env->vm);
+}
+
+const struct nc_reconciler nc_vm_reconciler = {
+    .kind = "vm",
+    .init = state_init,
+    .fini = state_fini,
+    .reconcile = reconcile,
+    .list_actual = list_actual,
+    .errmsg = nc_hv_errmsg,
+};

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "controller/log.h"
+#include "core/log.h"
 #include "drivers/storage.h"
 #include "reconcilers/hostpath.h"
 #include "reconcilers/run.h"
@@ -479,9 +479,8 @@ libvirt_error:
     return r < 0 ? r : -EIO;
 }
 
-int
-nc_volume_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
-                    int64_t *ret_requeue_ms)
+static int
+reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_requeue_ms)
 {
     struct volume_run run = {0};
     char *value = NULL;
@@ -524,10 +523,19 @@ on_volume(const char *pool, const char *volname, void *data)
     lc->fn(lc->data, key);
 }
 
-int
-nc_volume_list_actual(struct nc_env *env, void (*fn)(void *data, const char *key), void *data)
+/* Every volume named as this installation's, in every active pool. */
+static int
+list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data)
 {
+    struct nc_env *env = ctx->env;
     struct nc_key_sink lc = {env, fn, data};
 
     return nc_st_list(env->hv, on_volume, &lc);
 }
+
+const struct nc_reconciler nc_volume_reconciler = {
+    .kind = "volume",
+    .reconcile = reconcile,
+    .list_actual = list_actual,
+    .errmsg = nc_hv_errmsg,
+};

@@ -7,8 +7,8 @@
 #include "reconcilers/reconciler.h"
 #include "schema/validate.h"
 
-int nc_volume_reconcile(struct nc_ctx *ctx, const char *ns, const char *name,
-                        int64_t *ret_requeue_ms) __attribute__((warn_unused_result));
+/* Its row of nc_reconcilers[]. */
+extern const struct nc_reconciler nc_volume_reconciler;
 
 /*
  * What libvirt says of Volume @ns/@name's volume: the one of our name in
@@ -20,9 +20,5 @@ int nc_volume_actual(struct nc_env *env, const char *ns, const char *name,
                      char ret_pool[NC_NAME_MAX + 1], struct nc_volinfo *ret)
     __attribute__((warn_unused_result));
 
-/* Calls @fn with the key ("NS/volume/NAME") of every volume named as this
- * installation's, in every active pool. 0 or a negative errno. */
-int nc_volume_list_actual(struct nc_env *env, void (*fn)(void *data, const char *key),
-                          void *data) __attribute__((warn_unused_result));
 
 #endif

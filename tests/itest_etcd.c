@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controller/etcd.h"
-#include "controller/watch.h"
+#include "core/etcd.h"
+#include "core/watch.h"
 #include "reconcilers/alloc.h"
 
 static const char *endpoints[2];

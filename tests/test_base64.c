@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/base64.h"
+#include "core/base64.h"
 
 /* RFC 4648 §10 test vectors, plus bytes that are not text. */
 static const struct {

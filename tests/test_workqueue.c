@@ -5,7 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controller/workqueue.h"
+#include "core/clock.h"
+#include "core/workqueue.h"
 
 static char *
 get(struct nc_wq *q, char *buf)

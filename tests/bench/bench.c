@@ -23,8 +23,8 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
-#include "controller/etcd.h"
-#include "controller/watch.h"
+#include "core/etcd.h"
+#include "core/watch.h"
 
 #define PREFIX "/novacron/"
 

@@ -16,9 +16,9 @@
 
 #include <uthash.h>
 
-#include "controller/informer.h"
-#include "controller/log.h"
-#include "controller/watch.h"
+#include "core/informer.h"
+#include "core/log.h"
+#include "core/watch.h"
 
 #define LIST_PAGE 500
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/metrics.h"
+#include "core/metrics.h"
 
 #define MAX_KINDS 8
 #define WAIT_SAMPLES 4096

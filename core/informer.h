@@ -14,7 +14,7 @@
 
 #include <event2/event.h>
 
-#include "controller/etcd.h"
+#include "core/etcd.h"
 
 /* @key is the full etcd key, borrowed for the call. */
 typedef void (*nc_informer_fn)(void *data, const char *key);

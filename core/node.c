@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "controller/log.h"
-#include "controller/node.h"
+#include "core/log.h"
+#include "core/node.h"
 
 struct nc_node {
     struct nc_etcd *etcd;

@@ -13,7 +13,7 @@
 
 #include <event2/event.h>
 
-#include "controller/etcd.h"
+#include "core/etcd.h"
 
 struct nc_watch_ops {
     /* A key under the prefix was put (@deleted false) or deleted. @kv is

@@ -14,9 +14,9 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "controller/base64.h"
-#include "controller/log.h"
-#include "controller/watch.h"
+#include "core/base64.h"
+#include "core/log.h"
+#include "core/watch.h"
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000

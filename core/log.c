@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "controller/log.h"
+#include "core/log.h"
 
 static enum nc_log_level min_level = NC_LOG_INFO;
 

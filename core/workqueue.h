@@ -55,7 +55,4 @@ size_t nc_wq_delayed(struct nc_wq *q);
 /* Wakes every blocked nc_wq_get(); later calls return -ESHUTDOWN. */
 void nc_wq_shutdown(struct nc_wq *q);
 
-/* Milliseconds on the monotonic clock. */
-int64_t nc_now_ms(void);
-
 #endif

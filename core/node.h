@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "controller/etcd.h"
+#include "core/etcd.h"
 
 struct nc_node;
 

@@ -17,7 +17,8 @@
 
 #include <uthash.h>
 
-#include "controller/workqueue.h"
+#include "core/clock.h"
+#include "core/workqueue.h"
 
 struct item {
     char *key;
@@ -49,15 +50,6 @@ struct nc_wq {
     int64_t backoff_base_ms, backoff_max_ms;
     bool shutting_down;
 };
-
-int64_t
-nc_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct nc_wq *
 nc_wq_new(int64_t backoff_base_ms, int64_t backoff_max_ms)

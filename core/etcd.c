@@ -8,8 +8,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "controller/base64.h"
-#include "controller/etcd.h"
+#include "core/base64.h"
+#include "core/etcd.h"
 
 struct buf {
     char *data;

@@ -1,0 +1,14 @@
+/* The two clocks: monotonic milliseconds for intervals and deadlines, and
+ * wall-clock RFC 3339 for what people read (status and event times). */
+#ifndef NC_CLOCK_H
+#define NC_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds on the monotonic clock. */
+int64_t nc_now_ms(void);
+
+/* The current UTC time as "2026-11-23T10:00:00Z" into @buf; returns @buf. */
+char *nc_rfc3339_now(char buf[32]);
+
+#endif

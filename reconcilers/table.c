@@ -1,0 +1,23 @@
+#include <stddef.h>
+#include <string.h>
+
+#include "reconcilers/network.h"
+#include "reconcilers/reconciler.h"
+#include "reconcilers/vm.h"
+#include "reconcilers/volume.h"
+
+const struct nc_reconciler *const nc_reconcilers[] = {
+    &nc_vm_reconciler,
+    &nc_volume_reconciler,
+    &nc_network_reconciler,
+    NULL,
+};
+
+const struct nc_reconciler *
+nc_reconciler_for(const char *kind)
+{
+    for (size_t i = 0; nc_reconcilers[i]; i++)
+        if (strcmp(nc_reconcilers[i]->kind, kind) == 0)
+            return nc_reconcilers[i];
+    return NULL;
+}

@@ -42,6 +42,8 @@ CORE_SRCS := \
 	core/workqueue.c \
 	drivers/dnsmasq.c \
 	drivers/domxml.c \
+	drivers/error.c \
+	drivers/fake/hv.c \
 	drivers/libvirt.c \
 	drivers/overlay.c \
 	drivers/storage.c \

@@ -402,7 +402,7 @@ start(struct daemon *d)
         if (nc_overlay_open(d->cfg.netns, &ov) < 0 ||
             nc_overlay_ipv4_of(ov, d->cfg.underlay, d->env.underlay_ip) < 0)
             nc_warn(NULL, "underlay %s: %s; Networks in overlay mode cannot be realised here",
-                    d->cfg.underlay, nc_overlay_errmsg());
+                    d->cfg.underlay, nc_drv_errmsg());
         nc_overlay_close(ov);
     }
     if ((r = node_info(d, &info)) < 0)
@@ -415,7 +415,7 @@ start(struct daemon *d)
 
     r = nc_hv_libvirt_open(d->cfg.libvirt_uri, d->cfg.force_tcg, &d->env.hv);
     if (r < 0) {
-        nc_error(NULL, "libvirt: %s", nc_hv_errmsg());
+        nc_error(NULL, "libvirt: %s", nc_drv_errmsg());
         return r;
     }
     d->env.console_dir = d->cfg.console_dir;
@@ -425,7 +425,7 @@ start(struct daemon *d)
              d->cfg.node);
     d->env.enqueue = enqueue_key;
     d->env.enqueue_data = d;
-    if (!nc_hv_is_test(d->env.hv) && mkdir(d->cfg.console_dir, 0755) < 0 && errno != EEXIST) {
+    if (d->env.hv->caps.console_log && mkdir(d->cfg.console_dir, 0755) < 0 && errno != EEXIST) {
         nc_error(NULL, "cannot create the console log folder %s: %s", d->cfg.console_dir,
                  strerror(errno));
         return -errno;
@@ -484,7 +484,7 @@ start(struct daemon *d)
         return -ENOMEM;
     r = nc_hv_watch(d->env.hv, on_domain_event, on_libvirt_reconnected, d);
     if (r < 0) {
-        nc_error(NULL, "libvirt events: %s", nc_hv_errmsg());
+        nc_error(NULL, "libvirt events: %s", nc_drv_errmsg());
         return r;
     }
     r = nc_workers_start(&d->env, &d->etcd_conf, d->q, d->cfg.workers, &d->workers);
@@ -512,13 +512,10 @@ start(struct daemon *d)
     }
     nc_info(NULL,
             "novacrond started: node %s, libvirt %s, etcd %s, prefix %s, cluster %s, "
-            "%d workers, listening on %s%s",
+            "%d workers, listening on %s; accel auto is %s",
             d->cfg.node, d->cfg.libvirt_uri, d->cfg.etcd_list, d->cfg.prefix, d->env.cluster,
             d->cfg.workers, d->cfg.listen[0] ? d->cfg.listen : "(off)",
-            nc_hv_is_test(d->env.hv)                       ? ""
-            : strcmp(nc_hv_domain_type(d->env.hv, NC_ACCEL_AUTO), "kvm") == 0
-                ? "; accel auto is KVM"
-                : "; accel auto is TCG");
+            nc_hv_domain_type(d->env.hv, NC_ACCEL_AUTO));
     return 0;
 }
 

@@ -93,7 +93,7 @@ resync_actual(struct worker *w)
         int one = k->list_actual(&w->ctx, enqueue, pool->q);
 
         if (one < 0) {
-            nc_warn(NULL, "listing what exists of kind %s: %s", k->kind, k->errmsg());
+            nc_warn(NULL, "listing what exists of kind %s: %s", k->kind, nc_drv_errmsg());
             r = one;
         }
     }
@@ -177,7 +177,7 @@ nc_workers_start(struct nc_env *env, const struct nc_etcd_conf *conf, struct nc_
         w->ctx.env = env;
         w->ctx.etcd = nc_etcd_new(conf);
         if (nc_overlay_open(env->netns, &w->ctx.ov) < 0 && i == 0)
-            nc_warn(NULL, "no netlink socket for Networks: %s", nc_overlay_errmsg());
+            nc_warn(NULL, "no netlink socket for Networks: %s", nc_drv_errmsg());
         if (!w->ctx.etcd || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             nc_wq_shutdown(q);
             nc_workers_stop(pool, 0);

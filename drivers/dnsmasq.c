@@ -11,31 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drivers/error.h"
 #include "drivers/dnsmasq.h"
 
 #define DNSMASQ "/usr/sbin/dnsmasq"
 
-static __thread char errbuf[512];
-
-const char *
-nc_dnsmasq_errmsg(void)
-{
-    return errbuf;
-}
-
-static int
-fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int err, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
-    va_end(ap);
-    return err;
-}
+#define fail nc_drv_fail
 
 static void
 path_of(char *out, size_t outsz, const char *dir, const char *bridge, const char *ext)

@@ -6,9 +6,11 @@
  * node's guest. Its files live in @dir, named after the bridge; the pid
  * file is how a restarted controller finds the dnsmasq it left running.
  * Errors come back as a negative errno, with the reason in
- * nc_dnsmasq_errmsg().
+ * nc_drv_errmsg().
  */
 #ifndef NC_DRIVER_DNSMASQ_H
+#include "drivers/error.h"
+
 #define NC_DRIVER_DNSMASQ_H
 
 #include <stdbool.h>
@@ -44,6 +46,5 @@ int nc_dnsmasq_stop(const char *dir, const char *bridge) __attribute__((warn_unu
 /* True when the dnsmasq of @bridge is running. */
 bool nc_dnsmasq_running(const char *dir, const char *bridge);
 
-const char *nc_dnsmasq_errmsg(void);
 
 #endif

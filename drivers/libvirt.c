@@ -11,6 +11,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "drivers/error.h"
 #include "drivers/libvirt.h"
 #include "drivers/lvconn.h"
 
@@ -34,32 +35,13 @@ struct lv {
     bool reconnected_pending;
 };
 
-static __thread char errbuf[512];
-
-const char *
-nc_hv_errmsg(void)
-{
-    return errbuf;
-}
-
 /* libvirt prints every error to stderr unless told otherwise; errors are
- * reported through return values and nc_hv_errmsg() instead. */
+ * reported through return values and nc_drv_errmsg() instead. */
 static void
 silent_error(void *data, virErrorPtr err)
 {
     (void)data;
     (void)err;
-}
-
-int
-nc_lv_error(int err, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
-    va_end(ap);
-    return err;
 }
 
 /* Records libvirt's last error for @what and maps it to an errno. */
@@ -69,8 +51,8 @@ fail(const char *what, const char *name)
     virErrorPtr e = virGetLastError();
     int code = e ? e->code : VIR_ERR_INTERNAL_ERROR;
 
-    snprintf(errbuf, sizeof(errbuf), "%s %s: %s", what, name ? name : "",
-             e && e->message ? e->message : "unknown libvirt error");
+    nc_drv_fail(0, "%s %s: %s", what, name ? name : "",
+                e && e->message ? e->message : "unknown libvirt error");
     switch (code) {
     case VIR_ERR_NO_DOMAIN:
     case VIR_ERR_NO_STORAGE_POOL:
@@ -362,17 +344,6 @@ lv_list_owned(struct nc_hv *hv, void (*fn)(const char *, const struct nc_owner *
     return 0;
 }
 
-static const struct nc_hv_ops libvirt_ops = {
-    .lookup = lv_lookup,
-    .define = lv_define,
-    .start = lv_start,
-    .shutdown = lv_shutdown,
-    .destroy = lv_destroy,
-    .suspend = lv_suspend,
-    .resume = lv_resume,
-    .undefine = lv_undefine,
-    .list_owned = lv_list_owned,
-};
 
 /*
  * libvirt delivers events through an event loop that the application
@@ -413,6 +384,9 @@ kvm_offered(virConnectPtr c)
     return ok;
 }
 
+static const struct nc_hv_ops libvirt_ops;
+static void lv_close(struct nc_hv *hv);
+
 int
 nc_hv_libvirt_open(const char *uri, bool force_tcg, struct nc_hv **ret_hv)
 {
@@ -424,7 +398,7 @@ nc_hv_libvirt_open(const char *uri, bool force_tcg, struct nc_hv **ret_hv)
     virSetErrorFunc(NULL, silent_error);
     pthread_once(&once, event_setup);
     if (event_setup_result < 0) {
-        snprintf(errbuf, sizeof(errbuf), "cannot start libvirt's event loop");
+        nc_drv_fail(0, "cannot start libvirt's event loop");
         free(hv);
         free(lv);
         return event_setup_result;
@@ -442,12 +416,17 @@ nc_hv_libvirt_open(const char *uri, bool force_tcg, struct nc_hv **ret_hv)
     if (!lv->conn) {
         int r = fail("connect to", uri);
 
-        nc_hv_close(hv);
+        lv_close(hv);
         return r;
     }
     drv = virConnectGetType(lv->conn);
     lv->is_test = drv && strcasecmp(drv, "test") == 0;
     lv->kvm = !lv->is_test && kvm_offered(lv->conn);
+    /* The test driver's guests are not processes: no ACPI, no console, no
+     * tap devices. */
+    hv->caps = (struct nc_hv_caps){
+        .acpi = !lv->is_test, .console_log = !lv->is_test, .taps = !lv->is_test,
+    };
     *ret_hv = hv;
     return 0;
 }
@@ -490,8 +469,8 @@ on_tick(int timer, void *opaque)
         lv->reconnected(lv->data);
 }
 
-int
-nc_hv_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
+static int
+lv_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
             void (*reconnected)(void *data), void *data)
 {
     struct lv *lv = hv->priv;
@@ -511,13 +490,11 @@ nc_hv_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
     return r;
 }
 
-struct nc_hv *
-nc_hv_close(struct nc_hv *hv)
+static void
+lv_close(struct nc_hv *hv)
 {
     struct lv *lv;
 
-    if (!hv)
-        return NULL;
     lv = hv->priv;
     if (lv && lv->timer > 0) {
         /* The event thread may be in on_tick() right now: stop watching,
@@ -535,11 +512,10 @@ nc_hv_close(struct nc_hv *hv)
         lv_free(lv);
     }
     free(hv);
-    return NULL;
 }
 
-const char *
-nc_hv_domain_type(struct nc_hv *hv, enum nc_accel accel)
+static const char *
+lv_domain_type(struct nc_hv *hv, enum nc_accel accel)
 {
     struct lv *lv = hv->priv;
 
@@ -555,14 +531,8 @@ nc_hv_domain_type(struct nc_hv *hv, enum nc_accel accel)
     }
 }
 
-bool
-nc_hv_is_test(struct nc_hv *hv)
-{
-    return ((struct lv *)hv->priv)->is_test;
-}
-
-int
-nc_hv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes)
+static int
+lv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes)
 {
     int r = 0;
     virDomainPtr d = dom_get(hv, name, &r);
@@ -575,8 +545,8 @@ nc_hv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_
     return r;
 }
 
-int
-nc_hv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
+static int
+lv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
                  unsigned *ret_n)
 {
     int r = 0;
@@ -621,11 +591,11 @@ nc_hv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, u
     }
     if (doc)
         xmlFreeDoc(doc);
-    return doc ? 0 : nc_lv_error(-EIO, "cannot parse the XML of %s", name);
+    return doc ? 0 : nc_drv_fail(-EIO, "cannot parse the XML of %s", name);
 }
 
-int
-nc_hv_hotplug(struct nc_hv *hv, const char *name, const char *xml, bool attach)
+static int
+lv_hotplug(struct nc_hv *hv, const char *name, const char *xml, bool attach)
 {
     int r = 0;
     virDomainPtr d = dom_get(hv, name, &r);
@@ -639,8 +609,8 @@ nc_hv_hotplug(struct nc_hv *hv, const char *name, const char *xml, bool attach)
     return r;
 }
 
-int
-nc_hv_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
+static int
+lv_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
 {
     int r = 0;
     virDomainPtr d = dom_get(hv, name, &r);
@@ -653,3 +623,22 @@ nc_hv_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
     virDomainFree(d);
     return r;
 }
+
+static const struct nc_hv_ops libvirt_ops = {
+    .close = lv_close,
+    .domain_type = lv_domain_type,
+    .watch = lv_watch,
+    .lookup = lv_lookup,
+    .define = lv_define,
+    .start = lv_start,
+    .shutdown = lv_shutdown,
+    .destroy = lv_destroy,
+    .suspend = lv_suspend,
+    .resume = lv_resume,
+    .undefine = lv_undefine,
+    .list_owned = lv_list_owned,
+    .block_resize = lv_block_resize,
+    .live_disks = lv_live_disks,
+    .hotplug = lv_hotplug,
+    .set_live_owner = lv_set_live_owner,
+};

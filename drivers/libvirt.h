@@ -2,7 +2,7 @@
  * The hypervisor driver: libvirt domains, seen through a small table of
  * operations so that reconcilers can be run against a fault-injecting
  * fake in tests. Every call is blocking and thread-safe; errors come back
- * as a negative errno, and nc_hv_errmsg() holds the reason for the calling
+ * as a negative errno, and nc_drv_errmsg() holds the reason for the calling
  * thread.
  */
 #ifndef NC_DRIVER_LIBVIRT_H
@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "drivers/error.h"
 #include "drivers/domxml.h"
 
 enum nc_dom_state {
@@ -38,7 +39,32 @@ struct nc_dominfo {
 
 struct nc_hv;
 
+/* A disk of a running domain, as its live XML has it. */
+struct nc_live_disk {
+    char target[8];   /* "vda" */
+    char path[1024];  /* source file, "" when none */
+};
+
+/*
+ * One hypervisor backend, as libvirt's src/driver-hypervisor.h has them:
+ * every call the reconcilers make goes through it, so they run the same
+ * against libvirt and against drivers/fake/. NULL means unsupported.
+ * Each returns 0 or a negative errno, with the reason in nc_drv_errmsg().
+ */
 struct nc_hv_ops {
+    /* Frees the backend; the wrapper nc_hv_close() accepts NULL. */
+    void (*close)(struct nc_hv *hv);
+    /* The domain type for @accel: "test", "kvm" or "qemu" (TCG), where
+     * "auto" picks KVM only when it is offered; NULL when @accel asks for
+     * KVM and there is none. */
+    const char *(*domain_type)(struct nc_hv *hv, enum nc_accel accel);
+    /* Calls @changed with a domain's name on every lifecycle event, and
+     * @reconnected after the connection was lost and made again (events
+     * may have been missed), both on the backend's own thread, where they
+     * must only hand the news on (queue a key). */
+    int (*watch)(struct nc_hv *hv, void (*changed)(void *data, const char *name),
+                 void (*reconnected)(void *data), void *data);
+    /* 0, -ENOENT when no domain has @name, or a negative errno. */
     int (*lookup)(struct nc_hv *hv, const char *name, struct nc_dominfo *ret);
     int (*define)(struct nc_hv *hv, const char *xml);
     int (*start)(struct nc_hv *hv, const char *name);
@@ -51,10 +77,32 @@ struct nc_hv_ops {
     int (*list_owned)(struct nc_hv *hv,
                       void (*fn)(const char *name, const struct nc_owner *owner, void *data),
                       void *data);
+    /* Grows disk @path of running domain @name to @bytes, through QEMU, so
+     * the guest sees the new size at once. */
+    int (*block_resize)(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes);
+    /* The disks of running domain @name: at most @max into @ret, their
+     * number into @ret_n. */
+    int (*live_disks)(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
+                      unsigned *ret_n);
+    /* Attaches (or detaches) device @xml to (from) the running instance of
+     * @name only; a detach returns once QEMU confirmed it or libvirt gave
+     * up waiting. */
+    int (*hotplug)(struct nc_hv *hv, const char *name, const char *xml, bool attach);
+    /* Replaces the owner mark of the running instance of @name with @xml
+     * (from nc_domxml_owner()), once it matches the new definition. */
+    int (*set_live_owner)(struct nc_hv *hv, const char *name, const char *xml);
+};
+
+/* What a backend's guests can do, asked of it rather than of its name. */
+struct nc_hv_caps {
+    bool acpi;        /* a guest can be asked to power off */
+    bool console_log; /* a guest's serial console can go to a file */
+    bool taps;        /* a guest's NIC is a tap device to put on a bridge */
 };
 
 struct nc_hv {
     const struct nc_hv_ops *ops;
+    struct nc_hv_caps caps;
     void *priv;
 };
 
@@ -65,59 +113,19 @@ struct nc_hv {
  */
 int nc_hv_libvirt_open(const char *uri, bool force_tcg, struct nc_hv **ret_hv)
     __attribute__((warn_unused_result));
+
 /* Closes @hv (NULL allowed); returns NULL. */
-struct nc_hv *nc_hv_close(struct nc_hv *hv);
+static inline struct nc_hv *
+nc_hv_close(struct nc_hv *hv)
+{
+    if (hv)
+        hv->ops->close(hv);
+    return NULL;
+}
 
-/*
- * The libvirt domain type for @accel: "test" on the test driver; "kvm" or
- * "qemu" (TCG) on QEMU, where "auto" picks KVM only when libvirt's domain
- * capabilities offer it. NULL when @accel asks for KVM and there is none.
- */
-const char *nc_hv_domain_type(struct nc_hv *hv, enum nc_accel accel);
-/* True on the test driver, whose guests are not real processes. */
-bool nc_hv_is_test(struct nc_hv *hv);
-
-/*
- * Calls @changed with a domain's name whenever libvirt reports a lifecycle
- * event for it (started, stopped, paused, crashed, defined...), and
- * @reconnected after the connection to libvirtd was lost and made again,
- * when events may have been missed. Both run on libvirt's event thread,
- * which this starts; they must only hand the news on (queue a key).
- */
-int nc_hv_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
-                void (*reconnected)(void *data), void *data) __attribute__((warn_unused_result));
-
-/* Grows disk @path of running domain @name to @bytes, through QEMU, so
- * the guest sees the new size at once. */
-int nc_hv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes)
-    __attribute__((warn_unused_result));
-
-/* A disk of a running domain, as its live XML has it. */
-struct nc_live_disk {
-    char target[8];   /* "vda" */
-    char path[1024];  /* source file, "" when none */
-};
-
-/* The disks of running domain @name: at most @max into @ret, their number
- * into @ret_n. */
-int nc_hv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
-                     unsigned *ret_n) __attribute__((warn_unused_result));
-
-/* Attaches (or detaches) device @xml to (from) the running instance of
- * @name only: the persistent definition is written with nc_hv_define().
- * A detach returns once QEMU confirmed it or libvirt gave up waiting. */
-int nc_hv_hotplug(struct nc_hv *hv, const char *name, const char *xml, bool attach)
-    __attribute__((warn_unused_result));
-
-/* Replaces the owner mark of the running instance of @name with @xml
- * (from nc_domxml_owner()), once it matches the new definition. */
-int nc_hv_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
-    __attribute__((warn_unused_result));
-
-/* The reason of the last failure on this thread. */
-const char *nc_hv_errmsg(void);
-
-/* lookup: 0, -ENOENT when no domain has @name, or a negative errno. */
+#define nc_hv_domain_type(hv, accel) ((hv)->ops->domain_type((hv), (accel)))
+#define nc_hv_watch(hv, changed, reconnected, data)                                              \
+    ((hv)->ops->watch((hv), (changed), (reconnected), (data)))
 #define nc_hv_lookup(hv, name, ret) ((hv)->ops->lookup((hv), (name), (ret)))
 #define nc_hv_define(hv, xml) ((hv)->ops->define((hv), (xml)))
 #define nc_hv_start(hv, name) ((hv)->ops->start((hv), (name)))
@@ -127,5 +135,11 @@ const char *nc_hv_errmsg(void);
 #define nc_hv_resume(hv, name) ((hv)->ops->resume((hv), (name)))
 #define nc_hv_undefine(hv, name) ((hv)->ops->undefine((hv), (name)))
 #define nc_hv_list_owned(hv, fn, data) ((hv)->ops->list_owned((hv), (fn), (data)))
+#define nc_hv_block_resize(hv, name, path, bytes)                                                \
+    ((hv)->ops->block_resize((hv), (name), (path), (bytes)))
+#define nc_hv_live_disks(hv, name, ret, max, ret_n)                                              \
+    ((hv)->ops->live_disks((hv), (name), (ret), (max), (ret_n)))
+#define nc_hv_hotplug(hv, name, xml, attach) ((hv)->ops->hotplug((hv), (name), (xml), (attach)))
+#define nc_hv_set_live_owner(hv, name, xml) ((hv)->ops->set_live_owner((hv), (name), (xml)))
 
 #endif

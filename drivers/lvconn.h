@@ -11,15 +11,12 @@
 #include "drivers/libvirt.h"
 
 /* The connection, with a reference the caller drops with virConnectClose();
- * NULL (and nc_hv_errmsg() set) when libvirtd cannot be reached. */
+ * NULL (and nc_drv_errmsg() set) when libvirtd cannot be reached. */
 virConnectPtr nc_lv_conn(struct nc_hv *hv);
 
-/* Records libvirt's last error as "WHAT NAME: reason" for nc_hv_errmsg()
+/* Records libvirt's last error as "WHAT NAME: reason" for nc_drv_errmsg()
  * and maps it to a negative errno (-ENOENT for a missing domain, pool or
  * volume, -EBUSY, -ENOTSUP, -EINVAL, else -EIO). */
 int nc_lv_fail(const char *what, const char *name);
-
-/* Records a message of our own for nc_hv_errmsg(); returns @err. */
-int nc_lv_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

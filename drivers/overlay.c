@@ -18,6 +18,7 @@
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
 
+#include "drivers/error.h"
 #include "drivers/overlay.h"
 
 struct nc_overlay {
@@ -26,27 +27,7 @@ struct nc_overlay {
     int nsfd;             /* with --netns: the node's namespace, -1 otherwise */
 };
 
-static __thread char errbuf[512];
-
-const char *
-nc_overlay_errmsg(void)
-{
-    return errbuf;
-}
-
-static int
-fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int err, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
-    va_end(ap);
-    return err;
-}
+#define fail nc_drv_fail
 
 /* A libnl error as an errno, with what was being done. */
 static int

@@ -5,9 +5,11 @@
  * with --netns) and is used by one thread at a time. Every device it makes
  * carries an owner mark in its alias, and it never changes or deletes a
  * device whose alias is not the one it was given. Errors come back as a
- * negative errno, with the reason in nc_overlay_errmsg().
+ * negative errno, with the reason in nc_drv_errmsg().
  */
 #ifndef NC_DRIVER_OVERLAY_H
+#include "drivers/error.h"
+
 #define NC_DRIVER_OVERLAY_H
 
 #include <stddef.h>
@@ -73,6 +75,5 @@ int nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge
 int nc_overlay_ipv4_of(struct nc_overlay *ov, const char *ifname, char out[16])
     __attribute__((warn_unused_result));
 
-const char *nc_overlay_errmsg(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlwriter.h>
 
+#include "drivers/error.h"
 #include "drivers/lvconn.h"
 #include "drivers/storage.h"
 
@@ -58,7 +59,7 @@ nc_st_pool_check(struct nc_hv *hv, const char *pool)
     virStoragePoolFree(p);
     if (r < 0)
         return nc_lv_fail("check storage pool", pool);
-    return r ? 0 : nc_lv_error(-ENODEV, "storage pool %s is not active", pool);
+    return r ? 0 : nc_drv_fail(-ENODEV, "storage pool %s is not active", pool);
 }
 
 /* The text of the first element @name (a path like "target/format") in
@@ -153,7 +154,7 @@ vol_xml(const char *name, const char *format, uint64_t capacity, const char *bac
     *ret = ok ? strdup((const char *)xmlBufferContent(buf)) : NULL;
     if (buf)
         xmlBufferFree(buf);
-    return *ret ? 0 : nc_lv_error(-EINVAL, "cannot write the XML of volume %s", name);
+    return *ret ? 0 : nc_drv_fail(-EINVAL, "cannot write the XML of volume %s", name);
 }
 
 int
@@ -274,11 +275,11 @@ nc_st_image_format(const char *path, const char **ret_format)
     ssize_t n;
 
     if (fd < 0)
-        return nc_lv_error(-errno, "open image %s: %s", path, strerror(errno));
+        return nc_drv_fail(-errno, "open image %s: %s", path, strerror(errno));
     n = read(fd, magic, sizeof(magic));
     close(fd);
     if (n < 0)
-        return nc_lv_error(-EIO, "read image %s: %s", path, strerror(errno));
+        return nc_drv_fail(-EIO, "read image %s: %s", path, strerror(errno));
     *ret_format = n == 4 && memcmp(magic, qcow, 4) == 0 ? "qcow2" : "raw";
     return 0;
 }

@@ -2,7 +2,7 @@
  * The storage driver: libvirt storage pools and volumes, over the same
  * libvirtd connection as the domains (drivers/libvirt.h). Every call is
  * blocking and thread-safe; errors come back as a negative errno, with the
- * reason in nc_hv_errmsg(). Volumes NovaCron creates are named like its
+ * reason in nc_drv_errmsg(). Volumes NovaCron creates are named like its
  * domains, "nc-HASH.NS.NAME" (nc_domain_name()): that name is their owner
  * mark, and the Volume's status, written before the volume is created,
  * records it too.

@@ -411,7 +411,7 @@ ensure_dhcp(struct net_run *run, char *msg, size_t msgsz)
         free(h.list);
         r = nc_dnsmasq_stop(env->dnsmasq_dir, run->bridge);
         if (r < 0)
-            snprintf(msg, msgsz, "node %s: %s", env->node, nc_dnsmasq_errmsg());
+            snprintf(msg, msgsz, "node %s: %s", env->node, nc_drv_errmsg());
         return r;
     }
     qsort(h.list, h.n, sizeof(*h.list), cmp_host); /* h.n > 0 here */
@@ -422,7 +422,7 @@ ensure_dhcp(struct net_run *run, char *msg, size_t msgsz)
     r = nc_dnsmasq_ensure(&d, &changed);
     free(h.list);
     if (r < 0)
-        snprintf(msg, msgsz, "node %s: %s", env->node, nc_dnsmasq_errmsg());
+        snprintf(msg, msgsz, "node %s: %s", env->node, nc_drv_errmsg());
     else if (changed)
         nc_info(run->o.key, "DHCP hosts on node %s: %zu", env->node, d.n_hosts);
     return r;
@@ -521,7 +521,7 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
     if ((r = nc_overlay_ensure(run->o.ctx->ov, &net)) < 0) {
         int w;
 
-        snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_overlay_errmsg());
+        snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_drv_errmsg());
         nc_warn(run->o.key, "%s", msg);
         w = report_not_ready(run, "Failed", r == -EEXIST ? "NameConflict" : "NodeProblem", msg,
                              true);
@@ -592,7 +592,7 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
         return report_not_ready(run, "Deleting", "InUse", msg, false);
     }
     if ((r = nc_dnsmasq_stop(env->dnsmasq_dir, run->bridge)) < 0) {
-        nc_warn(run->o.key, "%s", nc_dnsmasq_errmsg());
+        nc_warn(run->o.key, "%s", nc_drv_errmsg());
         return r;
     }
     if (run->o.ctx->ov) {
@@ -700,5 +700,4 @@ const struct nc_reconciler nc_network_reconciler = {
     .kind = "network",
     .reconcile = reconcile,
     .list_actual = list_actual,
-    .errmsg = nc_overlay_errmsg,
 };

@@ -90,9 +90,8 @@ struct nc_reconciler {
     /* Calls @fn with the key ("NS/KIND/NAME") of every resource of the
      * kind that carries this installation's owner mark, so start-up and
      * resync reconcile the union of desired and actual. 0 or a negative
-     * errno, with the reason from errmsg(). */
+     * errno, with the reason in nc_drv_errmsg(). */
     int (*list_actual)(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data);
-    const char *(*errmsg)(void);
 };
 
 /* Every kind's reconciler, NULL-terminated. */

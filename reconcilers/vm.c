@@ -345,12 +345,12 @@ reconcile_deleted(struct vm_run *run)
         }
         r = remove_domain(run, &info);
         if (r < 0) {
-            nc_warn(run->o.key, "deleting domain %s: %s", run->domname, nc_hv_errmsg());
+            nc_warn(run->o.key, "deleting domain %s: %s", run->domname, nc_drv_errmsg());
             return r;
         }
         nc_run_event(&run->o, "Normal", "Deleted", "domain %s destroyed and undefined", run->domname);
     } else if (r < 0 && r != -ENOENT) {
-        nc_warn(run->o.key, "looking up domain %s: %s", run->domname, nc_hv_errmsg());
+        nc_warn(run->o.key, "looking up domain %s: %s", run->domname, nc_drv_errmsg());
         return r;
     } else if (r == -ENOENT && run->console_log[0]) {
         /* A crash between undefining the domain and deleting the status
@@ -509,7 +509,7 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
         .uuid = exists ? info->uuid : NULL,
         .type = run->domtype,
         .console_log = run->console_log[0] ? run->console_log : NULL,
-        .acpi = !nc_hv_is_test(env->hv),
+        .acpi = env->hv->caps.acpi,
         .owner = &owner,
         .spec = &run->spec,
         .disks = run->disks,
@@ -641,7 +641,7 @@ hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char
     if (r == 0)
         return 0;
 libvirt_error:
-    snprintf(why, whysz, "%s", nc_hv_errmsg());
+    snprintf(why, whysz, "%s", nc_drv_errmsg());
     return r;
 }
 
@@ -818,7 +818,7 @@ attach_taps(struct vm_run *run, char *msg, size_t msgsz)
                               run->ifs[i].bridge_alias, alias, run->ifs[i].nic.mtu);
         if (r < 0) {
             snprintf(msg, msgsz, "spec.interfaces[%u]: cannot attach %s to %s: %s", i,
-                     run->ifs[i].nic.tap, run->ifs[i].bridge, nc_overlay_errmsg());
+                     run->ifs[i].nic.tap, run->ifs[i].bridge, nc_drv_errmsg());
             return r;
         }
     }
@@ -928,7 +928,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     }
     if ((r = nc_hv_lookup(env->hv, run->domname, &info)) < 0)
         goto libvirt_error;
-    if (!nc_hv_is_test(env->hv) && info.state != NC_DOM_SHUTOFF &&
+    if (env->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
         (r = attach_taps(run, msg, sizeof(msg))) < 0) {
         nc_warn(run->o.key, "%s", msg);
         r = report_not_ready(run, phase_of(info.state), "NetworkAttachFailed", msg, &info);
@@ -1001,7 +1001,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     return r;
 
 libvirt_error:
-    snprintf(msg, sizeof(msg), "%s", nc_hv_errmsg());
+    snprintf(msg, sizeof(msg), "%s", nc_drv_errmsg());
     nc_warn(run->o.key, "libvirt: %s", msg);
     if (report_not_ready(run, exists ? phase_of(info.state) : "Provisioning", "LibvirtError", msg,
                          NULL) == -ESTALE)
@@ -1050,7 +1050,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
 
     *ret_requeue_ms = 0;
     nc_domain_name(env->install_hash, ns, name, run.domname);
-    if (!nc_hv_is_test(env->hv))
+    if (env->hv->caps.console_log)
         snprintf(run.console_log, sizeof(run.console_log), "%s/%s.log", env->console_dir,
                  run.domname);
     r = nc_run_begin(&run.o, ctx, ns, "vm", name);
@@ -1111,5 +1111,4 @@ const struct nc_reconciler nc_vm_reconciler = {
     .fini = state_fini,
     .reconcile = reconcile,
     .list_actual = list_actual,
-    .errmsg = nc_hv_errmsg,
 };

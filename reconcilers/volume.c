@@ -152,13 +152,13 @@ reconcile_deleted(struct volume_run *run)
         if (r == 0) {
             r = nc_st_delete(env->hv, pool, run->volname);
             if (r < 0 && r != -ENOENT) {
-                nc_warn(run->o.key, "%s", nc_hv_errmsg());
+                nc_warn(run->o.key, "%s", nc_drv_errmsg());
                 return r;
             }
             nc_run_event(&run->o, "Normal", "Deleted", "volume %s deleted from pool %s",
                          run->volname, pool);
         } else if (r != -ENOENT) {
-            nc_warn(run->o.key, "%s", nc_hv_errmsg());
+            nc_warn(run->o.key, "%s", nc_drv_errmsg());
             return r;
         }
     }
@@ -472,8 +472,8 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
     return r;
 
 libvirt_error:
-    nc_warn(run->o.key, "%s", nc_hv_errmsg());
-    snprintf(msg, sizeof(msg), "libvirt: %s", nc_hv_errmsg());
+    nc_warn(run->o.key, "%s", nc_drv_errmsg());
+    snprintf(msg, sizeof(msg), "libvirt: %s", nc_drv_errmsg());
     r = report_not_ready(run, ready_before(run) ? "Ready" : "Provisioning", "StorageError", msg,
                          NULL, false);
     return r < 0 ? r : -EIO;
@@ -537,5 +537,4 @@ const struct nc_reconciler nc_volume_reconciler = {
     .kind = "volume",
     .reconcile = reconcile,
     .list_actual = list_actual,
-    .errmsg = nc_hv_errmsg,
 };

@@ -74,15 +74,15 @@ Test(overlay, two_hosts_over_vxlan, .init = setup)
     struct nc_overlay_net nb = net_on("192.168.213.2", "192.168.213.1", "10.213.0.2/24");
     char out[4096], ip[16];
 
-    cr_assert_eq(nc_overlay_open(ns_a, &a), 0, "%s", nc_overlay_errmsg());
-    cr_assert_eq(nc_overlay_open(ns_b, &b), 0, "%s", nc_overlay_errmsg());
-    cr_assert_eq(nc_overlay_ipv4_of(a, "nc-veth", ip), 0, "%s", nc_overlay_errmsg());
+    cr_assert_eq(nc_overlay_open(ns_a, &a), 0, "%s", nc_drv_errmsg());
+    cr_assert_eq(nc_overlay_open(ns_b, &b), 0, "%s", nc_drv_errmsg());
+    cr_assert_eq(nc_overlay_ipv4_of(a, "nc-veth", ip), 0, "%s", nc_drv_errmsg());
     cr_assert_str_eq(ip, "192.168.213.1");
 
-    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_overlay_errmsg());
-    cr_assert_eq(nc_overlay_ensure(b, &nb), 0, "%s", nc_overlay_errmsg());
+    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_drv_errmsg());
+    cr_assert_eq(nc_overlay_ensure(b, &nb), 0, "%s", nc_drv_errmsg());
     /* A second pass changes nothing and adds no duplicate. */
-    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_overlay_errmsg());
+    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_drv_errmsg());
 
     cr_assert_eq(run(out, sizeof(out), "ip -n %s -d link show ncxtest0", ns_a), 0);
     cr_assert(strstr(out, "vxlan id 4242") && strstr(out, "local 192.168.213.1") &&
@@ -104,7 +104,7 @@ Test(overlay, two_hosts_over_vxlan, .init = setup)
 
     /* The peer goes: its entry goes, and so does the traffic. */
     na.n_peers = 0;
-    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_overlay_errmsg());
+    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_drv_errmsg());
     cr_assert_eq(run(out, sizeof(out), "bridge -n %s fdb show dev ncxtest0 | grep -c 'dst ' || true",
                      ns_a),
                  0);
@@ -113,12 +113,12 @@ Test(overlay, two_hosts_over_vxlan, .init = setup)
 
     /* A new VNI remakes the VXLAN device. */
     na.vni = 4243;
-    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_overlay_errmsg());
+    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_drv_errmsg());
     cr_assert_eq(run(out, sizeof(out), "ip -n %s -d link show ncxtest0", ns_a), 0);
     cr_assert(strstr(out, "vxlan id 4243"), "%s", out);
 
-    cr_assert_eq(nc_overlay_remove(a, "ncxtest0", ALIAS), 0, "%s", nc_overlay_errmsg());
-    cr_assert_eq(nc_overlay_remove(a, "ncbtest0", ALIAS), 0, "%s", nc_overlay_errmsg());
+    cr_assert_eq(nc_overlay_remove(a, "ncxtest0", ALIAS), 0, "%s", nc_drv_errmsg());
+    cr_assert_eq(nc_overlay_remove(a, "ncbtest0", ALIAS), 0, "%s", nc_drv_errmsg());
     cr_assert_eq(nc_overlay_remove(a, "ncbtest0", ALIAS), 0, "removing what is gone is fine");
     cr_assert_neq(run(NULL, 0, "ip -n %s link show ncbtest0 2>/dev/null", ns_a), 0);
     cr_assert_eq(nc_overlay_remove(b, "ncxtest0", ALIAS), 0);
@@ -142,7 +142,7 @@ Test(overlay, foreign_devices_are_left_alone, .init = setup)
     char out[4096];
     int n = 0;
 
-    cr_assert_eq(nc_overlay_open(ns_a, &a), 0, "%s", nc_overlay_errmsg());
+    cr_assert_eq(nc_overlay_open(ns_a, &a), 0, "%s", nc_drv_errmsg());
     /* Same name, no alias; then same name, another alias. */
     cr_assert_eq(run(NULL, 0, "ip -n %s link add ncbtest0 type bridge", ns_a), 0);
     cr_assert_eq(nc_overlay_ensure(a, &na), -EEXIST);
@@ -157,7 +157,7 @@ Test(overlay, foreign_devices_are_left_alone, .init = setup)
 
     /* Isolated: a bridge alone, listed by its alias. */
     na.vxlan = NULL;
-    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_overlay_errmsg());
+    cr_assert_eq(nc_overlay_ensure(a, &na), 0, "%s", nc_drv_errmsg());
     cr_assert_eq(nc_overlay_list(a, "novacron:test/", count, &n), 0);
     cr_assert_eq(n, 1);
     cr_assert_neq(run(NULL, 0, "ip -n %s link show ncxtest0 2>/dev/null", ns_a), 0);

@@ -1,0 +1,450 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "drivers/fake/hv.h"
+
+#define MAX_DOMAINS 256
+
+static const char *const op_names[] = {
+    "lookup", "define", "start", "shutdown", "destroy", "suspend", "resume", "undefine",
+    "list_owned", "block_resize", "live_disks", "hotplug", "set_live_owner", NULL,
+};
+
+enum { N_OPS = sizeof(op_names) / sizeof(op_names[0]) - 1 };
+
+struct domain {
+    char name[NC_DOMAIN_NAME_MAX];
+    char uuid[37];
+    enum nc_dom_state state;
+    bool owned;
+    struct nc_owner owner, live; /* the definition's mark, the running one's */
+    unsigned vcpus, live_vcpus;
+    uint64_t memory_kib, live_memory_kib;
+};
+
+struct fake {
+    pthread_mutex_t lock;
+    struct domain doms[MAX_DOMAINS];
+    size_t n;
+    unsigned serial;
+    unsigned calls[N_OPS];
+    int fail_err[N_OPS];
+    unsigned fail_times[N_OPS];
+};
+
+static int
+op_index(const char *op)
+{
+    for (int i = 0; op_names[i]; i++)
+        if (strcmp(op_names[i], op) == 0)
+            return i;
+    return -1;
+}
+
+/* Counts a call of @op and returns the error it must fail with, or 0.
+ * Caller holds the lock. */
+static int
+enter(struct fake *f, const char *op)
+{
+    int i = op_index(op);
+
+    f->calls[i]++;
+    if (f->fail_times[i] == 0)
+        return 0;
+    f->fail_times[i]--;
+    return nc_drv_fail(f->fail_err[i], "%s: failure injected by fake_hv", op);
+}
+
+static struct domain *
+find(struct fake *f, const char *name)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->doms[i].name, name) == 0)
+            return &f->doms[i];
+    return NULL;
+}
+
+#define LOCKED_CALL(hv, op, name, d)                                                             \
+    struct fake *f = (hv)->priv;                                                                 \
+    struct domain *d;                                                                            \
+    int r;                                                                                       \
+                                                                                                 \
+    pthread_mutex_lock(&f->lock);                                                                \
+    if ((r = enter(f, op)) < 0)                                                                  \
+        goto out;                                                                                \
+    if (!(d = find(f, name))) {                                                                  \
+        r = nc_drv_fail(-ENOENT, "%s %s: no such domain", op, name);                            \
+        goto out;                                                                                \
+    }
+
+static void
+fake_close(struct nc_hv *hv)
+{
+    struct fake *f = hv->priv;
+
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    free(hv);
+}
+
+static const char *
+fake_domain_type(struct nc_hv *hv, enum nc_accel accel)
+{
+    (void)hv;
+    return accel == NC_ACCEL_KVM ? NULL : "qemu";
+}
+
+static int
+fake_watch(struct nc_hv *hv, void (*changed)(void *data, const char *name),
+           void (*reconnected)(void *data), void *data)
+{
+    (void)hv, (void)changed, (void)reconnected, (void)data;
+    return 0;
+}
+
+static int
+fake_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    LOCKED_CALL(hv, "lookup", name, d);
+    snprintf(ret->uuid, sizeof(ret->uuid), "%s", d->uuid);
+    ret->state = d->state;
+    ret->owned = d->owned;
+    ret->owner = d->owner;
+    if (d->state != NC_DOM_SHUTOFF) {
+        memcpy(ret->live_config, d->live.config, sizeof(ret->live_config));
+        memcpy(ret->live_base, d->live.base, sizeof(ret->live_base));
+        ret->live_vcpus = d->live_vcpus;
+        ret->live_memory_kib = d->live_memory_kib;
+    }
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+/* The text of @parent's first child element named @name, or "". */
+static void
+child_text(xmlNodePtr parent, const char *name, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    for (xmlNodePtr n = parent->children; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST name)) {
+            xmlChar *t = xmlNodeGetContent(n);
+
+            snprintf(out, outsz, "%s", t ? (const char *)t : "");
+            xmlFree(t);
+            return;
+        }
+    }
+}
+
+/* Reads what a domain definition says of itself: name, vCPUs, memory and
+ * the owner mark in its <metadata>. */
+static int
+parse_domain(const char *xml, struct domain *ret)
+{
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    char num[32];
+    int r = nc_drv_fail(-EINVAL, "define: not a domain definition");
+
+    if (!root || xmlStrcmp(root->name, BAD_CAST "domain"))
+        goto out;
+    child_text(root, "name", ret->name, sizeof(ret->name));
+    child_text(root, "vcpu", num, sizeof(num));
+    ret->vcpus = (unsigned)strtoul(num, NULL, 10);
+    child_text(root, "memory", num, sizeof(num));
+    ret->memory_kib = strtoull(num, NULL, 10);
+    ret->owned = false;
+    for (xmlNodePtr m = root->children; m; m = m->next) {
+        if (m->type != XML_ELEMENT_NODE || xmlStrcmp(m->name, BAD_CAST "metadata"))
+            continue;
+        for (xmlNodePtr o = m->children; o; o = o->next) {
+            xmlBufferPtr buf;
+
+            if (o->type != XML_ELEMENT_NODE || !o->ns ||
+                xmlStrcmp(o->ns->href, BAD_CAST NC_OWNER_URI) || !(buf = xmlBufferCreate()))
+                continue;
+            xmlNodeDump(buf, doc, o, 0, 0);
+            ret->owned = nc_domxml_parse_owner((const char *)xmlBufferContent(buf),
+                                               &ret->owner) == 0;
+            xmlBufferFree(buf);
+        }
+    }
+    r = ret->name[0] ? 0 : nc_drv_fail(-EINVAL, "define: a domain without a name");
+out:
+    if (doc)
+        xmlFreeDoc(doc);
+    return r;
+}
+
+static int
+fake_define(struct nc_hv *hv, const char *xml)
+{
+    struct fake *f = hv->priv;
+    struct domain parsed = {0}, *d;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "define")) < 0 || (r = parse_domain(xml, &parsed)) < 0)
+        goto out;
+    if (!(d = find(f, parsed.name))) {
+        if (f->n == MAX_DOMAINS) {
+            r = nc_drv_fail(-ENOSPC, "define: the fake holds %d domains at most", MAX_DOMAINS);
+            goto out;
+        }
+        d = &f->doms[f->n++];
+        *d = parsed;
+        d->state = NC_DOM_SHUTOFF;
+        snprintf(d->uuid, sizeof(d->uuid), "00000000-0000-4000-8000-%012u", ++f->serial);
+        goto out;
+    }
+    /* A redefinition changes the persistent definition, not the running
+     * instance, as libvirt's does. */
+    d->owned = parsed.owned;
+    d->owner = parsed.owner;
+    d->vcpus = parsed.vcpus;
+    d->memory_kib = parsed.memory_kib;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_start(struct nc_hv *hv, const char *name)
+{
+    LOCKED_CALL(hv, "start", name, d);
+    if (d->state != NC_DOM_SHUTOFF) {
+        r = nc_drv_fail(-EBUSY, "start %s: the domain is already running", name);
+        goto out;
+    }
+    d->state = NC_DOM_RUNNING;
+    d->live = d->owner;
+    d->live_vcpus = d->vcpus;
+    d->live_memory_kib = d->memory_kib;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+/* Sets @d's state to @to when it is in @from (NC_DOM_INVALID: any running
+ * state), else fails as libvirt does on a domain in the wrong state. */
+static int
+transition(struct nc_hv *hv, const char *op, const char *name, enum nc_dom_state from,
+           enum nc_dom_state to)
+{
+    LOCKED_CALL(hv, op, name, d);
+    if (from == NC_DOM_INVALID ? d->state == NC_DOM_SHUTOFF : d->state != from) {
+        r = nc_drv_fail(-EINVAL, "%s %s: the domain is %s", op, name,
+                        nc_dom_state_names[d->state]);
+        goto out;
+    }
+    d->state = to;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_shutdown(struct nc_hv *hv, const char *name)
+{
+    return transition(hv, "shutdown", name, NC_DOM_INVALID, NC_DOM_SHUTOFF);
+}
+
+static int
+fake_destroy(struct nc_hv *hv, const char *name)
+{
+    return transition(hv, "destroy", name, NC_DOM_INVALID, NC_DOM_SHUTOFF);
+}
+
+static int
+fake_suspend(struct nc_hv *hv, const char *name)
+{
+    return transition(hv, "suspend", name, NC_DOM_RUNNING, NC_DOM_PAUSED);
+}
+
+static int
+fake_resume(struct nc_hv *hv, const char *name)
+{
+    return transition(hv, "resume", name, NC_DOM_PAUSED, NC_DOM_RUNNING);
+}
+
+static int
+fake_undefine(struct nc_hv *hv, const char *name)
+{
+    LOCKED_CALL(hv, "undefine", name, d);
+    if (d->state != NC_DOM_SHUTOFF) {
+        r = nc_drv_fail(-EBUSY, "undefine %s: the domain runs", name);
+        goto out;
+    }
+    *d = f->doms[--f->n];
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_list_owned(struct nc_hv *hv,
+                void (*fn)(const char *name, const struct nc_owner *owner, void *data),
+                void *data)
+{
+    struct fake *f = hv->priv;
+    struct domain copy[MAX_DOMAINS];
+    size_t n = 0;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "list_owned")) == 0)
+        for (size_t i = 0; i < f->n; i++)
+            if (f->doms[i].owned)
+                copy[n++] = f->doms[i];
+    pthread_mutex_unlock(&f->lock);
+    /* Outside the lock: @fn may call back into the fake. */
+    for (size_t i = 0; i < n; i++)
+        fn(copy[i].name, &copy[i].owner, data);
+    return r;
+}
+
+static int
+fake_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes)
+{
+    (void)path, (void)bytes;
+    LOCKED_CALL(hv, "block_resize", name, d);
+    (void)d;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
+                unsigned *ret_n)
+{
+    (void)ret, (void)max;
+    *ret_n = 0;
+    LOCKED_CALL(hv, "live_disks", name, d);
+    (void)d;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_hotplug(struct nc_hv *hv, const char *name, const char *xml, bool attach)
+{
+    (void)xml, (void)attach;
+    LOCKED_CALL(hv, "hotplug", name, d);
+    (void)d;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
+{
+    LOCKED_CALL(hv, "set_live_owner", name, d);
+    if (nc_domxml_parse_owner(xml, &d->live) < 0)
+        r = nc_drv_fail(-EINVAL, "set_live_owner %s: not an owner mark", name);
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static const struct nc_hv_ops fake_ops = {
+    .close = fake_close,
+    .domain_type = fake_domain_type,
+    .watch = fake_watch,
+    .lookup = fake_lookup,
+    .define = fake_define,
+    .start = fake_start,
+    .shutdown = fake_shutdown,
+    .destroy = fake_destroy,
+    .suspend = fake_suspend,
+    .resume = fake_resume,
+    .undefine = fake_undefine,
+    .list_owned = fake_list_owned,
+    .block_resize = fake_block_resize,
+    .live_disks = fake_live_disks,
+    .hotplug = fake_hotplug,
+    .set_live_owner = fake_set_live_owner,
+};
+
+int
+fake_hv_open(struct nc_hv **ret_hv)
+{
+    struct nc_hv *hv = calloc(1, sizeof(*hv));
+    struct fake *f = calloc(1, sizeof(*f));
+
+    if (!hv || !f) {
+        free(hv);
+        free(f);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&f->lock, NULL);
+    hv->ops = &fake_ops;
+    hv->priv = f;
+    *ret_hv = hv;
+    return 0;
+}
+
+void
+fake_hv_fail(struct nc_hv *hv, const char *op, int err, unsigned times)
+{
+    struct fake *f = hv->priv;
+    int i = op_index(op);
+
+    if (i < 0)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->fail_err[i] = err;
+    f->fail_times[i] = times;
+    pthread_mutex_unlock(&f->lock);
+}
+
+unsigned
+fake_hv_calls(struct nc_hv *hv, const char *op)
+{
+    struct fake *f = hv->priv;
+    int i = op_index(op);
+    unsigned n;
+
+    if (i < 0)
+        return 0;
+    pthread_mutex_lock(&f->lock);
+    n = f->calls[i];
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
+int
+fake_hv_set_state(struct nc_hv *hv, const char *name, enum nc_dom_state state)
+{
+    struct fake *f = hv->priv;
+    struct domain *d;
+
+    pthread_mutex_lock(&f->lock);
+    if ((d = find(f, name)))
+        d->state = state;
+    pthread_mutex_unlock(&f->lock);
+    return d ? 0 : -ENOENT;
+}
+
+size_t
+fake_hv_count(struct nc_hv *hv)
+{
+    struct fake *f = hv->priv;
+    size_t n;
+
+    pthread_mutex_lock(&f->lock);
+    n = f->n;
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}

@@ -1,0 +1,8 @@
+# The reconcilers' unit tests against fake drivers (tests/itest_*.c other
+# than the etcd client's), with this test's etcd for status and events.
+. "$(dirname "$0")/lib.sh"
+
+for t in "$(dirname "$NOVACROND")"/tests/itest_vm; do
+    NC_TEST_ETCD=$ETCD "$t" --jobs 1 || fail "$(basename "$t") failed"
+done
+ok "the VM reconciler through fake_hv: create, drift, run states, delete, invalid input, a failure at each call"

@@ -1,0 +1,294 @@
+/*
+ * The VirtualMachine reconciler driven through fake_hv (drivers/fake/hv.h)
+ * against a real etcd, where it writes status and events: create, update,
+ * drift, delete, and a failure injected at each hypervisor call, with the
+ * status and events each leaves. The informer caches are filled by the
+ * test (nc_informer_store()), never started: the reconciler reads exactly
+ * what the test put. Run by tests/integration/test_reconcilers.sh, which
+ * passes etcd's URL in NC_TEST_ETCD.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "core/etcd.h"
+#include "core/informer.h"
+#include "core/metrics.h"
+#include "core/names.h"
+#include "drivers/fake/hv.h"
+#include "reconcilers/reconciler.h"
+#include "reconcilers/status.h"
+#include "reconcilers/vm.h"
+
+static const char *endpoints[2];
+static struct nc_etcd_conf conf;
+static struct event_base *base;
+static struct nc_env env;
+static struct nc_ctx ctx;
+static char prefix[64];
+
+static void
+setup(void)
+{
+    const char *url = getenv("NC_TEST_ETCD");
+
+    cr_assert_not_null(url, "NC_TEST_ETCD is not set: run through the integration suite");
+    endpoints[0] = url;
+    conf = (struct nc_etcd_conf){.endpoints = endpoints, .n_endpoints = 1};
+    snprintf(prefix, sizeof(prefix), "/t/%d-%" PRId64 "/", getpid(), (int64_t)rand());
+    base = event_base_new();
+    memset(&env, 0, sizeof(env));
+    env.prefix = prefix;
+    env.node = "node-a";
+    snprintf(env.cluster, sizeof(env.cluster), "42");
+    nc_install_hash(env.cluster, prefix, env.install_hash);
+    env.console_dir = "/nonexistent";
+    env.image_dir = env.boot_dir = "/nonexistent";
+    env.specs = nc_informer_new(base, &conf, "spec/", NULL, NULL);
+    env.statuses = nc_informer_new(base, &conf, "status/", NULL, NULL);
+    env.placements = nc_informer_new(base, &conf, "placement/", NULL, NULL);
+    env.nodes = nc_informer_new(base, &conf, "nodes/", NULL, NULL);
+    env.metrics = nc_metrics_new();
+    nc_event_recorder_init(&env.events);
+    cr_assert_eq(fake_hv_open(&env.hv), 0);
+    cr_assert_eq(nc_vm_reconciler.init(&env), 0);
+    ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
+}
+
+static void
+teardown(void)
+{
+    nc_vm_reconciler.fini(&env);
+    nc_hv_close(env.hv);
+    nc_event_recorder_clear(&env.events);
+    nc_metrics_free(env.metrics);
+    nc_informer_free(env.specs);
+    nc_informer_free(env.statuses);
+    nc_informer_free(env.placements);
+    nc_informer_free(env.nodes);
+    nc_etcd_free(ctx.etcd);
+    event_base_free(base);
+}
+
+TestSuite(vm, .init = setup, .fini = teardown);
+
+/* Puts the spec of VM @name in etcd and in the specs cache, as the watch
+ * would; returns its generation. */
+static int64_t
+put_spec(const char *name, const char *spec)
+{
+    char key[256], doc[2048];
+    int64_t rev;
+
+    snprintf(key, sizeof(key), "%sspec/default/vm/%s", prefix, name);
+    snprintf(doc, sizeof(doc),
+             "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"VirtualMachine\","
+             "\"metadata\":{\"name\":\"%s\"},\"spec\":%s}",
+             name, spec);
+    cr_assert_eq(nc_etcd_put(ctx.etcd, key, doc, 0, &rev), 0);
+    nc_informer_store(env.specs, key, doc, rev);
+    return rev;
+}
+
+static void
+delete_spec(const char *name)
+{
+    char key[256];
+    int64_t deleted = 0;
+
+    snprintf(key, sizeof(key), "%sspec/default/vm/%s", prefix, name);
+    cr_assert_eq(nc_etcd_delete(ctx.etcd, key, false, &deleted), 0);
+    nc_informer_store(env.specs, key, NULL, nc_informer_revision(env.specs) + 1000000);
+}
+
+/* Runs one reconcile of VM @name; returns its result. */
+static int
+reconcile(const char *name)
+{
+    int64_t requeue = 0;
+
+    return nc_vm_reconciler.reconcile(&ctx, "default", name, &requeue);
+}
+
+/* The status of VM @name as etcd has it (caller frees), NULL when none. */
+static cJSON *
+status(const char *name)
+{
+    char key[256];
+    struct nc_kv kv;
+    cJSON *st;
+
+    snprintf(key, sizeof(key), "%sstatus/default/vm/%s", prefix, name);
+    if (nc_etcd_get(ctx.etcd, key, &kv, NULL) < 0)
+        return NULL;
+    st = cJSON_Parse(kv.value);
+    nc_kv_clear(&kv);
+    return st;
+}
+
+static const char *
+str(const cJSON *st, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItem(st, a);
+
+    return cJSON_GetStringValue(b ? cJSON_GetObjectItem(v, b) : v);
+}
+
+static const char *
+ready_reason(const cJSON *st)
+{
+    return str(nc_status_find_condition(st, "Ready"), "reason", NULL);
+}
+
+static bool
+has_event(const char *name, const char *reason)
+{
+    char key[256], *end;
+    struct nc_range range = {0};
+    bool found = false;
+
+    snprintf(key, sizeof(key), "%sevents/default/vm/%s/", prefix, name);
+    end = nc_etcd_prefix_end(key);
+    cr_assert_eq(nc_etcd_range(ctx.etcd, key, end, 0, 0, &range), 0);
+    free(end);
+    for (size_t i = 0; i < range.n && !found; i++)
+        found = strstr(range.kvs[i].value, reason) != NULL;
+    nc_range_clear(&range);
+    return found;
+}
+
+static void
+domain_name(const char *vm, char out[NC_DOMAIN_NAME_MAX])
+{
+    nc_domain_name(env.install_hash, "default", vm, out);
+}
+
+static enum nc_dom_state
+state_of(const char *vm)
+{
+    char dom[NC_DOMAIN_NAME_MAX];
+    struct nc_dominfo info;
+
+    domain_name(vm, dom);
+    cr_assert_eq(nc_hv_lookup(env.hv, dom, &info), 0, "no domain %s", dom);
+    return info.state;
+}
+
+#define SPEC "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\"}"
+
+Test(vm, create_then_converged)
+{
+    int64_t gen = put_spec("a", SPEC);
+    cJSON *st;
+
+    cr_assert_eq(reconcile("a"), 0);
+    st = status("a");
+    cr_assert_not_null(st);
+    cr_assert_str_eq(str(st, "phase", NULL), "Running");
+    cr_assert_str_eq(ready_reason(st), "DomainRunning");
+    cr_assert_eq(cJSON_GetObjectItem(st, "observedGeneration")->valuedouble, (double)gen);
+    cr_assert_str_eq(str(st, "node", NULL), "node-a");
+    cr_assert_eq(state_of("a"), NC_DOM_RUNNING);
+    cr_assert(has_event("a", "Created") && has_event("a", "Started"));
+    cJSON_Delete(st);
+    /* Converged: another reconcile changes nothing. */
+    cr_assert_eq(reconcile("a"), 0);
+    cr_assert_eq(fake_hv_calls(env.hv, "define"), 1);
+    cr_assert_eq(fake_hv_calls(env.hv, "start"), 1);
+}
+
+Test(vm, drift_is_corrected)
+{
+    char dom[NC_DOMAIN_NAME_MAX];
+
+    put_spec("a", SPEC);
+    cr_assert_eq(reconcile("a"), 0);
+    domain_name("a", dom);
+    cr_assert_eq(fake_hv_set_state(env.hv, dom, NC_DOM_PAUSED), 0);
+    cr_assert_eq(reconcile("a"), 0);
+    cr_assert_eq(state_of("a"), NC_DOM_RUNNING);
+    cr_assert(has_event("a", "DriftCorrected"));
+    cr_assert_eq(fake_hv_set_state(env.hv, dom, NC_DOM_SHUTOFF), 0);
+    cr_assert_eq(reconcile("a"), 0);
+    cr_assert_eq(state_of("a"), NC_DOM_RUNNING);
+}
+
+Test(vm, run_state_and_delete)
+{
+    cJSON *st;
+
+    put_spec("a", SPEC);
+    cr_assert_eq(reconcile("a"), 0);
+    put_spec("a", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\",\"runState\":\"Paused\"}");
+    cr_assert_eq(reconcile("a"), 0);
+    cr_assert_eq(state_of("a"), NC_DOM_PAUSED);
+    st = status("a");
+    cr_assert_str_eq(str(st, "phase", NULL), "Paused");
+    cJSON_Delete(st);
+    delete_spec("a");
+    cr_assert_eq(reconcile("a"), 0);
+    cr_assert_eq(fake_hv_count(env.hv), 0, "the domain was not removed");
+    cr_assert_null(status("a"), "the status outlived the domain");
+}
+
+Test(vm, invalid_spec_fails_without_a_domain)
+{
+    cJSON *st;
+
+    put_spec("bad", "{\"vcpus\":0,\"memory\":\"64MiB\"}");
+    cr_assert_eq(reconcile("bad"), 0, "invalid input is not retried");
+    st = status("bad");
+    cr_assert_str_eq(str(st, "phase", NULL), "Failed");
+    cr_assert_str_eq(ready_reason(st), "InvalidSpec");
+    cr_assert(strstr(str(nc_status_find_condition(st, "Ready"), "message", NULL), "spec.vcpus"));
+    cr_assert_eq(fake_hv_calls(env.hv, "define"), 0);
+    cJSON_Delete(st);
+}
+
+/* A failure at each call the create path makes: the reconcile returns an
+ * error (retried with backoff), the status says what failed without
+ * claiming Ready, and the next reconcile, without the failure, converges. */
+Test(vm, a_failure_at_each_call_is_retried_and_then_converges)
+{
+    static const char *const ops[] = {"lookup", "define", "start"};
+
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        char name[16];
+        cJSON *st;
+
+        snprintf(name, sizeof(name), "f%zu", i);
+        put_spec(name, SPEC);
+        fake_hv_fail(env.hv, ops[i], -EIO, 1);
+        cr_assert_lt(reconcile(name), 0, "a failing %s went unnoticed", ops[i]);
+        st = status(name);
+        if (st) {
+            cr_assert_neq(strcmp(str(st, "phase", NULL), "Running"), 0,
+                          "Running after a failing %s", ops[i]);
+            cJSON_Delete(st);
+        }
+        cr_assert_eq(reconcile(name), 0, "no recovery after a failing %s", ops[i]);
+        st = status(name);
+        cr_assert_str_eq(str(st, "phase", NULL), "Running", "after a failing %s", ops[i]);
+        cJSON_Delete(st);
+    }
+}
+
+Test(vm, a_failing_teardown_keeps_the_status)
+{
+    put_spec("a", SPEC);
+    cr_assert_eq(reconcile("a"), 0);
+    delete_spec("a");
+    fake_hv_fail(env.hv, "undefine", -EIO, 1);
+    cr_assert_lt(reconcile("a"), 0);
+    cr_assert_not_null(status("a"), "the status went before the domain");
+    cr_assert_eq(reconcile("a"), 0);
+    cr_assert_null(status("a"));
+    cr_assert_eq(fake_hv_count(env.hv), 0);
+}

@@ -44,6 +44,7 @@ CORE_SRCS := \
 	drivers/domxml.c \
 	drivers/error.c \
 	drivers/fake/hv.c \
+	drivers/fake/storage.c \
 	drivers/libvirt.c \
 	drivers/overlay.c \
 	drivers/storage.c \

@@ -32,6 +32,7 @@
 #include "core/workqueue.h"
 #include "drivers/libvirt.h"
 #include "drivers/overlay.h"
+#include "drivers/storage.h"
 #include "reconcilers/reconciler.h"
 
 struct daemon {
@@ -414,6 +415,8 @@ start(struct daemon *d)
         return r;
 
     r = nc_hv_libvirt_open(d->cfg.libvirt_uri, d->cfg.force_tcg, &d->env.hv);
+    if (r == 0)
+        r = nc_st_libvirt_open(d->env.hv, &d->env.st);
     if (r < 0) {
         nc_error(NULL, "libvirt: %s", nc_drv_errmsg());
         return r;
@@ -584,6 +587,7 @@ out:
         if (nc_reconcilers[i]->fini)
             nc_reconcilers[i]->fini(&d.env);
     nc_metrics_free(d.env.metrics);
+    nc_st_close(d.env.st);
     nc_hv_close(d.env.hv);
     if (d.base)
         event_base_free(d.base);

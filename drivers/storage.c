@@ -16,9 +16,9 @@
 #include "drivers/storage.h"
 
 static virStoragePoolPtr
-pool_get(struct nc_hv *hv, const char *pool, int *ret_err)
+pool_get(struct nc_st *st, const char *pool, int *ret_err)
 {
-    virConnectPtr c = nc_lv_conn(hv);
+    virConnectPtr c = nc_lv_conn(st->priv);
     virStoragePoolPtr p;
 
     if (!c) {
@@ -33,9 +33,9 @@ pool_get(struct nc_hv *hv, const char *pool, int *ret_err)
 }
 
 static virStorageVolPtr
-vol_get(struct nc_hv *hv, const char *pool, const char *name, int *ret_err)
+vol_get(struct nc_st *st, const char *pool, const char *name, int *ret_err)
 {
-    virStoragePoolPtr p = pool_get(hv, pool, ret_err);
+    virStoragePoolPtr p = pool_get(st, pool, ret_err);
     virStorageVolPtr v;
 
     if (!p)
@@ -47,11 +47,11 @@ vol_get(struct nc_hv *hv, const char *pool, const char *name, int *ret_err)
     return v;
 }
 
-int
-nc_st_pool_check(struct nc_hv *hv, const char *pool)
+static int
+lv_st_pool_check(struct nc_st *st, const char *pool)
 {
     int r = 0;
-    virStoragePoolPtr p = pool_get(hv, pool, &r);
+    virStoragePoolPtr p = pool_get(st, pool, &r);
 
     if (!p)
         return r;
@@ -84,13 +84,13 @@ xml_get(xmlDocPtr doc, const char *const *path, const char *attr, char *buf, siz
     xmlFree(v);
 }
 
-int
-nc_st_lookup(struct nc_hv *hv, const char *pool, const char *name, struct nc_volinfo *ret)
+static int
+lv_st_lookup(struct nc_st *st, const char *pool, const char *name, struct nc_volinfo *ret)
 {
     static const char *const format[] = {"target", "format", NULL};
     static const char *const backing[] = {"backingStore", "path", NULL};
     int r = 0;
-    virStorageVolPtr v = vol_get(hv, pool, name, &r);
+    virStorageVolPtr v = vol_get(st, pool, name, &r);
     virStorageVolInfo info;
     char *xml, *path;
     xmlDocPtr doc;
@@ -157,12 +157,12 @@ vol_xml(const char *name, const char *format, uint64_t capacity, const char *bac
     return *ret ? 0 : nc_drv_fail(-EINVAL, "cannot write the XML of volume %s", name);
 }
 
-int
-nc_st_create(struct nc_hv *hv, const char *pool, const char *name, const char *format,
+static int
+lv_st_create(struct nc_st *st, const char *pool, const char *name, const char *format,
              uint64_t capacity, const char *backing, const char *backing_format)
 {
     int r = 0;
-    virStoragePoolPtr p = pool_get(hv, pool, &r);
+    virStoragePoolPtr p = pool_get(st, pool, &r);
     virStorageVolPtr v;
     char *xml;
 
@@ -181,18 +181,18 @@ nc_st_create(struct nc_hv *hv, const char *pool, const char *name, const char *f
     return r;
 }
 
-int
-nc_st_clone(struct nc_hv *hv, const char *pool, const char *name, const char *format,
+static int
+lv_st_clone(struct nc_st *st, const char *pool, const char *name, const char *format,
             uint64_t capacity, const char *src_pool, const char *src_name)
 {
     int r = 0;
-    virStorageVolPtr src = vol_get(hv, src_pool, src_name, &r), v;
+    virStorageVolPtr src = vol_get(st, src_pool, src_name, &r), v;
     virStoragePoolPtr p;
     char *xml;
 
     if (!src)
         return r;
-    p = pool_get(hv, pool, &r);
+    p = pool_get(st, pool, &r);
     if (p && (r = vol_xml(name, format, capacity, NULL, NULL, &xml)) == 0) {
         v = virStorageVolCreateXMLFrom(p, xml, src, 0);
         if (v)
@@ -207,11 +207,11 @@ nc_st_clone(struct nc_hv *hv, const char *pool, const char *name, const char *fo
     return r;
 }
 
-int
-nc_st_resize(struct nc_hv *hv, const char *pool, const char *name, uint64_t capacity)
+static int
+lv_st_resize(struct nc_st *st, const char *pool, const char *name, uint64_t capacity)
 {
     int r = 0;
-    virStorageVolPtr v = vol_get(hv, pool, name, &r);
+    virStorageVolPtr v = vol_get(st, pool, name, &r);
 
     if (!v)
         return r;
@@ -221,11 +221,11 @@ nc_st_resize(struct nc_hv *hv, const char *pool, const char *name, uint64_t capa
     return r;
 }
 
-int
-nc_st_delete(struct nc_hv *hv, const char *pool, const char *name)
+static int
+lv_st_delete(struct nc_st *st, const char *pool, const char *name)
 {
     int r = 0;
-    virStorageVolPtr v = vol_get(hv, pool, name, &r);
+    virStorageVolPtr v = vol_get(st, pool, name, &r);
 
     if (!v)
         return r;
@@ -235,11 +235,11 @@ nc_st_delete(struct nc_hv *hv, const char *pool, const char *name)
     return r;
 }
 
-int
-nc_st_list(struct nc_hv *hv, void (*fn)(const char *pool, const char *name, void *data),
+static int
+lv_st_list(struct nc_st *st, void (*fn)(const char *pool, const char *name, void *data),
            void *data)
 {
-    virConnectPtr c = nc_lv_conn(hv);
+    virConnectPtr c = nc_lv_conn(st->priv);
     virStoragePoolPtr *pools = NULL;
     int n, r = 0;
 
@@ -281,5 +281,35 @@ nc_st_image_format(const char *path, const char **ret_format)
     if (n < 0)
         return nc_drv_fail(-EIO, "read image %s: %s", path, strerror(errno));
     *ret_format = n == 4 && memcmp(magic, qcow, 4) == 0 ? "qcow2" : "raw";
+    return 0;
+}
+
+static void
+lv_st_close(struct nc_st *st)
+{
+    free(st);
+}
+
+static const struct nc_st_ops libvirt_st_ops = {
+    .close = lv_st_close,
+    .pool_check = lv_st_pool_check,
+    .lookup = lv_st_lookup,
+    .create = lv_st_create,
+    .clone = lv_st_clone,
+    .resize = lv_st_resize,
+    .delete = lv_st_delete,
+    .list = lv_st_list,
+};
+
+int
+nc_st_libvirt_open(struct nc_hv *hv, struct nc_st **ret_st)
+{
+    struct nc_st *st = calloc(1, sizeof(*st));
+
+    if (!st)
+        return -ENOMEM;
+    st->ops = &libvirt_st_ops;
+    st->priv = hv;
+    *ret_st = st;
     return 0;
 }

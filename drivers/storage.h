@@ -21,42 +21,68 @@ struct nc_volinfo {
     char backing[1024];            /* the backing file, "" when none */
 };
 
-/* 0 when pool @pool exists and is active, -ENOENT when it does not exist,
- * -ENODEV when it is not active, or a negative errno. */
-int nc_st_pool_check(struct nc_hv *hv, const char *pool) __attribute__((warn_unused_result));
-
-/* 0 and @ret filled, -ENOENT when @pool holds no volume @name, or a
- * negative errno. */
-int nc_st_lookup(struct nc_hv *hv, const char *pool, const char *name, struct nc_volinfo *ret)
-    __attribute__((warn_unused_result));
+struct nc_st;
 
 /*
- * Creates volume @name of @capacity bytes and @format in @pool, thin
- * (allocation 0). With @backing (an image file of @backing_format), a
- * copy-on-write overlay of it; the format must then be qcow2.
+ * One storage backend, as libvirt's storage driver table: every call the
+ * reconcilers make goes through it, so they run the same against libvirt
+ * and against drivers/fake/. Each returns 0 or a negative errno, with the
+ * reason in nc_drv_errmsg().
  */
-int nc_st_create(struct nc_hv *hv, const char *pool, const char *name, const char *format,
-                 uint64_t capacity, const char *backing, const char *backing_format)
-    __attribute__((warn_unused_result));
+struct nc_st_ops {
+    void (*close)(struct nc_st *st);
+    /* 0 when pool @pool exists and is active, -ENOENT when it does not
+     * exist, -ENODEV when it is not active. */
+    int (*pool_check)(struct nc_st *st, const char *pool);
+    /* 0 and @ret filled, -ENOENT when @pool holds no volume @name. */
+    int (*lookup)(struct nc_st *st, const char *pool, const char *name, struct nc_volinfo *ret);
+    /* Creates volume @name of @capacity bytes and @format in @pool, thin
+     * (allocation 0). With @backing (an image file of @backing_format), a
+     * copy-on-write overlay of it; the format must then be qcow2. */
+    int (*create)(struct nc_st *st, const char *pool, const char *name, const char *format,
+                  uint64_t capacity, const char *backing, const char *backing_format);
+    /* Creates @name in @pool as a full copy of volume @src_name of
+     * @src_pool, in @format, grown to @capacity when larger. */
+    int (*clone)(struct nc_st *st, const char *pool, const char *name, const char *format,
+                 uint64_t capacity, const char *src_pool, const char *src_name);
+    /* Grows volume @name to @capacity bytes (not in use by a running
+     * guest; see nc_hv_block_resize() for that). */
+    int (*resize)(struct nc_st *st, const char *pool, const char *name, uint64_t capacity);
+    /* Deletes volume @name and its data; -ENOENT when it is already gone. */
+    int (*delete)(struct nc_st *st, const char *pool, const char *name);
+    /* Calls @fn with the pool and name of every volume of every active
+     * pool. */
+    int (*list)(struct nc_st *st, void (*fn)(const char *pool, const char *name, void *data),
+                void *data);
+};
 
-/* Creates @name in @pool as a full copy of volume @src_name of @src_pool,
- * in @format, grown to @capacity when larger than the source. */
-int nc_st_clone(struct nc_hv *hv, const char *pool, const char *name, const char *format,
-                uint64_t capacity, const char *src_pool, const char *src_name)
-    __attribute__((warn_unused_result));
+struct nc_st {
+    const struct nc_st_ops *ops;
+    void *priv;
+};
 
-/* Grows volume @name to @capacity bytes (the volume must not be in use by a
- * running guest; see nc_hv_block_resize() for that). */
-int nc_st_resize(struct nc_hv *hv, const char *pool, const char *name, uint64_t capacity)
-    __attribute__((warn_unused_result));
+/* The storage of libvirt connection @hv, which must outlive it: 0 and
+ * *@ret_st, or -ENOMEM. */
+int nc_st_libvirt_open(struct nc_hv *hv, struct nc_st **ret_st) __attribute__((warn_unused_result));
 
-/* Deletes volume @name and its data; -ENOENT when it is already gone. */
-int nc_st_delete(struct nc_hv *hv, const char *pool, const char *name)
-    __attribute__((warn_unused_result));
+/* Closes @st (NULL allowed); returns NULL. */
+static inline struct nc_st *
+nc_st_close(struct nc_st *st)
+{
+    if (st)
+        st->ops->close(st);
+    return NULL;
+}
 
-/* Calls @fn with the pool and name of every volume of every active pool. */
-int nc_st_list(struct nc_hv *hv, void (*fn)(const char *pool, const char *name, void *data),
-               void *data) __attribute__((warn_unused_result));
+#define nc_st_pool_check(st, pool) ((st)->ops->pool_check((st), (pool)))
+#define nc_st_lookup(st, pool, name, ret) ((st)->ops->lookup((st), (pool), (name), (ret)))
+#define nc_st_create(st, pool, name, format, capacity, backing, backing_format)                   \
+    ((st)->ops->create((st), (pool), (name), (format), (capacity), (backing), (backing_format)))
+#define nc_st_clone(st, pool, name, format, capacity, src_pool, src_name)                         \
+    ((st)->ops->clone((st), (pool), (name), (format), (capacity), (src_pool), (src_name)))
+#define nc_st_resize(st, pool, name, capacity) ((st)->ops->resize((st), (pool), (name), (capacity)))
+#define nc_st_delete(st, pool, name) ((st)->ops->delete((st), (pool), (name)))
+#define nc_st_list(st, fn, data) ((st)->ops->list((st), (fn), (data)))
 
 /* The format of image file @path from its first bytes: "qcow2" or "raw".
  * 0, or a negative errno (the file cannot be read). */

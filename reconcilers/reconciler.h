@@ -19,6 +19,7 @@
 struct nc_vm_state;
 struct nc_node;
 struct nc_overlay;
+struct nc_st;
 
 /* Shared by every worker; read-only after start-up except where noted. */
 struct nc_env {
@@ -40,6 +41,7 @@ struct nc_env {
     const char *underlay;         /* the device VXLAN leaves by, or NULL */
     char underlay_ip[16];         /* its address, "" when unknown */
     struct nc_hv *hv;
+    struct nc_st *st;
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */
     struct nc_vm_state *vm;          /* the VM reconciler's memory */

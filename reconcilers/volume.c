@@ -148,9 +148,9 @@ reconcile_deleted(struct volume_run *run)
         return report_not_ready(run, "Deleting", "InUse", msg, NULL, false);
     }
     if (pool) {
-        r = nc_st_lookup(env->hv, pool, run->volname, &info);
+        r = nc_st_lookup(env->st, pool, run->volname, &info);
         if (r == 0) {
-            r = nc_st_delete(env->hv, pool, run->volname);
+            r = nc_st_delete(env->st, pool, run->volname);
             if (r < 0 && r != -ENOENT) {
                 nc_warn(run->o.key, "%s", nc_drv_errmsg());
                 return r;
@@ -187,7 +187,7 @@ nc_volume_actual(struct nc_env *env, const char *ns, const char *name,
         goto out;
     }
     nc_domain_name(env->install_hash, ns, name, volname);
-    r = nc_st_lookup(env->hv, spec.pool, volname, ret);
+    r = nc_st_lookup(env->st, spec.pool, volname, ret);
     if (r == 0)
         snprintf(ret_pool, NC_NAME_MAX + 1, "%s", spec.pool);
     nc_volume_spec_clear(&spec);
@@ -317,7 +317,7 @@ grow(struct volume_run *run, const struct nc_volinfo *info)
             return 0;
         }
     }
-    if (nc_st_resize(env->hv, run->spec.pool, run->volname, run->spec.size) < 0)
+    if (nc_st_resize(env->st, run->spec.pool, run->volname, run->spec.size) < 0)
         return -EIO;
     nc_run_event(&run->o, "Normal", "Resized", "volume grown to %s",
                  nc_quantity_format(run->spec.size, size, sizeof(size)));
@@ -336,7 +336,7 @@ create(struct volume_run *run, const char *image, const char *image_format,
     nc_quantity_format(run->spec.size, size, sizeof(size));
     switch (run->spec.source) {
     case NC_SRC_IMAGE:
-        r = nc_st_create(env->hv, run->spec.pool, run->volname, format, run->spec.size, image,
+        r = nc_st_create(env->st, run->spec.pool, run->volname, format, run->spec.size, image,
                          image_format);
         if (r == 0)
             nc_run_event(&run->o, "Normal", "Created",
@@ -347,7 +347,7 @@ create(struct volume_run *run, const char *image, const char *image_format,
         char src[NC_DOMAIN_NAME_MAX];
 
         nc_domain_name(env->install_hash, run->o.ns, run->spec.volume, src);
-        r = nc_st_clone(env->hv, run->spec.pool, run->volname, format, run->spec.size,
+        r = nc_st_clone(env->st, run->spec.pool, run->volname, format, run->spec.size,
                         src_pool, src);
         if (r == 0)
             nc_run_event(&run->o, "Normal", "Created",
@@ -356,7 +356,7 @@ create(struct volume_run *run, const char *image, const char *image_format,
         return r;
     }
     default:
-        r = nc_st_create(env->hv, run->spec.pool, run->volname, format, run->spec.size, NULL,
+        r = nc_st_create(env->st, run->spec.pool, run->volname, format, run->spec.size, NULL,
                          NULL);
         if (r == 0)
             nc_run_event(&run->o, "Normal", "Created", "volume %s created in pool %s: %s %s",
@@ -391,7 +391,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
     nc_verr_free(errs);
     run->users = users_of(run);
 
-    r = nc_st_pool_check(env->hv, run->spec.pool);
+    r = nc_st_pool_check(env->st, run->spec.pool);
     if (r == -ENOENT || r == -ENODEV) {
         snprintf(msg, sizeof(msg), "spec.pool: storage pool \"%s\" %s on node %s",
                  run->spec.pool, r == -ENOENT ? "does not exist" : "is not active", env->node);
@@ -412,7 +412,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
         }
     }
 
-    r = nc_st_lookup(env->hv, run->spec.pool, run->volname, &info);
+    r = nc_st_lookup(env->st, run->spec.pool, run->volname, &info);
     if (r < 0 && r != -ENOENT)
         goto libvirt_error;
     if (r == -ENOENT) {
@@ -436,7 +436,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
             return r;
         if (r < 0)
             goto libvirt_error;
-        r = nc_st_lookup(env->hv, run->spec.pool, run->volname, &info);
+        r = nc_st_lookup(env->st, run->spec.pool, run->volname, &info);
         if (r < 0)
             goto libvirt_error;
     }
@@ -459,7 +459,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
     if (info.capacity < run->spec.size) {
         if (grow(run, &info) < 0)
             goto libvirt_error;
-        if ((r = nc_st_lookup(env->hv, run->spec.pool, run->volname, &info)) < 0)
+        if ((r = nc_st_lookup(env->st, run->spec.pool, run->volname, &info)) < 0)
             goto libvirt_error;
     }
 
@@ -530,7 +530,7 @@ list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *d
     struct nc_env *env = ctx->env;
     struct nc_key_sink lc = {env, fn, data};
 
-    return nc_st_list(env->hv, on_volume, &lc);
+    return nc_st_list(env->st, on_volume, &lc);
 }
 
 const struct nc_reconciler nc_volume_reconciler = {

@@ -1,8 +1,8 @@
 /*
- * The VirtualMachine reconciler driven through fake_hv (drivers/fake/hv.h)
- * against a real etcd, where it writes status and events: create, update,
- * drift, delete, and a failure injected at each hypervisor call, with the
- * status and events each leaves. The informer caches are filled by the
+ * The reconcilers driven through the fake drivers (drivers/fake/) against
+ * a real etcd, where they write status and events: create, update, drift,
+ * delete, and a failure injected at each driver call, with the status and
+ * events each leaves. The informer caches are filled by the
  * test (nc_informer_store()), never started: the reconciler reads exactly
  * what the test put. Run by tests/integration/test_reconcilers.sh, which
  * passes etcd's URL in NC_TEST_ETCD.
@@ -23,9 +23,11 @@
 #include "core/metrics.h"
 #include "core/names.h"
 #include "drivers/fake/hv.h"
+#include "drivers/fake/storage.h"
 #include "reconcilers/reconciler.h"
 #include "reconcilers/status.h"
 #include "reconcilers/vm.h"
+#include "reconcilers/volume.h"
 
 static const char *endpoints[2];
 static struct nc_etcd_conf conf;
@@ -58,6 +60,8 @@ setup(void)
     env.metrics = nc_metrics_new();
     nc_event_recorder_init(&env.events);
     cr_assert_eq(fake_hv_open(&env.hv), 0);
+    cr_assert_eq(fake_st_open(&env.st), 0);
+    fake_st_add_pool(env.st, "default");
     cr_assert_eq(nc_vm_reconciler.init(&env), 0);
     ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
 }
@@ -66,6 +70,7 @@ static void
 teardown(void)
 {
     nc_vm_reconciler.fini(&env);
+    nc_st_close(env.st);
     nc_hv_close(env.hv);
     nc_event_recorder_clear(&env.events);
     nc_metrics_free(env.metrics);
@@ -77,35 +82,47 @@ teardown(void)
     event_base_free(base);
 }
 
-TestSuite(vm, .init = setup, .fini = teardown);
+TestSuite(reconcilers, .init = setup, .fini = teardown);
 
-/* Puts the spec of VM @name in etcd and in the specs cache, as the watch
- * would; returns its generation. */
+/* Puts the spec of object @kind/@name in etcd and in the specs cache, as
+ * the watch would; returns its generation. */
 static int64_t
-put_spec(const char *name, const char *spec)
+put_kind(const char *kind, const char *name, const char *spec)
 {
     char key[256], doc[2048];
     int64_t rev;
 
-    snprintf(key, sizeof(key), "%sspec/default/vm/%s", prefix, name);
+    snprintf(key, sizeof(key), "%sspec/default/%s/%s", prefix, kind, name);
     snprintf(doc, sizeof(doc),
-             "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"VirtualMachine\","
+             "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"%s\","
              "\"metadata\":{\"name\":\"%s\"},\"spec\":%s}",
-             name, spec);
+             strcmp(kind, "vm") == 0 ? "VirtualMachine" : "Volume", name, spec);
     cr_assert_eq(nc_etcd_put(ctx.etcd, key, doc, 0, &rev), 0);
     nc_informer_store(env.specs, key, doc, rev);
     return rev;
 }
 
+static int64_t
+put_spec(const char *name, const char *spec)
+{
+    return put_kind("vm", name, spec);
+}
+
 static void
-delete_spec(const char *name)
+delete_kind(const char *kind, const char *name)
 {
     char key[256];
     int64_t deleted = 0;
 
-    snprintf(key, sizeof(key), "%sspec/default/vm/%s", prefix, name);
+    snprintf(key, sizeof(key), "%sspec/default/%s/%s", prefix, kind, name);
     cr_assert_eq(nc_etcd_delete(ctx.etcd, key, false, &deleted), 0);
     nc_informer_store(env.specs, key, NULL, nc_informer_revision(env.specs) + 1000000);
+}
+
+static void
+delete_spec(const char *name)
+{
+    delete_kind("vm", name);
 }
 
 /* Runs one reconcile of VM @name; returns its result. */
@@ -117,20 +134,29 @@ reconcile(const char *name)
     return nc_vm_reconciler.reconcile(&ctx, "default", name, &requeue);
 }
 
-/* The status of VM @name as etcd has it (caller frees), NULL when none. */
+/* The status of object @kind/@name as etcd has it (caller frees), NULL
+ * when none. It goes into the statuses cache too, as the watch would
+ * bring it, for the reconcilers that read another kind's status. */
 static cJSON *
-status(const char *name)
+status_of(const char *kind, const char *name)
 {
     char key[256];
     struct nc_kv kv;
     cJSON *st;
 
-    snprintf(key, sizeof(key), "%sstatus/default/vm/%s", prefix, name);
+    snprintf(key, sizeof(key), "%sstatus/default/%s/%s", prefix, kind, name);
     if (nc_etcd_get(ctx.etcd, key, &kv, NULL) < 0)
         return NULL;
+    nc_informer_store(env.statuses, key, kv.value, kv.mod_revision);
     st = cJSON_Parse(kv.value);
     nc_kv_clear(&kv);
     return st;
+}
+
+static cJSON *
+status(const char *name)
+{
+    return status_of("vm", name);
 }
 
 static const char *
@@ -183,7 +209,7 @@ state_of(const char *vm)
 
 #define SPEC "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\"}"
 
-Test(vm, create_then_converged)
+Test(reconcilers, create_then_converged)
 {
     int64_t gen = put_spec("a", SPEC);
     cJSON *st;
@@ -204,7 +230,7 @@ Test(vm, create_then_converged)
     cr_assert_eq(fake_hv_calls(env.hv, "start"), 1);
 }
 
-Test(vm, drift_is_corrected)
+Test(reconcilers, drift_is_corrected)
 {
     char dom[NC_DOMAIN_NAME_MAX];
 
@@ -220,7 +246,7 @@ Test(vm, drift_is_corrected)
     cr_assert_eq(state_of("a"), NC_DOM_RUNNING);
 }
 
-Test(vm, run_state_and_delete)
+Test(reconcilers, run_state_and_delete)
 {
     cJSON *st;
 
@@ -238,7 +264,7 @@ Test(vm, run_state_and_delete)
     cr_assert_null(status("a"), "the status outlived the domain");
 }
 
-Test(vm, invalid_spec_fails_without_a_domain)
+Test(reconcilers, invalid_spec_fails_without_a_domain)
 {
     cJSON *st;
 
@@ -255,7 +281,7 @@ Test(vm, invalid_spec_fails_without_a_domain)
 /* A failure at each call the create path makes: the reconcile returns an
  * error (retried with backoff), the status says what failed without
  * claiming Ready, and the next reconcile, without the failure, converges. */
-Test(vm, a_failure_at_each_call_is_retried_and_then_converges)
+Test(reconcilers, a_failure_at_each_call_is_retried_and_then_converges)
 {
     static const char *const ops[] = {"lookup", "define", "start"};
 
@@ -280,7 +306,7 @@ Test(vm, a_failure_at_each_call_is_retried_and_then_converges)
     }
 }
 
-Test(vm, a_failing_teardown_keeps_the_status)
+Test(reconcilers, a_failing_teardown_keeps_the_status)
 {
     put_spec("a", SPEC);
     cr_assert_eq(reconcile("a"), 0);
@@ -291,4 +317,92 @@ Test(vm, a_failing_teardown_keeps_the_status)
     cr_assert_eq(reconcile("a"), 0);
     cr_assert_null(status("a"));
     cr_assert_eq(fake_hv_count(env.hv), 0);
+}
+
+static int
+reconcile_volume(const char *name)
+{
+    int64_t requeue = 0;
+
+    return nc_volume_reconciler.reconcile(&ctx, "default", name, &requeue);
+}
+
+Test(reconcilers, volumes_blank_missing_pool_shrink_and_delete)
+{
+    cJSON *st;
+
+    put_kind("volume", "v1", "{\"size\":\"64MiB\"}");
+    put_kind("volume", "nopool", "{\"size\":\"64MiB\",\"pool\":\"elsewhere\"}");
+    cr_assert_eq(reconcile_volume("v1"), 0);
+    cr_assert_eq(reconcile_volume("nopool"), 0, "a missing pool is not retried with backoff");
+    st = status_of("volume", "v1");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready");
+    cr_assert_eq(cJSON_GetObjectItem(st, "capacity")->valuedouble, 64.0 * 1024 * 1024);
+    cr_assert(strstr(str(st, "path", NULL), "/fake/default/"));
+    cJSON_Delete(st);
+    st = status_of("volume", "nopool");
+    cr_assert_str_eq(str(st, "phase", NULL), "Failed");
+    cr_assert_str_eq(ready_reason(st), "PoolMissing");
+    cJSON_Delete(st);
+    /* Shrinking is refused; the volume keeps its size. */
+    put_kind("volume", "v1", "{\"size\":\"32MiB\"}");
+    cr_assert_eq(reconcile_volume("v1"), 0);
+    st = status_of("volume", "v1");
+    cr_assert_str_eq(ready_reason(st), "ShrinkRefused");
+    cJSON_Delete(st);
+    cr_assert_eq(fake_st_count(env.st), 1);
+    delete_kind("volume", "v1");
+    cr_assert_eq(reconcile_volume("v1"), 0);
+    cr_assert_eq(fake_st_count(env.st), 0);
+    cr_assert_null(status_of("volume", "v1"));
+}
+
+/* A VM's disk is the file storage has for the Volume, whatever the
+ * Volume's status says. */
+Test(reconcilers, a_disk_is_what_storage_has_not_what_status_says)
+{
+    char key[256];
+    cJSON *st, *forged;
+    char *text;
+    int64_t rev;
+
+    put_kind("volume", "root", "{\"size\":\"64MiB\"}");
+    cr_assert_eq(reconcile_volume("root"), 0);
+    st = status_of("volume", "root");
+    forged = cJSON_Duplicate(st, true);
+    cJSON_ReplaceItemInObject(forged, "path", cJSON_CreateString("/etc/shadow"));
+    text = cJSON_PrintUnformatted(forged);
+    snprintf(key, sizeof(key), "%sstatus/default/volume/root", prefix);
+    cr_assert_eq(nc_etcd_put(ctx.etcd, key, text, 0, &rev), 0);
+    nc_informer_store(env.statuses, key, text, rev);
+    free(text);
+    cJSON_Delete(forged);
+    put_spec("disky", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\","
+                      "\"disks\":[{\"name\":\"root\",\"volume\":\"root\"}]}");
+    cr_assert_eq(reconcile("disky"), 0);
+    cJSON_Delete(st);
+    st = status("disky");
+    cr_assert_str_eq(str(st, "phase", NULL), "Running");
+    cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(
+                  cJSON_GetArrayItem(cJSON_GetObjectItem(st, "disks"), 0), "path")),
+                     "/fake/default/"),
+              "the disk is not the volume's file");
+    cJSON_Delete(st);
+}
+
+Test(reconcilers, a_failing_volume_create_is_retried)
+{
+    cJSON *st;
+
+    put_kind("volume", "v2", "{\"size\":\"64MiB\"}");
+    fake_st_fail(env.st, "create", -EIO, 1);
+    cr_assert_lt(reconcile_volume("v2"), 0);
+    st = status_of("volume", "v2");
+    cr_assert_neq(strcmp(str(st, "phase", NULL), "Ready"), 0);
+    cJSON_Delete(st);
+    cr_assert_eq(reconcile_volume("v2"), 0);
+    st = status_of("volume", "v2");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready");
+    cJSON_Delete(st);
+    cr_assert_eq(fake_st_calls(env.st, "create"), 2);
 }

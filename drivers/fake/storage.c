@@ -1,0 +1,304 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/fake/storage.h"
+
+#define MAX_POOLS 8
+#define MAX_VOLUMES 256
+
+static const char *const op_names[] = {
+    "pool_check", "lookup", "create", "clone", "resize", "delete", "list", NULL,
+};
+
+enum { N_OPS = sizeof(op_names) / sizeof(op_names[0]) - 1 };
+
+struct volume {
+    char pool[64], name[NC_DOMAIN_NAME_MAX];
+    struct nc_volinfo info;
+};
+
+struct fake {
+    pthread_mutex_t lock;
+    char pools[MAX_POOLS][64];
+    size_t n_pools;
+    struct volume vols[MAX_VOLUMES];
+    size_t n;
+    unsigned calls[N_OPS];
+    int fail_err[N_OPS];
+    unsigned fail_times[N_OPS];
+};
+
+static int
+op_index(const char *op)
+{
+    for (int i = 0; op_names[i]; i++)
+        if (strcmp(op_names[i], op) == 0)
+            return i;
+    return -1;
+}
+
+/* Counts a call of @op; returns the error it must fail with, or 0 when
+ * @pool (unless NULL) exists. Caller holds the lock. */
+static int
+enter(struct fake *f, const char *op, const char *pool)
+{
+    int i = op_index(op);
+
+    f->calls[i]++;
+    if (f->fail_times[i]) {
+        f->fail_times[i]--;
+        return nc_drv_fail(f->fail_err[i], "%s: failure injected by fake_st", op);
+    }
+    for (size_t p = 0; pool && p < f->n_pools; p++)
+        if (strcmp(f->pools[p], pool) == 0)
+            return 0;
+    return pool ? nc_drv_fail(-ENOENT, "%s: no storage pool %s", op, pool) : 0;
+}
+
+static struct volume *
+find(struct fake *f, const char *pool, const char *name)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->vols[i].pool, pool) == 0 && strcmp(f->vols[i].name, name) == 0)
+            return &f->vols[i];
+    return NULL;
+}
+
+static void
+fake_close(struct nc_st *st)
+{
+    struct fake *f = st->priv;
+
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    free(st);
+}
+
+static int
+fake_pool_check(struct nc_st *st, const char *pool)
+{
+    struct fake *f = st->priv;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    r = enter(f, "pool_check", pool);
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_lookup(struct nc_st *st, const char *pool, const char *name, struct nc_volinfo *ret)
+{
+    struct fake *f = st->priv;
+    struct volume *v;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "lookup", pool)) == 0) {
+        if ((v = find(f, pool, name)))
+            *ret = v->info;
+        else
+            r = nc_drv_fail(-ENOENT, "lookup: no volume %s in pool %s", name, pool);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+/* Adds volume @name to @pool. Caller holds the lock. */
+static int
+add(struct fake *f, const char *op, const char *pool, const char *name, const char *format,
+    uint64_t capacity, const char *backing)
+{
+    struct volume *v;
+
+    if (find(f, pool, name))
+        return nc_drv_fail(-EEXIST, "%s: volume %s exists in pool %s", op, name, pool);
+    if (f->n == MAX_VOLUMES)
+        return nc_drv_fail(-ENOSPC, "%s: the fake holds %d volumes at most", op, MAX_VOLUMES);
+    v = &f->vols[f->n++];
+    memset(v, 0, sizeof(*v));
+    snprintf(v->pool, sizeof(v->pool), "%s", pool);
+    snprintf(v->name, sizeof(v->name), "%s", name);
+    snprintf(v->info.path, sizeof(v->info.path), "/fake/%s/%s", pool, name);
+    snprintf(v->info.format, sizeof(v->info.format), "%s", format);
+    snprintf(v->info.backing, sizeof(v->info.backing), "%s", backing ? backing : "");
+    v->info.capacity = capacity;
+    return 0;
+}
+
+static int
+fake_create(struct nc_st *st, const char *pool, const char *name, const char *format,
+            uint64_t capacity, const char *backing, const char *backing_format)
+{
+    struct fake *f = st->priv;
+    int r;
+
+    (void)backing_format;
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "create", pool)) == 0)
+        r = add(f, "create", pool, name, format, capacity, backing);
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_clone(struct nc_st *st, const char *pool, const char *name, const char *format,
+           uint64_t capacity, const char *src_pool, const char *src_name)
+{
+    struct fake *f = st->priv;
+    struct volume *src;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "clone", pool)) == 0) {
+        if (!(src = find(f, src_pool, src_name)))
+            r = nc_drv_fail(-ENOENT, "clone: no volume %s in pool %s", src_name, src_pool);
+        else
+            r = add(f, "clone", pool, name, format,
+                    capacity > src->info.capacity ? capacity : src->info.capacity, NULL);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_resize(struct nc_st *st, const char *pool, const char *name, uint64_t capacity)
+{
+    struct fake *f = st->priv;
+    struct volume *v;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "resize", pool)) == 0) {
+        if (!(v = find(f, pool, name)))
+            r = nc_drv_fail(-ENOENT, "resize: no volume %s in pool %s", name, pool);
+        else if (capacity < v->info.capacity)
+            r = nc_drv_fail(-EINVAL, "resize: %s cannot shrink", name);
+        else
+            v->info.capacity = capacity;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_delete(struct nc_st *st, const char *pool, const char *name)
+{
+    struct fake *f = st->priv;
+    struct volume *v;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "delete", pool)) == 0) {
+        if (!(v = find(f, pool, name)))
+            r = nc_drv_fail(-ENOENT, "delete: no volume %s in pool %s", name, pool);
+        else
+            *v = f->vols[--f->n];
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_list(struct nc_st *st, void (*fn)(const char *pool, const char *name, void *data),
+          void *data)
+{
+    struct fake *f = st->priv;
+    struct volume copy[MAX_VOLUMES];
+    size_t n = 0;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "list", NULL)) == 0)
+        for (n = 0; n < f->n; n++)
+            copy[n] = f->vols[n];
+    pthread_mutex_unlock(&f->lock);
+    /* Outside the lock: @fn may call back into the fake. */
+    for (size_t i = 0; i < n; i++)
+        fn(copy[i].pool, copy[i].name, data);
+    return r;
+}
+
+static const struct nc_st_ops fake_ops = {
+    .close = fake_close,
+    .pool_check = fake_pool_check,
+    .lookup = fake_lookup,
+    .create = fake_create,
+    .clone = fake_clone,
+    .resize = fake_resize,
+    .delete = fake_delete,
+    .list = fake_list,
+};
+
+int
+fake_st_open(struct nc_st **ret_st)
+{
+    struct nc_st *st = calloc(1, sizeof(*st));
+    struct fake *f = calloc(1, sizeof(*f));
+
+    if (!st || !f) {
+        free(st);
+        free(f);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&f->lock, NULL);
+    st->ops = &fake_ops;
+    st->priv = f;
+    *ret_st = st;
+    return 0;
+}
+
+void
+fake_st_add_pool(struct nc_st *st, const char *name)
+{
+    struct fake *f = st->priv;
+
+    pthread_mutex_lock(&f->lock);
+    if (f->n_pools < MAX_POOLS)
+        snprintf(f->pools[f->n_pools++], sizeof(f->pools[0]), "%s", name);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void
+fake_st_fail(struct nc_st *st, const char *op, int err, unsigned times)
+{
+    struct fake *f = st->priv;
+    int i = op_index(op);
+
+    if (i < 0)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->fail_err[i] = err;
+    f->fail_times[i] = times;
+    pthread_mutex_unlock(&f->lock);
+}
+
+unsigned
+fake_st_calls(struct nc_st *st, const char *op)
+{
+    struct fake *f = st->priv;
+    int i = op_index(op);
+    unsigned n;
+
+    if (i < 0)
+        return 0;
+    pthread_mutex_lock(&f->lock);
+    n = f->calls[i];
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
+size_t
+fake_st_count(struct nc_st *st)
+{
+    struct fake *f = st->priv;
+    size_t n;
+
+    pthread_mutex_lock(&f->lock);
+    n = f->n;
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}

@@ -7,10 +7,8 @@ BUILD   ?= build
 PKGS    := libevent libevent_pthreads libcurl libcjson libvirt libsystemd libxml-2.0 \
            libnl-route-3.0
 
-# Messages and keys are cut to fixed buffers on purpose, so truncation is
-# not warned about.
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Werror
+           -Wformat=2 -Wno-format-nonliteral -Werror
 CFLAGS  ?= -O2 -g
 # The libraries' flags are asked of pkg-config when the first recipe needs
 # them, once, and not when the Makefile is read: on a fresh machine the

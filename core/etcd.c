@@ -145,7 +145,10 @@ post(CURL *h, const struct nc_etcd_conf *conf, size_t ep, const char *token, con
     CURLcode rc;
     long status = 0;
 
-    snprintf(url, sizeof(url), "%s%s", conf->endpoints[ep], path);
+    if ((size_t)snprintf(url, sizeof(url), "%s%s", conf->endpoints[ep], path) >= sizeof(url)) {
+        snprintf(err, errsz, "etcd endpoint %.100s...: too long", conf->endpoints[ep]);
+        return NC_POST_UNREACHABLE;
+    }
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     if (token) {
         snprintf(auth, sizeof(auth), "Authorization: %s", token);
@@ -165,7 +168,8 @@ post(CURL *h, const struct nc_etcd_conf *conf, size_t ep, const char *token, con
     rc = curl_easy_perform(h);
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK) {
-        snprintf(err, errsz, "POST %s: %s", url, curl_easy_strerror(rc));
+        /* The reason matters more than the whole URL. */
+        snprintf(err, errsz, "POST %.300s: %s", url, curl_easy_strerror(rc));
         return tls_refused(rc) ? NC_POST_TLS : NC_POST_UNREACHABLE;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

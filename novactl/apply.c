@@ -311,7 +311,8 @@ cli_delete(struct cli *c)
         if (one == 0) {
             doomed[n_doomed].kind = k;
             snprintf(doomed[n_doomed].ns, sizeof(doomed->ns), "%s", cli_ns(c));
-            snprintf(doomed[n_doomed++].name, sizeof(doomed->name), "%s", name);
+            /* A DNS label: at most NC_NAME_MAX characters, checked above. */
+            snprintf(doomed[n_doomed++].name, sizeof(doomed->name), "%.63s", name);
         }
         k = slash ? NULL : k;
     }

@@ -149,7 +149,7 @@ nc_alloc_ip(struct nc_etcd *etcd, const char *prefix, uint32_t network, unsigned
         /* One of a CIDR the network had before is not kept. */
         if (inet_pton(AF_INET, s.found, &in) == 1 && ntohl(in.s_addr) > network &&
             ntohl(in.s_addr) <= last) {
-            snprintf(ip, 16, "%s", s.found);
+            inet_ntop(AF_INET, &in, ip, 16);
             goto out;
         }
     }

@@ -9,6 +9,7 @@
 #include "reconcilers/ifaces.h"
 #include "reconcilers/network.h"
 #include "schema/network.h"
+#include "schema/vm.h"
 
 #define MAC_ATTEMPTS 16
 
@@ -170,10 +171,8 @@ hold_mac(struct nc_run *run, const struct nc_vm_iface *want, struct nc_iface *if
         free(prefix);
         if (r < 0)
             return r;
-        if (s.found[0] && strlen(s.found) < sizeof(ifc->nic.mac)) {
-            snprintf(ifc->nic.mac, sizeof(ifc->nic.mac), "%s", s.found);
+        if (s.found[0] && nc_mac_parse(s.found, ifc->nic.mac))
             return 0;
-        }
     }
     /* A new one: locally administered, derived from the owner so that a
      * retry asks for the same one first. */

@@ -87,7 +87,7 @@ collect(const struct nc_kv *kv, void *data)
 Test(etcd, list_paginates_at_one_revision)
 {
     struct nc_op ops[100];
-    char keys[100][64], vals[100][16];
+    char keys[100][sizeof(prefix) + 8], vals[100][16];
     int64_t rev, deleted;
     int n = 0;
 

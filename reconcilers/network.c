@@ -465,11 +465,8 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
     if (!errs)
         return -ENOMEM;
     if (nc_network_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
-        char *why = nc_verr_join(errs);
-
+        r = nc_run_report_invalid(&run->o, status_new(run, "Failed"), errs);
         nc_verr_free(errs);
-        r = report_not_ready(run, "Failed", "InvalidSpec", why ? why : "invalid spec", true);
-        free(why);
         return r;
     }
     nc_verr_free(errs);

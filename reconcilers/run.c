@@ -181,3 +181,13 @@ nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
     cJSON_Delete(status);
     return r;
 }
+
+int
+nc_run_report_invalid(struct nc_run *run, cJSON *status, const struct nc_verr *errs)
+{
+    char *why = nc_verr_join(errs);
+    int r = nc_run_report_not_ready(run, status, "InvalidSpec", why ? why : "invalid spec", true);
+
+    free(why);
+    return r;
+}

@@ -12,6 +12,7 @@
 
 #include "reconcilers/events.h"
 #include "reconcilers/reconciler.h"
+#include "schema/validate.h"
 
 struct nc_run {
     struct nc_ctx *ctx;
@@ -67,5 +68,11 @@ bool nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message
  * (nc_run_report()) and frees it. -ENOMEM when @status is NULL. */
 int nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
                             const char *message, bool warn) __attribute__((warn_unused_result));
+
+/* An invalid spec, the same for every kind: phase Failed (in @status, which
+ * it frees), Ready=False with reason InvalidSpec and the validators'
+ * message naming each field, a Warning event when that is news. */
+int nc_run_report_invalid(struct nc_run *run, cJSON *status, const struct nc_verr *errs)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -825,186 +825,243 @@ attach_taps(struct vm_run *run, char *msg, size_t msgsz)
     return 0;
 }
 
+/*
+ * Whether this node runs the VM: 0 when it does; 1 when another node does
+ * (a copy of ours, from before a move, is removed); or a negative errno.
+ */
 static int
-reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
+placed_here(struct vm_run *run)
 {
     struct nc_env *env = run->o.ctx->env;
-    struct nc_verr *errs = nc_verr_new();
     struct nc_dominfo info;
-    char config_hash[17], base_hash[17], reason[32], msg[512], where[254];
-    bool exists = false, defined = false, restarted = false, hotplugged = false, stale;
-    cJSON *s;
-    int r, driven;
+    char where[254];
+    int r;
 
-    if (!errs)
-        return -ENOMEM;
-    if (nc_vm_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
-        char *why = nc_verr_join(errs);
-
-        if (nc_run_ready_changed(&run->o, false, why))
-            nc_run_event(&run->o, "Warning", "InvalidSpec", "%s", why ? why : "invalid spec");
-        r = report_not_ready(run, "Failed", "InvalidSpec", why ? why : "invalid spec", NULL);
-        free(why);
-        nc_verr_free(errs);
-        return r == -ESTALE ? 0 : r;
-    }
-    nc_verr_free(errs);
-
-    r = placement(run, where, sizeof(where));
-    if (r < 0)
+    if ((r = placement(run, where, sizeof(where))) < 0)
         return r;
-    if (strcmp(where, env->node) != 0) {
-        /* Another node runs it and owns its status; remove a copy of ours. */
-        r = nc_hv_lookup(env->hv, run->domname, &info);
-        if (r == 0 && owned_by_us(run, &info)) {
-            nc_info(run->o.key, "placed on node %s: removing the local domain", where);
-            return remove_domain(run, &info);
-        }
-        return r == -ENOENT ? 0 : r;
-    }
-
-    r = dependency_missing(run, reason, sizeof(reason), msg, sizeof(msg));
-    if (r < 0)
-        return r;
-    if (r > 0) {
-        r = report_not_ready(run, "Pending", reason, msg, NULL);
-        *ret_requeue_ms = DEPENDENCY_POLL_MS;
-        return r == -ESTALE ? 0 : r;
-    }
-
-    if (node_problem(run, msg, sizeof(msg))) {
-        r = report_not_ready(run, "Failed", "NotRunnableHere", msg, NULL);
-        return r == -ESTALE ? 0 : r;
-    }
-    r = hold_addresses(run, msg, sizeof(msg));
-    if (r != 0) {
-        if (r > 0)
-            r = report_not_ready(run, "Failed", "AddressConflict", msg, NULL);
-        return r == -ESTALE ? 0 : r;
-    }
-
+    if (strcmp(where, env->node) == 0)
+        return 0;
+    /* Another node runs it and owns its status. */
     r = nc_hv_lookup(env->hv, run->domname, &info);
+    if (r == 0 && owned_by_us(run, &info)) {
+        nc_info(run->o.key, "placed on node %s: removing the local domain", where);
+        r = remove_domain(run, &info);
+    }
+    return r == 0 || r == -ENOENT ? 1 : r;
+}
+
+/*
+ * What must hold before a domain is defined: its Volumes and Networks
+ * Ready, a node that can run it, its addresses held. 0 when all do; 1
+ * after reporting which does not; or a negative errno.
+ */
+static int
+prerequisites(struct vm_run *run, int64_t *ret_requeue_ms)
+{
+    char reason[32], msg[512];
+    int r;
+
+    if ((r = dependency_missing(run, reason, sizeof(reason), msg, sizeof(msg))) > 0) {
+        *ret_requeue_ms = DEPENDENCY_POLL_MS;
+        r = report_not_ready(run, "Pending", reason, msg, NULL);
+    } else if (r == 0 && node_problem(run, msg, sizeof(msg))) {
+        r = report_not_ready(run, "Failed", "NotRunnableHere", msg, NULL);
+    } else if (r == 0 && (r = hold_addresses(run, msg, sizeof(msg))) > 0) {
+        r = report_not_ready(run, "Failed", "AddressConflict", msg, NULL);
+    } else {
+        return r;
+    }
+    return r < 0 ? r : 1;
+}
+
+/*
+ * Defines the domain from the spec when it does not exist or has another
+ * definition, reporting Provisioning first when it is new. Fills @info,
+ * *@exists and *@defined. 0; 1 when the reconcile ends here, with what
+ * it must return in *@ret (after reporting why the domain cannot be
+ * defined: one of that name that is not ours, a definition libvirt
+ * cannot take; or a status that could not be written); or a negative
+ * errno from libvirt, with the reason in nc_drv_errmsg().
+ */
+static int
+define(struct vm_run *run, struct nc_dominfo *info, const char *config_hash,
+       const char *base_hash, bool *exists, bool *defined, int *ret)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char msg[512], size[32];
+    int r;
+
+    *exists = *defined = false;
+    r = nc_hv_lookup(env->hv, run->domname, info);
     if (r < 0 && r != -ENOENT)
-        goto libvirt_error;
-    exists = r == 0;
-    if (exists && !owned_by_us(run, &info)) {
+        return r;
+    *exists = r == 0;
+    if (*exists && !owned_by_us(run, info)) {
         snprintf(msg, sizeof(msg),
                  "libvirt domain %s exists but NovaCron did not create it for this object; "
                  "it is left alone",
                  run->domname);
         if (nc_run_ready_changed(&run->o, false, msg))
             nc_run_event(&run->o, "Warning", "NameConflict", "%s", msg);
-        r = report_not_ready(run, "Failed", "NameConflict", msg, NULL);
-        return r == -ESTALE ? 0 : r;
+        *ret = report_not_ready(run, "Failed", "NameConflict", msg, NULL);
+        return 1;
     }
-    if (!exists) {
-        /* Status first: whatever instant a crash hits after this, the
-         * domain about to exist has a status key (schema/README.md §4). */
-        r = report_not_ready(run, "Provisioning", "Provisioning", "defining the domain", NULL);
-        if (r < 0)
-            return r == -ESTALE ? 0 : r;
-    }
-
-    nc_vm_config_hash(&run->spec, run->disks, run->nics, run->domtype, config_hash, base_hash);
-    r = ensure_defined(run, &info, exists, config_hash, base_hash, &defined);
+    /* Status first: whatever instant a crash hits after this, the domain
+     * about to exist has a status key (schema/README.md §4). */
+    if (!*exists &&
+        (*ret = report_not_ready(run, "Provisioning", "Provisioning", "defining the domain",
+                                 NULL)) < 0)
+        return 1;
+    r = ensure_defined(run, info, *exists, config_hash, base_hash, defined);
     if (r == -EBADMSG) {
-        r = report_not_ready(run, "Failed", "InvalidDefinition",
-                             "the spec cannot be written as libvirt domain XML", NULL);
-        return r == -ESTALE ? 0 : r;
+        *ret = report_not_ready(run, "Failed", "InvalidDefinition",
+                                "the spec cannot be written as libvirt domain XML", NULL);
+        return 1;
     }
     if (r < 0)
-        goto libvirt_error;
-    if (defined)
-        nc_run_event(&run->o, "Normal", exists ? "Updated" : "Created", "domain %s %s (%u vCPU, %s)",
-              run->domname, exists ? "redefined" : "defined", run->spec.vcpus,
-              nc_quantity_format(run->spec.memory, msg, sizeof(msg)));
-    if (defined && !exists && (r = nc_hv_lookup(env->hv, run->domname, &info)) < 0)
-        goto libvirt_error;
+        return r;
+    if (*defined)
+        nc_run_event(&run->o, "Normal", *exists ? "Updated" : "Created",
+                     "domain %s %s (%u vCPU, %s)", run->domname,
+                     *exists ? "redefined" : "defined", run->spec.vcpus,
+                     nc_quantity_format(run->spec.memory, size, sizeof(size)));
+    return *defined && !*exists ? nc_hv_lookup(env->hv, run->domname, info) : 0;
+}
 
-    driven = drive_state(run, &info, config_hash, base_hash, exists, &restarted, &hotplugged);
-    if (driven < 0) {
-        r = driven;
-        goto libvirt_error;
-    }
-    if ((r = nc_hv_lookup(env->hv, run->domname, &info)) < 0)
-        goto libvirt_error;
-    if (env->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
-        (r = attach_taps(run, msg, sizeof(msg))) < 0) {
-        nc_warn(run->o.key, "%s", msg);
-        r = report_not_ready(run, phase_of(info.state), "NetworkAttachFailed", msg, &info);
-        *ret_requeue_ms = POLL_MS;
-        return r == -ESTALE ? 0 : r;
-    }
+/* Ready: whether the domain is in the state the spec asks for, with the
+ * definition it asks for. */
+static void
+ready_condition(struct vm_run *run, cJSON *s, const struct nc_dominfo *info, bool stale)
+{
+    char msg[256];
 
-    stale = info.state != NC_DOM_SHUTOFF && info.live_config[0] &&
-            strcmp(info.live_config, config_hash) != 0;
-    s = status_new(run, phase_of(info.state));
     if (stale) {
         /* Not converged until the running guest has the new definition. */
         nc_status_condition(s, run->o.old_status, "Ready", false, "RestartPending",
                             "the running domain has an older definition; restarting it",
                             run->o.generation, run->o.now);
-    } else if (state_matches(run->spec.run_state, info.state)) {
+    } else if (state_matches(run->spec.run_state, info->state)) {
         snprintf(msg, sizeof(msg), "domain is %s as the spec asks",
-                 nc_dom_state_names[info.state]);
+                 nc_dom_state_names[info->state]);
         nc_status_condition(s, run->o.old_status, "Ready", true,
-                            info.state == NC_DOM_RUNNING  ? "DomainRunning"
-                            : info.state == NC_DOM_PAUSED ? "DomainPaused"
-                                                          : "DomainStopped",
+                            info->state == NC_DOM_RUNNING  ? "DomainRunning"
+                            : info->state == NC_DOM_PAUSED ? "DomainPaused"
+                                                           : "DomainStopped",
                             msg, run->o.generation, run->o.now);
     } else {
         snprintf(msg, sizeof(msg), "domain is %s, the spec asks for %s",
-                 nc_dom_state_names[info.state], nc_run_state_names[run->spec.run_state]);
+                 nc_dom_state_names[info->state], nc_run_state_names[run->spec.run_state]);
         nc_status_condition(s, run->o.old_status, "Ready", false, "Converging", msg,
                             run->o.generation, run->o.now);
     }
+}
 
-    /* ConfigApplied says whether the running domain has the spec's
-     * definition, and whether that took a restart. */
-    if (stale) {
+/* How this reconcile brought the domain to its definition. */
+struct applied {
+    bool exists, defined, restarted, hotplugged, stale;
+};
+
+/* ConfigApplied: whether the running domain has the spec's definition,
+ * and whether that took a restart. */
+static void
+config_condition(struct vm_run *run, cJSON *s, const struct applied *a)
+{
+    const cJSON *old = nc_status_find_condition(run->o.old_status, "ConfigApplied");
+
+    if (a->stale)
         nc_status_condition(s, run->o.old_status, "ConfigApplied", false, "RestartPending",
                             "the running domain has an older definition; it is being restarted",
                             run->o.generation, run->o.now);
-    } else if (hotplugged) {
+    else if (a->hotplugged)
         nc_status_condition(s, run->o.old_status, "ConfigApplied", true, "HotPlugged",
                             "the disks changed and were attached and detached live, without a "
                             "restart",
                             run->o.generation, run->o.now);
-    } else if (restarted) {
+    else if (a->restarted)
         nc_status_condition(s, run->o.old_status, "ConfigApplied", true, "Restarted",
                             "the new vcpus/memory needed a restart of the domain, which was done",
                             run->o.generation, run->o.now);
-    } else if (defined || !nc_status_find_condition(run->o.old_status, "ConfigApplied")) {
+    else if (a->defined || !old)
         nc_status_condition(s, run->o.old_status, "ConfigApplied", true,
-                            exists ? "AppliedWithoutRestart" : "Created",
-                            exists ? "the definition was updated; no restart was needed"
-                                   : "the domain was defined from this spec",
+                            a->exists ? "AppliedWithoutRestart" : "Created",
+                            a->exists ? "the definition was updated; no restart was needed"
+                                      : "the domain was defined from this spec",
                             run->o.generation, run->o.now);
-    } else {
-        const cJSON *old = nc_status_find_condition(run->o.old_status, "ConfigApplied");
-
+    else
         nc_status_condition(s, run->o.old_status, "ConfigApplied",
                             nc_status_condition_true(run->o.old_status, "ConfigApplied"),
                             cJSON_GetStringValue(cJSON_GetObjectItem(old, "reason")) ?: "Applied",
                             cJSON_GetStringValue(cJSON_GetObjectItem(old, "message")) ?: "",
                             run->o.generation, run->o.now);
-    }
-    add_domain(s, run->domname, &info);
+}
+
+/* The status of a domain that exists: its phase, Ready, ConfigApplied. */
+static int
+report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct applied *a)
+{
+    cJSON *s = status_new(run, phase_of(info->state));
+    int r;
+
+    if (!s)
+        return -ENOMEM;
+    ready_condition(run, s, info, a->stale);
+    config_condition(run, s, a);
+    add_domain(s, run->domname, info);
     if (run->console_log[0])
         cJSON_AddStringToObject(s, "consoleLog", run->console_log);
     r = nc_run_report(&run->o, s);
     cJSON_Delete(s);
-    if (r == -ESTALE)
-        return 0;
-    if (driven > 0 || stale || !state_matches(run->spec.run_state, info.state))
+    return r;
+}
+
+static int
+reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_verr *errs = nc_verr_new();
+    struct nc_dominfo info = {0};
+    struct applied a = {0};
+    char config_hash[17], base_hash[17], msg[512];
+    int r, ret = 0, driven = 0;
+
+    if (!errs)
+        return -ENOMEM;
+    if (nc_vm_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
+        r = nc_run_report_invalid(&run->o, status_new(run, "Failed"), errs);
+        nc_verr_free(errs);
+        return r;
+    }
+    nc_verr_free(errs);
+    if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
+        return r < 0 ? r : 0;
+
+    nc_vm_config_hash(&run->spec, run->disks, run->nics, run->domtype, config_hash, base_hash);
+    if ((r = define(run, &info, config_hash, base_hash, &a.exists, &a.defined, &ret)) > 0)
+        return ret;
+    if (r < 0 || (driven = drive_state(run, &info, config_hash, base_hash, a.exists,
+                                       &a.restarted, &a.hotplugged)) < 0 ||
+        (r = nc_hv_lookup(env->hv, run->domname, &info)) < 0) {
+        r = r < 0 ? r : driven;
+        goto libvirt_error;
+    }
+    if (env->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
+        (r = attach_taps(run, msg, sizeof(msg))) < 0) {
+        nc_warn(run->o.key, "%s", msg);
+        *ret_requeue_ms = POLL_MS;
+        return report_not_ready(run, phase_of(info.state), "NetworkAttachFailed", msg, &info);
+    }
+    a.stale = info.state != NC_DOM_SHUTOFF && info.live_config[0] &&
+              strcmp(info.live_config, config_hash) != 0;
+    if ((r = report_domain(run, &info, &a)) == 0 &&
+        (driven > 0 || a.stale || !state_matches(run->spec.run_state, info.state)))
         *ret_requeue_ms = POLL_MS;
     return r;
 
 libvirt_error:
     snprintf(msg, sizeof(msg), "%s", nc_drv_errmsg());
     nc_warn(run->o.key, "libvirt: %s", msg);
-    if (report_not_ready(run, exists ? phase_of(info.state) : "Provisioning", "LibvirtError", msg,
-                         NULL) == -ESTALE)
+    if (report_not_ready(run, a.exists ? phase_of(info.state) : "Provisioning", "LibvirtError",
+                         msg, NULL) == -ESTALE)
         return 0;
     return r;
 }

@@ -380,12 +380,8 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
     if (!errs)
         return -ENOMEM;
     if (nc_volume_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
-        char *joined = nc_verr_join(errs);
-
+        r = nc_run_report_invalid(&run->o, status_new(run, "Failed", NULL), errs);
         nc_verr_free(errs);
-        r = report_not_ready(run, "Failed", "InvalidSpec", joined ? joined : "invalid spec",
-                             NULL, true);
-        free(joined);
         return r;
     }
     nc_verr_free(errs);

@@ -81,14 +81,15 @@ on_spec_changed(void *data, const char *key)
 
 /*
  * status/<ns>/<kind>/<name> changed, and not by this process: its own
- * writes reach the cache before the watch brings them back, which is then
- * no news. So another node wrote it, or someone who should not have
- * (status is output, never input, but etcd may let anyone write it): the
- * object is looked at again, and a status that is not the truth is
- * written again within moments, not at the next resync. A Volume's
- * status names the node that wrote it and each node reports its own
- * until Volumes are placed, so only that node answers, lest two nodes
- * take turns rewriting it.
+ * writes usually reach the cache before the watch brings them back, which
+ * is then no news, and one the watch brings first comes while its object
+ * is in flight, so that one is let be. So another node wrote it, or
+ * someone who should not have (status is output, never input, but etcd
+ * may let anyone write it): the object is looked at again, and a status
+ * that is not the truth is written again within moments, not at the next
+ * resync. A Volume's status names the node that wrote it and each node
+ * reports its own until Volumes are placed, so only that node answers,
+ * lest two nodes take turns rewriting it.
  */
 static void
 on_status_changed(void *data, const char *key)
@@ -98,7 +99,7 @@ on_status_changed(void *data, const char *key)
     char *value = NULL;
     int64_t rev;
 
-    if (strlen(key) <= d->status_prefix_len)
+    if (strlen(key) <= d->status_prefix_len || nc_wq_in_flight(d->q, rest))
         return;
     if (seg && strncmp(seg, "/volume/", 8) == 0 &&
         nc_informer_get(d->env.statuses, key, &value, &rev) == 0) {
@@ -172,9 +173,7 @@ on_domain_event(void *data, const char *domname)
     if (!nc_domain_name_parse(d->env.install_hash, domname, ns, name))
         return;
     snprintf(key, sizeof(key), "%s/vm/%s", ns, name);
-    /* The count for /metrics follows within half a second, once for a
-     * burst of events however long. */
-    if (nc_wq_add(d->q, key) < 0 || nc_wq_add_after(d->q, NC_KEY_COUNT_DOMAINS, 500) < 0)
+    if (nc_wq_add(d->q, key) < 0)
         nc_error(key, "cannot queue: out of memory");
 }
 
@@ -195,7 +194,12 @@ gauges(void *data, struct nc_metrics_gauges *g)
 {
     struct daemon *d = data;
 
+    /* Counting asks libvirt about every domain: a worker does it, after
+     * this scrape, which shows the count of the one before. So it costs
+     * nothing while nobody scrapes, and never blocks the loop. */
     g->domains = d->env.domains_owned;
+    if (nc_wq_add(d->q, NC_KEY_COUNT_DOMAINS) < 0)
+        nc_error(NULL, "cannot queue the domain count: out of memory");
     g->queue_depth = nc_wq_len(d->q);
     g->queue_delayed = nc_wq_delayed(d->q);
     g->cached_specs = nc_informer_size(d->env.specs);

@@ -13,7 +13,8 @@
 #define NC_KEY_RESYNC_ACTUAL "!actual"
 /* The queue key that asks a worker to count this node's domains for
  * /metrics (nc_env.domains_owned), so that a scrape never waits on
- * libvirt in the event loop. Queued at start and on every domain event. */
+ * libvirt in the event loop. Queued at start, at resync and by each
+ * scrape, which shows the count the one before asked for. */
 #define NC_KEY_COUNT_DOMAINS "!count-domains"
 
 struct nc_workers;

@@ -447,6 +447,18 @@ nc_wq_len(struct nc_wq *q)
     return n;
 }
 
+bool
+nc_wq_in_flight(struct nc_wq *q, const char *key)
+{
+    struct item *it;
+    bool r;
+
+    pthread_mutex_lock(&q->lock);
+    r = (it = item_get(q, key, false)) && it->processing;
+    pthread_mutex_unlock(&q->lock);
+    return r;
+}
+
 size_t
 nc_wq_delayed(struct nc_wq *q)
 {

@@ -8,6 +8,7 @@
 #ifndef NC_WORKQUEUE_H
 #define NC_WORKQUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,8 @@ void nc_wq_done(struct nc_wq *q, const char *key);
 size_t nc_wq_len(struct nc_wq *q);
 /* Keys waiting for a delay or a backoff. */
 size_t nc_wq_delayed(struct nc_wq *q);
+/* True while a worker reconciles @key. */
+bool nc_wq_in_flight(struct nc_wq *q, const char *key);
 /* Wakes every blocked nc_wq_get(); later calls return -ESHUTDOWN. */
 void nc_wq_shutdown(struct nc_wq *q);
 

@@ -194,12 +194,7 @@ gauges(void *data, struct nc_metrics_gauges *g)
 {
     struct daemon *d = data;
 
-    /* Counting asks libvirt about every domain: a worker does it, after
-     * this scrape, which shows the count of the one before. So it costs
-     * nothing while nobody scrapes, and never blocks the loop. */
     g->domains = d->env.domains_owned;
-    if (nc_wq_add(d->q, NC_KEY_COUNT_DOMAINS) < 0)
-        nc_error(NULL, "cannot queue the domain count: out of memory");
     g->queue_depth = nc_wq_len(d->q);
     g->queue_delayed = nc_wq_delayed(d->q);
     g->cached_specs = nc_informer_size(d->env.specs);
@@ -209,6 +204,12 @@ gauges(void *data, struct nc_metrics_gauges *g)
     g->etcd_errors = nc_etcd_error_count();
     g->ready = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses) &&
                nc_informer_synced(d->env.placements);
+    /* Counting asks libvirt about every domain: a worker does it after
+     * this scrape (queued once the queue's own figures are read), which
+     * shows the count of the one before. So it costs nothing while nobody
+     * scrapes, and never blocks the loop. */
+    if (nc_wq_add(d->q, NC_KEY_COUNT_DOMAINS) < 0)
+        nc_error(NULL, "cannot queue the domain count: out of memory");
 }
 
 static void

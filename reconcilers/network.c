@@ -448,96 +448,101 @@ report_not_ready(struct net_run *run, const char *phase, const char *reason, con
     return nc_run_report_not_ready(&run->o, status_new(run, phase), reason, msg, warn);
 }
 
+/*
+ * Holds what the Network needs of etcd: no collision with an older one,
+ * then (its status saying Provisioning first, when it is new) its VNI and
+ * this node's bridge address (into @cidr). 0 with *@ret_vni; 1 after
+ * reporting why not, with the result in *@ret; or a negative errno.
+ */
 static int
-reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
+hold(struct net_run *run, uint32_t *ret_vni, char cidr[20], int *ret)
 {
-    struct nc_env *env = run->o.ctx->env;
-    struct nc_verr *errs = nc_verr_new();
-    struct peers peers = {.run = run};
-    struct nc_overlay_net net;
-    struct nc_alloc_scan f = {0};
-    char msg[600], cidr[20], *prefix;
-    uint32_t vni = 0;
-    cJSON *s;
-    bool news;
+    char msg[600];
     int r;
 
-    if (!errs)
-        return -ENOMEM;
-    if (nc_network_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
-        r = nc_run_report_invalid(&run->o, status_new(run, "Failed"), errs);
-        nc_verr_free(errs);
+    if ((r = collides(run, msg, sizeof(msg))) == 0 && !run->o.old_status &&
+        (*ret = report_not_ready(run, "Provisioning", "Provisioning", "allocating", false)) < 0)
+        return 1;
+    if (r > 0 || (r == 0 && (r = hold_vni(run, ret_vni, msg, sizeof(msg))) > 0)) {
+        *ret = report_not_ready(run, "Failed", "Conflict", msg, true);
+        return 1;
+    }
+    if (r < 0 || (r = hold_bridge_ip(run, cidr)) != -ENOSPC)
         return r;
-    }
-    nc_verr_free(errs);
-    if ((r = collides(run, msg, sizeof(msg))) != 0) {
-        if (r < 0)
-            return r;
-        return report_not_ready(run, "Failed", "Conflict", msg, true);
-    }
-    if (!run->o.old_status &&
-        (r = report_not_ready(run, "Provisioning", "Provisioning", "allocating", false)) < 0)
-        return r;
-    if ((r = hold_vni(run, &vni, msg, sizeof(msg))) != 0) {
-        if (r < 0)
-            return r;
-        return report_not_ready(run, "Failed", "Conflict", msg, true);
-    }
-    if ((r = hold_bridge_ip(run, cidr)) < 0) {
-        if (r != -ENOSPC)
-            return r;
-        snprintf(msg, sizeof(msg), "spec.cidr: %s has no address left for node %s",
-                 run->spec.cidr, env->node);
-        return report_not_ready(run, "Failed", "NoAddress", msg, true);
-    }
+    snprintf(msg, sizeof(msg), "spec.cidr: %s has no address left for node %s", run->spec.cidr,
+             run->o.ctx->env->node);
+    *ret = report_not_ready(run, "Failed", "NoAddress", msg, true);
+    return 1;
+}
+
+/*
+ * This node's bridge and VXLAN device, with a forwarding entry toward each
+ * other registered node, and its dnsmasq. 0; 1 after reporting why not,
+ * with the result in *@ret; or a negative errno.
+ */
+static int
+realise(struct net_run *run, uint32_t vni, const char *cidr, int64_t *ret_requeue_ms, int *ret)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct peers peers = {.run = run};
+    char msg[600];
+    const char *reason = NULL;
+    int r = 0;
+
     if (run->spec.mode == NC_NET_OVERLAY && !env->underlay_ip[0]) {
         snprintf(msg, sizeof(msg), "node %s has no underlay address (--underlay) for VXLAN",
                  env->node);
-        *ret_requeue_ms = RETRY_MS;
-        return report_not_ready(run, "Failed", "NoUnderlay", msg, true);
-    }
-    nc_informer_foreach(env->nodes, on_node, &peers);
-    net = (struct nc_overlay_net){
-        .bridge = run->bridge,
-        .vxlan = run->spec.mode == NC_NET_OVERLAY ? run->vxlan : NULL,
-        .alias = run->alias,
-        .vni = vni,
-        .mtu = run->spec.mtu,
-        .underlay = env->underlay,
-        .local_ip = env->underlay_ip,
-        .bridge_cidr = cidr,
-        .peers = peers.ptrs,
-        .n_peers = peers.n,
-    };
-    if (!run->o.ctx->ov) {
+        reason = "NoUnderlay";
+    } else if (!run->o.ctx->ov) {
         snprintf(msg, sizeof(msg), "node %s: no netlink socket in its network namespace",
                  env->node);
-        *ret_requeue_ms = RETRY_MS;
-        return report_not_ready(run, "Failed", "NodeProblem", msg, true);
+        reason = "NodeProblem";
+    } else {
+        nc_informer_foreach(env->nodes, on_node, &peers);
+        r = nc_overlay_ensure(run->o.ctx->ov, &(struct nc_overlay_net){
+            .bridge = run->bridge,
+            .vxlan = run->spec.mode == NC_NET_OVERLAY ? run->vxlan : NULL,
+            .alias = run->alias,
+            .vni = vni,
+            .mtu = run->spec.mtu,
+            .underlay = env->underlay,
+            .local_ip = env->underlay_ip,
+            .bridge_cidr = cidr,
+            .peers = peers.ptrs,
+            .n_peers = peers.n,
+        });
+        if (r < 0) {
+            snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_drv_errmsg());
+            reason = r == -EEXIST ? "NameConflict" : "NodeProblem";
+        } else if ((r = ensure_dhcp(run, msg, sizeof(msg))) < 0) {
+            reason = "DHCPFailed";
+        }
     }
-    if ((r = nc_overlay_ensure(run->o.ctx->ov, &net)) < 0) {
-        int w;
-
-        snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_drv_errmsg());
-        nc_warn(run->o.key, "%s", msg);
-        w = report_not_ready(run, "Failed", r == -EEXIST ? "NameConflict" : "NodeProblem", msg,
-                             true);
-        if (w < 0 || r != -EEXIST)
-            return w < 0 ? w : r;
-        /* A device of that name that is not ours: no backoff storm, but a
-         * look now and then, for the day its owner removes it. */
-        *ret_requeue_ms = RETRY_MS;
+    if (!reason)
         return 0;
-    }
-    if ((r = ensure_dhcp(run, msg, sizeof(msg))) < 0) {
-        int w;
+    nc_warn(run->o.key, "%s", msg);
+    *ret = report_not_ready(run, "Failed", reason, msg, true);
+    /* A node without what it needs, or a device of that name that is not
+     * ours: no backoff storm, but a look now and then, for the day that
+     * changes. Anything else is retried with backoff. */
+    if (*ret == 0 && r < 0 && r != -EEXIST)
+        *ret = r;
+    else if (*ret == 0)
+        *ret_requeue_ms = RETRY_MS;
+    return 1;
+}
 
-        nc_warn(run->o.key, "%s", msg);
-        w = report_not_ready(run, "Failed", "DHCPFailed", msg, true);
-        return w < 0 ? w : r;
-    }
+/* Reports the Network Ready: its VNI, the nodes that hold a bridge address
+ * (where it is realised), and queues the VMs that waited for it. */
+static int
+report_ready(struct net_run *run, uint32_t vni)
+{
+    struct nc_alloc_scan f = {0};
+    char msg[200], *prefix;
+    cJSON *s;
+    bool news;
+    int r = 0;
 
-    /* Where it is realised: the nodes that hold a bridge address. */
     f.holders = cJSON_CreateArray();
     if (!(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name)) ||
         (r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f)) < 0) {
@@ -565,6 +570,29 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
     if (r == 0 && news)
         nc_vm_users_enqueue(&run->o, NC_USE_NETWORK);
     return r;
+}
+
+static int
+reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
+{
+    struct nc_verr *errs = nc_verr_new();
+    char cidr[20];
+    uint32_t vni = 0;
+    int r, ret = 0;
+
+    if (!errs)
+        return -ENOMEM;
+    if (nc_network_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
+        r = nc_run_report_invalid(&run->o, status_new(run, "Failed"), errs);
+        nc_verr_free(errs);
+        return r;
+    }
+    nc_verr_free(errs);
+    if ((r = hold(run, &vni, cidr, &ret)) == 0)
+        r = realise(run, vni, cidr, ret_requeue_ms, &ret);
+    if (r == 0)
+        return report_ready(run, vni);
+    return r > 0 ? ret : r;
 }
 
 static int

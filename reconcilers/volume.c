@@ -365,17 +365,119 @@ create(struct volume_run *run, const char *image, const char *image_format,
     }
 }
 
+/*
+ * What makes the spec impossible on this node: its pool missing or not
+ * active, a copy of itself or a cycle of copies. 0 when there is none; 1
+ * after reporting it, with the result in *@ret; or a negative errno from
+ * storage.
+ */
+static int
+unworkable(struct volume_run *run, int *ret)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char msg[1024], cycle[512];
+    bool self;
+    int r;
+
+    r = nc_st_pool_check(env->st, run->spec.pool);
+    if (r == -ENOENT || r == -ENODEV) {
+        snprintf(msg, sizeof(msg), "spec.pool: storage pool \"%s\" %s on node %s",
+                 run->spec.pool, r == -ENOENT ? "does not exist" : "is not active", env->node);
+        *ret = report_not_ready(run, "Failed", "PoolMissing", msg, NULL, true);
+        return 1;
+    }
+    if (r < 0 || run->spec.source != NC_SRC_VOLUME)
+        return r;
+    self = strcmp(run->spec.volume, run->o.name) == 0;
+    if (!self && !clone_cycle(run, cycle, sizeof(cycle)))
+        return 0;
+    snprintf(msg, sizeof(msg), "spec.source.volume: %s%s",
+             self ? "a volume cannot be a copy of itself" : "the sources form a cycle: ",
+             self ? "" : cycle);
+    *ret = report_not_ready(run, "Failed", "CloneCycle", msg, NULL, true);
+    return 1;
+}
+
+/*
+ * Creates the volume when storage has none, once its image is usable or
+ * its source Volume Ready, reporting Provisioning first. Fills @info. 0;
+ * 1 when the reconcile ends here (not yet, or never), with the result in
+ * *@ret; or a negative errno from storage.
+ */
+static int
+ensure_exists(struct volume_run *run, struct nc_volinfo *info, int64_t *ret_requeue_ms, int *ret)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char msg[1024], image[PATH_MAX], whybuf[160], src_pool[NC_NAME_MAX + 1] = "";
+    const char *image_format = NULL, *why;
+    int r;
+
+    r = nc_st_lookup(env->st, run->spec.pool, run->volname, info);
+    if (r != -ENOENT)
+        return r;
+    if (run->spec.source == NC_SRC_IMAGE &&
+        (why = image_problem(run, image, &image_format, whybuf, sizeof(whybuf)))) {
+        snprintf(msg, sizeof(msg), "spec.source.image: %s", why);
+        *ret = report_not_ready(run, "Failed", "ImageMissing", msg, NULL, true);
+        return 1;
+    }
+    if (run->spec.source == NC_SRC_VOLUME && !source_ready(run, src_pool, msg, sizeof(msg))) {
+        *ret_requeue_ms = DEPENDENCY_POLL_MS;
+        *ret = report_not_ready(run, "Pending", "WaitingForVolume", msg, NULL, false);
+        return 1;
+    }
+    /* Status first: whatever instant a crash hits after this, the volume
+     * about to exist has a status key naming it (schema/README.md §4). */
+    if ((*ret = report_not_ready(run, "Provisioning", "Provisioning", "creating the volume", NULL,
+                                 false)) < 0)
+        return 1;
+    if ((r = create(run, image, image_format, src_pool)) < 0)
+        return r;
+    return nc_st_lookup(env->st, run->spec.pool, run->volname, info);
+}
+
+/*
+ * Brings the volume to the spec's size: it grows, but neither shrinks nor
+ * changes format. 0; 1 after reporting a refusal, with the result in
+ * *@ret; or a negative errno from storage.
+ */
+static int
+ensure_size(struct volume_run *run, struct nc_volinfo *info, int *ret)
+{
+    char msg[1024], have[32], want[32];
+
+    if (strcmp(info->format, format_name(run->spec.format)) != 0) {
+        snprintf(msg, sizeof(msg),
+                 "spec.format: the volume is %s; a format cannot change (delete the Volume and "
+                 "create it again)",
+                 info->format);
+        *ret = report_not_ready(run, "Failed", "FormatChange", msg, info, true);
+        return 1;
+    }
+    if (info->capacity > run->spec.size) {
+        snprintf(msg, sizeof(msg),
+                 "spec.size: %s is smaller than the volume's %s; volumes only grow, and this one "
+                 "keeps its size and its data",
+                 nc_quantity_format(run->spec.size, want, sizeof(want)),
+                 nc_quantity_format(info->capacity, have, sizeof(have)));
+        *ret = report_not_ready(run, "Failed", "ShrinkRefused", msg, info, true);
+        return 1;
+    }
+    if (info->capacity == run->spec.size)
+        return 0;
+    if (grow(run, info) < 0)
+        return -EIO;
+    return nc_st_lookup(run->o.ctx->env->st, run->spec.pool, run->volname, info);
+}
+
 static int
 reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_ms)
 {
-    struct nc_env *env = run->o.ctx->env;
     struct nc_verr *errs = nc_verr_new();
-    char msg[1024], image[PATH_MAX], have[32], want[32], whybuf[160];
-    const char *image_format = NULL, *why;
-    char src_pool[NC_NAME_MAX + 1] = "";
-    cJSON *s;
     struct nc_volinfo info;
-    int r;
+    char msg[1024];
+    cJSON *s;
+    int r, ret = 0;
 
     if (!errs)
         return -ENOMEM;
@@ -386,79 +488,12 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
     }
     nc_verr_free(errs);
     run->users = users_of(run);
-
-    r = nc_st_pool_check(env->st, run->spec.pool);
-    if (r == -ENOENT || r == -ENODEV) {
-        snprintf(msg, sizeof(msg), "spec.pool: storage pool \"%s\" %s on node %s",
-                 run->spec.pool, r == -ENOENT ? "does not exist" : "is not active", env->node);
-        return report_not_ready(run, "Failed", "PoolMissing", msg, NULL, true);
-    }
+    if ((r = unworkable(run, &ret)) == 0 && (r = ensure_exists(run, &info, ret_requeue_ms, &ret)) == 0)
+        r = ensure_size(run, &info, &ret);
+    if (r > 0)
+        return ret;
     if (r < 0)
-        goto libvirt_error;
-
-    if (run->spec.source == NC_SRC_VOLUME) {
-        bool self = strcmp(run->spec.volume, run->o.name) == 0;
-        char cycle[512];
-
-        if (self || clone_cycle(run, cycle, sizeof(cycle))) {
-            snprintf(msg, sizeof(msg), "spec.source.volume: %s%s",
-                     self ? "a volume cannot be a copy of itself" : "the sources form a cycle: ",
-                     self ? "" : cycle);
-            return report_not_ready(run, "Failed", "CloneCycle", msg, NULL, true);
-        }
-    }
-
-    r = nc_st_lookup(env->st, run->spec.pool, run->volname, &info);
-    if (r < 0 && r != -ENOENT)
-        goto libvirt_error;
-    if (r == -ENOENT) {
-        if (run->spec.source == NC_SRC_IMAGE &&
-            (why = image_problem(run, image, &image_format, whybuf, sizeof(whybuf)))) {
-            snprintf(msg, sizeof(msg), "spec.source.image: %s", why);
-            return report_not_ready(run, "Failed", "ImageMissing", msg, NULL, true);
-        }
-        if (run->spec.source == NC_SRC_VOLUME &&
-            !source_ready(run, src_pool, msg, sizeof(msg))) {
-            *ret_requeue_ms = DEPENDENCY_POLL_MS;
-            return report_not_ready(run, "Pending", "WaitingForVolume", msg, NULL, false);
-        }
-        /* Status first: whatever instant a crash hits after this, the
-         * volume about to exist has a status key naming it (schema/README.md §4). */
-        r = report_not_ready(run, "Provisioning", "Provisioning", "creating the volume", NULL,
-                             false);
-        if (r == 0)
-            r = create(run, image, image_format, src_pool);
-        if (r == -ESTALE)
-            return r;
-        if (r < 0)
-            goto libvirt_error;
-        r = nc_st_lookup(env->st, run->spec.pool, run->volname, &info);
-        if (r < 0)
-            goto libvirt_error;
-    }
-
-    if (strcmp(info.format, format_name(run->spec.format)) != 0) {
-        snprintf(msg, sizeof(msg),
-                 "spec.format: the volume is %s; a format cannot change (delete the Volume and "
-                 "create it again)",
-                 info.format);
-        return report_not_ready(run, "Failed", "FormatChange", msg, &info, true);
-    }
-    if (info.capacity > run->spec.size) {
-        snprintf(msg, sizeof(msg),
-                 "spec.size: %s is smaller than the volume's %s; volumes only grow, and this one "
-                 "keeps its size and its data",
-                 nc_quantity_format(run->spec.size, want, sizeof(want)),
-                 nc_quantity_format(info.capacity, have, sizeof(have)));
-        return report_not_ready(run, "Failed", "ShrinkRefused", msg, &info, true);
-    }
-    if (info.capacity < run->spec.size) {
-        if (grow(run, &info) < 0)
-            goto libvirt_error;
-        if ((r = nc_st_lookup(env->st, run->spec.pool, run->volname, &info)) < 0)
-            goto libvirt_error;
-    }
-
+        goto storage_error;
     s = status_new(run, "Ready", &info);
     nc_status_condition(s, run->o.old_status, "Ready", true, "VolumeReady",
                         "the volume exists with the spec's size and format", run->o.generation,
@@ -467,7 +502,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
     cJSON_Delete(s);
     return r;
 
-libvirt_error:
+storage_error:
     nc_warn(run->o.key, "%s", nc_drv_errmsg());
     snprintf(msg, sizeof(msg), "libvirt: %s", nc_drv_errmsg());
     r = report_not_ready(run, ready_before(run) ? "Ready" : "Provisioning", "StorageError", msg,

@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "drivers/fake/faults.h"
 #include "drivers/fake/hv.h"
 
 #define MAX_DOMAINS 256
@@ -16,7 +17,6 @@ static const char *const op_names[] = {
     "list_owned", "block_resize", "live_disks", "hotplug", "set_live_owner", NULL,
 };
 
-enum { N_OPS = sizeof(op_names) / sizeof(op_names[0]) - 1 };
 
 struct domain {
     char name[NC_DOMAIN_NAME_MAX];
@@ -33,33 +33,8 @@ struct fake {
     struct domain doms[MAX_DOMAINS];
     size_t n;
     unsigned serial;
-    unsigned calls[N_OPS];
-    int fail_err[N_OPS];
-    unsigned fail_times[N_OPS];
+    struct fake_faults faults;
 };
-
-static int
-op_index(const char *op)
-{
-    for (int i = 0; op_names[i]; i++)
-        if (strcmp(op_names[i], op) == 0)
-            return i;
-    return -1;
-}
-
-/* Counts a call of @op and returns the error it must fail with, or 0.
- * Caller holds the lock. */
-static int
-enter(struct fake *f, const char *op)
-{
-    int i = op_index(op);
-
-    f->calls[i]++;
-    if (f->fail_times[i] == 0)
-        return 0;
-    f->fail_times[i]--;
-    return nc_drv_fail(f->fail_err[i], "%s: failure injected by fake_hv", op);
-}
 
 static struct domain *
 find(struct fake *f, const char *name)
@@ -76,7 +51,7 @@ find(struct fake *f, const char *name)
     int r;                                                                                       \
                                                                                                  \
     pthread_mutex_lock(&f->lock);                                                                \
-    if ((r = enter(f, op)) < 0)                                                                  \
+    if ((r = fake_faults_enter(&f->faults, "fake_hv", op)) < 0)                                                                  \
         goto out;                                                                                \
     if (!(d = find(f, name))) {                                                                  \
         r = nc_drv_fail(-ENOENT, "%s %s: no such domain", op, name);                            \
@@ -193,7 +168,7 @@ fake_define(struct nc_hv *hv, const char *xml)
     int r;
 
     pthread_mutex_lock(&f->lock);
-    if ((r = enter(f, "define")) < 0 || (r = parse_domain(xml, &parsed)) < 0)
+    if ((r = fake_faults_enter(&f->faults, "fake_hv", "define")) < 0 || (r = parse_domain(xml, &parsed)) < 0)
         goto out;
     if (!(d = find(f, parsed.name))) {
         if (f->n == MAX_DOMAINS) {
@@ -301,7 +276,7 @@ fake_list_owned(struct nc_hv *hv,
     int r;
 
     pthread_mutex_lock(&f->lock);
-    if ((r = enter(f, "list_owned")) == 0)
+    if ((r = fake_faults_enter(&f->faults, "fake_hv", "list_owned")) == 0)
         for (size_t i = 0; i < f->n; i++)
             if (f->doms[i].owned)
                 copy[n++] = f->doms[i];
@@ -389,6 +364,7 @@ fake_hv_open(struct nc_hv **ret_hv)
         return -ENOMEM;
     }
     pthread_mutex_init(&f->lock, NULL);
+    f->faults.ops = op_names;
     hv->ops = &fake_ops;
     hv->priv = f;
     *ret_hv = hv;
@@ -399,13 +375,9 @@ void
 fake_hv_fail(struct nc_hv *hv, const char *op, int err, unsigned times)
 {
     struct fake *f = hv->priv;
-    int i = op_index(op);
 
-    if (i < 0)
-        return;
     pthread_mutex_lock(&f->lock);
-    f->fail_err[i] = err;
-    f->fail_times[i] = times;
+    fake_faults_set(&f->faults, op, err, times);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -413,13 +385,10 @@ unsigned
 fake_hv_calls(struct nc_hv *hv, const char *op)
 {
     struct fake *f = hv->priv;
-    int i = op_index(op);
     unsigned n;
 
-    if (i < 0)
-        return 0;
     pthread_mutex_lock(&f->lock);
-    n = f->calls[i];
+    n = fake_faults_calls(&f->faults, op);
     pthread_mutex_unlock(&f->lock);
     return n;
 }

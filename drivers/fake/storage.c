@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/fake/faults.h"
 #include "drivers/fake/storage.h"
 
 #define MAX_POOLS 8
@@ -13,7 +14,6 @@ static const char *const op_names[] = {
     "pool_check", "lookup", "create", "clone", "resize", "delete", "list", NULL,
 };
 
-enum { N_OPS = sizeof(op_names) / sizeof(op_names[0]) - 1 };
 
 struct volume {
     char pool[64], name[NC_DOMAIN_NAME_MAX];
@@ -26,36 +26,20 @@ struct fake {
     size_t n_pools;
     struct volume vols[MAX_VOLUMES];
     size_t n;
-    unsigned calls[N_OPS];
-    int fail_err[N_OPS];
-    unsigned fail_times[N_OPS];
+    struct fake_faults faults;
 };
-
-static int
-op_index(const char *op)
-{
-    for (int i = 0; op_names[i]; i++)
-        if (strcmp(op_names[i], op) == 0)
-            return i;
-    return -1;
-}
 
 /* Counts a call of @op; returns the error it must fail with, or 0 when
  * @pool (unless NULL) exists. Caller holds the lock. */
 static int
 enter(struct fake *f, const char *op, const char *pool)
 {
-    int i = op_index(op);
+    int r = fake_faults_enter(&f->faults, "fake_st", op);
 
-    f->calls[i]++;
-    if (f->fail_times[i]) {
-        f->fail_times[i]--;
-        return nc_drv_fail(f->fail_err[i], "%s: failure injected by fake_st", op);
-    }
-    for (size_t p = 0; pool && p < f->n_pools; p++)
+    for (size_t p = 0; r == 0 && pool && p < f->n_pools; p++)
         if (strcmp(f->pools[p], pool) == 0)
             return 0;
-    return pool ? nc_drv_fail(-ENOENT, "%s: no storage pool %s", op, pool) : 0;
+    return r || !pool ? r : nc_drv_fail(-ENOENT, "%s: no storage pool %s", op, pool);
 }
 
 static struct volume *
@@ -245,6 +229,7 @@ fake_st_open(struct nc_st **ret_st)
         return -ENOMEM;
     }
     pthread_mutex_init(&f->lock, NULL);
+    f->faults.ops = op_names;
     st->ops = &fake_ops;
     st->priv = f;
     *ret_st = st;
@@ -266,13 +251,9 @@ void
 fake_st_fail(struct nc_st *st, const char *op, int err, unsigned times)
 {
     struct fake *f = st->priv;
-    int i = op_index(op);
 
-    if (i < 0)
-        return;
     pthread_mutex_lock(&f->lock);
-    f->fail_err[i] = err;
-    f->fail_times[i] = times;
+    fake_faults_set(&f->faults, op, err, times);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -280,13 +261,10 @@ unsigned
 fake_st_calls(struct nc_st *st, const char *op)
 {
     struct fake *f = st->priv;
-    int i = op_index(op);
     unsigned n;
 
-    if (i < 0)
-        return 0;
     pthread_mutex_lock(&f->lock);
-    n = f->calls[i];
+    n = fake_faults_calls(&f->faults, op);
     pthread_mutex_unlock(&f->lock);
     return n;
 }

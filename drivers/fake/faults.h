@@ -1,0 +1,29 @@
+/*
+ * What every fake driver shares: a count of the calls of each operation,
+ * and failures a test asks for ("the next 2 calls of define fail with
+ * -EIO"). The fake holds its own lock around these calls.
+ */
+#ifndef NC_FAKE_FAULTS_H
+#define NC_FAKE_FAULTS_H
+
+#define FAKE_MAX_OPS 16
+
+struct fake_faults {
+    const char *const *ops; /* the operations' names, NULL-terminated */
+    unsigned calls[FAKE_MAX_OPS];
+    int err[FAKE_MAX_OPS];
+    unsigned times[FAKE_MAX_OPS];
+};
+
+/* Counts a call of @op; returns the error it must fail with (the reason
+ * in nc_drv_errmsg(), naming @who), or 0. */
+int fake_faults_enter(struct fake_faults *f, const char *who, const char *op);
+
+/* The next @times calls of @op fail with @err. Unknown operations are
+ * ignored. */
+void fake_faults_set(struct fake_faults *f, const char *op, int err, unsigned times);
+
+/* How many calls of @op were made, failed ones included. */
+unsigned fake_faults_calls(const struct fake_faults *f, const char *op);
+
+#endif

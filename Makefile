@@ -43,6 +43,7 @@ CORE_SRCS := \
 	drivers/error.c \
 	drivers/fake/faults.c \
 	drivers/fake/hv.c \
+	drivers/fake/overlay.c \
 	drivers/fake/storage.c \
 	drivers/libvirt.c \
 	drivers/overlay.c \

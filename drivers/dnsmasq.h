@@ -9,12 +9,12 @@
  * nc_drv_errmsg().
  */
 #ifndef NC_DRIVER_DNSMASQ_H
-#include "drivers/error.h"
-
 #define NC_DRIVER_DNSMASQ_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "drivers/error.h"
 
 struct nc_dhcp_host {
     char mac[18];

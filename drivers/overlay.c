@@ -21,7 +21,7 @@
 #include "drivers/error.h"
 #include "drivers/overlay.h"
 
-struct nc_overlay {
+struct ovl {
     struct nl_sock *sk;   /* in the node's namespace */
     struct nl_sock *root; /* with --netns: in the caller's, where libvirt makes taps */
     int nsfd;             /* with --netns: the node's namespace, -1 otherwise */
@@ -48,10 +48,12 @@ nlfail(int nlerr, const char *what, const char *name)
     return fail(err, "%s %s: %s", what, name, nl_geterror(nlerr));
 }
 
-int
-nc_overlay_open(const char *netns, struct nc_overlay **ret)
+static void ovl_close(struct ovl *ov);
+
+static int
+ovl_open(const char *netns, struct ovl **ret)
 {
-    struct nc_overlay *ov = calloc(1, sizeof(*ov));
+    struct ovl *ov = calloc(1, sizeof(*ov));
     int home = -1, target = -1, r = 0;
     char path[256];
 
@@ -86,15 +88,15 @@ nc_overlay_open(const char *netns, struct nc_overlay **ret)
     if (target >= 0)
         close(target);
     if (r < 0) {
-        nc_overlay_close(ov);
+        ovl_close(ov);
         return r;
     }
     *ret = ov;
     return 0;
 }
 
-void
-nc_overlay_close(struct nc_overlay *ov)
+static void
+ovl_close(struct ovl *ov)
 {
     if (!ov)
         return;
@@ -118,7 +120,7 @@ link_get_in(struct nl_sock *sk, const char *name, int *ret_err)
 }
 
 static struct rtnl_link *
-link_get(struct nc_overlay *ov, const char *name, int *ret_err)
+link_get(struct ovl *ov, const char *name, int *ret_err)
 {
     return link_get_in(ov->sk, name, ret_err);
 }
@@ -133,7 +135,7 @@ alias_is(struct rtnl_link *link, const char *alias)
 
 /* Sets the alias, MTU, master (when @master > 0) and up flag of @link. */
 static int
-configure(struct nc_overlay *ov, struct rtnl_link *link, const char *alias, unsigned mtu,
+configure(struct ovl *ov, struct rtnl_link *link, const char *alias, unsigned mtu,
           int master)
 {
     struct rtnl_link *change = rtnl_link_alloc();
@@ -153,7 +155,7 @@ configure(struct nc_overlay *ov, struct rtnl_link *link, const char *alias, unsi
 
 /* Creates @link (a new object naming the device) and returns the kernel's. */
 static struct rtnl_link *
-create(struct nc_overlay *ov, struct rtnl_link *link, const char *name, int *ret_err)
+create(struct ovl *ov, struct rtnl_link *link, const char *name, int *ret_err)
 {
     int r = rtnl_link_add(ov->sk, link, NLM_F_CREATE | NLM_F_EXCL);
 
@@ -165,7 +167,7 @@ create(struct nc_overlay *ov, struct rtnl_link *link, const char *name, int *ret
 }
 
 static int
-ensure_bridge(struct nc_overlay *ov, const struct nc_overlay_net *net, int *ret_ifindex)
+ensure_bridge(struct ovl *ov, const struct nc_overlay_net *net, int *ret_ifindex)
 {
     struct rtnl_link *link;
     int r;
@@ -219,7 +221,7 @@ vxlan_matches(struct rtnl_link *link, const struct nc_overlay_net *net, int unde
 }
 
 static int
-ensure_vxlan(struct nc_overlay *ov, const struct nc_overlay_net *net, int bridge,
+ensure_vxlan(struct ovl *ov, const struct nc_overlay_net *net, int bridge,
              int *ret_ifindex)
 {
     struct rtnl_link *link, *want;
@@ -276,7 +278,7 @@ ensure_vxlan(struct nc_overlay *ov, const struct nc_overlay_net *net, int bridge
 }
 
 struct addr_walk {
-    struct nc_overlay *ov;
+    struct ovl *ov;
     int ifindex;
     const char *want; /* "10.0.0.1/24" or NULL */
     bool found;
@@ -304,7 +306,7 @@ on_addr(struct nl_object *obj, void *data)
 }
 
 static int
-ensure_address(struct nc_overlay *ov, int ifindex, const char *cidr)
+ensure_address(struct ovl *ov, int ifindex, const char *cidr)
 {
     struct addr_walk w = {ov, ifindex, cidr, false, 0};
     struct nl_cache *cache = NULL;
@@ -333,7 +335,7 @@ ensure_address(struct nc_overlay *ov, int ifindex, const char *cidr)
 }
 
 struct fdb_walk {
-    struct nc_overlay *ov;
+    struct ovl *ov;
     int ifindex;
     const struct nc_overlay_net *net;
     bool *have; /* per peer: an entry exists */
@@ -373,7 +375,7 @@ on_fdb(struct nl_object *obj, void *data)
 }
 
 static int
-ensure_fdb(struct nc_overlay *ov, const struct nc_overlay_net *net, int ifindex)
+ensure_fdb(struct ovl *ov, const struct nc_overlay_net *net, int ifindex)
 {
     bool have[64] = {false};
     struct fdb_walk w = {ov, ifindex, net, have, 0};
@@ -418,8 +420,8 @@ ensure_fdb(struct nc_overlay *ov, const struct nc_overlay_net *net, int ifindex)
     return w.err;
 }
 
-int
-nc_overlay_ensure(struct nc_overlay *ov, const struct nc_overlay_net *net)
+static int
+ovl_ensure(struct ovl *ov, const struct nc_overlay_net *net)
 {
     int bridge = 0, vxlan = 0, r;
 
@@ -434,8 +436,8 @@ nc_overlay_ensure(struct nc_overlay *ov, const struct nc_overlay_net *net)
     return ensure_address(ov, bridge, net->bridge_cidr);
 }
 
-int
-nc_overlay_remove(struct nc_overlay *ov, const char *name, const char *alias)
+static int
+ovl_remove(struct ovl *ov, const char *name, const char *alias)
 {
     struct rtnl_link *link;
     int r;
@@ -469,8 +471,8 @@ on_link(struct nl_object *obj, void *data)
         w->fn(rtnl_link_get_name(link), alias, w->data);
 }
 
-int
-nc_overlay_list(struct nc_overlay *ov, const char *alias_prefix,
+static int
+ovl_list(struct ovl *ov, const char *alias_prefix,
                 void (*fn)(const char *name, const char *alias, void *data), void *data)
 {
     struct list_walk w = {alias_prefix, fn, data};
@@ -504,8 +506,8 @@ on_ipv4(struct nl_object *obj, void *data)
     w->found = true;
 }
 
-int
-nc_overlay_ipv4_of(struct nc_overlay *ov, const char *ifname, char out[16])
+static int
+ovl_ipv4_of(struct ovl *ov, const char *ifname, char out[16])
 {
     struct ipv4_walk w = {0, out, false};
     struct nl_cache *cache = NULL;
@@ -532,8 +534,8 @@ alias_ours_or_unset(struct rtnl_link *link, const char *alias)
     return !a || !*a || strcmp(a, alias) == 0;
 }
 
-int
-nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge,
+static int
+ovl_attach(struct ovl *ov, const char *tap, const char *bridge,
                   const char *bridge_alias, const char *alias, unsigned mtu)
 {
     struct rtnl_link *link, *br;
@@ -587,4 +589,72 @@ nc_overlay_attach(struct nc_overlay *ov, const char *tap, const char *bridge,
     rtnl_link_put(br);
     rtnl_link_put(link);
     return r;
+}
+
+/* The table: each entry hands the netlink state on. */
+static void
+op_close(struct nc_overlay *o)
+{
+    ovl_close(o->priv);
+    free(o);
+}
+
+static int
+op_ensure(struct nc_overlay *o, const struct nc_overlay_net *net)
+{
+    return ovl_ensure(o->priv, net);
+}
+
+static int
+op_remove(struct nc_overlay *o, const char *name, const char *alias)
+{
+    return ovl_remove(o->priv, name, alias);
+}
+
+static int
+op_list(struct nc_overlay *o, const char *alias_prefix,
+        void (*fn)(const char *name, const char *alias, void *data), void *data)
+{
+    return ovl_list(o->priv, alias_prefix, fn, data);
+}
+
+static int
+op_attach(struct nc_overlay *o, const char *tap, const char *bridge, const char *bridge_alias,
+          const char *alias, unsigned mtu)
+{
+    return ovl_attach(o->priv, tap, bridge, bridge_alias, alias, mtu);
+}
+
+static int
+op_ipv4_of(struct nc_overlay *o, const char *ifname, char out[16])
+{
+    return ovl_ipv4_of(o->priv, ifname, out);
+}
+
+static const struct nc_overlay_ops netlink_ops = {
+    .close = op_close,
+    .ensure = op_ensure,
+    .remove = op_remove,
+    .list = op_list,
+    .attach = op_attach,
+    .ipv4_of = op_ipv4_of,
+};
+
+int
+nc_overlay_open(const char *netns, struct nc_overlay **ret)
+{
+    struct nc_overlay *o = calloc(1, sizeof(*o));
+    struct ovl *nl;
+    int r;
+
+    if (!o)
+        return fail(-ENOMEM, "out of memory");
+    if ((r = ovl_open(netns, &nl)) < 0) {
+        free(o);
+        return r;
+    }
+    o->ops = &netlink_ops;
+    o->priv = nl;
+    *ret = o;
+    return 0;
 }

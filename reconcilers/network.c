@@ -498,8 +498,10 @@ realise(struct net_run *run, uint32_t vni, const char *cidr, int64_t *ret_requeu
                  env->node);
         reason = "NodeProblem";
     } else {
+        struct nc_overlay_net net;
+
         nc_informer_foreach(env->nodes, on_node, &peers);
-        r = nc_overlay_ensure(run->o.ctx->ov, &(struct nc_overlay_net){
+        net = (struct nc_overlay_net){
             .bridge = run->bridge,
             .vxlan = run->spec.mode == NC_NET_OVERLAY ? run->vxlan : NULL,
             .alias = run->alias,
@@ -510,8 +512,8 @@ realise(struct net_run *run, uint32_t vni, const char *cidr, int64_t *ret_requeu
             .bridge_cidr = cidr,
             .peers = peers.ptrs,
             .n_peers = peers.n,
-        });
-        if (r < 0) {
+        };
+        if ((r = nc_overlay_ensure(run->o.ctx->ov, &net)) < 0) {
             snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_drv_errmsg());
             reason = r == -EEXIST ? "NameConflict" : "NodeProblem";
         } else if ((r = ensure_dhcp(run, msg, sizeof(msg))) < 0) {

@@ -23,7 +23,9 @@
 #include "core/metrics.h"
 #include "core/names.h"
 #include "drivers/fake/hv.h"
+#include "drivers/fake/overlay.h"
 #include "drivers/fake/storage.h"
+#include "reconcilers/network.h"
 #include "reconcilers/reconciler.h"
 #include "reconcilers/status.h"
 #include "reconcilers/vm.h"
@@ -63,7 +65,9 @@ setup(void)
     cr_assert_eq(fake_st_open(&env.st), 0);
     fake_st_add_pool(env.st, "default");
     cr_assert_eq(nc_vm_reconciler.init(&env), 0);
+    snprintf(env.dnsmasq_dir, sizeof(env.dnsmasq_dir), "/tmp/nc-itest-%d", getpid());
     ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
+    cr_assert_eq(fake_ov_open(NULL, &ctx.ov), 0);
 }
 
 static void
@@ -78,6 +82,7 @@ teardown(void)
     nc_informer_free(env.statuses);
     nc_informer_free(env.placements);
     nc_informer_free(env.nodes);
+    nc_overlay_close(ctx.ov);
     nc_etcd_free(ctx.etcd);
     event_base_free(base);
 }
@@ -96,7 +101,10 @@ put_kind(const char *kind, const char *name, const char *spec)
     snprintf(doc, sizeof(doc),
              "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"%s\","
              "\"metadata\":{\"name\":\"%s\"},\"spec\":%s}",
-             strcmp(kind, "vm") == 0 ? "VirtualMachine" : "Volume", name, spec);
+             strcmp(kind, "vm") == 0 ? "VirtualMachine"
+             : strcmp(kind, "volume") == 0 ? "Volume"
+                                           : "Network",
+             name, spec);
     cr_assert_eq(nc_etcd_put(ctx.etcd, key, doc, 0, &rev), 0);
     nc_informer_store(env.specs, key, doc, rev);
     return rev;
@@ -405,4 +413,65 @@ Test(reconcilers, a_failing_volume_create_is_retried)
     cr_assert_str_eq(str(st, "phase", NULL), "Ready");
     cJSON_Delete(st);
     cr_assert_eq(fake_st_calls(env.st, "create"), 2);
+}
+
+static int
+reconcile_network(const char *name)
+{
+    int64_t requeue = 0;
+
+    return nc_network_reconciler.reconcile(&ctx, "default", name, &requeue);
+}
+
+Test(reconcilers, networks_realised_conflicting_failing_and_deleted)
+{
+    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX], have[160];
+    cJSON *st;
+
+    /* Realised: the bridge with the owner mark, an address of the CIDR. */
+    put_kind("network", "n1", "{\"cidr\":\"10.9.0.0/24\",\"mode\":\"isolated\"}");
+    cr_assert_eq(reconcile_network("n1"), 0);
+    st = status_of("network", "n1");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready");
+    cr_assert_str_eq(ready_reason(st), "Realised");
+    nc_network_names(&env, "default", "n1", bridge, vxlan, alias);
+    cr_assert_str_eq(str(st, "bridge", NULL), bridge);
+    cr_assert(fake_ov_has(ctx.ov, bridge, have, NULL));
+    cr_assert_str_eq(have, alias);
+    cr_assert(!fake_ov_has(ctx.ov, vxlan, NULL, NULL), "an isolated Network got a VXLAN device");
+    cJSON_Delete(st);
+
+    /* A device of that name that is not ours: Failed, left alone. */
+    nc_network_names(&env, "default", "n2", bridge, vxlan, alias);
+    fake_ov_add(ctx.ov, bridge, "someone else's");
+    put_kind("network", "n2", "{\"cidr\":\"10.10.0.0/24\",\"mode\":\"isolated\"}");
+    cr_assert_eq(reconcile_network("n2"), 0, "a name conflict is looked at again later, no backoff");
+    st = status_of("network", "n2");
+    cr_assert_str_eq(ready_reason(st), "NameConflict");
+    cr_assert(fake_ov_has(ctx.ov, bridge, have, NULL));
+    cr_assert_str_eq(have, "someone else's");
+    cJSON_Delete(st);
+
+    /* A failing netlink call: an error to retry, then Ready. */
+    put_kind("network", "n3", "{\"cidr\":\"10.11.0.0/24\",\"mode\":\"isolated\"}");
+    fake_ov_fail(ctx.ov, "ensure", -EIO, 1);
+    cr_assert_lt(reconcile_network("n3"), 0);
+    st = status_of("network", "n3");
+    cr_assert_str_eq(ready_reason(st), "NodeProblem");
+    cJSON_Delete(st);
+    cr_assert_eq(reconcile_network("n3"), 0);
+    st = status_of("network", "n3");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready");
+    cJSON_Delete(st);
+
+    /* Deleted: our bridge goes, then the status; the other's stays. */
+    nc_network_names(&env, "default", "n1", bridge, vxlan, alias);
+    delete_kind("network", "n1");
+    cr_assert_eq(reconcile_network("n1"), 0);
+    cr_assert(!fake_ov_has(ctx.ov, bridge, NULL, NULL));
+    cr_assert_null(status_of("network", "n1"));
+    nc_network_names(&env, "default", "n2", bridge, vxlan, alias);
+    delete_kind("network", "n2");
+    cr_assert_eq(reconcile_network("n2"), 0);
+    cr_assert(fake_ov_has(ctx.ov, bridge, have, NULL), "a device that is not ours was removed");
 }

@@ -41,6 +41,7 @@ CORE_SRCS := \
 	drivers/dnsmasq.c \
 	drivers/domxml.c \
 	drivers/error.c \
+	drivers/fake/dhcp.c \
 	drivers/fake/faults.c \
 	drivers/fake/hv.c \
 	drivers/fake/overlay.c \

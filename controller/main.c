@@ -30,6 +30,7 @@
 #include "core/names.h"
 #include "core/node.h"
 #include "core/workqueue.h"
+#include "drivers/dnsmasq.h"
 #include "drivers/libvirt.h"
 #include "drivers/overlay.h"
 #include "drivers/storage.h"
@@ -426,6 +427,7 @@ start(struct daemon *d)
         nc_error(NULL, "libvirt: %s", nc_drv_errmsg());
         return r;
     }
+    d->env.dhcp = &nc_dnsmasq;
     d->env.console_dir = d->cfg.console_dir;
     d->env.image_dir = d->cfg.image_dir;
     d->env.boot_dir = d->cfg.boot_dir ? d->cfg.boot_dir : d->cfg.image_dir;

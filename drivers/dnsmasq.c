@@ -57,15 +57,6 @@ running_pid(const char *pidfile)
     return 0;
 }
 
-bool
-nc_dnsmasq_running(const char *dir, const char *bridge)
-{
-    char pidfile[512];
-
-    path_of(pidfile, sizeof(pidfile), dir, bridge, "pid");
-    return running_pid(pidfile) > 0;
-}
-
 /* Writes @text to @path through a temporary file and a rename, unless
  * @path holds it already. 1 when written, 0 when unchanged. */
 static int
@@ -196,14 +187,15 @@ start(const struct nc_dnsmasq *d, const char *pidfile, const char *hostsfile)
     return 0;
 }
 
-int
-nc_dnsmasq_ensure(const struct nc_dnsmasq *d, bool *ret_changed)
+static int
+ensure(struct nc_dhcp *dhcp, const struct nc_dnsmasq *d, bool *ret_changed)
 {
     char pidfile[512], hostsfile[512], *text;
     size_t len = 0;
     pid_t pid;
     int r;
 
+    (void)dhcp;
     *ret_changed = false;
     if ((r = mkdir_p(d->dir)) < 0)
         return r;
@@ -227,13 +219,14 @@ nc_dnsmasq_ensure(const struct nc_dnsmasq *d, bool *ret_changed)
     return 0;
 }
 
-int
-nc_dnsmasq_stop(const char *dir, const char *bridge)
+static int
+stop(struct nc_dhcp *dhcp, const char *dir, const char *bridge)
 {
     static const char *const exts[] = {"pid", "hosts", "leases", "log"};
     char path[512];
     pid_t pid;
 
+    (void)dhcp;
     path_of(path, sizeof(path), dir, bridge, "pid");
     pid = running_pid(path);
     if (pid > 0) {
@@ -254,3 +247,10 @@ nc_dnsmasq_stop(const char *dir, const char *bridge)
     }
     return 0;
 }
+
+static const struct nc_dhcp_ops dnsmasq_ops = {
+    .ensure = ensure,
+    .stop = stop,
+};
+
+struct nc_dhcp nc_dnsmasq = {.ops = &dnsmasq_ops};

@@ -31,20 +31,32 @@ struct nc_dnsmasq {
     size_t n_hosts;
 };
 
+struct nc_dhcp;
+
 /*
- * Makes it so: the hosts file written when it changed (*@ret_changed
- * then), dnsmasq started when it is not running, or told to re-read the
- * file (SIGHUP) when it is. 0 or a negative errno.
+ * One DHCP backend behind a table, so that the Network reconciler runs the
+ * same against dnsmasq and against drivers/fake/. Each returns 0 or a
+ * negative errno, with the reason in nc_drv_errmsg().
  */
-int nc_dnsmasq_ensure(const struct nc_dnsmasq *d, bool *ret_changed)
-    __attribute__((warn_unused_result));
+struct nc_dhcp_ops {
+    /* Makes it so: the hosts written when they changed (*@ret_changed
+     * then), the server started when it is not running, or told to read
+     * them again when it is. */
+    int (*ensure)(struct nc_dhcp *dhcp, const struct nc_dnsmasq *d, bool *ret_changed);
+    /* Stops the server of @bridge, waits for it to go, and removes its
+     * files; 0 also when none was running. */
+    int (*stop)(struct nc_dhcp *dhcp, const char *dir, const char *bridge);
+};
 
-/* Stops the dnsmasq of @bridge, waits for it to go, and removes its
- * files. 0 also when none was running. */
-int nc_dnsmasq_stop(const char *dir, const char *bridge) __attribute__((warn_unused_result));
+struct nc_dhcp {
+    const struct nc_dhcp_ops *ops;
+    void *priv;
+};
 
-/* True when the dnsmasq of @bridge is running. */
-bool nc_dnsmasq_running(const char *dir, const char *bridge);
+/* dnsmasq, Debian's dnsmasq-base: a process per Network and node. */
+extern struct nc_dhcp nc_dnsmasq;
 
+#define nc_dhcp_ensure(dhcp, d, ret_changed) ((dhcp)->ops->ensure((dhcp), (d), (ret_changed)))
+#define nc_dhcp_stop(dhcp, dir, bridge) ((dhcp)->ops->stop((dhcp), (dir), (bridge)))
 
 #endif

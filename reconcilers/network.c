@@ -409,7 +409,7 @@ ensure_dhcp(struct net_run *run, char *msg, size_t msgsz)
     }
     if (h.n == 0) {
         free(h.list);
-        r = nc_dnsmasq_stop(env->dnsmasq_dir, run->bridge);
+        r = nc_dhcp_stop(env->dhcp, env->dnsmasq_dir, run->bridge);
         if (r < 0)
             snprintf(msg, msgsz, "node %s: %s", env->node, nc_drv_errmsg());
         return r;
@@ -419,7 +419,7 @@ ensure_dhcp(struct net_run *run, char *msg, size_t msgsz)
     inet_ntop(AF_INET, &mask, netmask, sizeof(netmask));
     d.hosts = h.list;
     d.n_hosts = h.n;
-    r = nc_dnsmasq_ensure(&d, &changed);
+    r = nc_dhcp_ensure(env->dhcp, &d, &changed);
     free(h.list);
     if (r < 0)
         snprintf(msg, msgsz, "node %s: %s", env->node, nc_drv_errmsg());
@@ -618,7 +618,7 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
         *ret_requeue_ms = USERS_POLL_MS;
         return report_not_ready(run, "Deleting", "InUse", msg, false);
     }
-    if ((r = nc_dnsmasq_stop(env->dnsmasq_dir, run->bridge)) < 0) {
+    if ((r = nc_dhcp_stop(env->dhcp, env->dnsmasq_dir, run->bridge)) < 0) {
         nc_warn(run->o.key, "%s", nc_drv_errmsg());
         return r;
     }

@@ -18,6 +18,7 @@
 
 struct nc_vm_state;
 struct nc_node;
+struct nc_dhcp;
 struct nc_overlay;
 struct nc_st;
 
@@ -42,6 +43,7 @@ struct nc_env {
     char underlay_ip[16];         /* its address, "" when unknown */
     struct nc_hv *hv;
     struct nc_st *st;
+    struct nc_dhcp *dhcp;         /* each Network's DHCP server on this node */
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */
     struct nc_vm_state *vm;          /* the VM reconciler's memory */

@@ -22,6 +22,7 @@
 #include "core/informer.h"
 #include "core/metrics.h"
 #include "core/names.h"
+#include "drivers/fake/dhcp.h"
 #include "drivers/fake/hv.h"
 #include "drivers/fake/overlay.h"
 #include "drivers/fake/storage.h"
@@ -64,6 +65,7 @@ setup(void)
     cr_assert_eq(fake_hv_open(&env.hv), 0);
     cr_assert_eq(fake_st_open(&env.st), 0);
     fake_st_add_pool(env.st, "default");
+    cr_assert_eq(fake_dhcp_open(&env.dhcp), 0);
     cr_assert_eq(nc_vm_reconciler.init(&env), 0);
     snprintf(env.dnsmasq_dir, sizeof(env.dnsmasq_dir), "/tmp/nc-itest-%d", getpid());
     ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
@@ -74,6 +76,7 @@ static void
 teardown(void)
 {
     nc_vm_reconciler.fini(&env);
+    fake_dhcp_close(env.dhcp);
     nc_st_close(env.st);
     nc_hv_close(env.hv);
     nc_event_recorder_clear(&env.events);
@@ -474,4 +477,40 @@ Test(reconcilers, networks_realised_conflicting_failing_and_deleted)
     delete_kind("network", "n2");
     cr_assert_eq(reconcile_network("n2"), 0);
     cr_assert(fake_ov_has(ctx.ov, bridge, have, NULL), "a device that is not ours was removed");
+}
+
+/* A VM on a Network: its interface holds a MAC and an address, the node's
+ * DHCP server answers for exactly that pair, and both go with the VM. */
+Test(reconcilers, a_guest_on_a_network_gets_its_dhcp_entry)
+{
+    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX];
+    struct nc_dhcp_host hosts[4];
+    const cJSON *iface;
+    cJSON *st;
+
+    put_kind("network", "lan", "{\"cidr\":\"10.12.0.0/24\",\"mode\":\"isolated\"}");
+    cr_assert_eq(reconcile_network("lan"), 0);
+    cJSON_Delete(status_of("network", "lan"));
+    nc_network_names(&env, "default", "lan", bridge, vxlan, alias);
+    cr_assert_eq(fake_dhcp_hosts(env.dhcp, bridge, hosts, 4), -1, "a server without guests");
+
+    put_spec("g", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\","
+                  "\"interfaces\":[{\"name\":\"eth0\",\"network\":\"lan\"}]}");
+    cr_assert_eq(reconcile("g"), 0);
+    st = status("g");
+    cr_assert_str_eq(str(st, "phase", NULL), "Running");
+    iface = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "interfaces"), 0);
+    cr_assert_not_null(iface);
+    cr_assert_eq(reconcile_network("lan"), 0);
+    cr_assert_eq(fake_dhcp_hosts(env.dhcp, bridge, hosts, 4), 1);
+    cr_assert_str_eq(hosts[0].mac, str(iface, "mac", NULL));
+    cr_assert_str_eq(hosts[0].ip, str(iface, "ip", NULL));
+    cr_assert(strncmp(hosts[0].ip, "10.12.0.", 8) == 0);
+    cJSON_Delete(st);
+
+    delete_spec("g");
+    cr_assert_eq(reconcile("g"), 0);
+    cr_assert_null(status("g"));
+    cr_assert_eq(reconcile_network("lan"), 0);
+    cr_assert_eq(fake_dhcp_hosts(env.dhcp, bridge, hosts, 4), -1, "the server outlived its guest");
 }

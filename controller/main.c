@@ -348,14 +348,18 @@ lock_node(struct daemon *d)
     int fd;
 
     if (mkdir(d->cfg.run_dir, 0755) < 0 && errno != EEXIST) {
-        nc_error(NULL, "cannot create --run-dir %s: %s", d->cfg.run_dir, strerror(errno));
-        return -errno;
+        int err = errno;
+
+        nc_error(NULL, "cannot create --run-dir %s: %s", d->cfg.run_dir, strerror(err));
+        return -err;
     }
     snprintf(path, sizeof(path), "%s/%s.lock", d->cfg.run_dir, d->cfg.node);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        nc_error(NULL, "cannot open %s: %s", path, strerror(errno));
-        return -errno;
+        int err = errno;
+
+        nc_error(NULL, "cannot open %s: %s", path, strerror(err));
+        return -err;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int err = errno;

@@ -440,9 +440,10 @@ start(struct daemon *d)
     d->env.enqueue = enqueue_key;
     d->env.enqueue_data = d;
     if (d->env.hv->caps.console_log && mkdir(d->cfg.console_dir, 0755) < 0 && errno != EEXIST) {
+        r = -errno;
         nc_error(NULL, "cannot create the console log folder %s: %s", d->cfg.console_dir,
-                 strerror(errno));
-        return -errno;
+                 strerror(-r));
+        return r;
     }
     if (asprintf(&spec_prefix, "%sspec/", d->cfg.prefix) < 0 ||
         asprintf(&status_prefix, "%sstatus/", d->cfg.prefix) < 0 ||

@@ -95,7 +95,7 @@ fake_dhcp_open(struct nc_dhcp **ret)
         return -ENOMEM;
     }
     pthread_mutex_init(&f->lock, NULL);
-    f->faults.ops = op_names;
+    fake_faults_init(&f->faults, op_names);
     dhcp->ops = &fake_ops;
     dhcp->priv = f;
     *ret = dhcp;
@@ -110,6 +110,7 @@ fake_dhcp_close(struct nc_dhcp *dhcp)
     if (!dhcp)
         return;
     f = dhcp->priv;
+    fake_faults_fini(&f->faults);
     pthread_mutex_destroy(&f->lock);
     free(f);
     free(dhcp);
@@ -134,9 +135,5 @@ fake_dhcp_hosts(struct nc_dhcp *dhcp, const char *bridge, struct nc_dhcp_host *r
 void
 fake_dhcp_fail(struct nc_dhcp *dhcp, const char *op, int err, unsigned times)
 {
-    struct fake *f = dhcp->priv;
-
-    pthread_mutex_lock(&f->lock);
-    fake_faults_set(&f->faults, op, err, times);
-    pthread_mutex_unlock(&f->lock);
+    fake_faults_set(&((struct fake *)dhcp->priv)->faults, op, err, times);
 }

@@ -12,18 +12,35 @@ op_index(const struct fake_faults *f, const char *op)
     return -1;
 }
 
+void
+fake_faults_init(struct fake_faults *f, const char *const *ops)
+{
+    memset(f, 0, sizeof(*f));
+    pthread_mutex_init(&f->lock, NULL);
+    f->ops = ops;
+}
+
+void
+fake_faults_fini(struct fake_faults *f)
+{
+    pthread_mutex_destroy(&f->lock);
+}
+
 int
 fake_faults_enter(struct fake_faults *f, const char *who, const char *op)
 {
-    int i = op_index(f, op);
+    int i = op_index(f, op), err = 0;
 
     if (i < 0)
         return 0;
+    pthread_mutex_lock(&f->lock);
     f->calls[i]++;
-    if (f->times[i] == 0)
-        return 0;
-    f->times[i]--;
-    return nc_drv_fail(f->err[i], "%s: failure injected by %s", op, who);
+    if (f->times[i]) {
+        f->times[i]--;
+        err = f->err[i];
+    }
+    pthread_mutex_unlock(&f->lock);
+    return err ? nc_drv_fail(err, "%s: failure injected by %s", op, who) : 0;
 }
 
 void
@@ -31,16 +48,24 @@ fake_faults_set(struct fake_faults *f, const char *op, int err, unsigned times)
 {
     int i = op_index(f, op);
 
-    if (i >= 0) {
-        f->err[i] = err;
-        f->times[i] = times;
-    }
+    if (i < 0)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->err[i] = err;
+    f->times[i] = times;
+    pthread_mutex_unlock(&f->lock);
 }
 
 unsigned
-fake_faults_calls(const struct fake_faults *f, const char *op)
+fake_faults_calls(struct fake_faults *f, const char *op)
 {
     int i = op_index(f, op);
+    unsigned n;
 
-    return i < 0 ? 0 : f->calls[i];
+    if (i < 0)
+        return 0;
+    pthread_mutex_lock(&f->lock);
+    n = f->calls[i];
+    pthread_mutex_unlock(&f->lock);
+    return n;
 }

@@ -63,6 +63,7 @@ fake_close(struct nc_hv *hv)
 {
     struct fake *f = hv->priv;
 
+    fake_faults_fini(&f->faults);
     pthread_mutex_destroy(&f->lock);
     free(f);
     free(hv);
@@ -364,7 +365,7 @@ fake_hv_open(struct nc_hv **ret_hv)
         return -ENOMEM;
     }
     pthread_mutex_init(&f->lock, NULL);
-    f->faults.ops = op_names;
+    fake_faults_init(&f->faults, op_names);
     hv->ops = &fake_ops;
     hv->priv = f;
     *ret_hv = hv;
@@ -374,23 +375,13 @@ fake_hv_open(struct nc_hv **ret_hv)
 void
 fake_hv_fail(struct nc_hv *hv, const char *op, int err, unsigned times)
 {
-    struct fake *f = hv->priv;
-
-    pthread_mutex_lock(&f->lock);
-    fake_faults_set(&f->faults, op, err, times);
-    pthread_mutex_unlock(&f->lock);
+    fake_faults_set(&((struct fake *)hv->priv)->faults, op, err, times);
 }
 
 unsigned
 fake_hv_calls(struct nc_hv *hv, const char *op)
 {
-    struct fake *f = hv->priv;
-    unsigned n;
-
-    pthread_mutex_lock(&f->lock);
-    n = fake_faults_calls(&f->faults, op);
-    pthread_mutex_unlock(&f->lock);
-    return n;
+    return fake_faults_calls(&((struct fake *)hv->priv)->faults, op);
 }
 
 int

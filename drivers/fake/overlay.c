@@ -68,6 +68,7 @@ fake_close(struct nc_overlay *ov)
     last = --f->handles == 0;
     pthread_mutex_unlock(&f->lock);
     if (last) {
+        fake_faults_fini(&f->faults);
         pthread_mutex_destroy(&f->lock);
         free(f);
     }
@@ -203,7 +204,7 @@ fake_ov_open(struct nc_overlay *share, struct nc_overlay **ret)
     }
     if (!share) {
         pthread_mutex_init(&f->lock, NULL);
-        f->faults.ops = op_names;
+        fake_faults_init(&f->faults, op_names);
     }
     pthread_mutex_lock(&f->lock);
     f->handles++;
@@ -247,21 +248,11 @@ fake_ov_has(struct nc_overlay *ov, const char *name, char *ret_alias, char *ret_
 void
 fake_ov_fail(struct nc_overlay *ov, const char *op, int err, unsigned times)
 {
-    struct fake *f = ov->priv;
-
-    pthread_mutex_lock(&f->lock);
-    fake_faults_set(&f->faults, op, err, times);
-    pthread_mutex_unlock(&f->lock);
+    fake_faults_set(&((struct fake *)ov->priv)->faults, op, err, times);
 }
 
 unsigned
 fake_ov_calls(struct nc_overlay *ov, const char *op)
 {
-    struct fake *f = ov->priv;
-    unsigned n;
-
-    pthread_mutex_lock(&f->lock);
-    n = fake_faults_calls(&f->faults, op);
-    pthread_mutex_unlock(&f->lock);
-    return n;
+    return fake_faults_calls(&((struct fake *)ov->priv)->faults, op);
 }

@@ -56,6 +56,7 @@ fake_close(struct nc_st *st)
 {
     struct fake *f = st->priv;
 
+    fake_faults_fini(&f->faults);
     pthread_mutex_destroy(&f->lock);
     free(f);
     free(st);
@@ -229,7 +230,7 @@ fake_st_open(struct nc_st **ret_st)
         return -ENOMEM;
     }
     pthread_mutex_init(&f->lock, NULL);
-    f->faults.ops = op_names;
+    fake_faults_init(&f->faults, op_names);
     st->ops = &fake_ops;
     st->priv = f;
     *ret_st = st;
@@ -250,23 +251,13 @@ fake_st_add_pool(struct nc_st *st, const char *name)
 void
 fake_st_fail(struct nc_st *st, const char *op, int err, unsigned times)
 {
-    struct fake *f = st->priv;
-
-    pthread_mutex_lock(&f->lock);
-    fake_faults_set(&f->faults, op, err, times);
-    pthread_mutex_unlock(&f->lock);
+    fake_faults_set(&((struct fake *)st->priv)->faults, op, err, times);
 }
 
 unsigned
 fake_st_calls(struct nc_st *st, const char *op)
 {
-    struct fake *f = st->priv;
-    unsigned n;
-
-    pthread_mutex_lock(&f->lock);
-    n = fake_faults_calls(&f->faults, op);
-    pthread_mutex_unlock(&f->lock);
-    return n;
+    return fake_faults_calls(&((struct fake *)st->priv)->faults, op);
 }
 
 size_t

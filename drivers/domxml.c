@@ -11,25 +11,25 @@
 #include "drivers/domxml.h"
 
 void
-nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
-                  const struct nc_nic_src *nics, const char *type, char config[17],
-                  char base[17])
+nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char base[17])
 {
-    uint64_t h = nc_hash_str(NC_HASH_START, type);
+    uint64_t h = nc_hash_str(NC_HASH_START, def->type);
     char num[64];
 
-    snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", spec->vcpus, spec->memory, spec->accel);
+    snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", def->vcpus, def->memory, def->accel);
     h = nc_hash_str(h, num);
-    h = nc_hash_str(nc_hash_str(nc_hash_str(h, spec->kernel), spec->initrd), spec->cmdline);
-    for (unsigned i = 0; nics && i < spec->n_ifaces; i++) {
-        snprintf(num, sizeof(num), "%u", nics[i].mtu);
-        h = nc_hash_str(nc_hash_str(nc_hash_str(h, nics[i].mac), nics[i].tap), num);
+    h = nc_hash_str(nc_hash_str(nc_hash_str(h, def->kernel), def->initrd), def->cmdline);
+    for (unsigned i = 0; def->nics && i < def->n_nics; i++) {
+        snprintf(num, sizeof(num), "%u", def->nics[i].mtu);
+        h = nc_hash_str(nc_hash_str(nc_hash_str(h, def->nics[i].mac), def->nics[i].tap), num);
     }
     if (base)
         snprintf(base, 17, "%016" PRIx64, h);
-    for (unsigned i = 0; disks && i < spec->n_disks; i++) {
-        h = nc_hash_str(nc_hash_str(nc_hash_str(h, spec->disks[i].name), disks[i].path), disks[i].format);
-        h = nc_hash_str(h, spec->disks[i].read_only ? "ro" : "rw");
+    for (unsigned i = 0; def->disks && i < def->n_disks; i++) {
+        const struct nc_disk_src *d = &def->disks[i];
+
+        h = nc_hash_str(nc_hash_str(nc_hash_str(h, d->name), d->path), d->format);
+        h = nc_hash_str(h, d->read_only ? "ro" : "rw");
     }
     snprintf(config, 17, "%016" PRIx64, h);
 }
@@ -87,8 +87,7 @@ owner_element(xmlTextWriterPtr w, const struct nc_owner *o, bool ns)
 }
 
 static int
-write_disk(xmlTextWriterPtr w, const struct nc_vm_spec *s, unsigned i,
-           const struct nc_disk_src *src)
+write_disk(xmlTextWriterPtr w, unsigned i, const struct nc_disk_src *src)
 {
     char dev[8];
 
@@ -117,7 +116,7 @@ write_disk(xmlTextWriterPtr w, const struct nc_vm_spec *s, unsigned i,
     ATTR("dev", dev);
     ATTR("bus", "virtio");
     END();
-    if (s->disks[i].read_only) {
+    if (src->read_only) {
         START("readonly");
         END();
     }
@@ -152,7 +151,6 @@ write_nic(xmlTextWriterPtr w, const struct nc_nic_src *nic)
 static int
 write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
 {
-    const struct nc_vm_spec *s = def->spec;
     char num[32];
     int r;
 
@@ -167,7 +165,7 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
         return r;
     END();
 
-    snprintf(num, sizeof(num), "%" PRIu64, s->memory >> 10);
+    snprintf(num, sizeof(num), "%" PRIu64, def->memory >> 10);
     START("memory");
     ATTR("unit", "KiB");
     TRY(xmlTextWriterWriteString(w, BAD_CAST num));
@@ -176,7 +174,7 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     ATTR("unit", "KiB");
     TRY(xmlTextWriterWriteString(w, BAD_CAST num));
     END();
-    snprintf(num, sizeof(num), "%u", s->vcpus);
+    snprintf(num, sizeof(num), "%u", def->vcpus);
     START("vcpu");
     ATTR("placement", "static");
     TRY(xmlTextWriterWriteString(w, BAD_CAST num));
@@ -187,13 +185,13 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     ATTR("arch", "x86_64");
     TRY(xmlTextWriterWriteString(w, BAD_CAST "hvm"));
     END();
-    if (s->kernel && (r = element(w, "kernel", s->kernel)) < 0)
+    if (def->kernel && (r = element(w, "kernel", def->kernel)) < 0)
         return r;
-    if (s->initrd && (r = element(w, "initrd", s->initrd)) < 0)
+    if (def->initrd && (r = element(w, "initrd", def->initrd)) < 0)
         return r;
-    if (s->cmdline && (r = element(w, "cmdline", s->cmdline)) < 0)
+    if (def->cmdline && (r = element(w, "cmdline", def->cmdline)) < 0)
         return r;
-    if (!s->kernel) {
+    if (!def->kernel) {
         START("boot");
         ATTR("dev", "hd");
         END();
@@ -211,10 +209,10 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
         return r;
 
     START("devices");
-    for (unsigned i = 0; def->disks && i < s->n_disks; i++)
-        if ((r = write_disk(w, s, i, &def->disks[i])) < 0)
+    for (unsigned i = 0; def->disks && i < def->n_disks; i++)
+        if ((r = write_disk(w, i, &def->disks[i])) < 0)
             return r;
-    for (unsigned i = 0; def->nics && i < s->n_ifaces; i++)
+    for (unsigned i = 0; def->nics && i < def->n_nics; i++)
         if ((r = write_nic(w, &def->nics[i])) < 0)
             return r;
     if (def->console_log) {
@@ -288,7 +286,6 @@ nc_domxml_build(const struct nc_domain_def *def, char **ret_xml)
 }
 
 struct disk_args {
-    const struct nc_vm_spec *spec;
     unsigned i;
     const struct nc_disk_src *src;
 };
@@ -298,14 +295,13 @@ write_disk_cb(xmlTextWriterPtr w, const void *data)
 {
     const struct disk_args *a = data;
 
-    return write_disk(w, a->spec, a->i, a->src);
+    return write_disk(w, a->i, a->src);
 }
 
 int
-nc_domxml_disk(const struct nc_vm_spec *spec, unsigned i, const struct nc_disk_src *src,
-               char **ret_xml)
+nc_domxml_disk(const struct nc_disk_src *src, unsigned i, char **ret_xml)
 {
-    struct disk_args a = {spec, i, src};
+    struct disk_args a = {i, src};
 
     return build(write_disk_cb, &a, ret_xml);
 }

@@ -10,15 +10,17 @@
 #include <stdint.h>
 
 #include "core/names.h"
-#include "schema/vm.h"
 
-/* Where the Volume of a spec's disk lives, from the Volume's status. */
+/* A disk as the domain has it: the file (a Volume's, as storage has it),
+ * and the name it goes by in the hash of the definition. */
 struct nc_disk_src {
+    char name[64];
     char path[1024];
     char format[16];
+    bool read_only;
 };
 
-/* A spec interface as the domain has it: a tap device of libvirt's
+/* An interface as the domain has it: a tap device of libvirt's
  * (<interface type='ethernet'>) that the controller then puts on the
  * Network's bridge. */
 struct nc_nic_src {
@@ -27,6 +29,8 @@ struct nc_nic_src {
     unsigned mtu;
 };
 
+/* What a domain is made of, in the hypervisor's terms: the reconciler
+ * turns a spec into this, so the builder knows no API type. */
 struct nc_domain_def {
     const char *name;            /* from nc_domain_name() */
     const char *uuid;            /* of the domain being redefined, or NULL */
@@ -34,23 +38,28 @@ struct nc_domain_def {
     const char *console_log;     /* serial console file, or NULL */
     bool acpi;                   /* a guest that can be asked to power off */
     const struct nc_owner *owner;
-    const struct nc_vm_spec *spec;
-    const struct nc_disk_src *disks; /* one per spec->disks[], or NULL */
-    const struct nc_nic_src *nics;   /* one per spec->ifaces[], or NULL */
+    unsigned vcpus;
+    uint64_t memory;             /* bytes */
+    int accel;                   /* the acceleration asked for: part of the
+                                  * definition's identity (its hash) */
+    const char *kernel, *initrd, *cmdline; /* direct kernel boot, or NULL */
+    const struct nc_disk_src *disks;        /* @n_disks of them, or NULL */
+    unsigned n_disks;
+    const struct nc_nic_src *nics;          /* @n_nics of them, or NULL */
+    unsigned n_nics;
 };
 
-/* The hash of everything in @spec, @disks and @nics (one per spec disk
- * and interface; NULL when there are none) that goes into the domain
- * definition, as 16 hex digits in @config: equal hashes, equal
- * definitions. @base (may be NULL) gets the hash of all but the disks. */
-void nc_vm_config_hash(const struct nc_vm_spec *spec, const struct nc_disk_src *disks,
-                       const struct nc_nic_src *nics, const char *type, char config[17],
-                       char base[17]);
+/* The hash of everything in @def that goes into the domain definition
+ * (name, uuid, console and owner aside), as 16 hex digits in @config:
+ * equal hashes, equal definitions. @base (may be NULL) gets the hash of
+ * all but the disks. The formula is part of every running domain's owner
+ * mark: changing it restarts every guest after an upgrade. */
+void nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char base[17]);
 
-/* The <disk> element of disk @i of @spec, from @src, for a hot-plug.
- * Caller frees @ret_xml. 0, -EINVAL or -ENOMEM. */
-int nc_domxml_disk(const struct nc_vm_spec *spec, unsigned i, const struct nc_disk_src *src,
-                   char **ret_xml) __attribute__((warn_unused_result));
+/* The <disk> element of @src as disk @i (target vda, vdb...), for a
+ * hot-plug. Caller frees @ret_xml. 0, -EINVAL or -ENOMEM. */
+int nc_domxml_disk(const struct nc_disk_src *src, unsigned i, char **ret_xml)
+    __attribute__((warn_unused_result));
 
 /* The owner element without its namespace, as virDomainSetMetadata()
  * takes it. Caller frees @ret_xml. */

@@ -13,6 +13,7 @@
 
 #include "drivers/error.h"
 #include "drivers/domxml.h"
+#include "schema/vm.h"
 
 enum nc_dom_state {
     NC_DOM_RUNNING,

@@ -400,8 +400,14 @@ dependency_missing(struct vm_run *run, char *reason, size_t reason_sz, char *msg
 
             ready = ready && nc_volume_actual(run->o.ctx->env, run->o.ns, dep, pool, &info) == 0;
             if (ready) {
-                snprintf(run->disks[i].path, sizeof(run->disks[i].path), "%s", info.path);
-                snprintf(run->disks[i].format, sizeof(run->disks[i].format), "%s", info.format);
+                struct nc_disk_src *d = &run->disks[i];
+
+                _Static_assert(sizeof(d->name) == sizeof(run->spec.disks[i].name),
+                               "a disk's name fits as it is");
+                memcpy(d->name, run->spec.disks[i].name, sizeof(d->name));
+                snprintf(d->path, sizeof(d->path), "%s", info.path);
+                snprintf(d->format, sizeof(d->format), "%s", info.format);
+                d->read_only = run->spec.disks[i].read_only;
             }
         } else {
             ready = ready && nc_iface_from_network(&run->ifs[i - run->spec.n_disks],
@@ -498,25 +504,42 @@ fill_owner(const struct vm_run *run, const char *config, const char *base, struc
     snprintf(o->base, sizeof(o->base), "%s", base);
 }
 
+/* What the domain is made of, from the spec and what the run resolved
+ * (the domain type, each disk's file, each interface's MAC and tap): the
+ * driver's terms, for the XML and for the hash of the definition. */
+static struct nc_domain_def
+machine(const struct vm_run *run)
+{
+    return (struct nc_domain_def){
+        .type = run->domtype,
+        .vcpus = run->spec.vcpus,
+        .memory = run->spec.memory,
+        .accel = run->spec.accel,
+        .kernel = run->spec.kernel,
+        .initrd = run->spec.initrd,
+        .cmdline = run->spec.cmdline,
+        .disks = run->disks,
+        .n_disks = run->spec.n_disks,
+        .nics = run->nics,
+        .n_nics = run->spec.n_ifaces,
+    };
+}
+
 static int
 ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
                const char *config_hash, const char *base_hash, bool *ret_defined)
 {
     struct nc_env *env = run->o.ctx->env;
     struct nc_owner owner;
-    struct nc_domain_def def = {
-        .name = run->domname,
-        .uuid = exists ? info->uuid : NULL,
-        .type = run->domtype,
-        .console_log = run->console_log[0] ? run->console_log : NULL,
-        .acpi = env->hv->caps.acpi,
-        .owner = &owner,
-        .spec = &run->spec,
-        .disks = run->disks,
-        .nics = run->nics,
-    };
+    struct nc_domain_def def = machine(run);
     char *xml = NULL;
     int r;
+
+    def.name = run->domname;
+    def.uuid = exists ? info->uuid : NULL;
+    def.console_log = run->console_log[0] ? run->console_log : NULL;
+    def.acpi = env->hv->caps.acpi;
+    def.owner = &owner;
 
     *ret_defined = false;
     if (exists && strcmp(info->owner.config, config_hash) == 0)
@@ -588,7 +611,7 @@ hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char
             snprintf(why, whysz, "disk %s would change its file under the guest", dev);
             return -ENOTSUP;
         }
-        if ((r = nc_domxml_disk(&run->spec, i, &run->disks[i], &xml)) < 0)
+        if ((r = nc_domxml_disk(&run->disks[i], i, &xml)) < 0)
             return r;
         r = nc_hv_hotplug(env->hv, run->domname, xml, true);
         free(xml);
@@ -598,7 +621,6 @@ hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char
                      run->spec.disks[i].name, run->spec.disks[i].volume, dev);
     }
     for (unsigned j = 0; j < n; j++) {
-        struct nc_vm_spec one = {.n_disks = 1};
         struct nc_disk_src src = {.format = "raw"};
         bool wanted = false;
 
@@ -617,9 +639,8 @@ hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char
             return -ENOTSUP;
         }
         /* libvirt finds the disk to detach by its target. */
-        one.n_disks = idx + 1;
         snprintf(src.path, sizeof(src.path), "%s", live[j].path);
-        if ((r = nc_domxml_disk(&one, idx, &src, &xml)) < 0)
+        if ((r = nc_domxml_disk(&src, idx, &xml)) < 0)
             return r;
         r = nc_hv_hotplug(env->hv, run->domname, xml, false);
         free(xml);
@@ -1020,6 +1041,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     struct nc_env *env = run->o.ctx->env;
     struct nc_verr *errs = nc_verr_new();
     struct nc_dominfo info = {0};
+    struct nc_domain_def def;
     struct applied a = {0};
     char config_hash[17], base_hash[17], msg[512];
     int r, ret = 0, driven = 0;
@@ -1035,7 +1057,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
 
-    nc_vm_config_hash(&run->spec, run->disks, run->nics, run->domtype, config_hash, base_hash);
+    def = machine(run);
+    nc_domain_config_hash(&def, config_hash, base_hash);
     if ((r = define(run, &info, config_hash, base_hash, &a.exists, &a.defined, &ret)) > 0)
         return ret;
     if (r < 0 || (driven = drive_state(run, &info, config_hash, base_hash, a.exists,

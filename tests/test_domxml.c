@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "drivers/domxml.h"
+#include "schema/vm.h"
 
 /* Returns the text of the first node at @xpath in @xml; caller frees. */
 static char *
@@ -53,10 +54,9 @@ Test(domxml, hostile_text_round_trips)
 {
     for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
         struct nc_owner o = owner;
-        struct nc_vm_spec spec = {.vcpus = 2, .memory = 256ULL << 20,
-                                  .kernel = (char *)"/boot/k", .cmdline = (char *)hostile[i]};
         struct nc_domain_def def = {.name = "nc-1.default.web-1", .type = "test", .owner = &o,
-                                    .spec = &spec, .console_log = hostile[i]};
+                                    .vcpus = 2, .memory = 256ULL << 20, .kernel = "/boot/k",
+                                    .cmdline = hostile[i], .console_log = hostile[i]};
         char *xml, *t;
 
         snprintf(o.prefix, sizeof(o.prefix), "%s", hostile[i]);
@@ -85,9 +85,8 @@ Test(domxml, control_characters_are_refused)
     static const char *const bad[] = {"a\x01b", "\x1b[31m", "x\x08y"};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct nc_vm_spec spec = {.vcpus = 1, .memory = 1 << 20, .kernel = (char *)"/k",
-                                  .cmdline = (char *)bad[i]};
-        struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec};
+        struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .vcpus = 1,
+                                    .memory = 1 << 20, .kernel = "/k", .cmdline = bad[i]};
         char *xml = (char *)"untouched";
 
         cr_assert_eq(nc_domxml_build(&def, &xml), -EINVAL, "case %zu", i);
@@ -97,8 +96,8 @@ Test(domxml, control_characters_are_refused)
 
 Test(domxml, owner_mark_round_trips)
 {
-    struct nc_vm_spec spec = {.vcpus = 1, .memory = 1 << 20};
-    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec};
+    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .vcpus = 1,
+                                .memory = 1 << 20};
     struct nc_owner back;
     char *xml, *start, *end;
 
@@ -155,28 +154,52 @@ Test(domxml, names_are_deterministic_and_distinct)
 
 Test(domxml, config_hash_follows_the_definition)
 {
-    struct nc_vm_spec s1 = {.vcpus = 1, .memory = 1 << 20}, s2 = s1;
+    struct nc_domain_def d1 = {.type = "test", .vcpus = 1, .memory = 1 << 20}, d2 = d1;
     char h1[17], h2[17];
 
-    nc_vm_config_hash(&s1, NULL, NULL, "test", h1, NULL);
-    nc_vm_config_hash(&s2, NULL, NULL, "test", h2, NULL);
+    nc_domain_config_hash(&d1, h1, NULL);
+    nc_domain_config_hash(&d2, h2, NULL);
     cr_assert_str_eq(h1, h2);
-    s2.vcpus = 2;
-    nc_vm_config_hash(&s2, NULL, NULL, "test", h2, NULL);
+    d2.vcpus = 2;
+    nc_domain_config_hash(&d2, h2, NULL);
     cr_assert_str_neq(h1, h2);
-    s2 = s1;
-    s2.run_state = NC_RUN_PAUSED; /* not part of the definition */
-    nc_vm_config_hash(&s2, NULL, NULL, "test", h2, NULL);
+    d2 = d1;
+    d2.name = "other"; /* not part of the definition's identity */
+    d2.console_log = "/var/log/x";
+    nc_domain_config_hash(&d2, h2, NULL);
     cr_assert_str_eq(h1, h2);
+}
+
+/* The hash is in every running domain's owner mark: a new formula would
+ * restart every guest after an upgrade. These are the values it has had
+ * since domains first carried it. */
+Test(domxml, config_hash_keeps_its_formula)
+{
+    struct nc_disk_src disks[2] = {{"root", "/p/a", "qcow2", false}, {"data", "/p/b", "raw", true}};
+    struct nc_nic_src nics[1] = {{"52:54:00:00:00:01", "nct12345678", 1450}};
+    struct nc_domain_def def = {.type = "qemu", .vcpus = 2, .memory = 256ULL << 20,
+                                .accel = NC_ACCEL_TCG, .kernel = "/k", .initrd = "/i",
+                                .cmdline = "console=ttyS0", .disks = disks, .n_disks = 2,
+                                .nics = nics, .n_nics = 1};
+    struct nc_domain_def bare = {.type = "test", .vcpus = 2, .memory = 256ULL << 20,
+                                 .accel = NC_ACCEL_TCG, .kernel = "/k", .initrd = "/i",
+                                 .cmdline = "console=ttyS0"};
+    char config[17], base[17];
+
+    nc_domain_config_hash(&def, config, base);
+    cr_assert_str_eq(config, "b8753df843cdc6b3");
+    cr_assert_str_eq(base, "5f11fc51b6fc1c7c");
+    nc_domain_config_hash(&bare, config, base);
+    cr_assert_str_eq(config, "fbbe1fe68a0f30ec");
+    cr_assert_str_eq(base, "fbbe1fe68a0f30ec");
 }
 
 Test(domxml, disks_from_volumes)
 {
-    struct nc_vm_spec spec = {.vcpus = 1, .memory = 1 << 20, .n_disks = 2,
-                              .disks = {{"root", "vol-a", false}, {"data", "vol-b", true}}};
-    struct nc_disk_src disks[2] = {{"/pool/a&<b>.img", "qcow2"}, {"/pool/b", "raw"}};
-    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec,
-                                .disks = disks};
+    struct nc_disk_src disks[2] = {{"root", "/pool/a&<b>.img", "qcow2", false},
+                                   {"data", "/pool/b", "raw", true}};
+    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .vcpus = 1,
+                                .memory = 1 << 20, .disks = disks, .n_disks = 2};
     char *xml, h1[17], h2[17], b1[17], b2[17];
 
     cr_assert_eq(nc_domxml_build(&def, &xml), 0);
@@ -191,9 +214,9 @@ Test(domxml, disks_from_volumes)
     free(xml);
 
     /* The definition, so its hash, changes with where a disk lives. */
-    nc_vm_config_hash(&spec, disks, NULL, "test", h1, b1);
+    nc_domain_config_hash(&def, h1, b1);
     snprintf(disks[1].path, sizeof(disks[1].path), "/other/b");
-    nc_vm_config_hash(&spec, disks, NULL, "test", h2, b2);
+    nc_domain_config_hash(&def, h2, b2);
     cr_assert_str_neq(h1, h2);
     cr_assert_str_eq(b1, b2, "the base leaves the disks out");
 
@@ -204,12 +227,10 @@ Test(domxml, disks_from_volumes)
 
 Test(domxml, interfaces_are_taps)
 {
-    struct nc_vm_spec spec = {.vcpus = 1, .memory = 1 << 20, .n_ifaces = 2,
-                              .ifaces = {{"eth0", "net-a", "", ""}, {"eth1", "net-b", "", ""}}};
     struct nc_nic_src nics[2] = {{"52:54:00:aa:bb:cc", "nct01234567", 1450},
                                  {"52:54:00:aa:bb:cd", "nct89abcdef", 9000}};
-    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .spec = &spec,
-                                .nics = nics};
+    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .vcpus = 1,
+                                .memory = 1 << 20, .nics = nics, .n_nics = 2};
     char *xml, h1[17], h2[17], b1[17], b2[17];
 
     cr_assert_eq(nc_domxml_build(&def, &xml), 0);
@@ -221,9 +242,9 @@ Test(domxml, interfaces_are_taps)
     free(xml);
 
     /* A new MAC is a new definition, and not one a disk hot-plug makes. */
-    nc_vm_config_hash(&spec, NULL, nics, "test", h1, b1);
+    nc_domain_config_hash(&def, h1, b1);
     nics[1].mac[16] = 'e';
-    nc_vm_config_hash(&spec, NULL, nics, "test", h2, b2);
+    nc_domain_config_hash(&def, h2, b2);
     cr_assert_str_neq(h1, h2);
     cr_assert_str_neq(b1, b2);
 }

@@ -119,8 +119,9 @@ run_one(struct worker *w, const char *key)
             nc_error(key, "cannot queue: out of memory");
         return;
     }
-    /* Keys are queued only once they parse (controller/main.c), and the
-     * reconcilers make only such keys. */
+    /* The watch callbacks queue only keys that parse (controller/main.c);
+     * the statuses walk of a resync and the reconcilers' dependents are
+     * checked here, where one that names no object is dropped. */
     if (!nc_key_parse(key, ns, kind, name) || !(k = nc_reconciler_for(kind))) {
         nc_warn(key, "not an object's key: dropped");
         return;

@@ -77,7 +77,7 @@ cache_set(struct nc_informer *inf, const char *key, const char *value, int64_t r
         return false; /* deleting what was never seen changes nothing */
     }
     /* A value no reader may take whole is kept only as far as it takes to
-     * tell so (nc_informer_new()). */
+     * tell so (nc_informer_set_value_max()). */
     if (value && !(copy = strndup(value, inf->value_max ? inf->value_max + 1 : SIZE_MAX)))
         return false;
     if (!e) {

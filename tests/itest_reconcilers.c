@@ -446,7 +446,7 @@ Test(reconcilers, networks_realised_conflicting_failing_and_deleted)
 
     /* A device of that name that is not ours: Failed, left alone. */
     nc_network_names(&env, "default", "n2", bridge, vxlan, alias);
-    fake_ov_add(ctx.ov, bridge, "someone else's");
+    cr_assert_eq(fake_ov_add(ctx.ov, bridge, "someone else's"), 0);
     put_kind("network", "n2", "{\"cidr\":\"10.10.0.0/24\",\"mode\":\"isolated\"}");
     cr_assert_eq(reconcile_network("n2"), 0, "a name conflict is looked at again later, no backoff");
     st = status_of("network", "n2");

@@ -19,8 +19,10 @@
 int fake_ov_open(struct nc_overlay *share, struct nc_overlay **ret)
     __attribute__((warn_unused_result));
 
-/* Adds device @name with @alias (NULL: none), as someone else might. */
-void fake_ov_add(struct nc_overlay *ov, const char *name, const char *alias);
+/* Adds device @name with @alias (NULL: none), as someone else might: 0, or
+ * -EEXIST when one of that name carries another alias. */
+int fake_ov_add(struct nc_overlay *ov, const char *name, const char *alias)
+    __attribute__((warn_unused_result));
 
 /* True when device @name exists; its alias and master then go to
  * @ret_alias (may be NULL; 160 bytes) and @ret_master (may be NULL;

@@ -26,6 +26,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 CORE_SRCS := \
 	controller/config.c \
 	controller/http.c \
+	controller/leader.c \
 	controller/workers.c \
 	core/base64.c \
 	core/clock.c \
@@ -60,7 +61,10 @@ CORE_SRCS := \
 	reconcilers/users.c \
 	reconcilers/vm.c \
 	reconcilers/volume.c \
+	scheduler/inventory.c \
+	scheduler/scheduler.c \
 	schema/kinds.c \
+	schema/labels.c \
 	schema/network.c \
 	schema/quantity.c \
 	schema/validate.c \

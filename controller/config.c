@@ -10,6 +10,7 @@
 #include "core/flags.h"
 #include "core/log.h"
 #include "drivers/domxml.h"
+#include "schema/quantity.h"
 #include "schema/validate.h"
 
 static const char usage[] =
@@ -27,9 +28,29 @@ static const char usage[] =
     "                          (NOVACRON_PREFIX; default /novacron/)\n"
     "  --node NAME             this host's node name (NOVACRON_NODE; default the\n"
     "                          host name)\n"
-    "  --node-ttl DURATION     lease of the node's registration and placement claims:\n"
-    "                          a node silent this long has its VMs placed again\n"
+    "  --node-ttl DURATION     lease of the node's registration, its heartbeat: a\n"
+    "                          node silent this long has its VMs placed again\n"
     "                          (NOVACRON_NODE_TTL; default 10s, at least 2s)\n"
+    "  --reserve-cpu N         vCPUs kept from the scheduler for the host itself\n"
+    "                          (NOVACRON_RESERVE_CPU; default 0)\n"
+    "  --reserve-memory SIZE   memory kept from the scheduler, e.g. 1GiB\n"
+    "                          (NOVACRON_RESERVE_MEMORY; default 0)\n"
+    "  --cpu-overcommit RATIO  vCPUs placed per allocatable host CPU\n"
+    "                          (NOVACRON_CPU_OVERCOMMIT; default 4.0)\n"
+    "  --memory-overcommit RATIO\n"
+    "                          memory placed per allocatable byte\n"
+    "                          (NOVACRON_MEMORY_OVERCOMMIT; default 1.0)\n"
+    "  --node-label KEY=VALUE  a label of this node for spec.placement.nodeSelector,\n"
+    "                          spread and anti-affinity; repeatable\n"
+    "                          (NOVACRON_NODE_LABELS, comma-separated)\n"
+    "  --shared-pool NAME      a storage pool every node sees the same (shared\n"
+    "                          storage): its Volumes are made once and their VMs can\n"
+    "                          run on any node; repeatable (NOVACRON_SHARED_POOLS,\n"
+    "                          comma-separated)\n"
+    "  --placement-policy spread|pack\n"
+    "                          when several nodes fit, the least allocated (spread)\n"
+    "                          or the most allocated (pack) (NOVACRON_PLACEMENT_POLICY;\n"
+    "                          default spread)\n"
     "  --libvirt URI           libvirt connection (NOVACRON_LIBVIRT; default\n"
     "                          test:///default, libvirt's in-process test driver;\n"
     "                          use qemu:///system for real guests)\n"
@@ -95,6 +116,119 @@ set(char **field, const char *value)
 {
     free(*field);
     *field = value ? strdup(value) : NULL;
+}
+
+/* What the scheduling flags were given as. */
+struct sched_flags {
+    char *reserve_cpu, *reserve_memory, *cpu_over, *memory_over, *policy;
+    char *labels, *pools; /* comma-separated: the environment's, or the flags' */
+};
+
+static int
+ratio(const char *flag, const char *s, double *ret)
+{
+    char *end;
+
+    *ret = strtod(s, &end);
+    if (*end || end == s || !(*ret > 0 && *ret <= 1000)) {
+        fprintf(stderr, "novacrond: %s must be a number above 0 and at most 1000, got \"%s\"\n",
+                flag, s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int
+node_label(struct nc_config *cfg, char *kv)
+{
+    char *eq = strchr(kv, '=');
+
+    if (eq)
+        *eq = '\0';
+    if (!eq || !nc_is_label_key(kv) || !nc_is_label_value(eq + 1) ||
+        strcmp(kv, NC_LABEL_NODE) == 0) {
+        fprintf(stderr, "novacrond: --node-label must be KEY=VALUE, KEY a label key other than "
+                        NC_LABEL_NODE " (an optional DNS subdomain and '/', then at most 63 "
+                        "characters of [A-Za-z0-9._-]), VALUE at most 63 of those, got \"%s\"\n",
+                kv);
+        return -EINVAL;
+    }
+    if (cfg->labels.n == NC_SCHED_MAX_LABELS - 1) {
+        fprintf(stderr, "novacrond: at most %d --node-label\n", NC_SCHED_MAX_LABELS - 1);
+        return -EINVAL;
+    }
+    return nc_labels_set(&cfg->labels, kv, eq + 1);
+}
+
+static int
+shared_pool(struct nc_config *cfg, const char *name)
+{
+    if (!*name || strlen(name) > NC_SCHED_POOL_MAX || cfg->n_shared_pools == NC_SCHED_MAX_POOLS) {
+        fprintf(stderr, "novacrond: --shared-pool must name a pool of at most %d characters, "
+                        "at most %d times, got \"%s\"\n",
+                NC_SCHED_POOL_MAX, NC_SCHED_MAX_POOLS, name);
+        return -EINVAL;
+    }
+    snprintf(cfg->shared_pools[cfg->n_shared_pools].name, sizeof(cfg->shared_pools[0].name), "%s",
+             name);
+    cfg->shared_pools[cfg->n_shared_pools++].shared = true;
+    return 0;
+}
+
+static int
+finish_sched(struct nc_config *cfg, const struct sched_flags *f)
+{
+    char *end, *save = NULL;
+    long n;
+    int r = 0;
+
+    n = strtol(f->reserve_cpu, &end, 10);
+    if (*end || end == f->reserve_cpu || n < 0 || n > 65536) {
+        fprintf(stderr, "novacrond: --reserve-cpu must be a count of CPUs, got \"%s\"\n",
+                f->reserve_cpu);
+        return -EINVAL;
+    }
+    cfg->reserve_cpu = (unsigned)n;
+    if (strcmp(f->reserve_memory, "0") != 0 &&
+        nc_quantity_parse(f->reserve_memory, &cfg->reserve_memory) < 0) {
+        fprintf(stderr, "novacrond: --reserve-memory must be a size such as 512MiB, got \"%s\"\n",
+                f->reserve_memory);
+        return -EINVAL;
+    }
+    if ((r = ratio("--cpu-overcommit", f->cpu_over, &cfg->cpu_overcommit)) < 0 ||
+        (r = ratio("--memory-overcommit", f->memory_over, &cfg->memory_overcommit)) < 0)
+        return r;
+    if (strcmp(f->policy, "spread") == 0) {
+        cfg->policy = NC_SCHED_SPREAD;
+    } else if (strcmp(f->policy, "pack") == 0) {
+        cfg->policy = NC_SCHED_PACK;
+    } else {
+        fprintf(stderr, "novacrond: --placement-policy must be spread or pack\n");
+        return -EINVAL;
+    }
+    for (char *t = strtok_r(f->labels, ",", &save); t && r == 0; t = strtok_r(NULL, ",", &save))
+        r = node_label(cfg, t);
+    for (char *t = strtok_r(f->pools, ",", &save); t && r == 0; t = strtok_r(NULL, ",", &save))
+        r = shared_pool(cfg, t);
+    return r;
+}
+
+/* Appends @v to comma-separated list @list (replacing what the
+ * environment gave, when @from_env). */
+static void
+append(char **list, bool *from_env, const char *v)
+{
+    char *s = NULL;
+
+    if (*from_env) {
+        free(*list);
+        *list = NULL;
+        *from_env = false;
+    }
+    if (asprintf(&s, "%s%s%s", *list ? *list : "", *list ? "," : "", v) < 0)
+        s = NULL;
+    free(*list);
+    *list = s;
 }
 
 static int
@@ -168,7 +302,9 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
         OPT_UNDERLAY, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
-        OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_NODE_TTL, OPT_RUN_DIR,
+        OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_NODE_TTL, OPT_RUN_DIR, OPT_RESERVE_CPU,
+        OPT_RESERVE_MEMORY, OPT_CPU_OVER, OPT_MEMORY_OVER, OPT_LABEL, OPT_SHARED_POOL,
+        OPT_POLICY,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, OPT_ETCD},
@@ -192,6 +328,13 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"boot-dir", required_argument, NULL, OPT_BOOT_DIR},
         {"run-dir", required_argument, NULL, OPT_RUN_DIR},
         {"node-ttl", required_argument, NULL, OPT_NODE_TTL},
+        {"reserve-cpu", required_argument, NULL, OPT_RESERVE_CPU},
+        {"reserve-memory", required_argument, NULL, OPT_RESERVE_MEMORY},
+        {"cpu-overcommit", required_argument, NULL, OPT_CPU_OVER},
+        {"memory-overcommit", required_argument, NULL, OPT_MEMORY_OVER},
+        {"node-label", required_argument, NULL, OPT_LABEL},
+        {"shared-pool", required_argument, NULL, OPT_SHARED_POOL},
+        {"placement-policy", required_argument, NULL, OPT_POLICY},
         {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, 'h'},
@@ -201,6 +344,8 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     char host[256] = "localhost";
     const char *e;
     char *workers, *resync, *shutdown, *level, *node_ttl;
+    struct sched_flags sf;
+    bool env_labels = true, env_pools = true;
     int c, r;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -229,6 +374,15 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     shutdown = strdup(ENV("NOVACRON_SHUTDOWN_TIMEOUT", "30s"));
     level = strdup(ENV("NOVACRON_LOG_LEVEL", "info"));
     node_ttl = strdup(ENV("NOVACRON_NODE_TTL", "10s"));
+    sf = (struct sched_flags){
+        .reserve_cpu = strdup(ENV("NOVACRON_RESERVE_CPU", "0")),
+        .reserve_memory = strdup(ENV("NOVACRON_RESERVE_MEMORY", "0")),
+        .cpu_over = strdup(ENV("NOVACRON_CPU_OVERCOMMIT", "4.0")),
+        .memory_over = strdup(ENV("NOVACRON_MEMORY_OVERCOMMIT", "1.0")),
+        .policy = strdup(ENV("NOVACRON_PLACEMENT_POLICY", "spread")),
+        .labels = strdup(ENV("NOVACRON_NODE_LABELS", "")),
+        .pools = strdup(ENV("NOVACRON_SHARED_POOLS", "")),
+    };
 #undef ENV
 
     optind = 1;
@@ -255,6 +409,13 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_BOOT_DIR: set(&cfg->boot_dir, optarg); break;
         case OPT_RUN_DIR: set(&cfg->run_dir, optarg); break;
         case OPT_NODE_TTL: set(&node_ttl, optarg); break;
+        case OPT_RESERVE_CPU: set(&sf.reserve_cpu, optarg); break;
+        case OPT_RESERVE_MEMORY: set(&sf.reserve_memory, optarg); break;
+        case OPT_CPU_OVER: set(&sf.cpu_over, optarg); break;
+        case OPT_MEMORY_OVER: set(&sf.memory_over, optarg); break;
+        case OPT_POLICY: set(&sf.policy, optarg); break;
+        case OPT_LABEL: append(&sf.labels, &env_labels, optarg); break;
+        case OPT_SHARED_POOL: append(&sf.pools, &env_pools, optarg); break;
         case OPT_SHUTDOWN: set(&shutdown, optarg); break;
         case OPT_LOG: set(&level, optarg); break;
         case 'h':
@@ -277,8 +438,22 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         r = -EINVAL;
         goto out;
     }
+    if (!sf.reserve_cpu || !sf.reserve_memory || !sf.cpu_over || !sf.memory_over ||
+        !sf.policy || !sf.labels || !sf.pools) {
+        r = -ENOMEM;
+        goto out;
+    }
     r = finish(cfg, workers, resync, shutdown, level, node_ttl);
+    if (r == 0)
+        r = finish_sched(cfg, &sf);
 out:
+    free(sf.reserve_cpu);
+    free(sf.reserve_memory);
+    free(sf.cpu_over);
+    free(sf.memory_over);
+    free(sf.policy);
+    free(sf.labels);
+    free(sf.pools);
     free(node_ttl);
     free(workers);
     free(resync);
@@ -290,6 +465,7 @@ out:
 void
 nc_config_clear(struct nc_config *cfg)
 {
+    nc_labels_clear(&cfg->labels);
     free(cfg->etcd_list);
     free(cfg->prefix);
     free(cfg->node);

@@ -7,6 +7,8 @@
 
 #include "core/etcd.h"
 #include "core/flags.h"
+#include "scheduler/inventory.h"
+#include "scheduler/scheduler.h"
 
 
 struct nc_config {
@@ -28,6 +30,14 @@ struct nc_config {
     int64_t shutdown_timeout_ms;
     int64_t node_ttl_s;
     int log_level;
+    /* What the node offers the scheduler (scheduler/inventory.h). */
+    unsigned reserve_cpu;
+    uint64_t reserve_memory;
+    double cpu_overcommit, memory_overcommit;
+    struct nc_labels labels;
+    struct nc_sched_pool shared_pools[NC_SCHED_MAX_POOLS];
+    unsigned n_shared_pools;
+    enum nc_sched_policy policy;
     bool gc_orphans;
     bool force_tcg;
 };

@@ -23,6 +23,7 @@
 
 #include "controller/config.h"
 #include "controller/http.h"
+#include "controller/leader.h"
 #include "controller/workers.h"
 #include "core/clock.h"
 #include "core/informer.h"
@@ -44,6 +45,8 @@ struct daemon {
     struct nc_wq *q;
     struct nc_workers *workers;
     struct nc_http *http;
+    struct nc_leader *leader;
+    struct nc_informer *cordons, *leader_key;
     struct event *sig_term, *sig_int, *tick, *resync, *watchdog;
     size_t spec_prefix_len, status_prefix_len, placement_prefix_len;
     bool notified_ready;
@@ -78,6 +81,7 @@ on_spec_changed(void *data, const char *key)
 
     if (strlen(key) > d->spec_prefix_len)
         queue_object(key + d->spec_prefix_len, d->q);
+    nc_leader_note(d->leader, key);
 }
 
 /*
@@ -88,9 +92,8 @@ on_spec_changed(void *data, const char *key)
  * someone who should not have (status is output, never input, but etcd
  * may let anyone write it): the object is looked at again, and a status
  * that is not the truth is written again within moments, not at the next
- * resync. A Volume's status names the node that wrote it and each node
- * reports its own until Volumes are placed, so only that node answers,
- * lest two nodes take turns rewriting it.
+ * resync. A Volume's status that names a node is that node's (where the
+ * Volume lives), so only that node answers.
  */
 static void
 on_status_changed(void *data, const char *key)
@@ -100,7 +103,11 @@ on_status_changed(void *data, const char *key)
     char *value = NULL;
     int64_t rev;
 
-    if (strlen(key) <= d->status_prefix_len || nc_wq_in_flight(d->q, rest))
+    if (strlen(key) <= d->status_prefix_len)
+        return;
+    if (seg && strncmp(seg, "/volume/", 8) == 0)
+        nc_leader_note(d->leader, key); /* where a Volume is binds its VMs */
+    if (nc_wq_in_flight(d->q, rest))
         return;
     if (seg && strncmp(seg, "/volume/", 8) == 0 &&
         nc_informer_get(d->env.statuses, key, &value, &rev) == 0) {
@@ -126,6 +133,7 @@ on_placement_changed(void *data, const char *key)
     const char *slash = strchr(rest, '/');
     char vmkey[160];
 
+    nc_leader_note(d->leader, key);
     if (strlen(key) <= d->placement_prefix_len || !slash)
         return;
     snprintf(vmkey, sizeof(vmkey), "%.*s/vm/%s", (int)(slash - rest), rest, slash + 1);
@@ -149,8 +157,17 @@ on_node_changed(void *data, const char *key)
 {
     struct daemon *d = data;
 
-    (void)key;
+    nc_leader_note(d->leader, key);
     nc_informer_foreach(d->env.specs, on_network_spec, d);
+}
+
+/* A cordon or the leader key changed: the scheduler looks again. */
+static void
+on_scheduling_changed(void *data, const char *key)
+{
+    struct daemon *d = data;
+
+    nc_leader_note(d->leader, key);
 }
 
 /* A reconciler asks for another object to be looked at (any thread). */
@@ -282,26 +299,63 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     nc_informer_stop(d->env.statuses);
     nc_informer_stop(d->env.placements);
     nc_informer_stop(d->env.nodes);
+    nc_informer_stop(d->cordons);
+    nc_informer_stop(d->leader_key);
     nc_wq_shutdown(d->q);
     event_base_loopbreak(d->base);
 }
 
-/* What nodes/<node> says of this node (schema/README.md §8). */
+static void
+add_pool(const char *pool, void *data)
+{
+    struct nc_inventory *inv = data;
+    struct nc_sched_pool *p = (struct nc_sched_pool *)&inv->pools[inv->n_pools];
+
+    if (inv->n_pools == NC_SCHED_MAX_POOLS || strlen(pool) > NC_SCHED_POOL_MAX)
+        return;
+    snprintf(p->name, sizeof(p->name), "%s", pool);
+    inv->n_pools++;
+}
+
+/* What nodes/<node> says of this node (schema/README.md §8): where it is,
+ * and what it offers the scheduler. */
 static int
 node_info(struct daemon *d, char **ret)
 {
-    cJSON *o = cJSON_CreateObject(), *cap = cJSON_AddObjectToObject(o, "capacity");
+    struct nc_sched_pool pools[NC_SCHED_MAX_POOLS] = {0};
+    struct nc_inventory inv = {.name = d->cfg.node, .reserve_vcpus = d->cfg.reserve_cpu,
+                               .reserve_memory = d->cfg.reserve_memory,
+                               .cpu_ratio = d->cfg.cpu_overcommit,
+                               .memory_ratio = d->cfg.memory_overcommit,
+                               .labels = &d->cfg.labels, .pools = pools};
+    cJSON *o = cJSON_CreateObject();
     char now[32];
+    int r;
 
+    if ((r = nc_hv_node_info(d->env.hv, &inv.host_vcpus, &inv.host_memory)) < 0 ||
+        (r = nc_st_pools(d->env.st, add_pool, &inv)) < 0) {
+        nc_error(NULL, "libvirt: %s", nc_drv_errmsg());
+        cJSON_Delete(o);
+        return r;
+    }
+    for (unsigned i = 0; i < d->cfg.n_shared_pools; i++) {
+        unsigned p;
+
+        for (p = 0; p < inv.n_pools && strcmp(pools[p].name, d->cfg.shared_pools[i].name); p++)
+            ;
+        if (p < inv.n_pools)
+            pools[p].shared = true;
+        else
+            nc_warn(NULL, "--shared-pool %s: libvirt has no active pool of that name here",
+                    d->cfg.shared_pools[i].name);
+    }
     cJSON_AddStringToObject(o, "name", d->cfg.node);
     cJSON_AddStringToObject(o, "underlay", d->cfg.underlay ? d->cfg.underlay : "");
     cJSON_AddStringToObject(o, "underlayAddress", d->env.underlay_ip);
-    cJSON_AddNumberToObject(cap, "vcpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
-    cJSON_AddNumberToObject(cap, "memory",
-                            (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE));
     cJSON_AddNumberToObject(o, "leaseTTL", (double)d->cfg.node_ttl_s);
     cJSON_AddStringToObject(o, "startedAt", nc_rfc3339_now(now));
-    *ret = cJSON_PrintUnformatted(o);
+    r = nc_inventory_json(&inv, o);
+    *ret = r == 0 ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return *ret ? 0 : -ENOMEM;
 }
@@ -376,10 +430,22 @@ lock_node(struct daemon *d)
     return 0;
 }
 
+/* An informer on <prefix>@space, telling @fn of every change. */
+static struct nc_informer *
+informer(struct daemon *d, const char *space, nc_informer_fn fn)
+{
+    struct nc_informer *inf = NULL;
+    char *prefix = NULL;
+
+    if (asprintf(&prefix, "%s%s", d->cfg.prefix, space) >= 0)
+        inf = nc_informer_new(d->base, &d->etcd_conf, prefix, fn, d);
+    free(prefix);
+    return inf;
+}
+
 static int
 start(struct daemon *d)
 {
-    char *spec_prefix = NULL, *status_prefix = NULL, *placement_prefix = NULL, *nodes_prefix = NULL;
     char *info;
     const struct timeval tick_interval = {.tv_usec = 100 * 1000};
     uint64_t wd_usec;
@@ -416,14 +482,6 @@ start(struct daemon *d)
                     d->cfg.underlay, nc_drv_errmsg());
         nc_overlay_close(ov);
     }
-    if ((r = node_info(d, &info)) < 0)
-        return r;
-    r = nc_node_start(&d->etcd_conf, d->cfg.prefix, d->cfg.node, d->cfg.node_ttl_s, info,
-                      &d->env.self);
-    free(info);
-    if (r < 0)
-        return r;
-
     r = nc_hv_libvirt_open(d->cfg.libvirt_uri, d->cfg.force_tcg, &d->env.hv);
     if (r == 0)
         r = nc_st_libvirt_open(d->env.hv, &d->env.st);
@@ -431,6 +489,13 @@ start(struct daemon *d)
         nc_error(NULL, "libvirt: %s", nc_drv_errmsg());
         return r;
     }
+    if ((r = node_info(d, &info)) < 0)
+        return r;
+    r = nc_node_start(&d->etcd_conf, d->cfg.prefix, d->cfg.node, d->cfg.node_ttl_s, info,
+                      &d->env.self);
+    free(info);
+    if (r < 0)
+        return r;
     d->env.dhcp = &nc_dnsmasq;
     d->env.console_dir = d->cfg.console_dir;
     d->env.image_dir = d->cfg.image_dir;
@@ -445,56 +510,39 @@ start(struct daemon *d)
                  strerror(-r));
         return r;
     }
-    if (asprintf(&spec_prefix, "%sspec/", d->cfg.prefix) < 0 ||
-        asprintf(&status_prefix, "%sstatus/", d->cfg.prefix) < 0 ||
-        asprintf(&placement_prefix, "%splacement/", d->cfg.prefix) < 0 ||
-        asprintf(&nodes_prefix, "%snodes/", d->cfg.prefix) < 0) {
-        free(spec_prefix);
-        free(status_prefix);
-        free(placement_prefix);
-        return -ENOMEM;
-    }
-    d->spec_prefix_len = strlen(spec_prefix);
-    d->status_prefix_len = strlen(status_prefix);
-    d->placement_prefix_len = strlen(placement_prefix);
+    d->spec_prefix_len = strlen(d->cfg.prefix) + strlen("spec/");
+    d->status_prefix_len = strlen(d->cfg.prefix) + strlen("status/");
+    d->placement_prefix_len = strlen(d->cfg.prefix) + strlen("placement/");
     for (size_t i = 0; nc_reconcilers[i]; i++)
         if (nc_reconcilers[i]->init && (r = nc_reconcilers[i]->init(&d->env)) < 0)
             return r;
     d->q = nc_wq_new(200, 60 * 1000);
-    d->env.specs = nc_informer_new(d->base, &d->etcd_conf, spec_prefix, on_spec_changed, d);
-    d->env.statuses =
-        nc_informer_new(d->base, &d->etcd_conf, status_prefix, on_status_changed, d);
-    d->env.placements = nc_informer_new(d->base, &d->etcd_conf, placement_prefix,
-                                        on_placement_changed, d);
-    d->env.nodes = nc_informer_new(d->base, &d->etcd_conf, nodes_prefix, on_node_changed, d);
-    free(spec_prefix);
-    free(status_prefix);
-    free(placement_prefix);
-    free(nodes_prefix);
+    d->env.specs = informer(d, "spec/", on_spec_changed);
+    d->env.statuses = informer(d, "status/", on_status_changed);
+    d->env.placements = informer(d, "placement/", on_placement_changed);
+    d->env.nodes = informer(d, "nodes/", on_node_changed);
+    d->cordons = informer(d, "cordon/", on_scheduling_changed);
+    d->leader_key = informer(d, "leader/", on_scheduling_changed);
     if (!d->env.metrics || !d->q || !d->env.specs || !d->env.statuses ||
-        !d->env.placements || !d->env.nodes)
+        !d->env.placements || !d->env.nodes || !d->cordons || !d->leader_key)
         return -ENOMEM;
     nc_informer_set_value_max(d->env.specs, NC_DOC_MAX);
     nc_informer_set_value_max(d->env.statuses, NC_DOC_MAX);
 
     /* Statuses and placements first: a reconcile must never find those
-     * caches empty. */
-    if ((r = nc_informer_start(d->env.statuses)) < 0) {
-        nc_error(NULL, "%s", nc_informer_errmsg(d->env.statuses));
-        return r;
+     * caches empty; specs last, since listing them queues every object. */
+    for (struct nc_informer **inf = (struct nc_informer *[]){d->env.statuses,
+             d->env.placements, d->env.nodes, d->cordons, d->leader_key, d->env.specs, NULL};
+         *inf; inf++) {
+        if ((r = nc_informer_start(*inf)) < 0) {
+            nc_error(NULL, "%s", nc_informer_errmsg(*inf));
+            return r;
+        }
     }
-    if ((r = nc_informer_start(d->env.placements)) < 0) {
-        nc_error(NULL, "%s", nc_informer_errmsg(d->env.placements));
+    struct nc_leader_config lc = {.policy = d->cfg.policy, .node_ttl_s = d->cfg.node_ttl_s,
+                                  .cordons = d->cordons};
+    if ((r = nc_leader_start(&d->env, &d->etcd_conf, &lc, &d->leader)) < 0)
         return r;
-    }
-    if ((r = nc_informer_start(d->env.nodes)) < 0) {
-        nc_error(NULL, "%s", nc_informer_errmsg(d->env.nodes));
-        return r;
-    }
-    if ((r = nc_informer_start(d->env.specs)) < 0) {
-        nc_error(NULL, "%s", nc_informer_errmsg(d->env.specs));
-        return r;
-    }
     if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0 || nc_wq_add(d->q, NC_KEY_COUNT_DOMAINS) < 0)
         return -ENOMEM;
     r = nc_hv_watch(d->env.hv, on_domain_event, on_libvirt_reconnected, d);
@@ -588,10 +636,13 @@ out:
     free_event(d.resync);
     free_event(d.watchdog);
     nc_http_stop(d.http);
+    nc_leader_stop(d.leader);
     nc_informer_free(d.env.specs);
     nc_informer_free(d.env.statuses);
     nc_informer_free(d.env.placements);
     nc_informer_free(d.env.nodes);
+    nc_informer_free(d.cordons);
+    nc_informer_free(d.leader_key);
     nc_node_stop(d.env.self);
     nc_event_recorder_clear(&d.env.events);
     nc_wq_free(d.q);

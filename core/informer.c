@@ -314,6 +314,7 @@ nc_informer_get(struct nc_informer *inf, const char *key, char **ret_value,
 
     pthread_mutex_lock(&inf->lock);
     HASH_FIND_STR(inf->cache, key, e);
+    *ret_mod_revision = e ? e->mod_revision : 0;
     if (e && e->value) {
         *ret_value = strdup(e->value);
         *ret_mod_revision = e->mod_revision;

@@ -48,7 +48,8 @@ bool nc_informer_synced(const struct nc_informer *inf);
 /*
  * Copies the cached value of @key into @ret_value (caller frees) and its
  * mod_revision into @ret_mod_revision. Returns 0, -ENOENT when the key is
- * absent, -ENOMEM.
+ * absent (*@ret_mod_revision is then the revision that deleted it, when
+ * the cache still knows it, else 0), -ENOMEM.
  */
 int nc_informer_get(struct nc_informer *inf, const char *key, char **ret_value,
                     int64_t *ret_mod_revision) __attribute__((warn_unused_result));

@@ -2,9 +2,9 @@
  * This node's registration (schema/README.md §8): nodes/<node> bound to an
  * etcd lease that a thread of its own keeps alive. The lease is the node's
  * heartbeat: when the node stops renewing it (crash, partition), etcd
- * deletes the registration and every placement claim bound to the lease,
- * and the other nodes place those VMs again. A restart within the TTL
- * takes the lease up again, so the node's claims survive it.
+ * deletes the registration (and the scheduler's leader key, when this node
+ * held it), and the scheduler places the node's VMs again. A restart
+ * within the TTL takes the lease up again, so nothing moves.
  */
 #ifndef NC_NODE_H
 #define NC_NODE_H

@@ -624,6 +624,25 @@ lv_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
     return r;
 }
 
+static int
+lv_node_info(struct nc_hv *hv, unsigned *ret_cpus, uint64_t *ret_memory)
+{
+    virConnectPtr c = nc_lv_conn(hv);
+    virNodeInfo info;
+    int r = 0;
+
+    if (!c)
+        return -EIO;
+    if (virNodeGetInfo(c, &info) < 0) {
+        r = fail("read the node information of", virConnectGetURI(c));
+    } else {
+        *ret_cpus = info.cpus;
+        *ret_memory = (uint64_t)info.memory << 10;
+    }
+    virConnectClose(c);
+    return r;
+}
+
 static const struct nc_hv_ops libvirt_ops = {
     .close = lv_close,
     .domain_type = lv_domain_type,
@@ -641,4 +660,5 @@ static const struct nc_hv_ops libvirt_ops = {
     .live_disks = lv_live_disks,
     .hotplug = lv_hotplug,
     .set_live_owner = lv_set_live_owner,
+    .node_info = lv_node_info,
 };

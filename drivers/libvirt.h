@@ -92,6 +92,8 @@ struct nc_hv_ops {
     /* Replaces the owner mark of the running instance of @name with @xml
      * (from nc_domxml_owner()), once it matches the new definition. */
     int (*set_live_owner)(struct nc_hv *hv, const char *name, const char *xml);
+    /* The host's CPUs and memory in bytes, as the scheduler counts them. */
+    int (*node_info)(struct nc_hv *hv, unsigned *ret_cpus, uint64_t *ret_memory);
 };
 
 /* What a backend's guests can do, asked of it rather than of its name. */
@@ -136,6 +138,7 @@ nc_hv_close(struct nc_hv *hv)
 #define nc_hv_resume(hv, name) ((hv)->ops->resume((hv), (name)))
 #define nc_hv_undefine(hv, name) ((hv)->ops->undefine((hv), (name)))
 #define nc_hv_list_owned(hv, fn, data) ((hv)->ops->list_owned((hv), (fn), (data)))
+#define nc_hv_node_info(hv, cpus, memory) ((hv)->ops->node_info((hv), (cpus), (memory)))
 #define nc_hv_block_resize(hv, name, path, bytes)                                                \
     ((hv)->ops->block_resize((hv), (name), (path), (bytes)))
 #define nc_hv_live_disks(hv, name, ret, max, ret_n)                                              \

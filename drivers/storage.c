@@ -266,6 +266,27 @@ lv_st_list(struct nc_st *st, void (*fn)(const char *pool, const char *name, void
     return r;
 }
 
+static int
+lv_st_pools(struct nc_st *st, void (*fn)(const char *pool, void *data), void *data)
+{
+    virConnectPtr c = nc_lv_conn(st->priv);
+    virStoragePoolPtr *pools = NULL;
+    int n, r = 0;
+
+    if (!c)
+        return -EIO;
+    n = virConnectListAllStoragePools(c, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    if (n < 0)
+        r = nc_lv_fail("list storage pools of", virConnectGetURI(c));
+    for (int i = 0; i < n; i++) {
+        fn(virStoragePoolGetName(pools[i]), data);
+        virStoragePoolFree(pools[i]);
+    }
+    free(pools);
+    virConnectClose(c);
+    return r;
+}
+
 int
 nc_st_image_format(const char *path, const char **ret_format)
 {
@@ -299,6 +320,7 @@ static const struct nc_st_ops libvirt_st_ops = {
     .resize = lv_st_resize,
     .delete = lv_st_delete,
     .list = lv_st_list,
+    .pools = lv_st_pools,
 };
 
 int

@@ -54,6 +54,8 @@ struct nc_st_ops {
      * pool. */
     int (*list)(struct nc_st *st, void (*fn)(const char *pool, const char *name, void *data),
                 void *data);
+    /* Calls @fn with the name of every active pool. */
+    int (*pools)(struct nc_st *st, void (*fn)(const char *pool, void *data), void *data);
 };
 
 struct nc_st {
@@ -74,6 +76,7 @@ nc_st_close(struct nc_st *st)
     return NULL;
 }
 
+#define nc_st_pools(st, fn, data) ((st)->ops->pools((st), (fn), (data)))
 #define nc_st_pool_check(st, pool) ((st)->ops->pool_check((st), (pool)))
 #define nc_st_lookup(st, pool, name, ret) ((st)->ops->lookup((st), (pool), (name), (ret)))
 #define nc_st_create(st, pool, name, format, capacity, backing, backing_format)                   \

@@ -140,6 +140,9 @@ def envelope(kind, spec, title):
         ("absPath", {"description": "an absolute path without \".\" or \"..\" components",
                      "type": "string", "maxLength": 4096, "pattern": PATH}),
     ])
+    if kind == "VirtualMachine":
+        s["$defs"]["selector"] = {"type": "object", "maxProperties": 16, "propertyNames": {"pattern": QKEY},
+                                  "additionalProperties": {"type": "string", "pattern": "^(?:" + NAME + ")?$"}}
     anchor(s["$defs"])
     return s
 
@@ -172,7 +175,21 @@ vm_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus"
                                       "pattern": "^[0-9a-fA-F][02468aceACE](?::[0-9a-fA-F]{2}){5}$"}),
                              ("ip", {"description": "IPv4 in the network's cidr; allocated when absent", "type": "string", "pattern": IP})])}}),
     ("stopGracePeriodSeconds", {"type": "integer", "minimum": 0, "maximum": 3600, "default": 30}),
-    ("node", {"description": "run on this node; absent: placed", "type": "string", "maxLength": 253, "pattern": HOST})])}
+    ("node", {"description": "run on this node; absent: placed", "type": "string", "maxLength": 253, "pattern": HOST}),
+    ("placement", {"description": "where the scheduler may put it (ignored with node)", "type": "object", "additionalProperties": False,
+                   "properties": collections.OrderedDict([
+                       ("nodeSelector", {"description": "node labels it needs", "$ref": "#/$defs/selector"}),
+                       ("spread", {"description": "spread over the values of a node label, counting the VMs with these labels (default: its own)",
+                                   "type": "object", "additionalProperties": False, "required": ["topologyKey"],
+                                   "properties": collections.OrderedDict([
+                                       ("topologyKey", {"type": "string", "maxLength": 317, "pattern": QKEY}),
+                                       ("labels", {"$ref": "#/$defs/selector"})])}),
+                       ("antiAffinity", {"type": "array", "maxItems": 8,
+                                         "items": {"type": "object", "additionalProperties": False, "required": ["labels"],
+                                                   "properties": collections.OrderedDict([
+                                                       ("labels", {"$ref": "#/$defs/selector", "minProperties": 1}),
+                                                       ("topologyKey", {"type": "string", "maxLength": 317, "pattern": QKEY, "default": "novacron.io/node"}),
+                                                       ("required", {"type": "boolean", "default": True})])}})])})])}
 
 vol_spec = {"type": "object", "additionalProperties": False, "required": ["size"],
   "properties": collections.OrderedDict([
@@ -186,7 +203,8 @@ vol_spec = {"type": "object", "additionalProperties": False, "required": ["size"
                     {"type": "object", "additionalProperties": False, "required": ["image"],
                      "properties": {"image": {"$ref": "#/$defs/absPath", "description": "copy-on-write clone of this image file (needs format qcow2)"}}},
                     {"type": "object", "additionalProperties": False, "required": ["volume"],
-                     "properties": {"volume": {"$ref": "#/$defs/dnsLabel", "description": "a copy of this Volume of the same namespace"}}}]})]),
+                     "properties": {"volume": {"$ref": "#/$defs/dnsLabel", "description": "a copy of this Volume of the same namespace"}}}]}),
+    ("node", {"description": "make it on this node; absent: on the node of the first VM that uses it (node-local pools)", "type": "string", "maxLength": 253, "pattern": HOST})]),
   "if": {"required": ["source"], "properties": {"source": {"required": ["image"]}}},
   "then": {"properties": {"format": {"const": "qcow2"}}}}
 

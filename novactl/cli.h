@@ -54,6 +54,9 @@ void cli_puts_safe(FILE *f, const char *s);
 /* "vm/web-1", or "vm/web-1 -n ns" outside the default namespace, in @buf. */
 char *cli_ref(char *buf, size_t bufsz, const struct nc_kind *k, const char *ns, const char *name);
 
+/* "3s", "5m", "7h", "2d" since RFC 3339 UTC time @since; "-" without one. */
+void cli_age(const char *since, char *buf, size_t n);
+
 /* Resolves a KIND argument; prints an error and returns NULL when unknown. */
 const struct nc_kind *cli_kind(const char *word);
 
@@ -79,5 +82,8 @@ int cli_get(struct cli *c);
 int cli_describe(struct cli *c);
 int cli_wait(struct cli *c);
 int cli_completion(struct cli *c);
+/* Nodes (novactl/nodes.c): get node, cordon, uncordon, drain. */
+int cli_get_nodes(struct cli *c);
+int cli_cordon(struct cli *c);
 
 #endif

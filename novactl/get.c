@@ -8,30 +8,6 @@
 
 #include "novactl/objects.h"
 
-/* "3s", "5m", "7h", "2d" since an RFC 3339 UTC time; "-" without one. */
-static void
-age(const char *since, char *buf, size_t n)
-{
-    struct tm tm = {0};
-    const char *end = since ? strptime(since, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-    long long s;
-
-    if (!end || *end) {
-        snprintf(buf, n, "-");
-        return;
-    }
-    s = (long long)(time(NULL) - timegm(&tm));
-    if (s < 0)
-        s = 0;
-    if (s < 120)
-        snprintf(buf, n, "%llds", s);
-    else if (s < 120 * 60)
-        snprintf(buf, n, "%lldm", s / 60);
-    else if (s < 48 * 3600)
-        snprintf(buf, n, "%lldh", s / 3600);
-    else
-        snprintf(buf, n, "%lldd", s / 86400);
-}
 
 static const cJSON *
 path(const cJSON *v, const char *a, const char *b)
@@ -86,7 +62,7 @@ COLUMN(col_age)
 {
     const cJSON *t = path(o->status, "firstObservedTime", NULL);
 
-    age(cJSON_IsString(t) ? t->valuestring : NULL, buf, n);
+    cli_age(cJSON_IsString(t) ? t->valuestring : NULL, buf, n);
 }
 COLUMN(col_ip)
 {
@@ -389,6 +365,8 @@ cli_get(struct cli *c)
         fputs("novactl: get needs a KIND (vm, network or volume)\n", stderr);
         return 2;
     }
+    if (strcmp(c->argv[0], "node") == 0 || strcmp(c->argv[0], "nodes") == 0)
+        return cli_get_nodes(c);
     if (!(n_kinds = parse_kinds(c->argv[0], kinds, sizeof(kinds) / sizeof(kinds[0]))))
         return 2;
     g.several = n_kinds > 1;
@@ -504,7 +482,7 @@ print_event(const struct nc_kv *kv, void *data)
     char when[16], type[32], reason[64];
 
     (void)data;
-    age(cJSON_IsString(t) ? t->valuestring : NULL, when, sizeof(when));
+    cli_age(cJSON_IsString(t) ? t->valuestring : NULL, when, sizeof(when));
     scalar(path(ev, "type", NULL), type, sizeof(type));
     scalar(path(ev, "reason", NULL), reason, sizeof(reason));
     printf("  %-8s  %-24s  %-5s  ", type, reason, when);

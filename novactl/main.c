@@ -22,6 +22,10 @@ static const char usage[] =
     "  delete KIND NAME...         ask the controller to delete objects\n"
     "  delete -f FILE|DIR|-...     the same, for the objects of manifests\n"
     "  wait KIND/NAME --for=COND   block until ready, deleted or in a phase\n"
+    "  get node                    nodes: status, what is allocated, leader\n"
+    "  cordon NODE                 place no new VMs on a node\n"
+    "  drain NODE                  cordon it, and place its VMs elsewhere\n"
+    "  uncordon NODE               let the scheduler use it again\n"
     "  completion bash             print the bash completion script\n"
     "\n"
     "KIND is vm (virtualmachine), network (net) or volume (vol), each also in\n"
@@ -121,6 +125,23 @@ static const struct verb {
      "  --for=phase=PHASE the status is for the current generation and in PHASE\n"
      "  --timeout         give up after this long (default 60s; e.g. 500ms,\n"
      "                    30s, 5m) and exit 1\n"},
+    {"cordon", cli_cordon, 0,
+     "Usage: novactl cordon NODE\n"
+     "\n"
+     "Marks a registered node unschedulable (PREFIX/cordon/NODE): the\n"
+     "scheduler places no new VM there; its VMs keep running.\n"},
+    {"drain", cli_cordon, 0,
+     "Usage: novactl drain NODE\n"
+     "\n"
+     "Cordons a node and has the scheduler place its VMs elsewhere: each VM\n"
+     "without Volumes on node-local storage is placed on another node, which\n"
+     "starts it, while this node removes its copy (a restart, not a live\n"
+     "move). VMs with node-local Volumes stay. 'novactl get node' shows\n"
+     "Draining; uncordon ends it.\n"},
+    {"uncordon", cli_cordon, 0,
+     "Usage: novactl uncordon NODE\n"
+     "\n"
+     "Makes a cordoned or drained node schedulable again.\n"},
     {"completion", cli_completion, 0,
      "Usage: novactl completion bash\n"
      "\n"

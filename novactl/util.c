@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "novactl/cli.h"
 
@@ -62,4 +63,29 @@ cli_kind(const char *word)
         fputs("\" (vm, network or volume)\n", stderr);
     }
     return k;
+}
+
+/* "3s", "5m", "7h", "2d" since an RFC 3339 UTC time; "-" without one. */
+void
+cli_age(const char *since, char *buf, size_t n)
+{
+    struct tm tm = {0};
+    const char *end = since ? strptime(since, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+    long long s;
+
+    if (!end || *end) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    s = (long long)(time(NULL) - timegm(&tm));
+    if (s < 0)
+        s = 0;
+    if (s < 120)
+        snprintf(buf, n, "%llds", s);
+    else if (s < 120 * 60)
+        snprintf(buf, n, "%lldm", s / 60);
+    else if (s < 48 * 3600)
+        snprintf(buf, n, "%lldh", s / 3600);
+    else
+        snprintf(buf, n, "%lldd", s / 86400);
 }

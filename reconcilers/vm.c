@@ -29,6 +29,7 @@
 
 #define POLL_MS 1000
 #define DEPENDENCY_POLL_MS 10000
+#define STATUS_CACHE_WAIT_MS 20 /* for the scheduler's status to reach the cache */
 
 /* A graceful stop in progress: ACPI was asked at @since_ms. */
 struct stopping {
@@ -198,6 +199,22 @@ add_domain(cJSON *status, const char *name, const struct nc_dominfo *info)
     cJSON_AddStringToObject(d, "state", info ? nc_dom_state_names[info->state] : "absent");
 }
 
+/* Writes @s (nc_run_report()) and frees it. Where the scheduler put the
+ * VM stays said, as Kubernetes keeps PodScheduled: its condition
+ * Scheduled is carried over, after the node's own. */
+static __attribute__((warn_unused_result)) int
+report(struct vm_run *run, cJSON *s)
+{
+    const cJSON *sched = nc_status_find_condition(run->o.old_status, "Scheduled");
+    int r;
+
+    if (s && sched && !run->spec.node[0])
+        cJSON_AddItemToArray(cJSON_GetObjectItem(s, "conditions"), cJSON_Duplicate(sched, true));
+    r = nc_run_report(&run->o, s);
+    cJSON_Delete(s);
+    return r;
+}
+
 /* Reports a phase with Ready=False and @reason; returns report()'s result. */
 static __attribute__((warn_unused_result)) int
 report_not_ready(struct vm_run *run, const char *phase, const char *reason, const char *message,
@@ -205,9 +222,13 @@ report_not_ready(struct vm_run *run, const char *phase, const char *reason, cons
 {
     cJSON *s = status_new(run, phase);
 
+    if (!s)
+        return -ENOMEM;
     if (info)
         add_domain(s, run->domname, info);
-    return nc_run_report_not_ready(&run->o, s, reason, message, false);
+    nc_status_condition(s, run->o.old_status, "Ready", false, reason, message,
+                        run->o.generation, run->o.now);
+    return report(run, s);
 }
 
 static bool
@@ -241,21 +262,19 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
     return 0;
 }
 
-/* The spec is gone: tear down, then delete the status. */
 /*
- * Where the VM runs (schema/README.md §8): spec.node when set; else the node of
- * its placement claim, a key created only when absent and bound to the
- * claiming node's lease; when there is none, this node claims it. A claim
- * lost to another node's is read back. 0 with @where set, or a negative
- * errno (-EAGAIN while this node has no lease).
+ * Where the VM runs (schema/README.md §8): spec.node when set; else the
+ * node the scheduler placed it on, placement/<ns>/<name>. 0 with @where
+ * set; 1 when it is not placed yet (the scheduler says why in its
+ * status); 2 when it is placed here but the status the scheduler wrote
+ * with the placement has not reached the cache yet; or -ENOMEM.
  */
 static int
 placement(struct vm_run *run, char *where, size_t wheresz)
 {
     struct nc_env *env = run->o.ctx->env;
     char *key = NULL, *value = NULL;
-    struct nc_kv kv;
-    int64_t rev, lease;
+    int64_t rev;
     int r;
 
     if (run->spec.node[0]) {
@@ -265,30 +284,22 @@ placement(struct vm_run *run, char *where, size_t wheresz)
     if (asprintf(&key, "%splacement/%s/%s", env->prefix, run->o.ns, run->o.name) < 0)
         return -ENOMEM;
     r = nc_informer_get(env->placements, key, &value, &rev);
-    if (r == -ENOENT) {
-        lease = nc_node_lease(env->self);
-        r = lease ? nc_etcd_create(run->o.ctx->etcd, key, env->node, lease, &kv, &rev) : -EAGAIN;
-        if (r == 1) {
-            nc_informer_store(env->placements, key, env->node, rev);
-            value = strdup(env->node);
-            nc_run_event(&run->o, "Normal", "Placed", "placed on node %s (first come)", env->node);
-            r = 0;
-        } else if (r == 0) {
-            nc_informer_store(env->placements, key, kv.value, kv.mod_revision);
-            value = strdup(kv.value);
-            nc_kv_clear(&kv);
-        }
-    }
     free(key);
-    if (r == 0 && !value)
-        r = -ENOMEM;
-    if (r == 0)
+    if (r == 0) {
         snprintf(where, wheresz, "%s", value);
+        /* The scheduler wrote the VM's status in the same transaction; a
+         * status cache that has not seen it yet would make this node
+         * write a status of its own first. It comes in moments. */
+        if (strcmp(value, env->node) == 0 && !run->o.old_status &&
+            nc_informer_revision(env->statuses) < rev)
+            r = 2;
+    }
     free(value);
-    return r == -ENOENT ? -EAGAIN : r;
+    return r == -ENOENT ? 1 : r;
 }
 
-/* Deletes the VM's placement claim when this node holds it. */
+/* Deletes the VM's placement once its domain is gone from this node,
+ * the one it names: the scheduler counts the VM there until then. */
 static int
 release_placement(struct vm_run *run)
 {
@@ -307,6 +318,7 @@ release_placement(struct vm_run *run)
     return r;
 }
 
+/* The spec is gone: tear down, then delete the status. */
 static int
 reconcile_deleted(struct vm_run *run)
 {
@@ -416,6 +428,9 @@ dependency_missing(struct vm_run *run, char *reason, size_t reason_sz, char *msg
         cJSON_Delete(st);
         free(value);
         if (!ready) {
+            /* It may be waiting for this VM: a Volume is made on the node
+             * of its first VM. */
+            nc_run_enqueue(&run->o, kind, dep);
             snprintf(reason, reason_sz, "WaitingFor%s", disk ? "Volume" : "Network");
             snprintf(msg, msg_sz, "waiting for %s \"%s\" (spec.%s[%u]): %s", kind, dep,
                      disk ? "disks" : "interfaces", disk ? i : i - run->spec.n_disks,
@@ -848,18 +863,22 @@ attach_taps(struct vm_run *run, char *msg, size_t msgsz)
 
 /*
  * Whether this node runs the VM: 0 when it does; 1 when another node does
- * (a copy of ours, from before a move, is removed); or a negative errno.
+ * (a copy of ours, from before a move, is removed), when none does yet, or
+ * when it must look again in a moment (*@ret_requeue_ms); or a negative
+ * errno.
  */
 static int
-placed_here(struct vm_run *run)
+placed_here(struct vm_run *run, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
     struct nc_dominfo info;
     char where[254];
     int r;
 
-    if ((r = placement(run, where, sizeof(where))) < 0)
-        return r;
+    if ((r = placement(run, where, sizeof(where))) == 2)
+        *ret_requeue_ms = STATUS_CACHE_WAIT_MS;
+    if (r != 0)
+        return r < 0 ? r : 1;
     if (strcmp(where, env->node) == 0)
         return 0;
     /* Another node runs it and owns its status. */
@@ -895,6 +914,18 @@ prerequisites(struct vm_run *run, int64_t *ret_requeue_ms)
     return r < 0 ? r : 1;
 }
 
+/* True when the status says the scheduler placed this generation here. */
+static bool
+scheduled_here(const struct vm_run *run)
+{
+    const cJSON *st = run->o.old_status;
+    const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+
+    return node && strcmp(node, run->o.ctx->env->node) == 0 &&
+           nc_json_i64(cJSON_GetObjectItem(st, "observedGeneration")) == run->o.generation &&
+           nc_status_condition_true(st, "Scheduled");
+}
+
 /*
  * Defines the domain from the spec when it does not exist or has another
  * definition, reporting Provisioning first when it is new. Fills @info,
@@ -928,8 +959,10 @@ define(struct vm_run *run, struct nc_dominfo *info, const char *config_hash,
         return 1;
     }
     /* Status first: whatever instant a crash hits after this, the domain
-     * about to exist has a status key (schema/README.md §4). */
-    if (!*exists &&
+     * about to exist has a status key (schema/README.md §4). The one the
+     * scheduler wrote with the placement, for this generation and this
+     * node, is such a key already: no write of its own needed. */
+    if (!*exists && !scheduled_here(run) &&
         (*ret = report_not_ready(run, "Provisioning", "Provisioning", "defining the domain",
                                  NULL)) < 0)
         return 1;
@@ -1021,7 +1054,6 @@ static int
 report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct applied *a)
 {
     cJSON *s = status_new(run, phase_of(info->state));
-    int r;
 
     if (!s)
         return -ENOMEM;
@@ -1030,9 +1062,7 @@ report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct ap
     add_domain(s, run->domname, info);
     if (run->console_log[0])
         cJSON_AddStringToObject(s, "consoleLog", run->console_log);
-    r = nc_run_report(&run->o, s);
-    cJSON_Delete(s);
-    return r;
+    return report(run, s);
 }
 
 static int
@@ -1049,12 +1079,17 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     if (!errs)
         return -ENOMEM;
     if (nc_vm_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
-        r = nc_run_report_invalid(&run->o, status_new(run, "Failed"), errs);
+        /* Every node says the same of an invalid spec, so the status names
+         * none (else they would take turns rewriting it). */
+        r = nc_run_report_invalid(
+            &run->o, nc_status_new(run->o.old_status, run->o.generation, "Failed", run->o.now),
+            errs);
         nc_verr_free(errs);
         return r;
     }
     nc_verr_free(errs);
-    if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
+    if ((r = placed_here(run, ret_requeue_ms)) != 0 ||
+        (r = prerequisites(run, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
 
     def = machine(run);

@@ -20,6 +20,7 @@
 #include "reconcilers/users.h"
 #include "reconcilers/volume.h"
 #include "schema/quantity.h"
+#include "schema/vm.h"
 #include "schema/volume.h"
 
 #define DEPENDENCY_POLL_MS 10000
@@ -30,6 +31,7 @@ struct volume_run {
     char volname[NC_DOMAIN_NAME_MAX]; /* in the pool: nc-HASH.NS.NAME */
     struct nc_volume_spec spec;
     cJSON *users; /* names of the VMs using it, sorted */
+    bool here;    /* it lives on this node (home()) */
 };
 
 /* The VMs using this Volume, sorted, so the status does not flap. */
@@ -87,7 +89,10 @@ status_new(struct volume_run *run, const char *phase, const struct nc_volinfo *i
 {
     cJSON *s = nc_status_new(run->o.old_status, run->o.generation, phase, run->o.now);
 
-    cJSON_AddStringToObject(s, "node", run->o.ctx->env->node);
+    /* Only the Volume's node names itself; what every node would say the
+     * same (an invalid spec, no consumer yet) names none. */
+    if (run->here)
+        cJSON_AddStringToObject(s, "node", run->o.ctx->env->node);
     cJSON_AddStringToObject(s, "pool", run->spec.pool);
     cJSON_AddStringToObject(s, "volume", run->volname);
     if (info) {
@@ -127,11 +132,92 @@ status_pool(const cJSON *status)
     return p && *p ? p : NULL;
 }
 
+/* The node a VM runs on: spec.node, else its placement. */
+static bool
+vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size_t wheresz)
+{
+    char *key = NULL, *value = NULL;
+    struct nc_verr *errs = NULL;
+    struct nc_vm_spec spec;
+    int64_t rev;
+
+    where[0] = '\0';
+    if (asprintf(&key, "%splacement/%s/%s", env->prefix, ns, vm) >= 0 &&
+        nc_informer_get(env->placements, key, &value, &rev) == 0)
+        snprintf(where, wheresz, "%s", value);
+    free(key);
+    free(value);
+    key = value = NULL;
+    if (!where[0] && asprintf(&key, "%sspec/%s/vm/%s", env->prefix, ns, vm) >= 0 &&
+        nc_informer_get(env->specs, key, &value, &rev) == 0 && (errs = nc_verr_new()) &&
+        nc_vm_spec_parse(value, ns, vm, &spec, errs) == 0) {
+        snprintf(where, wheresz, "%s", spec.node);
+        nc_vm_spec_clear(&spec);
+    }
+    nc_verr_free(errs);
+    free(key);
+    free(value);
+    return where[0] != '\0';
+}
+
+/* The node Volume @name was made on, from its status: where a copy of it
+ * is made too. */
+static void
+volume_node(struct nc_env *env, const char *ns, const char *name, char *where, size_t wheresz)
+{
+    char *key = NULL, *value = NULL;
+    int64_t rev;
+
+    if (asprintf(&key, "%sstatus/%s/volume/%s", env->prefix, ns, name) >= 0 &&
+        nc_informer_get(env->statuses, key, &value, &rev) == 0) {
+        cJSON *st = cJSON_Parse(value);
+        const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+
+        if (node && cJSON_GetObjectItem(st, "path"))
+            snprintf(where, wheresz, "%s", node);
+        cJSON_Delete(st);
+    }
+    free(key);
+    free(value);
+}
+
+/*
+ * The node the Volume lives on (schema/README.md §7): spec.node; else the
+ * one its status says made it; else, for a copy of another Volume, that
+ * one's node; else the node of the first VM using it (by name) that has
+ * one, as Kubernetes' WaitForFirstConsumer; else, when a single node is
+ * registered, this one. "" when none yet. Sets run->here.
+ */
+static void
+home(struct volume_run *run, char *where, size_t wheresz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const char *made = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
+    const cJSON *u;
+
+    where[0] = '\0';
+    if (run->spec.node[0])
+        snprintf(where, wheresz, "%s", run->spec.node);
+    else if (made && cJSON_GetObjectItem(run->o.old_status, "path"))
+        snprintf(where, wheresz, "%s", made);
+    else if (run->spec.source == NC_SRC_VOLUME)
+        volume_node(env, run->o.ns, run->spec.volume, where, wheresz);
+    else
+        cJSON_ArrayForEach(u, run->users)
+            if (cJSON_IsString(u) && vm_node(env, run->o.ns, u->valuestring, where, wheresz))
+                break;
+    /* A single node has no choice to wait for. */
+    if (!where[0] && nc_informer_size(env->nodes) == 1)
+        snprintf(where, wheresz, "%s", env->node);
+    run->here = strcmp(where, env->node) == 0;
+}
+
 static int
 reconcile_deleted(struct volume_run *run)
 {
     struct nc_env *env = run->o.ctx->env;
     const char *pool = status_pool(run->o.old_status);
+    const char *made = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
     char msg[512], users[384];
     struct nc_volinfo info;
     int r;
@@ -140,6 +226,10 @@ reconcile_deleted(struct volume_run *run)
         /* No status: not ours to delete (an orphan is only reported). */
         return 0;
     }
+    /* The node that made it deletes it; one that made none, its status. */
+    run->here = made && strcmp(made, env->node) == 0;
+    if (made && !run->here)
+        return 0;
     snprintf(run->spec.pool, sizeof(run->spec.pool), "%s", pool ? pool : "");
     run->users = users_of(run);
     if (cJSON_GetArraySize(run->users) > 0) {
@@ -475,7 +565,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
 {
     struct nc_verr *errs = nc_verr_new();
     struct nc_volinfo info;
-    char msg[1024];
+    char msg[1024], where[254];
     cJSON *s;
     int r, ret = 0;
 
@@ -488,6 +578,13 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
     }
     nc_verr_free(errs);
     run->users = users_of(run);
+    home(run, where, sizeof(where));
+    if (!where[0])
+        return report_not_ready(run, "Pending", "WaitingForFirstConsumer",
+                                "made on the node of the first VM that uses it, once it is placed",
+                                NULL, false);
+    if (!run->here)
+        return 0; /* that node makes it and reports */
     if ((r = unworkable(run, &ret)) == 0 && (r = ensure_exists(run, &info, ret_requeue_ms, &ret)) == 0)
         r = ensure_size(run, &info, &ret);
     if (r > 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "schema/quantity.h"
+#include "schema/labels.h"
 #include "schema/validate.h"
 
 struct nc_verr {
@@ -580,45 +581,6 @@ nc_v_array(struct nc_verr *e, const cJSON *obj, const char *path, const char *na
     return v;
 }
 
-/*
- * Label keys and values follow Kubernetes: an optional DNS-subdomain prefix
- * and "/", then a name of at most 63 characters of [A-Za-z0-9._-] that
- * starts and ends alphanumeric. Values are the same name, or empty.
- */
-static bool
-is_label_name(const char *s, bool allow_empty)
-{
-    size_t n = strlen(s);
-
-    if (n == 0)
-        return allow_empty;
-    if (n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-
-        if (!alnum && ((i == 0 || i == n - 1) || (c != '-' && c != '_' && c != '.')))
-            return false;
-    }
-    return true;
-}
-
-static bool
-is_label_key(const char *s)
-{
-    const char *slash = strchr(s, '/');
-    char prefix[254];
-
-    if (!slash)
-        return is_label_name(s, false);
-    if ((size_t)(slash - s) >= sizeof(prefix))
-        return false;
-    memcpy(prefix, s, (size_t)(slash - s));
-    prefix[slash - s] = '\0';
-    return nc_is_dns_subdomain(prefix) && is_label_name(slash + 1, false);
-}
-
 /* Labels and annotations: keys are qualified names (as in Kubernetes);
  * label values are names too, annotation values any text of at most 64KiB. */
 static void
@@ -633,7 +595,7 @@ check_string_map(struct nc_verr *e, const cJSON *map, const char *path, bool lab
         bool repeated = again && again[i++];
 
         snprintf(f, sizeof(f), "%s[%s]", path, brief_str(m->string, got, sizeof(got)));
-        if (!is_label_key(m->string)) {
+        if (!nc_is_label_key(m->string)) {
             nc_verr_add(e, f,
                         "is not a valid key (an optional DNS subdomain and '/', then at most "
                         "63 characters of [A-Za-z0-9._-], alphanumeric at both ends)");
@@ -647,7 +609,7 @@ check_string_map(struct nc_verr *e, const cJSON *map, const char *path, bool lab
             nc_verr_add(e, f, "must be a string, got %s", type_name(m));
             continue;
         }
-        if (labels && !is_label_name(m->valuestring, true))
+        if (labels && !nc_is_label_value(m->valuestring))
             nc_verr_add(e, f, "must be at most 63 characters of [A-Za-z0-9._-], got %s",
                         nc_json_brief(m, got, sizeof(got)));
         else if (!labels && text_problem(m->valuestring))
@@ -656,6 +618,29 @@ check_string_map(struct nc_verr *e, const cJSON *map, const char *path, bool lab
             nc_verr_add(e, f, "must be at most 65536 characters long");
     }
     free(again);
+}
+
+const cJSON *
+nc_v_labels(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+            bool required, int max)
+{
+    const cJSON *map = nc_v_object(e, obj, path, name, required);
+    size_t before = nc_verr_count(e);
+    char f[256];
+
+    if (!map)
+        return NULL;
+    field_path(f, sizeof(f), path, name);
+    if (cJSON_GetArraySize(map) > max) {
+        nc_verr_add(e, f, "must have at most %d labels, got %d", max, cJSON_GetArraySize(map));
+        return NULL;
+    }
+    if (required && !map->child) {
+        nc_verr_add(e, f, "must have at least one label");
+        return NULL;
+    }
+    check_string_map(e, map, f, true);
+    return nc_verr_count(e) > before ? NULL : map;
 }
 
 /* The bytes of a map's keys and string values. */

@@ -96,6 +96,10 @@ const char *nc_v_abs_path(struct nc_verr *e, const cJSON *obj, const char *path,
 /* An object member; reports a wrong type. Borrowed, or NULL. */
 const cJSON *nc_v_object(struct nc_verr *e, const cJSON *obj, const char *path,
                          const char *name, bool required);
+/* A map of labels (schema/labels.h) of at most @max entries, at least one
+ * when @required; borrowed, or NULL (absent or invalid). */
+const cJSON *nc_v_labels(struct nc_verr *e, const cJSON *obj, const char *path,
+                         const char *name, bool required, int max);
 /* An array member of at most @max items; borrowed, or NULL. */
 const cJSON *nc_v_array(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
                         int max);

@@ -11,8 +11,11 @@ const char *const nc_accel_names[] = {"auto", "kvm", "tcg", NULL};
 
 static const char *const spec_fields[] = {
     "runState", "vcpus", "memory", "accel", "boot", "disks", "interfaces",
-    "stopGracePeriodSeconds", "node", NULL,
+    "stopGracePeriodSeconds", "node", "placement", NULL,
 };
+static const char *const placement_fields[] = {"nodeSelector", "spread", "antiAffinity", NULL};
+static const char *const spread_fields[] = {"topologyKey", "labels", NULL};
+static const char *const anti_fields[] = {"labels", "topologyKey", "required", NULL};
 static const char *const boot_fields[] = {"kernel", "initrd", "cmdline", NULL};
 static const char *const disk_fields[] = {"name", "volume", "bus", "readOnly", NULL};
 static const char *const bus_names[] = {"virtio", NULL};
@@ -123,9 +126,103 @@ parse_ifaces(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
     }
 }
 
+/* A node label key member; copied into @out (NC_LABEL_KEY_MAX + 1) when valid. */
+static bool
+topology_key(struct nc_verr *e, const cJSON *obj, const char *path, bool required, char *out)
+{
+    const char *s = nc_v_string(e, obj, path, "topologyKey", required, NC_LABEL_KEY_MAX);
+    char f[96];
+
+    if (!s)
+        return false;
+    if (!nc_is_label_key(s)) {
+        snprintf(f, sizeof(f), "%s.topologyKey", path);
+        nc_verr_add(e, f, "must be a label key such as \"zone\" or \"" NC_LABEL_NODE "\"");
+        return false;
+    }
+    snprintf(out, NC_LABEL_KEY_MAX + 1, "%s", s);
+    return true;
+}
+
+/* Copies valid label map @map into @ret; false (after reporting) on out of memory. */
+static bool
+copy_labels(struct nc_verr *e, const cJSON *map, const char *field, struct nc_labels *ret)
+{
+    if (nc_labels_from_json(map, ret) == 0)
+        return true;
+    nc_verr_add(e, field, "out of memory");
+    return false;
+}
+
+static void
+parse_anti(struct nc_verr *e, const cJSON *pl, struct nc_vm_placement *p)
+{
+    const cJSON *arr = nc_v_array(e, pl, "spec.placement", "antiAffinity", NC_VM_MAX_ANTI);
+    const cJSON *d;
+
+    cJSON_ArrayForEach(d, arr) {
+        struct nc_vm_anti *a = &p->anti[p->n_anti];
+        const cJSON *match;
+        char path[64];
+
+        snprintf(path, sizeof(path), "spec.placement.antiAffinity[%u]", p->n_anti++);
+        if (!cJSON_IsObject(d)) {
+            nc_verr_add(e, path, "must be an object");
+            continue;
+        }
+        nc_v_known_fields(e, d, path, anti_fields);
+        if ((match = nc_v_labels(e, d, path, "labels", true, NC_VM_MAX_SELECTOR)))
+            copy_labels(e, match, path, &a->match);
+        if (!topology_key(e, d, path, false, a->topology))
+            snprintf(a->topology, sizeof(a->topology), "%s", NC_LABEL_NODE);
+        a->required = nc_v_bool(e, d, path, "required", true);
+    }
+}
+
+/* spec.placement; a spread without labels counts the VMs carrying the
+ * VM's own @labels (metadata.labels, may be NULL). */
+static void
+parse_placement(struct nc_verr *e, const cJSON *spec, const cJSON *labels, struct nc_vm_spec *vm)
+{
+    const cJSON *pl = nc_v_object(e, spec, "spec", "placement", false), *sel, *spread;
+    struct nc_vm_placement *p;
+
+    if (!pl)
+        return;
+    if (!(p = vm->placement = calloc(1, sizeof(*p)))) {
+        nc_verr_add(e, "spec.placement", "out of memory");
+        return;
+    }
+    nc_v_known_fields(e, pl, "spec.placement", placement_fields);
+    if ((sel = nc_v_labels(e, pl, "spec.placement", "nodeSelector", false, NC_VM_MAX_SELECTOR)))
+        copy_labels(e, sel, "spec.placement.nodeSelector", &p->node_selector);
+    if ((spread = nc_v_object(e, pl, "spec.placement", "spread", false))) {
+        nc_v_known_fields(e, spread, "spec.placement.spread", spread_fields);
+        topology_key(e, spread, "spec.placement.spread", true, p->spread_key);
+        sel = nc_v_labels(e, spread, "spec.placement.spread", "labels", false,
+                          NC_VM_MAX_SELECTOR);
+        copy_labels(e, sel ? sel : labels, "spec.placement.spread", &p->spread_match);
+    }
+    parse_anti(e, pl, p);
+}
+
+void
+nc_vm_placement_free(struct nc_vm_placement *p)
+{
+    if (!p)
+        return;
+    nc_labels_clear(&p->node_selector);
+    nc_labels_clear(&p->spread_match);
+    for (unsigned i = 0; i < p->n_anti; i++)
+        nc_labels_clear(&p->anti[i].match);
+    free(p);
+}
+
 void
 nc_vm_spec_clear(struct nc_vm_spec *spec)
 {
+    nc_vm_placement_free(spec->placement);
+    nc_labels_clear(&spec->labels);
     free(spec->kernel);
     free(spec->initrd);
     free(spec->cmdline);
@@ -137,7 +234,7 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
                      struct nc_verr *errs)
 {
     size_t before = nc_verr_count(errs);
-    const cJSON *spec = nc_v_envelope(errs, doc, NC_VM_KIND, ns, name);
+    const cJSON *spec = nc_v_envelope(errs, doc, NC_VM_KIND, ns, name), *labels;
     const char *s;
 
     memset(ret, 0, sizeof(*ret));
@@ -152,6 +249,10 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
         parse_boot(errs, spec, ret);
         parse_disks(errs, spec, ret);
         parse_ifaces(errs, spec, ret);
+        labels = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "metadata"), "labels");
+        if (nc_labels_from_json(labels, &ret->labels) < 0)
+            nc_verr_add(errs, "metadata.labels", "out of memory");
+        parse_placement(errs, spec, labels, ret);
         ret->stop_grace_seconds = (int)nc_v_int(errs, spec, "spec", "stopGracePeriodSeconds",
                                                 false, 0, NC_VM_MAX_GRACE, NC_VM_DEFAULT_GRACE);
         if ((s = nc_v_string(errs, spec, "spec", "node", false, 253))) {

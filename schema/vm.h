@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "schema/labels.h"
 #include "schema/validate.h"
 
 #define NC_VM_KIND "VirtualMachine"
@@ -15,6 +16,8 @@
 #define NC_VM_MAX_MEMORY (4ULL << 40)
 #define NC_VM_DEFAULT_GRACE 30
 #define NC_VM_MAX_GRACE 3600
+#define NC_VM_MAX_SELECTOR 16 /* labels in a selector */
+#define NC_VM_MAX_ANTI 8      /* anti-affinity terms */
 
 enum nc_run_state {
     NC_RUN_RUNNING,
@@ -43,6 +46,24 @@ struct nc_vm_iface {
     char ip[16];  /* "" when to be allocated */
 };
 
+/* Keep away from the VMs of the same namespace carrying @match: never
+ * (@required) or preferably not in the same domain of node label
+ * @topology (NC_LABEL_NODE: the same node). */
+struct nc_vm_anti {
+    struct nc_labels match;
+    char topology[NC_LABEL_KEY_MAX + 1];
+    bool required;
+};
+
+/* spec.placement (schema/README.md §8). */
+struct nc_vm_placement {
+    struct nc_labels node_selector;        /* node labels it needs */
+    char spread_key[NC_LABEL_KEY_MAX + 1]; /* node label to spread over, "" for none */
+    struct nc_labels spread_match;         /* whom it spreads from (default: its own labels) */
+    unsigned n_anti;
+    struct nc_vm_anti anti[NC_VM_MAX_ANTI];
+};
+
 struct nc_vm_spec {
     enum nc_run_state run_state;
     unsigned vcpus;
@@ -55,7 +76,12 @@ struct nc_vm_spec {
     struct nc_vm_iface ifaces[NC_VM_MAX_IFACES];
     int stop_grace_seconds;
     char node[254]; /* "" when unplaced */
+    struct nc_vm_placement *placement; /* NULL when the spec has none */
+    struct nc_labels labels;           /* metadata.labels */
 };
+
+/* Frees @p (NULL allowed). */
+void nc_vm_placement_free(struct nc_vm_placement *p);
 
 /* A unicast MAC written as six colon-separated hex pairs and nothing
  * else, into @out in lower case. The one MAC parser: everything that

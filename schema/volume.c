@@ -7,7 +7,7 @@
 
 const char *const nc_vol_format_names[] = {"qcow2", "raw", NULL};
 
-static const char *const spec_fields[] = {"size", "format", "pool", "source", NULL};
+static const char *const spec_fields[] = {"size", "format", "pool", "source", "node", NULL};
 static const char *const source_fields[] = {"image", "volume", NULL};
 
 /* A libvirt pool name as the project accepts it: [A-Za-z0-9_-], at most
@@ -77,6 +77,12 @@ nc_volume_spec_from_json(const cJSON *doc, const char *ns, const char *name,
                             "or digit)");
         }
         parse_source(errs, spec, ret);
+        if ((s = nc_v_string(errs, spec, "spec", "node", false, 253))) {
+            if (nc_is_dns_subdomain(s))
+                snprintf(ret->node, sizeof(ret->node), "%s", s);
+            else
+                nc_verr_add(errs, "spec.node", "must be a host name (DNS labels joined by '.')");
+        }
         if (ret->source == NC_SRC_IMAGE && ret->format == NC_VOL_RAW)
             nc_verr_add(errs, "spec.format",
                         "must be qcow2 when spec.source.image is set (the clone is a "

@@ -30,6 +30,7 @@ struct nc_volume_spec {
     enum nc_vol_source source;
     char *image;                    /* NC_SRC_IMAGE: absolute path */
     char volume[NC_NAME_MAX + 1];   /* NC_SRC_VOLUME: the Volume's name */
+    char node[254];                 /* where to make it; "" for its first VM's node */
 };
 
 extern const char *const nc_vol_format_names[];

@@ -14,7 +14,7 @@
 
 static const char *const op_names[] = {
     "lookup", "define", "start", "shutdown", "destroy", "suspend", "resume", "undefine",
-    "list_owned", "block_resize", "live_disks", "hotplug", "set_live_owner", NULL,
+    "list_owned", "block_resize", "live_disks", "hotplug", "set_live_owner", "node_info", NULL,
 };
 
 
@@ -334,6 +334,21 @@ out:
     return r;
 }
 
+/* A host of 8 CPUs and 16 GiB. */
+static int
+fake_node_info(struct nc_hv *hv, unsigned *ret_cpus, uint64_t *ret_memory)
+{
+    struct fake *f = hv->priv;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    r = fake_faults_enter(&f->faults, "fake_hv", "node_info");
+    pthread_mutex_unlock(&f->lock);
+    *ret_cpus = 8;
+    *ret_memory = 16ULL << 30;
+    return r;
+}
+
 static const struct nc_hv_ops fake_ops = {
     .close = fake_close,
     .domain_type = fake_domain_type,
@@ -351,6 +366,7 @@ static const struct nc_hv_ops fake_ops = {
     .live_disks = fake_live_disks,
     .hotplug = fake_hotplug,
     .set_live_owner = fake_set_live_owner,
+    .node_info = fake_node_info,
 };
 
 int

@@ -11,7 +11,7 @@
 #define MAX_VOLUMES 256
 
 static const char *const op_names[] = {
-    "pool_check", "lookup", "create", "clone", "resize", "delete", "list", NULL,
+    "pool_check", "lookup", "create", "clone", "resize", "delete", "list", "pools", NULL,
 };
 
 
@@ -207,6 +207,24 @@ fake_list(struct nc_st *st, void (*fn)(const char *pool, const char *name, void 
     return r;
 }
 
+static int
+fake_pools(struct nc_st *st, void (*fn)(const char *pool, void *data), void *data)
+{
+    struct fake *f = st->priv;
+    char copy[MAX_POOLS][64];
+    size_t n = 0;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "pools", NULL)) == 0)
+        for (n = 0; n < f->n_pools; n++)
+            memcpy(copy[n], f->pools[n], sizeof(copy[n]));
+    pthread_mutex_unlock(&f->lock);
+    for (size_t i = 0; i < n; i++)
+        fn(copy[i], data);
+    return r;
+}
+
 static const struct nc_st_ops fake_ops = {
     .close = fake_close,
     .pool_check = fake_pool_check,
@@ -216,6 +234,7 @@ static const struct nc_st_ops fake_ops = {
     .resize = fake_resize,
     .delete = fake_delete,
     .list = fake_list,
+    .pools = fake_pools,
 };
 
 int

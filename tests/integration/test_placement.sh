@@ -1,9 +1,10 @@
 # Two nodes, each its own novacrond and its own libvirt (the test driver
 # keeps its domains per process), one etcd. Nodes register under nodes/ on
-# a lease; VMs without spec.node are placed by a create-only claim, so each
-# runs on exactly one node; spec.node is honoured; a node that stops
-# renewing its lease loses its claims and the other node takes its VMs;
-# when it comes back it removes its copies; a deleted VM's claim goes too.
+# a lease; VMs without spec.node are placed by the scheduler (one of the
+# nodes leads it), so each runs on exactly one node; spec.node is honoured;
+# when a node stops renewing its lease the scheduler moves its VMs to the
+# other node; when it comes back it removes its copies; a deleted VM's
+# placement goes too.
 . "$(dirname "$0")/lib.sh"
 
 start_node() { # NAME PORT
@@ -45,13 +46,13 @@ a=$(placed_on node-a)
 b=$(placed_on node-b)
 wait_for 10 "domain counts" sh -c "[ \"\$(curl -sf http://127.0.0.1:$PA/metrics | awk '\$1 == \"novacron_domains\" { print \$2 }')\" = $a ] &&
     [ \"\$(curl -sf http://127.0.0.1:$PB/metrics | awk '\$1 == \"novacron_domains\" { print \$2 }')\" = $((b + 1)) ]"
-ok "12 VMs placed once each ($a on node-a, $b on node-b, domains $(domains "$PA") + $(domains "$PB") = 13 with the pinned one), status.node = the claim"
+ok "12 VMs placed once each ($a on node-a, $b on node-b, domains $(domains "$PA") + $(domains "$PB") = 13 with the pinned one), status.node = the placement"
 
-# node-b stops renewing: its lease, registration and claims expire, and
-# node-a takes its VMs.
+# node-b stops renewing: its lease and registration expire, and the
+# scheduler places its VMs on node-a.
 kill -STOP "$(cat "$TMP/node-b.pid")"
 wait_for 15 "node-b's registration expired" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}nodes/node-b --print-value-only)\" ]"
-wait_for 20 "node-a holds every claim" sh -c "[ \"\$(etcdctl --endpoints $ETCD get ${PREFIX}placement/ --prefix --print-value-only | grep -c '^node-a\$')\" -eq 12 ]"
+wait_for 20 "every placement on node-a" sh -c "[ \"\$(etcdctl --endpoints $ETCD get ${PREFIX}placement/ --prefix --print-value-only | grep -c '^node-a\$')\" -eq 12 ]"
 wait_for 20 "node-a runs 12" sh -c "[ \"\$(curl -sf http://127.0.0.1:$PA/metrics | awk '\$1 == \"novacron_domains\" { print \$2 }')\" = 12 ]"
 for i in $(seq 1 12); do wait_for 10 "p$i on node-a" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/p$i --print-value-only | jq -e '.node == \"node-a\" and .phase == \"Running\"'"; done
 ok "node-b frozen: its lease expired, node-a placed and runs all 12"
@@ -64,9 +65,9 @@ wait_for 20 "node-b keeps only the pinned VM" sh -c "[ \"\$(curl -sf http://127.
 [ "$(domains "$PA")" = 12 ] || fail "node-a runs $(domains "$PA")"
 ok "node-b back: it removed its $b copies, keeps the pinned VM; node-a runs 12"
 
-# A deleted VM: domain, status and claim go.
+# A deleted VM: domain, status and placement go.
 ec del "${PREFIX}spec/default/vm/p1" >/dev/null
 wait_for 10 "p1 gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/p1 ${PREFIX}placement/default/p1 --print-value-only)\" ] &&
     [ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}placement/default/p1 --print-value-only)\" ]"
 wait_for 10 "node-a runs 11" sh -c "[ \"\$(curl -sf http://127.0.0.1:$PA/metrics | awk '\$1 == \"novacron_domains\" { print \$2 }')\" = 11 ]"
-ok "a deleted VM: its domain, status and placement claim are gone"
+ok "a deleted VM: its domain, status and placement are gone"

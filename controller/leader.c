@@ -1,0 +1,1082 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <uthash.h>
+
+#include "controller/leader.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/names.h"
+#include "core/node.h"
+#include "reconcilers/status.h"
+#include "schema/volume.h"
+
+/* etcd's default --max-txn-ops is 128: a VM takes two ops (placement and
+ * status) and two compares (spec and placement revisions), and the leader
+ * key takes one compare. */
+#define BATCH_MAX 63
+#define WHY_MAX 512
+
+/* A VM as the leader keeps it between passes. */
+struct lvm {
+    char key[2 * NC_NAME_MAX + 2]; /* "ns/name" */
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1];
+    bool valid;             /* its spec exists and is valid */
+    int64_t gen;            /* the spec's mod_revision */
+    unsigned vcpus;
+    uint64_t memory;
+    char *pinned;           /* spec.node, NULL when placed by the scheduler */
+    struct nc_labels labels;
+    struct nc_vm_placement *placement;
+    unsigned n_volumes, n_networks;
+    char (*volumes)[NC_NAME_MAX + 1];
+    char (*networks)[NC_NAME_MAX + 1];
+    char *placed;           /* the placement's node, NULL when there is none */
+    int64_t placed_rev;     /* its mod_revision (or deletion), 0 when unknown */
+    struct nc_sched_vm sv;
+    UT_hash_handle hh;
+};
+
+struct dirty {
+    char *key;
+    UT_hash_handle hh;
+};
+
+/* What one pass decided for one VM: a status, and a node unless it stays
+ * where it is. */
+struct decision {
+    struct lvm *vm;
+    const char *node;
+    char *status;
+};
+
+struct nc_leader {
+    struct nc_env *env;
+    struct nc_leader_config cfg;
+    struct nc_etcd *etcd;
+    char *key; /* <prefix>leader/scheduler */
+    size_t spec_len, placement_len, nodes_len, cordon_len;
+    char *spec_prefix, *status_prefix, *placement_prefix, *nodes_prefix, *cordon_prefix;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock; /* guards stopping, kicked, dirty, nodes_dirty */
+    pthread_cond_t cond;
+    bool stopping, kicked, nodes_dirty;
+    struct dirty *dirty;
+    _Atomic bool leading;
+    int64_t create_rev; /* the leader key's, while leading */
+    /* The loop thread's own. */
+    struct lvm *vms;
+    struct nc_sched_node *nodes;
+    unsigned n_nodes, cap_nodes;
+    char **alive; /* every registered node, parseable or not */
+    unsigned n_alive;
+    struct decision batch[BATCH_MAX];
+    unsigned n_batch;
+    bool quiet; /* pending() says nothing: the VM runs where it is */
+};
+
+static void
+lvm_clear_spec(struct lvm *v)
+{
+    free(v->pinned);
+    nc_labels_clear(&v->labels);
+    nc_vm_placement_free(v->placement);
+    free(v->volumes);
+    free(v->networks);
+    v->pinned = NULL;
+    v->placement = NULL;
+    v->volumes = v->networks = NULL;
+    v->n_volumes = v->n_networks = 0;
+    v->valid = false;
+}
+
+static void
+lvm_free(struct lvm *v)
+{
+    lvm_clear_spec(v);
+    free(v->placed);
+    free(v);
+}
+
+static struct lvm *
+lvm_get(struct nc_leader *l, const char *ns, const char *name)
+{
+    char key[sizeof(((struct lvm *)0)->key)];
+    struct lvm *v;
+
+    snprintf(key, sizeof(key), "%s/%s", ns, name);
+    HASH_FIND_STR(l->vms, key, v);
+    if (v || !(v = calloc(1, sizeof(*v))))
+        return v;
+    snprintf(v->key, sizeof(v->key), "%s", key);
+    snprintf(v->ns, sizeof(v->ns), "%s", ns);
+    snprintf(v->name, sizeof(v->name), "%s", name);
+    HASH_ADD_STR(l->vms, key, v);
+    return v;
+}
+
+/* Reads the VM's spec from the cache into @v. */
+static void
+load_spec(struct nc_leader *l, struct lvm *v)
+{
+    struct nc_verr *errs = nc_verr_new();
+    struct nc_vm_spec spec;
+    char *key = NULL, *value = NULL;
+    int64_t rev;
+
+    lvm_clear_spec(v);
+    v->gen = 0;
+    if (!errs || asprintf(&key, "%s%s/vm/%s", l->spec_prefix, v->ns, v->name) < 0) {
+        nc_verr_free(errs);
+        return;
+    }
+    if (nc_informer_get(l->env->specs, key, &value, &rev) == 0) {
+        v->gen = rev;
+        if (nc_vm_spec_parse(value, v->ns, v->name, &spec, errs) == 0) {
+            v->valid = true;
+            v->vcpus = spec.vcpus;
+            v->memory = spec.memory;
+            v->pinned = spec.node[0] ? strdup(spec.node) : NULL;
+            v->labels = spec.labels;
+            v->placement = spec.placement;
+            memset(&spec.labels, 0, sizeof(spec.labels));
+            spec.placement = NULL;
+            v->volumes = calloc(spec.n_disks + 1, sizeof(*v->volumes));
+            v->networks = calloc(spec.n_ifaces + 1, sizeof(*v->networks));
+            if (!v->volumes || !v->networks || (spec.node[0] && !v->pinned)) {
+                lvm_clear_spec(v); /* out of memory: looked at again at the next resync */
+            } else {
+                for (unsigned i = 0; i < spec.n_disks; i++)
+                    memcpy(v->volumes[v->n_volumes++], spec.disks[i].volume, NC_NAME_MAX + 1);
+                for (unsigned i = 0; i < spec.n_ifaces; i++)
+                    memcpy(v->networks[v->n_networks++], spec.ifaces[i].network,
+                           NC_NAME_MAX + 1);
+            }
+            nc_vm_spec_clear(&spec);
+        }
+    }
+    free(value);
+    free(key);
+    nc_verr_free(errs);
+}
+
+/* Takes what etcd says of the VM's placement (@value at @rev; NULL: none),
+ * unless the leader already knows a newer state (its own writes). */
+static void
+set_placed(struct lvm *v, const char *value, int64_t rev)
+{
+    if (rev && rev < v->placed_rev)
+        return;
+    free(v->placed);
+    v->placed = value ? strdup(value) : NULL;
+    v->placed_rev = rev;
+}
+
+static void
+load_placement(struct nc_leader *l, struct lvm *v)
+{
+    char *key = NULL, *value = NULL;
+    int64_t rev = 0;
+
+    if (asprintf(&key, "%s%s/%s", l->placement_prefix, v->ns, v->name) < 0)
+        return;
+    if (nc_informer_get(l->env->placements, key, &value, &rev) == 0 || rev)
+        set_placed(v, value, rev);
+    free(value);
+    free(key);
+}
+
+/* Looks again at the VM "ns/name" of a changed key. */
+static void
+refresh(struct nc_leader *l, const char *ns_name)
+{
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1];
+    const char *slash = strchr(ns_name, '/');
+    struct lvm *v;
+
+    if (!slash || slash - ns_name > NC_NAME_MAX || strlen(slash + 1) > NC_NAME_MAX)
+        return;
+    snprintf(ns, sizeof(ns), "%.*s", (int)(slash - ns_name), ns_name);
+    snprintf(name, sizeof(name), "%s", slash + 1);
+    if (!nc_is_dns_label(ns) || !nc_is_dns_label(name) || !(v = lvm_get(l, ns, name)))
+        return;
+    load_spec(l, v);
+    load_placement(l, v);
+    if (!v->gen && !v->placed) {
+        HASH_DEL(l->vms, v);
+        lvm_free(v);
+    }
+}
+
+void
+nc_leader_note(struct nc_leader *l, const char *key)
+{
+    const char *rest = NULL;
+    char ns_name[2 * NC_NAME_MAX + 2];
+    struct dirty *d = NULL;
+
+    if (!l)
+        return;
+    if (strncmp(key, l->spec_prefix, l->spec_len) == 0) {
+        /* spec/<ns>/vm/<name> */
+        const char *seg = strchr(key + l->spec_len, '/');
+
+        if (seg && strncmp(seg, "/vm/", 4) == 0 &&
+            (size_t)(seg - key - (ptrdiff_t)l->spec_len) <= NC_NAME_MAX) {
+            snprintf(ns_name, sizeof(ns_name), "%.*s/%s", (int)(seg - key - l->spec_len),
+                     key + l->spec_len, seg + 4);
+            rest = ns_name;
+        }
+    } else if (strncmp(key, l->placement_prefix, l->placement_len) == 0) {
+        rest = key + l->placement_len;
+    }
+    pthread_mutex_lock(&l->lock);
+    if (rest && strlen(rest) < sizeof(ns_name)) {
+        HASH_FIND_STR(l->dirty, rest, d);
+        if (!d && (d = calloc(1, sizeof(*d)))) {
+            if ((d->key = strdup(rest)))
+                HASH_ADD_KEYPTR(hh, l->dirty, d->key, strlen(d->key), d);
+            else
+                free(d); /* out of memory: the next resync looks again */
+        }
+    }
+    if (strncmp(key, l->nodes_prefix, l->nodes_len) == 0 ||
+        strncmp(key, l->cordon_prefix, l->cordon_len) == 0)
+        l->nodes_dirty = true;
+    l->kicked = true;
+    pthread_cond_signal(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+}
+
+struct names {
+    char **v;
+    unsigned n, cap;
+    size_t skip; /* prefix length to take off */
+};
+
+static void
+collect_name(void *data, const char *key)
+{
+    struct names *ns = data;
+    char **v;
+
+    if (ns->n == ns->cap) {
+        if (!(v = realloc(ns->v, (ns->cap * 2 + 8) * sizeof(*v))))
+            return;
+        ns->v = v;
+        ns->cap = ns->cap * 2 + 8;
+    }
+    if ((ns->v[ns->n] = strdup(key + ns->skip)))
+        ns->n++;
+}
+
+static void
+free_nodes(struct nc_leader *l)
+{
+    for (unsigned i = 0; i < l->n_nodes; i++)
+        nc_sched_node_clear(&l->nodes[i]);
+    for (unsigned i = 0; i < l->n_alive; i++)
+        free(l->alive[i]);
+    free(l->alive);
+    l->alive = NULL;
+    l->n_nodes = l->n_alive = 0;
+}
+
+/* The cordon of node @name: 0 none, 1 cordoned, 2 drained. */
+static int
+cordon_of(struct nc_leader *l, const char *name)
+{
+    char *key = NULL, *value = NULL;
+    int64_t rev;
+    int r = 0;
+
+    if (asprintf(&key, "%s%s", l->cordon_prefix, name) < 0)
+        return 0;
+    if (nc_informer_get(l->cfg.cordons, key, &value, &rev) == 0) {
+        cJSON *c = cJSON_Parse(value);
+
+        r = cJSON_IsTrue(cJSON_GetObjectItem(c, "drain")) ? 2 : 1;
+        cJSON_Delete(c);
+    }
+    free(value);
+    free(key);
+    return r;
+}
+
+/* Reads every registration: the nodes that are alive, and the ones among
+ * them that can be scheduled on. */
+static int
+load_nodes(struct nc_leader *l)
+{
+    struct names names = {.skip = l->nodes_len};
+
+    free_nodes(l);
+    nc_informer_foreach(l->env->nodes, collect_name, &names);
+    if (names.n > l->cap_nodes) {
+        struct nc_sched_node *n = realloc(l->nodes, names.n * sizeof(*n));
+
+        if (!n) {
+            for (unsigned i = 0; i < names.n; i++)
+                free(names.v[i]);
+            free(names.v);
+            return -ENOMEM;
+        }
+        l->nodes = n;
+        l->cap_nodes = names.n;
+    }
+    l->alive = names.v;
+    l->n_alive = names.n;
+    for (unsigned i = 0; i < names.n; i++) {
+        char *key = NULL, *value = NULL;
+        int64_t rev;
+
+        if (asprintf(&key, "%s%s", l->nodes_prefix, names.v[i]) < 0)
+            continue;
+        if (nc_informer_get(l->env->nodes, key, &value, &rev) == 0 &&
+            nc_sched_node_parse(names.v[i], value, &l->nodes[l->n_nodes]) == 0) {
+            int c = cordon_of(l, names.v[i]);
+
+            l->nodes[l->n_nodes].cordoned = c > 0;
+            l->nodes[l->n_nodes].drained = c == 2;
+            l->n_nodes++;
+        }
+        free(value);
+        free(key);
+    }
+    return 0;
+}
+
+static bool
+alive(const struct nc_leader *l, const char *node)
+{
+    for (unsigned i = 0; i < l->n_alive; i++)
+        if (strcmp(l->alive[i], node) == 0)
+            return true;
+    return false;
+}
+
+static int
+node_index(const struct nc_leader *l, const char *node)
+{
+    for (unsigned i = 0; node && i < l->n_nodes; i++)
+        if (strcmp(l->nodes[i].name, node) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Where a VM is meant to run: spec.node, else its placement. */
+static const char *
+target(const struct lvm *v)
+{
+    return v->pinned ? v->pinned : v->placed;
+}
+
+/* A Volume as the scheduler needs it: its pool, whether that pool is
+ * shared, and the node it is bound to ("" when none yet). */
+struct vol {
+    char pool[NC_SCHED_POOL_MAX + 1];
+    char node[254];
+    bool shared;
+};
+
+/* The node Volume @name of @ns was made on, from its status, into @ret. */
+static bool
+made_on(struct nc_leader *l, const char *ns, const char *name, struct vol *ret)
+{
+    char *key = NULL, *value = NULL;
+    int64_t rev;
+
+    if (asprintf(&key, "%s%s/volume/%s", l->status_prefix, ns, name) >= 0 &&
+        nc_informer_get(l->env->statuses, key, &value, &rev) == 0) {
+        cJSON *st = cJSON_Parse(value);
+        const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+
+        if (node && cJSON_GetStringValue(cJSON_GetObjectItem(st, "path")))
+            snprintf(ret->node, sizeof(ret->node), "%s", node);
+        cJSON_Delete(st);
+    }
+    free(value);
+    free(key);
+    return ret->node[0] != '\0';
+}
+
+/* True when some live node calls @pool shared. */
+static bool
+pool_shared(const struct nc_leader *l, const char *pool)
+{
+    for (unsigned i = 0; i < l->n_nodes; i++) {
+        const struct nc_sched_pool *p = nc_sched_node_pool(&l->nodes[i], pool);
+
+        if (p)
+            return p->shared;
+    }
+    return false;
+}
+
+/*
+ * Reads Volume @name of @ns: -ENOENT when it has no spec, -EINVAL when its
+ * spec is invalid. A Volume on a node-local pool is bound to its spec.node,
+ * else to the node its status says it was made on (for a copy of another
+ * Volume, the node of that one), else to the node of another VM that uses
+ * it.
+ */
+static int
+volume_of(struct nc_leader *l, const struct lvm *vm, const char *name, struct vol *ret)
+{
+    char *key = NULL, *value = NULL, src[NC_NAME_MAX + 1] = "";
+    struct nc_volume_spec spec;
+    struct nc_verr *errs = nc_verr_new();
+    int64_t rev;
+    int r = -ENOMEM;
+
+    memset(ret, 0, sizeof(*ret));
+    if (errs && asprintf(&key, "%s%s/volume/%s", l->spec_prefix, vm->ns, name) >= 0) {
+        r = nc_informer_get(l->env->specs, key, &value, &rev);
+        if (r == 0 && nc_volume_spec_parse(value, vm->ns, name, &spec, errs) < 0)
+            r = -EINVAL;
+    }
+    free(value);
+    free(key);
+    nc_verr_free(errs);
+    if (r < 0)
+        return r;
+    snprintf(ret->pool, sizeof(ret->pool), "%s", spec.pool);
+    ret->shared = pool_shared(l, ret->pool);
+    if (!ret->shared)
+        snprintf(ret->node, sizeof(ret->node), "%s", spec.node);
+    if (spec.source == NC_SRC_VOLUME)
+        snprintf(src, sizeof(src), "%s", spec.volume);
+    nc_volume_spec_clear(&spec);
+    /* Where it was made; a copy of another Volume is made where that one is. */
+    if (ret->shared || ret->node[0] || made_on(l, vm->ns, name, ret) ||
+        (src[0] && made_on(l, vm->ns, src, ret)))
+        return 0;
+    for (struct lvm *o = l->vms; o; o = o->hh.next) {
+        if (o == vm || !target(o) || strcmp(o->ns, vm->ns) != 0)
+            continue;
+        for (unsigned i = 0; i < o->n_volumes; i++) {
+            if (strcmp(o->volumes[i], name) == 0) {
+                snprintf(ret->node, sizeof(ret->node), "%s", target(o));
+                return 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * The status the leader writes for a VM it placed on @node (NULL: one it
+ * could not place, for @reason and @message), keeping what the VM's node
+ * reported of its interfaces and disks, so its addresses stay its own.
+ * NULL when nothing but timestamps would change (or out of memory).
+ */
+static char *
+status_text(struct nc_leader *l, const struct lvm *v, const char *node, const char *reason,
+            const char *message)
+{
+    char *key = NULL, *value = NULL, *text = NULL, now[32];
+    cJSON *old = NULL, *s;
+    int64_t rev;
+
+    if (asprintf(&key, "%s%s/vm/%s", l->status_prefix, v->ns, v->name) < 0)
+        return NULL;
+    if (nc_informer_get(l->env->statuses, key, &value, &rev) == 0)
+        old = cJSON_Parse(value);
+    free(value);
+    free(key);
+    nc_rfc3339_now(now);
+    if (!(s = nc_status_new(old, v->gen, "Pending", now))) {
+        cJSON_Delete(old);
+        return NULL;
+    }
+    if (node)
+        cJSON_AddStringToObject(s, "node", node);
+    nc_status_condition(s, old, "Ready", false, node ? "Scheduled" : reason,
+                        node ? "placed; waiting for the node to start it" : message, v->gen,
+                        now);
+    nc_status_condition(s, old, "Scheduled", node != NULL, node ? "Placed" : reason,
+                        node ? node : message, v->gen, now);
+    for (const char *const *m = (const char *const[]){"interfaces", "disks", NULL}; *m; m++) {
+        cJSON *item = cJSON_Duplicate(cJSON_GetObjectItem(old, *m), true);
+
+        if (item)
+            cJSON_AddItemToObject(s, *m, item);
+    }
+    if (node || nc_status_changed(old, s))
+        text = cJSON_PrintUnformatted(s);
+    cJSON_Delete(s);
+    cJSON_Delete(old);
+    return text;
+}
+
+/* Forgets the batch. */
+static void
+batch_clear(struct nc_leader *l)
+{
+    for (unsigned i = 0; i < l->n_batch; i++)
+        free(l->batch[i].status);
+    l->n_batch = 0;
+}
+
+/* Reads the placements of the batch from etcd itself, after a transaction
+ * that found one had changed behind the leader's view. */
+static void
+reread_batch(struct nc_leader *l)
+{
+    for (unsigned i = 0; i < l->n_batch; i++) {
+        struct lvm *v = l->batch[i].vm;
+        char *key = NULL;
+        struct nc_kv kv;
+        int r;
+
+        if (asprintf(&key, "%s%s/%s", l->placement_prefix, v->ns, v->name) < 0)
+            continue;
+        r = nc_etcd_get(l->etcd, key, &kv, NULL);
+        if (r == 0) {
+            set_placed(v, kv.value, kv.mod_revision);
+            nc_kv_clear(&kv);
+        } else if (r == -ENOENT) {
+            set_placed(v, NULL, 0);
+        }
+        free(key);
+    }
+}
+
+/*
+ * Writes the batch in one transaction. 0; -ESTALE when a spec or a
+ * placement had moved on (the VMs are looked at again); -EPERM when this
+ * process no longer holds the leader key; or a negative errno.
+ */
+static int
+flush(struct nc_leader *l)
+{
+    struct nc_cmp cmps[1 + 2 * BATCH_MAX];
+    struct nc_op ops[2 * BATCH_MAX];
+    char *keys[3 * BATCH_MAX];
+    size_t nc = 0, no = 0, nk = 0;
+    bool ok = false;
+    int64_t rev = 0;
+    int r = -ENOMEM;
+
+    if (l->n_batch == 0)
+        return 0;
+    cmps[nc++] = (struct nc_cmp){.key = l->key, .target = NC_CMP_CREATE,
+                                 .result = NC_CMP_EQUAL, .number = l->create_rev};
+    for (unsigned i = 0; i < l->n_batch; i++) {
+        struct decision *d = &l->batch[i];
+        struct lvm *v = d->vm;
+
+        if (asprintf(&keys[nk++], "%s%s/vm/%s", l->spec_prefix, v->ns, v->name) < 0 ||
+            asprintf(&keys[nk++], "%s%s/vm/%s", l->status_prefix, v->ns, v->name) < 0 ||
+            asprintf(&keys[nk++], "%s%s/%s", l->placement_prefix, v->ns, v->name) < 0) {
+            nk--;
+            goto out;
+        }
+        cmps[nc++] = (struct nc_cmp){.key = keys[nk - 3], .target = NC_CMP_MOD,
+                                     .result = NC_CMP_EQUAL, .number = v->gen};
+        ops[no++] = (struct nc_op){.key = keys[nk - 2], .value = d->status};
+        if (d->node) {
+            cmps[nc++] = (struct nc_cmp){.key = keys[nk - 1], .target = NC_CMP_MOD,
+                                         .result = NC_CMP_EQUAL,
+                                         .number = v->placed ? v->placed_rev : 0};
+            ops[no++] = (struct nc_op){.key = keys[nk - 1], .value = d->node};
+        }
+    }
+    r = nc_etcd_txn(l->etcd, cmps, nc, ops, no, NULL, 0, &ok, &rev);
+    if (r < 0) {
+        nc_warn(NULL, "scheduler: writing %u decisions: %s", l->n_batch, nc_etcd_errmsg(l->etcd));
+        goto out;
+    }
+    if (!ok) {
+        struct nc_kv kv;
+
+        r = nc_etcd_get(l->etcd, l->key, &kv, NULL);
+        if (r == 0 && kv.create_revision != l->create_rev)
+            r = -ENOENT;
+        if (r == 0)
+            nc_kv_clear(&kv);
+        r = r == 0 || r == -EIO ? -ESTALE : -EPERM;
+        if (r == -ESTALE) {
+            nc_debug(NULL, "scheduler: a plan of %u decisions met a newer state; planning again",
+                     l->n_batch);
+            reread_batch(l);
+        }
+        goto out;
+    }
+    for (unsigned i = 0; i < l->n_batch; i++) {
+        struct decision *d = &l->batch[i];
+
+        nc_informer_store(l->env->statuses, keys[3 * i + 1], d->status, rev);
+        if (d->node) {
+            nc_info(d->vm->key, "placed on node %s", d->node);
+            set_placed(d->vm, d->node, rev);
+        }
+    }
+out:
+    while (nk > 0)
+        free(keys[--nk]);
+    batch_clear(l);
+    return r;
+}
+
+static int
+add_decision(struct nc_leader *l, struct lvm *v, const char *node, char *status)
+{
+    if (!status)
+        return node ? -ENOMEM : 0; /* nothing new to say */
+    l->batch[l->n_batch++] = (struct decision){.vm = v, .node = node, .status = status};
+    return l->n_batch == BATCH_MAX ? flush(l) : 0;
+}
+
+/* Says why VM @v waits, when that is news. */
+static int
+pending(struct nc_leader *l, struct lvm *v, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+pending(struct nc_leader *l, struct lvm *v, const char *reason, const char *fmt, ...)
+{
+    char msg[WHY_MAX];
+    va_list ap;
+
+    if (l->quiet)
+        return 0;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return add_decision(l, v, NULL, status_text(l, v, NULL, reason, msg));
+}
+
+/* How the leader came to look at a VM. */
+enum why_place {
+    UNPLACED, /* never placed */
+    NODE_GONE,  /* its node's registration expired */
+    DRAINED,  /* its node is drained */
+};
+
+/* Where @v's Volumes and Networks let it go: the pools they are in, into
+ * @pools (and v->sv.pools), the node its node-local Volumes are bound to
+ * into @pin ("" for any), and whether it has any into *@local. 0; 1 after
+ * reporting why it must wait; or a negative errno. */
+static int
+storage_and_networks(struct nc_leader *l, struct lvm *v,
+                     char (*pools)[NC_SCHED_POOL_MAX + 1], const char **pool_names, char *pin,
+                     size_t pinsz, bool *local)
+{
+    char *key = NULL, *value = NULL;
+    unsigned n = 0;
+    int64_t rev;
+    int r;
+
+    *local = false;
+    pin[0] = '\0';
+    for (unsigned i = 0; i < v->n_volumes; i++) {
+        struct vol vol;
+        unsigned p;
+
+        if ((r = volume_of(l, v, v->volumes[i], &vol)) == -ENOENT)
+            return pending(l, v, "WaitingForVolume",
+                           "waiting for volume \"%s\" (spec.disks[%u]): it does not exist",
+                           v->volumes[i], i) < 0 ? -EIO : 1;
+        if (r == -EINVAL)
+            return pending(l, v, "WaitingForVolume",
+                           "waiting for volume \"%s\" (spec.disks[%u]): its spec is invalid",
+                           v->volumes[i], i) < 0 ? -EIO : 1;
+        if (r < 0)
+            return r;
+        *local |= !vol.shared;
+        if (vol.node[0] && pin[0] && strcmp(vol.node, pin) != 0)
+            return pending(l, v, "Unschedulable",
+                           "its Volumes are on different nodes (%s is on node %s, another on %s)",
+                           v->volumes[i], vol.node, pin) < 0 ? -EIO : 1;
+        if (vol.node[0])
+            snprintf(pin, pinsz, "%s", vol.node);
+        for (p = 0; p < n && strcmp(pools[p], vol.pool) != 0; p++)
+            ;
+        if (p == n) {
+            memcpy(pools[n], vol.pool, sizeof(pools[n]));
+            pool_names[n] = pools[n];
+            n++;
+        }
+    }
+    v->sv.pools = pool_names;
+    v->sv.n_pools = n;
+    for (unsigned i = 0; i < v->n_networks; i++) {
+        r = asprintf(&key, "%s%s/network/%s", l->spec_prefix, v->ns, v->networks[i]);
+        r = r < 0 ? -ENOMEM : nc_informer_get(l->env->specs, key, &value, &rev);
+        free(key);
+        free(value);
+        key = value = NULL;
+        if (r == -ENOENT)
+            return pending(l, v, "WaitingForNetwork",
+                           "waiting for network \"%s\" (spec.interfaces[%u]): it does not exist",
+                           v->networks[i], i) < 0 ? -EIO : 1;
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Decides for one VM the leader has to place. */
+static int
+place_one(struct nc_leader *l, struct nc_sched *s, struct lvm *v, enum why_place why)
+{
+    char pools[NC_VM_MAX_DISKS][NC_SCHED_POOL_MAX + 1], pin[254], msg[WHY_MAX];
+    const char *pool_names[NC_VM_MAX_DISKS];
+    bool local;
+    int i, r;
+
+    /* A drained node's VM keeps running there until it has somewhere to
+     * go: nothing is said in its status meanwhile. */
+    l->quiet = why == DRAINED;
+    r = storage_and_networks(l, v, pools, pool_names, pin, sizeof(pin), &local);
+    l->quiet = false;
+    if (r != 0)
+        return r < 0 ? r : 0;
+    if (why != UNPLACED && local) {
+        /* Its disks are on the node it left: it can only run there. */
+        if (why == DRAINED)
+            return 0;
+        return pending(l, v, "NodeLost",
+                       "node %s is gone and this VM's Volumes are on its node-local storage; "
+                       "it runs again when the node is back",
+                       v->placed);
+    }
+    v->sv.pin = why == UNPLACED ? pin : "";
+    i = nc_sched_pick(s, &v->sv, msg, sizeof(msg));
+    if (i < 0 && why == DRAINED)
+        return 0; /* it keeps running where it is */
+    if (i < 0 && why == NODE_GONE)
+        return pending(l, v, "Unschedulable", "node %s is gone; %s", v->placed, msg);
+    if (i < 0)
+        return pending(l, v, "Unschedulable", "%s", msg);
+    if (why == DRAINED)
+        nc_sched_account(s, &v->sv, node_index(l, v->placed), -1);
+    if (why != DRAINED) /* a drained node's VMs are in the list already */
+        ((const struct nc_sched_vm **)s->vms)[s->n_vms++] = &v->sv;
+    v->sv.node = i;
+    nc_sched_account(s, &v->sv, i, 1);
+    if (why != UNPLACED)
+        nc_info(v->key, "node %s %s: placing it again", v->placed,
+                why == NODE_GONE ? "is gone" : "is drained");
+    return add_decision(l, v, l->nodes[i].name,
+                        status_text(l, v, l->nodes[i].name, NULL, NULL));
+}
+
+static int
+by_generation(const void *a, const void *b)
+{
+    const struct lvm *x = *(struct lvm *const *)a, *y = *(struct lvm *const *)b;
+
+    return x->gen < y->gen ? -1 : x->gen > y->gen;
+}
+
+/* Takes the keys noted since the last pass and looks at them again. */
+static bool
+take_dirty(struct nc_leader *l)
+{
+    struct dirty *d, *tmp, *list;
+    bool nodes;
+
+    pthread_mutex_lock(&l->lock);
+    list = l->dirty;
+    l->dirty = NULL;
+    nodes = l->nodes_dirty;
+    l->nodes_dirty = false;
+    pthread_mutex_unlock(&l->lock);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, list, d, tmp) {
+        HASH_DEL(list, d);
+        refresh(l, d->key);
+        free(d->key);
+        free(d);
+    }
+    return nodes;
+}
+
+/*
+ * One pass: every VM without a node, or whose node is gone or drained,
+ * is placed, or told why it waits. 0, or a negative errno (-EPERM: no
+ * longer the leader; -ESTALE: a plan met a newer state, try again).
+ */
+static int
+pass(struct nc_leader *l)
+{
+    struct nc_sched s = {.policy = l->cfg.policy};
+    size_t n = HASH_COUNT(l->vms), nc = 0;
+    const struct nc_sched_vm **vms = calloc(n + 1, sizeof(*vms));
+    struct lvm **cands = calloc(n + 1, sizeof(*cands)), *v;
+    int r = 0;
+
+    if (!vms || !cands) {
+        free(vms);
+        free(cands);
+        return -ENOMEM;
+    }
+    s.nodes = l->nodes;
+    s.n_nodes = l->n_nodes;
+    s.vms = vms;
+    for (unsigned i = 0; i < l->n_nodes; i++)
+        l->nodes[i].used_vcpus = l->nodes[i].used_memory = l->nodes[i].n_vms = 0;
+    for (v = l->vms; v; v = v->hh.next) {
+        v->sv = (struct nc_sched_vm){.ns = v->ns, .name = v->name, .vcpus = v->vcpus,
+                                     .memory = v->memory, .labels = &v->labels,
+                                     .placement = v->placement, .node = -1};
+        if (!v->valid)
+            continue;
+        v->sv.node = node_index(l, target(v));
+        if (v->sv.node >= 0) {
+            nc_sched_account(&s, &v->sv, v->sv.node, 1);
+            vms[s.n_vms++] = &v->sv;
+        }
+        if (!v->pinned && (!v->placed || (v->sv.node >= 0 && l->nodes[v->sv.node].drained) ||
+                           (v->sv.node < 0 && !alive(l, v->placed))))
+            cands[nc++] = v;
+    }
+    qsort(cands, nc, sizeof(*cands), by_generation);
+    for (size_t i = 0; i < nc && r >= 0; i++) {
+        v = cands[i];
+        r = place_one(l, &s, v,
+                      !v->placed ? UNPLACED : !alive(l, v->placed) ? NODE_GONE : DRAINED);
+    }
+    if (r >= 0)
+        r = flush(l);
+    else
+        batch_clear(l);
+    free(vms);
+    free(cands);
+    return r;
+}
+
+static void
+collect_vm(void *data, const char *key)
+{
+    struct nc_leader *l = data;
+    const char *rest = key + l->spec_len, *seg = strchr(rest, '/');
+    char ns_name[2 * NC_NAME_MAX + 2];
+
+    if (seg && strncmp(seg, "/vm/", 4) == 0 && seg - rest <= NC_NAME_MAX) {
+        snprintf(ns_name, sizeof(ns_name), "%.*s/%s", (int)(seg - rest), rest, seg + 4);
+        refresh(l, ns_name);
+    }
+}
+
+static int
+collect_placement(const struct nc_kv *kv, void *data)
+{
+    struct nc_leader *l = data;
+    struct lvm *v;
+
+    HASH_FIND_STR(l->vms, kv->key + l->placement_len, v);
+    if (v) {
+        set_placed(v, kv->value, kv->mod_revision);
+        v->sv.node = 1; /* seen */
+    }
+    return 0;
+}
+
+/*
+ * Just elected: reads every VM spec from the cache, then every placement
+ * from etcd itself, at a revision after the key was won. A previous
+ * leader's last writes all come before that revision (its transactions
+ * compare the key it held), so the view the first plan is made on has
+ * them, even when this node's watch has not delivered them yet.
+ */
+static int
+catch_up(struct nc_leader *l)
+{
+    struct lvm *v, *tmp;
+    int64_t rev = 0;
+    int r;
+
+    nc_informer_foreach(l->env->specs, collect_vm, l);
+    for (v = l->vms; v; v = v->hh.next)
+        v->sv.node = 0;
+    r = nc_etcd_list(l->etcd, l->placement_prefix, 500, collect_placement, l, &rev);
+    if (r < 0) {
+        nc_warn(NULL, "scheduler: listing placements: %s", nc_etcd_errmsg(l->etcd));
+        return r;
+    }
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->vms, v, tmp) {
+        if (!v->sv.node && v->placed_rev < rev)
+            set_placed(v, NULL, rev);
+    }
+    return 0;
+}
+
+/* Tries to take the leader key. */
+static void
+campaign(struct nc_leader *l)
+{
+    int64_t lease = nc_node_lease(l->env->self), rev = 0;
+    struct nc_kv kv;
+    int r;
+
+    if (!lease)
+        return;
+    r = nc_etcd_create(l->etcd, l->key, l->env->node, lease, &kv, &rev);
+    if (r == 0) {
+        /* Ours from before a restart within the lease: still ours. */
+        if (kv.lease == lease && strcmp(kv.value, l->env->node) == 0) {
+            rev = kv.create_revision;
+            r = 1;
+        }
+        nc_kv_clear(&kv);
+    }
+    if (r < 0)
+        nc_warn(NULL, "scheduler: trying for %s: %s", l->key, nc_etcd_errmsg(l->etcd));
+    if (r != 1)
+        return;
+    l->create_rev = rev;
+    if (catch_up(l) < 0)
+        return;
+    atomic_store(&l->leading, true);
+    nc_info(NULL, "scheduler: this node leads (%s, revision %" PRId64 ")", l->key, rev);
+}
+
+static void *
+leader_main(void *arg)
+{
+    struct nc_leader *l = arg;
+    bool retry = false;
+
+    pthread_mutex_lock(&l->lock);
+    while (!l->stopping) {
+        struct timespec at;
+        int64_t wait_ms = retry ? 100 : l->cfg.node_ttl_s * 1000 / 3;
+        bool nodes;
+        int r;
+
+        if (!l->kicked) {
+            clock_gettime(CLOCK_REALTIME, &at);
+            at.tv_sec += wait_ms / 1000;
+            at.tv_nsec += (wait_ms % 1000) * 1000000;
+            if (at.tv_nsec >= 1000000000) {
+                at.tv_sec++;
+                at.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&l->cond, &l->lock, &at);
+        }
+        if (l->stopping)
+            break;
+        l->kicked = false;
+        pthread_mutex_unlock(&l->lock);
+
+        nodes = take_dirty(l);
+        if (nodes || !l->alive)
+            load_nodes(l);
+        if (!atomic_load(&l->leading))
+            campaign(l);
+        retry = false;
+        if (atomic_load(&l->leading)) {
+            r = pass(l);
+            if (r == -EPERM) {
+                atomic_store(&l->leading, false);
+                nc_warn(NULL, "scheduler: %s is no longer this node's; following", l->key);
+            }
+            retry = r < 0;
+        }
+        pthread_mutex_lock(&l->lock);
+    }
+    pthread_mutex_unlock(&l->lock);
+    return NULL;
+}
+
+int
+nc_leader_start(struct nc_env *env, const struct nc_etcd_conf *conf,
+                const struct nc_leader_config *cfg, struct nc_leader **ret)
+{
+    struct nc_leader *l = calloc(1, sizeof(*l));
+    const char *p = env->prefix;
+
+    if (!l)
+        return -ENOMEM;
+    l->env = env;
+    l->cfg = *cfg;
+    l->kicked = true;
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_cond_init(&l->cond, NULL);
+    if (!(l->etcd = nc_etcd_new(conf)) || asprintf(&l->key, "%sleader/scheduler", p) < 0 ||
+        asprintf(&l->spec_prefix, "%sspec/", p) < 0 ||
+        asprintf(&l->status_prefix, "%sstatus/", p) < 0 ||
+        asprintf(&l->placement_prefix, "%splacement/", p) < 0 ||
+        asprintf(&l->nodes_prefix, "%snodes/", p) < 0 ||
+        asprintf(&l->cordon_prefix, "%scordon/", p) < 0) {
+        nc_leader_stop(l);
+        return -ENOMEM;
+    }
+    l->spec_len = strlen(l->spec_prefix);
+    l->placement_len = strlen(l->placement_prefix);
+    l->nodes_len = strlen(l->nodes_prefix);
+    l->cordon_len = strlen(l->cordon_prefix);
+    if (pthread_create(&l->thread, NULL, leader_main, l) != 0) {
+        nc_leader_stop(l);
+        return -ENOMEM;
+    }
+    l->started = true;
+    *ret = l;
+    return 0;
+}
+
+bool
+nc_leader_leading(const struct nc_leader *l)
+{
+    return l && atomic_load(&l->leading);
+}
+
+void
+nc_leader_stop(struct nc_leader *l)
+{
+    struct lvm *v, *tmp;
+    struct dirty *d, *dtmp;
+
+    if (!l)
+        return;
+    if (l->started) {
+        pthread_mutex_lock(&l->lock);
+        l->stopping = true;
+        pthread_cond_signal(&l->cond);
+        pthread_mutex_unlock(&l->lock);
+        pthread_join(l->thread, NULL);
+    }
+    if (atomic_load(&l->leading)) {
+        bool done;
+
+        /* Resign: another node takes over now, not when the lease ends. */
+        if (nc_etcd_delete_if(l->etcd, l->key, l->env->node, &done, NULL) == 0 && done)
+            nc_info(NULL, "scheduler: gave %s up", l->key);
+    }
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->dirty, d, dtmp) {
+        HASH_DEL(l->dirty, d);
+        free(d->key);
+        free(d);
+    }
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->vms, v, tmp) {
+        HASH_DEL(l->vms, v);
+        lvm_free(v);
+    }
+    free_nodes(l);
+    free(l->nodes);
+    batch_clear(l);
+    nc_etcd_free(l->etcd);
+    free(l->key);
+    free(l->spec_prefix);
+    free(l->status_prefix);
+    free(l->placement_prefix);
+    free(l->nodes_prefix);
+    free(l->cordon_prefix);
+    pthread_mutex_destroy(&l->lock);
+    pthread_cond_destroy(&l->cond);
+    free(l);
+}

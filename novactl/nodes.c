@@ -1,0 +1,372 @@
+/* get node, cordon, uncordon, drain: the nodes and what is placed on them. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "novactl/cli.h"
+#include "scheduler/inventory.h"
+#include "schema/quantity.h"
+#include "schema/vm.h"
+
+/* A node as `get node` shows it: registered, cordoned, or only named by
+ * the VMs placed on it (a node that is gone). */
+struct node_row {
+    char name[254];
+    cJSON *reg;     /* its registration, NULL when it has none */
+    cJSON *cordon;  /* its cordon, NULL when it has none */
+    uint64_t vcpus, memory;
+    unsigned vms;
+};
+
+struct node_rows {
+    struct node_row *v;
+    size_t n;
+    int64_t revision;
+    char leader[254];
+};
+
+static struct node_row *
+row(struct node_rows *rows, const char *name)
+{
+    struct node_row *r;
+
+    for (size_t i = 0; i < rows->n; i++)
+        if (strcmp(rows->v[i].name, name) == 0)
+            return &rows->v[i];
+    if (strlen(name) >= sizeof(r->name) || !(r = realloc(rows->v, (rows->n + 1) * sizeof(*r))))
+        return NULL;
+    rows->v = r;
+    r = &rows->v[rows->n++];
+    memset(r, 0, sizeof(*r));
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    return r;
+}
+
+struct lister {
+    struct node_rows *rows;
+    size_t skip;
+    cJSON *placements; /* "ns/name" -> node */
+    const char *space;
+};
+
+static int
+on_node(const struct nc_kv *kv, void *data)
+{
+    struct lister *l = data;
+    struct node_row *r = row(l->rows, kv->key + l->skip);
+
+    if (r && strcmp(l->space, "nodes/") == 0)
+        r->reg = cJSON_Parse(kv->value);
+    else if (r)
+        r->cordon = cJSON_Parse(kv->value);
+    return 0;
+}
+
+static int
+on_placement(const struct nc_kv *kv, void *data)
+{
+    struct lister *l = data;
+
+    cJSON_AddStringToObject(l->placements, kv->key + l->skip, kv->value);
+    return 0;
+}
+
+/* Counts each VM on the node it runs on: spec.node, else its placement. */
+static int
+on_vm(const struct nc_kv *kv, void *data)
+{
+    struct lister *l = data;
+    const char *rest = kv->key + l->skip, *seg = strchr(rest, '/'), *node;
+    char ns[NC_NAME_MAX + 1], ref[2 * NC_NAME_MAX + 2];
+    struct nc_verr *errs;
+    struct nc_vm_spec spec;
+    struct node_row *r;
+
+    if (!seg || strncmp(seg, "/vm/", 4) != 0 || seg - rest > NC_NAME_MAX)
+        return 0;
+    snprintf(ns, sizeof(ns), "%.*s", (int)(seg - rest), rest);
+    snprintf(ref, sizeof(ref), "%s/%s", ns, seg + 4);
+    if (!(errs = nc_verr_new()))
+        return -ENOMEM;
+    if (nc_vm_spec_parse(kv->value, ns, seg + 4, &spec, errs) == 0) {
+        node = spec.node[0] ? spec.node
+                            : cJSON_GetStringValue(cJSON_GetObjectItem(l->placements, ref));
+        if (node && (r = row(l->rows, node))) {
+            r->vcpus += spec.vcpus;
+            r->memory += spec.memory;
+            r->vms++;
+        }
+        nc_vm_spec_clear(&spec);
+    }
+    nc_verr_free(errs);
+    return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct node_row *)a)->name, ((const struct node_row *)b)->name);
+}
+
+static void
+rows_clear(struct node_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        cJSON_Delete(rows->v[i].reg);
+        cJSON_Delete(rows->v[i].cordon);
+    }
+    free(rows->v);
+}
+
+static int
+fetch(struct cli *c, struct node_rows *rows)
+{
+    struct nc_etcd *e = cli_etcd(c);
+    struct lister l = {.rows = rows, .placements = cJSON_CreateObject()};
+    char key[600];
+    struct nc_kv kv;
+    int r = -ENOMEM;
+
+    if (!e || !l.placements)
+        goto out;
+    for (const char *const *sp = (const char *const[]){"nodes/", "cordon/", NULL}; *sp; sp++) {
+        snprintf(key, sizeof(key), "%s%s", c->prefix, *sp);
+        l.skip = strlen(key);
+        l.space = *sp;
+        if ((r = nc_etcd_list(e, key, 500, on_node, &l, &rows->revision)) < 0)
+            goto out;
+    }
+    snprintf(key, sizeof(key), "%splacement/", c->prefix);
+    l.skip = strlen(key);
+    if ((r = nc_etcd_list(e, key, 500, on_placement, &l, NULL)) < 0)
+        goto out;
+    snprintf(key, sizeof(key), "%sspec/", c->prefix);
+    l.skip = strlen(key);
+    if ((r = nc_etcd_list(e, key, 500, on_vm, &l, NULL)) < 0)
+        goto out;
+    snprintf(key, sizeof(key), "%sleader/scheduler", c->prefix);
+    r = nc_etcd_get(e, key, &kv, NULL);
+    if (r == 0) {
+        snprintf(rows->leader, sizeof(rows->leader), "%s", kv.value);
+        nc_kv_clear(&kv);
+    }
+    r = r == -ENOENT ? 0 : r;
+    qsort(rows->v, rows->n, sizeof(*rows->v), by_name);
+out:
+    cJSON_Delete(l.placements);
+    return r;
+}
+
+static const char *
+status_of(const struct node_row *r, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s", r->reg ? "Ready" : "NotReady",
+             !r->cordon ? ""
+             : cJSON_IsTrue(cJSON_GetObjectItem(r->cordon, "drain")) ? ",Draining"
+                                                                       : ",SchedulingDisabled");
+    return buf;
+}
+
+/* "ALLOCATED/LIMIT" of a resource; LIMIT "?" for a node that is gone. */
+static void
+used(const struct node_row *r, bool memory, char *buf, size_t n)
+{
+    struct nc_sched_node node;
+    char a[32], b[32];
+    char *json = r->reg ? cJSON_PrintUnformatted(r->reg) : NULL;
+    bool known = json && nc_sched_node_parse(r->name, json, &node) == 0;
+
+    if (memory)
+        snprintf(buf, n, "%s/%s", nc_quantity_format(r->memory, a, sizeof(a)),
+                 known ? nc_quantity_format(nc_sched_node_memory_limit(&node), b, sizeof(b))
+                       : "?");
+    else if (known)
+        snprintf(buf, n, "%" PRIu64 "/%" PRIu64, r->vcpus, nc_sched_node_cpu_limit(&node));
+    else
+        snprintf(buf, n, "%" PRIu64 "/?", r->vcpus);
+    if (known)
+        nc_sched_node_clear(&node);
+    free(json);
+}
+
+static void
+print_json(const struct node_rows *rows)
+{
+    cJSON *list = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(list, "items");
+    char *text;
+
+    cJSON_AddStringToObject(list, "kind", "NodeList");
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct node_row *r = &rows->v[i];
+        cJSON *o = cJSON_CreateObject(), *alloc;
+
+        cJSON_AddStringToObject(o, "name", r->name);
+        cJSON_AddBoolToObject(o, "registered", r->reg != NULL);
+        cJSON_AddBoolToObject(o, "schedulable", r->reg && !r->cordon);
+        cJSON_AddBoolToObject(o, "leader", strcmp(r->name, rows->leader) == 0);
+        if (r->reg)
+            cJSON_AddItemToObject(o, "registration", cJSON_Duplicate(r->reg, true));
+        if (r->cordon)
+            cJSON_AddItemToObject(o, "cordon", cJSON_Duplicate(r->cordon, true));
+        alloc = cJSON_AddObjectToObject(o, "allocated");
+        cJSON_AddNumberToObject(alloc, "vcpus", (double)r->vcpus);
+        cJSON_AddNumberToObject(alloc, "memory", (double)r->memory);
+        cJSON_AddNumberToObject(alloc, "vms", r->vms);
+        cJSON_AddItemToArray(items, o);
+    }
+    if ((text = cJSON_Print(list)))
+        puts(text);
+    free(text);
+    cJSON_Delete(list);
+}
+
+/* "zone=a,disk=ssd" of a registration's labels. */
+static void
+labels_of(const cJSON *reg, char *buf, size_t n)
+{
+    const cJSON *l;
+    size_t len = 0;
+
+    buf[0] = '\0';
+    cJSON_ArrayForEach(l, cJSON_GetObjectItem(reg, "labels"))
+        if (cJSON_IsString(l) && len < n)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s=%s", len ? "," : "", l->string,
+                                    l->valuestring);
+    if (!buf[0])
+        snprintf(buf, n, "-");
+}
+
+static void
+pools_of(const cJSON *reg, char *buf, size_t n)
+{
+    const cJSON *p;
+    size_t len = 0;
+
+    buf[0] = '\0';
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(reg, "pools")) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
+
+        if (name && len < n)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s%s", len ? "," : "", name,
+                                    cJSON_IsTrue(cJSON_GetObjectItem(p, "shared")) ? "(shared)"
+                                                                                    : "");
+    }
+    if (!buf[0])
+        snprintf(buf, n, "-");
+}
+
+int
+cli_get_nodes(struct cli *c)
+{
+    struct node_rows rows = {0};
+    const char *out = c->output ? c->output : "table";
+    bool wide = strcmp(out, "wide") == 0;
+    int r;
+
+    if (strcmp(out, "table") != 0 && !wide && strcmp(out, "json") != 0 &&
+        strcmp(out, "name") != 0) {
+        fputs("novactl: -o takes table, wide, json or name\n", stderr);
+        return 2;
+    }
+    if (c->watch || c->selector || c->argc > 1) {
+        fputs("novactl: get node takes no NAME, -l or -w\n", stderr);
+        return 2;
+    }
+    if ((r = fetch(c, &rows)) < 0) {
+        rows_clear(&rows);
+        return cli_etcd_error(c, "cannot read from etcd");
+    }
+    if (strcmp(out, "json") == 0) {
+        print_json(&rows);
+    } else {
+        if (strcmp(out, "name") != 0 && rows.n)
+            printf(wide ? "%-16s %-26s %-9s %-17s %-5s %-6s %-6s %-24s %s\n"
+                        : "%-16s %-26s %-9s %-17s %-5s %s\n",
+                   "NAME", "STATUS", "VCPUS", "MEMORY", "VMS", "AGE", "LEADER", "LABELS",
+                   "POOLS");
+        for (size_t i = 0; i < rows.n; i++) {
+            const struct node_row *n = &rows.v[i];
+            char st[48], cpu[48], mem[48], when[16], labels[256], pools[256], vms[16];
+
+            if (strcmp(out, "name") == 0) {
+                printf("node/");
+                cli_puts_safe(stdout, n->name);
+                putchar('\n');
+                continue;
+            }
+            used(n, false, cpu, sizeof(cpu));
+            used(n, true, mem, sizeof(mem));
+            cli_age(cJSON_GetStringValue(cJSON_GetObjectItem(n->reg, "startedAt")), when,
+                    sizeof(when));
+            labels_of(n->reg, labels, sizeof(labels));
+            pools_of(n->reg, pools, sizeof(pools));
+            snprintf(vms, sizeof(vms), "%u", n->vms);
+            printf("%-16s ", n->name);
+            printf(wide ? "%-26s %-9s %-17s %-5s %-6s %-6s " : "%-26s %-9s %-17s %-5s %s",
+                   status_of(n, st, sizeof(st)), cpu, mem, vms, when,
+                   strcmp(n->name, rows.leader) == 0 ? "yes" : "-");
+            if (wide) {
+                printf("%-24s ", labels);
+                cli_puts_safe(stdout, pools);
+            }
+            putchar('\n');
+        }
+        if (!rows.n)
+            fputs("No nodes found.\n", stderr);
+    }
+    rows_clear(&rows);
+    return 0;
+}
+
+/* cordon, drain: PREFIX/cordon/NODE, which the scheduler reads; uncordon
+ * deletes it. */
+int
+cli_cordon(struct cli *c)
+{
+    bool drain = strcmp(c->verb, "drain") == 0, un = strcmp(c->verb, "uncordon") == 0;
+    struct nc_etcd *e = cli_etcd(c);
+    char key[600], now[32], *value;
+    struct nc_kv kv;
+    cJSON *o;
+    int r;
+
+    if (c->argc != 1 || !nc_is_dns_subdomain(c->argv[0])) {
+        fprintf(stderr, "novactl: %s needs one NODE name\n", c->verb);
+        return 2;
+    }
+    if (!e)
+        return cli_etcd_error(c, "out of memory");
+    if (un) {
+        snprintf(key, sizeof(key), "%scordon/%s", c->prefix, c->argv[0]);
+        if (nc_etcd_delete(e, key, false, NULL) < 0)
+            return cli_etcd_error(c, "cannot write to etcd");
+        printf("node/%s uncordoned\n", c->argv[0]);
+        return 0;
+    }
+    snprintf(key, sizeof(key), "%snodes/%s", c->prefix, c->argv[0]);
+    r = nc_etcd_get(e, key, &kv, NULL);
+    if (r == -ENOENT) {
+        fprintf(stderr, "novactl: node %s is not registered\n", c->argv[0]);
+        return 1;
+    }
+    if (r < 0)
+        return cli_etcd_error(c, "cannot read from etcd");
+    nc_kv_clear(&kv);
+    o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "drain", drain);
+    cJSON_AddStringToObject(o, "time", nc_rfc3339_now(now));
+    value = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    snprintf(key, sizeof(key), "%scordon/%s", c->prefix, c->argv[0]);
+    r = value ? nc_etcd_put(e, key, value, 0, NULL) : -ENOMEM;
+    free(value);
+    if (r < 0)
+        return cli_etcd_error(c, "cannot write to etcd");
+    printf("node/%s %s\n", c->argv[0],
+           drain ? "cordoned and drained: its VMs that can move are placed elsewhere"
+                 : "cordoned");
+    return 0;
+}

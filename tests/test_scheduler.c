@@ -1,0 +1,334 @@
+/* The scheduler's decisions and the node inventory, without etcd. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scheduler/scheduler.h"
+
+#define GIB (1ULL << 30)
+#define MIB (1ULL << 20)
+
+static struct nc_sched_node nodes[8];
+static const struct nc_sched_vm *placed[64];
+static struct nc_sched sched;
+
+/* Registers node @name as the daemon would, with @labels "k=v,k=v". */
+static void
+add_node(const char *name, unsigned vcpus, uint64_t memory, const char *labels)
+{
+    struct nc_labels l = {0};
+    struct nc_sched_pool pools[] = {{"default", false}, {"shared", true}};
+    struct nc_inventory inv = {.name = name, .host_vcpus = vcpus, .host_memory = memory,
+                               .cpu_ratio = 1.0, .memory_ratio = 1.0, .labels = &l,
+                               .pools = pools, .n_pools = 2};
+    char buf[256], *save = NULL;
+    cJSON *o = cJSON_CreateObject();
+    char *json;
+
+    snprintf(buf, sizeof(buf), "%s", labels);
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+
+        *eq = '\0';
+        cr_assert_eq(nc_labels_set(&l, t, eq + 1), 0);
+    }
+    cr_assert_eq(nc_inventory_json(&inv, o), 0);
+    json = cJSON_PrintUnformatted(o);
+    cr_assert_eq(nc_sched_node_parse(name, json, &nodes[sched.n_nodes]), 0, "%s", json);
+    sched.n_nodes++;
+    free(json);
+    cJSON_Delete(o);
+    nc_labels_clear(&l);
+}
+
+static void
+setup(void)
+{
+    memset(&sched, 0, sizeof(sched));
+    sched.nodes = nodes;
+    sched.vms = placed;
+}
+
+static void
+teardown(void)
+{
+    for (unsigned i = 0; i < sched.n_nodes; i++)
+        nc_sched_node_clear(&nodes[i]);
+}
+
+static struct nc_labels no_labels;
+
+static struct nc_sched_vm
+vm(const char *name, unsigned vcpus, uint64_t memory)
+{
+    return (struct nc_sched_vm){.ns = "default", .name = name, .vcpus = vcpus,
+                                .memory = memory, .labels = &no_labels, .node = -1};
+}
+
+/* Places @v where the scheduler says, as the leader would; returns the
+ * node's name, or NULL with @why. */
+static const char *
+place(struct nc_sched_vm *v, char *why, size_t whysz)
+{
+    int i = nc_sched_pick(&sched, v, why, whysz);
+
+    if (i < 0)
+        return NULL;
+    v->node = i;
+    nc_sched_account(&sched, v, i, 1);
+    placed[sched.n_vms++] = v;
+    return nodes[i].name;
+}
+
+TestSuite(scheduler, .init = setup, .fini = teardown);
+
+Test(scheduler, inventory_round_trip_and_garbage)
+{
+    struct nc_sched_node n;
+
+    add_node("node-a", 16, 3 * GIB, "zone=a");
+    cr_assert_eq(nodes[0].vcpus, 16);
+    cr_assert_eq(nodes[0].memory, 3 * GIB);
+    cr_assert_str_eq(nc_labels_get(&nodes[0].labels, "zone"), "a");
+    cr_assert_str_eq(nc_labels_get(&nodes[0].labels, NC_LABEL_NODE), "node-a");
+    cr_assert(nc_sched_node_pool(&nodes[0], "shared")->shared);
+    cr_assert_not(nc_sched_node_pool(&nodes[0], "default")->shared);
+    cr_assert_null(nc_sched_node_pool(&nodes[0], "other"));
+    cr_assert_eq(nc_sched_node_parse("x", "{\"name\":\"x\"}", &n), -EINVAL,
+                 "a registration without inventory is no candidate");
+    cr_assert_eq(nc_sched_node_parse("x", "not json", &n), -EINVAL);
+    cr_assert_eq(nc_sched_node_parse("x",
+                                     "{\"allocatable\":{\"vcpus\":-1,\"memory\":1},"
+                                     "\"overcommit\":{\"cpu\":1,\"memory\":1}}",
+                                     &n),
+                 -EINVAL);
+}
+
+Test(scheduler, reserves_are_taken_off)
+{
+    struct nc_labels l = {0};
+    struct nc_inventory inv = {.name = "n", .host_vcpus = 4, .host_memory = 4 * GIB,
+                               .reserve_vcpus = 1, .reserve_memory = GIB, .cpu_ratio = 4,
+                               .memory_ratio = 1.5, .labels = &l};
+    cJSON *o = cJSON_CreateObject();
+    char *json;
+    struct nc_sched_node n;
+
+    cr_assert_eq(nc_inventory_json(&inv, o), 0);
+    json = cJSON_PrintUnformatted(o);
+    cr_assert_eq(nc_sched_node_parse("n", json, &n), 0);
+    cr_assert_eq(n.vcpus, 3);
+    cr_assert_eq(n.memory, 3 * GIB);
+    cr_assert_eq(nc_sched_node_cpu_limit(&n), 12, "3 vCPUs x 4");
+    cr_assert_eq(nc_sched_node_memory_limit(&n), 9 * GIB / 2, "3 GiB x 1.5");
+    nc_sched_node_clear(&n);
+    free(json);
+    cJSON_Delete(o);
+}
+
+Test(scheduler, capacity_filters_and_the_reason_per_node)
+{
+    struct nc_sched_vm big = vm("big", 1, 4 * GIB), huge = vm("huge", 1, 16 * GIB);
+    struct nc_sched_vm wide = vm("wide", 9, MIB * 64);
+    char why[256] = "";
+
+    add_node("node-a", 8, 3 * GIB, "");
+    add_node("node-b", 8, 6 * GIB, "");
+    cr_assert_str_eq(place(&big, why, sizeof(why)), "node-b", "too big for node-a");
+    cr_assert_null(place(&huge, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/2 nodes: 2 insufficient memory");
+    cr_assert_null(place(&wide, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/2 nodes: 2 insufficient cpu");
+    nodes[0].cordoned = true;
+    cr_assert_null(place(&huge, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/2 nodes: 1 cordoned, 1 insufficient memory");
+}
+
+Test(scheduler, nothing_registered)
+{
+    struct nc_sched_vm a = vm("a", 1, MIB * 64);
+    char why[64];
+
+    cr_assert_null(place(&a, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/0 nodes: none registered");
+}
+
+Test(scheduler, never_overcommits)
+{
+    struct nc_sched_vm vms[40];
+    char why[128];
+    unsigned n = 0;
+
+    add_node("node-a", 2, GIB, "");
+    add_node("node-b", 2, GIB, "");
+    nodes[0].cpu_ratio = 4; /* 8 vCPUs fit on node-a, 2 on node-b */
+    for (unsigned i = 0; i < 40; i++) {
+        vms[i] = vm("v", 1, MIB * 100);
+        n += place(&vms[i], why, sizeof(why)) != NULL;
+    }
+    cr_assert_eq(n, 10, "8 on node-a by CPU, 2 on node-b, then nothing: %u", n);
+    cr_assert_eq(nodes[0].used_vcpus, 8);
+    cr_assert_eq(nodes[1].used_vcpus, 2);
+    cr_assert_str_eq(why, "0/2 nodes: 2 insufficient cpu");
+}
+
+Test(scheduler, spread_and_pack_policies)
+{
+    struct nc_sched_vm vms[6];
+    char why[64];
+
+    add_node("node-a", 8, 8 * GIB, "");
+    add_node("node-b", 8, 8 * GIB, "");
+    add_node("node-c", 8, 8 * GIB, "");
+    for (unsigned i = 0; i < 6; i++) {
+        vms[i] = vm("v", 1, GIB);
+        cr_assert_not_null(place(&vms[i], why, sizeof(why)));
+    }
+    for (unsigned i = 0; i < 3; i++)
+        cr_assert_eq(nodes[i].n_vms, 2, "spread: 2 on each, node %u has %u", i, nodes[i].n_vms);
+
+    teardown();
+    setup();
+    sched.policy = NC_SCHED_PACK;
+    add_node("node-a", 8, 8 * GIB, "");
+    add_node("node-b", 8, 8 * GIB, "");
+    for (unsigned i = 0; i < 6; i++) {
+        vms[i] = vm("v", 1, GIB);
+        place(&vms[i], why, sizeof(why));
+    }
+    cr_assert(nodes[0].n_vms == 6 || nodes[1].n_vms == 6, "pack: all on one node");
+}
+
+Test(scheduler, node_selector)
+{
+    struct nc_vm_placement p = {0};
+    struct nc_sched_vm v = vm("v", 1, GIB);
+    char why[128];
+
+    add_node("node-a", 8, 8 * GIB, "zone=a,disk=ssd");
+    add_node("node-b", 8, 8 * GIB, "zone=b");
+    cr_assert_eq(nc_labels_set(&p.node_selector, "zone", "b"), 0);
+    v.placement = &p;
+    cr_assert_str_eq(place(&v, why, sizeof(why)), "node-b");
+    cr_assert_eq(nc_labels_set(&p.node_selector, "disk", "ssd"), 0);
+    v.node = -1;
+    cr_assert_null(place(&v, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/2 nodes: 2 not matching nodeSelector");
+    nc_labels_clear(&p.node_selector);
+}
+
+/* VMs labelled app=web that must not share a node (hard), across 3 nodes. */
+Test(scheduler, hard_anti_affinity_both_ways)
+{
+    struct nc_labels web = {0};
+    struct nc_vm_placement p = {0};
+    struct nc_sched_vm vms[4], plain;
+    char why[128];
+
+    cr_assert_eq(nc_labels_set(&web, "app", "web"), 0);
+    cr_assert_eq(nc_labels_from_json(NULL, &p.anti[0].match), 0);
+    cr_assert_eq(nc_labels_set(&p.anti[0].match, "app", "web"), 0);
+    snprintf(p.anti[0].topology, sizeof(p.anti[0].topology), "%s", NC_LABEL_NODE);
+    p.anti[0].required = true;
+    p.n_anti = 1;
+    for (int i = 0; i < 3; i++)
+        add_node((const char *[]){"node-a", "node-b", "node-c"}[i], 8, 8 * GIB, "");
+    for (unsigned i = 0; i < 4; i++) {
+        vms[i] = vm("web", 1, GIB);
+        vms[i].labels = &web;
+        vms[i].placement = &p;
+    }
+    for (unsigned i = 0; i < 3; i++)
+        cr_assert_not_null(place(&vms[i], why, sizeof(why)));
+    cr_assert(vms[0].node != vms[1].node && vms[1].node != vms[2].node &&
+              vms[0].node != vms[2].node);
+    cr_assert_null(place(&vms[3], why, sizeof(why)));
+    cr_assert_str_eq(why, "0/3 nodes: 3 anti-affinity");
+
+    /* A web VM without the rule is still kept off by the others' rule. */
+    plain = vm("web-plain", 1, GIB);
+    plain.labels = &web;
+    cr_assert_null(place(&plain, why, sizeof(why)));
+    /* Another namespace is not counted. */
+    vms[3].ns = "other";
+    cr_assert_not_null(place(&vms[3], why, sizeof(why)));
+    nc_labels_clear(&web);
+    nc_labels_clear(&p.anti[0].match);
+}
+
+Test(scheduler, soft_anti_affinity_prefers_but_does_not_refuse)
+{
+    struct nc_labels db = {0};
+    struct nc_vm_placement p = {0};
+    struct nc_sched_vm vms[3];
+    char why[64];
+
+    cr_assert_eq(nc_labels_set(&db, "app", "db"), 0);
+    cr_assert_eq(nc_labels_set(&p.anti[0].match, "app", "db"), 0);
+    snprintf(p.anti[0].topology, sizeof(p.anti[0].topology), "%s", NC_LABEL_NODE);
+    p.n_anti = 1;
+    add_node("node-a", 8, 8 * GIB, "");
+    add_node("node-b", 8, 1 * GIB + 512 * MIB, "");
+    sched.policy = NC_SCHED_PACK; /* would put both on one node */
+    for (unsigned i = 0; i < 3; i++) {
+        vms[i] = vm("db", 1, GIB / 2);
+        vms[i].labels = &db;
+        vms[i].placement = &p;
+        cr_assert_not_null(place(&vms[i], why, sizeof(why)), "%s", why);
+    }
+    cr_assert_neq(vms[0].node, vms[1].node, "the second avoids the first");
+    nc_labels_clear(&db);
+    nc_labels_clear(&p.anti[0].match);
+}
+
+Test(scheduler, spread_over_zones)
+{
+    struct nc_labels web = {0};
+    struct nc_vm_placement p = {0};
+    struct nc_sched_vm vms[6];
+    unsigned zone_a = 0;
+    char why[64];
+
+    cr_assert_eq(nc_labels_set(&web, "app", "web"), 0);
+    cr_assert_eq(nc_labels_set(&p.spread_match, "app", "web"), 0);
+    snprintf(p.spread_key, sizeof(p.spread_key), "zone");
+    /* Zone a has three nodes, zone b one: least-allocated alone would put
+     * three of four VMs in zone a. */
+    add_node("a-1", 8, 8 * GIB, "zone=a");
+    add_node("a-2", 8, 8 * GIB, "zone=a");
+    add_node("a-3", 8, 8 * GIB, "zone=a");
+    add_node("b-1", 8, 8 * GIB, "zone=b");
+    for (unsigned i = 0; i < 6; i++) {
+        vms[i] = vm("web", 1, GIB);
+        vms[i].labels = &web;
+        vms[i].placement = &p;
+        cr_assert_not_null(place(&vms[i], why, sizeof(why)));
+        zone_a += vms[i].node < 3;
+    }
+    cr_assert_eq(zone_a, 3, "3 of 6 in zone a, got %u", zone_a);
+    nc_labels_clear(&web);
+    nc_labels_clear(&p.spread_match);
+}
+
+Test(scheduler, volumes_pin_and_pools_filter)
+{
+    const char *local[] = {"default"}, *other[] = {"fast"};
+    struct nc_sched_vm v = vm("v", 1, GIB), w = vm("w", 1, GIB);
+    char why[128];
+
+    add_node("node-a", 8, 8 * GIB, "");
+    add_node("node-b", 8, 8 * GIB, "");
+    v.pin = "node-b";
+    v.pools = local;
+    v.n_pools = 1;
+    cr_assert_str_eq(place(&v, why, sizeof(why)), "node-b");
+    w.pools = other;
+    w.n_pools = 1;
+    cr_assert_null(place(&w, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/2 nodes: 2 without its storage pool");
+    w.pools = local;
+    w.pin = "node-gone";
+    cr_assert_null(place(&w, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/2 nodes: 2 not where its volumes are");
+}

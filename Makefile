@@ -105,6 +105,9 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libnovacron.a | deps
 $(BUILD)/nc-bench: tests/bench/bench.c $(BUILD)/libnovacron.a | deps
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/nc-sched-bench: tests/bench/sched.c $(BUILD)/libnovacron.a | deps
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
 # Every test runs against the ASan+UBSan build: unit tests first (fast, no
 # daemons), then the integration tests that start real etcd and novacrond.
 # Then the queue, the informers and the workers run under ThreadSanitizer
@@ -129,9 +132,10 @@ integration: $(BUILD)/novacrond $(BUILD)/novactl $(ITESTS)
 demo: deps all
 	./hack/demo.sh
 
-bench: deps all $(BUILD)/nc-bench
+bench: deps all $(BUILD)/nc-bench $(BUILD)/nc-sched-bench
 	NOVACROND=$(abspath $(BUILD)/novacrond) NOVACTL=$(abspath $(BUILD)/novactl) \
 		BENCH_TOOL=$(abspath $(BUILD)/nc-bench) \
+		SCHED_BENCH_TOOL=$(abspath $(BUILD)/nc-sched-bench) \
 		./tests/bench/run.sh
 
 # Man pages, written by help2man from each binary's --help (hack/man.sh).

@@ -36,6 +36,7 @@
 #include "drivers/overlay.h"
 #include "drivers/storage.h"
 #include "reconcilers/reconciler.h"
+#include "schema/validate.h"
 
 struct daemon {
     struct nc_config cfg;
@@ -123,22 +124,59 @@ on_status_changed(void *data, const char *key)
     queue_object(rest, d->q);
 }
 
-/* placement/<ns>/<name> changed (a claim made, or gone with its node's
- * lease): the VM is looked at again, and placed again when unclaimed. */
+/* Queues the Networks VM @ns/@name is on (its spec's, else its status'),
+ * whose nodes and forwarding entries follow where their VMs are. */
+static void
+queue_networks(struct daemon *d, const char *ns, const char *name)
+{
+    const char *spaces[] = {"spec/%s/vm/%s", "status/%s/vm/%s"};
+    const cJSON *ifc;
+
+    for (int i = 0; i < 2; i++) {
+        char key[400], path[200], *value = NULL;
+        int64_t rev;
+        cJSON *doc, *list;
+
+        snprintf(path, sizeof(path), spaces[i], ns, name);
+        snprintf(key, sizeof(key), "%s%s", d->cfg.prefix, path);
+        if (nc_informer_get(i ? d->env.statuses : d->env.specs, key, &value, &rev) < 0)
+            continue;
+        doc = cJSON_Parse(value);
+        free(value);
+        list = i ? cJSON_GetObjectItem(doc, "interfaces")
+                 : cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "spec"), "interfaces");
+        cJSON_ArrayForEach(ifc, list) {
+            const char *net = cJSON_GetStringValue(cJSON_GetObjectItem(ifc, "network"));
+            char netkey[160];
+
+            if (net && nc_is_dns_label(net)) {
+                snprintf(netkey, sizeof(netkey), "%s/network/%s", ns, net);
+                queue_object(netkey, d->q);
+            }
+        }
+        cJSON_Delete(doc);
+        return;
+    }
+}
+
+/* placement/<ns>/<name> changed (placed, moved, or let go after its
+ * teardown): the VM is looked at again, and so are its Networks. */
 static void
 on_placement_changed(void *data, const char *key)
 {
     struct daemon *d = data;
     const char *rest = key + d->placement_prefix_len;
     const char *slash = strchr(rest, '/');
-    char vmkey[160];
+    char vmkey[160], ns[NC_NAME_MAX + 1];
 
     nc_leader_note(d->leader, key);
-    if (strlen(key) <= d->placement_prefix_len || !slash)
+    if (strlen(key) <= d->placement_prefix_len || !slash || slash - rest > NC_NAME_MAX)
         return;
     snprintf(vmkey, sizeof(vmkey), "%.*s/vm/%s", (int)(slash - rest), rest, slash + 1);
     if (nc_wq_add(d->q, vmkey) < 0)
         nc_error(key, "cannot queue: out of memory");
+    snprintf(ns, sizeof(ns), "%.*s", (int)(slash - rest), rest);
+    queue_networks(d, ns, slash + 1);
 }
 
 /* A node came or went: every Network looks again at its peers. */

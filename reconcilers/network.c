@@ -3,10 +3,12 @@
  * with an older Network (an overlapping CIDR in the namespace, an explicit
  * VNI another holds); hold a VNI and this node's bridge address through
  * create-only etcd transactions (alloc/vni/<vni>, alloc/ip/<ns>/<net>/<ip>);
- * make the bridge and VXLAN device with one forwarding entry per other
- * registered node; run a dnsmasq on the bridge answering for the guests
- * this node runs on it; report. Every node realises every Network, and
- * writes the same status (computed from etcd), so nodes never flap it.
+ * and, on the nodes that run one of its VMs only, this node's bridge
+ * address, the bridge and VXLAN device with one forwarding entry toward
+ * each other such node, and a dnsmasq on the bridge answering for the
+ * guests this node runs on it; a node whose last VM of it went takes its
+ * part down. Every node writes the same status (computed from etcd), so
+ * nodes never flap it.
  * Deletion waits while VMs use it, then stops dnsmasq before the devices
  * go, so a crash in between leaves devices that name what to clean up.
  */
@@ -254,12 +256,47 @@ hold_bridge_ip(struct net_run *run, char out[20])
     return r;
 }
 
+#define MAX_PEERS 64
+
+/* The nodes that run VMs of the Network, and the underlay address of each
+ * other one that is registered. */
 struct peers {
     struct net_run *run;
-    char addrs[64][16];
-    const char *ptrs[64];
+    char nodes[MAX_PEERS][254];
+    size_t n_nodes;
+    char addrs[MAX_PEERS][16];
+    const char *ptrs[MAX_PEERS];
     size_t n;
 };
+
+static bool
+wanted(const struct peers *p, const char *node)
+{
+    for (size_t i = 0; i < p->n_nodes; i++)
+        if (strcmp(p->nodes[i], node) == 0)
+            return true;
+    return false;
+}
+
+/* Fills @p->nodes from the nodes of the Network's VMs; true when this node
+ * is one of them. */
+static bool
+needed_here(struct net_run *run, struct peers *p)
+{
+    struct nc_env *env = run->o.ctx->env;
+    cJSON *users = nc_vm_users_sorted(env, NC_USE_NETWORK, run->o.ns, run->o.name);
+    const cJSON *u;
+    char node[254];
+
+    cJSON_ArrayForEach(u, users) {
+        if (p->n_nodes < MAX_PEERS &&
+            nc_vm_node(env, run->o.ns, u->valuestring, node, sizeof(node)) &&
+            !wanted(p, node))
+            snprintf(p->nodes[p->n_nodes++], sizeof(p->nodes[0]), "%s", node);
+    }
+    cJSON_Delete(users);
+    return wanted(p, env->node);
+}
 
 static void
 on_node(void *data, const char *key)
@@ -272,13 +309,14 @@ on_node(void *data, const char *key)
     const char *name, *addr;
     struct in_addr in;
 
-    if (p->n == 64 || nc_informer_get(env->nodes, key, &value, &rev) < 0)
+    if (p->n == MAX_PEERS || nc_informer_get(env->nodes, key, &value, &rev) < 0)
         return;
     doc = cJSON_Parse(value);
     free(value);
     name = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "name"));
     addr = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "underlayAddress"));
-    if (name && addr && strcmp(name, env->node) != 0 && inet_pton(AF_INET, addr, &in) == 1) {
+    if (name && addr && strcmp(name, env->node) != 0 && wanted(p, name) &&
+        inet_pton(AF_INET, addr, &in) == 1) {
         snprintf(p->addrs[p->n], sizeof(p->addrs[0]), "%s", addr);
         p->ptrs[p->n] = p->addrs[p->n];
         p->n++;
@@ -450,12 +488,12 @@ report_not_ready(struct net_run *run, const char *phase, const char *reason, con
 
 /*
  * Holds what the Network needs of etcd: no collision with an older one,
- * then (its status saying Provisioning first, when it is new) its VNI and
- * this node's bridge address (into @cidr). 0 with *@ret_vni; 1 after
- * reporting why not, with the result in *@ret; or a negative errno.
+ * then (its status saying Provisioning first, when it is new) its VNI and,
+ * with @cidr, this node's bridge address (into @cidr). 0 with *@ret_vni;
+ * 1 after reporting why not, with the result in *@ret; or a negative errno.
  */
 static int
-hold(struct net_run *run, uint32_t *ret_vni, char cidr[20], int *ret)
+hold(struct net_run *run, uint32_t *ret_vni, char *cidr, int *ret)
 {
     char msg[600];
     int r;
@@ -467,7 +505,7 @@ hold(struct net_run *run, uint32_t *ret_vni, char cidr[20], int *ret)
         *ret = report_not_ready(run, "Failed", "Conflict", msg, true);
         return 1;
     }
-    if (r < 0 || (r = hold_bridge_ip(run, cidr)) != -ENOSPC)
+    if (r < 0 || !cidr || (r = hold_bridge_ip(run, cidr)) != -ENOSPC)
         return r;
     snprintf(msg, sizeof(msg), "spec.cidr: %s has no address left for node %s", run->spec.cidr,
              run->o.ctx->env->node);
@@ -477,14 +515,14 @@ hold(struct net_run *run, uint32_t *ret_vni, char cidr[20], int *ret)
 
 /*
  * This node's bridge and VXLAN device, with a forwarding entry toward each
- * other registered node, and its dnsmasq. 0; 1 after reporting why not,
+ * other node in @peers, and its dnsmasq. 0; 1 after reporting why not,
  * with the result in *@ret; or a negative errno.
  */
 static int
-realise(struct net_run *run, uint32_t vni, const char *cidr, int64_t *ret_requeue_ms, int *ret)
+realise(struct net_run *run, struct peers *peers, uint32_t vni, const char *cidr,
+        int64_t *ret_requeue_ms, int *ret)
 {
     struct nc_env *env = run->o.ctx->env;
-    struct peers peers = {.run = run};
     char msg[600];
     const char *reason = NULL;
     int r = 0;
@@ -500,7 +538,7 @@ realise(struct net_run *run, uint32_t vni, const char *cidr, int64_t *ret_requeu
     } else {
         struct nc_overlay_net net;
 
-        nc_informer_foreach(env->nodes, on_node, &peers);
+        nc_informer_foreach(env->nodes, on_node, peers);
         net = (struct nc_overlay_net){
             .bridge = run->bridge,
             .vxlan = run->spec.mode == NC_NET_OVERLAY ? run->vxlan : NULL,
@@ -510,8 +548,8 @@ realise(struct net_run *run, uint32_t vni, const char *cidr, int64_t *ret_requeu
             .underlay = env->underlay,
             .local_ip = env->underlay_ip,
             .bridge_cidr = cidr,
-            .peers = peers.ptrs,
-            .n_peers = peers.n,
+            .peers = peers->ptrs,
+            .n_peers = peers->n,
         };
         if ((r = nc_overlay_ensure(run->o.ctx->ov, &net)) < 0) {
             snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_drv_errmsg());
@@ -574,12 +612,59 @@ report_ready(struct net_run *run, uint32_t vni)
     return r;
 }
 
+/*
+ * Takes this node's part of the Network down: its dnsmasq stops before the
+ * devices go (a crash in between leaves devices that name what to clean
+ * up), then its bridge address is given back. Fills @f with the
+ * addresses other nodes still hold. 0 or a negative errno.
+ */
+static int
+unrealise_scan(struct net_run *run, struct nc_alloc_scan *f)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char *prefix, *key = NULL;
+    int r;
+
+    if ((r = nc_dhcp_stop(env->dhcp, env->dnsmasq_dir, run->bridge)) < 0) {
+        nc_warn(run->o.key, "%s", nc_drv_errmsg());
+        return r;
+    }
+    if (run->o.ctx->ov) {
+        if ((r = nc_overlay_remove(run->o.ctx->ov, run->vxlan, run->alias)) < 0 && r != -EEXIST)
+            return r;
+        if ((r = nc_overlay_remove(run->o.ctx->ov, run->bridge, run->alias)) < 0 && r != -EEXIST)
+            return r;
+    }
+    if (!(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name)))
+        return -ENOMEM;
+    r = nc_alloc_scan(run->o.ctx->etcd, prefix, f);
+    if (r == 0 && f->found[0] && asprintf(&key, "%s%s", prefix, f->found) >= 0) {
+        r = nc_alloc_release(run->o.ctx->etcd, key, run->node_mark);
+        f->count--;
+        if (r == 0)
+            nc_info(run->o.key, "no VM of it left on this node: bridge and address removed");
+        free(key);
+    }
+    free(prefix);
+    return r;
+}
+
+static int
+unrealise(struct net_run *run)
+{
+    struct nc_alloc_scan f = {.value = run->node_mark};
+
+    return unrealise_scan(run, &f);
+}
+
 static int
 reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
 {
     struct nc_verr *errs = nc_verr_new();
-    char cidr[20];
+    struct peers *peers;
+    char cidr[20] = "";
     uint32_t vni = 0;
+    bool here;
     int r, ret = 0;
 
     if (!errs)
@@ -590,8 +675,14 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
         return r;
     }
     nc_verr_free(errs);
-    if ((r = hold(run, &vni, cidr, &ret)) == 0)
-        r = realise(run, vni, cidr, ret_requeue_ms, &ret);
+    peers = calloc(1, sizeof(*peers));
+    if (!peers)
+        return -ENOMEM;
+    peers->run = run;
+    here = needed_here(run, peers);
+    if ((r = hold(run, &vni, here ? cidr : NULL, &ret)) == 0)
+        r = here ? realise(run, peers, vni, cidr, ret_requeue_ms, &ret) : unrealise(run);
+    free(peers);
     if (r == 0)
         return report_ready(run, vni);
     return r > 0 ? ret : r;
@@ -618,37 +709,16 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
         *ret_requeue_ms = USERS_POLL_MS;
         return report_not_ready(run, "Deleting", "InUse", msg, false);
     }
-    if ((r = nc_dhcp_stop(env->dhcp, env->dnsmasq_dir, run->bridge)) < 0) {
-        nc_warn(run->o.key, "%s", nc_drv_errmsg());
+    if ((r = unrealise_scan(run, &f)) < 0)
         return r;
-    }
-    if (run->o.ctx->ov) {
-        if ((r = nc_overlay_remove(run->o.ctx->ov, run->vxlan, run->alias)) < 0 && r != -EEXIST)
-            return r;
-        if ((r = nc_overlay_remove(run->o.ctx->ov, run->bridge, run->alias)) < 0 && r != -EEXIST)
-            return r;
-    }
-    /* This node's address goes; the last node out takes the VNI and the
-     * status with it. */
-    if (!(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name)))
-        return -ENOMEM;
-    r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f);
-    if (r == 0 && f.found[0] && asprintf(&key, "%s%s", prefix, f.found) >= 0) {
-        r = nc_alloc_release(run->o.ctx->etcd, key, run->node_mark);
-        f.count--;
-        free(key);
-        key = NULL;
-    }
-    free(prefix);
-    if (r == 0 && f.count > 0) {
+    /* The last node out takes the VNI and the status with it. */
+    if (f.count > 0) {
         /* Another node still holds its address, or gave it back while
          * this one looked: the last one out takes the rest, so look
          * again until none is left. */
         *ret_requeue_ms = USERS_POLL_MS;
         return 0;
     }
-    if (r < 0)
-        return r;
     f = (struct nc_alloc_scan){.value = run->owner};
     if (!(prefix = key_of(run, "alloc/vni/")))
         return -ENOMEM;

@@ -1,8 +1,11 @@
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "reconcilers/users.h"
+#include "schema/vm.h"
 
 static const struct {
     const char *list, *member;
@@ -144,4 +147,58 @@ nc_users_join(const cJSON *users, char *buf, size_t n)
     buf[0] = '\0';
     for (const cJSON *u = users ? users->child : NULL; u && len < n; u = u->next)
         len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", u->valuestring);
+}
+
+/* Copies the cached value of "<prefix>SPACE/NS/.../NAME" into @ret_value. */
+static int
+cached(struct nc_informer *inf, char **ret_value, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+cached(struct nc_informer *inf, char **ret_value, const char *fmt, ...)
+{
+    char *key = NULL;
+    int64_t rev;
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = vasprintf(&key, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return -ENOMEM;
+    r = nc_informer_get(inf, key, ret_value, &rev);
+    free(key);
+    return r;
+}
+
+bool
+nc_vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size_t wheresz)
+{
+    struct nc_verr *errs = NULL;
+    struct nc_vm_spec spec;
+    char *value = NULL;
+
+    where[0] = '\0';
+    if (cached(env->placements, &value, "%splacement/%s/%s", env->prefix, ns, vm) == 0)
+        snprintf(where, wheresz, "%s", value);
+    free(value);
+    value = NULL;
+    if (!where[0] && cached(env->specs, &value, "%sspec/%s/vm/%s", env->prefix, ns, vm) == 0 &&
+        (errs = nc_verr_new()) && nc_vm_spec_parse(value, ns, vm, &spec, errs) == 0) {
+        snprintf(where, wheresz, "%s", spec.node);
+        nc_vm_spec_clear(&spec);
+    }
+    nc_verr_free(errs);
+    free(value);
+    value = NULL;
+    if (!where[0] && cached(env->statuses, &value, "%sstatus/%s/vm/%s", env->prefix, ns, vm) == 0) {
+        cJSON *st = cJSON_Parse(value);
+        const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+
+        snprintf(where, wheresz, "%s", node ? node : "");
+        cJSON_Delete(st);
+    }
+    free(value);
+    return where[0] != '\0';
 }

@@ -34,6 +34,10 @@ cJSON *nc_vm_users_sorted(struct nc_env *env, enum nc_use use, const char *ns, c
 /* Queues every VM using @run's object: they wait for it, or it for them. */
 void nc_vm_users_enqueue(struct nc_run *run, enum nc_use use);
 
+/* The node VM @vm of @ns is on: its placement, else its spec.node, else
+ * the node its status names (while it is torn down). False when none. */
+bool nc_vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size_t wheresz);
+
 /* Writes the names of @users (nc_vm_users_sorted()) into @buf as "a, b". */
 void nc_users_join(const cJSON *users, char *buf, size_t n);
 

@@ -132,34 +132,6 @@ status_pool(const cJSON *status)
     return p && *p ? p : NULL;
 }
 
-/* The node a VM runs on: spec.node, else its placement. */
-static bool
-vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size_t wheresz)
-{
-    char *key = NULL, *value = NULL;
-    struct nc_verr *errs = NULL;
-    struct nc_vm_spec spec;
-    int64_t rev;
-
-    where[0] = '\0';
-    if (asprintf(&key, "%splacement/%s/%s", env->prefix, ns, vm) >= 0 &&
-        nc_informer_get(env->placements, key, &value, &rev) == 0)
-        snprintf(where, wheresz, "%s", value);
-    free(key);
-    free(value);
-    key = value = NULL;
-    if (!where[0] && asprintf(&key, "%sspec/%s/vm/%s", env->prefix, ns, vm) >= 0 &&
-        nc_informer_get(env->specs, key, &value, &rev) == 0 && (errs = nc_verr_new()) &&
-        nc_vm_spec_parse(value, ns, vm, &spec, errs) == 0) {
-        snprintf(where, wheresz, "%s", spec.node);
-        nc_vm_spec_clear(&spec);
-    }
-    nc_verr_free(errs);
-    free(key);
-    free(value);
-    return where[0] != '\0';
-}
-
 /* The node Volume @name was made on, from its status: where a copy of it
  * is made too. */
 static void
@@ -204,10 +176,10 @@ home(struct volume_run *run, char *where, size_t wheresz)
         volume_node(env, run->o.ns, run->spec.volume, where, wheresz);
     else
         cJSON_ArrayForEach(u, run->users)
-            if (cJSON_IsString(u) && vm_node(env, run->o.ns, u->valuestring, where, wheresz))
+            if (cJSON_IsString(u) && nc_vm_node(env, run->o.ns, u->valuestring, where, wheresz))
                 break;
     /* A single node has no choice to wait for. */
-    if (!where[0] && nc_informer_size(env->nodes) == 1)
+    if (!where[0] && nc_informer_size(env->nodes) <= 1)
         snprintf(where, wheresz, "%s", env->node);
     run->here = strcmp(where, env->node) == 0;
 }

@@ -77,10 +77,23 @@ int
 nc_labels_from_json(const cJSON *map, struct nc_labels *ret)
 {
     const cJSON *m;
+    unsigned n = 0;
 
     memset(ret, 0, sizeof(*ret));
+    cJSON_ArrayForEach(m, map)
+        n += cJSON_IsString(m);
+    if (!n)
+        return 0;
+    /* The validators refuse a repeated key, so none is looked for here:
+     * linear in the labels, however many. */
+    if (!(ret->kv = calloc(2 * (size_t)n, sizeof(*ret->kv))))
+        return -ENOMEM;
     cJSON_ArrayForEach(m, map) {
-        if (cJSON_IsString(m) && nc_labels_set(ret, m->string, m->valuestring) < 0) {
+        if (!cJSON_IsString(m))
+            continue;
+        ret->kv[2 * ret->n] = strdup(m->string);
+        ret->kv[2 * ret->n + 1] = strdup(m->valuestring);
+        if (!ret->kv[2 * ret->n++] || !ret->kv[2 * ret->n - 1]) {
             nc_labels_clear(ret);
             return -ENOMEM;
         }

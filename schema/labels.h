@@ -28,7 +28,8 @@ bool nc_is_label_key(const char *s);
 bool nc_is_label_value(const char *s);
 
 /* Copies the string members of JSON object @map (NULL: none) into @ret,
- * in order. 0 or -ENOMEM (@ret is then empty). */
+ * in order, as they are (a map the validators passed has no key twice).
+ * 0 or -ENOMEM (@ret is then empty). */
 int nc_labels_from_json(const cJSON *map, struct nc_labels *ret)
     __attribute__((warn_unused_result));
 /* Adds @key=@value (copied), replacing an earlier value of @key. 0 or -ENOMEM. */

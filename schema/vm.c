@@ -249,8 +249,9 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
         parse_boot(errs, spec, ret);
         parse_disks(errs, spec, ret);
         parse_ifaces(errs, spec, ret);
+        /* Labels are kept only once the envelope passed: no key twice. */
         labels = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "metadata"), "labels");
-        if (nc_labels_from_json(labels, &ret->labels) < 0)
+        if (nc_verr_count(errs) == before && nc_labels_from_json(labels, &ret->labels) < 0)
             nc_verr_add(errs, "metadata.labels", "out of memory");
         parse_placement(errs, spec, labels, ret);
         ret->stop_grace_seconds = (int)nc_v_int(errs, spec, "spec", "stopGracePeriodSeconds",

@@ -431,8 +431,21 @@ Test(reconcilers, networks_realised_conflicting_failing_and_deleted)
     char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX], have[160];
     cJSON *st;
 
-    /* Realised: the bridge with the owner mark, an address of the CIDR. */
+    /* No VM on it here: Ready, realised on no node. */
     put_kind("network", "n1", "{\"cidr\":\"10.9.0.0/24\",\"mode\":\"isolated\"}");
+    cr_assert_eq(reconcile_network("n1"), 0);
+    st = status_of("network", "n1");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(st, "nodes")), 0);
+    nc_network_names(&env, "default", "n1", bridge, vxlan, alias);
+    cr_assert(!fake_ov_has(ctx.ov, bridge, NULL, NULL), "a bridge without a VM here");
+    cJSON_Delete(st);
+
+    /* A VM of this node on each: realised, the bridge with the owner mark,
+     * an address of the CIDR. */
+    put_spec("u", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\",\"interfaces\":["
+                  "{\"name\":\"a\",\"network\":\"n1\"},{\"name\":\"b\",\"network\":\"n2\"},"
+                  "{\"name\":\"c\",\"network\":\"n3\"}]}");
     cr_assert_eq(reconcile_network("n1"), 0);
     st = status_of("network", "n1");
     cr_assert_str_eq(str(st, "phase", NULL), "Ready");
@@ -467,8 +480,19 @@ Test(reconcilers, networks_realised_conflicting_failing_and_deleted)
     cr_assert_str_eq(str(st, "phase", NULL), "Ready");
     cJSON_Delete(st);
 
+    /* Its last VM here gone: the bridge goes, the Network stays Ready. */
+    delete_kind("vm", "u");
+    cr_assert_eq(reconcile_network("n3"), 0);
+    nc_network_names(&env, "default", "n3", bridge, vxlan, alias);
+    cr_assert(!fake_ov_has(ctx.ov, bridge, NULL, NULL), "the bridge stayed without its VM");
+    st = status_of("network", "n3");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready");
+    cJSON_Delete(st);
+
     /* Deleted: our bridge goes, then the status; the other's stays. */
     nc_network_names(&env, "default", "n1", bridge, vxlan, alias);
+    cr_assert_eq(reconcile_network("n1"), 0);
+    cr_assert(!fake_ov_has(ctx.ov, bridge, NULL, NULL));
     delete_kind("network", "n1");
     cr_assert_eq(reconcile_network("n1"), 0);
     cr_assert(!fake_ov_has(ctx.ov, bridge, NULL, NULL));

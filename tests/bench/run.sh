@@ -38,6 +38,28 @@ for n in $BENCH_N; do
     "$top/hack/etcd.sh" stop "$dir/etcd"
 done
 
+# The scheduler: BENCH_SCHED_N VMs onto each of $BENCH_SCHED_NODES
+# simulated nodes, with each policy, unless BENCH_SCHED=0.
+: "${SCHED_BENCH_TOOL:=$top/build/nc-sched-bench}"
+if [ "${BENCH_SCHED:-1}" = 1 ]; then
+    for nodes in ${BENCH_SCHED_NODES:-10 100}; do
+        for policy in spread pack; do
+            rm -rf "$dir/etcd"
+            etcd=$("$top/hack/etcd.sh" start "$dir/etcd")
+            "$NOVACROND" --etcd "$etcd" --listen "127.0.0.1:$port" --node bench-own \
+                --workers "$BENCH_WORKERS" --resync 1h --log-level warn \
+                --placement-policy "$policy" >"$dir/novacrond.log" 2>&1 &
+            pid=$!
+            until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
+            "$SCHED_BENCH_TOOL" "$etcd" bench-own "${BENCH_SCHED_N:-10000}" "$nodes" "$policy"
+            kill "$pid"
+            wait "$pid" || true
+            pid=
+            "$top/hack/etcd.sh" stop "$dir/etcd"
+        done
+    done
+fi
+
 # Networks on two hosts in namespaces, unless BENCH_NET=0.
 if [ "${BENCH_NET:-1}" = 1 ]; then
     NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" "$top/tests/bench/networks.sh"

@@ -2,7 +2,9 @@
 # (joined by a veth pair, every address inside them) with its own
 # novacrond --netns --underlay, one etcd: the bridge and VXLAN device on
 # each host, checked with ip(8), bridge(8) and ping across the VXLAN; a
-# VNI allocated once; bridge addresses stable across a restart; an
+# VNI allocated once; a Network realised only on the hosts that run its
+# VMs, and taken down from a host when its last VM there goes; bridge
+# addresses stable across a restart; an
 # overlapping CIDR and a duplicate VNI Failed on the later Network;
 # deleting removes devices, allocations and status, also after kill -9.
 # A real TCG guest on host-a gets its allocated address by DHCP from
@@ -45,7 +47,17 @@ realised_on_both() {
     converged default network "$1" Ready &&
         status_of default network "$1" | jq -e '.nodes | sort == ["host-a","host-b"]' >/dev/null
 }
+vm_with() { # NAME NODE INTERFACES [SPEC]
+    spec=${4:-'{"vcpus":1,"memory":"64MiB"}'}
+    put_vm default "$1" "$(echo "$spec" | jq -c --arg n "$2" --argjson i "$3" '. + {node: $n, interfaces: $i}')"
+}
 put_net net-a '{"cidr":"10.214.0.0/24"}'
+# A Network is realised where its VMs are: one on each host (a stopped
+# guest on host-a, a test-driver VM on host-b) brings it to both.
+wait_for 20 "net-a Ready" converged default network net-a Ready
+[ "$(status_of default network net-a | jq -c .nodes)" = "[]" ] || fail "net-a realised without VMs: $(status_of default network net-a)"
+vm_with anchor-a host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec Stopped)"
+vm_with anchor-b host-b '[{"name":"eth0","network":"net-a"}]'
 wait_for 30 "net-a on both hosts" realised_on_both net-a
 st=$(status_of default network net-a)
 vni=$(echo "$st" | jq -r .vni)
@@ -80,10 +92,6 @@ ec del "${PREFIX}spec/default/network/net-c" >/dev/null
 
 # A guest on host-a: MAC and IP allocated, tap on the bridge inside
 # host-a's namespace, address by DHCP, reached from host-b.
-vm_with() { # NAME NODE INTERFACES [SPEC]
-    spec=${4:-'{"vcpus":1,"memory":"64MiB"}'}
-    put_vm default "$1" "$(echo "$spec" | jq -c --arg n "$2" --argjson i "$3" '. + {node: $n, interfaces: $i}')"
-}
 vm_with g1 host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec)"
 wait_for 60 "g1 Running" converged default vm g1 Running
 st=$(status_of default vm g1)
@@ -98,7 +106,7 @@ ip -n "$A" link show "$tap" | grep -q "master $br" || fail "tap $tap is not on $
 dpid=$(cat "$RUN/host-a/dnsmasq/$br.pid")
 [ "$(ip netns identify "$dpid")" = "$A" ] || fail "dnsmasq $dpid is not in $A"
 grep -qx "$mac,$gip" "$RUN/host-a/dnsmasq/$br.hosts" || fail "dnsmasq hosts: $(cat "$RUN/host-a/dnsmasq/$br.hosts")"
-[ ! -e "$RUN/host-b/dnsmasq/$br.pid" ] || fail "host-b runs a dnsmasq without guests of its own"
+! grep -q "$mac" "$RUN/host-b/dnsmasq/$br.hosts" 2>/dev/null || fail "host-b's dnsmasq answers for host-a's guest"
 wait_for 90 "g1's DHCP address on its console" console_has default g1 "NOVACRON-GUEST-IP $gip"
 ip netns exec "$B" ping -c 3 -W 2 -q "$gip" >/dev/null || fail "no ping from host-b to the guest at $gip"
 ok "guest g1 on host-a: $mac/$gip allocated, tap $tap on $br inside $A, DHCP from host-a's dnsmasq (console: NOVACRON-GUEST-IP $gip), ping from host-b"
@@ -138,6 +146,17 @@ put_net nowhere '{"cidr":"10.216.0.0/24","mode":"isolated"}'
 wait_for 20 "g5 Running once its Network is Ready" converged default vm g5 Running
 ok "explicit MAC/IP honoured (g3); an address held by g1 and one outside the CIDR Failed naming the field; g5 Pending on a missing Network, Running when it appeared"
 
+# Only where its VMs are: "nowhere" has g5 on host-b only; when g5 goes,
+# host-b takes it down too. The anchors go, net-a keeps g1..g4.
+nbr=$(status_of default network nowhere | jq -r .bridge)
+[ "$(status_of default network nowhere | jq -c .nodes)" = '["host-b"]' ] || fail "nowhere: $(status_of default network nowhere)"
+ip -n "$B" link show "$nbr" >/dev/null || fail "no $nbr on host-b"
+! ip -n "$A" link show "$nbr" >/dev/null 2>&1 || fail "$nbr on host-a, which runs no VM of it"
+for v in g5 anchor-a anchor-b; do ec del "${PREFIX}spec/default/vm/$v" >/dev/null; done
+wait_for 20 "nowhere taken down from host-b" sh -c "! ip -n $B link show $nbr >/dev/null 2>&1 &&
+    etcdctl --endpoints $ETCD get ${PREFIX}status/default/network/nowhere --print-value-only | jq -e '.nodes == [] and .phase == \"Ready\"'"
+ok "a Network is realised only where its VMs are: $nbr on host-b alone, removed with its last VM there"
+
 # Addresses are stable across a restart.
 kill -TERM "$(cat "$TMP/host-a.pid")"
 wait "$(cat "$TMP/host-a.pid")" 2>/dev/null || true
@@ -155,7 +174,7 @@ net_says() { status_of default network net-a | jq -r '.phase + ": " + .condition
 wait_for 20 "net-a waits for its VMs" net_says "Deleting: deletion waits: in use by VM g1, g2, g3, g4"
 ip -n "$A" link show "$br" >/dev/null || fail "net-a's bridge went while VMs use it"
 kill -9 "$(cat "$TMP/host-a.pid")"
-for v in g1 g2 g3 g4 g5; do ec del "${PREFIX}spec/default/vm/$v" >/dev/null; done
+for v in g1 g2 g3 g4; do ec del "${PREFIX}spec/default/vm/$v" >/dev/null; done
 ec del "${PREFIX}spec/default/network/nowhere" >/dev/null
 wait_for 20 "host-b's VMs gone" sh -c "[ \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/ --prefix --keys-only | grep -c .)\" = 1 ]"
 net_says "in use by VM g1" || fail "net-a did not wait for g1 while host-a was down"

@@ -71,6 +71,9 @@ struct nc_leader {
     bool stopping, kicked, nodes_dirty;
     struct dirty *dirty;
     _Atomic bool leading;
+    _Atomic uint64_t placed_total;     /* for /metrics */
+    _Atomic size_t unschedulable;
+    size_t pass_unschedulable;         /* counted by the pass in progress */
     int64_t create_rev; /* the leader key's, while leading */
     /* The loop thread's own. */
     struct lvm *vms;
@@ -618,6 +621,7 @@ flush(struct nc_leader *l)
         if (d->node) {
             nc_info(d->vm->key, "placed on node %s", d->node);
             set_placed(d->vm, d->node, rev);
+            atomic_fetch_add(&l->placed_total, 1);
         }
     }
 out:
@@ -754,6 +758,7 @@ place_one(struct nc_leader *l, struct nc_sched *s, struct lvm *v, enum why_place
     i = nc_sched_pick(s, &v->sv, msg, sizeof(msg));
     if (i < 0 && why == DRAINED)
         return 0; /* it keeps running where it is */
+    l->pass_unschedulable += i < 0;
     if (i < 0 && why == NODE_GONE)
         return pending(l, v, "Unschedulable", "node %s is gone; %s", v->placed, msg);
     if (i < 0)
@@ -842,6 +847,7 @@ pass(struct nc_leader *l)
             cands[nc++] = v;
     }
     qsort(cands, nc, sizeof(*cands), by_generation);
+    l->pass_unschedulable = 0;
     for (size_t i = 0; i < nc && r >= 0; i++) {
         v = cands[i];
         r = place_one(l, &s, v,
@@ -851,6 +857,8 @@ pass(struct nc_leader *l)
         r = flush(l);
     else
         batch_clear(l);
+    if (r >= 0)
+        atomic_store(&l->unschedulable, l->pass_unschedulable);
     free(vms);
     free(cands);
     return r;
@@ -1031,6 +1039,13 @@ bool
 nc_leader_leading(const struct nc_leader *l)
 {
     return l && atomic_load(&l->leading);
+}
+
+void
+nc_leader_counts(const struct nc_leader *l, uint64_t *ret_placed, size_t *ret_unschedulable)
+{
+    *ret_placed = l ? atomic_load(&l->placed_total) : 0;
+    *ret_unschedulable = l && atomic_load(&l->leading) ? atomic_load(&l->unschedulable) : 0;
 }
 
 void

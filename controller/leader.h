@@ -18,6 +18,8 @@
 #define NC_LEADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "core/etcd.h"
 #include "core/informer.h"
@@ -44,6 +46,10 @@ void nc_leader_note(struct nc_leader *l, const char *key);
 
 /* True while this process leads. */
 bool nc_leader_leading(const struct nc_leader *l);
+
+/* For /metrics: VMs placed since start, and VMs the last pass could place
+ * nowhere. Any thread. */
+void nc_leader_counts(const struct nc_leader *l, uint64_t *ret_placed, size_t *ret_unschedulable);
 
 /* Stops the loop and, when leading, gives the key up at once, so another
  * node takes over without waiting for the lease. @l may be NULL. */

@@ -260,6 +260,8 @@ gauges(void *data, struct nc_metrics_gauges *g)
     g->etcd_errors = nc_etcd_error_count();
     g->ready = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses) &&
                nc_informer_synced(d->env.placements);
+    g->scheduler_leader = nc_leader_leading(d->leader);
+    nc_leader_counts(d->leader, &g->placements, &g->unschedulable);
     /* Counting asks libvirt about every domain: a worker does it after
      * this scrape (queued once the queue's own figures are read), which
      * shows the count of the one before. So it costs nothing while nobody

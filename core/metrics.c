@@ -135,9 +135,18 @@ nc_metrics_render(struct nc_metrics *m, const struct nc_metrics_gauges *g)
             "# HELP novacron_watch_restarts_total Times the etcd watch was opened again.\n"
             "# TYPE novacron_watch_restarts_total counter\nnovacron_watch_restarts_total %llu\n"
             "# HELP novacron_etcd_errors_total etcd requests that failed.\n"
-            "# TYPE novacron_etcd_errors_total counter\nnovacron_etcd_errors_total %llu\n",
+            "# TYPE novacron_etcd_errors_total counter\nnovacron_etcd_errors_total %llu\n"
+            "# HELP novacron_scheduler_leader Whether this process leads the scheduler.\n"
+            "# TYPE novacron_scheduler_leader gauge\nnovacron_scheduler_leader %d\n"
+            "# HELP novacron_scheduler_placements_total VMs this process placed as leader.\n"
+            "# TYPE novacron_scheduler_placements_total counter\n"
+            "novacron_scheduler_placements_total %llu\n"
+            "# HELP novacron_scheduler_unschedulable VMs the leader's last pass could place "
+            "nowhere.\n"
+            "# TYPE novacron_scheduler_unschedulable gauge\nnovacron_scheduler_unschedulable %zu\n",
             g->ready, g->queue_depth, g->queue_delayed, g->cached_specs, g->domains,
-            (unsigned long long)g->watch_restarts, (unsigned long long)g->etcd_errors);
+            (unsigned long long)g->watch_restarts, (unsigned long long)g->etcd_errors,
+            g->scheduler_leader, (unsigned long long)g->placements, g->unschedulable);
 
     pthread_mutex_lock(&m->lock);
     fprintf(f, "# HELP novacron_etcd_writes_total Status and event writes (transactions).\n"

@@ -20,6 +20,9 @@ struct nc_metrics_gauges {
     size_t domains; /* libvirt domains this node's controller owns */
     uint64_t watch_restarts, etcd_errors;
     int ready;
+    int scheduler_leader;      /* this process leads the scheduler */
+    uint64_t placements;       /* VMs it placed since start */
+    size_t unschedulable;      /* VMs its last pass could place nowhere */
 };
 
 struct nc_metrics *nc_metrics_new(void);

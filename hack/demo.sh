@@ -117,6 +117,8 @@ done
 say "all Ready $(since "$t0")s after apply"
 say "\$ novactl get network,volume,vm -A"
 nctl get network,volume,vm -A
+say "\$ novactl get node -o wide      # what the scheduler placed, against what the node offers"
+nctl get node -o wide
 
 ip_of() { nctl get vm "$1" -o json | jq -r '.status.interfaces[0].ip'; }
 console_of() { nctl get vm "$1" -o json | jq -r '.status.consoleLog // empty'; }

@@ -283,13 +283,11 @@ cli_get_nodes(struct cli *c)
         print_json(&rows);
     } else {
         if (strcmp(out, "name") != 0 && rows.n)
-            printf(wide ? "%-16s %-26s %-9s %-17s %-5s %-6s %-6s %-24s %s\n"
-                        : "%-16s %-26s %-9s %-17s %-5s %s\n",
-                   "NAME", "STATUS", "VCPUS", "MEMORY", "VMS", "AGE", "LEADER", "LABELS",
-                   "POOLS");
+            printf("%-16s %-26s %-9s %-17s %-5s %-6s%s\n", "NAME", "STATUS", "VCPUS", "MEMORY",
+                   "VMS", "AGE", wide ? " LEADER LABELS                   POOLS" : "");
         for (size_t i = 0; i < rows.n; i++) {
             const struct node_row *n = &rows.v[i];
-            char st[48], cpu[48], mem[48], when[16], labels[256], pools[256], vms[16];
+            char st[48], cpu[48], mem[48], when[16], labels[256], pools[256], vms[16], name[254];
 
             if (strcmp(out, "name") == 0) {
                 printf("node/");
@@ -304,12 +302,17 @@ cli_get_nodes(struct cli *c)
             labels_of(n->reg, labels, sizeof(labels));
             pools_of(n->reg, pools, sizeof(pools));
             snprintf(vms, sizeof(vms), "%u", n->vms);
-            printf("%-16s ", n->name);
-            printf(wide ? "%-26s %-9s %-17s %-5s %-6s %-6s " : "%-26s %-9s %-17s %-5s %s",
-                   status_of(n, st, sizeof(st)), cpu, mem, vms, when,
-                   strcmp(n->name, rows.leader) == 0 ? "yes" : "-");
+            /* Names come from keys anyone with write access may make. */
+            snprintf(name, sizeof(name), "%s", n->name);
+            for (char *p = name; *p; p++)
+                *p = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+            printf("%-16s %-26s %-9s %-17s %-5s %-6s", name, status_of(n, st, sizeof(st)), cpu,
+                   mem, vms, when);
             if (wide) {
-                printf("%-24s ", labels);
+                printf(" %-6s ", strcmp(n->name, rows.leader) == 0 ? "yes" : "-");
+                cli_puts_safe(stdout, labels);
+                printf("%*s", labels[0] && strlen(labels) < 24 ? (int)(25 - strlen(labels)) : 1,
+                       "");
                 cli_puts_safe(stdout, pools);
             }
             putchar('\n');

@@ -165,7 +165,9 @@ sleep 1
 [ "$(ip -n "$A" -4 -o addr show "$br" | awk '{print $4}')" = "$ip_a" ] || fail "host-a's bridge address changed"
 [ "$(status_of default network net-a | jq -r .vni)" = "$vni" ] || fail "the VNI changed"
 status_of default vm g1 | jq -e --arg m "$mac" --arg i "$gip" '.interfaces[0] | .mac == $m and .ip == $i' >/dev/null || fail "g1's addresses changed"
-ip netns exec "$B" ping -c 2 -W 2 -q "$gip" >/dev/null || fail "no ping to the guest after the restart"
+# g1 was started again (after the destroy above) a few seconds ago: it
+# may still be booting.
+wait_for 60 "a ping to the guest after the restart" ip netns exec "$B" ping -c 1 -W 1 -q "$gip"
 ok "after a restart of host-a: the same bridge address $ip_a, VNI $vni and guest address $gip, still reached"
 
 # Deleting the Network waits for its VMs; kill -9 meanwhile leaks nothing.

@@ -50,6 +50,11 @@ wait_for 10 "huge's reason" sh -c "[ \"\$(etcdctl --endpoints $ETCD get ${PREFIX
 st=$(status_of default vm huge)
 echo "$st" | jq -e '.phase == "Pending" and (.conditions[] | select(.type == "Ready") | .reason == "Unschedulable")' >/dev/null ||
     fail "huge: $st"
+metric_of() { curl -sf "http://127.0.0.1:$(cat "$TMP/$1.port")/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+leaders=$(for n in node-a node-b; do metric_of "$n" novacron_scheduler_leader; done | grep -c '^1$')
+[ "$leaders" -eq 1 ] || fail "$leaders nodes say they lead the scheduler"
+wait_for 5 "the leader counts huge unschedulable" sh -c "for p in $(cat "$TMP/node-a.port") $(cat "$TMP/node-b.port"); do
+    curl -sf http://127.0.0.1:\$p/metrics | grep -qx 'novacron_scheduler_unschedulable 1' && exit 0; done; exit 1"
 ok "a VM too big for node-a ran on node-b; one too big for all: Pending, \"$(reason_of huge)\""
 start_node node-c --memory-overcommit 4 --cpu-overcommit 8 --node-label zone=b
 wait_for 20 "huge Running on node-c" sh -c "[ \"\$(etcdctl --endpoints $ETCD get ${PREFIX}placement/default/huge --print-value-only)\" = node-c ]"
@@ -156,3 +161,14 @@ while read -r n cpu mem; do
 done <"$TMP/limits"
 [ -z "$(cut -f1 "$TMP/placed" | sort | uniq -d)" ] || fail "a VM placed twice"
 ok "leader $old killed with -9 mid-burst: $new took over, 60 VMs placed once each, no node over what it offers"
+
+# Failover of a VM whose disk is on node-local storage: its node gone, it
+# stays placed there, Pending, naming the node; nothing else takes it.
+if [ "$home" != "$old" ]; then
+    kill -9 "$(cat "$TMP/$home.pid")"
+fi
+lost() { status_of default vm db-1 | jq -e --arg n "$home" '.phase == "Pending" and
+    (.conditions[] | select(.type == "Ready") | .reason == "NodeLost" and (.message | contains("node " + $n + " is gone")))'; }
+wait_for 20 "db-1 NodeLost" lost
+[ "$(node_of db-1)" = "$home" ] && [ "$(node_of db-2)" = "$home" ] || fail "db-1/db-2 moved off $home"
+ok "node $home gone: db-1 and db-2 (Volume on its local pool) stay placed there, Pending: $(status_of default vm db-1 | jq -r '.conditions[] | select(.type == "Ready") | .message')"

@@ -23,6 +23,8 @@
  * key takes one compare. */
 #define BATCH_MAX 63
 #define WHY_MAX 512
+#define RETRY_MS 100         /* after a plan met a newer state, or etcd failed */
+#define PASS_INTERVAL_MS 20  /* the least time from one pass to the next */
 
 /* A VM as the leader keeps it between passes. */
 struct lvm {
@@ -46,6 +48,13 @@ struct lvm {
 
 struct dirty {
     char *key;
+    UT_hash_handle hh;
+};
+
+/* A node's name to its index in the nodes array. */
+struct node_ix {
+    const char *name; /* the node's own */
+    int i;
     UT_hash_handle hh;
 };
 
@@ -79,6 +88,7 @@ struct nc_leader {
     struct lvm *vms;
     struct nc_sched_node *nodes;
     unsigned n_nodes, cap_nodes;
+    struct node_ix *node_map, *node_ixs; /* by name; the entries */
     char **alive; /* every registered node, parseable or not */
     unsigned n_alive;
     struct decision batch[BATCH_MAX];
@@ -284,6 +294,9 @@ collect_name(void *data, const char *key)
 static void
 free_nodes(struct nc_leader *l)
 {
+    HASH_CLEAR(hh, l->node_map);
+    free(l->node_ixs);
+    l->node_ixs = NULL;
     for (unsigned i = 0; i < l->n_nodes; i++)
         nc_sched_node_clear(&l->nodes[i]);
     for (unsigned i = 0; i < l->n_alive; i++)
@@ -337,6 +350,8 @@ load_nodes(struct nc_leader *l)
     }
     l->alive = names.v;
     l->n_alive = names.n;
+    if (names.n && !(l->node_ixs = calloc(names.n, sizeof(*l->node_ixs))))
+        return -ENOMEM;
     for (unsigned i = 0; i < names.n; i++) {
         char *key = NULL, *value = NULL;
         int64_t rev;
@@ -349,6 +364,10 @@ load_nodes(struct nc_leader *l)
 
             l->nodes[l->n_nodes].cordoned = c > 0;
             l->nodes[l->n_nodes].drained = c == 2;
+            l->node_ixs[l->n_nodes] = (struct node_ix){.name = l->nodes[l->n_nodes].name,
+                                                       .i = (int)l->n_nodes};
+            HASH_ADD_KEYPTR(hh, l->node_map, l->node_ixs[l->n_nodes].name,
+                            strlen(l->node_ixs[l->n_nodes].name), &l->node_ixs[l->n_nodes]);
             l->n_nodes++;
         }
         free(value);
@@ -369,10 +388,11 @@ alive(const struct nc_leader *l, const char *node)
 static int
 node_index(const struct nc_leader *l, const char *node)
 {
-    for (unsigned i = 0; node && i < l->n_nodes; i++)
-        if (strcmp(l->nodes[i].name, node) == 0)
-            return (int)i;
-    return -1;
+    struct node_ix *ix = NULL;
+
+    if (node)
+        HASH_FIND_STR(l->node_map, node, ix);
+    return ix ? ix->i : -1;
 }
 
 /* Where a VM is meant to run: spec.node, else its placement. */
@@ -766,7 +786,7 @@ place_one(struct nc_leader *l, struct nc_sched *s, struct lvm *v, enum why_place
     if (why == DRAINED)
         nc_sched_account(s, &v->sv, node_index(l, v->placed), -1);
     if (why != DRAINED) /* a drained node's VMs are in the list already */
-        ((const struct nc_sched_vm **)s->vms)[s->n_vms++] = &v->sv;
+        nc_sched_add(s, &v->sv);
     v->sv.node = i;
     nc_sched_account(s, &v->sv, i, 1);
     if (why != UNPLACED)
@@ -840,7 +860,7 @@ pass(struct nc_leader *l)
         v->sv.node = node_index(l, target(v));
         if (v->sv.node >= 0) {
             nc_sched_account(&s, &v->sv, v->sv.node, 1);
-            vms[s.n_vms++] = &v->sv;
+            nc_sched_add(&s, &v->sv);
         }
         if (!v->pinned && (!v->placed || (v->sv.node >= 0 && l->nodes[v->sv.node].drained) ||
                            (v->sv.node < 0 && !alive(l, v->placed))))
@@ -951,6 +971,25 @@ campaign(struct nc_leader *l)
     nc_info(NULL, "scheduler: this node leads (%s, revision %" PRId64 ")", l->key, rev);
 }
 
+/* With the lock held: waits until stopped, @ms passed, or (with @kicks)
+ * kicked. */
+static void
+wait_locked(struct nc_leader *l, int64_t ms, bool kicks)
+{
+    struct timespec at;
+
+    clock_gettime(CLOCK_REALTIME, &at);
+    at.tv_sec += ms / 1000;
+    at.tv_nsec += (ms % 1000) * 1000000;
+    if (at.tv_nsec >= 1000000000) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000;
+    }
+    while (!l->stopping && !(kicks && l->kicked))
+        if (pthread_cond_timedwait(&l->cond, &l->lock, &at) == ETIMEDOUT)
+            break;
+}
+
 static void *
 leader_main(void *arg)
 {
@@ -959,21 +998,10 @@ leader_main(void *arg)
 
     pthread_mutex_lock(&l->lock);
     while (!l->stopping) {
-        struct timespec at;
-        int64_t wait_ms = retry ? 100 : l->cfg.node_ttl_s * 1000 / 3;
-        bool nodes;
+        bool nodes, passed = false;
         int r;
 
-        if (!l->kicked) {
-            clock_gettime(CLOCK_REALTIME, &at);
-            at.tv_sec += wait_ms / 1000;
-            at.tv_nsec += (wait_ms % 1000) * 1000000;
-            if (at.tv_nsec >= 1000000000) {
-                at.tv_sec++;
-                at.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&l->cond, &l->lock, &at);
-        }
+        wait_locked(l, retry ? RETRY_MS : l->cfg.node_ttl_s * 1000 / 3, true);
         if (l->stopping)
             break;
         l->kicked = false;
@@ -992,8 +1020,13 @@ leader_main(void *arg)
                 nc_warn(NULL, "scheduler: %s is no longer this node's; following", l->key);
             }
             retry = r < 0;
+            passed = true;
         }
         pthread_mutex_lock(&l->lock);
+        /* A pass looks at every VM: the changes of the next moments wait
+         * for one pass together rather than one each. */
+        if (passed)
+            wait_locked(l, PASS_INTERVAL_MS, false);
     }
     pthread_mutex_unlock(&l->lock);
     return NULL;

@@ -235,9 +235,10 @@ lv_st_delete(struct nc_st *st, const char *pool, const char *name)
     return r;
 }
 
+/* Calls @fn with every active pool (@fn returns 0, or an error that ends
+ * the walk's result but not the walk). */
 static int
-lv_st_list(struct nc_st *st, void (*fn)(const char *pool, const char *name, void *data),
-           void *data)
+each_pool(struct nc_st *st, int (*fn)(virStoragePoolPtr pool, void *data), void *data)
 {
     virConnectPtr c = nc_lv_conn(st->priv);
     virStoragePoolPtr *pools = NULL;
@@ -249,16 +250,9 @@ lv_st_list(struct nc_st *st, void (*fn)(const char *pool, const char *name, void
     if (n < 0)
         r = nc_lv_fail("list storage pools of", virConnectGetURI(c));
     for (int i = 0; i < n; i++) {
-        virStorageVolPtr *vols = NULL;
-        int m = virStoragePoolListAllVolumes(pools[i], &vols, 0);
+        int e = fn(pools[i], data);
 
-        if (m < 0)
-            r = nc_lv_fail("list volumes of", virStoragePoolGetName(pools[i]));
-        for (int j = 0; j < m; j++) {
-            fn(virStoragePoolGetName(pools[i]), virStorageVolGetName(vols[j]), data);
-            virStorageVolFree(vols[j]);
-        }
-        free(vols);
+        r = e < 0 ? e : r;
         virStoragePoolFree(pools[i]);
     }
     free(pools);
@@ -266,25 +260,51 @@ lv_st_list(struct nc_st *st, void (*fn)(const char *pool, const char *name, void
     return r;
 }
 
+struct walk {
+    void (*vol_fn)(const char *pool, const char *name, void *data);
+    void (*pool_fn)(const char *pool, void *data);
+    void *data;
+};
+
+static int
+on_pool_volumes(virStoragePoolPtr pool, void *data)
+{
+    struct walk *w = data;
+    virStorageVolPtr *vols = NULL;
+    int m = virStoragePoolListAllVolumes(pool, &vols, 0);
+
+    for (int j = 0; j < m; j++) {
+        w->vol_fn(virStoragePoolGetName(pool), virStorageVolGetName(vols[j]), w->data);
+        virStorageVolFree(vols[j]);
+    }
+    free(vols);
+    return m < 0 ? nc_lv_fail("list volumes of", virStoragePoolGetName(pool)) : 0;
+}
+
+static int
+on_pool(virStoragePoolPtr pool, void *data)
+{
+    struct walk *w = data;
+
+    w->pool_fn(virStoragePoolGetName(pool), w->data);
+    return 0;
+}
+
+static int
+lv_st_list(struct nc_st *st, void (*fn)(const char *pool, const char *name, void *data),
+           void *data)
+{
+    struct walk w = {.vol_fn = fn, .data = data};
+
+    return each_pool(st, on_pool_volumes, &w);
+}
+
 static int
 lv_st_pools(struct nc_st *st, void (*fn)(const char *pool, void *data), void *data)
 {
-    virConnectPtr c = nc_lv_conn(st->priv);
-    virStoragePoolPtr *pools = NULL;
-    int n, r = 0;
+    struct walk w = {.pool_fn = fn, .data = data};
 
-    if (!c)
-        return -EIO;
-    n = virConnectListAllStoragePools(c, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
-    if (n < 0)
-        r = nc_lv_fail("list storage pools of", virConnectGetURI(c));
-    for (int i = 0; i < n; i++) {
-        fn(virStoragePoolGetName(pools[i]), data);
-        virStoragePoolFree(pools[i]);
-    }
-    free(pools);
-    virConnectClose(c);
-    return r;
+    return each_pool(st, on_pool, &w);
 }
 
 int

@@ -62,6 +62,8 @@ anti_count(const struct nc_sched *s, const struct nc_sched_vm *vm, int node, uns
     const struct nc_vm_placement *p = vm->placement;
 
     *hard = *soft = 0;
+    if (!(p && p->n_anti) && !s->n_anti)
+        return; /* no rule on either side: nothing to look at */
     for (size_t i = 0; i < s->n_vms; i++) {
         const struct nc_sched_vm *o = s->vms[i];
         const struct nc_vm_placement *op = o->placement;
@@ -199,6 +201,22 @@ nc_sched_pick(const struct nc_sched *s, const struct nc_sched_vm *vm, char *why,
     if (best < 0)
         explain(s, count, why, whysz);
     return best;
+}
+
+static bool
+has_required_anti(const struct nc_sched_vm *vm)
+{
+    for (unsigned t = 0; vm->placement && t < vm->placement->n_anti; t++)
+        if (vm->placement->anti[t].required)
+            return true;
+    return false;
+}
+
+void
+nc_sched_add(struct nc_sched *s, const struct nc_sched_vm *vm)
+{
+    s->vms[s->n_vms++] = vm;
+    s->n_anti += has_required_anti(vm);
 }
 
 void

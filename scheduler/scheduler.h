@@ -40,9 +40,11 @@ struct nc_sched {
     enum nc_sched_policy policy;
     struct nc_sched_node *nodes;
     unsigned n_nodes;
-    /* Every VM placed on one of @nodes, for (anti-)affinity and spread. */
-    const struct nc_sched_vm *const *vms;
-    size_t n_vms;
+    /* Every VM placed on one of @nodes, for (anti-)affinity and spread
+     * (nc_sched_add()), and how many of them have a required
+     * anti-affinity term (which every placement must then check). */
+    const struct nc_sched_vm **vms;
+    size_t n_vms, n_anti;
 };
 
 /*
@@ -52,6 +54,9 @@ struct nc_sched {
  */
 int nc_sched_pick(const struct nc_sched *s, const struct nc_sched_vm *vm, char *why,
                   size_t whysz);
+
+/* Adds placed VM @vm to s->vms, which must have room for it. */
+void nc_sched_add(struct nc_sched *s, const struct nc_sched_vm *vm);
 
 /* Counts @vm's requests on node @node (@sign 1), or takes them back (-1). */
 void nc_sched_account(struct nc_sched *s, const struct nc_sched_vm *vm, int node, int sign);

@@ -77,7 +77,7 @@ place(struct nc_sched_vm *v, char *why, size_t whysz)
         return NULL;
     v->node = i;
     nc_sched_account(&sched, v, i, 1);
-    placed[sched.n_vms++] = v;
+    nc_sched_add(&sched, v);
     return nodes[i].name;
 }
 

@@ -25,8 +25,10 @@
 
 #include "core/etcd.h"
 #include "core/watch.h"
+#include "tests/bench/util.h"
 
 #define PREFIX "/novacron/"
+#define TOOL "nc-bench"
 
 struct bench {
     struct nc_etcd_conf conf;
@@ -38,22 +40,6 @@ struct bench {
     double t_start, t_converged, t_applied;
     struct event_base *base;
 };
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-die(const char *what, struct nc_etcd *c)
-{
-    fprintf(stderr, "nc-bench: %s: %s\n", what, c ? nc_etcd_errmsg(c) : strerror(errno));
-    exit(1);
-}
 
 static char *
 spec_doc(int i)
@@ -76,7 +62,7 @@ check(struct bench *b, int i)
     if (b->spec_rev[i] && b->observed[i] == b->spec_rev[i]) {
         b->observed[i] = -1; /* counted */
         if (++b->converged == b->n) {
-            b->t_converged = now_s();
+            b->t_converged = bench_now_s();
             event_base_loopbreak(b->base);
         }
     }
@@ -108,14 +94,6 @@ on_status(void *data, const struct nc_kv *kv, bool deleted)
     cJSON_Delete(st);
 }
 
-static void
-on_compacted(void *data, int64_t rev)
-{
-    (void)data;
-    fprintf(stderr, "nc-bench: etcd compacted to %" PRId64 " during the run\n", rev);
-    exit(1);
-}
-
 static void *
 apply_thread(void *arg)
 {
@@ -128,35 +106,16 @@ apply_thread(void *arg)
 
         snprintf(key, sizeof(key), PREFIX "spec/bench/vm/vm-%d", i);
         if (!doc || nc_etcd_put(c, key, doc, 0, &rev) < 0)
-            die("put", c);
+            bench_die(TOOL, "put", c);
         free(doc);
         pthread_mutex_lock(&b->lock);
         b->spec_rev[i] = rev;
         check(b, i);
         pthread_mutex_unlock(&b->lock);
     }
-    b->t_applied = now_s();
+    b->t_applied = bench_now_s();
     nc_etcd_free(c);
     return NULL;
-}
-
-static double
-floor_run(struct nc_etcd *c, int n)
-{
-    double t0 = now_s();
-
-    for (int i = 0; i < n; i++) {
-        char key[64], *doc = spec_doc(i);
-        struct nc_cmp cmp = {.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
-        struct nc_op op = {.key = key, .value = doc};
-        bool ok;
-
-        snprintf(key, sizeof(key), "/bench-floor/%d", i);
-        if (nc_etcd_txn(c, &cmp, 1, &op, 1, NULL, 0, &ok, NULL) < 0)
-            die("floor txn", c);
-        free(doc);
-    }
-    return now_s() - t0;
 }
 
 static size_t
@@ -207,19 +166,6 @@ peak_rss_kib(int pid)
     return kib;
 }
 
-static int64_t
-store_revision(struct nc_etcd *c)
-{
-    struct nc_range rg;
-    int64_t rev;
-
-    if (nc_etcd_range(c, "/", NULL, 0, 1, &rg) < 0)
-        die("range", c);
-    rev = rg.revision;
-    nc_range_clear(&rg);
-    return rev;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -231,8 +177,9 @@ main(int argc, char **argv)
     double floor_s, conv_s;
     int64_t r0, r1, r2;
     int pid, idle;
+    char *doc;
     const char *murl;
-    static const struct nc_watch_ops ops = {.event = on_status, .compacted = on_compacted};
+    static const struct nc_watch_ops ops = {.event = on_status, .compacted = bench_compacted};
 
     if (argc != 6) {
         fprintf(stderr, "usage: nc-bench ETCD_URL METRICS_URL NOVACROND_PID N IDLE_SECONDS\n");
@@ -249,21 +196,22 @@ main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     c = nc_etcd_new(&b.conf);
 
-    floor_s = floor_run(c, b.n);
-    if (nc_etcd_delete(c, "/bench-floor/", true, NULL) < 0)
-        die("delete", c);
+    /* The floor writes a document of a spec's size. */
+    doc = spec_doc(0);
+    floor_s = bench_floor(TOOL, c, b.n, doc);
+    free(doc);
 
     b.base = event_base_new();
     w = nc_watch_new(b.base, &b.conf, PREFIX "status/bench/vm/", &ops, &b);
-    r0 = store_revision(c);
+    r0 = bench_store_revision(TOOL, c);
     if (nc_watch_start(w, r0 + 1) < 0)
-        die("watch", NULL);
-    b.t_start = now_s();
+        bench_die(TOOL, "watch", NULL);
+    b.t_start = bench_now_s();
     pthread_create(&t, NULL, apply_thread, &b);
     event_base_dispatch(b.base);
     pthread_join(t, NULL);
     conv_s = b.t_converged - b.t_start;
-    r1 = store_revision(c);
+    r1 = bench_store_revision(TOOL, c);
 
     printf("N=%d\n", b.n);
     printf("  etcd floor: %d sequential txns           %8.3f s  (%.0f txn/s)\n", b.n, floor_s,
@@ -280,9 +228,9 @@ main(int argc, char **argv)
            (double)(r1 - r0 - b.n) / b.n, r1 - r0 - b.n, b.n);
     fflush(stdout);
     if (idle > 0) {
-        r1 = store_revision(c);
+        r1 = bench_store_revision(TOOL, c);
         sleep((unsigned)idle);
-        r2 = store_revision(c);
+        r2 = bench_store_revision(TOOL, c);
         printf("  etcd writes during %d s idle              %8" PRId64 "\n", idle, r2 - r1);
     }
     printf("  novacrond peak RSS                        %8.1f MiB\n", peak_rss_kib(pid) / 1024.0);

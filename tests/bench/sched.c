@@ -29,8 +29,10 @@
 
 #include "core/etcd.h"
 #include "core/watch.h"
+#include "tests/bench/util.h"
 
 #define PREFIX "/novacron/"
+#define TOOL "nc-sched-bench"
 #define VM_MEMORY (64ULL << 20)
 
 struct bench {
@@ -47,22 +49,6 @@ struct bench {
     double t_start, t_done;
     struct event_base *base;
 };
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-die(const char *what, struct nc_etcd *c)
-{
-    fprintf(stderr, "nc-sched-bench: %s: %s\n", what, c ? nc_etcd_errmsg(c) : strerror(errno));
-    exit(1);
-}
 
 /* The VM index of key PREFIX SPACE "/" ns "/" ... "vm-N" of this phase. */
 static int
@@ -98,7 +84,7 @@ on_event(void *data, const struct nc_kv *kv, bool deleted)
         return;
     }
     if (!b->t_placed[i]) {
-        b->t_placed[i] = now_s();
+        b->t_placed[i] = bench_now_s();
         b->node[i] = node;
         if (++b->placed == b->n) {
             b->t_done = b->t_placed[i];
@@ -106,14 +92,6 @@ on_event(void *data, const struct nc_kv *kv, bool deleted)
         }
     }
     pthread_mutex_unlock(&b->lock);
-}
-
-static void
-on_compacted(void *data, int64_t rev)
-{
-    (void)data;
-    fprintf(stderr, "nc-sched-bench: etcd compacted to %" PRId64 " during the run\n", rev);
-    exit(1);
 }
 
 static void *
@@ -132,31 +110,13 @@ apply_thread(void *arg)
                  "\"spec\":{\"vcpus\":1,\"memory\":\"64MiB\"}}",
                  i, b->ns);
         if (nc_etcd_put(c, key, doc, 0, NULL) < 0)
-            die("put", c);
+            bench_die(TOOL, "put", c);
         pthread_mutex_lock(&b->lock);
-        b->t_put[i] = now_s();
+        b->t_put[i] = bench_now_s();
         pthread_mutex_unlock(&b->lock);
     }
     nc_etcd_free(c);
     return NULL;
-}
-
-static double
-floor_run(struct nc_etcd *c, int n)
-{
-    double t0 = now_s();
-
-    for (int i = 0; i < n; i++) {
-        char key[64];
-        struct nc_cmp cmp = {.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
-        struct nc_op op = {.key = key, .value = "sim-000"};
-        bool ok;
-
-        snprintf(key, sizeof(key), "/bench-floor/%d", i);
-        if (nc_etcd_txn(c, &cmp, 1, &op, 1, NULL, 0, &ok, NULL) < 0)
-            die("floor txn", c);
-    }
-    return now_s() - t0;
 }
 
 /* Registers the simulated nodes: 64 CPUs (x64) and 256 GiB each, in
@@ -175,7 +135,7 @@ register_nodes(struct nc_etcd *c, int n)
                  "\"pools\":[{\"name\":\"default\",\"shared\":false}]}",
                  i, i % 3);
         if (nc_etcd_put(c, key, doc, 0, NULL) < 0)
-            die("register", c);
+            bench_die(TOOL, "register", c);
     }
 }
 
@@ -185,19 +145,6 @@ by_value(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
 
     return x < y ? -1 : x > y;
-}
-
-static int64_t
-store_revision(struct nc_etcd *c)
-{
-    struct nc_range rg;
-    int64_t rev;
-
-    if (nc_etcd_range(c, "/", NULL, 0, 1, &rg) < 0)
-        die("range", c);
-    rev = rg.revision;
-    nc_range_clear(&rg);
-    return rev;
 }
 
 static double
@@ -220,7 +167,7 @@ cordon_all(struct nc_etcd *c, int n, bool off)
         ops[i] = (struct nc_op){.del = off, .key = keys[i], .value = "{\"drain\":false}"};
     }
     if (nc_etcd_txn(c, NULL, 0, ops, (size_t)n, NULL, 0, &ok, NULL) < 0)
-        die("cordon", c);
+        bench_die(TOOL, "cordon", c);
     free(ops);
     free(keys);
 }
@@ -231,7 +178,7 @@ static int64_t
 phase(struct bench *b, struct nc_etcd *c, const char *ns, bool backlog)
 {
     struct nc_watch *w;
-    static const struct nc_watch_ops ops = {.event = on_event, .compacted = on_compacted};
+    static const struct nc_watch_ops ops = {.event = on_event, .compacted = bench_compacted};
     pthread_t t;
     int64_t r0, r1;
 
@@ -242,9 +189,9 @@ phase(struct bench *b, struct nc_etcd *c, const char *ns, bool backlog)
     memset(b->has_status, 0, (size_t)b->n);
     b->base = event_base_new();
     w = nc_watch_new(b->base, &b->conf, PREFIX, &ops, b);
-    r0 = store_revision(c);
+    r0 = bench_store_revision(TOOL, c);
     if (nc_watch_start(w, r0 + 1) < 0)
-        die("watch", NULL);
+        bench_die(TOOL, "watch", NULL);
     if (backlog) {
         cordon_all(c, b->n_nodes, false);
         b->counting_statuses = true;
@@ -252,17 +199,17 @@ phase(struct bench *b, struct nc_etcd *c, const char *ns, bool backlog)
         event_base_dispatch(b->base); /* until every VM says it is Unschedulable */
         pthread_join(t, NULL);
         b->counting_statuses = false;
-        r0 = store_revision(c);
-        b->t_start = now_s();
+        r0 = bench_store_revision(TOOL, c);
+        b->t_start = bench_now_s();
         cordon_all(c, b->n_nodes, true);
         event_base_dispatch(b->base);
-        r1 = store_revision(c) - 1; /* the uncordon */
+        r1 = bench_store_revision(TOOL, c) - 1; /* the uncordon */
     } else {
-        b->t_start = now_s();
+        b->t_start = bench_now_s();
         pthread_create(&t, NULL, apply_thread, b);
         event_base_dispatch(b->base);
         pthread_join(t, NULL);
-        r1 = store_revision(c) - b->n; /* the puts */
+        r1 = bench_store_revision(TOOL, c) - b->n; /* the puts */
     }
     nc_watch_free(w);
     event_base_free(b->base);
@@ -293,12 +240,10 @@ main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     c = nc_etcd_new(&b.conf);
 
-    floor_s = floor_run(c, b.n);
-    if (nc_etcd_delete(c, "/bench-floor/", true, NULL) < 0)
-        die("delete", c);
+    floor_s = bench_floor(TOOL, c, b.n, "sim-000");
     snprintf(key, sizeof(key), PREFIX "cordon/%s", argv[2]);
     if (nc_etcd_put(c, key, "{\"drain\":false}", 0, NULL) < 0)
-        die("cordon", c);
+        bench_die(TOOL, "cordon", c);
     register_nodes(c, b.n_nodes);
 
     {

@@ -29,7 +29,6 @@
 
 #define POLL_MS 1000
 #define DEPENDENCY_POLL_MS 10000
-#define STATUS_CACHE_WAIT_MS 20 /* for the scheduler's status to reach the cache */
 
 /* A graceful stop in progress: ACPI was asked at @since_ms. */
 struct stopping {
@@ -262,12 +261,29 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
     return 0;
 }
 
+/* Reads the VM's status from etcd into the run and the cache. 0 (also
+ * when there is none) or a negative errno. */
+static int
+read_status(struct vm_run *run)
+{
+    struct nc_kv kv;
+    int r = nc_etcd_get(run->o.ctx->etcd, run->o.status_key, &kv, NULL);
+
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    nc_informer_store(run->o.ctx->env->statuses, run->o.status_key, kv.value, kv.mod_revision);
+    run->o.old_status = cJSON_Parse(kv.value);
+    nc_kv_clear(&kv);
+    return 0;
+}
+
 /*
  * Where the VM runs (schema/README.md §8): spec.node when set; else the
  * node the scheduler placed it on, placement/<ns>/<name>. 0 with @where
  * set; 1 when it is not placed yet (the scheduler says why in its
- * status); 2 when it is placed here but the status the scheduler wrote
- * with the placement has not reached the cache yet; or -ENOMEM.
+ * status); or a negative errno.
  */
 static int
 placement(struct vm_run *run, char *where, size_t wheresz)
@@ -288,11 +304,11 @@ placement(struct vm_run *run, char *where, size_t wheresz)
     if (r == 0) {
         snprintf(where, wheresz, "%s", value);
         /* The scheduler wrote the VM's status in the same transaction; a
-         * status cache that has not seen it yet would make this node
-         * write a status of its own first. It comes in moments. */
+         * status cache whose watch has not brought it yet would make this
+         * node write a status of its own first: read it from etcd. */
         if (strcmp(value, env->node) == 0 && !run->o.old_status &&
             nc_informer_revision(env->statuses) < rev)
-            r = 2;
+            r = read_status(run);
     }
     free(value);
     return r == -ENOENT ? 1 : r;
@@ -863,21 +879,18 @@ attach_taps(struct vm_run *run, char *msg, size_t msgsz)
 
 /*
  * Whether this node runs the VM: 0 when it does; 1 when another node does
- * (a copy of ours, from before a move, is removed), when none does yet, or
- * when it must look again in a moment (*@ret_requeue_ms); or a negative
- * errno.
+ * (a copy of ours, from before a move, is removed) or none does yet; or a
+ * negative errno.
  */
 static int
-placed_here(struct vm_run *run, int64_t *ret_requeue_ms)
+placed_here(struct vm_run *run)
 {
     struct nc_env *env = run->o.ctx->env;
     struct nc_dominfo info;
     char where[254];
     int r;
 
-    if ((r = placement(run, where, sizeof(where))) == 2)
-        *ret_requeue_ms = STATUS_CACHE_WAIT_MS;
-    if (r != 0)
+    if ((r = placement(run, where, sizeof(where))) != 0)
         return r < 0 ? r : 1;
     if (strcmp(where, env->node) == 0)
         return 0;
@@ -1088,8 +1101,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         return r;
     }
     nc_verr_free(errs);
-    if ((r = placed_here(run, ret_requeue_ms)) != 0 ||
-        (r = prerequisites(run, ret_requeue_ms)) != 0)
+    if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
 
     def = machine(run);

@@ -170,6 +170,18 @@ status_of(const struct node_row *r, char *buf, size_t n)
     return buf;
 }
 
+/* A size for a table: exact when it is a whole number of its unit
+ * (nc_quantity_format()), else in GiB or MiB with one decimal. */
+static const char *
+human(uint64_t bytes, char *buf, size_t n)
+{
+    nc_quantity_format(bytes, buf, n);
+    if (strstr(buf, "KiB") || (!strstr(buf, "iB") && bytes))
+        snprintf(buf, n, bytes >= (1ULL << 30) ? "%.1fGiB" : "%.1fMiB",
+                 (double)bytes / (bytes >= (1ULL << 30) ? 1 << 30 : 1 << 20));
+    return buf;
+}
+
 /* "ALLOCATED/LIMIT" of a resource; LIMIT "?" for a node that is gone. */
 static void
 used(const struct node_row *r, bool memory, char *buf, size_t n)
@@ -180,9 +192,8 @@ used(const struct node_row *r, bool memory, char *buf, size_t n)
     bool known = json && nc_sched_node_parse(r->name, json, &node) == 0;
 
     if (memory)
-        snprintf(buf, n, "%s/%s", nc_quantity_format(r->memory, a, sizeof(a)),
-                 known ? nc_quantity_format(nc_sched_node_memory_limit(&node), b, sizeof(b))
-                       : "?");
+        snprintf(buf, n, "%s/%s", human(r->memory, a, sizeof(a)),
+                 known ? human(nc_sched_node_memory_limit(&node), b, sizeof(b)) : "?");
     else if (known)
         snprintf(buf, n, "%" PRIu64 "/%" PRIu64, r->vcpus, nc_sched_node_cpu_limit(&node));
     else
@@ -283,8 +294,8 @@ cli_get_nodes(struct cli *c)
         print_json(&rows);
     } else {
         if (strcmp(out, "name") != 0 && rows.n)
-            printf("%-16s %-26s %-9s %-17s %-5s %-6s%s\n", "NAME", "STATUS", "VCPUS", "MEMORY",
-                   "VMS", "AGE", wide ? " LEADER LABELS                   POOLS" : "");
+            printf("%-16s %-26s %-9s %-17s %-5s %s\n", "NAME", "STATUS", "VCPUS", "MEMORY",
+                   "VMS", wide ? "AGE    LEADER LABELS                   POOLS" : "AGE");
         for (size_t i = 0; i < rows.n; i++) {
             const struct node_row *n = &rows.v[i];
             char st[48], cpu[48], mem[48], when[16], labels[256], pools[256], vms[16], name[254];
@@ -306,10 +317,11 @@ cli_get_nodes(struct cli *c)
             snprintf(name, sizeof(name), "%s", n->name);
             for (char *p = name; *p; p++)
                 *p = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
-            printf("%-16s %-26s %-9s %-17s %-5s %-6s", name, status_of(n, st, sizeof(st)), cpu,
+            printf("%-16s %-26s %-9s %-17s %-5s %s", name, status_of(n, st, sizeof(st)), cpu,
                    mem, vms, when);
             if (wide) {
-                printf(" %-6s ", strcmp(n->name, rows.leader) == 0 ? "yes" : "-");
+                printf("%*s %-6s ", (int)(strlen(when) < 6 ? 6 - strlen(when) : 0), "",
+                       strcmp(n->name, rows.leader) == 0 ? "yes" : "-");
                 cli_puts_safe(stdout, labels);
                 printf("%*s", labels[0] && strlen(labels) < 24 ? (int)(25 - strlen(labels)) : 1,
                        "");

@@ -16,6 +16,7 @@
 #include "core/names.h"
 #include "core/node.h"
 #include "reconcilers/status.h"
+#include "reconcilers/volume.h"
 #include "schema/volume.h"
 
 /* etcd's default --max-txn-ops is 128: a VM takes two ops (placement and
@@ -42,6 +43,7 @@ struct lvm {
     char (*networks)[NC_NAME_MAX + 1];
     char *placed;           /* the placement's node, NULL when there is none */
     int64_t placed_rev;     /* its mod_revision (or deletion), 0 when unknown */
+    bool listed;            /* catch_up() found its placement in etcd */
     struct nc_sched_vm sv;
     UT_hash_handle hh;
 };
@@ -142,16 +144,13 @@ load_spec(struct nc_leader *l, struct lvm *v)
 {
     struct nc_verr *errs = nc_verr_new();
     struct nc_vm_spec spec;
-    char *key = NULL, *value = NULL;
+    char *value = NULL;
     int64_t rev;
 
     lvm_clear_spec(v);
     v->gen = 0;
-    if (!errs || asprintf(&key, "%s%s/vm/%s", l->spec_prefix, v->ns, v->name) < 0) {
-        nc_verr_free(errs);
-        return;
-    }
-    if (nc_informer_get(l->env->specs, key, &value, &rev) == 0) {
+    if (errs && nc_informer_getf(l->env->specs, &value, &rev, "%s%s/vm/%s", l->spec_prefix,
+                                 v->ns, v->name) == 0) {
         v->gen = rev;
         if (nc_vm_spec_parse(value, v->ns, v->name, &spec, errs) == 0) {
             v->valid = true;
@@ -177,7 +176,6 @@ load_spec(struct nc_leader *l, struct lvm *v)
         }
     }
     free(value);
-    free(key);
     nc_verr_free(errs);
 }
 
@@ -196,15 +194,14 @@ set_placed(struct lvm *v, const char *value, int64_t rev)
 static void
 load_placement(struct nc_leader *l, struct lvm *v)
 {
-    char *key = NULL, *value = NULL;
+    char *value = NULL;
     int64_t rev = 0;
+    int r = nc_informer_getf(l->env->placements, &value, &rev, "%s%s/%s", l->placement_prefix,
+                             v->ns, v->name);
 
-    if (asprintf(&key, "%s%s/%s", l->placement_prefix, v->ns, v->name) < 0)
-        return;
-    if (nc_informer_get(l->env->placements, key, &value, &rev) == 0 || rev)
+    if (r == 0 || (r == -ENOENT && rev))
         set_placed(v, value, rev);
     free(value);
-    free(key);
 }
 
 /* Looks again at the VM "ns/name" of a changed key. */
@@ -229,6 +226,19 @@ refresh(struct nc_leader *l, const char *ns_name)
     }
 }
 
+/* "ns/name" of spec key <prefix>spec/<ns>/vm/<name>; false for any other. */
+static bool
+vm_of_spec(const struct nc_leader *l, const char *key, char ns_name[2 * NC_NAME_MAX + 2])
+{
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1];
+
+    if (strncmp(key, l->spec_prefix, l->spec_len) != 0 ||
+        !nc_key_parse(key + l->spec_len, ns, kind, name) || strcmp(kind, "vm") != 0)
+        return false;
+    snprintf(ns_name, 2 * NC_NAME_MAX + 2, "%s/%s", ns, name);
+    return true;
+}
+
 void
 nc_leader_note(struct nc_leader *l, const char *key)
 {
@@ -238,17 +248,9 @@ nc_leader_note(struct nc_leader *l, const char *key)
 
     if (!l)
         return;
-    if (strncmp(key, l->spec_prefix, l->spec_len) == 0) {
-        /* spec/<ns>/vm/<name> */
-        const char *seg = strchr(key + l->spec_len, '/');
-
-        if (seg && strncmp(seg, "/vm/", 4) == 0 &&
-            (size_t)(seg - key - (ptrdiff_t)l->spec_len) <= NC_NAME_MAX) {
-            snprintf(ns_name, sizeof(ns_name), "%.*s/%s", (int)(seg - key - l->spec_len),
-                     key + l->spec_len, seg + 4);
-            rest = ns_name;
-        }
-    } else if (strncmp(key, l->placement_prefix, l->placement_len) == 0) {
+    if (vm_of_spec(l, key, ns_name))
+        rest = ns_name;
+    else if (strncmp(key, l->placement_prefix, l->placement_len) == 0) {
         rest = key + l->placement_len;
     }
     pthread_mutex_lock(&l->lock);
@@ -310,20 +312,16 @@ free_nodes(struct nc_leader *l)
 static int
 cordon_of(struct nc_leader *l, const char *name)
 {
-    char *key = NULL, *value = NULL;
-    int64_t rev;
+    char *value = NULL;
     int r = 0;
 
-    if (asprintf(&key, "%s%s", l->cordon_prefix, name) < 0)
-        return 0;
-    if (nc_informer_get(l->cfg.cordons, key, &value, &rev) == 0) {
+    if (nc_informer_getf(l->cfg.cordons, &value, NULL, "%s%s", l->cordon_prefix, name) == 0) {
         cJSON *c = cJSON_Parse(value);
 
         r = cJSON_IsTrue(cJSON_GetObjectItem(c, "drain")) ? 2 : 1;
         cJSON_Delete(c);
     }
     free(value);
-    free(key);
     return r;
 }
 
@@ -353,12 +351,10 @@ load_nodes(struct nc_leader *l)
     if (names.n && !(l->node_ixs = calloc(names.n, sizeof(*l->node_ixs))))
         return -ENOMEM;
     for (unsigned i = 0; i < names.n; i++) {
-        char *key = NULL, *value = NULL;
-        int64_t rev;
+        char *value = NULL;
 
-        if (asprintf(&key, "%s%s", l->nodes_prefix, names.v[i]) < 0)
-            continue;
-        if (nc_informer_get(l->env->nodes, key, &value, &rev) == 0 &&
+        if (nc_informer_getf(l->env->nodes, &value, NULL, "%s%s", l->nodes_prefix,
+                             names.v[i]) == 0 &&
             nc_sched_node_parse(names.v[i], value, &l->nodes[l->n_nodes]) == 0) {
             int c = cordon_of(l, names.v[i]);
 
@@ -371,7 +367,6 @@ load_nodes(struct nc_leader *l)
             l->n_nodes++;
         }
         free(value);
-        free(key);
     }
     return 0;
 }
@@ -410,27 +405,6 @@ struct vol {
     bool shared;
 };
 
-/* The node Volume @name of @ns was made on, from its status, into @ret. */
-static bool
-made_on(struct nc_leader *l, const char *ns, const char *name, struct vol *ret)
-{
-    char *key = NULL, *value = NULL;
-    int64_t rev;
-
-    if (asprintf(&key, "%s%s/volume/%s", l->status_prefix, ns, name) >= 0 &&
-        nc_informer_get(l->env->statuses, key, &value, &rev) == 0) {
-        cJSON *st = cJSON_Parse(value);
-        const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
-
-        if (node && cJSON_GetStringValue(cJSON_GetObjectItem(st, "path")))
-            snprintf(ret->node, sizeof(ret->node), "%s", node);
-        cJSON_Delete(st);
-    }
-    free(value);
-    free(key);
-    return ret->node[0] != '\0';
-}
-
 /* True when some live node calls @pool shared. */
 static bool
 pool_shared(const struct nc_leader *l, const char *pool)
@@ -454,20 +428,19 @@ pool_shared(const struct nc_leader *l, const char *pool)
 static int
 volume_of(struct nc_leader *l, const struct lvm *vm, const char *name, struct vol *ret)
 {
-    char *key = NULL, *value = NULL, src[NC_NAME_MAX + 1] = "";
+    char *value = NULL, src[NC_NAME_MAX + 1] = "";
     struct nc_volume_spec spec;
     struct nc_verr *errs = nc_verr_new();
-    int64_t rev;
     int r = -ENOMEM;
 
     memset(ret, 0, sizeof(*ret));
-    if (errs && asprintf(&key, "%s%s/volume/%s", l->spec_prefix, vm->ns, name) >= 0) {
-        r = nc_informer_get(l->env->specs, key, &value, &rev);
+    if (errs) {
+        r = nc_informer_getf(l->env->specs, &value, NULL, "%s%s/volume/%s", l->spec_prefix,
+                             vm->ns, name);
         if (r == 0 && nc_volume_spec_parse(value, vm->ns, name, &spec, errs) < 0)
             r = -EINVAL;
     }
     free(value);
-    free(key);
     nc_verr_free(errs);
     if (r < 0)
         return r;
@@ -479,8 +452,9 @@ volume_of(struct nc_leader *l, const struct lvm *vm, const char *name, struct vo
         snprintf(src, sizeof(src), "%s", spec.volume);
     nc_volume_spec_clear(&spec);
     /* Where it was made; a copy of another Volume is made where that one is. */
-    if (ret->shared || ret->node[0] || made_on(l, vm->ns, name, ret) ||
-        (src[0] && made_on(l, vm->ns, src, ret)))
+    if (ret->shared || ret->node[0] ||
+        nc_volume_made_on(l->env, vm->ns, name, ret->node, sizeof(ret->node)) ||
+        (src[0] && nc_volume_made_on(l->env, vm->ns, src, ret->node, sizeof(ret->node))))
         return 0;
     for (struct lvm *o = l->vms; o; o = o->hh.next) {
         if (o == vm || !target(o) || strcmp(o->ns, vm->ns) != 0)
@@ -505,16 +479,13 @@ static char *
 status_text(struct nc_leader *l, const struct lvm *v, const char *node, const char *reason,
             const char *message)
 {
-    char *key = NULL, *value = NULL, *text = NULL, now[32];
+    char *value = NULL, *text = NULL, now[32];
     cJSON *old = NULL, *s;
-    int64_t rev;
 
-    if (asprintf(&key, "%s%s/vm/%s", l->status_prefix, v->ns, v->name) < 0)
-        return NULL;
-    if (nc_informer_get(l->env->statuses, key, &value, &rev) == 0)
+    if (nc_informer_getf(l->env->statuses, &value, NULL, "%s%s/vm/%s", l->status_prefix, v->ns,
+                         v->name) == 0)
         old = cJSON_Parse(value);
     free(value);
-    free(key);
     nc_rfc3339_now(now);
     if (!(s = nc_status_new(old, v->gen, "Pending", now))) {
         cJSON_Delete(old);
@@ -695,9 +666,8 @@ storage_and_networks(struct nc_leader *l, struct lvm *v,
                      char (*pools)[NC_SCHED_POOL_MAX + 1], const char **pool_names, char *pin,
                      size_t pinsz, bool *local)
 {
-    char *key = NULL, *value = NULL;
+    char *value = NULL;
     unsigned n = 0;
-    int64_t rev;
     int r;
 
     *local = false;
@@ -734,11 +704,10 @@ storage_and_networks(struct nc_leader *l, struct lvm *v,
     v->sv.pools = pool_names;
     v->sv.n_pools = n;
     for (unsigned i = 0; i < v->n_networks; i++) {
-        r = asprintf(&key, "%s%s/network/%s", l->spec_prefix, v->ns, v->networks[i]);
-        r = r < 0 ? -ENOMEM : nc_informer_get(l->env->specs, key, &value, &rev);
-        free(key);
+        r = nc_informer_getf(l->env->specs, &value, NULL, "%s%s/network/%s", l->spec_prefix,
+                             v->ns, v->networks[i]);
         free(value);
-        key = value = NULL;
+        value = NULL;
         if (r == -ENOENT)
             return pending(l, v, "WaitingForNetwork",
                            "waiting for network \"%s\" (spec.interfaces[%u]): it does not exist",
@@ -888,13 +857,10 @@ static void
 collect_vm(void *data, const char *key)
 {
     struct nc_leader *l = data;
-    const char *rest = key + l->spec_len, *seg = strchr(rest, '/');
     char ns_name[2 * NC_NAME_MAX + 2];
 
-    if (seg && strncmp(seg, "/vm/", 4) == 0 && seg - rest <= NC_NAME_MAX) {
-        snprintf(ns_name, sizeof(ns_name), "%.*s/%s", (int)(seg - rest), rest, seg + 4);
+    if (vm_of_spec(l, key, ns_name))
         refresh(l, ns_name);
-    }
 }
 
 static int
@@ -906,7 +872,7 @@ collect_placement(const struct nc_kv *kv, void *data)
     HASH_FIND_STR(l->vms, kv->key + l->placement_len, v);
     if (v) {
         set_placed(v, kv->value, kv->mod_revision);
-        v->sv.node = 1; /* seen */
+        v->listed = true;
     }
     return 0;
 }
@@ -927,7 +893,7 @@ catch_up(struct nc_leader *l)
 
     nc_informer_foreach(l->env->specs, collect_vm, l);
     for (v = l->vms; v; v = v->hh.next)
-        v->sv.node = 0;
+        v->listed = false;
     r = nc_etcd_list(l->etcd, l->placement_prefix, 500, collect_placement, l, &rev);
     if (r < 0) {
         nc_warn(NULL, "scheduler: listing placements: %s", nc_etcd_errmsg(l->etcd));
@@ -935,7 +901,7 @@ catch_up(struct nc_leader *l)
     }
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->vms, v, tmp) {
-        if (!v->sv.node && v->placed_rev < rev)
+        if (!v->listed && v->placed_rev < rev)
             set_placed(v, NULL, rev);
     }
     return 0;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,6 +322,25 @@ nc_informer_get(struct nc_informer *inf, const char *key, char **ret_value,
         r = *ret_value ? 0 : -ENOMEM;
     }
     pthread_mutex_unlock(&inf->lock);
+    return r;
+}
+
+int
+nc_informer_getf(struct nc_informer *inf, char **ret_value, int64_t *ret_mod_revision,
+                 const char *fmt, ...)
+{
+    char *key = NULL;
+    int64_t rev;
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = vasprintf(&key, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return -ENOMEM;
+    r = nc_informer_get(inf, key, ret_value, ret_mod_revision ? ret_mod_revision : &rev);
+    free(key);
     return r;
 }
 

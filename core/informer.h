@@ -54,6 +54,12 @@ bool nc_informer_synced(const struct nc_informer *inf);
 int nc_informer_get(struct nc_informer *inf, const char *key, char **ret_value,
                     int64_t *ret_mod_revision) __attribute__((warn_unused_result));
 
+/* nc_informer_get() of the key @fmt formats; @ret_mod_revision may be
+ * NULL. -ENOMEM also when the key cannot be made. */
+int nc_informer_getf(struct nc_informer *inf, char **ret_value, int64_t *ret_mod_revision,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)))
+    __attribute__((warn_unused_result));
+
 /*
  * Write-through for a key space the caller itself writes: records that
  * @key now holds @value at @revision (or, with @value NULL, was deleted at

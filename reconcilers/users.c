@@ -1,5 +1,3 @@
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,29 +147,6 @@ nc_users_join(const cJSON *users, char *buf, size_t n)
         len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", u->valuestring);
 }
 
-/* Copies the cached value of "<prefix>SPACE/NS/.../NAME" into @ret_value. */
-static int
-cached(struct nc_informer *inf, char **ret_value, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-cached(struct nc_informer *inf, char **ret_value, const char *fmt, ...)
-{
-    char *key = NULL;
-    int64_t rev;
-    va_list ap;
-    int r;
-
-    va_start(ap, fmt);
-    r = vasprintf(&key, fmt, ap);
-    va_end(ap);
-    if (r < 0)
-        return -ENOMEM;
-    r = nc_informer_get(inf, key, ret_value, &rev);
-    free(key);
-    return r;
-}
-
 bool
 nc_vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size_t wheresz)
 {
@@ -180,11 +155,13 @@ nc_vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size
     char *value = NULL;
 
     where[0] = '\0';
-    if (cached(env->placements, &value, "%splacement/%s/%s", env->prefix, ns, vm) == 0)
+    if (nc_informer_getf(env->placements, &value, NULL, "%splacement/%s/%s", env->prefix, ns,
+                         vm) == 0)
         snprintf(where, wheresz, "%s", value);
     free(value);
     value = NULL;
-    if (!where[0] && cached(env->specs, &value, "%sspec/%s/vm/%s", env->prefix, ns, vm) == 0 &&
+    if (!where[0] &&
+        nc_informer_getf(env->specs, &value, NULL, "%sspec/%s/vm/%s", env->prefix, ns, vm) == 0 &&
         (errs = nc_verr_new()) && nc_vm_spec_parse(value, ns, vm, &spec, errs) == 0) {
         snprintf(where, wheresz, "%s", spec.node);
         nc_vm_spec_clear(&spec);
@@ -192,7 +169,8 @@ nc_vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size
     nc_verr_free(errs);
     free(value);
     value = NULL;
-    if (!where[0] && cached(env->statuses, &value, "%sstatus/%s/vm/%s", env->prefix, ns, vm) == 0) {
+    if (!where[0] && nc_informer_getf(env->statuses, &value, NULL, "%sstatus/%s/vm/%s",
+                                      env->prefix, ns, vm) == 0) {
         cJSON *st = cJSON_Parse(value);
         const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
 

@@ -132,25 +132,24 @@ status_pool(const cJSON *status)
     return p && *p ? p : NULL;
 }
 
-/* The node Volume @name was made on, from its status: where a copy of it
- * is made too. */
-static void
-volume_node(struct nc_env *env, const char *ns, const char *name, char *where, size_t wheresz)
+bool
+nc_volume_made_on(struct nc_env *env, const char *ns, const char *name, char *node,
+                  size_t nodesz)
 {
-    char *key = NULL, *value = NULL;
-    int64_t rev;
+    char *value = NULL;
 
-    if (asprintf(&key, "%sstatus/%s/volume/%s", env->prefix, ns, name) >= 0 &&
-        nc_informer_get(env->statuses, key, &value, &rev) == 0) {
+    node[0] = '\0';
+    if (nc_informer_getf(env->statuses, &value, NULL, "%sstatus/%s/volume/%s", env->prefix, ns,
+                         name) == 0) {
         cJSON *st = cJSON_Parse(value);
-        const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+        const char *made = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
 
-        if (node && cJSON_GetObjectItem(st, "path"))
-            snprintf(where, wheresz, "%s", node);
+        if (made && cJSON_GetStringValue(cJSON_GetObjectItem(st, "path")))
+            snprintf(node, nodesz, "%s", made);
         cJSON_Delete(st);
     }
-    free(key);
     free(value);
+    return node[0] != '\0';
 }
 
 /*
@@ -173,7 +172,7 @@ home(struct volume_run *run, char *where, size_t wheresz)
     else if (made && cJSON_GetObjectItem(run->o.old_status, "path"))
         snprintf(where, wheresz, "%s", made);
     else if (run->spec.source == NC_SRC_VOLUME)
-        volume_node(env, run->o.ns, run->spec.volume, where, wheresz);
+        nc_volume_made_on(env, run->o.ns, run->spec.volume, where, wheresz);
     else
         cJSON_ArrayForEach(u, run->users)
             if (cJSON_IsString(u) && nc_vm_node(env, run->o.ns, u->valuestring, where, wheresz))

@@ -3,6 +3,9 @@
 #ifndef NC_RECONCILER_VOLUME_H
 #define NC_RECONCILER_VOLUME_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "drivers/storage.h"
 #include "reconcilers/reconciler.h"
 #include "schema/validate.h"
@@ -20,5 +23,9 @@ int nc_volume_actual(struct nc_env *env, const char *ns, const char *name,
                      char ret_pool[NC_NAME_MAX + 1], struct nc_volinfo *ret)
     __attribute__((warn_unused_result));
 
+/* The node Volume @ns/@name was made on, as its status says (a node and a
+ * path), into @node; false when it was made nowhere yet. */
+bool nc_volume_made_on(struct nc_env *env, const char *ns, const char *name, char *node,
+                       size_t nodesz);
 
 #endif

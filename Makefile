@@ -48,12 +48,15 @@ CORE_SRCS := \
 	drivers/fake/overlay.c \
 	drivers/fake/storage.c \
 	drivers/libvirt.c \
+	drivers/migrate.c \
 	drivers/overlay.c \
 	drivers/storage.c \
 	reconcilers/alloc.c \
 	reconcilers/events.c \
 	reconcilers/hostpath.c \
 	reconcilers/ifaces.c \
+	reconcilers/migration.c \
+	reconcilers/moves.c \
 	reconcilers/network.c \
 	reconcilers/run.c \
 	reconcilers/status.c \
@@ -65,6 +68,7 @@ CORE_SRCS := \
 	scheduler/scheduler.c \
 	schema/kinds.c \
 	schema/labels.c \
+	schema/migration.c \
 	schema/network.c \
 	schema/quantity.c \
 	schema/validate.c \

@@ -79,6 +79,9 @@ static const char usage[] =
     "  --underlay IFACE        interface whose address carries VXLAN traffic for\n"
     "                          Networks (NOVACRON_UNDERLAY; default the interface of\n"
     "                          the default route)\n"
+    "  --peer-libvirt URI      where the other nodes' libvirtd reaches this node's\n"
+    "                          for a live migration (NOVACRON_PEER_LIBVIRT; default\n"
+    "                          qemu+tcp://ADDRESS/system, ADDRESS the --underlay's)\n"
     "  --netns NAME            network namespace the node's bridges, VXLAN devices\n"
     "                          and dnsmasq live in (NOVACRON_NETNS)\n"
     "  --etcd-cacert FILE      CA bundle for TLS endpoints (NOVACRON_ETCD_CACERT)\n"
@@ -302,7 +305,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
 {
     enum {
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
-        OPT_UNDERLAY, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
+        OPT_UNDERLAY, OPT_PEER, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
         OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_NODE_TTL, OPT_RUN_DIR, OPT_RESERVE_CPU,
         OPT_RESERVE_MEMORY, OPT_CPU_OVER, OPT_MEMORY_OVER, OPT_LABEL, OPT_SHARED_POOL,
@@ -317,6 +320,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"resync", required_argument, NULL, OPT_RESYNC},
         {"underlay", required_argument, NULL, OPT_UNDERLAY},
+        {"peer-libvirt", required_argument, NULL, OPT_PEER},
         {"netns", required_argument, NULL, OPT_NETNS},
         {"etcd-cacert", required_argument, NULL, OPT_CACERT},
         {"etcd-cert", required_argument, NULL, OPT_CERT},
@@ -359,6 +363,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->libvirt_uri, ENV("NOVACRON_LIBVIRT", "test:///default"));
     set(&cfg->listen, ENV("NOVACRON_LISTEN", "127.0.0.1:9464"));
     set(&cfg->underlay, ENV("NOVACRON_UNDERLAY", NULL));
+    set(&cfg->peer_libvirt, ENV("NOVACRON_PEER_LIBVIRT", NULL));
     set(&cfg->netns, ENV("NOVACRON_NETNS", NULL));
     set(&cfg->cacert, ENV("NOVACRON_ETCD_CACERT", NULL));
     set(&cfg->cert, ENV("NOVACRON_ETCD_CERT", NULL));
@@ -398,6 +403,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_WORKERS: set(&workers, optarg); break;
         case OPT_RESYNC: set(&resync, optarg); break;
         case OPT_UNDERLAY: set(&cfg->underlay, optarg); break;
+        case OPT_PEER: set(&cfg->peer_libvirt, optarg); break;
         case OPT_NETNS: set(&cfg->netns, optarg); break;
         case OPT_CACERT: set(&cfg->cacert, optarg); break;
         case OPT_CERT: set(&cfg->cert, optarg); break;
@@ -474,6 +480,7 @@ nc_config_clear(struct nc_config *cfg)
     free(cfg->libvirt_uri);
     free(cfg->listen);
     free(cfg->underlay);
+    free(cfg->peer_libvirt);
     free(cfg->netns);
     free(cfg->console_dir);
     free(cfg->image_dir);

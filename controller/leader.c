@@ -15,8 +15,10 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "core/node.h"
+#include "reconcilers/moves.h"
 #include "reconcilers/status.h"
 #include "reconcilers/volume.h"
+#include "schema/migration.h"
 #include "schema/volume.h"
 
 /* etcd's default --max-txn-ops is 128: a VM takes two ops (placement and
@@ -73,7 +75,7 @@ struct nc_leader {
     struct nc_leader_config cfg;
     struct nc_etcd *etcd;
     char *key; /* <prefix>leader/scheduler */
-    size_t spec_len, placement_len, nodes_len, cordon_len;
+    size_t spec_len, status_len, placement_len, nodes_len, cordon_len;
     char *spec_prefix, *status_prefix, *placement_prefix, *nodes_prefix, *cordon_prefix;
     pthread_t thread;
     bool started;
@@ -81,6 +83,7 @@ struct nc_leader {
     pthread_cond_t cond;
     bool stopping, kicked, nodes_dirty;
     struct dirty *dirty;
+    struct dirty *mig_dirty; /* "ns/name" of Migrations whose spec or status changed */
     _Atomic bool leading;
     _Atomic uint64_t placed_total;     /* for /metrics */
     _Atomic size_t unschedulable;
@@ -88,6 +91,7 @@ struct nc_leader {
     int64_t create_rev; /* the leader key's, while leading */
     /* The loop thread's own. */
     struct lvm *vms;
+    struct dirty *migs; /* Migrations that may need the leader */
     struct nc_sched_node *nodes;
     unsigned n_nodes, cap_nodes;
     struct node_ix *node_map, *node_ixs; /* by name; the entries */
@@ -239,12 +243,50 @@ vm_of_spec(const struct nc_leader *l, const char *key, char ns_name[2 * NC_NAME_
     return true;
 }
 
+/* "ns/name" of a Migration's spec or status key; false for any other. */
+static bool
+migration_of(const struct nc_leader *l, const char *key, char ns_name[2 * NC_NAME_MAX + 2])
+{
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1];
+    size_t skip = strncmp(key, l->spec_prefix, l->spec_len) == 0       ? l->spec_len
+                  : strncmp(key, l->status_prefix, l->status_len) == 0 ? l->status_len
+                                                                       : 0;
+
+    if (!skip || !nc_key_parse(key + skip, ns, kind, name) || strcmp(kind, "migration") != 0)
+        return false;
+    snprintf(ns_name, 2 * NC_NAME_MAX + 2, "%s/%s", ns, name);
+    return true;
+}
+
+/* Adds @key to set @set (out of memory: the next resync looks again). */
+static void
+mark(struct dirty **set, const char *key)
+{
+    struct dirty *d;
+
+    HASH_FIND_STR(*set, key, d);
+    if (!d && (d = calloc(1, sizeof(*d)))) {
+        if ((d->key = strdup(key)))
+            HASH_ADD_KEYPTR(hh, *set, d->key, strlen(d->key), d);
+        else
+            free(d);
+    }
+}
+
+static void
+unmark(struct dirty **set, struct dirty *d)
+{
+    HASH_DEL(*set, d);
+    free(d->key);
+    free(d);
+}
+
 void
 nc_leader_note(struct nc_leader *l, const char *key)
 {
     const char *rest = NULL;
-    char ns_name[2 * NC_NAME_MAX + 2];
-    struct dirty *d = NULL;
+    char ns_name[2 * NC_NAME_MAX + 2], mig[2 * NC_NAME_MAX + 2];
+    bool is_mig;
 
     if (!l)
         return;
@@ -253,16 +295,12 @@ nc_leader_note(struct nc_leader *l, const char *key)
     else if (strncmp(key, l->placement_prefix, l->placement_len) == 0) {
         rest = key + l->placement_len;
     }
+    is_mig = migration_of(l, key, mig);
     pthread_mutex_lock(&l->lock);
-    if (rest && strlen(rest) < sizeof(ns_name)) {
-        HASH_FIND_STR(l->dirty, rest, d);
-        if (!d && (d = calloc(1, sizeof(*d)))) {
-            if ((d->key = strdup(rest)))
-                HASH_ADD_KEYPTR(hh, l->dirty, d->key, strlen(d->key), d);
-            else
-                free(d); /* out of memory: the next resync looks again */
-        }
-    }
+    if (rest && strlen(rest) < sizeof(ns_name))
+        mark(&l->dirty, rest);
+    if (is_mig)
+        mark(&l->mig_dirty, mig);
     if (strncmp(key, l->nodes_prefix, l->nodes_len) == 0 ||
         strncmp(key, l->cordon_prefix, l->cordon_len) == 0)
         l->nodes_dirty = true;
@@ -781,6 +819,11 @@ take_dirty(struct nc_leader *l)
     bool nodes;
 
     pthread_mutex_lock(&l->lock);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->mig_dirty, d, tmp) {
+        mark(&l->migs, d->key);
+        unmark(&l->mig_dirty, d);
+    }
     list = l->dirty;
     l->dirty = NULL;
     nodes = l->nodes_dirty;
@@ -796,6 +839,324 @@ take_dirty(struct nc_leader *l)
     return nodes;
 }
 
+
+/*
+ * Migrations (schema/README.md, "Migration"). The leader takes a request
+ * from its spec to phase Scheduling, with the source and target nodes
+ * chosen; the two nodes take it from there (reconcilers/migration.c).
+ * The leader also fails what cannot be done, and deletes the status of a
+ * request whose spec is gone once no node works on it.
+ */
+
+/* Writes Migration @ns/@name's status @text (NULL: deletes it), if its
+ * spec is still at @gen and its status at @status_rev, and VM @v (NULL:
+ * none) still at its placement. 0 (also when the state moved on: the
+ * change brings the Migration back), or a negative errno. */
+static int
+mig_write(struct nc_leader *l, const char *ns, const char *name, int64_t gen,
+          int64_t status_rev, const char *text, const struct lvm *v)
+{
+    char *spec_key = NULL, *status_key = NULL, *placement_key = NULL;
+    struct nc_cmp cmps[4];
+    struct nc_op op;
+    size_t nc = 0;
+    int64_t rev = 0;
+    bool ok = false;
+    int r = -ENOMEM;
+
+    if (asprintf(&spec_key, "%s%s/migration/%s", l->spec_prefix, ns, name) < 0 ||
+        asprintf(&status_key, "%s%s/migration/%s", l->status_prefix, ns, name) < 0 ||
+        (v && asprintf(&placement_key, "%s%s/%s", l->placement_prefix, v->ns, v->name) < 0))
+        goto out;
+    cmps[nc++] = (struct nc_cmp){.key = l->key, .target = NC_CMP_CREATE,
+                                 .result = NC_CMP_EQUAL, .number = l->create_rev};
+    cmps[nc++] = (struct nc_cmp){.key = spec_key, .target = NC_CMP_MOD, .result = NC_CMP_EQUAL,
+                                 .number = gen};
+    cmps[nc++] = (struct nc_cmp){.key = status_key, .target = NC_CMP_MOD, .result = NC_CMP_EQUAL,
+                                 .number = status_rev};
+    if (v)
+        cmps[nc++] = (struct nc_cmp){.key = placement_key, .target = NC_CMP_MOD,
+                                     .result = NC_CMP_EQUAL, .number = v->placed_rev};
+    op = (struct nc_op){.del = !text, .key = status_key, .value = text};
+    r = nc_etcd_txn(l->etcd, cmps, nc, &op, 1, NULL, 0, &ok, &rev);
+    if (r < 0)
+        nc_warn(NULL, "scheduler: writing the status of migration %s/%s: %s", ns, name,
+                nc_etcd_errmsg(l->etcd));
+    if (r == 0 && ok) {
+        nc_informer_store(l->env->statuses, status_key, text, rev);
+        nc_moves_note(l->env->moves, ns, name, text, rev);
+    }
+out:
+    free(spec_key);
+    free(status_key);
+    free(placement_key);
+    return r;
+}
+
+/* A Migration status the leader writes: @phase, with Ready=False for
+ * @reason and @message; the nodes when they are chosen. NULL when nothing
+ * but timestamps would change. */
+static char *
+mig_status(const cJSON *old, int64_t gen, const char *phase, const char *reason,
+           const char *message, const char *vm, const char *mode, const char *source,
+           const char *target)
+{
+    char now[32], *text = NULL;
+    cJSON *s;
+
+    nc_rfc3339_now(now);
+    if (!(s = nc_status_new(old, gen, phase, now)))
+        return NULL;
+    if (vm)
+        cJSON_AddStringToObject(s, "vm", vm);
+    if (mode)
+        cJSON_AddStringToObject(s, "mode", mode);
+    if (source)
+        cJSON_AddStringToObject(s, "sourceNode", source);
+    if (target)
+        cJSON_AddStringToObject(s, "targetNode", target);
+    if (strcmp(phase, "Failed") == 0)
+        cJSON_AddStringToObject(s, "endTime", now);
+    nc_status_condition(s, old, "Ready", false, reason, message, gen, now);
+    if (nc_status_changed(old, s))
+        text = cJSON_PrintUnformatted(s);
+    cJSON_Delete(s);
+    return text;
+}
+
+static bool
+phase_is(const cJSON *status, const char *phase)
+{
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(status, "phase"));
+
+    return p && strcmp(p, phase) == 0;
+}
+
+/* Counts every VM that is moving on its target too: the room it takes
+ * there is held from the moment the target is chosen. */
+static void
+hold_target(void *data, const char *ns, const struct nc_move *mv)
+{
+    struct nc_sched *s = ((void **)data)[0];
+    struct nc_leader *l = ((void **)data)[1];
+    char key[2 * NC_NAME_MAX + 2];
+    struct lvm *v;
+
+    snprintf(key, sizeof(key), "%s/%s", ns, mv->vm);
+    HASH_FIND_STR(l->vms, key, v);
+    if (v && v->valid)
+        nc_sched_account(s, &v->sv, node_index(l, mv->target), 1);
+}
+
+/* Where the VM may not go for want of its Volumes: their pools into
+ * @pools; 1 with the reason in @why when one is node-local (its data
+ * would have to move too), 0, or a negative errno. */
+static int
+mig_volumes(struct nc_leader *l, struct lvm *v, char (*pools)[NC_SCHED_POOL_MAX + 1],
+            const char **names, char *why, size_t whysz)
+{
+    unsigned n = 0;
+    int r;
+
+    for (unsigned i = 0; i < v->n_volumes; i++) {
+        struct vol vol;
+
+        if ((r = volume_of(l, v, v->volumes[i], &vol)) < 0 && r != -ENOENT && r != -EINVAL)
+            return r;
+        if (r == 0 && !vol.shared) {
+            snprintf(why, whysz,
+                     "its Volume \"%s\" is on node-local storage (pool %s); moving a VM with "
+                     "node-local Volumes is not supported yet",
+                     v->volumes[i], vol.pool);
+            return 1;
+        }
+        if (r == 0) {
+            memcpy(pools[n], vol.pool, sizeof(pools[n]));
+            names[n] = pools[n];
+            n++;
+        }
+    }
+    v->sv.pools = names;
+    v->sv.n_pools = n;
+    return 0;
+}
+
+/* The phase VM @v's status says, "" when it has none. */
+static void
+vm_phase(struct nc_leader *l, const struct lvm *v, char *out, size_t outsz)
+{
+    char *value = NULL;
+    cJSON *st = NULL;
+
+    if (nc_informer_getf(l->env->statuses, &value, NULL, "%s%s/vm/%s", l->status_prefix, v->ns,
+                         v->name) == 0)
+        st = cJSON_Parse(value);
+    snprintf(out, outsz, "%s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(st, "phase"))
+                 ? cJSON_GetStringValue(cJSON_GetObjectItem(st, "phase"))
+                 : "");
+    cJSON_Delete(st);
+    free(value);
+}
+
+/* Looks at Migration "ns/name" @d; takes it out of the set once the
+ * leader has nothing more to do for it. */
+static int
+mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
+{
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], why[WHY_MAX];
+    char pools[NC_VM_MAX_DISKS][NC_SCHED_POOL_MAX + 1], vmkey[2 * NC_NAME_MAX + 2], phase[32];
+    const char *pool_names[NC_VM_MAX_DISKS], *reason = NULL, *slash = strchr(d->key, '/');
+    char *spec = NULL, *old_text = NULL, *text = NULL;
+    int64_t gen = 0, srev = 0;
+    struct nc_migration_spec ms;
+    struct nc_verr *errs = NULL;
+    struct nc_move mv;
+    cJSON *old = NULL;
+    struct lvm *v = NULL;
+    int r = 0, i;
+
+    snprintf(ns, sizeof(ns), "%.*s", (int)(slash - d->key), d->key);
+    snprintf(name, sizeof(name), "%s", slash + 1);
+    if (nc_informer_getf(l->env->specs, &spec, &gen, "%s%s/migration/%s", l->spec_prefix, ns,
+                         name) < 0)
+        gen = 0;
+    if (nc_informer_getf(l->env->statuses, &old_text, &srev, "%s%s/migration/%s",
+                         l->status_prefix, ns, name) == 0)
+        old = cJSON_Parse(old_text);
+    else
+        srev = 0;
+    if (phase_is(old, "Scheduling") || phase_is(old, "Running"))
+        goto out; /* the nodes' now; the set keeps it until it ends */
+    if (!gen) {
+        /* Gone, and no node works on it: its status goes too. */
+        if (old_text)
+            r = mig_write(l, ns, name, 0, srev, NULL, NULL);
+        unmark(&l->migs, d);
+        goto out;
+    }
+    if (nc_json_i64(cJSON_GetObjectItem(old, "observedGeneration")) == gen &&
+        !phase_is(old, "Pending")) {
+        unmark(&l->migs, d); /* ended */
+        goto out;
+    }
+    if (!(errs = nc_verr_new())) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if (nc_migration_spec_parse(spec, ns, name, &ms, errs) < 0) {
+        char *all = nc_verr_join(errs);
+
+        snprintf(why, sizeof(why), "%s", all ? all : "invalid spec");
+        free(all);
+        text = mig_status(old, gen, "Failed", "InvalidSpec", why, NULL, NULL, NULL, NULL);
+        goto write;
+    }
+    snprintf(vmkey, sizeof(vmkey), "%s/%s", ns, ms.vm);
+    HASH_FIND_STR(l->vms, vmkey, v);
+    if (!v || !v->valid) {
+        snprintf(why, sizeof(why), "spec.vm: this namespace has no valid VirtualMachine \"%s\"",
+                 ms.vm);
+        reason = "VMNotFound";
+    } else if (v->pinned) {
+        snprintf(why, sizeof(why),
+                 "spec.vm: VirtualMachine \"%s\" runs where its spec.node says (%s); change "
+                 "spec.node to move it",
+                 ms.vm, v->pinned);
+        reason = "VMPinned";
+    } else if (nc_moves_of_vm(l->env->moves, ns, ms.vm, &mv)) {
+        snprintf(why, sizeof(why), "VirtualMachine \"%s\" is moving already (migration %s)",
+                 ms.vm, mv.migration);
+        reason = "AlreadyMigrating";
+    } else if (ms.mode == NC_MIG_COLD) {
+        snprintf(why, sizeof(why), "spec.mode: cold migration is not supported yet");
+        reason = "Unsupported";
+    }
+    if (reason) {
+        text = mig_status(old, gen, "Failed", reason, why, ms.vm, NULL, NULL, NULL);
+        goto write;
+    }
+    vm_phase(l, v, phase, sizeof(phase));
+    if (!v->placed || !alive(l, v->placed) || node_index(l, v->placed) < 0 ||
+        strcmp(phase, "Pending") == 0 || strcmp(phase, "Provisioning") == 0 || !phase[0]) {
+        snprintf(why, sizeof(why), "waiting for VirtualMachine \"%s\" to run on a node", ms.vm);
+        text = mig_status(old, gen, "Pending", "WaitingForVM", why, ms.vm, NULL, NULL, NULL);
+        goto write;
+    }
+    if (strcmp(phase, "Running") != 0) {
+        snprintf(why, sizeof(why),
+                 "VirtualMachine \"%s\" is %s: a live migration moves a running guest, and "
+                 "cold migration is not supported yet",
+                 ms.vm, phase);
+        text = mig_status(old, gen, "Failed", "VMNotRunning", why, ms.vm, NULL, v->placed, NULL);
+        goto write;
+    }
+    if ((r = mig_volumes(l, v, pools, pool_names, why, sizeof(why))) != 0) {
+        if (r > 0)
+            text = mig_status(old, gen, "Failed", "Unsupported", why, ms.vm, NULL, v->placed,
+                              NULL);
+        goto write;
+    }
+    v->sv.avoid = v->placed;
+    v->sv.only = ms.target[0] ? ms.target : NULL;
+    v->sv.pin = "";
+    i = nc_sched_pick(s, &v->sv, why, sizeof(why) - 32);
+    v->sv.avoid = v->sv.only = NULL;
+    if (i < 0) {
+        text = mig_status(old, gen, "Failed", "Unschedulable", why, ms.vm, NULL, v->placed,
+                          ms.target[0] ? ms.target : NULL);
+        goto write;
+    }
+    nc_sched_account(s, &v->sv, i, 1);
+    snprintf(why, sizeof(why), "moving to node %s: waiting for it to be ready",
+             l->nodes[i].name);
+    text = mig_status(old, gen, "Scheduling", "Scheduling", why, ms.vm,
+                      ms.mode == NC_MIG_COLD ? "cold" : "live", v->placed, l->nodes[i].name);
+    if (text)
+        nc_info(d->key, "migration of VM %s: from node %s to %s", ms.vm, v->placed,
+                l->nodes[i].name);
+write:
+    if (text)
+        r = mig_write(l, ns, name, gen, srev, text, v);
+    if (text && v) {
+        /* This node's own write brings no watch event: the Migration,
+         * the VM and its Networks (realised on the target first) are
+         * looked at here. */
+        char key[160];
+
+        snprintf(key, sizeof(key), "%s/migration/%s", ns, name);
+        l->env->enqueue(l->env->enqueue_data, key);
+        snprintf(key, sizeof(key), "%s/vm/%s", v->ns, v->name);
+        l->env->enqueue(l->env->enqueue_data, key);
+        for (unsigned n = 0; n < v->n_networks; n++) {
+            snprintf(key, sizeof(key), "%s/network/%s", v->ns, v->networks[n]);
+            l->env->enqueue(l->env->enqueue_data, key);
+        }
+    }
+out:
+    nc_verr_free(errs);
+    cJSON_Delete(old);
+    free(old_text);
+    free(spec);
+    free(text);
+    return r;
+}
+
+/* Every Migration that may need the leader. */
+static int
+migrations(struct nc_leader *l, struct nc_sched *s)
+{
+    struct dirty *d, *tmp;
+    int r = 0;
+
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->migs, d, tmp) {
+        if ((r = mig_decide(l, s, d)) < 0)
+            break;
+    }
+    return r;
+}
+
 /*
  * One pass: every VM without a node, or whose node is gone or drained,
  * is placed, or told why it waits. 0, or a negative errno (-EPERM: no
@@ -808,6 +1169,7 @@ pass(struct nc_leader *l)
     size_t n = HASH_COUNT(l->vms), nc = 0;
     const struct nc_sched_vm **vms = calloc(n + 1, sizeof(*vms));
     struct lvm **cands = calloc(n + 1, sizeof(*cands)), *v;
+    struct nc_move mv;
     int r = 0;
 
     if (!vms || !cands) {
@@ -832,9 +1194,11 @@ pass(struct nc_leader *l)
             nc_sched_add(&s, &v->sv);
         }
         if (!v->pinned && (!v->placed || (v->sv.node >= 0 && l->nodes[v->sv.node].drained) ||
-                           (v->sv.node < 0 && !alive(l, v->placed))))
+                           (v->sv.node < 0 && !alive(l, v->placed))) &&
+            !nc_moves_of_vm(l->env->moves, v->ns, v->name, &mv))
             cands[nc++] = v;
     }
+    nc_moves_foreach(l->env->moves, hold_target, (void *[]){&s, l});
     qsort(cands, nc, sizeof(*cands), by_generation);
     l->pass_unschedulable = 0;
     for (size_t i = 0; i < nc && r >= 0; i++) {
@@ -848,6 +1212,8 @@ pass(struct nc_leader *l)
         batch_clear(l);
     if (r >= 0)
         atomic_store(&l->unschedulable, l->pass_unschedulable);
+    if (r >= 0)
+        r = migrations(l, &s);
     free(vms);
     free(cands);
     return r;
@@ -861,6 +1227,16 @@ collect_vm(void *data, const char *key)
 
     if (vm_of_spec(l, key, ns_name))
         refresh(l, ns_name);
+}
+
+static void
+collect_migration(void *data, const char *key)
+{
+    struct nc_leader *l = data;
+    char ns_name[2 * NC_NAME_MAX + 2];
+
+    if (migration_of(l, key, ns_name))
+        mark(&l->migs, ns_name);
 }
 
 static int
@@ -892,6 +1268,8 @@ catch_up(struct nc_leader *l)
     int r;
 
     nc_informer_foreach(l->env->specs, collect_vm, l);
+    nc_informer_foreach(l->env->specs, collect_migration, l);
+    nc_informer_foreach(l->env->statuses, collect_migration, l);
     for (v = l->vms; v; v = v->hh.next)
         v->listed = false;
     r = nc_etcd_list(l->etcd, l->placement_prefix, 500, collect_placement, l, &rev);
@@ -1022,6 +1400,7 @@ nc_leader_start(struct nc_env *env, const struct nc_etcd_conf *conf,
         return -ENOMEM;
     }
     l->spec_len = strlen(l->spec_prefix);
+    l->status_len = strlen(l->status_prefix);
     l->placement_len = strlen(l->placement_prefix);
     l->nodes_len = strlen(l->nodes_prefix);
     l->cordon_len = strlen(l->cordon_prefix);
@@ -1070,11 +1449,14 @@ nc_leader_stop(struct nc_leader *l)
             nc_info(NULL, "scheduler: gave %s up", l->key);
     }
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
-    HASH_ITER(hh, l->dirty, d, dtmp) {
-        HASH_DEL(l->dirty, d);
-        free(d->key);
-        free(d);
-    }
+    HASH_ITER(hh, l->dirty, d, dtmp)
+        unmark(&l->dirty, d);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->mig_dirty, d, dtmp)
+        unmark(&l->mig_dirty, d);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->migs, d, dtmp)
+        unmark(&l->migs, d);
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->vms, v, tmp) {
         HASH_DEL(l->vms, v);

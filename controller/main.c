@@ -35,6 +35,7 @@
 #include "drivers/libvirt.h"
 #include "drivers/overlay.h"
 #include "drivers/storage.h"
+#include "reconcilers/moves.h"
 #include "reconcilers/reconciler.h"
 #include "schema/validate.h"
 
@@ -85,6 +86,36 @@ on_spec_changed(void *data, const char *key)
     nc_leader_note(d->leader, key);
 }
 
+static void queue_networks(struct daemon *d, const char *ns, const char *name);
+
+/* A Migration's status changed: the index of moves follows, and the VM
+ * (whose node it decides) and its Networks (realised on its target
+ * first) are looked at again. */
+static void
+migration_changed(struct daemon *d, const char *key)
+{
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1], vmkey[160];
+    char *value = NULL;
+    const char *vm;
+    int64_t rev;
+    cJSON *st = NULL;
+
+    nc_leader_note(d->leader, key);
+    if (!nc_key_parse(key + d->status_prefix_len, ns, kind, name))
+        return;
+    if (nc_informer_get(d->env.statuses, key, &value, &rev) == 0)
+        st = cJSON_Parse(value);
+    nc_moves_note(d->env.moves, ns, name, value, rev);
+    vm = cJSON_GetStringValue(cJSON_GetObjectItem(st, "vm"));
+    if (vm && nc_is_dns_label(vm)) {
+        snprintf(vmkey, sizeof(vmkey), "%s/vm/%s", ns, vm);
+        queue_object(vmkey, d->q);
+        queue_networks(d, ns, vm);
+    }
+    cJSON_Delete(st);
+    free(value);
+}
+
 /*
  * status/<ns>/<kind>/<name> changed, and not by this process: its own
  * writes usually reach the cache before the watch brings them back, which
@@ -108,6 +139,8 @@ on_status_changed(void *data, const char *key)
         return;
     if (seg && strncmp(seg, "/volume/", 8) == 0)
         nc_leader_note(d->leader, key); /* where a Volume is binds its VMs */
+    if (seg && strncmp(seg, "/migration/", 11) == 0)
+        migration_changed(d, key);
     if (nc_wq_in_flight(d->q, rest))
         return;
     if (seg && strncmp(seg, "/volume/", 8) == 0 &&
@@ -369,7 +402,7 @@ node_info(struct daemon *d, char **ret)
                                .memory_ratio = d->cfg.memory_overcommit,
                                .labels = &d->cfg.labels, .pools = pools};
     cJSON *o = cJSON_CreateObject();
-    char now[32];
+    char now[32], peer[64];
     int r;
 
     if ((r = nc_hv_node_info(d->env.hv, &inv.host_vcpus, &inv.host_memory)) < 0 ||
@@ -392,6 +425,11 @@ node_info(struct daemon *d, char **ret)
     cJSON_AddStringToObject(o, "name", d->cfg.node);
     cJSON_AddStringToObject(o, "underlay", d->cfg.underlay ? d->cfg.underlay : "");
     cJSON_AddStringToObject(o, "underlayAddress", d->env.underlay_ip);
+    if (d->cfg.peer_libvirt)
+        cJSON_AddStringToObject(o, "peerLibvirt", d->cfg.peer_libvirt);
+    else if (d->env.underlay_ip[0] &&
+             snprintf(peer, sizeof(peer), "qemu+tcp://%s/system", d->env.underlay_ip) > 0)
+        cJSON_AddStringToObject(o, "peerLibvirt", peer);
     cJSON_AddNumberToObject(o, "leaseTTL", (double)d->cfg.node_ttl_s);
     cJSON_AddStringToObject(o, "startedAt", nc_rfc3339_now(now));
     r = nc_inventory_json(&inv, o);
@@ -495,7 +533,7 @@ start(struct daemon *d)
      * node's lock, then the listening socket. */
     if ((r = lock_node(d)) < 0)
         return r;
-    if (!(d->env.metrics = nc_metrics_new()))
+    if (!(d->env.moves = nc_moves_new()) || !(d->env.metrics = nc_metrics_new()))
         return -ENOMEM;
     if (d->cfg.listen[0]) {
         r = nc_http_start(d->base, d->cfg.listen, d->env.metrics, gauges, d, &d->http);
@@ -690,6 +728,7 @@ out:
         if (nc_reconcilers[i]->fini)
             nc_reconcilers[i]->fini(&d.env);
     nc_metrics_free(d.env.metrics);
+    nc_moves_free(d.env.moves);
     nc_st_close(d.env.st);
     nc_hv_close(d.env.hv);
     if (d.base)

@@ -90,7 +90,7 @@ resync_actual(struct worker *w)
     /* Every kind is listed, whatever the one before said. */
     for (size_t i = 0; nc_reconcilers[i]; i++) {
         const struct nc_reconciler *k = nc_reconcilers[i];
-        int one = k->list_actual(&w->ctx, enqueue, pool->q);
+        int one = k->list_actual ? k->list_actual(&w->ctx, enqueue, pool->q) : 0;
 
         if (one < 0) {
             nc_warn(NULL, "listing what exists of kind %s: %s", k->kind, nc_drv_errmsg());

@@ -661,4 +661,6 @@ static const struct nc_hv_ops libvirt_ops = {
     .hotplug = lv_hotplug,
     .set_live_owner = lv_set_live_owner,
     .node_info = lv_node_info,
+    .migrate = nc_lv_migrate,
+    .job = nc_lv_job,
 };

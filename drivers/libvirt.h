@@ -8,6 +8,7 @@
 #ifndef NC_DRIVER_LIBVIRT_H
 #define NC_DRIVER_LIBVIRT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,6 +40,25 @@ struct nc_dominfo {
 };
 
 struct nc_hv;
+
+/* How to move a running domain to another host (nc_hv_migrate()). */
+struct nc_migrate_params {
+    const char *dest_uri;       /* the target's libvirtd, as the source's dials it */
+    bool copy_storage;          /* copy the disks too (they are not on shared storage) */
+    unsigned max_downtime_ms;   /* 0: libvirt's default */
+    unsigned bandwidth_mibps;   /* 0: unlimited */
+};
+
+/* A migration job's figures, as libvirt's job statistics have them. */
+struct nc_job {
+    bool active;              /* a job runs (nc_hv_job() without completed) */
+    uint64_t elapsed_ms;
+    uint64_t data_processed;  /* bytes */
+    uint64_t data_remaining;
+    uint64_t data_total;
+    uint64_t memory_iterations;
+    uint64_t downtime_ms;     /* of a completed migration */
+};
 
 /* A disk of a running domain, as its live XML has it. */
 struct nc_live_disk {
@@ -94,6 +114,17 @@ struct nc_hv_ops {
     int (*set_live_owner)(struct nc_hv *hv, const char *name, const char *xml);
     /* The host's CPUs and memory in bytes, as the scheduler counts them. */
     int (*node_info)(struct nc_hv *hv, unsigned *ret_cpus, uint64_t *ret_memory);
+    /* Live-migrates running domain @name to @p->dest_uri, peer to peer:
+     * the definition goes with it and is removed here once the guest runs
+     * there. Calls @tick with the job's figures about every @tick_ms while
+     * it runs; when @tick returns false the job is aborted (-ECANCELED,
+     * the guest keeps running here). Blocks until the job ended. */
+    int (*migrate)(struct nc_hv *hv, const char *name, const struct nc_migrate_params *p,
+                   unsigned tick_ms, bool (*tick)(void *data, const struct nc_job *job),
+                   void *data);
+    /* The figures of @name's running job (->active false when none), or
+     * with @completed, of its last completed one (-ENOENT when none). */
+    int (*job)(struct nc_hv *hv, const char *name, bool completed, struct nc_job *ret);
 };
 
 /* What a backend's guests can do, asked of it rather than of its name. */
@@ -145,5 +176,23 @@ nc_hv_close(struct nc_hv *hv)
     ((hv)->ops->live_disks((hv), (name), (ret), (max), (ret_n)))
 #define nc_hv_hotplug(hv, name, xml, attach) ((hv)->ops->hotplug((hv), (name), (xml), (attach)))
 #define nc_hv_set_live_owner(hv, name, xml) ((hv)->ops->set_live_owner((hv), (name), (xml)))
+
+/* The optional operations answer -ENOTSUP where the backend has none. */
+static inline int
+nc_hv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params *p,
+              unsigned tick_ms, bool (*tick)(void *data, const struct nc_job *job), void *data)
+{
+    if (!hv->ops->migrate)
+        return nc_drv_fail(-ENOTSUP, "migrate %s: this hypervisor cannot migrate", name);
+    return hv->ops->migrate(hv, name, p, tick_ms, tick, data);
+}
+
+static inline int
+nc_hv_job(struct nc_hv *hv, const char *name, bool completed, struct nc_job *ret)
+{
+    if (!hv->ops->job)
+        return nc_drv_fail(-ENOTSUP, "job of %s: this hypervisor has no jobs", name);
+    return hv->ops->job(hv, name, completed, ret);
+}
 
 #endif

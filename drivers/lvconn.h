@@ -19,4 +19,10 @@ virConnectPtr nc_lv_conn(struct nc_hv *hv);
  * volume, -EBUSY, -ENOTSUP, -EINVAL, else -EIO). */
 int nc_lv_fail(const char *what, const char *name);
 
+/* The migration operations of the table (drivers/migrate.c). */
+int nc_lv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params *p,
+                  unsigned tick_ms, bool (*tick)(void *data, const struct nc_job *job),
+                  void *data);
+int nc_lv_job(struct nc_hv *hv, const char *name, bool completed, struct nc_job *ret);
+
 #endif

@@ -146,7 +146,7 @@ def envelope(kind, spec, title):
     anchor(s["$defs"])
     return s
 
-SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network"}
+SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network", "Migration": "migration"}
 
 vm_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus", "memory"],
   "properties": collections.OrderedDict([
@@ -216,6 +216,15 @@ net_spec = {"type": "object", "additionalProperties": False, "required": ["cidr"
     ("mtu", {"type": "integer", "minimum": 576, "maximum": 9000, "default": 1450}),
     ("mode", {"enum": ["overlay", "isolated"], "default": "overlay"})])}
 
+mig_spec = {"type": "object", "additionalProperties": False, "required": ["vm"],
+  "properties": collections.OrderedDict([
+    ("vm", {"$ref": "#/$defs/dnsLabel", "description": "the VirtualMachine of the same namespace to move; it must be placed by the scheduler (no spec.node)"}),
+    ("targetNode", {"description": "move it to this node; absent: the scheduler picks one, never the node it is on", "type": "string", "maxLength": 253, "pattern": HOST}),
+    ("mode", {"description": "live: the guest keeps running; cold: stopped, moved, started; auto: live when it can be", "enum": ["auto", "live", "cold"], "default": "auto"}),
+    ("maxDowntimeMs", {"description": "the longest pause a live migration may take at its end (default: libvirt's, 300)", "type": "integer", "minimum": 1, "maximum": 60000}),
+    ("bandwidthMiBps", {"description": "the most the migration may send per second (default: no limit)", "type": "integer", "minimum": 1, "maximum": 1000000}),
+    ("timeoutSeconds", {"description": "how long it may run before it is aborted and Failed (default: no limit)", "type": "integer", "minimum": 1, "maximum": 86400})])}
+
 def anchor(node):
     """Python's re (which python-jsonschema uses) lets "$" match before a
     final newline; "(?!\\n)" makes it mean end of text there too."""
@@ -229,14 +238,15 @@ def anchor(node):
         for v in node:
             anchor(v)
 
-for spec in (vm_spec, vol_spec, net_spec):
+for spec in (vm_spec, vol_spec, net_spec, mig_spec):
     anchor(spec)
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schema")
 for kind, spec, title, fname in [("VirtualMachine", vm_spec, "VirtualMachine", "vm"),
                                  ("Volume", vol_spec, "Volume", "volume"),
-                                 ("Network", net_spec, "Network", "network")]:
+                                 ("Network", net_spec, "Network", "network"),
+                                 ("Migration", mig_spec, "Migration", "migration")]:
     with open(os.path.join(OUT, "%s.schema.json" % fname), "w") as f:
         json.dump(envelope(kind, spec, title), f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -16,11 +16,15 @@
 #   NOVACRON-GUEST-POWEROFF          the power button was pressed
 #   NOVACRON-GUEST-DISK <dev> <bytes>  a virtio disk and its size, printed
 #                                    at start and again when it changes
+#   NOVACRON-GUEST-TICK <n> <uptime>   every 100 ms, counting from 0, when
+#                                    "novacron.counter" is on the kernel
+#                                    command line (a guest that must not
+#                                    restart, as across a live migration)
 set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=5
+RECIPE=6
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -87,6 +91,9 @@ if ! grep -q novacron.ignore_acpi /proc/cmdline; then
         [ "\$(cat \$d/device/name 2>/dev/null)" = "Power Button" ] || continue
         ( head -c 1 /dev/input/\${d##*/} >/dev/null; echo "NOVACRON-GUEST-POWEROFF"; poweroff -f ) &
     done
+fi
+if grep -q novacron.counter /proc/cmdline; then
+    ( n=0; while :; do echo "NOVACRON-GUEST-TICK \$n \$(cut -d' ' -f1 /proc/uptime)"; n=\$((n + 1)); usleep 100000; done ) &
 fi
 # Printed once the power button is watched, so that a test which saw it
 # can rely on ACPI shutdown.

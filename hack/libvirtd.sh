@@ -8,6 +8,7 @@
 #   hack/libvirtd.sh          start (or check) libvirtd
 #   hack/libvirtd.sh stop     stop libvirtd and virtlogd
 #   hack/libvirtd.sh restart  stop, then start
+#   hack/libvirtd.sh prepare  only the users, groups and folders
 set -eu
 
 POOL_DIR=${NOVACRON_POOL_DIR:-/var/lib/novacron/pool}
@@ -28,8 +29,9 @@ stop() {
     done
 }
 
-start() {
-    answers && return 0
+# The users and groups QEMU runs as and libvirt's folders; also what
+# hack/hosts.sh needs before its own libvirtds start.
+prepare() {
     getent group kvm >/dev/null || $SUDO groupadd --system kvm
     getent group libvirt >/dev/null || $SUDO groupadd --system libvirt
     getent group libvirt-qemu >/dev/null || $SUDO groupadd --system libvirt-qemu
@@ -38,7 +40,12 @@ start() {
             --no-create-home --shell /usr/sbin/nologin libvirt-qemu
     $SUDO mkdir -p /var/log/libvirt/qemu /var/run/libvirt /var/lib/libvirt/qemu \
         /var/cache/libvirt/qemu
-    [ -e /dev/kvm ] && $SUDO chgrp kvm /dev/kvm && $SUDO chmod 660 /dev/kvm
+    if [ -e /dev/kvm ]; then $SUDO chgrp kvm /dev/kvm && $SUDO chmod 660 /dev/kvm; fi
+}
+
+start() {
+    answers && return 0
+    prepare
     pgrep -x virtlogd >/dev/null || $SUDO virtlogd -d
     pgrep -x libvirtd >/dev/null || $SUDO libvirtd -d
     for _ in $(seq 1 100); do
@@ -62,5 +69,6 @@ case "${1:-start}" in
 start) start; define_pool ;;
 stop) stop ;;
 restart) stop; start; define_pool ;;
-*) echo "usage: $0 [start|stop|restart]" >&2; exit 2 ;;
+prepare) prepare ;;
+*) echo "usage: $0 [start|stop|restart|prepare]" >&2; exit 2 ;;
 esac

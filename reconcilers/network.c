@@ -23,6 +23,7 @@
 #include "drivers/dnsmasq.h"
 #include "drivers/overlay.h"
 #include "reconcilers/alloc.h"
+#include "reconcilers/moves.h"
 #include "reconcilers/network.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
@@ -289,10 +290,16 @@ needed_here(struct net_run *run, struct peers *p)
     char node[254];
 
     cJSON_ArrayForEach(u, users) {
+        struct nc_move mv;
+
         if (p->n_nodes < MAX_PEERS &&
             nc_vm_node(env, run->o.ns, u->valuestring, node, sizeof(node)) &&
             !wanted(p, node))
             snprintf(p->nodes[p->n_nodes++], sizeof(p->nodes[0]), "%s", node);
+        /* A VM on its way to a node needs its Networks there first. */
+        if (p->n_nodes < MAX_PEERS && nc_moves_of_vm(env->moves, run->o.ns, u->valuestring, &mv) &&
+            !wanted(p, mv.target))
+            snprintf(p->nodes[p->n_nodes++], sizeof(p->nodes[0]), "%s", mv.target);
     }
     cJSON_Delete(users);
     return wanted(p, env->node);

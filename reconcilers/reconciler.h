@@ -21,6 +21,7 @@ struct nc_node;
 struct nc_dhcp;
 struct nc_overlay;
 struct nc_st;
+struct nc_moves;
 
 /* Shared by every worker; read-only after start-up except where noted. */
 struct nc_env {
@@ -47,6 +48,7 @@ struct nc_env {
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */
     struct nc_vm_state *vm;          /* the VM reconciler's memory */
+    struct nc_moves *moves;          /* the migrations in flight, by VM */
     _Atomic size_t domains_owned;    /* counted by a worker for /metrics */
     /* Queues a key ("ns/kind/name") for reconcile: how a reconciler tells
      * the objects that depend on the one it changed. Thread-safe. */
@@ -94,7 +96,8 @@ struct nc_reconciler {
     /* Calls @fn with the key ("NS/KIND/NAME") of every resource of the
      * kind that carries this installation's owner mark, so start-up and
      * resync reconcile the union of desired and actual. 0 or a negative
-     * errno, with the reason in nc_drv_errmsg(). */
+     * errno, with the reason in nc_drv_errmsg(). NULL for a kind that
+     * creates nothing of its own. */
     int (*list_actual)(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data);
 };
 

@@ -31,9 +31,11 @@ nc_run_begin(struct nc_run *run, struct nc_ctx *ctx, const char *ns, const char 
         run->spec_key = run->status_key = NULL;
         return -ENOMEM;
     }
+    run->status_revision = -1;
     r = nc_informer_get(env->statuses, run->status_key, &value, &rev);
     if (r == 0)
         run->old_status = cJSON_Parse(value);
+    run->status_read = r == 0 ? rev : 0;
     free(value);
     if (r < 0 && r != -ENOENT)
         return r;
@@ -108,6 +110,7 @@ report(struct nc_run *run, const cJSON *status)
     struct nc_env *env = run->ctx->env;
     bool changed = status ? nc_status_changed(run->old_status, status) : run->old_status != NULL;
     const struct nc_op *ops;
+    struct nc_op all[16];
     char *text = NULL;
     bool applied = false;
     int64_t rev = 0;
@@ -125,8 +128,18 @@ report(struct nc_run *run, const cJSON *status)
     }
     if (changed && status && !(text = cJSON_PrintUnformatted(status)))
         return -ENOMEM;
+    if (changed && run->n_extra) {
+        /* The run's own ops go with the status, and only with it. */
+        if ((size_t)n + run->n_extra > sizeof(all) / sizeof(all[0]))
+            n = 0;
+        memcpy(all, ops, (size_t)n * sizeof(*ops));
+        memcpy(all + n, run->extra, run->n_extra * sizeof(*ops));
+        ops = all;
+        n += (int)run->n_extra;
+    }
     r = nc_status_write(run->ctx->etcd, run->spec_key, run->generation,
-                        changed ? run->status_key : NULL, text, ops, (size_t)n, &applied, &rev);
+                        changed ? run->status_key : NULL, run->status_revision, text, ops,
+                        (size_t)n, &applied, &rev);
     if (r < 0) {
         nc_events_done(&run->events, &env->events, false, 0);
         nc_warn(run->key, "status write failed: %s", nc_etcd_errmsg(run->ctx->etcd));
@@ -144,6 +157,8 @@ report(struct nc_run *run, const cJSON *status)
     nc_events_done(&run->events, &env->events, true, rev);
     if (changed) {
         nc_informer_store(env->statuses, run->status_key, text, rev);
+        if (run->status_revision >= 0)
+            run->status_revision = status ? rev : 0;
         cJSON_Delete(run->old_status);
         run->old_status = status ? cJSON_Duplicate(status, true) : NULL;
     }

@@ -21,6 +21,13 @@ struct nc_run {
     char *spec_key, *status_key;
     int64_t generation;     /* spec mod_revision, 0 when the spec is gone */
     cJSON *old_status;      /* as last written, NULL when there is none */
+    int64_t status_read;    /* its mod_revision in the cache, 0 when there is none */
+    /* A status that more than one node writes in turn is written only
+     * over the one read: set to status_read to guard (-1: unguarded). */
+    int64_t status_revision;
+    /* Ops written with the next status change, and only with it. */
+    const struct nc_op *extra;
+    size_t n_extra;
     char now[32];
     struct nc_events events;
 };

@@ -74,23 +74,27 @@ nc_status_changed(const cJSON *old_status, const cJSON *new_status)
 
 int
 nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
-                const char *status_key, const char *status_text, const struct nc_op *extra,
-                size_t n_extra, bool *ret_applied, int64_t *ret_revision)
+                const char *status_key, int64_t status_revision, const char *status_text,
+                const struct nc_op *extra, size_t n_extra, bool *ret_applied,
+                int64_t *ret_revision)
 {
-    struct nc_cmp cmp = {
+    struct nc_cmp cmp[2] = {{
         .key = spec_key,
         .target = spec_revision ? NC_CMP_MOD : NC_CMP_CREATE,
         .result = NC_CMP_EQUAL,
         .number = spec_revision,
-    };
+    }};
     struct nc_op ops[1 + 16];
-    size_t n = 0;
+    size_t n = 0, n_cmp = 1;
 
     if (n_extra > 16)
         return -E2BIG;
+    if (status_key && status_revision >= 0)
+        cmp[n_cmp++] = (struct nc_cmp){.key = status_key, .target = NC_CMP_MOD,
+                                       .result = NC_CMP_EQUAL, .number = status_revision};
     if (status_key)
         ops[n++] = status_text ? (struct nc_op){.key = status_key, .value = status_text}
                                : (struct nc_op){.del = true, .key = status_key};
     memcpy(ops + n, extra, n_extra * sizeof(*extra));
-    return nc_etcd_txn(c, &cmp, 1, ops, n + n_extra, NULL, 0, ret_applied, ret_revision);
+    return nc_etcd_txn(c, cmp, n_cmp, ops, n + n_extra, NULL, 0, ret_applied, ret_revision);
 }

@@ -1,6 +1,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "reconcilers/migration.h"
 #include "reconcilers/network.h"
 #include "reconcilers/reconciler.h"
 #include "reconcilers/vm.h"
@@ -10,6 +11,7 @@ const struct nc_reconciler *const nc_reconcilers[] = {
     &nc_vm_reconciler,
     &nc_volume_reconciler,
     &nc_network_reconciler,
+    &nc_migration_reconciler,
     NULL,
 };
 

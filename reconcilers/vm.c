@@ -20,6 +20,7 @@
 #include "drivers/overlay.h"
 #include "reconcilers/hostpath.h"
 #include "reconcilers/ifaces.h"
+#include "reconcilers/moves.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
 #include "reconcilers/users.h"
@@ -289,8 +290,8 @@ static int
 placement(struct vm_run *run, char *where, size_t wheresz)
 {
     struct nc_env *env = run->o.ctx->env;
-    char *key = NULL, *value = NULL;
-    int64_t rev;
+    char *key = NULL, *value = NULL, landed[254];
+    int64_t rev, known;
     int r;
 
     if (run->spec.node[0]) {
@@ -301,6 +302,17 @@ placement(struct vm_run *run, char *where, size_t wheresz)
         return -ENOMEM;
     r = nc_informer_get(env->placements, key, &value, &rev);
     free(key);
+    if (r < 0 && r != -ENOENT)
+        return r;
+    /* A migration that moved it, which the placements' watch has not
+     * brought yet: its status came first. */
+    known = r == 0 ? rev : 0;
+    if (nc_moves_landed(env->moves, run->o.ns, run->o.name, landed, &known)) {
+        free(value);
+        value = strdup(landed);
+        rev = known;
+        r = value ? 0 : -ENOMEM;
+    }
     if (r == 0) {
         snprintf(where, wheresz, "%s", value);
         /* The scheduler wrote the VM's status in the same transaction; a
@@ -334,13 +346,32 @@ release_placement(struct vm_run *run)
     return r;
 }
 
+/*
+ * A VM that moves is the Migration's until the move ended (reconcilers/
+ * migration.c): its node neither starts nor stops it and says it moves
+ * (condition Migrating); the target leaves the incoming guest alone.
+ * True when @mv is such a move.
+ */
+static bool
+moving(struct vm_run *run, struct nc_move *mv)
+{
+    return nc_moves_of_vm(run->o.ctx->env->moves, run->o.ns, run->o.name, mv);
+}
+
 /* The spec is gone: tear down, then delete the status. */
 static int
-reconcile_deleted(struct vm_run *run)
+reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
     struct nc_dominfo info;
+    struct nc_move mv;
     int r;
+
+    if (moving(run, &mv)) {
+        /* Torn down once the move ended, wherever it ended. */
+        *ret_requeue_ms = POLL_MS;
+        return 0;
+    }
 
     const char *status_node = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
     /* The status belongs to the node the VM ran on; another node's is left
@@ -1079,6 +1110,34 @@ report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct ap
 }
 
 static int
+report_migrating(struct vm_run *run, const struct nc_move *mv)
+{
+    cJSON *s = cJSON_Duplicate(run->o.old_status, true), *conds = cJSON_CreateArray(), *c;
+    char msg[600];
+    int r;
+
+    if (!s || !conds) {
+        cJSON_Delete(s);
+        cJSON_Delete(conds);
+        return -ENOMEM;
+    }
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(s, "conditions")) {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(c, "type"));
+
+        if (type && strcmp(type, "Migrating") != 0)
+            cJSON_AddItemToArray(conds, cJSON_Duplicate(c, true));
+    }
+    cJSON_ReplaceItemInObject(s, "conditions", conds);
+    snprintf(msg, sizeof(msg), "to node %s (migration %s)", mv->target, mv->migration);
+    nc_status_condition(s, run->o.old_status, "Migrating", true,
+                        mv->running ? "Running" : "Scheduling", msg, run->o.generation,
+                        run->o.now);
+    r = nc_run_report(&run->o, s);
+    cJSON_Delete(s);
+    return r;
+}
+
+static int
 reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
@@ -1086,6 +1145,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     struct nc_dominfo info = {0};
     struct nc_domain_def def;
     struct applied a = {0};
+    struct nc_move mv;
     char config_hash[17], base_hash[17], msg[512];
     int r, ret = 0, driven = 0;
 
@@ -1101,6 +1161,10 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         return r;
     }
     nc_verr_free(errs);
+    if (moving(run, &mv))
+        return strcmp(mv.source, env->node) == 0 && run->o.old_status
+                   ? report_migrating(run, &mv)
+                   : 0;
     if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
 
@@ -1187,7 +1251,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
 
         r = nc_run_spec(&run.o, &value);
         if (r == -ENOENT)
-            r = reconcile_deleted(&run);
+            r = reconcile_deleted(&run, ret_requeue_ms);
         else if (r == 0)
             r = reconcile_spec(&run, value, ret_requeue_ms);
         enqueue_changes(&run, "disks", "volume", disks);

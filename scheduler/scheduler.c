@@ -10,6 +10,8 @@ const char *const nc_sched_policy_names[] = {"spread", "pack", NULL};
 /* Why a node cannot take a VM, in the order the filters run. */
 enum unfit {
     FITS,
+    CURRENT,
+    NOT_ASKED,
     CORDONED,
     SELECTOR,
     VOLUME_NODE,
@@ -21,6 +23,8 @@ enum unfit {
 };
 
 static const char *const unfit_text[N_UNFIT] = {
+    [CURRENT] = "where it runs now",
+    [NOT_ASKED] = "not the targetNode",
     [CORDONED] = "cordoned",
     [SELECTOR] = "not matching nodeSelector",
     [VOLUME_NODE] = "not where its volumes are",
@@ -87,6 +91,10 @@ filter(const struct nc_sched *s, const struct nc_sched_vm *vm, int i, unsigned *
     const struct nc_sched_node *n = &s->nodes[i];
     unsigned hard;
 
+    if (vm->avoid && strcmp(vm->avoid, n->name) == 0)
+        return CURRENT;
+    if (vm->only && strcmp(vm->only, n->name) != 0)
+        return NOT_ASKED;
     if (n->cordoned)
         return CORDONED;
     if (vm->placement && !nc_labels_match(&vm->placement->node_selector, &n->labels))

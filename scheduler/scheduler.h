@@ -30,6 +30,9 @@ struct nc_sched_vm {
     const struct nc_vm_placement *placement; /* NULL: no constraints */
     /* Where its node-local Volumes are ("" when nowhere yet): only there. */
     const char *pin;
+    /* A migration's: never the node it runs on (@avoid), only the node
+     * asked for (@only); NULL for none. */
+    const char *avoid, *only;
     /* The storage pools its Volumes live in: only nodes that have them. */
     const char *const *pools;
     unsigned n_pools;

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "schema/kinds.h"
+#include "schema/migration.h"
 #include "schema/network.h"
 #include "schema/vm.h"
 #include "schema/volume.h"
@@ -11,11 +12,13 @@
 static const char *const vm_aliases[] = {"vms", "virtualmachines", NULL};
 static const char *const network_aliases[] = {"networks", "net", "nets", NULL};
 static const char *const volume_aliases[] = {"volumes", "vol", "vols", NULL};
+static const char *const migration_aliases[] = {"migrations", "mig", "migs", NULL};
 
 const struct nc_kind nc_kinds[] = {
     {"vm", NC_VM_KIND, vm_aliases, nc_vm_validate},
     {"network", NC_NETWORK_KIND, network_aliases, nc_network_validate},
     {"volume", NC_VOLUME_KIND, volume_aliases, nc_volume_validate},
+    {"migration", NC_MIGRATION_KIND, migration_aliases, nc_migration_validate},
 };
 const size_t nc_n_kinds = sizeof(nc_kinds) / sizeof(nc_kinds[0]);
 

@@ -332,3 +332,25 @@ Test(scheduler, volumes_pin_and_pools_filter)
     cr_assert_null(place(&w, why, sizeof(why)));
     cr_assert_str_eq(why, "0/2 nodes: 2 not where its volumes are");
 }
+
+Test(scheduler, migration_target)
+{
+    struct nc_sched_vm a = vm("a", 1, 1 * GIB);
+    char why[256];
+
+    add_node("n1", 4, 8 * GIB, "");
+    add_node("n2", 4, 2 * GIB, "");
+    add_node("n3", 4, 4 * GIB, "");
+    cr_assert_str_eq(place(&a, why, sizeof(why)), "n1");
+    /* A move never stays where it runs, and goes where there is room. */
+    a.avoid = "n1";
+    cr_assert_str_eq(nodes[nc_sched_pick(&sched, &a, why, sizeof(why))].name, "n3");
+    /* Only the node asked for, with the reason when it cannot. */
+    a.only = "n2";
+    a.memory = 3 * GIB;
+    cr_assert_eq(nc_sched_pick(&sched, &a, why, sizeof(why)), -1);
+    cr_assert_str_eq(why, "0/3 nodes: 1 where it runs now, 1 not the targetNode, 1 insufficient memory");
+    a.only = "n1";
+    cr_assert_eq(nc_sched_pick(&sched, &a, why, sizeof(why)), -1);
+    cr_assert_str_eq(why, "0/3 nodes: 2 not the targetNode, 1 where it runs now");
+}

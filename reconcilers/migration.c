@@ -1,0 +1,411 @@
+/*
+ * The Migration reconciler: the two nodes' part of a move (the scheduler's
+ * leader chose them, controller/leader.c). Who does what, by phase:
+ *
+ *   Scheduling  the target realises the VM's Networks and says so
+ *               (condition TargetReady); the source, once it is, writes
+ *               Running and starts the job.
+ *   Running     the source drives libvirt's peer-to-peer job, writes its
+ *               progress at most once a second, aborts it when the spec
+ *               is deleted (Cancelled) or its time is up (Failed), and
+ *               writes Failed when it failed: the guest runs on. The
+ *               target sees the guest run there and writes Succeeded
+ *               with the VM's new placement, in one transaction.
+ *
+ * Every write compares the status it read, so the two nodes and the
+ * leader take turns and never undo each other. The job itself runs in the
+ * libvirtds: a novacrond killed in the middle leaves it running, and when
+ * it comes back it reads the outcome from libvirt.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/names.h"
+#include "reconcilers/migration.h"
+#include "reconcilers/moves.h"
+#include "reconcilers/run.h"
+#include "reconcilers/status.h"
+#include "schema/migration.h"
+
+#define POLL_MS 1000         /* how often an end is looked for */
+#define PROGRESS_MS 1000     /* the least time between two progress writes */
+#define TICK_MS 200          /* how often a running job is looked at */
+
+struct mig_run {
+    struct nc_run o;
+    struct nc_migration_spec spec;
+    bool have_spec;
+    struct nc_move mv;
+    char domname[NC_DOMAIN_NAME_MAX];
+    int64_t started_ms, last_progress_ms;
+    int ticks_failed;
+};
+
+static void
+set_string(cJSON *s, const char *member, const char *value)
+{
+    cJSON_DeleteItemFromObject(s, member);
+    cJSON_AddStringToObject(s, member, value);
+}
+
+static void
+set_number(cJSON *s, const char *member, double value)
+{
+    cJSON_DeleteItemFromObject(s, member);
+    cJSON_AddNumberToObject(s, member, value);
+}
+
+/* The status so far with @phase, and Ready=@ok for @reason, @message. */
+static cJSON *
+next_status(struct mig_run *run, const char *phase, bool ok, const char *reason,
+            const char *message)
+{
+    cJSON *s = cJSON_Duplicate(run->o.old_status, true);
+    cJSON *conds = cJSON_CreateArray(), *c;
+
+    if (!s || !conds) {
+        cJSON_Delete(s);
+        cJSON_Delete(conds);
+        return NULL;
+    }
+    cJSON_ReplaceItemInObject(s, "phase", cJSON_CreateString(phase));
+    /* The generation this node acted on: a spec written meanwhile is not
+     * a new request once this one ended. */
+    if (run->o.generation)
+        set_number(s, "observedGeneration", (double)run->o.generation);
+    /* Every condition but Ready as it was. */
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(s, "conditions")) {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(c, "type"));
+
+        if (type && strcmp(type, "Ready") != 0)
+            cJSON_AddItemToArray(conds, cJSON_Duplicate(c, true));
+    }
+    cJSON_ReplaceItemInObject(s, "conditions", conds);
+    nc_status_condition(s, run->o.old_status, "Ready", ok, reason, message,
+                        nc_json_i64(cJSON_GetObjectItem(s, "observedGeneration")), run->o.now);
+    return s;
+}
+
+static void
+set_progress(cJSON *s, const struct nc_job *job)
+{
+    cJSON *p = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(p, "dataProcessed", (double)job->data_processed);
+    cJSON_AddNumberToObject(p, "dataRemaining", (double)job->data_remaining);
+    cJSON_AddNumberToObject(p, "dataTotal", (double)job->data_total);
+    cJSON_AddNumberToObject(p, "memoryIterations", (double)job->memory_iterations);
+    cJSON_DeleteItemFromObject(s, "progress");
+    cJSON_AddItemToObject(s, "progress", p);
+}
+
+/* Writes @s (freed) over the status read; 0, -ESTALE when another wrote
+ * first (the change brings the Migration back), or a negative errno. The
+ * VM and its Networks look again: where the VM is follows the phase. */
+static int
+write_status(struct mig_run *run, cJSON *s)
+{
+    int r;
+
+    if (!s)
+        return -ENOMEM;
+    r = nc_run_report(&run->o, s);
+    cJSON_Delete(s);
+    if (r == 0) {
+        char *text = cJSON_PrintUnformatted(run->o.old_status);
+
+        nc_moves_note(run->o.ctx->env->moves, run->o.ns, run->o.name, text,
+                      run->o.status_revision);
+        free(text);
+        nc_run_enqueue(&run->o, "vm", run->mv.vm);
+    }
+    return r;
+}
+
+/* Ends the migration as @phase (Failed or Cancelled) for @reason. */
+static int
+end(struct mig_run *run, const char *phase, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+end(struct mig_run *run, const char *phase, const char *reason, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    cJSON *s;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    nc_run_event(&run->o, "Warning", reason, "%s", msg);
+    s = next_status(run, phase, false, reason, msg);
+    if (s)
+        set_string(s, "endTime", run->o.now);
+    return write_status(run, s);
+}
+
+/* The target: the VM's Networks realised here, then TargetReady. */
+static int
+prepare_target(struct mig_run *run, int64_t *ret_requeue_ms)
+{
+    cJSON *s;
+
+    if (nc_status_condition_true(run->o.old_status, "TargetReady"))
+        return 0;
+    /* The Network reconciler realises a moving VM's Networks on its
+     * target (reconcilers/network.c); the VM's node-side checks of them
+     * run when it starts here. */
+    nc_info(run->o.key, "node %s is ready to take VM %s", run->mv.target, run->mv.vm);
+    if (!(s = next_status(run, "Scheduling", false, "Scheduling",
+                          "the target node is ready; waiting for the source node to start")))
+        return -ENOMEM;
+    nc_status_condition(s, run->o.old_status, "TargetReady", true, "TargetReady",
+                        run->mv.target, run->o.generation, run->o.now);
+    *ret_requeue_ms = POLL_MS;
+    return write_status(run, s);
+}
+
+struct tick {
+    struct mig_run *run;
+    bool cancelled, timed_out;
+};
+
+/* Called by the driver while the job runs: writes the progress at most
+ * once a second; false to abort. */
+static bool
+on_tick(void *data, const struct nc_job *job)
+{
+    struct tick *t = data;
+    struct mig_run *run = t->run;
+    struct nc_env *env = run->o.ctx->env;
+    int64_t now = nc_now_ms(), rev;
+    char *value = NULL;
+    cJSON *s;
+
+    if (nc_informer_get(env->specs, run->o.spec_key, &value, &rev) == -ENOENT)
+        t->cancelled = true;
+    free(value);
+    if (run->spec.timeout_s && now - run->started_ms > (int64_t)run->spec.timeout_s * 1000)
+        t->timed_out = true;
+    if (t->cancelled || t->timed_out)
+        return false;
+    if (now - run->last_progress_ms < PROGRESS_MS)
+        return true;
+    run->last_progress_ms = now;
+    nc_rfc3339_now(run->o.now);
+    if ((s = cJSON_Duplicate(run->o.old_status, true))) {
+        set_progress(s, job);
+        if (nc_run_report(&run->o, s) < 0)
+            nc_debug(run->o.key, "progress not written");
+        cJSON_Delete(s);
+    }
+    return true;
+}
+
+/* The source: starts the job once the target is ready, and drives it. */
+static int
+run_source(struct mig_run *run, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_migrate_params p = {.max_downtime_ms = run->spec.max_downtime_ms,
+                                  .bandwidth_mibps = run->spec.bandwidth_mibps};
+    struct tick t = {.run = run};
+    char *value = NULL, peer[512] = "", msg[512];
+    cJSON *node = NULL, *s;
+    int r;
+
+    if (!nc_status_condition_true(run->o.old_status, "TargetReady")) {
+        *ret_requeue_ms = POLL_MS;
+        return 0;
+    }
+    if (nc_informer_getf(env->nodes, &value, NULL, "%snodes/%s", env->prefix, run->mv.target) ==
+        0)
+        node = cJSON_Parse(value);
+    free(value);
+    snprintf(peer, sizeof(peer), "%s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(node, "peerLibvirt"))
+                 ? cJSON_GetStringValue(cJSON_GetObjectItem(node, "peerLibvirt"))
+                 : "");
+    cJSON_Delete(node);
+    if (!peer[0])
+        return end(run, "Failed", "TargetUnreachable",
+                   "node %s has no libvirt address for peers (its --peer-libvirt, or an "
+                   "--underlay with an address)",
+                   run->mv.target);
+    if (!(s = next_status(run, "Running", false, "Running", "the hypervisor moves the guest")))
+        return -ENOMEM;
+    set_string(s, "startTime", run->o.now);
+    if ((r = write_status(run, s)) < 0)
+        return r == -ESTALE ? 0 : r;
+    nc_run_event(&run->o, "Normal", "Started", "live migration of VM %s to node %s started",
+                 run->mv.vm, run->mv.target);
+    run->started_ms = nc_now_ms();
+    p.dest_uri = peer;
+    r = nc_hv_migrate(env->hv, run->domname, &p, TICK_MS, on_tick, &t);
+    nc_rfc3339_now(run->o.now);
+    if (r == 0) {
+        /* The guest runs on the target, which says so with what it saw. */
+        nc_info(run->o.key, "VM %s moved to node %s", run->mv.vm, run->mv.target);
+        *ret_requeue_ms = POLL_MS;
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "%s", nc_drv_errmsg());
+    if (t.cancelled) {
+        run->o.generation = 0; /* the spec is gone now */
+        return end(run, "Cancelled", "Cancelled",
+                   "the spec was deleted: migration aborted; VM %s runs on node %s",
+                   run->mv.vm, run->mv.source);
+    }
+    if (t.timed_out)
+        return end(run, "Failed", "Timeout",
+                   "not done within spec.timeoutSeconds (%u): aborted; VM %s runs on node %s",
+                   run->spec.timeout_s, run->mv.vm, run->mv.source);
+    return end(run, "Failed", "MigrationFailed", "%s; VM %s runs on node %s", msg, run->mv.vm,
+               run->mv.source);
+}
+
+/* The source, while Running and not driving the job itself (it came back
+ * after a restart): what libvirt says of the guest here. */
+static int
+watch_source(struct mig_run *run, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_dominfo info;
+    struct nc_job job;
+    int r = nc_hv_lookup(env->hv, run->domname, &info);
+
+    *ret_requeue_ms = POLL_MS;
+    if (r == -ENOENT)
+        return 0; /* gone from here: the target says how it ended */
+    if (r < 0)
+        return r;
+    if ((r = nc_hv_job(env->hv, run->domname, false, &job)) < 0)
+        return r;
+    if (job.active)
+        return 0; /* libvirt still moves it */
+    return end(run, "Failed", "Interrupted",
+               "the migration ended while novacrond on node %s was down and the guest is "
+               "still here; VM %s runs on node %s",
+               run->mv.source, run->mv.vm, run->mv.source);
+}
+
+/* The target, while Running: once the guest runs here, Succeeded, and
+ * the VM's placement is this node, in one transaction. */
+static int
+finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_dominfo info;
+    struct nc_job job = {0};
+    struct nc_op op;
+    char *placement = NULL, msg[512];
+    cJSON *s;
+    int r = nc_hv_lookup(env->hv, run->domname, &info);
+
+    *ret_requeue_ms = POLL_MS;
+    if (r == -ENOENT || (r == 0 && info.state != NC_DOM_RUNNING))
+        return 0; /* not yet (an incoming guest is paused until the end) */
+    if (r < 0)
+        return r;
+    if (nc_hv_job(env->hv, run->domname, true, &job) < 0)
+        nc_debug(run->o.key, "no figures of the completed job: %s", nc_drv_errmsg());
+    snprintf(msg, sizeof(msg), "VM %s runs on node %s", run->mv.vm, run->mv.target);
+    if (!(s = next_status(run, "Succeeded", true, "Succeeded", msg)))
+        return -ENOMEM;
+    set_string(s, "endTime", run->o.now);
+    set_number(s, "downtimeMs", (double)job.downtime_ms);
+    if (job.data_total)
+        set_progress(s, &job);
+    if (asprintf(&placement, "%splacement/%s/%s", env->prefix, run->o.ns, run->mv.vm) < 0) {
+        cJSON_Delete(s);
+        return -ENOMEM;
+    }
+    op = (struct nc_op){.key = placement, .value = run->mv.target};
+    run->o.extra = &op;
+    run->o.n_extra = 1;
+    nc_run_event(&run->o, "Normal", "Succeeded", "%s (downtime %llu ms)", msg,
+                 (unsigned long long)job.downtime_ms);
+    r = write_status(run, s);
+    run->o.extra = NULL;
+    run->o.n_extra = 0;
+    if (r == 0) {
+        /* The placement went with the status: this node runs the VM now. */
+        nc_informer_store(env->placements, placement, run->mv.target, run->o.status_revision);
+        *ret_requeue_ms = 0;
+    }
+    free(placement);
+    return r;
+}
+
+static int
+reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = ctx->env;
+    struct mig_run run = {0};
+    struct nc_verr *errs = NULL;
+    char *value = NULL;
+    const char *phase;
+    int r;
+
+    *ret_requeue_ms = 0;
+    if ((r = nc_run_begin(&run.o, ctx, ns, "migration", name)) < 0)
+        goto out;
+    /* The leader's, before Scheduling and after the end. */
+    phase = cJSON_GetStringValue(cJSON_GetObjectItem(run.o.old_status, "phase"));
+    if (!phase || (strcmp(phase, "Scheduling") != 0 && strcmp(phase, "Running") != 0))
+        goto out;
+    {
+        char *text = cJSON_PrintUnformatted(run.o.old_status);
+        struct nc_move mv;
+
+        nc_moves_note(env->moves, ns, name, text, run.o.status_read);
+        free(text);
+        if (!nc_moves_of_vm(env->moves, ns,
+                            cJSON_GetStringValue(cJSON_GetObjectItem(run.o.old_status, "vm")),
+                            &mv) ||
+            strcmp(mv.migration, name) != 0)
+            goto out;
+        run.mv = mv;
+    }
+    if (strcmp(run.mv.source, env->node) != 0 && strcmp(run.mv.target, env->node) != 0)
+        goto out;
+    r = nc_run_spec(&run.o, &value);
+    if (r < 0 && r != -ENOENT)
+        goto out;
+    if (r == 0 && (errs = nc_verr_new()))
+        run.have_spec = nc_migration_spec_parse(value, ns, name, &run.spec, errs) == 0;
+    run.o.status_revision = run.o.status_read;
+    nc_domain_name(env->install_hash, ns, run.mv.vm, run.domname);
+    r = 0;
+    if (strcmp(phase, "Scheduling") == 0) {
+        if (!run.o.generation && strcmp(run.mv.source, env->node) == 0)
+            r = end(&run, "Cancelled", "Cancelled",
+                    "the spec was deleted before the move started; VM %s runs on node %s",
+                    run.mv.vm, run.mv.source);
+        else if (strcmp(run.mv.target, env->node) == 0)
+            r = prepare_target(&run, ret_requeue_ms);
+        else if (run.o.generation)
+            r = run_source(&run, ret_requeue_ms);
+    } else if (strcmp(run.mv.target, env->node) == 0) {
+        r = finish_target(&run, ret_requeue_ms);
+    } else {
+        r = watch_source(&run, ret_requeue_ms);
+    }
+    if (r == -ESTALE)
+        r = 0;
+out:
+    nc_verr_free(errs);
+    free(value);
+    nc_run_end(&run.o);
+    return r;
+}
+
+const struct nc_reconciler nc_migration_reconciler = {
+    .kind = "migration",
+    .reconcile = reconcile,
+};

@@ -1,0 +1,123 @@
+# Live migration between two real libvirt hosts on this machine
+# (hack/hosts.sh: a libvirtd each in its own network, mount and UTS
+# namespaces, joined by a veth pair), each with its own novacrond --netns,
+# one etcd. A real TCG guest whose console counts every 100 ms moves
+# while it runs: it never restarts (the count and its uptime go on), the
+# domain is on the target and gone from the source, the placement and
+# the VM's status follow in one step, its address answers from the other
+# host afterwards, and the status says how long the guest was paused. A
+# migration to a node without room Fails naming the reason; one whose
+# spec is deleted while it runs is Cancelled and the guest runs on where
+# it was.
+. "$(dirname "$0")/lib.sh"
+RUN=/run/nc-test-$$
+HOSTS=/run/nc-hosts-$$
+export NC_HOSTS_NETNS="nc$$-" NC_HOSTS_SUBNET=10.252.0
+A=${NC_HOSTS_NETNS}host-a
+B=${NC_HOSTS_NETNS}host-b
+on_cleanup 'for f in "$TMP"/host-*.pid; do kill -9 $(cat "$f"); done 2>/dev/null; pkill -f -- "--pid-file='"$RUN"'/" 2>/dev/null; '"$HACK"'/hosts.sh stop '"$HOSTS"'; rm -rf '"$RUN"
+use_qemu
+"$HACK/hosts.sh" start "$HOSTS" >/dev/null
+URI_A="qemu+unix:///system?socket=$HOSTS/host-a/run/libvirt/libvirt-sock"
+URI_B="qemu+unix:///system?socket=$HOSTS/host-b/run/libvirt/libvirt-sock"
+
+start_host() { # NAME NETNS PORT URI [FLAGS]
+    name=$1 netns=$2 port=$3 uri=$4
+    shift 4
+    "$NOVACROND" --etcd "$ETCD" --prefix "$PREFIX" --listen "127.0.0.1:$port" --node "$name" \
+        --libvirt "$uri" --force-tcg --netns "$netns" --underlay nc-veth --resync 1h \
+        --node-ttl 3s --workers 2 --run-dir "$RUN" "$@" >>"$TMP/$name.log" 2>&1 &
+    echo $! >"$TMP/$name.pid"
+    wait_for 30 "$name ready" curl -sf "http://127.0.0.1:$port/readyz"
+}
+stop_host() {
+    pid=$(cat "$TMP/$1.pid")
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null || true
+    rm -f "$TMP/$1.pid"
+}
+PA=$(free_port)
+PB=$(free_port)
+# host-b has room for nothing at first: 100 MiB allocatable.
+host_mem=$(virsh -c "$URI_B" -q nodeinfo | awk '/Memory size/ { print $3 }')
+start_host host-a "$A" "$PA" "$URI_A"
+start_host host-b "$B" "$PB" "$URI_B" --reserve-memory "$((host_mem - 102400))KiB"
+ec get "${PREFIX}nodes/host-b" --print-value-only | jq -e '.peerLibvirt == "qemu+tcp://10.252.0.2/system"' >/dev/null ||
+    fail "host-b's registration has no peer libvirt URI: $(ec get "${PREFIX}nodes/host-b" --print-value-only)"
+
+ec put "${PREFIX}spec/default/network/net-m" \
+    '{"apiVersion":"novacron.io/v1","kind":"Network","metadata":{"name":"net-m"},"spec":{"cidr":"10.215.0.0/24"}}' >/dev/null
+# A stopped guest pinned to each host keeps net-m on both, so that each
+# host reaches the mover over the overlay wherever it runs.
+for h in a b; do
+    put_vm default "anchor-$h" "$(guest_spec Stopped 30 "" 64MiB | jq -c --arg n "host-$h" '. + {node: $n, interfaces: [{name: "eth0", network: "net-m"}]}')"
+done
+put_vm default mover "$(guest_spec Running 30 novacron.counter 256MiB | jq -c '. + {interfaces: [{name: "eth0", network: "net-m"}]}')"
+wait_for 60 "mover running" converged default vm mover Running
+[ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-a ] || fail "mover not placed on host-a"
+wait_for 30 "the guest's address" console_has default mover NOVACRON-GUEST-IP
+gip=$(status_of default vm mover | jq -r '.interfaces[0].ip')
+dom=$(domain_of default mover)
+log=$(status_of default vm mover | jq -r .consoleLog)
+wait_for 30 "a ping to the guest on host-a from host-b" ip netns exec "$B" ping -c 1 -W 1 -q "$gip"
+ok "a guest counting on host-a at $gip"
+
+mig_doc() { # NAME SPEC
+    printf '{"apiVersion":"novacron.io/v1","kind":"Migration","metadata":{"name":"%s"},"spec":%s}' "$1" "$2"
+}
+domstate_on() { # URI DOMAIN
+    virsh -c "$1" -q domstate "$2" 2>/dev/null | head -n 1
+}
+phase_is() { # NAME PHASE
+    [ "$(status_of default migration "$1" | jq -r .phase)" = "$2" ]
+}
+
+# No room on the target: Failed, and why.
+ec put "${PREFIX}spec/default/migration/no-room" "$(mig_doc no-room '{"vm":"mover","targetNode":"host-b"}')" >/dev/null
+wait_for 20 "no-room Failed" phase_is no-room Failed
+status_of default migration no-room | jq -e '.conditions[] | select(.type == "Ready") | .message | test("insufficient memory")' >/dev/null ||
+    fail "no-room's reason: $(status_of default migration no-room)"
+[ "$(domstate_on "$URI_A" "$dom")" = running ] || fail "the guest stopped after a failed migration"
+ok "a migration to a node without room: $(status_of default migration no-room | jq -r '.conditions[] | select(.type == "Ready") | .message')"
+ec del "${PREFIX}spec/default/migration/no-room" >/dev/null
+wait_for 20 "no-room's status gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/migration/no-room --print-value-only)\" ]"
+
+# Room on host-b now; the scheduler picks it (never the source).
+stop_host host-b
+start_host host-b "$B" "$PB" "$URI_B"
+tick() { grep -a NOVACRON-GUEST-TICK "$log" | tail -n 1 | awk '{ print $2 " " $3 }'; }
+before=$(tick)
+ec put "${PREFIX}spec/default/migration/m1" "$(mig_doc m1 '{"vm":"mover","mode":"live"}')" >/dev/null
+wait_for 60 "m1 Succeeded" phase_is m1 Succeeded
+st=$(status_of default migration m1)
+echo "$st" | jq -e '.sourceNode == "host-a" and .targetNode == "host-b" and (.downtimeMs | type == "number") and .startTime and .endTime and .progress.dataProcessed > 0' >/dev/null ||
+    fail "m1's status: $st"
+[ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-b ] || fail "the placement did not move"
+virsh -c "$URI_B" -q list --name | grep -qx "$dom" || fail "$dom is not running on host-b"
+# The source lets its copy go once libvirt confirmed the move.
+wait_for 10 "$dom gone from host-a" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"
+wait_for 30 "mover Ready on host-b" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/mover --print-value-only | jq -e '.node == \"host-b\" and .phase == \"Running\"'"
+sleep 1
+after=$(tick)
+[ "${after%% *}" -gt "${before%% *}" ] || fail "the counter went back: $before, then $after"
+awk -v a="${after#* }" -v b="${before#* }" 'BEGIN { exit !(a > b) }' || fail "the uptime went back: $before, then $after"
+wait_for 30 "a ping to the guest on host-b from host-a" ip netns exec "$A" ping -c 1 -W 1 -q "$gip"
+ok "live migration to host-b in $(echo "$st" | jq -r '[.startTime, .endTime] | join(" to ")'), downtime $(echo "$st" | jq -r .downtimeMs) ms; counter $before -> $after"
+
+# Cancelled by deleting the spec while it runs: the guest stays on host-b.
+ec put "${PREFIX}spec/default/migration/m2" "$(mig_doc m2 '{"vm":"mover","bandwidthMiBps":1}')" >/dev/null
+wait_for 60 "m2 Running" phase_is m2 Running
+wait_for 10 "the VM's Migrating condition" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/mover --print-value-only | jq -e '.conditions[] | select(.type == \"Migrating\" and .status == \"True\")'"
+ec del "${PREFIX}spec/default/migration/m2" >/dev/null
+wait_for 30 "m2's status gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/migration/m2 --print-value-only)\" ]"
+ec get "${PREFIX}events/default/migration/m2/" --prefix --print-value-only | jq -s -e 'any(.[]; .reason == "Cancelled")' >/dev/null ||
+    fail "no Cancelled event for m2"
+[ "$(domstate_on "$URI_B" "$dom")" = running ] || fail "the guest is not running on host-b after the cancel"
+virsh -c "$URI_A" -q list --all --name | grep -qx "$dom" && fail "$dom is on host-a after a cancelled migration"
+[ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-b ] || fail "the placement moved on a cancel"
+ok "a cancelled migration: the guest runs on host-b"
+
+# Deleting the VM tears it down where it now runs.
+ec del "${PREFIX}spec/default/vm/mover" >/dev/null
+wait_for 60 "mover gone" sh -c "! virsh -c '$URI_B' -q list --all --name | grep -qx '$dom'"
+ok "deleted on host-b"

@@ -46,6 +46,7 @@ struct lvm {
     char *placed;           /* the placement's node, NULL when there is none */
     int64_t placed_rev;     /* its mod_revision (or deletion), 0 when unknown */
     bool listed;            /* catch_up() found its placement in etcd */
+    bool drain_asked;       /* a Migration off its drained node was written */
     struct nc_sched_vm sv;
     UT_hash_handle hh;
 };
@@ -193,6 +194,7 @@ set_placed(struct lvm *v, const char *value, int64_t rev)
     free(v->placed);
     v->placed = value ? strdup(value) : NULL;
     v->placed_rev = rev;
+    v->drain_asked = false;
 }
 
 static void
@@ -756,6 +758,75 @@ storage_and_networks(struct nc_leader *l, struct lvm *v,
     return 0;
 }
 
+static void vm_phase(struct nc_leader *l, const struct lvm *v, char *out, size_t outsz);
+
+static bool
+running(struct nc_leader *l, const struct lvm *v)
+{
+    char phase[32];
+
+    vm_phase(l, v, phase, sizeof(phase));
+    return strcmp(phase, "Running") == 0;
+}
+
+/*
+ * A running VM on a drained node moves live: the leader writes a
+ * Migration for it (spec/<ns>/migration/drain-<vm>, labelled with the
+ * node), only when there is none of that name, and takes it from there as
+ * any other. One that fails says why in its status, and the VM stays.
+ */
+static int
+drain_move(struct nc_leader *l, struct lvm *v)
+{
+    char name[NC_NAME_MAX + 1], *key = NULL, *text = NULL;
+    struct nc_cmp cmps[2];
+    struct nc_op op;
+    struct nc_move mv;
+    int64_t rev = 0;
+    bool ok = false;
+    cJSON *doc, *meta, *labels, *spec;
+    int r = -ENOMEM;
+
+    if (v->drain_asked || nc_moves_of_vm(l->env->moves, v->ns, v->name, &mv))
+        return 0;
+    snprintf(name, sizeof(name), "drain-%.57s", v->name);
+    while (name[strlen(name) - 1] == '-')
+        name[strlen(name) - 1] = '\0';
+    if (!(doc = cJSON_CreateObject()))
+        return -ENOMEM;
+    cJSON_AddStringToObject(doc, "apiVersion", "novacron.io/v1");
+    cJSON_AddStringToObject(doc, "kind", NC_MIGRATION_KIND);
+    meta = cJSON_AddObjectToObject(doc, "metadata");
+    cJSON_AddStringToObject(meta, "name", name);
+    cJSON_AddStringToObject(meta, "namespace", v->ns);
+    labels = cJSON_AddObjectToObject(meta, "labels");
+    cJSON_AddStringToObject(labels, "novacron.io/drained-node", v->placed);
+    spec = cJSON_AddObjectToObject(doc, "spec");
+    cJSON_AddStringToObject(spec, "vm", v->name);
+    text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    if (text && asprintf(&key, "%s%s/migration/%s", l->spec_prefix, v->ns, name) >= 0) {
+        cmps[0] = (struct nc_cmp){.key = l->key, .target = NC_CMP_CREATE,
+                                  .result = NC_CMP_EQUAL, .number = l->create_rev};
+        cmps[1] = (struct nc_cmp){.key = key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL,
+                                  .number = 0};
+        op = (struct nc_op){.key = key, .value = text};
+        r = nc_etcd_txn(l->etcd, cmps, 2, &op, 1, NULL, 0, &ok, &rev);
+        if (r < 0)
+            nc_warn(v->key, "scheduler: writing a migration off drained node %s: %s", v->placed,
+                    nc_etcd_errmsg(l->etcd));
+        else if (ok)
+            nc_info(v->key, "node %s is drained: migration %s moves it", v->placed, name);
+        /* Written now, or there from before (then its status tells). */
+        v->drain_asked = r == 0;
+    } else {
+        key = NULL;
+    }
+    free(key);
+    free(text);
+    return r;
+}
+
 /* Decides for one VM the leader has to place. */
 static int
 place_one(struct nc_leader *l, struct nc_sched *s, struct lvm *v, enum why_place why)
@@ -772,6 +843,8 @@ place_one(struct nc_leader *l, struct nc_sched *s, struct lvm *v, enum why_place
     l->quiet = false;
     if (r != 0)
         return r < 0 ? r : 0;
+    if (why == DRAINED && !local && running(l, v))
+        return drain_move(l, v);
     if (why != UNPLACED && local) {
         /* Its disks are on the node it left: it can only run there. */
         if (why == DRAINED)

@@ -68,7 +68,7 @@ queue_object(const char *rest, struct nc_wq *q)
 
     if (!nc_key_parse(rest, ns, kind, name)) {
         nc_warn(rest, "ignored: a key ends in NAMESPACE/KIND/NAME, namespace and name DNS "
-                      "labels (at most 63 characters), kind vm, network or volume");
+                      "labels (at most 63 characters), kind vm, network, volume or migration");
         return;
     }
     if ((r = nc_wq_add(q, rest)) < 0)

@@ -6,8 +6,9 @@
 #     pair ("nc-veth" on both sides) carrying SUBNET.1 and SUBNET.2 and
 #     nothing else;
 #   - mount: private copies of /etc/libvirt (without the machine's domains
-#     and networks), /run/libvirt, /var/lib/libvirt, /var/log/libvirt and
-#     /var/cache/libvirt, bind-mounted from DIR/NAME/;
+#     and networks), /run/libvirt, /var/lib/libvirt, /var/log/libvirt,
+#     /var/cache/libvirt and /var/log/novacron (its guests' serial logs),
+#     bind-mounted from DIR/NAME/;
 #   - UTS: hostname NAME, and its own host_uuid (libvirt refuses to migrate
 #     to "the same host").
 # Each libvirtd listens on its unix socket, reachable from the root
@@ -35,7 +36,7 @@ DIR=${2:-/run/novacron-hosts}
 HOSTS=${NC_HOSTS:-host-a host-b}
 NETNS_PREFIX=${NC_HOSTS_NETNS:-nc-}
 SUBNET=${NC_HOSTS_SUBNET:-10.251.0}
-PRIVATE="etc/libvirt run/libvirt var/lib/libvirt var/log/libvirt var/cache/libvirt"
+PRIVATE="etc/libvirt run/libvirt var/lib/libvirt var/log/libvirt var/cache/libvirt var/log/novacron"
 
 [ "$(id -u)" -eq 0 ] || { echo "hosts: run as root (namespaces, libvirtd)" >&2; exit 1; }
 
@@ -112,7 +113,10 @@ launch() {
     d=$DIR/$h
     answers "$h" && return 0
     mounts=
-    for p in $PRIVATE; do mounts="$mounts mount --bind $d/$p /$p;"; done
+    for p in $PRIVATE; do
+        mkdir -p "/$p"
+        mounts="$mounts mount --bind $d/$p /$p;"
+    done
     # The daemons keep the mount and UTS namespaces alive after the shell
     # that made them exits.
     ip netns exec "$NETNS_PREFIX$h" unshare --mount --uts --propagation private sh -c "

@@ -33,6 +33,7 @@ struct cli {
     const char *selector;
     const char *output; /* -o */
     const char *wait_for;
+    const char *to;     /* migrate's --to */
     int64_t timeout_ms; /* wait's --timeout */
     bool watch, dry_run, prune, ignore_not_found, wait;
     int argc; /* the verb's positional arguments */
@@ -82,6 +83,7 @@ int cli_get(struct cli *c);
 int cli_describe(struct cli *c);
 int cli_wait(struct cli *c);
 int cli_completion(struct cli *c);
+int cli_migrate(struct cli *c);
 /* Nodes (novactl/nodes.c): get node, cordon, uncordon, drain. */
 int cli_get_nodes(struct cli *c);
 int cli_cordon(struct cli *c);

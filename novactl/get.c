@@ -100,6 +100,35 @@ COLUMN(col_pool)
     snprintf(buf, n, "%s", cJSON_IsString(p) ? p->valuestring : "default");
 }
 COLUMN(col_attached) { joined(path(o->status, "attachedTo", NULL), buf, n); }
+COLUMN(col_vm) { scalar(path(o->spec, "spec", "vm"), buf, n); }
+COLUMN(col_source) { scalar(path(o->status, "sourceNode", NULL), buf, n); }
+COLUMN(col_target)
+{
+    const cJSON *t = path(o->status, "targetNode", NULL);
+
+    scalar(t ? t : path(o->spec, "spec", "targetNode"), buf, n);
+}
+COLUMN(col_downtime)
+{
+    const cJSON *d = path(o->status, "downtimeMs", NULL);
+
+    if (cJSON_IsNumber(d))
+        snprintf(buf, n, "%.0fms", d->valuedouble);
+    else
+        snprintf(buf, n, "<none>");
+}
+COLUMN(col_progress)
+{
+    const cJSON *p = path(o->status, "progress", NULL);
+    const cJSON *left = path(p, "dataRemaining", NULL), *total = path(p, "dataTotal", NULL);
+
+    /* Of the guest's data, what is no longer left to send. */
+    if (cJSON_IsNumber(left) && cJSON_IsNumber(total) && total->valuedouble > 0)
+        snprintf(buf, n, "%.0f%%",
+                 100.0 * (total->valuedouble - left->valuedouble) / total->valuedouble);
+    else
+        snprintf(buf, n, "<none>");
+}
 
 struct column {
     const char *title;
@@ -120,6 +149,8 @@ static const struct {
      {{"MODE", col_mode}, {"BRIDGE", col_bridge}, {"NODES", col_nodes}}},
     {"volume", {{"SIZE", col_size}},
      {{"FORMAT", col_format}, {"POOL", col_pool}, {"ATTACHED", col_attached}}},
+    {"migration", {{"VM", col_vm}, {"SOURCE", col_source}, {"TARGET", col_target}},
+     {{"PROGRESS", col_progress}, {"DOWNTIME", col_downtime}}},
 };
 
 #define MAX_COLUMNS 16

@@ -12,7 +12,7 @@ static const char usage[] =
     "Usage: novactl [OPTION]... VERB [ARG]...\n"
     "\n"
     "Apply, inspect and delete NovaCron objects (VirtualMachine, Network,\n"
-    "Volume) stored in etcd, for people and for GitOps pipelines.\n"
+    "Volume, Migration) stored in etcd, for people and for GitOps pipelines.\n"
     "\n"
     "Verbs:\n"
     "  apply -f FILE|DIR|-...      validate every document, then store each one\n"
@@ -24,12 +24,13 @@ static const char usage[] =
     "  wait KIND/NAME --for=COND   block until ready, deleted or in a phase\n"
     "  get node                    nodes: status, what is allocated, leader\n"
     "  cordon NODE                 place no new VMs on a node\n"
-    "  drain NODE                  cordon it, and place its VMs elsewhere\n"
+    "  drain NODE                  cordon it, and move its VMs elsewhere\n"
     "  uncordon NODE               let the scheduler use it again\n"
+    "  migrate vm NAME [--to NODE] move a running VM to another node, live\n"
     "  completion bash             print the bash completion script\n"
     "\n"
-    "KIND is vm (virtualmachine), network (net) or volume (vol), each also in\n"
-    "the plural. 'novactl VERB --help' describes a verb's options.\n"
+    "KIND is vm (virtualmachine), network (net), volume (vol) or migration\n"
+    "(mig), each also in the plural. 'novactl VERB --help' describes a verb's options.\n"
     "\n"
     "Where (each also an environment variable, as for novacrond):\n"
     "  --etcd URL[,URL]...   etcd endpoints (NOVACRON_ETCD; default\n"
@@ -53,7 +54,7 @@ static const char details[] =
 enum {
     F_FILE = 1 << 0, F_NS = 1 << 1, F_ALL = 1 << 2, F_SEL = 1 << 3, F_OUT = 1 << 4,
     F_WATCH = 1 << 5, F_DRY = 1 << 6, F_PRUNE = 1 << 7, F_FOR = 1 << 8, F_TIMEOUT = 1 << 9,
-    F_IGNORE = 1 << 10, F_WAIT = 1 << 11,
+    F_IGNORE = 1 << 10, F_WAIT = 1 << 11, F_TO = 1 << 12,
 };
 
 static const struct verb {
@@ -130,18 +131,30 @@ static const struct verb {
      "\n"
      "Marks a registered node unschedulable (PREFIX/cordon/NODE): the\n"
      "scheduler places no new VM there; its VMs keep running.\n"},
-    {"drain", cli_cordon, 0,
-     "Usage: novactl drain NODE\n"
+    {"drain", cli_cordon, F_WAIT | F_TIMEOUT,
+     "Usage: novactl drain NODE [--wait [--timeout DURATION]]\n"
      "\n"
-     "Cordons a node and has the scheduler place its VMs elsewhere: each VM\n"
-     "without Volumes on node-local storage is placed on another node, which\n"
-     "starts it, while this node removes its copy (a restart, not a live\n"
-     "move). VMs with node-local Volumes stay. 'novactl get node' shows\n"
-     "Draining; uncordon ends it.\n"},
+     "Cordons a node and moves its VMs elsewhere: a running VM moves live,\n"
+     "by a Migration the scheduler writes (migration drain-VM, labelled\n"
+     "novacron.io/drained-node=NODE); a stopped one is placed on another\n"
+     "node. VMs with node-local Volumes, pinned VMs (spec.node) and VMs\n"
+     "whose migration failed stay. With --wait, returns once nothing is on\n"
+     "its way any more, listing each VM that stays and why (exit 1 when\n"
+     "any does, or when --timeout, default 60s, passes first). 'novactl get\n"
+     "node' shows Draining; uncordon ends it.\n"},
     {"uncordon", cli_cordon, 0,
      "Usage: novactl uncordon NODE\n"
      "\n"
      "Makes a cordoned or drained node schedulable again.\n"},
+    {"migrate", cli_migrate, F_NS | F_TO | F_WAIT | F_TIMEOUT,
+     "Usage: novactl migrate vm NAME [-n NS] [--to NODE] [--wait [--timeout DURATION]]\n"
+     "\n"
+     "Writes a Migration (PREFIX/spec/NS/migration/NAME-TIME) that moves the\n"
+     "running VM to NODE, or to a node the scheduler picks, while it runs.\n"
+     "With --wait, follows it until it Succeeded (exit 0), Failed or was\n"
+     "Cancelled (exit 1), and prints how it ended; --timeout (default 60s)\n"
+     "gives up waiting, not the migration. 'novactl get migration' shows\n"
+     "them all; deleting one that runs cancels it.\n"},
     {"completion", cli_completion, 0,
      "Usage: novactl completion bash\n"
      "\n"
@@ -191,7 +204,7 @@ main(int argc, char **argv)
 {
     enum {
         O_ETCD = 256, O_PREFIX, O_CACERT, O_CERT, O_KEY, O_USER, O_PASSWORD, O_VERSION,
-        O_DRY, O_PRUNE, O_FOR, O_TIMEOUT, O_IGNORE, O_WAIT,
+        O_DRY, O_PRUNE, O_FOR, O_TIMEOUT, O_IGNORE, O_WAIT, O_TO,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, O_ETCD},
@@ -213,6 +226,7 @@ main(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"ignore-not-found", no_argument, NULL, O_IGNORE},
         {"wait", no_argument, NULL, O_WAIT},
+        {"to", required_argument, NULL, O_TO},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -284,6 +298,7 @@ main(int argc, char **argv)
             break;
         case O_IGNORE: used |= F_IGNORE, c.ignore_not_found = true; break;
         case O_WAIT: used |= F_WAIT, c.wait = true; break;
+        case O_TO: used |= F_TO, c.to = optarg; break;
         case 'h': help = true; break;
         case O_VERSION:
             puts("novactl 0.1.0");

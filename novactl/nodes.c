@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
+#include "core/names.h"
 #include "novactl/cli.h"
 #include "scheduler/inventory.h"
 #include "schema/quantity.h"
@@ -338,6 +340,140 @@ cli_get_nodes(struct cli *c)
 
 /* cordon, drain: PREFIX/cordon/NODE, which the scheduler reads; uncordon
  * deletes it. */
+/* A drain under way, as one look at etcd sees it. */
+struct drain_look {
+    struct cli *c;
+    const char *node;
+    size_t plen;     /* of <prefix>placement/ */
+    bool report;     /* print what stays */
+    unsigned moving; /* VMs still on their way */
+    unsigned stays;  /* VMs that will not move */
+};
+
+/* Why VM @ns/@name, placed on the drained node, is still there: 1 when it
+ * is on its way (its drain Migration runs, or is not written yet), else 0
+ * after saying why it stays. */
+static int
+drain_state(struct drain_look *d, const char *ns, const char *name)
+{
+    char key[600], mig[NC_NAME_MAX + 1], ref[200];
+    const char *phase = NULL, *msg = NULL;
+    struct nc_kv kv;
+    cJSON *st = NULL, *cond;
+    int moving = 0;
+
+    snprintf(mig, sizeof(mig), "drain-%.57s", name);
+    while (mig[strlen(mig) - 1] == '-')
+        mig[strlen(mig) - 1] = '\0';
+    cli_key(d->c, key, sizeof(key), "status", ns, "migration", mig);
+    if (nc_etcd_get(cli_etcd(d->c), key, &kv, NULL) == 0) {
+        st = cJSON_Parse(kv.value);
+        nc_kv_clear(&kv);
+    }
+    phase = cJSON_GetStringValue(cJSON_GetObjectItem(st, "phase"));
+    cJSON_ArrayForEach(cond, cJSON_GetObjectItem(st, "conditions")) {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(cond, "type"));
+
+        if (type && strcmp(type, "Ready") == 0)
+            msg = cJSON_GetStringValue(cJSON_GetObjectItem(cond, "message"));
+    }
+    if (phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Cancelled") == 0)) {
+        if (d->report) {
+            printf("%s stays: migration %s %s: ",
+                   cli_ref(ref, sizeof(ref), nc_kind_by_segment("vm"), ns, name), mig, phase);
+            cli_puts_safe(stdout, msg ? msg : "");
+            putchar('\n');
+        }
+    } else if (phase && strcmp(phase, "Succeeded") != 0) {
+        moving = 1;
+    } else if (d->report) {
+        printf("%s stays: not moved (stopped VMs are placed again; VMs with node-local "
+               "Volumes cannot move)\n",
+               cli_ref(ref, sizeof(ref), nc_kind_by_segment("vm"), ns, name));
+    }
+    cJSON_Delete(st);
+    return moving;
+}
+
+static int
+on_drained_placement(const struct nc_kv *kv, void *data)
+{
+    struct drain_look *d = data;
+    const char *rest = kv->key + d->plen, *slash = strchr(rest, '/');
+    char ns[NC_NAME_MAX + 1];
+
+    if (strcmp(kv->value, d->node) != 0 || !slash || slash - rest > NC_NAME_MAX)
+        return 0;
+    snprintf(ns, sizeof(ns), "%.*s", (int)(slash - rest), rest);
+    if (drain_state(d, ns, slash + 1))
+        d->moving++;
+    else
+        d->stays++;
+    return 0;
+}
+
+/* VMs pinned to the node with spec.node stay where they are. */
+static int
+on_pinned(const struct nc_kv *kv, void *data)
+{
+    struct drain_look *d = data;
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1], ref[200];
+    cJSON *doc;
+    const char *node;
+
+    if (!nc_key_parse(kv->key + strlen(d->c->prefix) + strlen("spec/"), ns, kind, name) ||
+        strcmp(kind, "vm") != 0)
+        return 0;
+    doc = cJSON_Parse(kv->value);
+    node = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "spec"), "node"));
+    if (node && strcmp(node, d->node) == 0) {
+        d->stays++;
+        if (d->report)
+            printf("%s stays: pinned by its spec.node\n",
+                   cli_ref(ref, sizeof(ref), nc_kind_by_segment("vm"), ns, name));
+    }
+    cJSON_Delete(doc);
+    return 0;
+}
+
+/* Waits until no VM is on its way off @node (twice in a row, a second
+ * apart), then says what stays and why. Exit 0 when nothing stays. */
+static int
+drain_wait(struct cli *c, const char *node)
+{
+    char prefix[600];
+    int64_t end = nc_now_ms() + c->timeout_ms;
+    int quiet = 0;
+
+    for (;;) {
+        struct drain_look d = {.c = c, .node = node};
+
+        snprintf(prefix, sizeof(prefix), "%splacement/", c->prefix);
+        d.plen = strlen(prefix);
+        if (nc_etcd_list(cli_etcd(c), prefix, 500, on_drained_placement, &d, NULL) < 0)
+            return cli_etcd_error(c, "cannot read from etcd");
+        quiet = d.moving ? 0 : quiet + 1;
+        if (quiet == 2) {
+            d.report = true;
+            d.stays = 0;
+            snprintf(prefix, sizeof(prefix), "%sspec/", c->prefix);
+            if (nc_etcd_list(cli_etcd(c), prefix, 500, on_pinned, &d, NULL) < 0)
+                return cli_etcd_error(c, "cannot read from etcd");
+            snprintf(prefix, sizeof(prefix), "%splacement/", c->prefix);
+            if (nc_etcd_list(cli_etcd(c), prefix, 500, on_drained_placement, &d, NULL) < 0)
+                return cli_etcd_error(c, "cannot read from etcd");
+            printf("node/%s drained%s\n", node, d.stays ? "; what stays is listed above" : "");
+            return d.stays ? 1 : 0;
+        }
+        if (nc_now_ms() > end) {
+            fprintf(stderr, "novactl: %u VMs still moving off node %s after the timeout\n",
+                    d.moving, node);
+            return 1;
+        }
+        nanosleep(&(struct timespec){1, 0}, NULL);
+    }
+}
+
 int
 cli_cordon(struct cli *c)
 {
@@ -381,7 +517,7 @@ cli_cordon(struct cli *c)
     if (r < 0)
         return cli_etcd_error(c, "cannot write to etcd");
     printf("node/%s %s\n", c->argv[0],
-           drain ? "cordoned and drained: its VMs that can move are placed elsewhere"
+           drain ? "cordoned and drained: its VMs that can move are moved elsewhere"
                  : "cordoned");
-    return 0;
+    return drain && c->wait ? drain_wait(c, c->argv[0]) : 0;
 }

@@ -286,8 +286,10 @@ watch_source(struct mig_run *run, int64_t *ret_requeue_ms)
         return r;
     if ((r = nc_hv_job(env->hv, run->domname, false, &job)) < 0)
         return r;
-    if (job.active)
-        return 0; /* libvirt still moves it */
+    /* libvirt still moves it, or moved it and has yet to let the paused
+     * copy here go. */
+    if (job.active || info.state != NC_DOM_RUNNING)
+        return 0;
     return end(run, "Failed", "Interrupted",
                "the migration ended while novacrond on node %s was down and the guest is "
                "still here; VM %s runs on node %s",

@@ -26,6 +26,7 @@
 #include "drivers/fake/hv.h"
 #include "drivers/fake/overlay.h"
 #include "drivers/fake/storage.h"
+#include "reconcilers/moves.h"
 #include "reconcilers/network.h"
 #include "reconcilers/reconciler.h"
 #include "reconcilers/status.h"
@@ -61,6 +62,7 @@ setup(void)
     env.placements = nc_informer_new(base, &conf, "placement/", NULL, NULL);
     env.nodes = nc_informer_new(base, &conf, "nodes/", NULL, NULL);
     env.metrics = nc_metrics_new();
+    env.moves = nc_moves_new();
     nc_event_recorder_init(&env.events);
     cr_assert_eq(fake_hv_open(&env.hv), 0);
     cr_assert_eq(fake_st_open(&env.st), 0);
@@ -81,6 +83,7 @@ teardown(void)
     nc_hv_close(env.hv);
     nc_event_recorder_clear(&env.events);
     nc_metrics_free(env.metrics);
+    nc_moves_free(env.moves);
     nc_informer_free(env.specs);
     nc_informer_free(env.statuses);
     nc_informer_free(env.placements);

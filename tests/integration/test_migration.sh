@@ -8,8 +8,12 @@
 # host afterwards, and the status says how long the guest was paused. A
 # migration to a node without room Fails naming the reason; one whose
 # spec is deleted while it runs is Cancelled and the guest runs on where
-# it was.
+# it was; kill -9 of the source's or the target's novacrond mid-move
+# leaves exactly one running copy and a status that says how it ended;
+# novactl drain moves the guest live and lists what stays.
 . "$(dirname "$0")/lib.sh"
+: "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"
+nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
 RUN=/run/nc-test-$$
 HOSTS=/run/nc-hosts-$$
 export NC_HOSTS_NETNS="nc$$-" NC_HOSTS_SUBNET=10.252.0
@@ -55,10 +59,13 @@ done
 put_vm default mover "$(guest_spec Running 30 novacron.counter 256MiB | jq -c '. + {interfaces: [{name: "eth0", network: "net-m"}]}')"
 wait_for 60 "mover running" converged default vm mover Running
 [ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-a ] || fail "mover not placed on host-a"
-wait_for 30 "the guest's address" console_has default mover NOVACRON-GUEST-IP
+# Each host's serial logs are its own (hack/hosts.sh).
+log=$(status_of default vm mover | jq -r .consoleLog)
+log_a=$HOSTS/host-a$log
+log_b=$HOSTS/host-b$log
+wait_for 30 "the guest's address" grep -aq NOVACRON-GUEST-IP "$log_a"
 gip=$(status_of default vm mover | jq -r '.interfaces[0].ip')
 dom=$(domain_of default mover)
-log=$(status_of default vm mover | jq -r .consoleLog)
 wait_for 30 "a ping to the guest on host-a from host-b" ip netns exec "$B" ping -c 1 -W 1 -q "$gip"
 ok "a guest counting on host-a at $gip"
 
@@ -85,20 +92,24 @@ wait_for 20 "no-room's status gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD g
 # Room on host-b now; the scheduler picks it (never the source).
 stop_host host-b
 start_host host-b "$B" "$PB" "$URI_B"
-tick() { grep -a NOVACRON-GUEST-TICK "$log" | tail -n 1 | awk '{ print $2 " " $3 }'; }
-before=$(tick)
-ec put "${PREFIX}spec/default/migration/m1" "$(mig_doc m1 '{"vm":"mover","mode":"live"}')" >/dev/null
-wait_for 60 "m1 Succeeded" phase_is m1 Succeeded
-st=$(status_of default migration m1)
+tick() { grep -a NOVACRON-GUEST-TICK "$1" 2>/dev/null | tail -n 1 | awk '{ print $2 " " $3 }'; }
+before=$(tick "$log_a")
+[ -n "$before" ] || fail "no count on host-a's console"
+nctl migrate vm mover --wait --timeout 60s >"$TMP/migrate.out" || fail "novactl migrate: $(cat "$TMP/migrate.out")"
+m1=$(sed -n 's|^migration/\([^ ]*\) created$|\1|p' "$TMP/migrate.out")
+grep -q "^migration/$m1 Succeeded: VM mover runs on node host-b$" "$TMP/migrate.out" || fail "novactl migrate said: $(cat "$TMP/migrate.out")"
+nctl get migration "$m1" -o wide | grep -q "^$m1 *Succeeded *True .* mover *host-a *host-b *100% *[0-9]*ms$" ||
+    fail "get migration: $(nctl get migration "$m1" -o wide)"
+st=$(status_of default migration "$m1")
 echo "$st" | jq -e '.sourceNode == "host-a" and .targetNode == "host-b" and (.downtimeMs | type == "number") and .startTime and .endTime and .progress.dataProcessed > 0' >/dev/null ||
-    fail "m1's status: $st"
+    fail "$m1's status: $st"
 [ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-b ] || fail "the placement did not move"
 virsh -c "$URI_B" -q list --name | grep -qx "$dom" || fail "$dom is not running on host-b"
 # The source lets its copy go once libvirt confirmed the move.
 wait_for 10 "$dom gone from host-a" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"
 wait_for 30 "mover Ready on host-b" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/mover --print-value-only | jq -e '.node == \"host-b\" and .phase == \"Running\"'"
-sleep 1
-after=$(tick)
+wait_for 20 "the count on host-b's console" sh -c "grep -aq NOVACRON-GUEST-TICK '$log_b'"
+after=$(tick "$log_b")
 [ "${after%% *}" -gt "${before%% *}" ] || fail "the counter went back: $before, then $after"
 awk -v a="${after#* }" -v b="${before#* }" 'BEGIN { exit !(a > b) }' || fail "the uptime went back: $before, then $after"
 wait_for 30 "a ping to the guest on host-b from host-a" ip netns exec "$A" ping -c 1 -W 1 -q "$gip"
@@ -117,7 +128,60 @@ virsh -c "$URI_A" -q list --all --name | grep -qx "$dom" && fail "$dom is on hos
 [ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-b ] || fail "the placement moved on a cancel"
 ok "a cancelled migration: the guest runs on host-b"
 
+kill9_host() {
+    pid=$(cat "$TMP/$1.pid")
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+    rm -f "$TMP/$1.pid"
+}
+copies() { # the running copies of the guest, "host-a host-b" at most
+    for h in a b; do
+        u=$URI_A
+        [ $h = b ] && u=$URI_B
+        [ "$(domstate_on "$u" "$dom")" = running ] && printf 'host-%s ' $h
+    done
+    echo
+}
+# kill -9 of the source's novacrond while the guest moves: libvirt goes
+# on, the target reports the end, and the source, back, lets its copy go.
+ec put "${PREFIX}spec/default/migration/m3" "$(mig_doc m3 '{"vm":"mover","bandwidthMiBps":20}')" >/dev/null
+wait_for 60 "m3 Running" phase_is m3 Running
+kill9_host host-b
+wait_for 60 "m3 Succeeded without its source" phase_is m3 Succeeded
+[ "$(copies)" = "host-a " ] || fail "running copies after m3: $(copies)"
+start_host host-b "$B" "$PB" "$URI_B"
+wait_for 30 "host-b without a copy" sh -c "! virsh -c '$URI_B' -q list --all --name | grep -qx '$dom'"
+[ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-a ] || fail "the placement did not follow m3"
+ok "kill -9 of the source mid-migration: one copy, on host-a"
+
+# kill -9 of the target's: the job ends in libvirt; the target, back,
+# says it Succeeded.
+ec put "${PREFIX}spec/default/migration/m4" "$(mig_doc m4 '{"vm":"mover","bandwidthMiBps":20}')" >/dev/null
+wait_for 60 "m4 Running" phase_is m4 Running
+kill9_host host-b
+wait_for 60 "the guest on host-b" sh -c "[ \"\$(virsh -c '$URI_B' -q domstate '$dom' 2>/dev/null | head -n 1)\" = running ]"
+phase_is m4 Running || fail "m4 ended without its target: $(status_of default migration m4)"
+start_host host-b "$B" "$PB" "$URI_B"
+wait_for 30 "m4 Succeeded once the target is back" phase_is m4 Succeeded
+wait_for 30 "host-a without a copy" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"
+[ "$(copies)" = "host-b " ] || fail "running copies after m4: $(copies)"
+[ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-b ] || fail "the placement did not follow m4"
+ok "kill -9 of the target mid-migration: one copy, on host-b, Succeeded when it came back"
+
+# Draining host-b moves the running guest live and says what stays.
+rc=0
+nctl drain host-b --wait --timeout 90s >"$TMP/drain.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "drain: exit $rc: $(cat "$TMP/drain.out")"
+grep -q '^vm/anchor-b stays: pinned by its spec.node$' "$TMP/drain.out" || fail "drain said: $(cat "$TMP/drain.out")"
+grep -q 'mover' "$TMP/drain.out" && fail "drain said the mover stays: $(cat "$TMP/drain.out")"
+phase_is drain-mover Succeeded || fail "drain-mover: $(status_of default migration drain-mover)"
+ec get "${PREFIX}spec/default/migration/drain-mover" --print-value-only |
+    jq -e '.metadata.labels["novacron.io/drained-node"] == "host-b"' >/dev/null || fail "drain-mover carries no drained-node label"
+[ "$(copies)" = "host-a " ] || fail "running copies after the drain: $(copies)"
+nctl uncordon host-b >/dev/null
+ok "drain: the guest moved live to host-a; $(grep -c "^vm/.* stays" "$TMP/drain.out") VM stays (pinned)"
+
 # Deleting the VM tears it down where it now runs.
 ec del "${PREFIX}spec/default/vm/mover" >/dev/null
-wait_for 60 "mover gone" sh -c "! virsh -c '$URI_B' -q list --all --name | grep -qx '$dom'"
-ok "deleted on host-b"
+wait_for 60 "mover gone" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"
+ok "deleted on host-a"

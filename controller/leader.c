@@ -843,8 +843,8 @@ place_one(struct nc_leader *l, struct nc_sched *s, struct lvm *v, enum why_place
     l->quiet = false;
     if (r != 0)
         return r < 0 ? r : 0;
-    if (why == DRAINED && !local && running(l, v))
-        return drain_move(l, v);
+    if (why == DRAINED && running(l, v))
+        return drain_move(l, v); /* its node-local Volumes move with it */
     if (why != UNPLACED && local) {
         /* Its disks are on the node it left: it can only run there. */
         if (why == DRAINED)
@@ -1021,29 +1021,27 @@ hold_target(void *data, const char *ns, const struct nc_move *mv)
         nc_sched_account(s, &v->sv, node_index(l, mv->target), 1);
 }
 
-/* Where the VM may not go for want of its Volumes: their pools into
- * @pools; 1 with the reason in @why when one is node-local (its data
- * would have to move too), 0, or a negative errno. */
+/* The pools of the VM's Volumes into @pools: the target must have each.
+ * Those on node-local pools are copied with the guest. 0 or a negative
+ * errno. */
 static int
 mig_volumes(struct nc_leader *l, struct lvm *v, char (*pools)[NC_SCHED_POOL_MAX + 1],
-            const char **names, char *why, size_t whysz)
+            const char **names)
 {
     unsigned n = 0;
     int r;
 
     for (unsigned i = 0; i < v->n_volumes; i++) {
         struct vol vol;
+        unsigned p;
 
         if ((r = volume_of(l, v, v->volumes[i], &vol)) < 0 && r != -ENOENT && r != -EINVAL)
             return r;
-        if (r == 0 && !vol.shared) {
-            snprintf(why, whysz,
-                     "its Volume \"%s\" is on node-local storage (pool %s); moving a VM with "
-                     "node-local Volumes is not supported yet",
-                     v->volumes[i], vol.pool);
-            return 1;
-        }
-        if (r == 0) {
+        if (r < 0)
+            continue;
+        for (p = 0; p < n && strcmp(pools[p], vol.pool) != 0; p++)
+            ;
+        if (p == n) {
             memcpy(pools[n], vol.pool, sizeof(pools[n]));
             names[n] = pools[n];
             n++;
@@ -1164,12 +1162,8 @@ mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
         text = mig_status(old, gen, "Failed", "VMNotRunning", why, ms.vm, NULL, v->placed, NULL);
         goto write;
     }
-    if ((r = mig_volumes(l, v, pools, pool_names, why, sizeof(why))) != 0) {
-        if (r > 0)
-            text = mig_status(old, gen, "Failed", "Unsupported", why, ms.vm, NULL, v->placed,
-                              NULL);
-        goto write;
-    }
+    if ((r = mig_volumes(l, v, pools, pool_names)) < 0)
+        goto out;
     v->sv.avoid = v->placed;
     v->sv.only = ms.target[0] ? ms.target : NULL;
     v->sv.pin = "";

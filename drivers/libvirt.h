@@ -41,10 +41,16 @@ struct nc_dominfo {
 
 struct nc_hv;
 
+#define NC_MIGRATE_MAX_DISKS 16
+
 /* How to move a running domain to another host (nc_hv_migrate()). */
 struct nc_migrate_params {
     const char *dest_uri;       /* the target's libvirtd, as the source's dials it */
     bool copy_storage;          /* copy the disks too (they are not on shared storage) */
+    /* Disks whose file is another there: disk_from[i] here is disk_to[i]
+     * on the target (which made it, empty, to be copied into). */
+    const char *disk_from[NC_MIGRATE_MAX_DISKS], *disk_to[NC_MIGRATE_MAX_DISKS];
+    unsigned n_disks;
     unsigned max_downtime_ms;   /* 0: libvirt's default */
     unsigned bandwidth_mibps;   /* 0: unlimited */
 };

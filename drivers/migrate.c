@@ -15,6 +15,8 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "drivers/error.h"
 #include "drivers/lvconn.h"
@@ -107,6 +109,67 @@ job_of(virDomainPtr d, const char *name, bool completed, struct nc_job *ret)
     return 0;
 }
 
+/* @dom's definition (live, or with @flags VIR_DOMAIN_XML_INACTIVE the
+ * persistent one) as it is to be on the target: each disk file
+ * p->disk_from[i] replaced by p->disk_to[i]. NULL after recording why. */
+static char *
+target_xml(virDomainPtr dom, const char *name, const struct nc_migrate_params *p,
+           unsigned flags)
+{
+    char *xml = virDomainGetXMLDesc(dom, flags | VIR_DOMAIN_XML_MIGRATABLE), *out = NULL;
+    xmlDocPtr doc;
+    xmlNodePtr devs = NULL, n;
+    unsigned replaced = 0;
+    xmlChar *buf = NULL;
+    int len = 0;
+
+    if (!xml) {
+        nc_lv_fail("read the definition of", name);
+        return NULL;
+    }
+    doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    free(xml);
+    if (!doc) {
+        nc_drv_fail(-EINVAL, "migrate %s: libvirt's definition does not parse", name);
+        return NULL;
+    }
+    for (n = xmlDocGetRootElement(doc)->children; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST "devices") == 0)
+            devs = n;
+    for (n = devs ? devs->children : NULL; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "disk") != 0)
+            continue;
+        for (xmlNodePtr src = n->children; src; src = src->next) {
+            xmlChar *file;
+
+            if (src->type != XML_ELEMENT_NODE || xmlStrcmp(src->name, BAD_CAST "source") != 0 ||
+                !(file = xmlGetProp(src, BAD_CAST "file")))
+                continue;
+            for (unsigned i = 0; i < p->n_disks; i++) {
+                if (strcmp((const char *)file, p->disk_from[i]) == 0) {
+                    xmlSetProp(src, BAD_CAST "file", BAD_CAST p->disk_to[i]);
+                    replaced++;
+                    break;
+                }
+            }
+            xmlFree(file);
+        }
+    }
+    if (replaced != p->n_disks) {
+        nc_drv_fail(-EINVAL, "migrate %s: %u of its %u disks to copy are not in its definition",
+                    name, p->n_disks - replaced, p->n_disks);
+    } else {
+        xmlDocDumpMemory(doc, &buf, &len);
+        if (buf)
+            out = strdup((const char *)buf);
+        if (!out)
+            nc_drv_fail(-ENOMEM, "migrate %s: out of memory", name);
+    }
+    xmlFree(buf);
+    xmlFreeDoc(doc);
+    return out;
+}
+
 static virDomainPtr
 lookup(struct nc_hv *hv, const char *name, int *ret_err)
 {
@@ -148,6 +211,7 @@ nc_lv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params
         .lock = PTHREAD_MUTEX_INITIALIZER,
     };
     int max_params = 0, r = 0;
+    char *dest_xml = NULL, *persist_xml = NULL;
     bool aborted = false;
     pthread_condattr_t ca;
     pthread_t thread;
@@ -158,6 +222,20 @@ nc_lv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params
         virTypedParamsAddULLong(&j.params, &j.n_params, &max_params, VIR_MIGRATE_PARAM_BANDWIDTH,
                                 p->bandwidth_mibps) < 0) {
         r = nc_lv_fail("set the bandwidth of", name);
+        goto out;
+    }
+    if (p->n_disks &&
+        (!(dest_xml = target_xml(j.dom, name, p, 0)) ||
+         !(persist_xml = target_xml(j.dom, name, p, VIR_DOMAIN_XML_INACTIVE)))) {
+        r = -EINVAL;
+        goto out;
+    }
+    if (dest_xml &&
+        (virTypedParamsAddString(&j.params, &j.n_params, &max_params,
+                                 VIR_MIGRATE_PARAM_DEST_XML, dest_xml) < 0 ||
+         virTypedParamsAddString(&j.params, &j.n_params, &max_params,
+                                 VIR_MIGRATE_PARAM_PERSIST_XML, persist_xml) < 0)) {
+        r = nc_lv_fail("set the target definition of", name);
         goto out;
     }
     if (p->max_downtime_ms && virDomainMigrateSetMaxDowntime(j.dom, p->max_downtime_ms, 0) < 0) {
@@ -190,6 +268,8 @@ nc_lv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params
         r = nc_drv_fail(aborted ? -ECANCELED : -EIO, "migrate %s to %s: %s", name, p->dest_uri,
                         aborted ? "aborted" : j.error);
 out:
+    free(dest_xml);
+    free(persist_xml);
     virTypedParamsFree(j.params, j.n_params);
     virDomainFree(j.dom);
     return r;

@@ -20,11 +20,16 @@
 #                                    "novacron.counter" is on the kernel
 #                                    command line (a guest that must not
 #                                    restart, as across a live migration)
+#   NOVACRON-GUEST-VDA <text>          every second, the first 16 bytes of
+#                                    /dev/vda as read from the disk (caches
+#                                    dropped), when "novacron.vda" is on the
+#                                    command line; "novacron.write=WORD"
+#                                    writes WORD there at boot
 set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=6
+RECIPE=7
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -94,6 +99,18 @@ if ! grep -q novacron.ignore_acpi /proc/cmdline; then
 fi
 if grep -q novacron.counter /proc/cmdline; then
     ( n=0; while :; do echo "NOVACRON-GUEST-TICK \$n \$(cut -d' ' -f1 /proc/uptime)"; n=\$((n + 1)); usleep 100000; done ) &
+fi
+for w in \$(cat /proc/cmdline); do
+    case \$w in
+    novacron.write=*) [ -b /dev/vda ] && printf '%-16s' "\${w#novacron.write=}" | dd of=/dev/vda conv=notrunc 2>/dev/null && sync ;;
+    esac
+done
+if grep -q novacron.vda /proc/cmdline; then
+    ( while :; do
+        sync; echo 3 >/proc/sys/vm/drop_caches
+        [ -b /dev/vda ] && echo "NOVACRON-GUEST-VDA \$(head -c 16 /dev/vda | tr -c '[:alnum:]' .)"
+        sleep 1
+    done ) &
 fi
 # Printed once the power button is watched, so that a test which saw it
 # can rely on ACPI shutdown.

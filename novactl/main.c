@@ -135,13 +135,14 @@ static const struct verb {
      "Usage: novactl drain NODE [--wait [--timeout DURATION]]\n"
      "\n"
      "Cordons a node and moves its VMs elsewhere: a running VM moves live,\n"
-     "by a Migration the scheduler writes (migration drain-VM, labelled\n"
-     "novacron.io/drained-node=NODE); a stopped one is placed on another\n"
-     "node. VMs with node-local Volumes, pinned VMs (spec.node) and VMs\n"
-     "whose migration failed stay. With --wait, returns once nothing is on\n"
-     "its way any more, listing each VM that stays and why (exit 1 when\n"
-     "any does, or when --timeout, default 60s, passes first). 'novactl get\n"
-     "node' shows Draining; uncordon ends it.\n"},
+     "with its node-local Volumes, by a Migration the scheduler writes\n"
+     "(migration drain-VM, labelled novacron.io/drained-node=NODE); a\n"
+     "stopped one is placed on another node unless it has node-local\n"
+     "Volumes. Pinned VMs (spec.node), stopped VMs with node-local Volumes\n"
+     "and VMs whose migration failed stay. With --wait, returns once\n"
+     "nothing is on its way any more, listing each VM that stays and why\n"
+     "(exit 1 when any does, or when --timeout, default 60s, passes first).\n"
+     "'novactl get node' shows Draining; uncordon ends it.\n"},
     {"uncordon", cli_cordon, 0,
      "Usage: novactl uncordon NODE\n"
      "\n"

@@ -26,15 +26,19 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/names.h"
+#include "drivers/storage.h"
 #include "reconcilers/migration.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/run.h"
+#include "reconcilers/volume.h"
 #include "reconcilers/status.h"
 #include "schema/migration.h"
+#include "schema/vm.h"
 
 #define POLL_MS 1000         /* how often an end is looked for */
 #define PROGRESS_MS 1000     /* the least time between two progress writes */
 #define TICK_MS 200          /* how often a running job is looked at */
+#define MAX_MOVED_VOLUMES NC_VM_MAX_DISKS
 
 struct mig_run {
     struct nc_run o;
@@ -104,6 +108,30 @@ set_progress(cJSON *s, const struct nc_job *job)
     cJSON_AddItemToObject(s, "progress", p);
 }
 
+static bool
+ended(const cJSON *status)
+{
+    const char *phase = cJSON_GetStringValue(cJSON_GetObjectItem(status, "phase"));
+
+    return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0 ||
+                     strcmp(phase, "Cancelled") == 0);
+}
+
+/* Once it is over, the copies of the VM's Volumes that the move made or
+ * left look again (reconcilers/volume.c deletes those not in use). */
+static void
+enqueue_volumes(struct mig_run *run)
+{
+    const cJSON *v;
+
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(run->o.old_status, "targetVolumes")) {
+        const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
+
+        if (vol && nc_is_dns_label(vol))
+            nc_run_enqueue(&run->o, "volume", vol);
+    }
+}
+
 /* Writes @s (freed) over the status read; 0, -ESTALE when another wrote
  * first (the change brings the Migration back), or a negative errno. The
  * VM and its Networks look again: where the VM is follows the phase. */
@@ -123,6 +151,8 @@ write_status(struct mig_run *run, cJSON *s)
                       run->o.status_revision);
         free(text);
         nc_run_enqueue(&run->o, "vm", run->mv.vm);
+        if (ended(run->o.old_status))
+            enqueue_volumes(run);
     }
     return r;
 }
@@ -149,14 +179,103 @@ end(struct mig_run *run, const char *phase, const char *reason, const char *fmt,
     return write_status(run, s);
 }
 
-/* The target: the VM's Networks realised here, then TargetReady. */
+/*
+ * The target's copies of the VM's Volumes on node-local pools: each made
+ * here empty, with the same name, pool, format and size, for libvirt to
+ * copy the disk into while the guest runs. Returns them as
+ * [{"volume","from","path"}] (NULL on out of memory); 1 in *@ret_err with
+ * the reason in @why when one cannot be made, or a negative errno.
+ */
+static cJSON *
+target_volumes(struct mig_run *run, char *why, size_t whysz, int *ret_err)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_verr *errs = nc_verr_new();
+    struct nc_vm_spec vm;
+    cJSON *list = cJSON_CreateArray();
+    char *value = NULL;
+    int r = 0;
+
+    *ret_err = 0;
+    if (!errs || !list ||
+        nc_informer_getf(env->specs, &value, NULL, "%sspec/%s/vm/%s", env->prefix, run->o.ns,
+                         run->mv.vm) < 0 ||
+        nc_vm_spec_parse(value, run->o.ns, run->mv.vm, &vm, errs) < 0) {
+        free(value);
+        nc_verr_free(errs);
+        snprintf(why, whysz, "the spec of VM %s is gone or invalid", run->mv.vm);
+        *ret_err = 1;
+        return list;
+    }
+    free(value);
+    nc_verr_free(errs);
+    for (unsigned i = 0; i < vm.n_disks && r == 0; i++) {
+        const char *pool, *volname, *from, *format;
+        struct nc_volinfo info;
+        cJSON *st = NULL, *e;
+        double capacity;
+
+        value = NULL;
+        if (nc_informer_getf(env->statuses, &value, NULL, "%sstatus/%s/volume/%s", env->prefix,
+                             run->o.ns, vm.disks[i].volume) == 0)
+            st = cJSON_Parse(value);
+        free(value);
+        pool = cJSON_GetStringValue(cJSON_GetObjectItem(st, "pool"));
+        volname = cJSON_GetStringValue(cJSON_GetObjectItem(st, "volume"));
+        from = cJSON_GetStringValue(cJSON_GetObjectItem(st, "path"));
+        format = cJSON_GetStringValue(cJSON_GetObjectItem(st, "format"));
+        capacity = cJSON_GetNumberValue(cJSON_GetObjectItem(st, "capacity"));
+        if (!pool || !volname || !from || !format || !(capacity > 0)) {
+            snprintf(why, whysz, "Volume %s (spec.disks[%u] of VM %s) has no volume yet",
+                     vm.disks[i].volume, i, run->mv.vm);
+            r = 1;
+        } else if (!nc_pool_shared_here(env, pool)) {
+            r = nc_st_lookup(env->st, pool, volname, &info);
+            if (r == -ENOENT &&
+                (r = nc_st_create(env->st, pool, volname, format, (uint64_t)capacity, NULL,
+                                  NULL)) == 0) {
+                nc_run_event(&run->o, "Normal", "VolumeCopy",
+                             "volume %s made in pool %s to take the disk of Volume %s", volname,
+                             pool, vm.disks[i].volume);
+                r = nc_st_lookup(env->st, pool, volname, &info);
+            }
+            if (r == 0 && (e = cJSON_CreateObject())) {
+                cJSON_AddStringToObject(e, "volume", vm.disks[i].volume);
+                cJSON_AddStringToObject(e, "from", from);
+                cJSON_AddStringToObject(e, "path", info.path);
+                cJSON_AddItemToArray(list, e);
+            } else if (r < 0) {
+                snprintf(why, whysz, "making a copy of Volume %s here: %s",
+                         vm.disks[i].volume, nc_drv_errmsg());
+                r = 1;
+            }
+        }
+        cJSON_Delete(st);
+    }
+    nc_vm_spec_clear(&vm);
+    *ret_err = r;
+    return list;
+}
+
+/* The target: the VM's Networks realised here and its node-local
+ * Volumes made here, then TargetReady. */
 static int
 prepare_target(struct mig_run *run, int64_t *ret_requeue_ms)
 {
-    cJSON *s;
+    char why[512];
+    cJSON *s, *vols;
+    int err;
 
     if (nc_status_condition_true(run->o.old_status, "TargetReady"))
         return 0;
+    vols = target_volumes(run, why, sizeof(why), &err);
+    if (!vols)
+        return -ENOMEM;
+    if (err) {
+        cJSON_Delete(vols);
+        return end(run, "Failed", "TargetNotReady", "%s; VM %s runs on node %s", why,
+                   run->mv.vm, run->mv.source);
+    }
     /* The Network reconciler realises a moving VM's Networks on its
      * target (reconcilers/network.c); the VM's node-side checks of them
      * run when it starts here. */
@@ -166,6 +285,11 @@ prepare_target(struct mig_run *run, int64_t *ret_requeue_ms)
         return -ENOMEM;
     nc_status_condition(s, run->o.old_status, "TargetReady", true, "TargetReady",
                         run->mv.target, run->o.generation, run->o.now);
+    cJSON_DeleteItemFromObject(s, "targetVolumes");
+    if (cJSON_GetArraySize(vols) > 0)
+        cJSON_AddItemToObject(s, "targetVolumes", vols);
+    else
+        cJSON_Delete(vols);
     *ret_requeue_ms = POLL_MS;
     return write_status(run, s);
 }
@@ -216,7 +340,7 @@ run_source(struct mig_run *run, int64_t *ret_requeue_ms)
                                   .bandwidth_mibps = run->spec.bandwidth_mibps};
     struct tick t = {.run = run};
     char *value = NULL, peer[512] = "", msg[512];
-    cJSON *node = NULL, *s;
+    cJSON *node = NULL, *s, *v;
     int r;
 
     if (!nc_status_condition_true(run->o.old_status, "TargetReady")) {
@@ -246,6 +370,16 @@ run_source(struct mig_run *run, int64_t *ret_requeue_ms)
                  run->mv.vm, run->mv.target);
     run->started_ms = nc_now_ms();
     p.dest_uri = peer;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(run->o.old_status, "targetVolumes")) {
+        const char *from = cJSON_GetStringValue(cJSON_GetObjectItem(v, "from"));
+        const char *to = cJSON_GetStringValue(cJSON_GetObjectItem(v, "path"));
+
+        if (from && to && p.n_disks < NC_MIGRATE_MAX_DISKS) {
+            p.disk_from[p.n_disks] = from;
+            p.disk_to[p.n_disks++] = to;
+        }
+    }
+    p.copy_storage = p.n_disks > 0;
     r = nc_hv_migrate(env->hv, run->domname, &p, TICK_MS, on_tick, &t);
     nc_rfc3339_now(run->o.now);
     if (r == 0) {
@@ -304,9 +438,11 @@ finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
     struct nc_env *env = run->o.ctx->env;
     struct nc_dominfo info;
     struct nc_job job = {0};
-    struct nc_op op;
-    char *placement = NULL, msg[512];
-    cJSON *s;
+    struct nc_op ops[1 + MAX_MOVED_VOLUMES];
+    char *placement = NULL, *keys[1 + MAX_MOVED_VOLUMES] = {0}, *texts[1 + MAX_MOVED_VOLUMES] = {0};
+    char msg[512];
+    size_t n_ops = 0;
+    cJSON *s, *v;
     int r = nc_hv_lookup(env->hv, run->domname, &info);
 
     *ret_requeue_ms = POLL_MS;
@@ -327,9 +463,34 @@ finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
         cJSON_Delete(s);
         return -ENOMEM;
     }
-    op = (struct nc_op){.key = placement, .value = run->mv.target};
-    run->o.extra = &op;
-    run->o.n_extra = 1;
+    ops[n_ops++] = (struct nc_op){.key = placement, .value = run->mv.target};
+    /* The Volumes copied here live here now: their status says so in the
+     * same step, and their node is this one from then on. */
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(run->o.old_status, "targetVolumes")) {
+        const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
+        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(v, "path"));
+        char *old = NULL;
+        cJSON *vs = NULL;
+
+        if (!vol || !path || !nc_is_dns_label(vol) || n_ops == MAX_MOVED_VOLUMES + 1)
+            continue;
+        if (nc_informer_getf(env->statuses, &old, NULL, "%sstatus/%s/volume/%s", env->prefix,
+                             run->o.ns, vol) == 0)
+            vs = cJSON_Parse(old);
+        free(old);
+        if (!vs)
+            continue;
+        set_string(vs, "node", env->node);
+        set_string(vs, "path", path);
+        if (asprintf(&keys[n_ops], "%sstatus/%s/volume/%s", env->prefix, run->o.ns, vol) >= 0 &&
+            (texts[n_ops] = cJSON_PrintUnformatted(vs))) {
+            ops[n_ops] = (struct nc_op){.key = keys[n_ops], .value = texts[n_ops]};
+            n_ops++;
+        }
+        cJSON_Delete(vs);
+    }
+    run->o.extra = ops;
+    run->o.n_extra = n_ops;
     nc_run_event(&run->o, "Normal", "Succeeded", "%s (downtime %llu ms)", msg,
                  (unsigned long long)job.downtime_ms);
     r = write_status(run, s);
@@ -338,9 +499,15 @@ finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
     if (r == 0) {
         /* The placement went with the status: this node runs the VM now. */
         nc_informer_store(env->placements, placement, run->mv.target, run->o.status_revision);
+        for (size_t i = 1; i < n_ops; i++)
+            nc_informer_store(env->statuses, keys[i], texts[i], run->o.status_revision);
         *ret_requeue_ms = 0;
     }
     free(placement);
+    for (size_t i = 1; i < n_ops; i++) {
+        free(keys[i]);
+        free(texts[i]);
+    }
     return r;
 }
 
@@ -359,6 +526,10 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
         goto out;
     /* The leader's, before Scheduling and after the end. */
     phase = cJSON_GetStringValue(cJSON_GetObjectItem(run.o.old_status, "phase"));
+    if (ended(run.o.old_status)) {
+        enqueue_volumes(&run);
+        goto out;
+    }
     if (!phase || (strcmp(phase, "Scheduling") != 0 && strcmp(phase, "Running") != 0))
         goto out;
     {

@@ -110,7 +110,7 @@ report(struct nc_run *run, const cJSON *status)
     struct nc_env *env = run->ctx->env;
     bool changed = status ? nc_status_changed(run->old_status, status) : run->old_status != NULL;
     const struct nc_op *ops;
-    struct nc_op all[16];
+    struct nc_op all[48];
     char *text = NULL;
     bool applied = false;
     int64_t rev = 0;

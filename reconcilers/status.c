@@ -84,10 +84,10 @@ nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
         .result = NC_CMP_EQUAL,
         .number = spec_revision,
     }};
-    struct nc_op ops[1 + 16];
+    struct nc_op ops[1 + 48];
     size_t n = 0, n_cmp = 1;
 
-    if (n_extra > 16)
+    if (n_extra > 48)
         return -E2BIG;
     if (status_key && status_revision >= 0)
         cmp[n_cmp++] = (struct nc_cmp){.key = status_key, .target = NC_CMP_MOD,

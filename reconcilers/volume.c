@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "drivers/storage.h"
 #include "reconcilers/hostpath.h"
+#include "reconcilers/moves.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
 #include "reconcilers/users.h"
@@ -150,6 +151,64 @@ nc_volume_made_on(struct nc_env *env, const char *ns, const char *name, char *no
     }
     free(value);
     return node[0] != '\0';
+}
+
+bool
+nc_pool_shared_here(struct nc_env *env, const char *pool)
+{
+    char *value = NULL;
+    cJSON *reg = NULL, *p;
+    bool shared = false;
+
+    if (nc_informer_getf(env->nodes, &value, NULL, "%snodes/%s", env->prefix, env->node) == 0)
+        reg = cJSON_Parse(value);
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(reg, "pools")) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
+
+        if (name && strcmp(name, pool) == 0)
+            shared = cJSON_IsTrue(cJSON_GetObjectItem(p, "shared"));
+    }
+    cJSON_Delete(reg);
+    free(value);
+    return shared;
+}
+
+/*
+ * A copy of the Volume on this node's local storage that is not its node:
+ * what a migration left, the source's once the disk moved, or the
+ * target's empty one when the move failed. Deleted once no VM using the
+ * Volume is moving; 0 or a negative errno.
+ */
+static int
+left_behind(struct volume_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const char *made = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
+    const char *pool = status_pool(run->o.old_status);
+    struct nc_volinfo info;
+    struct nc_move mv;
+    const cJSON *u;
+    int r;
+
+    if (!made || !cJSON_GetObjectItem(run->o.old_status, "path") || !pool ||
+        strcmp(made, env->node) == 0 || nc_pool_shared_here(env, pool))
+        return 0;
+    cJSON_ArrayForEach(u, run->users)
+        if (cJSON_IsString(u) && nc_moves_of_vm(env->moves, run->o.ns, u->valuestring, &mv))
+            return 0;
+    r = nc_st_lookup(env->st, pool, run->volname, &info);
+    if (r == -ENOENT)
+        return 0;
+    if (r == 0)
+        r = nc_st_delete(env->st, pool, run->volname);
+    if (r < 0 && r != -ENOENT) {
+        nc_warn(run->o.key, "%s", nc_drv_errmsg());
+        return r;
+    }
+    nc_info(run->o.key, "volume %s in pool %s deleted: a copy a migration left here; the "
+                        "Volume lives on node %s",
+            run->volname, pool, made);
+    return 0;
 }
 
 /*
@@ -555,7 +614,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
                                 "made on the node of the first VM that uses it, once it is placed",
                                 NULL, false);
     if (!run->here)
-        return 0; /* that node makes it and reports */
+        return left_behind(run); /* that node makes it and reports */
     if ((r = unworkable(run, &ret)) == 0 && (r = ensure_exists(run, &info, ret_requeue_ms, &ret)) == 0)
         r = ensure_size(run, &info, &ret);
     if (r > 0)

@@ -28,4 +28,8 @@ int nc_volume_actual(struct nc_env *env, const char *ns, const char *name,
 bool nc_volume_made_on(struct nc_env *env, const char *ns, const char *name, char *node,
                        size_t nodesz);
 
+/* True when this node's registration calls storage pool @pool shared
+ * (--shared-pool): the same volumes on every node. */
+bool nc_pool_shared_here(struct nc_env *env, const char *pool);
+
 #endif

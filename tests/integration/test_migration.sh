@@ -181,6 +181,36 @@ ec get "${PREFIX}spec/default/migration/drain-mover" --print-value-only |
 nctl uncordon host-b >/dev/null
 ok "drain: the guest moved live to host-a; $(grep -c "^vm/.* stays" "$TMP/drain.out") VM stays (pinned)"
 
+# A VM with a disk on node-local storage: the target makes an empty copy
+# of the Volume, libvirt copies the disk while the guest runs, and the
+# Volume lives on the target after. The guest wrote a marker at boot and
+# reads it back from the disk (caches dropped) every second.
+ec put "${PREFIX}spec/default/volume/data" \
+    '{"apiVersion":"novacron.io/v1","kind":"Volume","metadata":{"name":"data"},"spec":{"size":"64MiB"}}' >/dev/null
+put_vm default disky "$(guest_spec Running 30 "novacron.write=MARKER42 novacron.vda" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}]}')"
+wait_for 60 "disky running" converged default vm disky Running
+src=$(ec get "${PREFIX}placement/default/disky" --print-value-only)
+dst=host-a
+[ "$src" = host-a ] && dst=host-b
+ddom=$(domain_of default disky)
+dlog_src=$HOSTS/$src$(status_of default vm disky | jq -r .consoleLog)
+dlog_dst=$HOSTS/$dst$(status_of default vm disky | jq -r .consoleLog)
+wait_for 30 "the marker read back on $src" grep -aq "NOVACRON-GUEST-VDA MARKER42" "$dlog_src"
+src_path=$(status_of default volume data | jq -r .path)
+nctl migrate vm disky --wait --timeout 120s >"$TMP/migrate2.out" || fail "migrating disky: $(cat "$TMP/migrate2.out")"
+m5=$(sed -n 's|^migration/\([^ ]*\) created$|\1|p' "$TMP/migrate2.out")
+status_of default migration "$m5" | jq -e --arg p "$src_path" '.targetVolumes[0].volume == "data" and .targetVolumes[0].from == $p' >/dev/null ||
+    fail "$m5 copied no Volume: $(status_of default migration "$m5")"
+wait_for 20 "the marker read back from the disk on $dst" grep -aq "NOVACRON-GUEST-VDA MARKER42" "$dlog_dst"
+vst=$(status_of default volume data)
+echo "$vst" | jq -e --arg n "$dst" --arg p "$src_path" '.node == $n and .path != $p and .phase == "Ready"' >/dev/null ||
+    fail "the Volume after the move: $vst"
+[ -f "$(echo "$vst" | jq -r .path)" ] || fail "no volume file on $dst"
+wait_for 20 "the source's copy gone" sh -c "[ ! -e '$src_path' ]"
+virsh -c "$( [ "$dst" = host-a ] && echo "$URI_A" || echo "$URI_B")" -q list --name | grep -qx "$ddom" || fail "disky is not running on $dst"
+wait_for 30 "disky Ready on $dst" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/disky --print-value-only | jq -e '.node == \"$dst\" and .phase == \"Running\"'"
+ok "a node-local disk moved live from $src to $dst with its data; the source's copy deleted"
+
 # Deleting the VM tears it down where it now runs.
 ec del "${PREFIX}spec/default/vm/mover" >/dev/null
 wait_for 60 "mover gone" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"

@@ -51,6 +51,7 @@ CORE_SRCS := \
 	drivers/migrate.c \
 	drivers/overlay.c \
 	drivers/storage.c \
+	drivers/volsend.c \
 	reconcilers/alloc.c \
 	reconcilers/events.c \
 	reconcilers/hostpath.c \

@@ -760,20 +760,22 @@ storage_and_networks(struct nc_leader *l, struct lvm *v,
 
 static void vm_phase(struct nc_leader *l, const struct lvm *v, char *out, size_t outsz);
 
+/* True when the VM's guest exists: Running or Paused. */
 static bool
-running(struct nc_leader *l, const struct lvm *v)
+has_guest(struct nc_leader *l, const struct lvm *v)
 {
     char phase[32];
 
     vm_phase(l, v, phase, sizeof(phase));
-    return strcmp(phase, "Running") == 0;
+    return strcmp(phase, "Running") == 0 || strcmp(phase, "Paused") == 0;
 }
 
 /*
- * A running VM on a drained node moves live: the leader writes a
- * Migration for it (spec/<ns>/migration/drain-<vm>, labelled with the
- * node), only when there is none of that name, and takes it from there as
- * any other. One that fails says why in its status, and the VM stays.
+ * A VM on a drained node that has a guest or node-local Volumes moves
+ * (live when it runs, else cold): the leader writes a Migration for it
+ * (spec/<ns>/migration/drain-<vm>, labelled with the node), only when
+ * there is none of that name, and takes it from there as any other. One
+ * that fails says why in its status, and the VM stays.
  */
 static int
 drain_move(struct nc_leader *l, struct lvm *v)
@@ -843,8 +845,10 @@ place_one(struct nc_leader *l, struct nc_sched *s, struct lvm *v, enum why_place
     l->quiet = false;
     if (r != 0)
         return r < 0 ? r : 0;
-    if (why == DRAINED && running(l, v))
-        return drain_move(l, v); /* its node-local Volumes move with it */
+    /* A guest moves (live when it runs); node-local Volumes move with
+     * their VM, stopped or not. */
+    if (why == DRAINED && (local || has_guest(l, v)))
+        return drain_move(l, v);
     if (why != UNPLACED && local) {
         /* Its disks are on the node it left: it can only run there. */
         if (why == DRAINED)
@@ -923,8 +927,8 @@ take_dirty(struct nc_leader *l)
 
 /* Writes Migration @ns/@name's status @text (NULL: deletes it), if its
  * spec is still at @gen and its status at @status_rev, and VM @v (NULL:
- * none) still at its placement. 0 (also when the state moved on: the
- * change brings the Migration back), or a negative errno. */
+ * none) still at its placement. 1 when written; 0 when the state moved
+ * on (the change brings the Migration back); or a negative errno. */
 static int
 mig_write(struct nc_leader *l, const char *ns, const char *name, int64_t gen,
           int64_t status_rev, const char *text, const struct lvm *v)
@@ -958,6 +962,7 @@ mig_write(struct nc_leader *l, const char *ns, const char *name, int64_t gen,
     if (r == 0 && ok) {
         nc_informer_store(l->env->statuses, status_key, text, rev);
         nc_moves_note(l->env->moves, ns, name, text, rev);
+        r = 1;
     }
 out:
     free(spec_key);
@@ -1085,6 +1090,7 @@ mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
     struct nc_move mv;
     cJSON *old = NULL;
     struct lvm *v = NULL;
+    bool live;
     int r = 0, i;
 
     snprintf(ns, sizeof(ns), "%.*s", (int)(slash - d->key), d->key);
@@ -1139,9 +1145,6 @@ mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
         snprintf(why, sizeof(why), "VirtualMachine \"%s\" is moving already (migration %s)",
                  ms.vm, mv.migration);
         reason = "AlreadyMigrating";
-    } else if (ms.mode == NC_MIG_COLD) {
-        snprintf(why, sizeof(why), "spec.mode: cold migration is not supported yet");
-        reason = "Unsupported";
     }
     if (reason) {
         text = mig_status(old, gen, "Failed", reason, why, ms.vm, NULL, NULL, NULL);
@@ -1154,11 +1157,17 @@ mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
         text = mig_status(old, gen, "Pending", "WaitingForVM", why, ms.vm, NULL, NULL, NULL);
         goto write;
     }
-    if (strcmp(phase, "Running") != 0) {
+    /* Live moves a running guest; cold, one that is stopped or paused
+     * (auto picks), or any that is asked to. */
+    live = ms.mode == NC_MIG_LIVE || (ms.mode == NC_MIG_AUTO && strcmp(phase, "Running") == 0);
+    if (live ? strcmp(phase, "Running") != 0
+             : strcmp(phase, "Running") != 0 && strcmp(phase, "Stopped") != 0 &&
+                   strcmp(phase, "Paused") != 0) {
         snprintf(why, sizeof(why),
-                 "VirtualMachine \"%s\" is %s: a live migration moves a running guest, and "
-                 "cold migration is not supported yet",
-                 ms.vm, phase);
+                 "VirtualMachine \"%s\" is %s: %s", ms.vm, phase,
+                 live ? "a live migration moves a running guest (spec.mode cold or auto moves "
+                        "a stopped one)"
+                      : "only a Running, Stopped or Paused VM can move");
         text = mig_status(old, gen, "Failed", "VMNotRunning", why, ms.vm, NULL, v->placed, NULL);
         goto write;
     }
@@ -1177,15 +1186,17 @@ mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
     nc_sched_account(s, &v->sv, i, 1);
     snprintf(why, sizeof(why), "moving to node %s: waiting for it to be ready",
              l->nodes[i].name);
-    text = mig_status(old, gen, "Scheduling", "Scheduling", why, ms.vm,
-                      ms.mode == NC_MIG_COLD ? "cold" : "live", v->placed, l->nodes[i].name);
-    if (text)
-        nc_info(d->key, "migration of VM %s: from node %s to %s", ms.vm, v->placed,
-                l->nodes[i].name);
+    text = mig_status(old, gen, "Scheduling", "Scheduling", why, ms.vm, live ? "live" : "cold",
+                      v->placed, l->nodes[i].name);
+    if (text && (r = mig_write(l, ns, name, gen, srev, text, v)) > 0)
+        nc_info(d->key, "%s migration of VM %s: from node %s to %s", live ? "live" : "cold",
+                ms.vm, v->placed, l->nodes[i].name);
+    free(text);
+    text = NULL;
 write:
     if (text)
         r = mig_write(l, ns, name, gen, srev, text, v);
-    if (text && v) {
+    if (r > 0 && v) {
         /* This node's own write brings no watch event: the Migration,
          * the VM and its Networks (realised on the target first) are
          * looked at here. */

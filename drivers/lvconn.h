@@ -25,4 +25,10 @@ int nc_lv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_pa
                   void *data);
 int nc_lv_job(struct nc_hv *hv, const char *name, bool completed, struct nc_job *ret);
 
+/* The storage table's send (drivers/volsend.c). */
+struct nc_st;
+int nc_lv_st_send(struct nc_st *st, const char *pool, const char *name, const char *peer_uri,
+                  const char *netns, const char *dest_pool, const char *dest_name,
+                  bool (*tick)(void *data, uint64_t sent, uint64_t total), void *data);
+
 #endif

@@ -341,6 +341,7 @@ static const struct nc_st_ops libvirt_st_ops = {
     .delete = lv_st_delete,
     .list = lv_st_list,
     .pools = lv_st_pools,
+    .send = nc_lv_st_send,
 };
 
 int

@@ -56,6 +56,15 @@ struct nc_st_ops {
                 void *data);
     /* Calls @fn with the name of every active pool. */
     int (*pools)(struct nc_st *st, void (*fn)(const char *pool, void *data), void *data);
+    /* Sends volume @name of @pool, byte for byte, into volume @dest_name
+     * of @dest_pool on the libvirtd at @peer_uri (dialled from network
+     * namespace @netns; NULL: this one), which must exist with the same
+     * format and size, through libvirt's storage streams. Calls @tick with
+     * the bytes sent and the volume's allocation every moment; false
+     * from it stops (-ECANCELED). NULL when unsupported. */
+    int (*send)(struct nc_st *st, const char *pool, const char *name, const char *peer_uri,
+                const char *netns, const char *dest_pool, const char *dest_name,
+                bool (*tick)(void *data, uint64_t sent, uint64_t total), void *data);
 };
 
 struct nc_st {
@@ -77,6 +86,16 @@ nc_st_close(struct nc_st *st)
 }
 
 #define nc_st_pools(st, fn, data) ((st)->ops->pools((st), (fn), (data)))
+
+static inline int
+nc_st_send(struct nc_st *st, const char *pool, const char *name, const char *peer_uri,
+           const char *netns, const char *dest_pool, const char *dest_name,
+           bool (*tick)(void *data, uint64_t sent, uint64_t total), void *data)
+{
+    if (!st->ops->send)
+        return nc_drv_fail(-ENOTSUP, "send volume %s: this storage cannot", name);
+    return st->ops->send(st, pool, name, peer_uri, netns, dest_pool, dest_name, tick, data);
+}
 #define nc_st_pool_check(st, pool) ((st)->ops->pool_check((st), (pool)))
 #define nc_st_lookup(st, pool, name, ret) ((st)->ops->lookup((st), (pool), (name), (ret)))
 #define nc_st_create(st, pool, name, format, capacity, backing, backing_format)                   \

@@ -24,12 +24,14 @@
 #                                    /dev/vda as read from the disk (caches
 #                                    dropped), when "novacron.vda" is on the
 #                                    command line; "novacron.write=WORD"
-#                                    writes WORD there at boot
+#                                    writes WORD there at boot when they
+#                                    are all zero, and says so:
+#   NOVACRON-GUEST-WROTE <word>
 set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=7
+RECIPE=8
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -102,7 +104,11 @@ if grep -q novacron.counter /proc/cmdline; then
 fi
 for w in \$(cat /proc/cmdline); do
     case \$w in
-    novacron.write=*) [ -b /dev/vda ] && printf '%-16s' "\${w#novacron.write=}" | dd of=/dev/vda conv=notrunc 2>/dev/null && sync ;;
+    novacron.write=*)
+        if [ -b /dev/vda ] && [ -z "\$(head -c 16 /dev/vda | tr -d '\\000')" ]; then
+            printf '%-16s' "\${w#novacron.write=}" | dd of=/dev/vda conv=notrunc 2>/dev/null && sync &&
+                echo "NOVACRON-GUEST-WROTE \${w#novacron.write=}"
+        fi ;;
     esac
 done
 if grep -q novacron.vda /proc/cmdline; then

@@ -387,7 +387,7 @@ drain_state(struct drain_look *d, const char *ns, const char *name)
     } else if (phase && strcmp(phase, "Succeeded") != 0) {
         moving = 1;
     } else if (d->report) {
-        printf("%s stays: not moved (a stopped VM with node-local Volumes stays with them)\n",
+        printf("%s stays: not moved\n",
                cli_ref(ref, sizeof(ref), nc_kind_by_segment("vm"), ns, name));
     }
     cJSON_Delete(st);

@@ -177,6 +177,10 @@ nc_events_done(struct nc_events *ev, struct nc_event_recorder *rec, bool ok, int
         }
         if (s && revision > s->revision)
             s->revision = revision;
+        /* A reconcile that writes again (a migration's progress) names
+         * its next events after this transaction, not over these. */
+        if (revision >= ev->revision)
+            ev->revision = revision + 1;
         sweep(rec, ev->known);
     }
     pthread_mutex_unlock(&rec->lock);

@@ -2,26 +2,32 @@
  * The Migration reconciler: the two nodes' part of a move (the scheduler's
  * leader chose them, controller/leader.c). Who does what, by phase:
  *
- *   Scheduling  the target realises the VM's Networks and says so
- *               (condition TargetReady); the source, once it is, writes
- *               Running and starts the job.
- *   Running     the source drives libvirt's peer-to-peer job, writes its
- *               progress at most once a second, aborts it when the spec
- *               is deleted (Cancelled) or its time is up (Failed), and
- *               writes Failed when it failed: the guest runs on. The
- *               target sees the guest run there and writes Succeeded
- *               with the VM's new placement, in one transaction.
+ *   Scheduling  the target realises the VM's Networks, makes copies of
+ *               its node-local Volumes and says so (condition
+ *               TargetReady); the source, once it is, writes Running and
+ *               starts the move.
+ *   Running     live: the source drives libvirt's peer-to-peer job,
+ *               writes its progress at most once a second, aborts it when
+ *               the spec is deleted (Cancelled) or its time is up
+ *               (Failed), and writes Failed when it failed: the guest runs
+ *               on. The target sees the guest run there and writes
+ *               Succeeded with the VM's new placement, in one transaction.
+ *               Cold: the source stops the guest, sends each disk through
+ *               libvirt's storage streams and writes Succeeded with the
+ *               placement; the target's VM reconciler then starts it.
  *
  * Every write compares the status it read, so the two nodes and the
- * leader take turns and never undo each other. The job itself runs in the
+ * leader take turns and never undo each other. A live job runs in the
  * libvirtds: a novacrond killed in the middle leaves it running, and when
- * it comes back it reads the outcome from libvirt.
+ * it comes back it reads the outcome from libvirt. A cold move runs here:
+ * killed in the middle, it starts over when novacrond comes back.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -46,7 +52,7 @@ struct mig_run {
     bool have_spec;
     struct nc_move mv;
     char domname[NC_DOMAIN_NAME_MAX];
-    int64_t started_ms, last_progress_ms;
+    int64_t started_ms, last_progress_ms, stopped_ms;
     int ticks_failed;
 };
 
@@ -331,57 +337,239 @@ on_tick(void *data, const struct nc_job *job)
     return true;
 }
 
-/* The source: starts the job once the target is ready, and drives it. */
-static int
-run_source(struct mig_run *run, int64_t *ret_requeue_ms)
+/* The status of Volume @vol as this node last saw it, or NULL. */
+static cJSON *
+volume_status(const struct mig_run *run, const char *vol)
 {
     struct nc_env *env = run->o.ctx->env;
-    struct nc_migrate_params p = {.max_downtime_ms = run->spec.max_downtime_ms,
-                                  .bandwidth_mibps = run->spec.bandwidth_mibps};
-    struct tick t = {.run = run};
-    char *value = NULL, peer[512] = "", msg[512];
-    cJSON *node = NULL, *s, *v;
+    char *text = NULL;
+    cJSON *vs = NULL;
+
+    if (vol && nc_is_dns_label(vol) &&
+        nc_informer_getf(env->statuses, &text, NULL, "%sstatus/%s/volume/%s", env->prefix,
+                         run->o.ns, vol) == 0)
+        vs = cJSON_Parse(text);
+    free(text);
+    return vs;
+}
+
+/*
+ * Ends the migration as Succeeded (@s, freed), with the VM's placement on
+ * the target and each copied Volume's status naming the target and its
+ * path there, all in one transaction: from then on the target runs the VM
+ * and owns its Volumes.
+ */
+static int
+succeed(struct mig_run *run, cJSON *s)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_op ops[1 + MAX_MOVED_VOLUMES];
+    char *keys[1 + MAX_MOVED_VOLUMES] = {0}, *texts[1 + MAX_MOVED_VOLUMES] = {0};
+    size_t n_ops = 0;
+    cJSON *v;
     int r;
 
-    if (!nc_status_condition_true(run->o.old_status, "TargetReady")) {
-        *ret_requeue_ms = POLL_MS;
-        return 0;
+    if (!s)
+        return -ENOMEM;
+    set_string(s, "endTime", run->o.now);
+    if (asprintf(&keys[0], "%splacement/%s/%s", env->prefix, run->o.ns, run->mv.vm) < 0) {
+        cJSON_Delete(s);
+        return -ENOMEM;
     }
+    ops[n_ops++] = (struct nc_op){.key = keys[0], .value = run->mv.target};
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(run->o.old_status, "targetVolumes")) {
+        const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
+        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(v, "path"));
+        cJSON *vs;
+
+        if (!path || n_ops == MAX_MOVED_VOLUMES + 1 || !(vs = volume_status(run, vol)))
+            continue;
+        set_string(vs, "node", run->mv.target);
+        set_string(vs, "path", path);
+        if (asprintf(&keys[n_ops], "%sstatus/%s/volume/%s", env->prefix, run->o.ns, vol) >= 0 &&
+            (texts[n_ops] = cJSON_PrintUnformatted(vs))) {
+            ops[n_ops] = (struct nc_op){.key = keys[n_ops], .value = texts[n_ops]};
+            n_ops++;
+        }
+        cJSON_Delete(vs);
+    }
+    run->o.extra = ops;
+    run->o.n_extra = n_ops;
+    r = write_status(run, s);
+    run->o.extra = NULL;
+    run->o.n_extra = 0;
+    /* The Volumes' statuses are this node's to know at once; the
+     * placement comes back through the watch, which tells the scheduler
+     * here too (the VM reconciler learns it from the index of moves). */
+    for (size_t i = 1; r == 0 && i < n_ops; i++)
+        nc_informer_store(env->statuses, keys[i], texts[i], run->o.status_revision);
+    for (size_t i = 0; i < n_ops; i++) {
+        free(keys[i]);
+        free(texts[i]);
+    }
+    return r;
+}
+
+static bool
+cold(const struct mig_run *run)
+{
+    const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "mode"));
+
+    return mode && strcmp(mode, "cold") == 0;
+}
+
+/* Progress of a cold move's copy, and its cancel and timeout. */
+struct cold_tick {
+    struct tick *t;
+    uint64_t done, total; /* of the volumes before this one; of all */
+};
+
+static bool
+on_sent(void *data, uint64_t sent, uint64_t total)
+{
+    struct cold_tick *c = data;
+    struct nc_job job = {.active = true, .data_processed = c->done + sent,
+                         .data_total = c->total ? c->total : total};
+
+    job.data_remaining =
+        job.data_total > job.data_processed ? job.data_total - job.data_processed : 0;
+    return on_tick(c->t, &job);
+}
+
+/*
+ * A cold move: the guest stopped gracefully (forced after the VM's
+ * stopGracePeriodSeconds), then each node-local Volume sent to the copy
+ * the target made, through libvirt's storage streams. 0 when the target
+ * may start it, or a negative errno (-ECANCELED: spec deleted or time up);
+ * when it fails, the VM's reconciler here starts the guest again.
+ */
+static int
+move_cold(struct mig_run *run, const char *peer, struct tick *t)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_verr *errs = nc_verr_new();
+    struct cold_tick ct = {.t = t};
+    struct nc_dominfo info;
+    struct nc_vm_spec vm;
+    char *value = NULL;
+    int64_t deadline;
+    cJSON *vols, *v;
+    int grace = 30, r;
+
+    if (errs &&
+        nc_informer_getf(env->specs, &value, NULL, "%sspec/%s/vm/%s", env->prefix, run->o.ns,
+                         run->mv.vm) == 0 &&
+        nc_vm_spec_parse(value, run->o.ns, run->mv.vm, &vm, errs) == 0) {
+        grace = vm.stop_grace_seconds;
+        nc_vm_spec_clear(&vm);
+    }
+    free(value);
+    nc_verr_free(errs);
+    /* Stopped first: nothing writes to its disks while they are sent. */
+    run->stopped_ms = nc_now_ms(); /* the guest's service ends here */
+    deadline = run->stopped_ms + (int64_t)grace * 1000;
+    while ((r = nc_hv_lookup(env->hv, run->domname, &info)) == 0 &&
+           info.state != NC_DOM_SHUTOFF) {
+        if (nc_now_ms() >= deadline) {
+            r = nc_hv_destroy(env->hv, run->domname);
+            nc_run_event(&run->o, "Warning", "ForcedStop",
+                         "VM %s did not stop within %d s: forced off", run->mv.vm, grace);
+            break;
+        }
+        if (info.state != NC_DOM_SHUTTING_DOWN && (r = nc_hv_shutdown(env->hv, run->domname)) < 0)
+            break;
+        if (!on_sent(&ct, 0, 0))
+            return -ECANCELED;
+        nanosleep(&(struct timespec){0, TICK_MS * 1000000L}, NULL);
+    }
+    if (r < 0 && r != -ENOENT)
+        return r;
+    /* A copy: each progress write replaces the status read. */
+    vols = cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status, "targetVolumes"), true);
+    cJSON_ArrayForEach(v, vols) {
+        cJSON *vs = volume_status(run, cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume")));
+
+        ct.total += (uint64_t)nc_json_i64(cJSON_GetObjectItem(vs, "allocation"));
+        cJSON_Delete(vs);
+    }
+    r = 0;
+    cJSON_ArrayForEach(v, vols) {
+        const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
+        cJSON *vs = volume_status(run, vol);
+        const char *pool = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "pool"));
+        const char *volname = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "volume"));
+
+        r = pool && volname ? nc_st_send(env->st, pool, volname, peer, env->netns, pool, volname,
+                                         on_sent, &ct)
+                            : nc_drv_fail(-ENOENT, "Volume %s has no volume here", vol);
+        ct.done += (uint64_t)nc_json_i64(cJSON_GetObjectItem(vs, "allocation"));
+        cJSON_Delete(vs);
+        if (r < 0)
+            break;
+    }
+    cJSON_Delete(vols);
+    return r;
+}
+
+/* The libvirt URI of the target node for peers, into @buf; "" if none. */
+static void
+peer_uri(const struct mig_run *run, char *buf, size_t size)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char *value = NULL;
+    cJSON *node = NULL;
+    const char *uri;
+
     if (nc_informer_getf(env->nodes, &value, NULL, "%snodes/%s", env->prefix, run->mv.target) ==
         0)
         node = cJSON_Parse(value);
     free(value);
-    snprintf(peer, sizeof(peer), "%s",
-             cJSON_GetStringValue(cJSON_GetObjectItem(node, "peerLibvirt"))
-                 ? cJSON_GetStringValue(cJSON_GetObjectItem(node, "peerLibvirt"))
-                 : "");
+    uri = cJSON_GetStringValue(cJSON_GetObjectItem(node, "peerLibvirt"));
+    snprintf(buf, size, "%s", uri ? uri : "");
     cJSON_Delete(node);
-    if (!peer[0])
-        return end(run, "Failed", "TargetUnreachable",
-                   "node %s has no libvirt address for peers (its --peer-libvirt, or an "
-                   "--underlay with an address)",
-                   run->mv.target);
-    if (!(s = next_status(run, "Running", false, "Running", "the hypervisor moves the guest")))
-        return -ENOMEM;
-    set_string(s, "startTime", run->o.now);
-    if ((r = write_status(run, s)) < 0)
-        return r == -ESTALE ? 0 : r;
-    nc_run_event(&run->o, "Normal", "Started", "live migration of VM %s to node %s started",
-                 run->mv.vm, run->mv.target);
-    run->started_ms = nc_now_ms();
-    p.dest_uri = peer;
-    cJSON_ArrayForEach(v, cJSON_GetObjectItem(run->o.old_status, "targetVolumes")) {
-        const char *from = cJSON_GetStringValue(cJSON_GetObjectItem(v, "from"));
-        const char *to = cJSON_GetStringValue(cJSON_GetObjectItem(v, "path"));
+}
 
-        if (from && to && p.n_disks < NC_MIGRATE_MAX_DISKS) {
-            p.disk_from[p.n_disks] = from;
-            p.disk_to[p.n_disks++] = to;
+/* The source, Running: drives the move to @peer and writes how it ended
+ * (a live move's success is the target's to write). */
+static int
+drive(struct mig_run *run, const char *peer, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_migrate_params p = {.dest_uri = peer,
+                                  .max_downtime_ms = run->spec.max_downtime_ms,
+                                  .bandwidth_mibps = run->spec.bandwidth_mibps};
+    struct tick t = {.run = run};
+    const char *after = cold(run) ? "is started again" : "runs";
+    char msg[512];
+    cJSON *s, *v;
+    int r;
+
+    run->started_ms = nc_now_ms();
+    if (cold(run)) {
+        r = move_cold(run, peer, &t);
+    } else {
+        cJSON_ArrayForEach(v, cJSON_GetObjectItem(run->o.old_status, "targetVolumes")) {
+            const char *from = cJSON_GetStringValue(cJSON_GetObjectItem(v, "from"));
+            const char *to = cJSON_GetStringValue(cJSON_GetObjectItem(v, "path"));
+
+            if (from && to && p.n_disks < NC_MIGRATE_MAX_DISKS) {
+                p.disk_from[p.n_disks] = from;
+                p.disk_to[p.n_disks++] = to;
+            }
         }
+        p.copy_storage = p.n_disks > 0;
+        r = nc_hv_migrate(env->hv, run->domname, &p, TICK_MS, on_tick, &t);
     }
-    p.copy_storage = p.n_disks > 0;
-    r = nc_hv_migrate(env->hv, run->domname, &p, TICK_MS, on_tick, &t);
     nc_rfc3339_now(run->o.now);
+    if (r == 0 && cold(run)) {
+        snprintf(msg, sizeof(msg), "VM %s moved to node %s, which starts it", run->mv.vm,
+                 run->mv.target);
+        if (!(s = next_status(run, "Succeeded", true, "Succeeded", msg)))
+            return -ENOMEM;
+        set_number(s, "downtimeMs", (double)(nc_now_ms() - run->stopped_ms));
+        nc_run_event(&run->o, "Normal", "Succeeded", "%s", msg);
+        return succeed(run, s);
+    }
     if (r == 0) {
         /* The guest runs on the target, which says so with what it saw. */
         nc_info(run->o.key, "VM %s moved to node %s", run->mv.vm, run->mv.target);
@@ -392,15 +580,67 @@ run_source(struct mig_run *run, int64_t *ret_requeue_ms)
     if (t.cancelled) {
         run->o.generation = 0; /* the spec is gone now */
         return end(run, "Cancelled", "Cancelled",
-                   "the spec was deleted: migration aborted; VM %s runs on node %s",
-                   run->mv.vm, run->mv.source);
+                   "the spec was deleted: migration aborted; VM %s %s on node %s", run->mv.vm,
+                   after, run->mv.source);
     }
     if (t.timed_out)
         return end(run, "Failed", "Timeout",
-                   "not done within spec.timeoutSeconds (%u): aborted; VM %s runs on node %s",
-                   run->spec.timeout_s, run->mv.vm, run->mv.source);
-    return end(run, "Failed", "MigrationFailed", "%s; VM %s runs on node %s", msg, run->mv.vm,
-               run->mv.source);
+                   "not done within spec.timeoutSeconds (%u): aborted; VM %s %s on node %s",
+                   run->spec.timeout_s, run->mv.vm, after, run->mv.source);
+    return end(run, "Failed", "MigrationFailed", "%s; VM %s %s on node %s", msg, run->mv.vm,
+               after, run->mv.source);
+}
+
+/* The source, Scheduling: starts the move once the target is ready. */
+static int
+run_source(struct mig_run *run, int64_t *ret_requeue_ms)
+{
+    char peer[512];
+    cJSON *s;
+    int r;
+
+    if (!nc_status_condition_true(run->o.old_status, "TargetReady")) {
+        *ret_requeue_ms = POLL_MS;
+        return 0;
+    }
+    peer_uri(run, peer, sizeof(peer));
+    if (!peer[0])
+        return end(run, "Failed", "TargetUnreachable",
+                   "node %s has no libvirt address for peers (its --peer-libvirt, or an "
+                   "--underlay with an address)",
+                   run->mv.target);
+    if (!(s = next_status(run, "Running", false, "Running",
+                          cold(run) ? "the guest stops and its disks are sent"
+                                    : "the hypervisor moves the guest")))
+        return -ENOMEM;
+    set_string(s, "startTime", run->o.now);
+    if ((r = write_status(run, s)) < 0)
+        return r == -ESTALE ? 0 : r;
+    nc_run_event(&run->o, "Normal", "Started", "%s migration of VM %s to node %s started",
+                 cold(run) ? "cold" : "live", run->mv.vm, run->mv.target);
+    return drive(run, peer, ret_requeue_ms);
+}
+
+/*
+ * The source, Running, after novacrond here restarted in a cold move:
+ * nothing of it ran in libvirt meanwhile, so it starts over (the guest is
+ * stopped already or again, each disk sent whole), or, when the spec went
+ * meanwhile, ends as Cancelled and the guest starts here again.
+ */
+static int
+resume_cold(struct mig_run *run, int64_t *ret_requeue_ms)
+{
+    char peer[512];
+
+    if (!run->o.generation)
+        return end(run, "Cancelled", "Cancelled",
+                   "the spec was deleted while novacrond on node %s was down; VM %s is "
+                   "started again on node %s",
+                   run->mv.source, run->mv.vm, run->mv.source);
+    peer_uri(run, peer, sizeof(peer));
+    nc_info(run->o.key, "the cold move of VM %s to node %s starts over", run->mv.vm,
+            run->mv.target);
+    return drive(run, peer, ret_requeue_ms);
 }
 
 /* The source, while Running and not driving the job itself (it came back
@@ -430,19 +670,16 @@ watch_source(struct mig_run *run, int64_t *ret_requeue_ms)
                run->mv.source, run->mv.vm, run->mv.source);
 }
 
-/* The target, while Running: once the guest runs here, Succeeded, and
- * the VM's placement is this node, in one transaction. */
+/* The target, while a live migration runs: once the guest runs here,
+ * Succeeded, with the figures of libvirt's completed job. */
 static int
 finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
     struct nc_dominfo info;
     struct nc_job job = {0};
-    struct nc_op ops[1 + MAX_MOVED_VOLUMES];
-    char *placement = NULL, *keys[1 + MAX_MOVED_VOLUMES] = {0}, *texts[1 + MAX_MOVED_VOLUMES] = {0};
     char msg[512];
-    size_t n_ops = 0;
-    cJSON *s, *v;
+    cJSON *s;
     int r = nc_hv_lookup(env->hv, run->domname, &info);
 
     *ret_requeue_ms = POLL_MS;
@@ -455,59 +692,13 @@ finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
     snprintf(msg, sizeof(msg), "VM %s runs on node %s", run->mv.vm, run->mv.target);
     if (!(s = next_status(run, "Succeeded", true, "Succeeded", msg)))
         return -ENOMEM;
-    set_string(s, "endTime", run->o.now);
     set_number(s, "downtimeMs", (double)job.downtime_ms);
     if (job.data_total)
         set_progress(s, &job);
-    if (asprintf(&placement, "%splacement/%s/%s", env->prefix, run->o.ns, run->mv.vm) < 0) {
-        cJSON_Delete(s);
-        return -ENOMEM;
-    }
-    ops[n_ops++] = (struct nc_op){.key = placement, .value = run->mv.target};
-    /* The Volumes copied here live here now: their status says so in the
-     * same step, and their node is this one from then on. */
-    cJSON_ArrayForEach(v, cJSON_GetObjectItem(run->o.old_status, "targetVolumes")) {
-        const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
-        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(v, "path"));
-        char *old = NULL;
-        cJSON *vs = NULL;
-
-        if (!vol || !path || !nc_is_dns_label(vol) || n_ops == MAX_MOVED_VOLUMES + 1)
-            continue;
-        if (nc_informer_getf(env->statuses, &old, NULL, "%sstatus/%s/volume/%s", env->prefix,
-                             run->o.ns, vol) == 0)
-            vs = cJSON_Parse(old);
-        free(old);
-        if (!vs)
-            continue;
-        set_string(vs, "node", env->node);
-        set_string(vs, "path", path);
-        if (asprintf(&keys[n_ops], "%sstatus/%s/volume/%s", env->prefix, run->o.ns, vol) >= 0 &&
-            (texts[n_ops] = cJSON_PrintUnformatted(vs))) {
-            ops[n_ops] = (struct nc_op){.key = keys[n_ops], .value = texts[n_ops]};
-            n_ops++;
-        }
-        cJSON_Delete(vs);
-    }
-    run->o.extra = ops;
-    run->o.n_extra = n_ops;
     nc_run_event(&run->o, "Normal", "Succeeded", "%s (downtime %llu ms)", msg,
                  (unsigned long long)job.downtime_ms);
-    r = write_status(run, s);
-    run->o.extra = NULL;
-    run->o.n_extra = 0;
-    if (r == 0) {
-        /* The placement went with the status: this node runs the VM now. */
-        nc_informer_store(env->placements, placement, run->mv.target, run->o.status_revision);
-        for (size_t i = 1; i < n_ops; i++)
-            nc_informer_store(env->statuses, keys[i], texts[i], run->o.status_revision);
+    if ((r = succeed(run, s)) == 0)
         *ret_requeue_ms = 0;
-    }
-    free(placement);
-    for (size_t i = 1; i < n_ops; i++) {
-        free(keys[i]);
-        free(texts[i]);
-    }
     return r;
 }
 
@@ -565,9 +756,10 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
         else if (run.o.generation)
             r = run_source(&run, ret_requeue_ms);
     } else if (strcmp(run.mv.target, env->node) == 0) {
-        r = finish_target(&run, ret_requeue_ms);
+        /* A cold move's end is the source's to say. */
+        r = cold(&run) ? 0 : finish_target(&run, ret_requeue_ms);
     } else {
-        r = watch_source(&run, ret_requeue_ms);
+        r = cold(&run) ? resume_cold(&run, ret_requeue_ms) : watch_source(&run, ret_requeue_ms);
     }
     if (r == -ESTALE)
         r = 0;

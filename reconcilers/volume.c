@@ -25,6 +25,7 @@
 #include "schema/volume.h"
 
 #define DEPENDENCY_POLL_MS 10000
+#define LEFT_POLL_MS 2000 /* how often a left copy's VMs are looked at */
 #define MAX_CLONE_CHAIN 32
 
 struct volume_run {
@@ -173,34 +174,82 @@ nc_pool_shared_here(struct nc_env *env, const char *pool)
     return shared;
 }
 
+/* Whether VM @vm runs on node @node, as that node reports it: defined
+ * there and brought to its runState. */
+static bool
+taken_over(struct volume_run *run, const char *vm, const char *node)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char *text = NULL;
+    cJSON *st = NULL;
+    const char *at, *phase;
+    bool yes;
+
+    if (nc_informer_getf(env->statuses, &text, NULL, "%sstatus/%s/vm/%s", env->prefix,
+                         run->o.ns, vm) == 0)
+        st = cJSON_Parse(text);
+    free(text);
+    at = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+    phase = cJSON_GetStringValue(cJSON_GetObjectItem(st, "phase"));
+    yes = at && phase && strcmp(at, node) == 0 &&
+          (strcmp(phase, "Running") == 0 || strcmp(phase, "Stopped") == 0 ||
+           strcmp(phase, "Paused") == 0);
+    cJSON_Delete(st);
+    return yes;
+}
+
 /*
  * A copy of the Volume on this node's local storage that is not its node:
  * what a migration left, the source's once the disk moved, or the
  * target's empty one when the move failed. Deleted once no VM using the
- * Volume is moving; 0 or a negative errno.
+ * Volume is moving and every one runs where the Volume lives (a cold
+ * move's target starts the guest after the move ended: until it runs
+ * there, this copy is the one that surely works); 0 or a negative errno.
  */
 static int
-left_behind(struct volume_run *run)
+left_behind(struct volume_run *run, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
     const char *made = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
-    const char *pool = status_pool(run->o.old_status);
+    const char *pool = status_pool(run->o.old_status), *now;
     struct nc_volinfo info;
     struct nc_move mv;
+    struct nc_kv kv;
     const cJSON *u;
+    cJSON *st;
+    bool mine;
     int r;
 
     if (!made || !cJSON_GetObjectItem(run->o.old_status, "path") || !pool ||
         strcmp(made, env->node) == 0 || nc_pool_shared_here(env, pool))
         return 0;
-    cJSON_ArrayForEach(u, run->users)
-        if (cJSON_IsString(u) && nc_moves_of_vm(env->moves, run->o.ns, u->valuestring, &mv))
+    cJSON_ArrayForEach(u, run->users) {
+        if (!cJSON_IsString(u))
+            continue;
+        if (nc_moves_of_vm(env->moves, run->o.ns, u->valuestring, &mv))
             return 0;
+        if (!taken_over(run, u->valuestring, made)) {
+            *ret_requeue_ms = LEFT_POLL_MS;
+            return 0;
+        }
+    }
     r = nc_st_lookup(env->st, pool, run->volname, &info);
     if (r == -ENOENT)
         return 0;
-    if (r == 0)
-        r = nc_st_delete(env->st, pool, run->volname);
+    if (r < 0)
+        return r;
+    /* A deletion is for good: what etcd itself says, not the cache, which
+     * may not have brought the move that made this node the home yet. */
+    if ((r = nc_etcd_get(run->o.ctx->etcd, run->o.status_key, &kv, NULL)) < 0)
+        return r == -ENOENT ? 0 : r;
+    st = cJSON_Parse(kv.value);
+    nc_kv_clear(&kv);
+    now = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+    mine = !now || strcmp(now, env->node) == 0;
+    cJSON_Delete(st);
+    if (mine)
+        return 0;
+    r = nc_st_delete(env->st, pool, run->volname);
     if (r < 0 && r != -ENOENT) {
         nc_warn(run->o.key, "%s", nc_drv_errmsg());
         return r;
@@ -614,7 +663,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
                                 "made on the node of the first VM that uses it, once it is placed",
                                 NULL, false);
     if (!run->here)
-        return left_behind(run); /* that node makes it and reports */
+        return left_behind(run, ret_requeue_ms); /* that node makes it and reports */
     if ((r = unworkable(run, &ret)) == 0 && (r = ensure_exists(run, &info, ret_requeue_ms, &ret)) == 0)
         r = ensure_size(run, &info, &ret);
     if (r > 0)

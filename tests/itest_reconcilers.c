@@ -29,6 +29,7 @@
 #include "reconcilers/moves.h"
 #include "reconcilers/network.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/run.h"
 #include "reconcilers/status.h"
 #include "reconcilers/vm.h"
 #include "reconcilers/volume.h"
@@ -242,6 +243,38 @@ Test(reconcilers, create_then_converged)
     cr_assert_eq(reconcile("a"), 0);
     cr_assert_eq(fake_hv_calls(env.hv, "define"), 1);
     cr_assert_eq(fake_hv_calls(env.hv, "start"), 1);
+}
+
+/* A reconcile that writes its status more than once (a migration's
+ * progress) keeps every event it recorded, in order. */
+Test(reconcilers, events_of_successive_writes_all_kept)
+{
+    struct nc_run run;
+    cJSON *st = cJSON_CreateObject();
+    char key[256], *end;
+    struct nc_range range = {0};
+
+    put_spec("ev", SPEC);
+    cr_assert_eq(nc_run_begin(&run, &ctx, "default", "vm", "ev"), 0);
+    cr_assert_eq(nc_run_spec(&run, &end), 0);
+    free(end);
+    cJSON_AddStringToObject(st, "phase", "One");
+    nc_run_event(&run, "Normal", "First", "first write");
+    cr_assert_eq(nc_run_report(&run, st), 0);
+    cJSON_ReplaceItemInObject(st, "phase", cJSON_CreateString("Two"));
+    nc_run_event(&run, "Normal", "Second", "second write");
+    cr_assert_eq(nc_run_report(&run, st), 0);
+    nc_run_end(&run);
+    cJSON_Delete(st);
+
+    snprintf(key, sizeof(key), "%sevents/default/vm/ev/", prefix);
+    end = nc_etcd_prefix_end(key);
+    cr_assert_eq(nc_etcd_range(ctx.etcd, key, end, 0, 0, &range), 0);
+    free(end);
+    cr_assert_eq(range.n, 2);
+    cr_assert_not_null(strstr(range.kvs[0].value, "\"First\""), "%s", range.kvs[0].value);
+    cr_assert_not_null(strstr(range.kvs[1].value, "\"Second\""), "%s", range.kvs[1].value);
+    nc_range_clear(&range);
 }
 
 Test(reconcilers, drift_is_corrected)

@@ -30,9 +30,9 @@ cleanup() {
     eval "$CLEANUP" || true
     "$HACK/etcd.sh" stop "$TMP/etcd" || true
     if [ "$rc" -ne 0 ]; then
-        for f in "$TMP"/host-*.log; do grep -A 40 -m 1 "ERROR: AddressSanitizer\|runtime error" "$f" >&2; done 2>/dev/null || true
+        for f in "$TMP"/host-*.log; do grep -a -A 40 -m 1 "ERROR: AddressSanitizer\|runtime error" "$f" >&2 2>/dev/null; done || true
         echo "--- $TEST_NAME failed; last lines of novacrond's log:" >&2
-        grep -A 30 -m 1 "ERROR: AddressSanitizer\|runtime error" "$TMP/novacrond.log" >&2 2>/dev/null || true
+        grep -a -A 30 -m 1 "ERROR: AddressSanitizer\|runtime error" "$TMP/novacrond.log" >&2 2>/dev/null || true
         tail -n 40 "$TMP/novacrond.log" >&2 2>/dev/null || true
         for f in "$TMP"/host-*.log; do
             [ -f "$f" ] && { echo "--- $f:"; tail -n 30 "$f"; } >&2

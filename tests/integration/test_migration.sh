@@ -10,7 +10,9 @@
 # spec is deleted while it runs is Cancelled and the guest runs on where
 # it was; kill -9 of the source's or the target's novacrond mid-move
 # leaves exactly one running copy and a status that says how it ended;
-# novactl drain moves the guest live and lists what stays.
+# novactl drain moves the guest live and lists what stays. A node-local
+# disk moves live with its guest, and back cold, the source killed in the
+# middle.
 . "$(dirname "$0")/lib.sh"
 : "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"
 nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
@@ -187,7 +189,7 @@ ok "drain: the guest moved live to host-a; $(grep -c "^vm/.* stays" "$TMP/drain.
 # reads it back from the disk (caches dropped) every second.
 ec put "${PREFIX}spec/default/volume/data" \
     '{"apiVersion":"novacron.io/v1","kind":"Volume","metadata":{"name":"data"},"spec":{"size":"64MiB"}}' >/dev/null
-put_vm default disky "$(guest_spec Running 30 "novacron.write=MARKER42 novacron.vda" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}]}')"
+put_vm default disky "$(guest_spec Running 5 "novacron.write=MARKER42 novacron.vda novacron.ignore_acpi" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}]}')"
 wait_for 60 "disky running" converged default vm disky Running
 src=$(ec get "${PREFIX}placement/default/disky" --print-value-only)
 dst=host-a
@@ -210,6 +212,33 @@ wait_for 20 "the source's copy gone" sh -c "[ ! -e '$src_path' ]"
 virsh -c "$( [ "$dst" = host-a ] && echo "$URI_A" || echo "$URI_B")" -q list --name | grep -qx "$ddom" || fail "disky is not running on $dst"
 wait_for 30 "disky Ready on $dst" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/disky --print-value-only | jq -e '.node == \"$dst\" and .phase == \"Running\"'"
 ok "a node-local disk moved live from $src to $dst with its data; the source's copy deleted"
+
+# Cold, back: stopped (the guest ignores the power button: forced off
+# after its 5 s of grace), the disk sent through libvirt's storage
+# streams, started on $src, where it finds its marker on the disk (it
+# writes one only on a blank disk, and says so). The source's novacrond
+# is killed while the guest stops: back, it starts the move over.
+rm -f "$dlog_src"
+dst_path=$(status_of default volume data | jq -r .path)
+ec put "${PREFIX}spec/default/migration/cold-back" "$(mig_doc cold-back '{"vm":"disky","mode":"cold"}')" >/dev/null
+wait_for 60 "cold-back Running" phase_is cold-back Running
+sleep 1
+kill9_host "$dst"
+if [ "$dst" = host-a ]; then start_host host-a "$A" "$PA" "$URI_A"; else start_host host-b "$B" "$PB" "$URI_B"; fi
+wait_for 120 "cold-back Succeeded" phase_is cold-back Succeeded
+grep -aq "cold-back: the cold move of VM disky to node $src starts over" "$TMP/$dst.log" ||
+    fail "$dst did not start the cold move over after its restart"
+ec get "${PREFIX}events/default/migration/cold-back/" --prefix --print-value-only | jq -s -e 'any(.[]; .reason == "ForcedStop")' >/dev/null ||
+    fail "no ForcedStop event for cold-back"
+st=$(status_of default migration cold-back)
+echo "$st" | jq -e --arg n "$src" '.mode == "cold" and .targetNode == $n and (.downtimeMs | type == "number") and .progress.dataProcessed > 0' >/dev/null ||
+    fail "cold-back's status: $st"
+wait_for 60 "disky booted on $src with its marker" grep -aq "NOVACRON-GUEST-VDA MARKER42" "$dlog_src"
+grep -aq NOVACRON-GUEST-WROTE "$dlog_src" && fail "the disk came over blank: the guest wrote its marker again"
+status_of default volume data | jq -e --arg n "$src" '.node == $n' >/dev/null || fail "the Volume after the cold move: $(status_of default volume data)"
+wait_for 20 "$dst's copy gone" sh -c "[ ! -e '$dst_path' ]"
+wait_for 30 "disky Ready on $src" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/disky --print-value-only | jq -e '.node == \"$src\" and .phase == \"Running\"'"
+ok "cold migration back to $src, its source killed mid-move: $(echo "$st" | jq -r '.progress.dataProcessed') bytes sent, $(echo "$st" | jq -r .downtimeMs) ms from the stop to the end of the move"
 
 # Deleting the VM tears it down where it now runs.
 ec del "${PREFIX}spec/default/vm/mover" >/dev/null

@@ -23,6 +23,7 @@
  * killed in the middle, it starts over when novacrond comes back.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,8 +572,16 @@ drive(struct mig_run *run, const char *peer, int64_t *ret_requeue_ms)
         return succeed(run, s);
     }
     if (r == 0) {
-        /* The guest runs on the target, which says so with what it saw. */
+        /* The guest runs on the target, which says so with libvirt's
+         * figures, told by this write rather than at its next look. */
         nc_info(run->o.key, "VM %s moved to node %s", run->mv.vm, run->mv.target);
+        if ((s = cJSON_Duplicate(run->o.old_status, true))) {
+            nc_status_condition(s, run->o.old_status, "Transferred", true, "Transferred",
+                                "libvirt moved the guest", run->o.generation, run->o.now);
+            if (nc_run_report(&run->o, s) < 0)
+                nc_debug(run->o.key, "Transferred not written");
+            cJSON_Delete(s);
+        }
         *ret_requeue_ms = POLL_MS;
         return 0;
     }
@@ -670,8 +679,57 @@ watch_source(struct mig_run *run, int64_t *ret_requeue_ms)
                run->mv.source, run->mv.vm, run->mv.source);
 }
 
+/*
+ * When this process first saw each incoming guest run before libvirt had
+ * recorded its job's figures, by migration key: a guest looked at between
+ * two steps of libvirt's end gets a moment for them (FIGURES_WAIT_MS).
+ */
+#define FIGURES_WAIT_MS 2000
+static struct {
+    char key[160];
+    int64_t since_ms;
+} arrivals[32];
+static pthread_mutex_t arrivals_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* How long ago the guest of migration @key was first seen without
+ * figures (now when it was not; long ago when nothing more fits). */
+static int64_t
+waited_ms(const char *key)
+{
+    int64_t now = nc_now_ms(), since = 0;
+    size_t i, free_slot = sizeof(arrivals) / sizeof(arrivals[0]);
+
+    pthread_mutex_lock(&arrivals_lock);
+    for (i = 0; i < sizeof(arrivals) / sizeof(arrivals[0]); i++) {
+        if (strcmp(arrivals[i].key, key) == 0)
+            break;
+        if (!arrivals[i].key[0] && free_slot == sizeof(arrivals) / sizeof(arrivals[0]))
+            free_slot = i;
+    }
+    if (i < sizeof(arrivals) / sizeof(arrivals[0])) {
+        since = arrivals[i].since_ms;
+    } else if (free_slot < sizeof(arrivals) / sizeof(arrivals[0])) {
+        snprintf(arrivals[free_slot].key, sizeof(arrivals[free_slot].key), "%s", key);
+        since = arrivals[free_slot].since_ms = now;
+    }
+    pthread_mutex_unlock(&arrivals_lock);
+    return now - since;
+}
+
+static void
+arrived(const char *key)
+{
+    pthread_mutex_lock(&arrivals_lock);
+    for (size_t i = 0; i < sizeof(arrivals) / sizeof(arrivals[0]); i++)
+        if (strcmp(arrivals[i].key, key) == 0)
+            arrivals[i].key[0] = '\0';
+    pthread_mutex_unlock(&arrivals_lock);
+}
+
 /* The target, while a live migration runs: once the guest runs here,
- * Succeeded, with the figures of libvirt's completed job. */
+ * Succeeded, with the figures of libvirt's completed job. It looks every
+ * TICK_MS: a lookup is cheap, and the guest's end of the move is the
+ * moment its users wait for. */
 static int
 finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
 {
@@ -682,24 +740,48 @@ finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
     cJSON *s;
     int r = nc_hv_lookup(env->hv, run->domname, &info);
 
-    *ret_requeue_ms = POLL_MS;
+    *ret_requeue_ms = TICK_MS;
     if (r == -ENOENT || (r == 0 && info.state != NC_DOM_RUNNING))
         return 0; /* not yet (an incoming guest is paused until the end) */
     if (r < 0)
         return r;
     if (nc_hv_job(env->hv, run->domname, true, &job) < 0)
         nc_debug(run->o.key, "no figures of the completed job: %s", nc_drv_errmsg());
+    if (!job.data_total && !job.downtime_ms &&
+        !nc_status_condition_true(run->o.old_status, "Transferred") &&
+        waited_ms(run->o.key) < FIGURES_WAIT_MS)
+        return 0;
     snprintf(msg, sizeof(msg), "VM %s runs on node %s", run->mv.vm, run->mv.target);
     if (!(s = next_status(run, "Succeeded", true, "Succeeded", msg)))
         return -ENOMEM;
-    set_number(s, "downtimeMs", (double)job.downtime_ms);
-    if (job.data_total)
+    /* Without libvirt's figures (its libvirtd restarted since), none
+     * rather than a made-up 0. */
+    if (job.data_total || job.downtime_ms) {
+        set_number(s, "downtimeMs", (double)job.downtime_ms);
         set_progress(s, &job);
-    nc_run_event(&run->o, "Normal", "Succeeded", "%s (downtime %llu ms)", msg,
-                 (unsigned long long)job.downtime_ms);
-    if ((r = succeed(run, s)) == 0)
+        nc_run_event(&run->o, "Normal", "Succeeded", "%s (downtime %llu ms)", msg,
+                     (unsigned long long)job.downtime_ms);
+    } else {
+        nc_run_event(&run->o, "Normal", "Succeeded", "%s", msg);
+    }
+    if ((r = succeed(run, s)) == 0) {
+        arrived(run->o.key);
         *ret_requeue_ms = 0;
+    }
     return r;
+}
+
+/* Whether the spec is gone, as etcd says: the status watch may bring the
+ * leader's Scheduling before the spec watch brings the spec itself. */
+static bool
+spec_gone(struct mig_run *run)
+{
+    struct nc_kv kv;
+    int r = nc_etcd_get(run->o.ctx->etcd, run->o.spec_key, &kv, NULL);
+
+    if (r == 0)
+        nc_kv_clear(&kv);
+    return r == -ENOENT;
 }
 
 static int
@@ -747,7 +829,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     nc_domain_name(env->install_hash, ns, run.mv.vm, run.domname);
     r = 0;
     if (strcmp(phase, "Scheduling") == 0) {
-        if (!run.o.generation && strcmp(run.mv.source, env->node) == 0)
+        if (!run.o.generation && strcmp(run.mv.source, env->node) == 0 && spec_gone(&run))
             r = end(&run, "Cancelled", "Cancelled",
                     "the spec was deleted before the move started; VM %s runs on node %s",
                     run.mv.vm, run.mv.source);

@@ -71,4 +71,6 @@ if [ "${BENCH_QEMU:-1}" = 1 ]; then
     cleanup
     NOVACROND="$NOVACROND" "$top/tests/bench/qemu.sh"
     NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" "$top/tests/bench/volumes.sh"
+    # Migration between two libvirt hosts, unless BENCH_MIG=0.
+    [ "${BENCH_MIG:-1}" = 1 ] && NOVACROND="$NOVACROND" "$top/tests/bench/migration.sh"
 fi

@@ -91,7 +91,7 @@ nctl apply -f "$TMP/set" --dry-run | grep -q '^vm/a configured (dry run)$' || fa
 ok "--dry-run reported the change and wrote nothing"
 
 # get -w prints the transitions of an update; prune removes what left the set.
-nctl get vm -w >"$TMP/watch.out" 2>&1 &
+"$NOVACTL" --etcd "$ETCD" get vm -w >"$TMP/watch.out" 2>&1 &
 watch_pid=$!
 on_cleanup "kill $watch_pid 2>/dev/null"
 wait_for 10 "get -w header" grep -q '^NAME' "$TMP/watch.out"

@@ -50,6 +50,7 @@ CORE_SRCS := \
 	drivers/libvirt.c \
 	drivers/migrate.c \
 	drivers/overlay.c \
+	drivers/snapshot.c \
 	drivers/storage.c \
 	drivers/volsend.c \
 	reconcilers/alloc.c \
@@ -60,6 +61,7 @@ CORE_SRCS := \
 	reconcilers/moves.c \
 	reconcilers/network.c \
 	reconcilers/run.c \
+	reconcilers/snapshot.c \
 	reconcilers/status.c \
 	reconcilers/table.c \
 	reconcilers/users.c \
@@ -72,6 +74,7 @@ CORE_SRCS := \
 	schema/migration.c \
 	schema/network.c \
 	schema/quantity.c \
+	schema/snapshot.c \
 	schema/validate.c \
 	schema/vm.c \
 	schema/volume.c

@@ -57,6 +57,7 @@ fail(const char *what, const char *name)
     case VIR_ERR_NO_DOMAIN:
     case VIR_ERR_NO_STORAGE_POOL:
     case VIR_ERR_NO_STORAGE_VOL:
+    case VIR_ERR_NO_DOMAIN_SNAPSHOT:
         return -ENOENT;
     case VIR_ERR_OPERATION_INVALID:
         return -EBUSY;
@@ -663,4 +664,9 @@ static const struct nc_hv_ops libvirt_ops = {
     .node_info = lv_node_info,
     .migrate = nc_lv_migrate,
     .job = nc_lv_job,
+    .snapshot_create = nc_lv_snapshot_create,
+    .snapshot_lookup = nc_lv_snapshot_lookup,
+    .snapshot_delete = nc_lv_snapshot_delete,
+    .snapshot_revert = nc_lv_snapshot_revert,
+    .snapshot_list = nc_lv_snapshot_list,
 };

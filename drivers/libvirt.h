@@ -66,6 +66,13 @@ struct nc_job {
     uint64_t downtime_ms;     /* of a completed migration */
 };
 
+/* A domain snapshot, as libvirt describes it. */
+struct nc_snapinfo {
+    bool memory;      /* taken while the domain ran: its memory is in it */
+    long long created; /* seconds since the epoch */
+    char mark[512];   /* its description: the owner mark it was taken with */
+};
+
 /* A disk of a running domain, as its live XML has it. */
 struct nc_live_disk {
     char target[8];   /* "vda" */
@@ -131,6 +138,20 @@ struct nc_hv_ops {
     /* The figures of @name's running job (->active false when none), or
      * with @completed, of its last completed one (-ENOENT when none). */
     int (*job)(struct nc_hv *hv, const char *name, bool completed, struct nc_job *ret);
+    /* Takes snapshot @snap of every disk of domain @name, atomically, and
+     * of its memory when it runs; @mark goes into its description. */
+    int (*snapshot_create)(struct nc_hv *hv, const char *name, const char *snap,
+                           const char *mark);
+    /* 0, -ENOENT when @name has no snapshot @snap, or a negative errno. */
+    int (*snapshot_lookup)(struct nc_hv *hv, const char *name, const char *snap,
+                           struct nc_snapinfo *ret);
+    int (*snapshot_delete)(struct nc_hv *hv, const char *name, const char *snap);
+    /* Reverts @name to @snap: a snapshot with memory resumes the guest
+     * where it was (paused with @paused), one without leaves it off. */
+    int (*snapshot_revert)(struct nc_hv *hv, const char *name, const char *snap, bool paused);
+    /* Calls @fn with the name of every snapshot of @name. */
+    int (*snapshot_list)(struct nc_hv *hv, const char *name,
+                         void (*fn)(const char *snap, void *data), void *data);
 };
 
 /* What a backend's guests can do, asked of it rather than of its name. */
@@ -184,6 +205,19 @@ nc_hv_close(struct nc_hv *hv)
 #define nc_hv_set_live_owner(hv, name, xml) ((hv)->ops->set_live_owner((hv), (name), (xml)))
 
 /* The optional operations answer -ENOTSUP where the backend has none. */
+#define NC_HV_OPTIONAL(hv, op, name, what, ...)                                                  \
+    ((hv)->ops->op ? (hv)->ops->op((hv), (name), __VA_ARGS__)                                    \
+                   : nc_drv_fail(-ENOTSUP, what " %s: this hypervisor cannot", (name)))
+#define nc_hv_snapshot_create(hv, name, snap, mark)                                              \
+    NC_HV_OPTIONAL(hv, snapshot_create, name, "snapshot", snap, mark)
+#define nc_hv_snapshot_lookup(hv, name, snap, ret)                                               \
+    NC_HV_OPTIONAL(hv, snapshot_lookup, name, "look up a snapshot of", snap, ret)
+#define nc_hv_snapshot_delete(hv, name, snap)                                                    \
+    NC_HV_OPTIONAL(hv, snapshot_delete, name, "delete a snapshot of", snap)
+#define nc_hv_snapshot_revert(hv, name, snap, paused)                                            \
+    NC_HV_OPTIONAL(hv, snapshot_revert, name, "revert", snap, paused)
+#define nc_hv_snapshot_list(hv, name, fn, data)                                                  \
+    NC_HV_OPTIONAL(hv, snapshot_list, name, "list the snapshots of", fn, data)
 static inline int
 nc_hv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params *p,
               unsigned tick_ms, bool (*tick)(void *data, const struct nc_job *job), void *data)

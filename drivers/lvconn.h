@@ -25,6 +25,15 @@ int nc_lv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_pa
                   void *data);
 int nc_lv_job(struct nc_hv *hv, const char *name, bool completed, struct nc_job *ret);
 
+/* The snapshot operations of the table (drivers/snapshot.c). */
+int nc_lv_snapshot_create(struct nc_hv *hv, const char *name, const char *snap, const char *mark);
+int nc_lv_snapshot_lookup(struct nc_hv *hv, const char *name, const char *snap,
+                          struct nc_snapinfo *ret);
+int nc_lv_snapshot_delete(struct nc_hv *hv, const char *name, const char *snap);
+int nc_lv_snapshot_revert(struct nc_hv *hv, const char *name, const char *snap, bool paused);
+int nc_lv_snapshot_list(struct nc_hv *hv, const char *name,
+                        void (*fn)(const char *snap, void *data), void *data);
+
 /* The storage table's send (drivers/volsend.c). */
 struct nc_st;
 int nc_lv_st_send(struct nc_st *st, const char *pool, const char *name, const char *peer_uri,

@@ -146,7 +146,8 @@ def envelope(kind, spec, title):
     anchor(s["$defs"])
     return s
 
-SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network", "Migration": "migration"}
+SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network", "Migration": "migration",
+       "Snapshot": "snapshot"}
 
 vm_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus", "memory"],
   "properties": collections.OrderedDict([
@@ -225,6 +226,13 @@ mig_spec = {"type": "object", "additionalProperties": False, "required": ["vm"],
     ("bandwidthMiBps", {"description": "the most the migration may send per second (default: no limit)", "type": "integer", "minimum": 1, "maximum": 1000000}),
     ("timeoutSeconds", {"description": "how long it may run before it is aborted and Failed (default: no limit)", "type": "integer", "minimum": 1, "maximum": 86400})])}
 
+snap_spec = {"type": "object", "additionalProperties": False, "required": ["vm"],
+  "properties": collections.OrderedDict([
+    ("vm", {"$ref": "#/$defs/dnsLabel", "description": "the VirtualMachine of the same namespace whose disks (every one a qcow2 Volume) are taken"}),
+    ("memory", {"description": "keep the guest's memory too (when it runs), so that a restore resumes it where it was", "type": "boolean", "default": False}),
+    ("quiesce", {"description": "freeze the guest's file systems first through its agent (not available in this version: true Fails)", "type": "boolean", "default": False}),
+    ("retainSeconds", {"description": "delete the snapshot this long after it was taken (default: kept until its spec is deleted)", "type": "integer", "minimum": 60, "maximum": 316224000})])}
+
 def anchor(node):
     """Python's re (which python-jsonschema uses) lets "$" match before a
     final newline; "(?!\\n)" makes it mean end of text there too."""
@@ -238,7 +246,7 @@ def anchor(node):
         for v in node:
             anchor(v)
 
-for spec in (vm_spec, vol_spec, net_spec, mig_spec):
+for spec in (vm_spec, vol_spec, net_spec, mig_spec, snap_spec):
     anchor(spec)
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
@@ -246,7 +254,8 @@ OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
 for kind, spec, title, fname in [("VirtualMachine", vm_spec, "VirtualMachine", "vm"),
                                  ("Volume", vol_spec, "Volume", "volume"),
                                  ("Network", net_spec, "Network", "network"),
-                                 ("Migration", mig_spec, "Migration", "migration")]:
+                                 ("Migration", mig_spec, "Migration", "migration"),
+                                 ("Snapshot", snap_spec, "Snapshot", "snapshot")]:
     with open(os.path.join(OUT, "%s.schema.json" % fname), "w") as f:
         json.dump(envelope(kind, spec, title), f, indent=2, ensure_ascii=False)
         f.write("\n")

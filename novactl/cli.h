@@ -34,6 +34,7 @@ struct cli {
     const char *output; /* -o */
     const char *wait_for;
     const char *to;     /* migrate's --to */
+    bool memory;        /* snapshot's --memory */
     int64_t timeout_ms; /* wait's --timeout */
     bool watch, dry_run, prune, ignore_not_found, wait;
     int argc; /* the verb's positional arguments */
@@ -84,6 +85,11 @@ int cli_describe(struct cli *c);
 int cli_wait(struct cli *c);
 int cli_completion(struct cli *c);
 int cli_migrate(struct cli *c);
+int cli_snapshot(struct cli *c);
+
+/* A size for a table: exact when it is a whole number of its unit
+ * (nc_quantity_format()), else in GiB or MiB with one decimal. */
+const char *cli_size(uint64_t bytes, char *buf, size_t n);
 /* Nodes (novactl/nodes.c): get node, cordon, uncordon, drain. */
 int cli_get_nodes(struct cli *c);
 int cli_cordon(struct cli *c);

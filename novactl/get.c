@@ -108,6 +108,28 @@ COLUMN(col_target)
 
     scalar(t ? t : path(o->spec, "spec", "targetNode"), buf, n);
 }
+/* What a restore writes back: the sum of the snapshot's disks' sizes. */
+COLUMN(col_disks_size)
+{
+    const cJSON *d;
+    double sum = 0;
+    bool any = false;
+
+    cJSON_ArrayForEach(d, path(o->status, "disks", NULL)) {
+        const cJSON *size = path(d, "size", NULL);
+
+        if (cJSON_IsNumber(size)) {
+            sum += size->valuedouble;
+            any = true;
+        }
+    }
+    if (any)
+        cli_size((uint64_t)sum, buf, n);
+    else
+        snprintf(buf, n, "<none>");
+}
+COLUMN(col_taken) { scalar(path(o->status, "creationTime", NULL), buf, n); }
+COLUMN(col_indications) { joined(path(o->status, "indications", NULL), buf, n); }
 COLUMN(col_downtime)
 {
     const cJSON *d = path(o->status, "downtimeMs", NULL);
@@ -151,6 +173,7 @@ static const struct {
      {{"FORMAT", col_format}, {"POOL", col_pool}, {"ATTACHED", col_attached}}},
     {"migration", {{"VM", col_vm}, {"SOURCE", col_source}, {"TARGET", col_target}},
      {{"PROGRESS", col_progress}, {"DOWNTIME", col_downtime}}},
+    {"snapshot", {{"VM", col_vm}, {"SIZE", col_disks_size}}, {{"TAKEN", col_taken}, {"INDICATIONS", col_indications}}},
 };
 
 #define MAX_COLUMNS 16

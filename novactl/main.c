@@ -26,11 +26,12 @@ static const char usage[] =
     "  cordon NODE                 place no new VMs on a node\n"
     "  drain NODE                  cordon it, and move its VMs elsewhere\n"
     "  uncordon NODE               let the scheduler use it again\n"
-    "  migrate vm NAME [--to NODE] move a running VM to another node, live\n"
+    "  migrate vm NAME [--to NODE] move a VM to another node, live if it runs\n"
+    "  snapshot vm NAME SNAPSHOT   take a snapshot of a VM's disks (and memory)\n"
     "  completion bash             print the bash completion script\n"
     "\n"
-    "KIND is vm (virtualmachine), network (net), volume (vol) or migration\n"
-    "(mig), each also in the plural. 'novactl VERB --help' describes a verb's options.\n"
+    "KIND is vm (virtualmachine), network (net), volume (vol), migration\n"
+    "(mig) or snapshot (snap), each also in the plural. 'novactl VERB --help' describes a verb's options.\n"
     "\n"
     "Where (each also an environment variable, as for novacrond):\n"
     "  --etcd URL[,URL]...   etcd endpoints (NOVACRON_ETCD; default\n"
@@ -54,7 +55,7 @@ static const char details[] =
 enum {
     F_FILE = 1 << 0, F_NS = 1 << 1, F_ALL = 1 << 2, F_SEL = 1 << 3, F_OUT = 1 << 4,
     F_WATCH = 1 << 5, F_DRY = 1 << 6, F_PRUNE = 1 << 7, F_FOR = 1 << 8, F_TIMEOUT = 1 << 9,
-    F_IGNORE = 1 << 10, F_WAIT = 1 << 11, F_TO = 1 << 12,
+    F_IGNORE = 1 << 10, F_WAIT = 1 << 11, F_TO = 1 << 12, F_MEMORY = 1 << 13,
 };
 
 static const struct verb {
@@ -157,6 +158,15 @@ static const struct verb {
      "Cancelled (exit 1), and prints how it ended; --timeout (default 60s)\n"
      "gives up waiting, not the migration. 'novactl get migration' shows\n"
      "them all; deleting one that runs cancels it.\n"},
+    {"snapshot", cli_snapshot, F_NS | F_MEMORY | F_WAIT | F_TIMEOUT,
+     "Usage: novactl snapshot vm NAME SNAPSHOT [-n NS] [--memory] [--wait [--timeout DURATION]]\n"
+     "\n"
+     "Writes a Snapshot (PREFIX/spec/NS/snapshot/SNAPSHOT) of the VM's disks,\n"
+     "and with --memory of its memory too while it runs, so that a restore\n"
+     "resumes the guest where it was. Every disk must be a qcow2 Volume.\n"
+     "With --wait, follows it until it is Ready (exit 0) or Failed (exit 1);\n"
+     "--timeout (default 60s) gives up waiting. 'novactl get snapshot' lists\n"
+     "them; deleting one deletes the snapshot.\n"},
     {"completion", cli_completion, 0,
      "Usage: novactl completion bash\n"
      "\n"
@@ -206,7 +216,7 @@ main(int argc, char **argv)
 {
     enum {
         O_ETCD = 256, O_PREFIX, O_CACERT, O_CERT, O_KEY, O_USER, O_PASSWORD, O_VERSION,
-        O_DRY, O_PRUNE, O_FOR, O_TIMEOUT, O_IGNORE, O_WAIT, O_TO,
+        O_DRY, O_PRUNE, O_FOR, O_TIMEOUT, O_IGNORE, O_WAIT, O_TO, O_MEMORY,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, O_ETCD},
@@ -229,6 +239,7 @@ main(int argc, char **argv)
         {"ignore-not-found", no_argument, NULL, O_IGNORE},
         {"wait", no_argument, NULL, O_WAIT},
         {"to", required_argument, NULL, O_TO},
+        {"memory", no_argument, NULL, O_MEMORY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -301,6 +312,7 @@ main(int argc, char **argv)
         case O_IGNORE: used |= F_IGNORE, c.ignore_not_found = true; break;
         case O_WAIT: used |= F_WAIT, c.wait = true; break;
         case O_TO: used |= F_TO, c.to = optarg; break;
+        case O_MEMORY: used |= F_MEMORY, c.memory = true; break;
         case 'h': help = true; break;
         case O_VERSION:
             puts("novactl 0.1.0");

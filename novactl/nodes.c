@@ -172,18 +172,6 @@ status_of(const struct node_row *r, char *buf, size_t n)
     return buf;
 }
 
-/* A size for a table: exact when it is a whole number of its unit
- * (nc_quantity_format()), else in GiB or MiB with one decimal. */
-static const char *
-human(uint64_t bytes, char *buf, size_t n)
-{
-    nc_quantity_format(bytes, buf, n);
-    if (strstr(buf, "KiB") || (!strstr(buf, "iB") && bytes))
-        snprintf(buf, n, bytes >= (1ULL << 30) ? "%.1fGiB" : "%.1fMiB",
-                 (double)bytes / (bytes >= (1ULL << 30) ? 1 << 30 : 1 << 20));
-    return buf;
-}
-
 /* "ALLOCATED/LIMIT" of a resource; LIMIT "?" for a node that is gone. */
 static void
 used(const struct node_row *r, bool memory, char *buf, size_t n)
@@ -194,8 +182,8 @@ used(const struct node_row *r, bool memory, char *buf, size_t n)
     bool known = json && nc_sched_node_parse(r->name, json, &node) == 0;
 
     if (memory)
-        snprintf(buf, n, "%s/%s", human(r->memory, a, sizeof(a)),
-                 known ? human(nc_sched_node_memory_limit(&node), b, sizeof(b)) : "?");
+        snprintf(buf, n, "%s/%s", cli_size(r->memory, a, sizeof(a)),
+                 known ? cli_size(nc_sched_node_memory_limit(&node), b, sizeof(b)) : "?");
     else if (known)
         snprintf(buf, n, "%" PRIu64 "/%" PRIu64, r->vcpus, nc_sched_node_cpu_limit(&node));
     else

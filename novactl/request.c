@@ -1,4 +1,5 @@
-/* migrate: writes a Migration for a VM, and with --wait follows it to its end. */
+/* migrate, snapshot: write a request about a VM (a Migration, a Snapshot),
+ * and with --wait follow it to its end. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,17 +9,18 @@
 
 #include "novactl/objects.h"
 
-struct follow_mig {
+struct follow {
     struct cli *c;
     const struct nc_kind *kind;
     const char *ns, *name;
+    const char *const *ends; /* the phases it ends in, the first one success */
     char status_key[512];
     struct cli_obj last;
 };
 
-/* 1 once the migration ended, 0 before, a negative errno on error. */
+/* 1 once the request ended, 0 before, a negative errno on error. */
 static int
-ended(struct follow_mig *m)
+ended(struct follow *m)
 {
     const char *phase;
     int r;
@@ -27,14 +29,16 @@ ended(struct follow_mig *m)
     if ((r = cli_obj_fetch(m->c, m->kind, m->ns, m->name, &m->last, NULL)) < 0)
         return r == -ENOENT ? -ENOENT : r;
     phase = cli_obj_phase(&m->last);
-    return strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0 ||
-           strcmp(phase, "Cancelled") == 0;
+    for (const char *const *e = m->ends; *e; e++)
+        if (strcmp(phase, *e) == 0)
+            return 1;
+    return 0;
 }
 
 static int
 on_change(void *data, const struct nc_kv *kv, bool deleted)
 {
-    struct follow_mig *m = data;
+    struct follow *m = data;
 
     (void)deleted;
     if (kv && strcmp(kv->key, m->status_key) != 0)
@@ -58,49 +62,40 @@ ready_message(const struct cli_obj *o)
     return "";
 }
 
-int
-cli_migrate(struct cli *c)
+/*
+ * Writes @spec (freed) as the spec of a new object @name of @kind in the
+ * namespace, and with --wait follows it until its phase is one of @ends
+ * (NULL-terminated; the first one is success). The exit status.
+ */
+static int
+request(struct cli *c, const struct nc_kind *kind, const char *name, cJSON *spec,
+        const char *const *ends)
 {
-    const struct nc_kind *vm_kind = nc_kind_by_segment("vm");
-    struct follow_mig m = {.c = c, .kind = nc_kind_by_segment("migration"), .ns = cli_ns(c)};
-    char name[NC_NAME_MAX + 1], key[600], ref[200];
+    struct follow m = {.c = c, .kind = kind, .ns = cli_ns(c), .name = name, .ends = ends};
+    char key[600], ref[200];
     struct nc_etcd *e = cli_etcd(c);
     struct nc_kv holder;
     int64_t rev = 0;
-    cJSON *doc, *meta, *spec;
+    cJSON *doc, *meta;
     char *text;
     int r;
 
-    if (c->argc != 2 || !cli_kind(c->argv[0]) || cli_kind(c->argv[0]) != vm_kind ||
-        !nc_is_dns_label(c->argv[1])) {
-        fprintf(stderr, "novactl: migrate needs: vm NAME\n");
-        return 2;
-    }
-    if (c->to && !nc_is_dns_subdomain(c->to)) {
-        fprintf(stderr, "novactl: --to must be a node name, got \"%s\"\n", c->to);
-        return 2;
-    }
-    if (!e)
+    if (!e) {
+        cJSON_Delete(spec);
         return cli_etcd_error(c, "out of memory");
-    /* A name of its own for each request: the VM's, cut to leave room,
-     * and the time in hex. */
-    snprintf(name, sizeof(name), "%.48s-%" PRIx64, c->argv[1], (uint64_t)time(NULL));
-    m.name = name;
+    }
     doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "apiVersion", "novacron.io/v1");
-    cJSON_AddStringToObject(doc, "kind", m.kind->name);
+    cJSON_AddStringToObject(doc, "kind", kind->name);
     meta = cJSON_AddObjectToObject(doc, "metadata");
     cJSON_AddStringToObject(meta, "name", name);
     cJSON_AddStringToObject(meta, "namespace", m.ns);
-    spec = cJSON_AddObjectToObject(doc, "spec");
-    cJSON_AddStringToObject(spec, "vm", c->argv[1]);
-    if (c->to)
-        cJSON_AddStringToObject(spec, "targetNode", c->to);
+    cJSON_AddItemToObject(doc, "spec", spec);
     text = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
     if (!text)
         return cli_etcd_error(c, "out of memory");
-    cli_key(c, key, sizeof(key), "spec", m.ns, m.kind->segment, name);
+    cli_key(c, key, sizeof(key), "spec", m.ns, kind->segment, name);
     r = nc_etcd_create(e, key, text, 0, &holder, &rev);
     free(text);
     if (r == 0) {
@@ -110,10 +105,10 @@ cli_migrate(struct cli *c)
     }
     if (r < 0)
         return cli_etcd_error(c, "cannot write to etcd");
-    printf("%s created\n", cli_ref(ref, sizeof(ref), m.kind, m.ns, name));
+    printf("%s created\n", cli_ref(ref, sizeof(ref), kind, m.ns, name));
     if (!c->wait)
         return 0;
-    cli_key(c, m.status_key, sizeof(m.status_key), "status", m.ns, m.kind->segment, name);
+    cli_key(c, m.status_key, sizeof(m.status_key), "status", m.ns, kind->segment, name);
     r = ended(&m);
     if (r == 0 || r == -ENOENT)
         r = cli_follow(c, rev, c->timeout_ms, on_change, &m);
@@ -131,8 +126,60 @@ cli_migrate(struct cli *c)
         printf("%s %s: ", ref, phase);
         cli_puts_safe(stdout, ready_message(&m.last));
         putchar('\n');
-        r = strcmp(phase, "Succeeded") == 0 ? 0 : 1;
+        r = strcmp(phase, ends[0]) == 0 ? 0 : 1;
     }
     cli_obj_clear(&m.last);
     return r;
+}
+
+/* "vm NAME" as the verb's first two arguments. */
+static bool
+vm_args(const struct cli *c, int argc)
+{
+    return c->argc == argc && cli_kind(c->argv[0]) == nc_kind_by_segment("vm") &&
+           nc_is_dns_label(c->argv[1]);
+}
+
+int
+cli_migrate(struct cli *c)
+{
+    static const char *const ends[] = {"Succeeded", "Failed", "Cancelled", NULL};
+    char name[NC_NAME_MAX + 1];
+    cJSON *spec;
+
+    if (!vm_args(c, 2)) {
+        fprintf(stderr, "novactl: migrate needs: vm NAME\n");
+        return 2;
+    }
+    if (c->to && !nc_is_dns_subdomain(c->to)) {
+        fprintf(stderr, "novactl: --to must be a node name, got \"%s\"\n", c->to);
+        return 2;
+    }
+    /* A name of its own for each request: the VM's, cut to leave room,
+     * and the time in hex. */
+    snprintf(name, sizeof(name), "%.48s-%" PRIx64, c->argv[1], (uint64_t)time(NULL));
+    if (!(spec = cJSON_CreateObject()))
+        return cli_etcd_error(c, "out of memory");
+    cJSON_AddStringToObject(spec, "vm", c->argv[1]);
+    if (c->to)
+        cJSON_AddStringToObject(spec, "targetNode", c->to);
+    return request(c, nc_kind_by_segment("migration"), name, spec, ends);
+}
+
+int
+cli_snapshot(struct cli *c)
+{
+    static const char *const ends[] = {"Ready", "Failed", NULL};
+    cJSON *spec;
+
+    if (!vm_args(c, 3) || !nc_is_dns_label(c->argv[2])) {
+        fprintf(stderr, "novactl: snapshot needs: vm NAME SNAPSHOT (DNS labels)\n");
+        return 2;
+    }
+    if (!(spec = cJSON_CreateObject()))
+        return cli_etcd_error(c, "out of memory");
+    cJSON_AddStringToObject(spec, "vm", c->argv[1]);
+    if (c->memory)
+        cJSON_AddBoolToObject(spec, "memory", true);
+    return request(c, nc_kind_by_segment("snapshot"), c->argv[2], spec, ends);
 }

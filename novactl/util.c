@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "novactl/cli.h"
+#include "schema/quantity.h"
 
 struct nc_etcd *
 cli_etcd(struct cli *c)
@@ -88,4 +89,14 @@ cli_age(const char *since, char *buf, size_t n)
         snprintf(buf, n, "%lldh", s / 3600);
     else
         snprintf(buf, n, "%lldd", s / 86400);
+}
+
+const char *
+cli_size(uint64_t bytes, char *buf, size_t n)
+{
+    nc_quantity_format(bytes, buf, n);
+    if (strstr(buf, "KiB") || (!strstr(buf, "iB") && bytes))
+        snprintf(buf, n, bytes >= (1ULL << 30) ? "%.1fGiB" : "%.1fMiB",
+                 (double)bytes / (bytes >= (1ULL << 30) ? 1 << 30 : 1 << 20));
+    return buf;
 }

@@ -22,6 +22,7 @@
 #include "reconcilers/ifaces.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/run.h"
+#include "reconcilers/snapshot.h"
 #include "reconcilers/status.h"
 #include "reconcilers/users.h"
 #include "reconcilers/vm.h"
@@ -390,6 +391,22 @@ reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
                     run->domname);
             return 0;
         }
+        char snaps[256];
+
+        if (nc_snapshots_of_vm(env, run->o.ns, run->o.name, snaps, sizeof(snaps)) > 0) {
+            /* Not under its snapshots: deleting them too lets it go. */
+            char msg[384];
+            cJSON *s;
+
+            *ret_requeue_ms = POLL_MS;
+            if (!run->o.old_status || !mine)
+                return 0;
+            if (!(s = cJSON_Duplicate(run->o.old_status, true)))
+                return -ENOMEM;
+            snprintf(msg, sizeof(msg), "waiting for its Snapshots to be deleted: %s", snaps);
+            cJSON_ReplaceItemInObject(s, "phase", cJSON_CreateString("Deleting"));
+            return nc_run_report_not_ready(&run->o, s, "WaitingForSnapshots", msg, false);
+        }
         if (run->o.old_status && mine) {
             /* Say what is happening before doing it; report() keeps going
              * when this write fails, since the teardown does not depend on it. */
@@ -402,7 +419,8 @@ reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
             }
             cJSON_Delete(s);
         }
-        r = remove_domain(run, &info);
+        if ((r = nc_snapshots_drop(env, run->o.ns, run->domname)) == 0)
+            r = remove_domain(run, &info);
         if (r < 0) {
             nc_warn(run->o.key, "deleting domain %s: %s", run->domname, nc_drv_errmsg());
             return r;

@@ -6,6 +6,7 @@
 #include "schema/kinds.h"
 #include "schema/migration.h"
 #include "schema/network.h"
+#include "schema/snapshot.h"
 #include "schema/vm.h"
 #include "schema/volume.h"
 
@@ -13,12 +14,14 @@ static const char *const vm_aliases[] = {"vms", "virtualmachines", NULL};
 static const char *const network_aliases[] = {"networks", "net", "nets", NULL};
 static const char *const volume_aliases[] = {"volumes", "vol", "vols", NULL};
 static const char *const migration_aliases[] = {"migrations", "mig", "migs", NULL};
+static const char *const snapshot_aliases[] = {"snapshots", "snap", "snaps", NULL};
 
 const struct nc_kind nc_kinds[] = {
     {"vm", NC_VM_KIND, vm_aliases, nc_vm_validate},
     {"network", NC_NETWORK_KIND, network_aliases, nc_network_validate},
     {"volume", NC_VOLUME_KIND, volume_aliases, nc_volume_validate},
     {"migration", NC_MIGRATION_KIND, migration_aliases, nc_migration_validate},
+    {"snapshot", NC_SNAPSHOT_KIND, snapshot_aliases, nc_snapshot_validate},
 };
 const size_t nc_n_kinds = sizeof(nc_kinds) / sizeof(nc_kinds[0]);
 

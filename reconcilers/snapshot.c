@@ -1,0 +1,522 @@
+/*
+ * The Snapshot reconciler: a snapshot of every disk of a VM (and of its
+ * memory while it runs), taken once, on the node the VM is on, as a
+ * libvirt internal snapshot (drivers/snapshot.c) named like our domains
+ * (nc-<hash>.<ns>.<snapshot>) and marked in its description. Its status
+ * says where it was taken, of which generation of the VM, when, and of
+ * which disks. Deleting the spec deletes the libvirt snapshot, then the
+ * status. A snapshot is never taken again: one that vanished from libvirt
+ * is Failed, since another would be of another moment.
+ *
+ * kill -9 safety: InProgress (with the node) is written before libvirt is
+ * asked, so a restart finds either the snapshot (Ready) or none (taken
+ * then); libvirt takes it atomically, all disks or none.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/names.h"
+#include "reconcilers/run.h"
+#include "reconcilers/snapshot.h"
+#include "reconcilers/status.h"
+#include "reconcilers/users.h"
+#include "schema/snapshot.h"
+#include "schema/vm.h"
+
+#define WAIT_MS 2000 /* how often a snapshot waiting for its VM looks again */
+
+struct snap_run {
+    struct nc_run o;
+    struct nc_snapshot_spec spec;
+    char domname[NC_DOMAIN_NAME_MAX];
+    char snapname[NC_DOMAIN_NAME_MAX];
+    char mark[512];
+};
+
+static cJSON *
+status_new(struct snap_run *run, const char *phase)
+{
+    cJSON *s = nc_status_new(run->o.old_status, run->o.generation, phase, run->o.now);
+    const char *keep[] = {"vm", "node", "sourceGeneration", "creationTime", "indications",
+                          "disks", "readyToUse"};
+
+    if (!s)
+        return NULL;
+    /* What was taken stays said, whatever happens next. */
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItem(run->o.old_status, keep[i]);
+
+        if (v)
+            cJSON_AddItemToObject(s, keep[i], cJSON_Duplicate(v, true));
+    }
+    if (!cJSON_GetObjectItem(s, "vm") && run->spec.vm[0])
+        cJSON_AddStringToObject(s, "vm", run->spec.vm);
+    cJSON_DeleteItemFromObject(s, "readyToUse");
+    cJSON_AddBoolToObject(s, "readyToUse", strcmp(phase, "Ready") == 0);
+    return s;
+}
+
+static int
+not_ready(struct snap_run *run, const char *phase, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+not_ready(struct snap_run *run, const char *phase, const char *reason, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return nc_run_report_not_ready(&run->o, status_new(run, phase), reason, msg,
+                                   strcmp(phase, "Failed") == 0);
+}
+
+/* The status of @kind @name of this namespace, parsed, or NULL. */
+static cJSON *
+status_of(struct snap_run *run, const char *kind, const char *name)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char *text = NULL;
+    cJSON *st = NULL;
+
+    if (nc_informer_getf(env->statuses, &text, NULL, "%sstatus/%s/%s/%s", env->prefix,
+                         run->o.ns, kind, name) == 0)
+        st = cJSON_Parse(text);
+    free(text);
+    return st;
+}
+
+/*
+ * Why the VM's disks cannot be snapshotted, into @why (empty when they
+ * can): internal snapshots live in qcow2 images, so every disk must be a
+ * qcow2 Volume, and there must be one. Fills @disks with {volume, size}.
+ */
+static void
+check_disks(struct snap_run *run, const struct nc_vm_spec *vm, cJSON *disks, char *why,
+            size_t whysz)
+{
+    why[0] = '\0';
+    if (vm->n_disks == 0) {
+        snprintf(why, whysz, "VirtualMachine \"%s\" has no disks to snapshot", run->spec.vm);
+        return;
+    }
+    for (unsigned i = 0; i < vm->n_disks && !why[0]; i++) {
+        cJSON *st = status_of(run, "volume", vm->disks[i].volume);
+        const char *format = cJSON_GetStringValue(cJSON_GetObjectItem(st, "format"));
+        cJSON *d;
+
+        if (!format)
+            snprintf(why, whysz, "disk %s: Volume \"%s\" is not Ready", vm->disks[i].name,
+                     vm->disks[i].volume);
+        else if (strcmp(format, "qcow2") != 0)
+            snprintf(why, whysz,
+                     "disk %s: Volume \"%s\" is %s; snapshots are kept inside qcow2 images, "
+                     "so every disk must be a qcow2 Volume",
+                     vm->disks[i].name, vm->disks[i].volume, format);
+        else if ((d = cJSON_CreateObject())) {
+            cJSON_AddStringToObject(d, "disk", vm->disks[i].name);
+            cJSON_AddStringToObject(d, "volume", vm->disks[i].volume);
+            cJSON_AddNumberToObject(d, "size", (double)nc_json_i64(cJSON_GetObjectItem(st, "capacity")));
+            cJSON_AddItemToArray(disks, d);
+        }
+        cJSON_Delete(st);
+    }
+}
+
+/* Ready, with what libvirt says of the snapshot. */
+static int
+report_ready(struct snap_run *run, const struct nc_snapinfo *info)
+{
+    cJSON *s = status_new(run, "Ready"), *ind;
+    char created[32], msg[256];
+    struct tm tm;
+    time_t t = (time_t)info->created;
+    bool memory = info->memory && run->spec.memory;
+
+    if (!s)
+        return -ENOMEM;
+    gmtime_r(&t, &tm);
+    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_DeleteItemFromObject(s, "creationTime");
+    cJSON_AddStringToObject(s, "creationTime", created);
+    cJSON_DeleteItemFromObject(s, "indications");
+    ind = cJSON_AddArrayToObject(s, "indications");
+    cJSON_AddItemToArray(ind, cJSON_CreateString(info->memory ? "Online" : "Offline"));
+    if (memory)
+        cJSON_AddItemToArray(ind, cJSON_CreateString("Memory"));
+    snprintf(msg, sizeof(msg), "%s of VirtualMachine \"%s\"%s",
+             memory ? "disks and memory" : "disks", run->spec.vm,
+             run->spec.memory && !info->memory ? "; it was not running: no memory to keep" : "");
+    nc_status_condition(s, run->o.old_status, "Ready", true, "SnapshotReady", msg,
+                        run->o.generation, run->o.now);
+    if (!nc_status_condition_true(run->o.old_status, "Ready"))
+        nc_run_event(&run->o, "Normal", "SnapshotReady", "%s", msg);
+    return nc_run_report(&run->o, s);
+}
+
+/* A retained snapshot whose time is up: its spec is deleted (only as it
+ * was read), which deletes it. *ret_requeue_ms: when it is up otherwise. */
+static int
+expire(struct snap_run *run, const struct nc_snapinfo *info, int64_t *ret_requeue_ms)
+{
+    int64_t left_ms = ((int64_t)info->created + run->spec.retain_s) * 1000 -
+                      (int64_t)time(NULL) * 1000;
+    struct nc_cmp cmp = {.key = run->o.spec_key, .target = NC_CMP_MOD,
+                         .result = NC_CMP_EQUAL, .number = run->o.generation};
+    struct nc_op del = {.del = true, .key = run->o.spec_key};
+    bool ok = false;
+    int r;
+
+    if (!run->spec.retain_s)
+        return 0;
+    if (left_ms > 0) {
+        *ret_requeue_ms = left_ms;
+        return 0;
+    }
+    r = nc_etcd_txn(run->o.ctx->etcd, &cmp, 1, &del, 1, NULL, 0, &ok, NULL);
+    if (r == 0 && ok)
+        nc_info(run->o.key, "spec.retainSeconds (%u) passed: spec deleted", run->spec.retain_s);
+    return r;
+}
+
+static int
+take(struct snap_run *run, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_snapinfo info;
+    struct nc_dominfo dom;
+    struct nc_verr *errs = nc_verr_new();
+    struct nc_vm_spec vm;
+    char *value = NULL, why[512];
+    int64_t vm_gen = 0;
+    cJSON *s, *disks, *vmst;
+    const char *vm_phase;
+    int r;
+
+    if (!errs)
+        return -ENOMEM;
+    r = nc_informer_getf(env->specs, &value, &vm_gen, "%sspec/%s/vm/%s", env->prefix, run->o.ns,
+                         run->spec.vm);
+    if (r == 0)
+        r = nc_vm_spec_parse(value, run->o.ns, run->spec.vm, &vm, errs);
+    free(value);
+    nc_verr_free(errs);
+    if (r == -ENOENT)
+        return not_ready(run, "Failed", "VMNotFound",
+                         "spec.vm: no VirtualMachine \"%s\" in namespace %s", run->spec.vm,
+                         run->o.ns);
+    if (r < 0)
+        return not_ready(run, "Failed", "VMInvalid",
+                         "spec.vm: VirtualMachine \"%s\" is invalid (see its status)",
+                         run->spec.vm);
+    vmst = status_of(run, "vm", run->spec.vm);
+    vm_phase = cJSON_GetStringValue(cJSON_GetObjectItem(vmst, "phase"));
+    if (vm_phase && strcmp(vm_phase, "Failed") == 0) {
+        cJSON_Delete(vmst);
+        nc_vm_spec_clear(&vm);
+        return not_ready(run, "Failed", "VMFailed", "spec.vm: VirtualMachine \"%s\" is Failed",
+                         run->spec.vm);
+    }
+    cJSON_Delete(vmst);
+    if (run->spec.quiesce) {
+        nc_vm_spec_clear(&vm);
+        return not_ready(run, "Failed", "QuiesceUnsupported",
+                         "spec.quiesce: freezing file systems needs a guest agent, which this "
+                         "version gives no guest; leave it false (the snapshot is then "
+                         "crash-consistent, or has the memory with spec.memory)");
+    }
+    if (!(disks = cJSON_CreateArray())) {
+        nc_vm_spec_clear(&vm);
+        return -ENOMEM;
+    }
+    check_disks(run, &vm, disks, why, sizeof(why));
+    nc_vm_spec_clear(&vm);
+    if (why[0]) {
+        cJSON_Delete(disks);
+        return not_ready(run, "Failed", "DisksUnsupported", "spec.vm: %s", why);
+    }
+    r = nc_hv_lookup(env->hv, run->domname, &dom);
+    if (r == -ENOENT) {
+        cJSON_Delete(disks);
+        *ret_requeue_ms = WAIT_MS;
+        return not_ready(run, "Pending", "WaitingForVM",
+                         "waiting for VirtualMachine \"%s\" to be defined on node %s",
+                         run->spec.vm, env->node);
+    }
+    if (r < 0) {
+        cJSON_Delete(disks);
+        return r;
+    }
+    /* Said before libvirt is asked: a restart finds the node to look on. */
+    if (!(s = status_new(run, "InProgress"))) {
+        cJSON_Delete(disks);
+        return -ENOMEM;
+    }
+    cJSON_DeleteItemFromObject(s, "node");
+    cJSON_AddStringToObject(s, "node", env->node);
+    cJSON_DeleteItemFromObject(s, "sourceGeneration");
+    cJSON_AddNumberToObject(s, "sourceGeneration", (double)vm_gen);
+    cJSON_DeleteItemFromObject(s, "disks");
+    cJSON_AddItemToObject(s, "disks", disks);
+    if ((r = nc_run_report_not_ready(&run->o, s, "InProgress", "libvirt takes the snapshot",
+                                     false)) < 0)
+        return r;
+    r = nc_hv_snapshot_create(env->hv, run->domname, run->snapname, run->mark);
+    if (r == 0)
+        r = nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info);
+    if (r == 0) {
+        nc_info(run->o.key, "snapshot %s of domain %s taken", run->snapname, run->domname);
+        return report_ready(run, &info);
+    }
+    if (r == -EINVAL || r == -ENOTSUP)
+        return not_ready(run, "Failed", "SnapshotFailed", "%s", nc_drv_errmsg());
+    nc_warn(run->o.key, "%s", nc_drv_errmsg());
+    return r;
+}
+
+static int
+reconcile_spec(struct snap_run *run, const char *value, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_verr *errs = nc_verr_new();
+    const char *taken_of = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "vm"));
+    const char *at = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
+    struct nc_snapinfo info;
+    char where[254];
+    int r;
+
+    if (!errs)
+        return -ENOMEM;
+    if (nc_snapshot_spec_parse(value, run->o.ns, run->o.name, &run->spec, errs) < 0) {
+        r = nc_run_report_invalid(&run->o, status_new(run, "Failed"), errs);
+        nc_verr_free(errs);
+        return r;
+    }
+    nc_verr_free(errs);
+    /* Taken, it lives on the node it was taken on; until then, it is the
+     * VM's node's to take. */
+    if (!at) {
+        if (!nc_vm_node(env, run->o.ns, run->spec.vm, where, sizeof(where)) || !where[0]) {
+            char *v = NULL;
+
+            r = nc_informer_getf(env->specs, &v, NULL, "%sspec/%s/vm/%s", env->prefix,
+                                 run->o.ns, run->spec.vm);
+            free(v);
+            if (r == -ENOENT)
+                return not_ready(run, "Failed", "VMNotFound",
+                                 "spec.vm: no VirtualMachine \"%s\" in namespace %s",
+                                 run->spec.vm, run->o.ns);
+            return not_ready(run, "Pending", "WaitingForVM",
+                             "waiting for VirtualMachine \"%s\" to be placed on a node",
+                             run->spec.vm);
+        }
+        at = where;
+    }
+    if (strcmp(at, env->node) != 0)
+        return 0;
+    if (taken_of && strcmp(taken_of, run->spec.vm) != 0 &&
+        cJSON_GetObjectItem(run->o.old_status, "creationTime"))
+        return not_ready(run, "Failed", "VMChanged",
+                         "spec.vm: this snapshot was taken of VirtualMachine \"%s\"; a "
+                         "snapshot's VM cannot change (write a new Snapshot)",
+                         taken_of);
+    nc_domain_name(env->install_hash, run->o.ns, run->spec.vm, run->domname);
+    r = nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info);
+    if (r == 0) {
+        if (strcmp(info.mark, run->mark) != 0)
+            return not_ready(run, "Failed", "NameConflict",
+                             "libvirt has a snapshot %s that novacron did not take",
+                             run->snapname);
+        if ((r = report_ready(run, &info)) < 0)
+            return r;
+        return expire(run, &info, ret_requeue_ms);
+    }
+    if (r != -ENOENT) {
+        nc_warn(run->o.key, "%s", nc_drv_errmsg());
+        return r;
+    }
+    if (cJSON_GetObjectItem(run->o.old_status, "creationTime"))
+        return not_ready(run, "Failed", "SnapshotLost",
+                         "libvirt has no snapshot %s any more: it was deleted outside novacron "
+                         "or went with its VM's domain",
+                         run->snapname);
+    return take(run, ret_requeue_ms);
+}
+
+/* The spec is gone: the snapshot goes from libvirt, then the status. */
+static int
+reconcile_delete(struct snap_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const char *at = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
+    const char *vm = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "vm"));
+    struct nc_snapinfo info;
+    int r;
+
+    if (!run->o.old_status)
+        return 0;
+    if (at && strcmp(at, env->node) != 0)
+        return 0;
+    if (at && vm && nc_is_dns_label(vm)) {
+        nc_domain_name(env->install_hash, run->o.ns, vm, run->domname);
+        r = nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info);
+        if (r == 0 && strcmp(info.mark, run->mark) == 0) {
+            cJSON *s = status_new(run, "Deleting");
+
+            if ((r = nc_run_report_not_ready(&run->o, s, "Deleting",
+                                             "libvirt deletes the snapshot", false)) < 0)
+                return r;
+            if ((r = nc_hv_snapshot_delete(env->hv, run->domname, run->snapname)) < 0 &&
+                r != -ENOENT) {
+                nc_warn(run->o.key, "%s", nc_drv_errmsg());
+                return r;
+            }
+            nc_info(run->o.key, "snapshot %s of domain %s deleted", run->snapname,
+                    run->domname);
+        } else if (r < 0 && r != -ENOENT) {
+            return r;
+        }
+    }
+    return nc_run_delete_status(&run->o);
+}
+
+/* The owner mark a snapshot carries in its description. */
+static void
+make_mark(const struct nc_env *env, const char *ns, const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "novacron owner: %s/snapshot/%s, cluster %s, prefix %s", ns, name,
+             env->cluster, env->prefix);
+}
+
+struct of_vm {
+    struct nc_env *env;
+    char prefix[256];
+    const char *ns, *vm;
+    char *names;
+    size_t size;
+    int n;
+};
+
+/* Whether Snapshot @name was taken or is being taken: its status names
+ * the node it lives on (one that Failed before, or waits, holds nothing). */
+static bool
+taken(struct of_vm *o, const char *name)
+{
+    char *text = NULL;
+    cJSON *st = NULL;
+    bool yes;
+
+    if (nc_informer_getf(o->env->statuses, &text, NULL, "%sstatus/%s/snapshot/%s",
+                         o->env->prefix, o->ns, name) == 0)
+        st = cJSON_Parse(text);
+    free(text);
+    yes = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node")) != NULL;
+    cJSON_Delete(st);
+    return yes;
+}
+
+static void
+on_snapshot_key(void *data, const char *key)
+{
+    struct of_vm *o = data;
+    size_t len = strlen(o->prefix);
+    struct nc_snapshot_spec spec;
+    struct nc_verr *errs;
+    char *value = NULL;
+    int64_t rev;
+
+    if (strncmp(key, o->prefix, len) != 0 || !(errs = nc_verr_new()))
+        return;
+    if (nc_informer_get(o->env->specs, key, &value, &rev) == 0 &&
+        nc_snapshot_spec_parse(value, o->ns, key + len, &spec, errs) == 0 &&
+        strcmp(spec.vm, o->vm) == 0 && taken(o, key + len)) {
+        size_t used = strlen(o->names);
+
+        snprintf(o->names + used, o->size - used, "%s%s", o->n ? ", " : "", key + len);
+        o->n++;
+    }
+    free(value);
+    nc_verr_free(errs);
+}
+
+int
+nc_snapshots_of_vm(struct nc_env *env, const char *ns, const char *vm, char *names, size_t size)
+{
+    struct of_vm o = {.env = env, .ns = ns, .vm = vm, .names = names, .size = size};
+
+    names[0] = '\0';
+    snprintf(o.prefix, sizeof(o.prefix), "%sspec/%s/snapshot/", env->prefix, ns);
+    nc_informer_foreach(env->specs, on_snapshot_key, &o);
+    return o.n;
+}
+
+struct drop {
+    struct nc_env *env;
+    const char *ns, *domname;
+    int r;
+};
+
+static void
+drop_one(const char *snap, void *data)
+{
+    struct drop *d = data;
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], mark[512];
+    struct nc_snapinfo info;
+    int r;
+
+    if (!nc_domain_name_parse(d->env->install_hash, snap, ns, name) || strcmp(ns, d->ns) != 0)
+        return;
+    make_mark(d->env, ns, name, mark, sizeof(mark));
+    if (nc_hv_snapshot_lookup(d->env->hv, d->domname, snap, &info) < 0 ||
+        strcmp(info.mark, mark) != 0)
+        return;
+    if ((r = nc_hv_snapshot_delete(d->env->hv, d->domname, snap)) < 0 && r != -ENOENT)
+        d->r = r;
+}
+
+int
+nc_snapshots_drop(struct nc_env *env, const char *ns, const char *domname)
+{
+    struct drop d = {.env = env, .ns = ns, .domname = domname};
+    int r = nc_hv_snapshot_list(env->hv, domname, drop_one, &d);
+
+    if (r == -ENOTSUP || r == -ENOENT)
+        return 0;
+    return r < 0 ? r : d.r;
+}
+
+static int
+reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = ctx->env;
+    struct snap_run run = {0};
+    char *value = NULL;
+    int r;
+
+    *ret_requeue_ms = 0;
+    if ((r = nc_run_begin(&run.o, ctx, ns, "snapshot", name)) < 0)
+        goto out;
+    nc_domain_name(env->install_hash, ns, name, run.snapname);
+    make_mark(env, ns, name, run.mark, sizeof(run.mark));
+    r = nc_run_spec(&run.o, &value);
+    if (r == 0)
+        r = reconcile_spec(&run, value, ret_requeue_ms);
+    else if (r == -ENOENT)
+        r = reconcile_delete(&run);
+out:
+    free(value);
+    nc_run_end(&run.o);
+    return r;
+}
+
+const struct nc_reconciler nc_snapshot_reconciler = {
+    .kind = "snapshot",
+    .reconcile = reconcile,
+};

@@ -60,9 +60,11 @@ CORE_SRCS := \
 	reconcilers/migration.c \
 	reconcilers/moves.c \
 	reconcilers/network.c \
+	reconcilers/restore.c \
 	reconcilers/run.c \
 	reconcilers/snapshot.c \
 	reconcilers/status.c \
+	reconcilers/stop.c \
 	reconcilers/table.c \
 	reconcilers/users.c \
 	reconcilers/vm.c \
@@ -74,6 +76,7 @@ CORE_SRCS := \
 	schema/migration.c \
 	schema/network.c \
 	schema/quantity.c \
+	schema/restore.c \
 	schema/snapshot.c \
 	schema/validate.c \
 	schema/vm.c \

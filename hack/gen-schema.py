@@ -147,7 +147,7 @@ def envelope(kind, spec, title):
     return s
 
 SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network", "Migration": "migration",
-       "Snapshot": "snapshot"}
+       "Snapshot": "snapshot", "Restore": "restore"}
 
 vm_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus", "memory"],
   "properties": collections.OrderedDict([
@@ -233,6 +233,11 @@ snap_spec = {"type": "object", "additionalProperties": False, "required": ["vm"]
     ("quiesce", {"description": "freeze the guest's file systems first through its agent (not available in this version: true Fails)", "type": "boolean", "default": False}),
     ("retainSeconds", {"description": "delete the snapshot this long after it was taken (default: kept until its spec is deleted)", "type": "integer", "minimum": 60, "maximum": 316224000})])}
 
+restore_spec = {"type": "object", "additionalProperties": False, "required": ["vm", "snapshot"],
+  "properties": collections.OrderedDict([
+    ("vm", {"$ref": "#/$defs/dnsLabel", "description": "the VirtualMachine of the same namespace to restore"}),
+    ("snapshot", {"$ref": "#/$defs/dnsLabel", "description": "the Snapshot of that VM, in the same namespace, to bring it back to"})])}
+
 def anchor(node):
     """Python's re (which python-jsonschema uses) lets "$" match before a
     final newline; "(?!\\n)" makes it mean end of text there too."""
@@ -246,7 +251,7 @@ def anchor(node):
         for v in node:
             anchor(v)
 
-for spec in (vm_spec, vol_spec, net_spec, mig_spec, snap_spec):
+for spec in (vm_spec, vol_spec, net_spec, mig_spec, snap_spec, restore_spec):
     anchor(spec)
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
@@ -255,7 +260,8 @@ for kind, spec, title, fname in [("VirtualMachine", vm_spec, "VirtualMachine", "
                                  ("Volume", vol_spec, "Volume", "volume"),
                                  ("Network", net_spec, "Network", "network"),
                                  ("Migration", mig_spec, "Migration", "migration"),
-                                 ("Snapshot", snap_spec, "Snapshot", "snapshot")]:
+                                 ("Snapshot", snap_spec, "Snapshot", "snapshot"),
+                                 ("Restore", restore_spec, "Restore", "restore")]:
     with open(os.path.join(OUT, "%s.schema.json" % fname), "w") as f:
         json.dump(envelope(kind, spec, title), f, indent=2, ensure_ascii=False)
         f.write("\n")

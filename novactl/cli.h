@@ -86,6 +86,7 @@ int cli_wait(struct cli *c);
 int cli_completion(struct cli *c);
 int cli_migrate(struct cli *c);
 int cli_snapshot(struct cli *c);
+int cli_restore(struct cli *c);
 
 /* A size for a table: exact when it is a whole number of its unit
  * (nc_quantity_format()), else in GiB or MiB with one decimal. */

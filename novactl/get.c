@@ -128,6 +128,8 @@ COLUMN(col_disks_size)
     else
         snprintf(buf, n, "<none>");
 }
+COLUMN(col_snapshot) { scalar(path(o->spec, "spec", "snapshot"), buf, n); }
+COLUMN(col_restored) { scalar(path(o->status, "restoreTime", NULL), buf, n); }
 COLUMN(col_taken) { scalar(path(o->status, "creationTime", NULL), buf, n); }
 COLUMN(col_indications) { joined(path(o->status, "indications", NULL), buf, n); }
 COLUMN(col_downtime)
@@ -174,6 +176,7 @@ static const struct {
     {"migration", {{"VM", col_vm}, {"SOURCE", col_source}, {"TARGET", col_target}},
      {{"PROGRESS", col_progress}, {"DOWNTIME", col_downtime}}},
     {"snapshot", {{"VM", col_vm}, {"SIZE", col_disks_size}}, {{"TAKEN", col_taken}, {"INDICATIONS", col_indications}}},
+    {"restore", {{"VM", col_vm}, {"SNAPSHOT", col_snapshot}}, {{"RESTORED", col_restored}}},
 };
 
 #define MAX_COLUMNS 16

@@ -28,10 +28,11 @@ static const char usage[] =
     "  uncordon NODE               let the scheduler use it again\n"
     "  migrate vm NAME [--to NODE] move a VM to another node, live if it runs\n"
     "  snapshot vm NAME SNAPSHOT   take a snapshot of a VM's disks (and memory)\n"
+    "  restore vm NAME SNAPSHOT    bring a VM back to one of its snapshots\n"
     "  completion bash             print the bash completion script\n"
     "\n"
     "KIND is vm (virtualmachine), network (net), volume (vol), migration\n"
-    "(mig) or snapshot (snap), each also in the plural. 'novactl VERB --help' describes a verb's options.\n"
+    "(mig), snapshot (snap) or restore, each also in the plural. 'novactl VERB --help' describes a verb's options.\n"
     "\n"
     "Where (each also an environment variable, as for novacrond):\n"
     "  --etcd URL[,URL]...   etcd endpoints (NOVACRON_ETCD; default\n"
@@ -167,6 +168,15 @@ static const struct verb {
      "With --wait, follows it until it is Ready (exit 0) or Failed (exit 1);\n"
      "--timeout (default 60s) gives up waiting. 'novactl get snapshot' lists\n"
      "them; deleting one deletes the snapshot.\n"},
+    {"restore", cli_restore, F_NS | F_WAIT | F_TIMEOUT,
+     "Usage: novactl restore vm NAME SNAPSHOT [-n NS] [--wait [--timeout DURATION]]\n"
+     "\n"
+     "Writes a Restore (PREFIX/spec/NS/restore/NAME-TIME) that brings the VM's\n"
+     "disks back to the snapshot: a snapshot with memory resumes the guest\n"
+     "where it was; one without stops the guest first and boots it again\n"
+     "from the snapshot's disks. With --wait, follows it until it is\n"
+     "Complete (exit 0) or Failed (exit 1); --timeout (default 60s) gives up\n"
+     "waiting.\n"},
     {"completion", cli_completion, 0,
      "Usage: novactl completion bash\n"
      "\n"

@@ -1,4 +1,5 @@
-/* migrate, snapshot: write a request about a VM (a Migration, a Snapshot),
+/* migrate, snapshot, restore: write a request about a VM (a Migration, a
+ * Snapshot, a Restore),
  * and with --wait follow it to its end. */
 #include <errno.h>
 #include <inttypes.h>
@@ -182,4 +183,24 @@ cli_snapshot(struct cli *c)
     if (c->memory)
         cJSON_AddBoolToObject(spec, "memory", true);
     return request(c, nc_kind_by_segment("snapshot"), c->argv[2], spec, ends);
+}
+
+int
+cli_restore(struct cli *c)
+{
+    static const char *const ends[] = {"Complete", "Failed", NULL};
+    char name[NC_NAME_MAX + 1];
+    cJSON *spec;
+
+    if (!vm_args(c, 3) || !nc_is_dns_label(c->argv[2])) {
+        fprintf(stderr, "novactl: restore needs: vm NAME SNAPSHOT (DNS labels)\n");
+        return 2;
+    }
+    /* A name of its own for each request, as for migrate. */
+    snprintf(name, sizeof(name), "%.48s-%" PRIx64, c->argv[1], (uint64_t)time(NULL));
+    if (!(spec = cJSON_CreateObject()))
+        return cli_etcd_error(c, "out of memory");
+    cJSON_AddStringToObject(spec, "vm", c->argv[1]);
+    cJSON_AddStringToObject(spec, "snapshot", c->argv[2]);
+    return request(c, nc_kind_by_segment("restore"), name, spec, ends);
 }

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -39,6 +38,7 @@
 #include "reconcilers/run.h"
 #include "reconcilers/volume.h"
 #include "reconcilers/status.h"
+#include "reconcilers/stop.h"
 #include "schema/migration.h"
 #include "schema/vm.h"
 
@@ -437,6 +437,12 @@ on_sent(void *data, uint64_t sent, uint64_t total)
     return on_tick(c->t, &job);
 }
 
+static bool
+still_wanted(void *data)
+{
+    return on_sent(data, 0, 0);
+}
+
 /*
  * A cold move: the guest stopped gracefully (forced after the VM's
  * stopGracePeriodSeconds), then each node-local Volume sent to the copy
@@ -448,43 +454,18 @@ static int
 move_cold(struct mig_run *run, const char *peer, struct tick *t)
 {
     struct nc_env *env = run->o.ctx->env;
-    struct nc_verr *errs = nc_verr_new();
     struct cold_tick ct = {.t = t};
-    struct nc_dominfo info;
-    struct nc_vm_spec vm;
-    char *value = NULL;
-    int64_t deadline;
+    int grace = nc_stop_grace(env, run->o.ns, run->mv.vm), r;
+    bool forced;
     cJSON *vols, *v;
-    int grace = 30, r;
 
-    if (errs &&
-        nc_informer_getf(env->specs, &value, NULL, "%sspec/%s/vm/%s", env->prefix, run->o.ns,
-                         run->mv.vm) == 0 &&
-        nc_vm_spec_parse(value, run->o.ns, run->mv.vm, &vm, errs) == 0) {
-        grace = vm.stop_grace_seconds;
-        nc_vm_spec_clear(&vm);
-    }
-    free(value);
-    nc_verr_free(errs);
     /* Stopped first: nothing writes to its disks while they are sent. */
     run->stopped_ms = nc_now_ms(); /* the guest's service ends here */
-    deadline = run->stopped_ms + (int64_t)grace * 1000;
-    while ((r = nc_hv_lookup(env->hv, run->domname, &info)) == 0 &&
-           info.state != NC_DOM_SHUTOFF) {
-        if (nc_now_ms() >= deadline) {
-            r = nc_hv_destroy(env->hv, run->domname);
-            nc_run_event(&run->o, "Warning", "ForcedStop",
-                         "VM %s did not stop within %d s: forced off", run->mv.vm, grace);
-            break;
-        }
-        if (info.state != NC_DOM_SHUTTING_DOWN && (r = nc_hv_shutdown(env->hv, run->domname)) < 0)
-            break;
-        if (!on_sent(&ct, 0, 0))
-            return -ECANCELED;
-        nanosleep(&(struct timespec){0, TICK_MS * 1000000L}, NULL);
-    }
-    if (r < 0 && r != -ENOENT)
+    if ((r = nc_stop_guest(env->hv, run->domname, grace, still_wanted, &ct, &forced)) < 0)
         return r;
+    if (forced)
+        nc_run_event(&run->o, "Warning", "ForcedStop", "VM %s did not stop within %d s: forced off",
+                     run->mv.vm, grace);
     /* A copy: each progress write replaces the status read. */
     vols = cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status, "targetVolumes"), true);
     cJSON_ArrayForEach(v, vols) {

@@ -269,6 +269,9 @@ take(struct snap_run *run, int64_t *ret_requeue_ms)
                                      false)) < 0)
         return r;
     r = nc_hv_snapshot_create(env->hv, run->domname, run->snapname, run->mark);
+    /* The VM's reconciler left the VM alone meanwhile (a guest paused
+     * while its memory is saved): it looks again. */
+    nc_run_enqueue(&run->o, "vm", run->spec.vm);
     if (r == 0)
         r = nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info);
     if (r == 0) {

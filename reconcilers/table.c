@@ -4,6 +4,7 @@
 #include "reconcilers/migration.h"
 #include "reconcilers/network.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/restore.h"
 #include "reconcilers/snapshot.h"
 #include "reconcilers/vm.h"
 #include "reconcilers/volume.h"
@@ -14,6 +15,7 @@ const struct nc_reconciler *const nc_reconcilers[] = {
     &nc_network_reconciler,
     &nc_migration_reconciler,
     &nc_snapshot_reconciler,
+    &nc_restore_reconciler,
     NULL,
 };
 

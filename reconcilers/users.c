@@ -180,3 +180,42 @@ nc_vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size
     free(value);
     return where[0] != '\0';
 }
+
+struct in_progress {
+    struct nc_env *env;
+    char prefix[256];
+    const char *vm;
+    bool yes;
+};
+
+static void
+on_request_key(void *data, const char *key)
+{
+    struct in_progress *o = data;
+    char *text = NULL;
+    cJSON *st = NULL;
+    const char *phase, *vm, *node;
+    int64_t rev;
+
+    if (o->yes || strncmp(key, o->prefix, strlen(o->prefix)) != 0)
+        return;
+    if (nc_informer_get(o->env->statuses, key, &text, &rev) == 0)
+        st = cJSON_Parse(text);
+    free(text);
+    phase = cJSON_GetStringValue(cJSON_GetObjectItem(st, "phase"));
+    vm = cJSON_GetStringValue(cJSON_GetObjectItem(st, "vm"));
+    node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+    o->yes = phase && vm && node && strcmp(phase, "InProgress") == 0 &&
+             strcmp(vm, o->vm) == 0 && strcmp(node, o->env->node) == 0;
+    cJSON_Delete(st);
+}
+
+bool
+nc_vm_in_progress(struct nc_env *env, const char *ns, const char *kind, const char *vm)
+{
+    struct in_progress o = {.env = env, .vm = vm};
+
+    snprintf(o.prefix, sizeof(o.prefix), "%sstatus/%s/%s/", env->prefix, ns, kind);
+    nc_informer_foreach(env->statuses, on_request_key, &o);
+    return o.yes;
+}

@@ -38,6 +38,12 @@ void nc_vm_users_enqueue(struct nc_run *run, enum nc_use use);
  * the node its status names (while it is torn down). False when none. */
 bool nc_vm_node(struct nc_env *env, const char *ns, const char *vm, char *where, size_t wheresz);
 
+/* Whether a request of @kind ("snapshot", "restore") about VM @ns/@vm is
+ * InProgress on this node (its status: phase, vm, node): the VM's
+ * reconciler leaves the VM to it meanwhile (a guest paused while its
+ * memory is saved is not one to resume). */
+bool nc_vm_in_progress(struct nc_env *env, const char *ns, const char *kind, const char *vm);
+
 /* Writes the names of @users (nc_vm_users_sorted()) into @buf as "a, b". */
 void nc_users_join(const cJSON *users, char *buf, size_t n);
 

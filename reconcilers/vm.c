@@ -1183,6 +1183,9 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         return strcmp(mv.source, env->node) == 0 && run->o.old_status
                    ? report_migrating(run, &mv)
                    : 0;
+    if (nc_vm_in_progress(env, run->o.ns, "snapshot", run->o.name) ||
+        nc_vm_in_progress(env, run->o.ns, "restore", run->o.name))
+        return 0; /* either queues the VM once it is done */
     if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
 

@@ -6,6 +6,7 @@
 #include "schema/kinds.h"
 #include "schema/migration.h"
 #include "schema/network.h"
+#include "schema/restore.h"
 #include "schema/snapshot.h"
 #include "schema/vm.h"
 #include "schema/volume.h"
@@ -15,6 +16,7 @@ static const char *const network_aliases[] = {"networks", "net", "nets", NULL};
 static const char *const volume_aliases[] = {"volumes", "vol", "vols", NULL};
 static const char *const migration_aliases[] = {"migrations", "mig", "migs", NULL};
 static const char *const snapshot_aliases[] = {"snapshots", "snap", "snaps", NULL};
+static const char *const restore_aliases[] = {"restores", NULL};
 
 const struct nc_kind nc_kinds[] = {
     {"vm", NC_VM_KIND, vm_aliases, nc_vm_validate},
@@ -22,6 +24,7 @@ const struct nc_kind nc_kinds[] = {
     {"volume", NC_VOLUME_KIND, volume_aliases, nc_volume_validate},
     {"migration", NC_MIGRATION_KIND, migration_aliases, nc_migration_validate},
     {"snapshot", NC_SNAPSHOT_KIND, snapshot_aliases, nc_snapshot_validate},
+    {"restore", NC_RESTORE_KIND, restore_aliases, nc_restore_validate},
 };
 const size_t nc_n_kinds = sizeof(nc_kinds) / sizeof(nc_kinds[0]);
 

@@ -1,10 +1,14 @@
-# Snapshots on a real libvirtd (qemu:///system, TCG guests, a directory
-# pool), checked with virsh snapshot-list and qemu-img snapshot -l: a
-# running guest with a qcow2 disk (disks and memory: Online, Memory), a
-# stopped one (Offline), novactl snapshot --wait and get snapshot; bad
-# input Failed naming the field (an unknown VM, a raw disk, quiesce); a VM
-# deleted while it has a snapshot waits, naming it, until that is deleted
-# too, and then both go; a snapshot deleted on its own leaves the VM.
+# Snapshots and restores on a real libvirtd (qemu:///system, TCG guests, a
+# directory pool), checked with virsh snapshot-list and qemu-img snapshot
+# -l and the guest's console: a running guest with a qcow2 disk (disks and
+# memory: Online, Memory), restored with its memory (its counter goes back
+# to the snapshot's and on, no reboot), and with its disks alone (a marker
+# written after the snapshot is gone, the guest booted again); a stopped
+# one (Offline); novactl snapshot/restore --wait and get snapshot; bad
+# input Failed naming the field (an unknown VM, a raw disk, quiesce, a
+# restore of another VM's snapshot or of none); a VM deleted while it has
+# snapshots waits, naming them, until they are deleted too, and then both
+# go; a snapshot deleted on its own leaves the VM.
 . "$(dirname "$0")/lib.sh"
 : "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"
 nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
@@ -24,20 +28,21 @@ on_cleanup remove_test_vols
 start_novacrond --libvirt qemu:///system --force-tcg --workers 2
 
 put() { # KIND NAME SPEC
-    kind=$(case $1 in vm) echo VirtualMachine ;; volume) echo Volume ;; snapshot) echo Snapshot ;; esac)
+    kind=$(case $1 in vm) echo VirtualMachine ;; volume) echo Volume ;; snapshot) echo Snapshot ;; restore) echo Restore ;; esac)
     ec put "${PREFIX}spec/$NS/$1/$2" \
         "$(printf '{"apiVersion":"novacron.io/v1","kind":"%s","metadata":{"name":"%s","namespace":"%s"},"spec":%s}' \
             "$kind" "$2" "$NS" "$3")" >/dev/null
 }
 phase_is() { [ "$(status_of "$NS" "$1" "$2" | jq -r .phase)" = "$3" ]; }
 ready_msg() { status_of "$NS" "$1" "$2" | jq -r '.conditions[] | select(.type == "Ready") | .reason + ": " + .message'; }
-failed_with() { # NAME TEXT
-    phase_is snapshot "$1" Failed && ready_msg snapshot "$1" | grep -qF "$2"
+failed_as() { # KIND NAME TEXT
+    phase_is "$1" "$2" Failed && ready_msg "$1" "$2" | grep -qF "$3"
 }
 snap_name() { echo "$(domain_of "$NS" "$1" | sed "s/\.[^.]*$//").$2"; }
 
+run_spec() { guest_spec "$1" 5 "novacron.write=MARKER1 novacron.vda novacron.counter" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}]}'; }
 put volume data '{"size":"64MiB"}'
-put vm run "$(guest_spec Running 5 "novacron.write=MARKER1 novacron.vda novacron.counter" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}]}')"
+put vm run "$(run_spec Running)"
 put volume cold '{"size":"32MiB"}'
 put vm off "$(guest_spec Stopped 5 "" 64MiB | jq -c '. + {disks: [{name: "root", volume: "cold"}]}')"
 put volume flat '{"size":"32MiB","format":"raw"}'
@@ -49,7 +54,14 @@ dom=$(domain_of "$NS" run)
 log=$(status_of "$NS" vm run | jq -r .consoleLog)
 wait_for 30 "the guest's marker on its disk" grep -aq "NOVACRON-GUEST-VDA MARKER1" "$log"
 
-# A running guest, with its memory: novactl waits until it is Ready.
+# A running guest, with its memory: novactl waits until it is Ready. Taken
+# once its counter passed 100, so that a guest resumed from it is told
+# from one booted again (which counts from 0). A restart of QEMU starts
+# the console log afresh, so the checks below read it whole.
+last_tick() { grep -a NOVACRON-GUEST-TICK "$log" | tail -n 1 | awk '{print $2}'; }
+tick_over() { [ "$(last_tick)" -gt "$1" ] 2>/dev/null; }
+tick_under() { [ "$(last_tick)" -lt "$1" ] 2>/dev/null; }
+wait_for 60 "the counter past 100" tick_over 100
 nctl -n "$NS" snapshot vm run s1 --memory --wait --timeout 60s >"$TMP/snap.out" ||
     fail "novactl snapshot: $(cat "$TMP/snap.out")"
 grep -q "^snapshot/s1 -n $NS Ready: disks and memory of VirtualMachine \"run\"$" "$TMP/snap.out" ||
@@ -70,6 +82,43 @@ nctl -n "$NS" get snapshot >"$TMP/get.out"
 grep -Eq "^s1 +Ready +True +node-a +[0-9]+[smh] +run +64MiB *$" "$TMP/get.out" || fail "get snapshot: $(cat "$TMP/get.out")"
 ok "a running guest's disks and memory: $sname in virsh snapshot-list and in qemu-img snapshot -l of its disk; $(echo "$st" | jq -c '{indications, creationTime}')"
 
+# Restore with memory: the guest resumes where the snapshot left it, its
+# counter back at the snapshot's count and going on from there.
+at_snap=$(last_tick)
+wait_for 30 "the counter past the snapshot" tick_over $((at_snap + 30))
+before=$(last_tick)
+nctl -n "$NS" restore vm run s1 --wait --timeout 60s >"$TMP/restore.out" || fail "novactl restore: $(cat "$TMP/restore.out")"
+grep -q "Complete: VM run restored from Snapshot s1: the guest resumes where it was$" "$TMP/restore.out" ||
+    fail "novactl restore said: $(cat "$TMP/restore.out")"
+wait_for 20 "the counter back below $before" tick_under "$before"
+after=$(last_tick)
+[ "$after" -ge "$((at_snap - 20))" ] || fail "the counter after the restore: $after (at the snapshot ~$at_snap, before the restore $before): booted again?"
+wait_for 10 "the counter going on from $after" tick_over $((after + 5))
+rname=$(nctl -n "$NS" get restore -o name | head -n 1 | sed 's|.*/||')
+status_of "$NS" restore "$rname" | jq -e '.complete == true and (.restoreTime | length > 0) and .phase == "Complete"' >/dev/null ||
+    fail "the restore's status: $(status_of "$NS" restore "$rname")"
+wait_for 20 "run Running after the restore" converged "$NS" vm run Running
+ok "a restore with memory: the counter went back from $before to $after (the snapshot was at ~$at_snap) and went on, no reboot"
+
+# Restore of the disks alone: a marker written after the snapshot is gone.
+put snapshot s3 '{"vm":"run"}'
+wait_for 30 "s3 Ready" converged "$NS" snapshot s3 Ready
+put vm run "$(run_spec Stopped)"
+wait_for 60 "run Stopped" converged "$NS" vm run Stopped
+printf '%-16s' MARKER2 >"$TMP/m2"
+qemu-io -f qcow2 -c "write -s $TMP/m2 0 16" "$vpath" >/dev/null || fail "qemu-io could not write MARKER2"
+put vm run "$(run_spec Running)"
+wait_for 60 "MARKER2 read by the guest" grep -aq 'NOVACRON-GUEST-VDA MARKER2' "$log"
+put restore back '{"vm":"run","snapshot":"s3"}'
+wait_for 60 "back Complete" phase_is restore back Complete
+ready_msg restore back | grep -qF "the guest boots from its disks; the snapshot is of the VM's spec at generation" ||
+    fail "back says: $(ready_msg restore back)"
+# Booted again, the guest has a new log: MARKER1, and MARKER2 no more.
+wait_for 60 "MARKER1 read again after the restore" grep -aq 'NOVACRON-GUEST-VDA MARKER1' "$log"
+grep -aq 'NOVACRON-GUEST-VDA MARKER2' "$log" && fail "the guest read MARKER2 after the restore"
+wait_for 20 "run Running after the disk restore" converged "$NS" vm run Running
+ok "a restore of the disks: the guest was stopped, booted again and reads MARKER1, not the MARKER2 written after the snapshot"
+
 # A stopped VM: its disks only.
 put snapshot s2 '{"vm":"off","memory":true}'
 wait_for 30 "s2 Ready" converged "$NS" snapshot s2 Ready
@@ -82,12 +131,16 @@ ok "a stopped VM: disks only, Offline, and it says there was no memory to keep"
 put snapshot nosuch '{"vm":"ghost"}'
 put snapshot rawsnap '{"vm":"rawvm"}'
 put snapshot frozen '{"vm":"run","quiesce":true}'
-wait_for 20 "nosuch Failed" failed_with nosuch 'spec.vm: no VirtualMachine "ghost" in namespace '"$NS"
-wait_for 20 "rawsnap Failed" failed_with rawsnap 'spec.vm: disk root: Volume "flat" is raw; snapshots are kept inside qcow2 images'
-wait_for 20 "frozen Failed" failed_with frozen 'spec.quiesce: freezing file systems needs a guest agent'
+wait_for 20 "nosuch Failed" failed_as snapshot nosuch 'spec.vm: no VirtualMachine "ghost" in namespace '"$NS"
+wait_for 20 "rawsnap Failed" failed_as snapshot rawsnap 'spec.vm: disk root: Volume "flat" is raw; snapshots are kept inside qcow2 images'
+wait_for 20 "frozen Failed" failed_as snapshot frozen 'spec.quiesce: freezing file systems needs a guest agent'
 [ -z "$($VIRSH snapshot-list "$(domain_of "$NS" rawvm)" --name)" ] || fail "rawvm has a snapshot"
-[ "$($VIRSH snapshot-list "$dom" --name | grep -c .)" -eq 1 ] || fail "run has more than s1: $($VIRSH snapshot-list "$dom" --name)"
-ok "an unknown VM, a raw disk and quiesce: Failed naming the field, nothing taken"
+[ "$($VIRSH snapshot-list "$dom" --name | grep -c .)" -eq 2 ] || fail "run has more than s1 and s3: $($VIRSH snapshot-list "$dom" --name)"
+put restore wrongvm '{"vm":"run","snapshot":"s2"}'
+put restore nosnap '{"vm":"run","snapshot":"ghost"}'
+wait_for 20 "wrongvm Failed" failed_as restore wrongvm 'spec.snapshot: Snapshot "s2" is of VirtualMachine "off", not "run"'
+wait_for 20 "nosnap Failed" failed_as restore nosnap "spec.snapshot: no Snapshot \"ghost\" in namespace $NS"
+ok "an unknown VM, a raw disk and quiesce, a restore of another VM's snapshot or of none: Failed naming the field, nothing taken"
 
 # A snapshot deleted on its own goes from libvirt and from the image.
 ec del "${PREFIX}spec/$NS/snapshot/s2" >/dev/null
@@ -98,10 +151,11 @@ ok "a deleted snapshot is gone from libvirt"
 # The VM is not deleted under its snapshot; with the snapshot deleted
 # too, both go.
 ec del "${PREFIX}spec/$NS/vm/run" >/dev/null
-wait_for 30 "run waiting for s1" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/vm/run --print-value-only | jq -e '.phase == \"Deleting\" and any(.conditions[]; .reason == \"WaitingForSnapshots\" and (.message | test(\"s1\")))'"
+wait_for 30 "run waiting for s1 and s3" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/vm/run --print-value-only | jq -e '.phase == \"Deleting\" and any(.conditions[]; .reason == \"WaitingForSnapshots\" and .message == \"waiting for its Snapshots to be deleted: s1, s3\")'"
 $VIRSH domstate "$dom" >/dev/null 2>&1 || fail "the domain went under its snapshot"
 phase_is snapshot s1 Ready || fail "s1 after its VM's deletion: $(status_of "$NS" snapshot s1)"
 ec del "${PREFIX}spec/$NS/snapshot/s1" >/dev/null
+ec del "${PREFIX}spec/$NS/snapshot/s3" >/dev/null
 wait_for 60 "run gone" sh -c "! $VIRSH domstate '$dom' >/dev/null 2>&1"
 wait_for 30 "run's and s1's statuses gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/vm/run --print-value-only)\$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/snapshot/s1 --print-value-only)\" ]"
 qemu-img snapshot -U -l "$vpath" | grep -qF "$sname" && fail "the image still holds $sname"

@@ -159,8 +159,8 @@ nc_lv_fail(const char *what, const char *name)
     return fail(what, name);
 }
 
-static virDomainPtr
-dom_get(struct nc_hv *hv, const char *name, int *ret_err)
+virDomainPtr
+nc_lv_domain(struct nc_hv *hv, const char *name, int *ret_err)
 {
     virConnectPtr c = conn_get(hv);
     virDomainPtr d;
@@ -215,7 +215,7 @@ lv_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
     virDomainPtr d;
 
     memset(ret, 0, sizeof(*ret));
-    if (!(d = dom_get(hv, name, &r)))
+    if (!(d = nc_lv_domain(hv, name, &r)))
         return r;
     if (virDomainGetUUIDString(d, ret->uuid) < 0 || virDomainGetState(d, &state, &reason, 0) < 0 ||
         virDomainGetInfo(d, &info) < 0) {
@@ -264,7 +264,7 @@ with_domain(struct nc_hv *hv, const char *name, const char *what, int (*op)(virD
     virDomainPtr d;
     int r = 0;
 
-    if (!(d = dom_get(hv, name, &r)))
+    if (!(d = nc_lv_domain(hv, name, &r)))
         return r;
     if (op(d) < 0)
         r = fail(what, name);
@@ -536,7 +536,7 @@ static int
 lv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes)
 {
     int r = 0;
-    virDomainPtr d = dom_get(hv, name, &r);
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
 
     if (!d)
         return r;
@@ -551,7 +551,7 @@ lv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsi
                  unsigned *ret_n)
 {
     int r = 0;
-    virDomainPtr d = dom_get(hv, name, &r);
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
     char *xml;
     xmlDocPtr doc;
     xmlNodePtr root, devices = NULL;
@@ -599,7 +599,7 @@ static int
 lv_hotplug(struct nc_hv *hv, const char *name, const char *xml, bool attach)
 {
     int r = 0;
-    virDomainPtr d = dom_get(hv, name, &r);
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
 
     if (!d)
         return r;
@@ -614,7 +614,7 @@ static int
 lv_set_live_owner(struct nc_hv *hv, const char *name, const char *xml)
 {
     int r = 0;
-    virDomainPtr d = dom_get(hv, name, &r);
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
 
     if (!d)
         return r;

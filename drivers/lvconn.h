@@ -14,6 +14,10 @@
  * NULL (and nc_drv_errmsg() set) when libvirtd cannot be reached. */
 virConnectPtr nc_lv_conn(struct nc_hv *hv);
 
+/* Domain @name (free with virDomainFree()), or NULL with *ret_err set
+ * (-ENOENT when there is none) and the reason recorded. */
+virDomainPtr nc_lv_domain(struct nc_hv *hv, const char *name, int *ret_err);
+
 /* Records libvirt's last error as "WHAT NAME: reason" for nc_drv_errmsg()
  * and maps it to a negative errno (-ENOENT for a missing domain, pool or
  * volume, -EBUSY, -ENOTSUP, -EINVAL, else -EIO). */

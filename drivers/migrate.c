@@ -170,27 +170,11 @@ target_xml(virDomainPtr dom, const char *name, const struct nc_migrate_params *p
     return out;
 }
 
-static virDomainPtr
-lookup(struct nc_hv *hv, const char *name, int *ret_err)
-{
-    virConnectPtr c = nc_lv_conn(hv);
-    virDomainPtr d;
-
-    if (!c) {
-        *ret_err = -EIO;
-        return NULL;
-    }
-    if (!(d = virDomainLookupByName(c, name)))
-        *ret_err = nc_lv_fail("look up", name);
-    virConnectClose(c);
-    return d;
-}
-
 int
 nc_lv_job(struct nc_hv *hv, const char *name, bool completed, struct nc_job *ret)
 {
     int r = 0;
-    virDomainPtr d = lookup(hv, name, &r);
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
 
     if (!d)
         return r;
@@ -216,7 +200,7 @@ nc_lv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params
     pthread_condattr_t ca;
     pthread_t thread;
 
-    if (!(j.dom = lookup(hv, name, &r)))
+    if (!(j.dom = nc_lv_domain(hv, name, &r)))
         return r;
     if (p->bandwidth_mibps &&
         virTypedParamsAddULLong(&j.params, &j.n_params, &max_params, VIR_MIGRATE_PARAM_BANDWIDTH,

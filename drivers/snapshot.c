@@ -19,20 +19,20 @@
 #include "drivers/error.h"
 #include "drivers/lvconn.h"
 
-static virDomainPtr
-domain(struct nc_hv *hv, const char *name, int *ret_err)
+/* Snapshot @snap of domain @name, or NULL with *ret_err set. */
+static virDomainSnapshotPtr
+snapshot_get(struct nc_hv *hv, const char *name, const char *snap, int *ret_err)
 {
-    virConnectPtr c = nc_lv_conn(hv);
-    virDomainPtr d;
+    virDomainPtr d = nc_lv_domain(hv, name, ret_err);
+    virDomainSnapshotPtr s;
 
-    if (!c) {
-        *ret_err = -EIO;
+    if (!d)
         return NULL;
-    }
-    if (!(d = virDomainLookupByName(c, name)))
-        *ret_err = nc_lv_fail("look up", name);
-    virConnectClose(c);
-    return d;
+    /* Any libvirt call resets its last error: the reason is read first. */
+    if (!(s = virDomainSnapshotLookupByName(d, snap, 0)))
+        *ret_err = nc_lv_fail("look up snapshot", snap);
+    virDomainFree(d);
+    return s;
 }
 
 /* <domainsnapshot><name/><description/></domainsnapshot>, escaped by
@@ -62,7 +62,7 @@ int
 nc_lv_snapshot_create(struct nc_hv *hv, const char *name, const char *snap, const char *mark)
 {
     int r = 0;
-    virDomainPtr d = domain(hv, name, &r);
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
     virDomainSnapshotPtr s;
     char *xml;
 
@@ -99,7 +99,7 @@ nc_lv_snapshot_lookup(struct nc_hv *hv, const char *name, const char *snap,
                       struct nc_snapinfo *ret)
 {
     int r = 0;
-    virDomainPtr d = domain(hv, name, &r);
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
     virDomainSnapshotPtr s;
     xmlChar *state, *created, *mark;
     xmlDocPtr doc;
@@ -141,15 +141,8 @@ int
 nc_lv_snapshot_delete(struct nc_hv *hv, const char *name, const char *snap)
 {
     int r = 0;
-    virDomainPtr d = domain(hv, name, &r);
-    virDomainSnapshotPtr s;
+    virDomainSnapshotPtr s = snapshot_get(hv, name, snap, &r);
 
-    if (!d)
-        return r;
-    /* Any libvirt call resets its last error: the reason is read first. */
-    s = virDomainSnapshotLookupByName(d, snap, 0);
-    r = s ? 0 : nc_lv_fail("look up snapshot", snap);
-    virDomainFree(d);
     if (!s)
         return r;
     /* Its children, if any, are kept: each internal snapshot stands on
@@ -164,15 +157,8 @@ int
 nc_lv_snapshot_revert(struct nc_hv *hv, const char *name, const char *snap, bool paused)
 {
     int r = 0;
-    virDomainPtr d = domain(hv, name, &r);
-    virDomainSnapshotPtr s;
+    virDomainSnapshotPtr s = snapshot_get(hv, name, snap, &r);
 
-    if (!d)
-        return r;
-    /* Any libvirt call resets its last error: the reason is read first. */
-    s = virDomainSnapshotLookupByName(d, snap, 0);
-    r = s ? 0 : nc_lv_fail("look up snapshot", snap);
-    virDomainFree(d);
     if (!s)
         return r;
     if (virDomainRevertToSnapshot(s, paused ? VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED : 0) < 0)
@@ -186,7 +172,7 @@ nc_lv_snapshot_list(struct nc_hv *hv, const char *name,
                     void (*fn)(const char *snap, void *data), void *data)
 {
     int r = 0, n;
-    virDomainPtr d = domain(hv, name, &r);
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
     virDomainSnapshotPtr *snaps = NULL;
 
     if (!d)

@@ -338,22 +338,6 @@ on_tick(void *data, const struct nc_job *job)
     return true;
 }
 
-/* The status of Volume @vol as this node last saw it, or NULL. */
-static cJSON *
-volume_status(const struct mig_run *run, const char *vol)
-{
-    struct nc_env *env = run->o.ctx->env;
-    char *text = NULL;
-    cJSON *vs = NULL;
-
-    if (vol && nc_is_dns_label(vol) &&
-        nc_informer_getf(env->statuses, &text, NULL, "%sstatus/%s/volume/%s", env->prefix,
-                         run->o.ns, vol) == 0)
-        vs = cJSON_Parse(text);
-    free(text);
-    return vs;
-}
-
 /*
  * Ends the migration as Succeeded (@s, freed), with the VM's placement on
  * the target and each copied Volume's status naming the target and its
@@ -383,7 +367,8 @@ succeed(struct mig_run *run, cJSON *s)
         const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(v, "path"));
         cJSON *vs;
 
-        if (!path || n_ops == MAX_MOVED_VOLUMES + 1 || !(vs = volume_status(run, vol)))
+        if (!path || n_ops == MAX_MOVED_VOLUMES + 1 ||
+            !(vs = nc_run_status_of(&run->o, "volume", vol)))
             continue;
         set_string(vs, "node", run->mv.target);
         set_string(vs, "path", path);
@@ -469,7 +454,8 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
     /* A copy: each progress write replaces the status read. */
     vols = cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status, "targetVolumes"), true);
     cJSON_ArrayForEach(v, vols) {
-        cJSON *vs = volume_status(run, cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume")));
+        const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
+        cJSON *vs = nc_run_status_of(&run->o, "volume", vol);
 
         ct.total += (uint64_t)nc_json_i64(cJSON_GetObjectItem(vs, "allocation"));
         cJSON_Delete(vs);
@@ -477,7 +463,7 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
     r = 0;
     cJSON_ArrayForEach(v, vols) {
         const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
-        cJSON *vs = volume_status(run, vol);
+        cJSON *vs = nc_run_status_of(&run->o, "volume", vol);
         const char *pool = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "pool"));
         const char *volname = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "volume"));
 

@@ -67,19 +67,6 @@ not_ready(struct restore_run *run, const char *phase, const char *reason, const 
                                    strcmp(phase, "Failed") == 0);
 }
 
-static cJSON *
-status_of(struct nc_env *env, const char *ns, const char *kind, const char *name)
-{
-    char *text = NULL;
-    cJSON *st = NULL;
-
-    if (nc_informer_getf(env->statuses, &text, NULL, "%sstatus/%s/%s/%s", env->prefix, ns,
-                         kind, name) == 0)
-        st = cJSON_Parse(text);
-    free(text);
-    return st;
-}
-
 static bool
 spec_exists(struct nc_env *env, const char *ns, const char *kind, const char *name,
             int64_t *ret_gen)
@@ -186,7 +173,7 @@ reconcile_spec(struct restore_run *run, const char *value, int64_t *ret_requeue_
     /* Done once: a Restore is a request, not a state to hold. */
     if (phase && strcmp(phase, "Complete") == 0)
         return 0;
-    snap = status_of(env, run->o.ns, "snapshot", run->spec.snapshot);
+    snap = nc_run_status_of(&run->o, "snapshot", run->spec.snapshot);
     snap_phase = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "phase"));
     taken_of = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "vm"));
     at = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "node"));
@@ -203,8 +190,9 @@ reconcile_spec(struct restore_run *run, const char *value, int64_t *ret_requeue_
         r = not_ready(run, "Pending", "WaitingForSnapshot",
                       "waiting for Snapshot \"%s\" to be Ready", run->spec.snapshot);
     } else if (!spec_exists(env, run->o.ns, "vm", run->spec.vm, &vm_gen)) {
-        r = not_ready(run, "Failed", "VMNotFound", "spec.vm: no VirtualMachine \"%s\" in namespace %s",
-                      run->spec.vm, run->o.ns);
+        r = not_ready(run, "Failed", "VMNotFound",
+                      "spec.vm: no VirtualMachine \"%s\" in namespace %s", run->spec.vm,
+                      run->o.ns);
     } else if (strcmp(at, env->node) != 0) {
         r = 0; /* the snapshot's node's to do */
     } else if (!nc_vm_node(env, run->o.ns, run->spec.vm, where, sizeof(where)) ||

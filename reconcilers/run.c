@@ -206,3 +206,18 @@ nc_run_report_invalid(struct nc_run *run, cJSON *status, const struct nc_verr *e
     free(why);
     return r;
 }
+
+cJSON *
+nc_run_status_of(const struct nc_run *run, const char *kind, const char *name)
+{
+    struct nc_env *env = run->ctx->env;
+    char *text = NULL;
+    cJSON *st = NULL;
+
+    if (name && nc_is_dns_label(name) &&
+        nc_informer_getf(env->statuses, &text, NULL, "%sstatus/%s/%s/%s", env->prefix, run->ns,
+                         kind, name) == 0)
+        st = cJSON_Parse(text);
+    free(text);
+    return st;
+}

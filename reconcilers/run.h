@@ -46,6 +46,10 @@ void nc_run_end(struct nc_run *run);
  * (generation 0). */
 int nc_run_spec(struct nc_run *run, char **ret_value) __attribute__((warn_unused_result));
 
+/* The status of @kind @name of the run's namespace, as the cache has it,
+ * parsed (cJSON_Delete() it), or NULL. */
+cJSON *nc_run_status_of(const struct nc_run *run, const char *kind, const char *name);
+
 /* Records an event and logs it. */
 void nc_run_event(struct nc_run *run, const char *type, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

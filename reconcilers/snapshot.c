@@ -78,21 +78,6 @@ not_ready(struct snap_run *run, const char *phase, const char *reason, const cha
                                    strcmp(phase, "Failed") == 0);
 }
 
-/* The status of @kind @name of this namespace, parsed, or NULL. */
-static cJSON *
-status_of(struct snap_run *run, const char *kind, const char *name)
-{
-    struct nc_env *env = run->o.ctx->env;
-    char *text = NULL;
-    cJSON *st = NULL;
-
-    if (nc_informer_getf(env->statuses, &text, NULL, "%sstatus/%s/%s/%s", env->prefix,
-                         run->o.ns, kind, name) == 0)
-        st = cJSON_Parse(text);
-    free(text);
-    return st;
-}
-
 /*
  * Why the VM's disks cannot be snapshotted, into @why (empty when they
  * can): internal snapshots live in qcow2 images, so every disk must be a
@@ -108,7 +93,7 @@ check_disks(struct snap_run *run, const struct nc_vm_spec *vm, cJSON *disks, cha
         return;
     }
     for (unsigned i = 0; i < vm->n_disks && !why[0]; i++) {
-        cJSON *st = status_of(run, "volume", vm->disks[i].volume);
+        cJSON *st = nc_run_status_of(&run->o, "volume", vm->disks[i].volume);
         const char *format = cJSON_GetStringValue(cJSON_GetObjectItem(st, "format"));
         cJSON *d;
 
@@ -123,7 +108,8 @@ check_disks(struct snap_run *run, const struct nc_vm_spec *vm, cJSON *disks, cha
         else if ((d = cJSON_CreateObject())) {
             cJSON_AddStringToObject(d, "disk", vm->disks[i].name);
             cJSON_AddStringToObject(d, "volume", vm->disks[i].volume);
-            cJSON_AddNumberToObject(d, "size", (double)nc_json_i64(cJSON_GetObjectItem(st, "capacity")));
+            cJSON_AddNumberToObject(d, "size",
+                                    (double)nc_json_i64(cJSON_GetObjectItem(st, "capacity")));
             cJSON_AddItemToArray(disks, d);
         }
         cJSON_Delete(st);
@@ -216,7 +202,7 @@ take(struct snap_run *run, int64_t *ret_requeue_ms)
         return not_ready(run, "Failed", "VMInvalid",
                          "spec.vm: VirtualMachine \"%s\" is invalid (see its status)",
                          run->spec.vm);
-    vmst = status_of(run, "vm", run->spec.vm);
+    vmst = nc_run_status_of(&run->o, "vm", run->spec.vm);
     vm_phase = cJSON_GetStringValue(cJSON_GetObjectItem(vmst, "phase"));
     if (vm_phase && strcmp(vm_phase, "Failed") == 0) {
         cJSON_Delete(vmst);

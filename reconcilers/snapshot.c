@@ -302,6 +302,7 @@ reconcile_spec(struct snap_run *run, const char *value, int64_t *ret_requeue_ms)
                 return not_ready(run, "Failed", "VMNotFound",
                                  "spec.vm: no VirtualMachine \"%s\" in namespace %s",
                                  run->spec.vm, run->o.ns);
+            *ret_requeue_ms = WAIT_MS;
             return not_ready(run, "Pending", "WaitingForVM",
                              "waiting for VirtualMachine \"%s\" to be placed on a node",
                              run->spec.vm);

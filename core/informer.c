@@ -366,9 +366,16 @@ nc_informer_revision(struct nc_informer *inf)
 void
 nc_informer_foreach(struct nc_informer *inf, nc_informer_fn fn, void *data)
 {
+    nc_informer_foreach_prefix(inf, "", fn, data);
+}
+
+void
+nc_informer_foreach_prefix(struct nc_informer *inf, const char *prefix, nc_informer_fn fn,
+                           void *data)
+{
+    size_t len = strlen(prefix), n = 0;
     struct entry *e, *tmp;
     char **keys;
-    size_t n = 0;
 
     /* Copy the keys first: @fn may take time, and workers need the lock. */
     pthread_mutex_lock(&inf->lock);
@@ -380,7 +387,8 @@ nc_informer_foreach(struct nc_informer *inf, nc_informer_fn fn, void *data)
                 HASH_DEL(inf->cache, e);
                 entry_free(e);
             }
-        } else if (keys && n < inf->live && (keys[n] = strdup(e->key))) {
+        } else if (keys && n < inf->live && strncmp(e->key, prefix, len) == 0 &&
+                   (keys[n] = strdup(e->key))) {
             n++;
         }
     }

@@ -74,6 +74,11 @@ int64_t nc_informer_revision(struct nc_informer *inf);
 
 /* Calls @fn for every cached key (any thread; not under the lock). */
 void nc_informer_foreach(struct nc_informer *inf, nc_informer_fn fn, void *data);
+/* The same for the keys that start with @prefix only: only those are
+ * copied, so a look at one namespace's objects of one kind costs no
+ * allocation per key of the others. */
+void nc_informer_foreach_prefix(struct nc_informer *inf, const char *prefix, nc_informer_fn fn,
+                                void *data);
 /* Number of cached keys. */
 size_t nc_informer_size(struct nc_informer *inf);
 uint64_t nc_informer_watch_restarts(const struct nc_informer *inf);

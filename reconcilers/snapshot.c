@@ -422,7 +422,7 @@ on_snapshot_key(void *data, const char *key)
     char *value = NULL;
     int64_t rev;
 
-    if (strncmp(key, o->prefix, len) != 0 || !(errs = nc_verr_new()))
+    if (!(errs = nc_verr_new()))
         return;
     if (nc_informer_get(o->env->specs, key, &value, &rev) == 0 &&
         nc_snapshot_spec_parse(value, o->ns, key + len, &spec, errs) == 0 &&
@@ -443,7 +443,7 @@ nc_snapshots_of_vm(struct nc_env *env, const char *ns, const char *vm, char *nam
 
     names[0] = '\0';
     snprintf(o.prefix, sizeof(o.prefix), "%sspec/%s/snapshot/", env->prefix, ns);
-    nc_informer_foreach(env->specs, on_snapshot_key, &o);
+    nc_informer_foreach_prefix(env->specs, o.prefix, on_snapshot_key, &o);
     return o.n;
 }
 

@@ -69,8 +69,7 @@ on_spec_key(void *data, const char *key)
 {
     struct users_ctx *uc = data;
 
-    if (strncmp(key, uc->spec_prefix, strlen(uc->spec_prefix)) == 0)
-        check_user(uc, uc->env->specs, key, strlen(uc->spec_prefix), true);
+    check_user(uc, uc->env->specs, key, strlen(uc->spec_prefix), true);
 }
 
 static void
@@ -78,8 +77,7 @@ on_status_key(void *data, const char *key)
 {
     struct users_ctx *uc = data;
 
-    if (strncmp(key, uc->status_prefix, strlen(uc->status_prefix)) == 0)
-        check_user(uc, uc->env->statuses, key, strlen(uc->status_prefix), false);
+    check_user(uc, uc->env->statuses, key, strlen(uc->status_prefix), false);
 }
 
 void
@@ -92,8 +90,8 @@ nc_vm_users(struct nc_env *env, enum nc_use use, const char *ns, const char *nam
     snprintf(uc.status_prefix, sizeof(uc.status_prefix), "%sstatus/%s/vm/", env->prefix, ns);
     if (!(uc.seen = cJSON_CreateArray()))
         return;
-    nc_informer_foreach(env->specs, on_spec_key, &uc);
-    nc_informer_foreach(env->statuses, on_status_key, &uc);
+    nc_informer_foreach_prefix(env->specs, uc.spec_prefix, on_spec_key, &uc);
+    nc_informer_foreach_prefix(env->statuses, uc.status_prefix, on_status_key, &uc);
     cJSON_Delete(uc.seen);
 }
 
@@ -197,7 +195,7 @@ on_request_key(void *data, const char *key)
     const char *phase, *vm, *node;
     int64_t rev;
 
-    if (o->yes || strncmp(key, o->prefix, strlen(o->prefix)) != 0)
+    if (o->yes)
         return;
     if (nc_informer_get(o->env->statuses, key, &text, &rev) == 0)
         st = cJSON_Parse(text);
@@ -216,6 +214,6 @@ nc_vm_in_progress(struct nc_env *env, const char *ns, const char *kind, const ch
     struct in_progress o = {.env = env, .vm = vm};
 
     snprintf(o.prefix, sizeof(o.prefix), "%sstatus/%s/%s/", env->prefix, ns, kind);
-    nc_informer_foreach(env->statuses, on_request_key, &o);
+    nc_informer_foreach_prefix(env->statuses, o.prefix, on_request_key, &o);
     return o.yes;
 }

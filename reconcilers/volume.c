@@ -179,16 +179,10 @@ nc_pool_shared_here(struct nc_env *env, const char *pool)
 static bool
 taken_over(struct volume_run *run, const char *vm, const char *node)
 {
-    struct nc_env *env = run->o.ctx->env;
-    char *text = NULL;
-    cJSON *st = NULL;
+    cJSON *st = nc_run_status_of(&run->o, "vm", vm);
     const char *at, *phase;
     bool yes;
 
-    if (nc_informer_getf(env->statuses, &text, NULL, "%sstatus/%s/vm/%s", env->prefix,
-                         run->o.ns, vm) == 0)
-        st = cJSON_Parse(text);
-    free(text);
     at = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
     phase = cJSON_GetStringValue(cJSON_GetObjectItem(st, "phase"));
     yes = at && phase && strcmp(at, node) == 0 &&

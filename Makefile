@@ -62,6 +62,7 @@ CORE_SRCS := \
 	reconcilers/network.c \
 	reconcilers/restore.c \
 	reconcilers/run.c \
+	reconcilers/schedule.c \
 	reconcilers/snapshot.c \
 	reconcilers/status.c \
 	reconcilers/stop.c \

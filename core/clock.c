@@ -12,12 +12,26 @@ nc_now_ms(void)
 }
 
 char *
-nc_rfc3339_now(char buf[32])
+nc_rfc3339_format(time_t t, char buf[32])
 {
-    time_t t = time(NULL);
     struct tm tm;
 
     gmtime_r(&t, &tm);
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
+}
+
+char *
+nc_rfc3339_now(char buf[32])
+{
+    return nc_rfc3339_format(time(NULL), buf);
+}
+
+time_t
+nc_rfc3339_parse(const char *s)
+{
+    struct tm tm = {0};
+    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+
+    return end && !*end ? timegm(&tm) : (time_t)-1;
 }

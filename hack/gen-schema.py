@@ -143,6 +143,9 @@ def envelope(kind, spec, title):
     if kind == "VirtualMachine":
         s["$defs"]["selector"] = {"type": "object", "maxProperties": 16, "propertyNames": {"pattern": QKEY},
                                   "additionalProperties": {"type": "string", "pattern": "^(?:" + NAME + ")?$"}}
+    if kind == "VirtualMachine":
+        s["if"] = {"required": ["spec"], "properties": {"spec": {"required": ["snapshotSchedule"]}}}
+        s["then"] = {"properties": {"metadata": {"properties": {"name": {"maxLength": 47}}}}}
     anchor(s["$defs"])
     return s
 
@@ -190,7 +193,13 @@ vm_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus"
                                                    "properties": collections.OrderedDict([
                                                        ("labels", {"$ref": "#/$defs/selector", "minProperties": 1}),
                                                        ("topologyKey", {"type": "string", "maxLength": 317, "pattern": QKEY, "default": "novacron.io/node"}),
-                                                       ("required", {"type": "boolean", "default": True})])}})])})])}
+                                                       ("required", {"type": "boolean", "default": True})])}})])}),
+    ("snapshotSchedule", {"description": "Snapshots named <vm>-YYYYMMDD-hhmmss written at once and then at every multiple of every since the Unix epoch (UTC), the oldest beyond keep deleted; the VM's name may then have at most 47 characters",
+                          "type": "object", "additionalProperties": False, "required": ["every", "keep"],
+                          "properties": collections.OrderedDict([
+                              ("every", {"description": "10s to 366d: digits and a unit, d, h, m, s, largest first (\"1h30m\", \"7d\")",
+                                         "type": "string", "maxLength": 32, "pattern": "^([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$", "minLength": 2}),
+                              ("keep", {"type": "integer", "minimum": 1, "maximum": 100})])})])}
 
 vol_spec = {"type": "object", "additionalProperties": False, "required": ["size"],
   "properties": collections.OrderedDict([

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "novactl/cli.h"
 #include "schema/quantity.h"
 
@@ -70,15 +71,14 @@ cli_kind(const char *word)
 void
 cli_age(const char *since, char *buf, size_t n)
 {
-    struct tm tm = {0};
-    const char *end = since ? strptime(since, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+    time_t t = nc_rfc3339_parse(since);
     long long s;
 
-    if (!end || *end) {
+    if (t == (time_t)-1) {
         snprintf(buf, n, "-");
         return;
     }
-    s = (long long)(time(NULL) - timegm(&tm));
+    s = (long long)(time(NULL) - t);
     if (s < 0)
         s = 0;
     if (s < 120)

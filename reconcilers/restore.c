@@ -25,6 +25,7 @@
 #include "reconcilers/status.h"
 #include "reconcilers/stop.h"
 #include "reconcilers/users.h"
+#include "reconcilers/vm.h"
 #include "schema/restore.h"
 #include "schema/vm.h"
 
@@ -122,6 +123,8 @@ restore(struct restore_run *run, const cJSON *snap, int64_t vm_gen)
         if (r == 0 && online && nc_hv_lookup(env->hv, domname, &info) == 0 &&
             info.state != NC_DOM_SHUTOFF)
             r = nc_hv_destroy(env->hv, domname);
+        if (r == 0)
+            nc_vm_stopped_by_restore(env, run->o.ns, run->spec.vm);
     }
     if (r < 0) {
         nc_warn(run->o.key, "%s", nc_drv_errmsg());

@@ -139,7 +139,8 @@ report(struct nc_run *run, const cJSON *status)
     }
     r = nc_status_write(run->ctx->etcd, run->spec_key, run->generation,
                         changed ? run->status_key : NULL, run->status_revision, text, ops,
-                        (size_t)n, &applied, &rev);
+                        (size_t)n, changed ? run->extra_cmp : NULL,
+                        changed ? run->n_extra_cmp : 0, &applied, &rev);
     if (r < 0) {
         nc_events_done(&run->events, &env->events, false, 0);
         nc_warn(run->key, "status write failed: %s", nc_etcd_errmsg(run->ctx->etcd));

@@ -25,9 +25,12 @@ struct nc_run {
     /* A status that more than one node writes in turn is written only
      * over the one read: set to status_read to guard (-1: unguarded). */
     int64_t status_revision;
-    /* Ops written with the next status change, and only with it. */
+    /* Ops written with the next status change, and only with it, and
+     * what that write then also requires. */
     const struct nc_op *extra;
     size_t n_extra;
+    const struct nc_cmp *extra_cmp;
+    size_t n_extra_cmp;
     char now[32];
     struct nc_events events;
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "reconcilers/run.h"
@@ -122,16 +123,12 @@ report_ready(struct snap_run *run, const struct nc_snapinfo *info)
 {
     cJSON *s = status_new(run, "Ready"), *ind;
     char created[32], msg[256];
-    struct tm tm;
-    time_t t = (time_t)info->created;
     bool memory = info->memory && run->spec.memory;
 
     if (!s)
         return -ENOMEM;
-    gmtime_r(&t, &tm);
-    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
     cJSON_DeleteItemFromObject(s, "creationTime");
-    cJSON_AddStringToObject(s, "creationTime", created);
+    cJSON_AddStringToObject(s, "creationTime", nc_rfc3339_format((time_t)info->created, created));
     cJSON_DeleteItemFromObject(s, "indications");
     ind = cJSON_AddArrayToObject(s, "indications");
     cJSON_AddItemToArray(ind, cJSON_CreateString(info->memory ? "Online" : "Offline"));
@@ -172,11 +169,38 @@ expire(struct snap_run *run, const struct nc_snapinfo *info, int64_t *ret_requeu
     return r;
 }
 
+/* What libvirt's answer @r to taking the snapshot makes of it. */
+static int
+after_create(struct snap_run *run, int r)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_snapinfo info;
+    char why[512];
+
+    if (r < 0) {
+        snprintf(why, sizeof(why), "%s", nc_drv_errmsg());
+        /* It may be there all the same: a novacrond killed while libvirt
+         * took it asked again, and libvirt took the first one meanwhile. */
+        if (nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info) == 0 &&
+            strcmp(info.mark, run->mark) == 0)
+            return report_ready(run, &info);
+        if (r == -EINVAL || r == -ENOTSUP)
+            return not_ready(run, "Failed", "SnapshotFailed", "%s", why);
+        nc_warn(run->o.key, "%s", why);
+        return r;
+    }
+    if ((r = nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info)) == 0) {
+        nc_info(run->o.key, "snapshot %s of domain %s taken", run->snapname, run->domname);
+        return report_ready(run, &info);
+    }
+    nc_warn(run->o.key, "%s", nc_drv_errmsg());
+    return r;
+}
+
 static int
 take(struct snap_run *run, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
-    struct nc_snapinfo info;
     struct nc_dominfo dom;
     struct nc_verr *errs = nc_verr_new();
     struct nc_vm_spec vm;
@@ -254,19 +278,11 @@ take(struct snap_run *run, int64_t *ret_requeue_ms)
     if ((r = nc_run_report_not_ready(&run->o, s, "InProgress", "libvirt takes the snapshot",
                                      false)) < 0)
         return r;
-    r = nc_hv_snapshot_create(env->hv, run->domname, run->snapname, run->mark);
+    r = after_create(run, nc_hv_snapshot_create(env->hv, run->domname, run->snapname, run->mark));
     /* The VM's reconciler left the VM alone meanwhile (a guest paused
-     * while its memory is saved): it looks again. */
+     * while its memory is saved): it looks again, once the status says
+     * the snapshot is no longer InProgress. */
     nc_run_enqueue(&run->o, "vm", run->spec.vm);
-    if (r == 0)
-        r = nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info);
-    if (r == 0) {
-        nc_info(run->o.key, "snapshot %s of domain %s taken", run->snapname, run->domname);
-        return report_ready(run, &info);
-    }
-    if (r == -EINVAL || r == -ENOTSUP)
-        return not_ready(run, "Failed", "SnapshotFailed", "%s", nc_drv_errmsg());
-    nc_warn(run->o.key, "%s", nc_drv_errmsg());
     return r;
 }
 

@@ -75,10 +75,10 @@ nc_status_changed(const cJSON *old_status, const cJSON *new_status)
 int
 nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
                 const char *status_key, int64_t status_revision, const char *status_text,
-                const struct nc_op *extra, size_t n_extra, bool *ret_applied,
-                int64_t *ret_revision)
+                const struct nc_op *extra, size_t n_extra, const struct nc_cmp *extra_cmp,
+                size_t n_extra_cmp, bool *ret_applied, int64_t *ret_revision)
 {
-    struct nc_cmp cmp[2] = {{
+    struct nc_cmp cmp[2 + 4] = {{
         .key = spec_key,
         .target = spec_revision ? NC_CMP_MOD : NC_CMP_CREATE,
         .result = NC_CMP_EQUAL,
@@ -87,7 +87,7 @@ nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
     struct nc_op ops[1 + 48];
     size_t n = 0, n_cmp = 1;
 
-    if (n_extra > 48)
+    if (n_extra > 48 || n_extra_cmp > 4)
         return -E2BIG;
     if (status_key && status_revision >= 0)
         cmp[n_cmp++] = (struct nc_cmp){.key = status_key, .target = NC_CMP_MOD,
@@ -96,5 +96,8 @@ nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
         ops[n++] = status_text ? (struct nc_op){.key = status_key, .value = status_text}
                                : (struct nc_op){.del = true, .key = status_key};
     memcpy(ops + n, extra, n_extra * sizeof(*extra));
+    if (n_extra_cmp)
+        memcpy(cmp + n_cmp, extra_cmp, n_extra_cmp * sizeof(*extra_cmp));
+    n_cmp += n_extra_cmp;
     return nc_etcd_txn(c, cmp, n_cmp, ops, n + n_extra, NULL, 0, ret_applied, ret_revision);
 }

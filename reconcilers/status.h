@@ -46,16 +46,17 @@ bool nc_status_changed(const cJSON *old_status, const cJSON *new_status);
 /*
  * Writes @status_text (NULL: deletes the status key; @status_key NULL:
  * leaves the status alone) together with the @extra ops, only if the spec
- * key still has @spec_revision (0: the spec key must be absent) and, when
- * @status_revision is not negative, the status key still has that one
- * (0: absent): for a status more than one node writes in turn. @ret_applied is false when the spec moved on, so the
+ * key still has @spec_revision (0: the spec key must be absent), the
+ * @extra_cmp hold, and, when @status_revision is not negative, the status
+ * key still has that one (0: absent): for a status more than one node
+ * writes in turn. @ret_applied is false when the spec moved on, so the
  * caller's observation was stale and it must not retry with it;
  * @ret_revision gets the store revision after the transaction.
  */
 int nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
                     const char *status_key, int64_t status_revision, const char *status_text,
-                    const struct nc_op *extra, size_t n_extra, bool *ret_applied,
-                    int64_t *ret_revision)
+                    const struct nc_op *extra, size_t n_extra, const struct nc_cmp *extra_cmp,
+                    size_t n_extra_cmp, bool *ret_applied, int64_t *ret_revision)
     __attribute__((warn_unused_result));
 
 #endif

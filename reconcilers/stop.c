@@ -18,9 +18,12 @@ nc_stop_guest(struct nc_hv *hv, const char *domname, int grace_s,
 
     *ret_forced = false;
     while ((r = nc_hv_lookup(hv, domname, &info)) == 0 && info.state != NC_DOM_SHUTOFF) {
-        if (nc_now_ms() >= deadline) {
-            *ret_forced = true;
+        if (nc_now_ms() >= deadline || info.state == NC_DOM_PAUSED) {
+            /* It may have gone off by itself in between. */
             r = nc_hv_destroy(hv, domname);
+            if (r < 0 && nc_hv_lookup(hv, domname, &info) == 0 && info.state == NC_DOM_SHUTOFF)
+                return 0;
+            *ret_forced = r == 0;
             break;
         }
         if (info.state != NC_DOM_SHUTTING_DOWN && (r = nc_hv_shutdown(hv, domname)) < 0)

@@ -10,7 +10,8 @@
 
 /*
  * Stops the guest of domain @domname: ACPI shutdown, and once @grace_s
- * passed, forced off (*ret_forced set). @keep_going (may be NULL) is asked
+ * passed, forced off (*ret_forced set). A paused guest cannot hear the
+ * power button: it is forced off at once. @keep_going (may be NULL) is asked
  * about every 200 ms; when it says false, waiting ends with -ECANCELED and
  * the guest as it is. 0 once it is off or there is no such domain, or a
  * negative errno with the reason in nc_drv_errmsg().

@@ -22,6 +22,7 @@
 #include "reconcilers/ifaces.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/run.h"
+#include "reconcilers/schedule.h"
 #include "reconcilers/snapshot.h"
 #include "reconcilers/status.h"
 #include "reconcilers/users.h"
@@ -32,11 +33,18 @@
 #define POLL_MS 1000
 #define DEPENDENCY_POLL_MS 10000
 
+/* Why a domain was stopped, so that starting it again says so. */
+enum stop_cause {
+    STOP_FOR_SPEC,    /* runState Stopped, or drift: nothing to say */
+    STOP_FOR_UPDATE,  /* a restart that applies a new definition */
+    STOP_FOR_RESTORE, /* a Restore of its disks left it off */
+};
+
 /* A graceful stop in progress: ACPI was asked at @since_ms. */
 struct stopping {
     char *key;
     int64_t since_ms;
-    bool for_update; /* the stop is a restart that applies a new definition */
+    enum stop_cause cause;
     UT_hash_handle hh;
 };
 
@@ -92,7 +100,7 @@ stop_since(struct nc_vm_state *s, const char *key)
 /* Records that a graceful stop of @key begins now. Out of memory, nothing
  * is recorded and the next reconcile asks for the shutdown again. */
 static void
-stop_begin(struct nc_vm_state *s, const char *key, bool for_update)
+stop_begin(struct nc_vm_state *s, const char *key, enum stop_cause cause)
 {
     struct stopping *e = calloc(1, sizeof(*e));
 
@@ -101,28 +109,38 @@ stop_begin(struct nc_vm_state *s, const char *key, bool for_update)
         return;
     }
     e->since_ms = nc_now_ms();
-    e->for_update = for_update;
+    e->cause = cause;
     pthread_mutex_lock(&s->lock);
     HASH_ADD_KEYPTR(hh, s->stops, e->key, strlen(e->key), e);
     pthread_mutex_unlock(&s->lock);
 }
 
-static bool
+static enum stop_cause
 stop_end(struct nc_vm_state *s, const char *key)
 {
     struct stopping *e;
-    bool for_update = false;
+    enum stop_cause cause = STOP_FOR_SPEC;
 
     pthread_mutex_lock(&s->lock);
     HASH_FIND_STR(s->stops, key, e);
     if (e) {
-        for_update = e->for_update;
+        cause = e->cause;
         HASH_DEL(s->stops, e);
         free(e->key);
         free(e);
     }
     pthread_mutex_unlock(&s->lock);
-    return for_update;
+    return cause;
+}
+
+void
+nc_vm_stopped_by_restore(struct nc_env *env, const char *ns, const char *vm)
+{
+    char key[160];
+
+    snprintf(key, sizeof(key), "%s/vm/%s", ns, vm);
+    stop_end(env->vm, key);
+    stop_begin(env->vm, key, STOP_FOR_RESTORE);
 }
 
 /* Everything one reconcile works with. */
@@ -187,6 +205,10 @@ status_new(struct vm_run *run, const char *phase)
         cJSON_AddItemToArray(disks, d);
     }
     add_interfaces(run, s);
+    /* Kept until report_domain() looks at the schedule again. */
+    cJSON_AddItemToObject(s, "snapshotSchedule",
+                          cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status,
+                                                              "snapshotSchedule"), true));
     return s;
 }
 
@@ -393,6 +415,9 @@ reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
         }
         char snaps[256];
 
+        /* The Snapshots its schedule wrote are its own: they go with it. */
+        if ((r = nc_schedule_drop(&run->o)) < 0)
+            return r;
         if (nc_snapshots_of_vm(env, run->o.ns, run->o.name, snaps, sizeof(snaps)) > 0) {
             /* Not under its snapshots: deleting them too lets it go. */
             char msg[384];
@@ -549,7 +574,7 @@ stop_domain(struct vm_run *run, const struct nc_dominfo *info, bool for_update)
         return r < 0 ? r : 0;
     }
     if (!since) {
-        stop_begin(env->vm, run->o.key, for_update);
+        stop_begin(env->vm, run->o.key, for_update ? STOP_FOR_UPDATE : STOP_FOR_SPEC);
         r = nc_hv_shutdown(env->hv, run->domname);
         if (r < 0 && r != -EBUSY)
             return r;
@@ -789,17 +814,20 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     if (info->state == NC_DOM_SHUTTING_DOWN)
         return 1;
     if (info->state == NC_DOM_SHUTOFF || info->state == NC_DOM_CRASHED) {
-        bool for_update = stop_end(env->vm, run->o.key);
+        enum stop_cause cause = stop_end(env->vm, run->o.key);
 
         if (info->state == NC_DOM_CRASHED && (r = nc_hv_destroy(env->hv, run->domname)) < 0)
             return r;
         r = nc_hv_start(env->hv, run->domname);
         if (r < 0)
             return r;
-        if (for_update) {
+        if (cause == STOP_FOR_UPDATE) {
             *ret_restarted = true;
             nc_run_event(&run->o, "Normal", "Restarted",
                   "domain restarted to apply generation %" PRId64, run->o.generation);
+        } else if (cause == STOP_FOR_RESTORE) {
+            nc_run_event(&run->o, "Normal", "Started",
+                         "domain started from the disks a Restore brought back");
         } else if (was_ours_before && prev_phase &&
                    (strcmp(prev_phase, "Running") == 0 || strcmp(prev_phase, "Paused") == 0)) {
             nc_run_event(&run->o, "Warning", "DriftCorrected",
@@ -819,7 +847,14 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
         return r;
     }
     if (want == NC_RUN_RUNNING && info->state == NC_DOM_PAUSED) {
+        struct nc_dominfo now;
+
         r = nc_hv_resume(env->hv, run->domname);
+        /* Paused for a while by libvirt itself (a snapshot a novacrond
+         * killed before us asked for), the guest may run again already. */
+        if (r < 0 && nc_hv_lookup(env->hv, run->domname, &now) == 0 &&
+            now.state == NC_DOM_RUNNING)
+            return 0;
         if (r == 0)
             nc_run_event(&run->o, prev_phase && strcmp(prev_phase, "Running") == 0 ? "Warning" : "Normal",
                   prev_phase && strcmp(prev_phase, "Running") == 0 ? "DriftCorrected" : "Resumed",
@@ -1111,11 +1146,15 @@ config_condition(struct vm_run *run, cJSON *s, const struct applied *a)
                             run->o.generation, run->o.now);
 }
 
-/* The status of a domain that exists: its phase, Ready, ConfigApplied. */
+/* The status of a domain that exists: its phase, Ready, ConfigApplied,
+ * and the snapshot schedule, whose due Snapshot it writes. */
 static int
-report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct applied *a)
+report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct applied *a,
+              int64_t *ret_requeue_ms)
 {
     cJSON *s = status_new(run, phase_of(info->state));
+    struct nc_schedule sch;
+    int r;
 
     if (!s)
         return -ENOMEM;
@@ -1124,7 +1163,24 @@ report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct ap
     add_domain(s, run->domname, info);
     if (run->console_log[0])
         cJSON_AddStringToObject(s, "consoleLog", run->console_log);
-    return report(run, s);
+    if ((r = nc_schedule_due(&run->o, &run->spec, s, &sch, ret_requeue_ms)) < 0) {
+        cJSON_Delete(s);
+        nc_schedule_clear(&sch);
+        return r;
+    }
+    if (sch.doc)
+        nc_run_event(&run->o, "Normal", "SnapshotScheduled", "Snapshot %s written",
+                     sch.name);
+    r = report(run, s);
+    run->o.extra = NULL;
+    run->o.n_extra = 0;
+    run->o.extra_cmp = NULL;
+    run->o.n_extra_cmp = 0;
+    if (r < 0) {
+        nc_schedule_clear(&sch);
+        return r;
+    }
+    return nc_schedule_prune(&run->o, &run->spec, &sch);
 }
 
 static int
@@ -1155,6 +1211,20 @@ report_migrating(struct vm_run *run, const struct nc_move *mv)
     return r;
 }
 
+/* Whether a Snapshot or Restore of this VM is InProgress on this node: the
+ * VM is theirs meanwhile, and either queues it once it is done. */
+static bool
+left_to_others(struct vm_run *run, int64_t *ret_requeue_ms)
+{
+    struct nc_env *env = run->o.ctx->env;
+
+    if (!nc_vm_in_progress(env, run->o.ns, "snapshot", run->o.name) &&
+        !nc_vm_in_progress(env, run->o.ns, "restore", run->o.name))
+        return false;
+    *ret_requeue_ms = DEPENDENCY_POLL_MS; /* a backstop */
+    return true;
+}
+
 static int
 reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 {
@@ -1183,9 +1253,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         return strcmp(mv.source, env->node) == 0 && run->o.old_status
                    ? report_migrating(run, &mv)
                    : 0;
-    if (nc_vm_in_progress(env, run->o.ns, "snapshot", run->o.name) ||
-        nc_vm_in_progress(env, run->o.ns, "restore", run->o.name))
-        return 0; /* either queues the VM once it is done */
+    if (left_to_others(run, ret_requeue_ms))
+        return 0;
     if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
 
@@ -1193,6 +1262,11 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     nc_domain_config_hash(&def, config_hash, base_hash);
     if ((r = define(run, &info, config_hash, base_hash, &a.exists, &a.defined, &ret)) > 0)
         return ret;
+    /* Asked again once the domain's state is known: a snapshot or restore
+     * says InProgress before it pauses or stops the guest, so a state it
+     * brought is never taken for drift. */
+    if (r == 0 && left_to_others(run, ret_requeue_ms))
+        return 0;
     if (r < 0 || (driven = drive_state(run, &info, config_hash, base_hash, a.exists,
                                        &a.restarted, &a.hotplugged)) < 0 ||
         (r = nc_hv_lookup(env->hv, run->domname, &info)) < 0) {
@@ -1207,7 +1281,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     }
     a.stale = info.state != NC_DOM_SHUTOFF && info.live_config[0] &&
               strcmp(info.live_config, config_hash) != 0;
-    if ((r = report_domain(run, &info, &a)) == 0 &&
+    if ((r = report_domain(run, &info, &a, ret_requeue_ms)) == 0 &&
         (driven > 0 || a.stale || !state_matches(run->spec.run_state, info.state)))
         *ret_requeue_ms = POLL_MS;
     return r;

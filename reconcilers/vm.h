@@ -8,4 +8,8 @@
  * between calls: graceful-stop deadlines. */
 extern const struct nc_reconciler nc_vm_reconciler;
 
+/* A Restore switched VM @ns/@vm's domain off to bring its disks back: the
+ * reconciler starts it again as a start, not as drift it corrects. */
+void nc_vm_stopped_by_restore(struct nc_env *env, const char *ns, const char *vm);
+
 #endif

@@ -57,3 +57,40 @@ nc_quantity_format(uint64_t bytes, char *buf, size_t bufsz)
     snprintf(buf, bufsz, "%llu%s", (unsigned long long)bytes, units[u]);
     return buf;
 }
+
+int
+nc_duration_parse(const char *s, uint64_t *ret_seconds)
+{
+    static const struct {
+        char unit;
+        uint64_t seconds;
+    } units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+    uint64_t total = 0;
+    size_t next = 0; /* units before this one were used or skipped */
+
+    if (!s || !*s)
+        return -EINVAL;
+    while (*s) {
+        uint64_t v = 0;
+        size_t i;
+
+        if (*s < '0' || *s > '9')
+            return -EINVAL;
+        for (; *s >= '0' && *s <= '9'; s++) {
+            v = v * 10 + (uint64_t)(*s - '0');
+            if (v > UINT32_MAX)
+                return -ERANGE;
+        }
+        for (i = next; i < sizeof(units) / sizeof(units[0]) && units[i].unit != *s; i++)
+            ;
+        if (i == sizeof(units) / sizeof(units[0]))
+            return -EINVAL;
+        total += v * units[i].seconds;
+        if (total > UINT32_MAX)
+            return -ERANGE;
+        next = i + 1;
+        s++;
+    }
+    *ret_seconds = total;
+    return 0;
+}

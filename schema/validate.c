@@ -522,6 +522,32 @@ nc_v_quantity(struct nc_verr *e, const cJSON *obj, const char *path, const char 
     return bytes;
 }
 
+uint64_t
+nc_v_duration(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+              bool required, uint64_t min, uint64_t max)
+{
+    const char *s = nc_v_string(e, obj, path, name, required, 32);
+    char f[256], got[96];
+    uint64_t seconds = 0;
+    int r;
+
+    if (!s)
+        return 0;
+    field_path(f, sizeof(f), path, name);
+    r = nc_duration_parse(s, &seconds);
+    if (r == 0 && seconds >= min && seconds <= max)
+        return seconds;
+    nc_json_brief(cJSON_GetObjectItem(obj, name), got, sizeof(got));
+    if (r == -EINVAL)
+        nc_verr_add(e, f, "must be a duration such as \"90s\", \"30m\", \"1h\" or \"7d\" "
+                          "(units d, h, m, s, largest first), got %s",
+                    got);
+    else
+        nc_verr_add(e, f, "must be from %llus to %llus, got %s", (unsigned long long)min,
+                    (unsigned long long)max, got);
+    return 0;
+}
+
 const char *
 nc_v_abs_path(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
               bool required)

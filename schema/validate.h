@@ -90,6 +90,10 @@ const char *nc_v_dns_label(struct nc_verr *e, const cJSON *obj, const char *path
 /* A size (schema/quantity.h) from @min to @max bytes, a multiple of @align. */
 uint64_t nc_v_quantity(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
                        bool required, uint64_t min, uint64_t max, uint64_t align);
+/* A duration (schema/quantity.h) from @min to @max seconds; 0 when absent
+ * or wrong. */
+uint64_t nc_v_duration(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+                       bool required, uint64_t min, uint64_t max);
 /* An absolute path without "." or ".." components; borrowed, or NULL. */
 const char *nc_v_abs_path(struct nc_verr *e, const cJSON *obj, const char *path,
                           const char *name, bool required);

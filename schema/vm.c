@@ -11,8 +11,9 @@ const char *const nc_accel_names[] = {"auto", "kvm", "tcg", NULL};
 
 static const char *const spec_fields[] = {
     "runState", "vcpus", "memory", "accel", "boot", "disks", "interfaces",
-    "stopGracePeriodSeconds", "node", "placement", NULL,
+    "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", NULL,
 };
+static const char *const schedule_fields[] = {"every", "keep", NULL};
 static const char *const placement_fields[] = {"nodeSelector", "spread", "antiAffinity", NULL};
 static const char *const spread_fields[] = {"topologyKey", "labels", NULL};
 static const char *const anti_fields[] = {"labels", "topologyKey", "required", NULL};
@@ -229,6 +230,31 @@ nc_vm_spec_clear(struct nc_vm_spec *spec)
     memset(spec, 0, sizeof(*spec));
 }
 
+/* spec.snapshotSchedule: {"every": "1h", "keep": 24}. Its snapshots are
+ * named <vm>-YYYYMMDD-hhmmss, which must be a DNS label too. */
+static void
+parse_schedule(struct nc_verr *e, const cJSON *doc, const cJSON *spec, const char *name,
+               struct nc_vm_spec *vm)
+{
+    const cJSON *sch = nc_v_object(e, spec, "spec", "snapshotSchedule", false);
+    const char *vm_name = name ? name
+                               : cJSON_GetStringValue(cJSON_GetObjectItem(
+                                     cJSON_GetObjectItem(doc, "metadata"), "name"));
+
+    if (!sch)
+        return;
+    nc_v_known_fields(e, sch, "spec.snapshotSchedule", schedule_fields);
+    vm->snapshot_every = (unsigned)nc_v_duration(e, sch, "spec.snapshotSchedule", "every", true,
+                                                 NC_VM_MIN_EVERY, NC_VM_MAX_EVERY);
+    vm->snapshot_keep = (unsigned)nc_v_int(e, sch, "spec.snapshotSchedule", "keep", true, 1,
+                                           NC_VM_MAX_KEEP, 1);
+    if (vm_name && strlen(vm_name) + NC_VM_SCHEDULED_SUFFIX > NC_NAME_MAX)
+        nc_verr_add(e, "spec.snapshotSchedule",
+                    "its snapshots are named <vm>-YYYYMMDD-hhmmss, at most %d characters: the "
+                    "VM's name may have at most %d, it has %zu",
+                    NC_NAME_MAX, NC_NAME_MAX - NC_VM_SCHEDULED_SUFFIX, strlen(vm_name));
+}
+
 int
 nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct nc_vm_spec *ret,
                      struct nc_verr *errs)
@@ -254,6 +280,7 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
         if (nc_verr_count(errs) == before && nc_labels_from_json(labels, &ret->labels) < 0)
             nc_verr_add(errs, "metadata.labels", "out of memory");
         parse_placement(errs, spec, labels, ret);
+        parse_schedule(errs, doc, spec, name, ret);
         ret->stop_grace_seconds = (int)nc_v_int(errs, spec, "spec", "stopGracePeriodSeconds",
                                                 false, 0, NC_VM_MAX_GRACE, NC_VM_DEFAULT_GRACE);
         if ((s = nc_v_string(errs, spec, "spec", "node", false, 253))) {

@@ -18,6 +18,11 @@
 #define NC_VM_MAX_GRACE 3600
 #define NC_VM_MAX_SELECTOR 16 /* labels in a selector */
 #define NC_VM_MAX_ANTI 8      /* anti-affinity terms */
+#define NC_VM_MIN_EVERY 10    /* seconds between scheduled snapshots */
+#define NC_VM_MAX_EVERY (366 * 86400)
+#define NC_VM_MAX_KEEP 100
+/* A scheduled snapshot is named <vm>-YYYYMMDD-hhmmss: the suffix's length. */
+#define NC_VM_SCHEDULED_SUFFIX 16
 
 enum nc_run_state {
     NC_RUN_RUNNING,
@@ -78,6 +83,8 @@ struct nc_vm_spec {
     char node[254]; /* "" when unplaced */
     struct nc_vm_placement *placement; /* NULL when the spec has none */
     struct nc_labels labels;           /* metadata.labels */
+    unsigned snapshot_every;           /* spec.snapshotSchedule, seconds; 0: none */
+    unsigned snapshot_keep;
 };
 
 /* Frees @p (NULL allowed). */

@@ -64,3 +64,42 @@ Test(quantity, format_round_trips)
         cr_assert_eq(back, values[i]);
     }
 }
+
+Test(quantity, duration_table)
+{
+    static const struct {
+        const char *in;
+        int ret;
+        uint64_t seconds;
+    } d[] = {
+        {"45s", 0, 45},
+        {"1h", 0, 3600},
+        {"1h30m", 0, 5400},
+        {"7d", 0, 7 * 86400},
+        {"1d2h3m4s", 0, 93784},
+        {"0s", 0, 0},
+        {"90m", 0, 5400},
+        {"4294967295s", 0, 4294967295ULL},
+        {"4294967296s", -ERANGE, 0},
+        {"49711d", -ERANGE, 0},
+        {"", -EINVAL, 0},
+        {"10", -EINVAL, 0},
+        {"h", -EINVAL, 0},
+        {"1m1h", -EINVAL, 0},
+        {"1h1h", -EINVAL, 0},
+        {"1.5h", -EINVAL, 0},
+        {"-1s", -EINVAL, 0},
+        {"1 s", -EINVAL, 0},
+        {"1S", -EINVAL, 0},
+        {"1w", -EINVAL, 0},
+        {"1hx", -EINVAL, 0},
+    };
+
+    for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+        uint64_t v = 12345;
+        int r = nc_duration_parse(d[i].in, &v);
+
+        cr_assert_eq(r, d[i].ret, "\"%s\": got %d", d[i].in, r);
+        cr_assert_eq(v, r == 0 ? d[i].seconds : 12345, "\"%s\"", d[i].in);
+    }
+}

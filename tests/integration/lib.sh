@@ -211,6 +211,38 @@ has_event() { # NS NAME REASON
     ec get "${PREFIX}events/$1/vm/$2/" --prefix --print-value-only | jq -s -e --arg r "$3" 'any(.[]; .reason == $r)' >/dev/null
 }
 
+# Snapshot tests (after use_qemu, with $NS set): domains with snapshots,
+# which undefine refuses without --snapshots-metadata, and the test's
+# volumes, removed whatever happens.
+use_snapshots() {
+    on_cleanup remove_snapshot_test
+}
+
+remove_snapshot_test() {
+    for d in $(test_domains); do
+        $VIRSH destroy "$d" >/dev/null 2>&1 || true
+        $VIRSH undefine --snapshots-metadata "$d" >/dev/null 2>&1 || true
+    done
+    for v in $($VIRSH vol-list default | awk '{print $1}' | grep "\.$NS\." || true); do
+        $VIRSH vol-delete --pool default "$v" >/dev/null 2>&1 || true
+    done
+}
+
+# put KIND NAME SPEC: a manifest of namespace $NS.
+put() {
+    kind=$(case $1 in vm) echo VirtualMachine ;; volume) echo Volume ;; snapshot) echo Snapshot ;; restore) echo Restore ;; esac)
+    ec put "${PREFIX}spec/$NS/$1/$2" \
+        "$(printf '{"apiVersion":"novacron.io/v1","kind":"%s","metadata":{"name":"%s","namespace":"%s"},"spec":%s}' \
+            "$kind" "$2" "$NS" "$3")" >/dev/null
+}
+phase_is() { [ "$(status_of "$NS" "$1" "$2" | jq -r .phase)" = "$3" ]; }
+ready_msg() { status_of "$NS" "$1" "$2" | jq -r '.conditions[] | select(.type == "Ready") | .reason + ": " + .message'; }
+failed_as() { # KIND NAME TEXT
+    phase_is "$1" "$2" Failed && ready_msg "$1" "$2" | grep -qF "$3"
+}
+# The libvirt name of Snapshot SNAP of VM VM: snap_name VM SNAP.
+snap_name() { echo "$(domain_of "$NS" "$1" | sed "s/\.[^.]*$//").$2"; }
+
 # netns_pair NS1 NS2 SUBNET: two network namespaces this test makes,
 # joined by a veth pair named nc-veth on both sides, with SUBNET.1 and
 # SUBNET.2 (a /24), the only addresses configured.

@@ -14,31 +14,8 @@
 nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
 use_qemu
 NS=sn$$
-test_vols() { $VIRSH vol-list default | awk '{print $1}' | grep "\.$NS\." || true; }
-# A failed run may leave domains with snapshots, which undefine refuses
-# without --snapshots-metadata.
-remove_test_vols() {
-    for d in $(test_domains); do
-        $VIRSH destroy "$d" >/dev/null 2>&1 || true
-        $VIRSH undefine --snapshots-metadata "$d" >/dev/null 2>&1 || true
-    done
-    for v in $(test_vols); do $VIRSH vol-delete --pool default "$v" >/dev/null 2>&1 || true; done
-}
-on_cleanup remove_test_vols
+use_snapshots
 start_novacrond --libvirt qemu:///system --force-tcg --workers 2
-
-put() { # KIND NAME SPEC
-    kind=$(case $1 in vm) echo VirtualMachine ;; volume) echo Volume ;; snapshot) echo Snapshot ;; restore) echo Restore ;; esac)
-    ec put "${PREFIX}spec/$NS/$1/$2" \
-        "$(printf '{"apiVersion":"novacron.io/v1","kind":"%s","metadata":{"name":"%s","namespace":"%s"},"spec":%s}' \
-            "$kind" "$2" "$NS" "$3")" >/dev/null
-}
-phase_is() { [ "$(status_of "$NS" "$1" "$2" | jq -r .phase)" = "$3" ]; }
-ready_msg() { status_of "$NS" "$1" "$2" | jq -r '.conditions[] | select(.type == "Ready") | .reason + ": " + .message'; }
-failed_as() { # KIND NAME TEXT
-    phase_is "$1" "$2" Failed && ready_msg "$1" "$2" | grep -qF "$3"
-}
-snap_name() { echo "$(domain_of "$NS" "$1" | sed "s/\.[^.]*$//").$2"; }
 
 run_spec() { guest_spec "$1" 5 "novacron.write=MARKER1 novacron.vda novacron.counter" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}]}'; }
 put volume data '{"size":"64MiB"}'

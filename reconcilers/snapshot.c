@@ -169,9 +169,18 @@ expire(struct snap_run *run, const struct nc_snapinfo *info, int64_t *ret_requeu
     return r;
 }
 
+/* Ready, and deleted when its time is up. */
+static int
+ready(struct snap_run *run, const struct nc_snapinfo *info, int64_t *ret_requeue_ms)
+{
+    int r = report_ready(run, info);
+
+    return r < 0 ? r : expire(run, info, ret_requeue_ms);
+}
+
 /* What libvirt's answer @r to taking the snapshot makes of it. */
 static int
-after_create(struct snap_run *run, int r)
+after_create(struct snap_run *run, int r, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
     struct nc_snapinfo info;
@@ -183,7 +192,7 @@ after_create(struct snap_run *run, int r)
          * took it asked again, and libvirt took the first one meanwhile. */
         if (nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info) == 0 &&
             strcmp(info.mark, run->mark) == 0)
-            return report_ready(run, &info);
+            return ready(run, &info, ret_requeue_ms);
         if (r == -EINVAL || r == -ENOTSUP)
             return not_ready(run, "Failed", "SnapshotFailed", "%s", why);
         nc_warn(run->o.key, "%s", why);
@@ -191,7 +200,7 @@ after_create(struct snap_run *run, int r)
     }
     if ((r = nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info)) == 0) {
         nc_info(run->o.key, "snapshot %s of domain %s taken", run->snapname, run->domname);
-        return report_ready(run, &info);
+        return ready(run, &info, ret_requeue_ms);
     }
     nc_warn(run->o.key, "%s", nc_drv_errmsg());
     return r;
@@ -278,7 +287,8 @@ take(struct snap_run *run, int64_t *ret_requeue_ms)
     if ((r = nc_run_report_not_ready(&run->o, s, "InProgress", "libvirt takes the snapshot",
                                      false)) < 0)
         return r;
-    r = after_create(run, nc_hv_snapshot_create(env->hv, run->domname, run->snapname, run->mark));
+    r = after_create(run, nc_hv_snapshot_create(env->hv, run->domname, run->snapname, run->mark),
+                     ret_requeue_ms);
     /* The VM's reconciler left the VM alone meanwhile (a guest paused
      * while its memory is saved): it looks again, once the status says
      * the snapshot is no longer InProgress. */
@@ -340,9 +350,7 @@ reconcile_spec(struct snap_run *run, const char *value, int64_t *ret_requeue_ms)
             return not_ready(run, "Failed", "NameConflict",
                              "libvirt has a snapshot %s that novacron did not take",
                              run->snapname);
-        if ((r = report_ready(run, &info)) < 0)
-            return r;
-        return expire(run, &info, ret_requeue_ms);
+        return ready(run, &info, ret_requeue_ms);
     }
     if (r != -ENOENT) {
         nc_warn(run->o.key, "%s", nc_drv_errmsg());
@@ -354,6 +362,32 @@ reconcile_spec(struct snap_run *run, const char *value, int64_t *ret_requeue_ms)
                          "or went with its VM's domain",
                          run->snapname);
     return take(run, ret_requeue_ms);
+}
+
+/* The status goes; the VM and the Volumes whose deletion waited for the
+ * snapshot look again. */
+static int
+delete_status(struct snap_run *run)
+{
+    cJSON *st = cJSON_Duplicate(run->o.old_status, true);
+    const char *vm = cJSON_GetStringValue(cJSON_GetObjectItem(st, "vm"));
+    const cJSON *d, *disks = cJSON_GetObjectItem(st, "disks");
+    int r = nc_run_delete_status(&run->o);
+
+    if (r < 0) {
+        cJSON_Delete(st);
+        return r;
+    }
+    if (vm && nc_is_dns_label(vm))
+        nc_run_enqueue(&run->o, "vm", vm);
+    cJSON_ArrayForEach(d, disks) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(d, "volume"));
+
+        if (v && nc_is_dns_label(v))
+            nc_run_enqueue(&run->o, "volume", v);
+    }
+    cJSON_Delete(st);
+    return 0;
 }
 
 /* The spec is gone: the snapshot goes from libvirt, then the status. */
@@ -390,7 +424,7 @@ reconcile_delete(struct snap_run *run)
             return r;
         }
     }
-    return nc_run_delete_status(&run->o);
+    return delete_status(run);
 }
 
 /* The owner mark a snapshot carries in its description. */
@@ -401,66 +435,77 @@ make_mark(const struct nc_env *env, const char *ns, const char *name, char *buf,
              env->cluster, env->prefix);
 }
 
-struct of_vm {
+/* Which taken Snapshots of a namespace hold a VM or a Volume. */
+struct holders {
     struct nc_env *env;
     char prefix[256];
-    const char *ns, *vm;
+    const char *ns, *vm, *volume; /* one of vm, volume */
     char *names;
     size_t size;
     int n;
 };
 
-/* Whether Snapshot @name was taken or is being taken: its status names
- * the node it lives on (one that Failed before, or waits, holds nothing). */
-static bool
-taken(struct of_vm *o, const char *name)
-{
-    char *text = NULL;
-    cJSON *st = NULL;
-    bool yes;
-
-    if (nc_informer_getf(o->env->statuses, &text, NULL, "%sstatus/%s/snapshot/%s",
-                         o->env->prefix, o->ns, name) == 0)
-        st = cJSON_Parse(text);
-    free(text);
-    yes = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node")) != NULL;
-    cJSON_Delete(st);
-    return yes;
-}
-
 static void
 on_snapshot_key(void *data, const char *key)
 {
-    struct of_vm *o = data;
-    size_t len = strlen(o->prefix);
+    struct holders *h = data;
+    const char *name = key + strlen(h->prefix);
     struct nc_snapshot_spec spec;
     struct nc_verr *errs;
-    char *value = NULL;
+    char *value = NULL, *text = NULL;
+    cJSON *st = NULL;
     int64_t rev;
+    bool holds = false;
 
     if (!(errs = nc_verr_new()))
         return;
-    if (nc_informer_get(o->env->specs, key, &value, &rev) == 0 &&
-        nc_snapshot_spec_parse(value, o->ns, key + len, &spec, errs) == 0 &&
-        strcmp(spec.vm, o->vm) == 0 && taken(o, key + len)) {
-        size_t used = strlen(o->names);
-
-        snprintf(o->names + used, o->size - used, "%s%s", o->n ? ", " : "", key + len);
-        o->n++;
+    if (nc_informer_get(h->env->specs, key, &value, &rev) == 0 &&
+        nc_snapshot_spec_parse(value, h->ns, name, &spec, errs) == 0 &&
+        (!h->vm || strcmp(spec.vm, h->vm) == 0) &&
+        nc_informer_getf(h->env->statuses, &text, NULL, "%sstatus/%s/snapshot/%s",
+                         h->env->prefix, h->ns, name) == 0 &&
+        (st = cJSON_Parse(text))) {
+        /* Taken, or being taken: its status names the node it lives on
+         * (one that Failed before, or waits, holds nothing). */
+        holds = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node")) != NULL &&
+                (!h->volume || nc_lists(cJSON_GetObjectItem(st, "disks"), "volume", h->volume));
     }
+    if (holds) {
+        size_t used = strlen(h->names);
+
+        snprintf(h->names + used, h->size - used, "%s%s", h->n ? ", " : "", name);
+        h->n++;
+    }
+    cJSON_Delete(st);
+    free(text);
     free(value);
     nc_verr_free(errs);
+}
+
+static int
+holders(struct nc_env *env, const char *ns, const char *vm, const char *volume, char *names,
+        size_t size)
+{
+    struct holders h = {.env = env, .ns = ns, .vm = vm, .volume = volume, .names = names,
+                        .size = size};
+
+    names[0] = '\0';
+    snprintf(h.prefix, sizeof(h.prefix), "%sspec/%s/snapshot/", env->prefix, ns);
+    nc_informer_foreach_prefix(env->specs, h.prefix, on_snapshot_key, &h);
+    return h.n;
 }
 
 int
 nc_snapshots_of_vm(struct nc_env *env, const char *ns, const char *vm, char *names, size_t size)
 {
-    struct of_vm o = {.env = env, .ns = ns, .vm = vm, .names = names, .size = size};
+    return holders(env, ns, vm, NULL, names, size);
+}
 
-    names[0] = '\0';
-    snprintf(o.prefix, sizeof(o.prefix), "%sspec/%s/snapshot/", env->prefix, ns);
-    nc_informer_foreach_prefix(env->specs, o.prefix, on_snapshot_key, &o);
-    return o.n;
+int
+nc_snapshots_of_volume(struct nc_env *env, const char *ns, const char *volume, char *names,
+                       size_t size)
+{
+    return holders(env, ns, NULL, volume, names, size);
 }
 
 struct drop {

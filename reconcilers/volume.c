@@ -17,6 +17,7 @@
 #include "reconcilers/hostpath.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/run.h"
+#include "reconcilers/snapshot.h"
 #include "reconcilers/status.h"
 #include "reconcilers/users.h"
 #include "reconcilers/volume.h"
@@ -309,6 +310,12 @@ reconcile_deleted(struct volume_run *run)
         nc_users_join(run->users, users, sizeof(users));
         snprintf(msg, sizeof(msg), "deletion waits: in use by VM %s", users);
         return report_not_ready(run, "Deleting", "InUse", msg, NULL, false);
+    }
+    /* Not under the snapshots it holds; deleting them too lets it go
+     * (each queues it). */
+    if (nc_snapshots_of_volume(env, run->o.ns, run->o.name, users, sizeof(users)) > 0) {
+        snprintf(msg, sizeof(msg), "waiting for its Snapshots to be deleted: %s", users);
+        return report_not_ready(run, "Deleting", "WaitingForSnapshots", msg, NULL, false);
     }
     if (pool) {
         r = nc_st_lookup(env->st, pool, run->volname, &info);

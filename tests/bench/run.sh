@@ -73,4 +73,6 @@ if [ "${BENCH_QEMU:-1}" = 1 ]; then
     NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" "$top/tests/bench/volumes.sh"
     # Migration between two libvirt hosts, unless BENCH_MIG=0.
     [ "${BENCH_MIG:-1}" = 1 ] && NOVACROND="$NOVACROND" "$top/tests/bench/migration.sh"
+    # Snapshots and restores of a running guest, unless BENCH_SNAP=0.
+    [ "${BENCH_SNAP:-1}" = 1 ] && NOVACROND="$NOVACROND" "$top/tests/bench/snapshot.sh"
 fi

@@ -1,14 +1,15 @@
 # Snapshots and restores on a real libvirtd (qemu:///system, TCG guests, a
-# directory pool), checked with virsh snapshot-list and qemu-img snapshot
-# -l and the guest's console: a running guest with a qcow2 disk (disks and
-# memory: Online, Memory), restored with its memory (its counter goes back
-# to the snapshot's and on, no reboot), and with its disks alone (a marker
-# written after the snapshot is gone, the guest booted again); a stopped
-# one (Offline); novactl snapshot/restore --wait and get snapshot; bad
-# input Failed naming the field (an unknown VM, a raw disk, quiesce, a
-# restore of another VM's snapshot or of none); a VM deleted while it has
-# snapshots waits, naming them, until they are deleted too, and then both
-# go; a snapshot deleted on its own leaves the VM.
+# directory pool), checked with virsh snapshot-list/snapshot-parent,
+# qemu-img snapshot -l and the guest's console: a running guest with two
+# qcow2 disks (disks and memory: Online, Memory), restored with its memory
+# (its counter goes back to the snapshot's and on, no reboot), and with its
+# disks alone (a marker written after the snapshot is gone, the guest
+# booted again); a snapshot deleted from the middle of a chain, its child
+# restored after; a stopped one (Offline); novactl snapshot/restore --wait
+# and get snapshot; bad input Failed naming the field (an unknown VM, a raw
+# disk, quiesce, a restore of another VM's snapshot or of none); a Volume
+# and a VM deleted while snapshots hold them wait, naming them, until those
+# are deleted too, and then both go; retainSeconds.
 . "$(dirname "$0")/lib.sh"
 : "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"
 nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
@@ -17,8 +18,14 @@ NS=sn$$
 use_snapshots
 start_novacrond --libvirt qemu:///system --force-tcg --workers 2
 
-run_spec() { guest_spec "$1" 5 "novacron.write=MARKER1 novacron.vda novacron.counter" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}]}'; }
+run_spec() { guest_spec "$1" 5 "novacron.write=MARKER1 novacron.vda novacron.counter" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}, {name: "more", volume: "data2"}]}'; }
 put volume data '{"size":"64MiB"}'
+put volume data2 '{"size":"16MiB"}'
+# Retained for 60 s (the least), then deleted by the controller; checked
+# at the end.
+put volume tmpd '{"size":"16MiB"}'
+put vm tmp "$(guest_spec Stopped 5 "" 64MiB | jq -c '. + {disks: [{name: "root", volume: "tmpd"}]}')"
+put snapshot short '{"vm":"tmp","retainSeconds":60}'
 put vm run "$(run_spec Running)"
 put volume cold '{"size":"32MiB"}'
 put vm off "$(guest_spec Stopped 5 "" 64MiB | jq -c '. + {disks: [{name: "root", volume: "cold"}]}')"
@@ -46,18 +53,22 @@ grep -q "^snapshot/s1 -n $NS Ready: disks and memory of VirtualMachine \"run\"$"
 st=$(status_of "$NS" snapshot s1)
 echo "$st" | jq -e --argjson gen "$(mod_revision "$NS" vm run)" --arg node node-a '
     .readyToUse == true and .node == $node and .vm == "run" and .sourceGeneration == $gen and
-    .indications == ["Online", "Memory"] and .disks == [{"disk": "data", "volume": "data", "size": 67108864}] and
+    .indications == ["Online", "Memory"] and
+    .disks == [{"disk": "data", "volume": "data", "size": 67108864}, {"disk": "more", "volume": "data2", "size": 16777216}] and
     (.creationTime | test("^[0-9-]+T[0-9:]+Z$"))' >/dev/null || fail "s1's status: $st"
 sname=$(snap_name run s1)
 $VIRSH snapshot-list "$dom" --name | grep -qx "$sname" || fail "virsh snapshot-list $dom: $($VIRSH snapshot-list "$dom" --name)"
 $VIRSH snapshot-dumpxml "$dom" "$sname" | grep -qF "<description>novacron owner: $NS/snapshot/s1," ||
     fail "$sname carries no owner mark"
 vpath=$(status_of "$NS" volume data | jq -r .path)
-qemu-img snapshot -U -l "$vpath" | grep -qF "$sname" || fail "qemu-img snapshot -l $vpath: $(qemu-img snapshot -U -l "$vpath")"
+vpath2=$(status_of "$NS" volume data2 | jq -r .path)
+for p in "$vpath" "$vpath2"; do
+    qemu-img snapshot -U -l "$p" | grep -qF "$sname" || fail "qemu-img snapshot -l $p: $(qemu-img snapshot -U -l "$p")"
+done
 [ "$($VIRSH domstate "$dom" | head -n 1)" = running ] || fail "the guest is not running after the snapshot"
 nctl -n "$NS" get snapshot >"$TMP/get.out"
-grep -Eq "^s1 +Ready +True +node-a +[0-9]+[smh] +run +64MiB *$" "$TMP/get.out" || fail "get snapshot: $(cat "$TMP/get.out")"
-ok "a running guest's disks and memory: $sname in virsh snapshot-list and in qemu-img snapshot -l of its disk; $(echo "$st" | jq -c '{indications, creationTime}')"
+grep -Eq "^s1 +Ready +True +node-a +[0-9]+[smh] +run +80MiB *$" "$TMP/get.out" || fail "get snapshot: $(cat "$TMP/get.out")"
+ok "a running guest's two disks and memory: $sname in virsh snapshot-list and in qemu-img snapshot -l of both disks; $(echo "$st" | jq -c '{indications, creationTime}')"
 
 # Restore with memory: the guest resumes where the snapshot left it, its
 # counter back at the snapshot's count and going on from there.
@@ -96,9 +107,31 @@ grep -aq 'NOVACRON-GUEST-VDA MARKER2' "$log" && fail "the guest read MARKER2 aft
 wait_for 20 "run Running after the disk restore" converged "$NS" vm run Running
 ok "a restore of the disks: the guest was stopped, booted again and reads MARKER1, not the MARKER2 written after the snapshot"
 
+# A snapshot in the middle of a chain: s4 is taken on s3 (where the guest
+# was restored to); deleting s3 leaves s4 standing on s1, whole: restoring
+# it resumes the guest.
+put snapshot s4 '{"vm":"run","memory":true}'
+wait_for 30 "s4 Ready" converged "$NS" snapshot s4 Ready
+parent() { $VIRSH snapshot-parent "$dom" --snapshotname "$(snap_name run "$1")"; }
+[ "$(parent s4)" = "$(snap_name run s3)" ] || fail "s4's parent: $(parent s4)"
+ec del "${PREFIX}spec/$NS/snapshot/s3" >/dev/null
+wait_for 30 "s3's status gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/snapshot/s3 --keys-only)\" ]"
+[ "$(parent s4)" = "$(snap_name run s1)" ] || fail "s4's parent after s3 went: $(parent s4)"
+for p in "$vpath" "$vpath2"; do
+    held=$(qemu-img snapshot -U -l "$p")
+    echo "$held" | grep -qF "$(snap_name run s3)" && fail "$p still holds s3"
+    echo "$held" | grep -qF "$(snap_name run s4)" || fail "$p lost s4"
+done
+put restore back4 '{"vm":"run","snapshot":"s4"}'
+wait_for 60 "back4 Complete" phase_is restore back4 Complete
+ready_msg restore back4 | grep -qF "the guest resumes where it was" || fail "back4 says: $(ready_msg restore back4)"
+[ "$(domstate "$dom")" = running ] || fail "run after back4: $(domstate "$dom")"
+ok "s3 deleted from the middle of s1 <- s3 <- s4: s4 now on s1, in both images, and restoring it resumes the guest"
+
 # A stopped VM: its disks only.
 put snapshot s2 '{"vm":"off","memory":true}'
 wait_for 30 "s2 Ready" converged "$NS" snapshot s2 Ready
+wait_for 30 "short Ready" converged "$NS" snapshot short Ready
 status_of "$NS" snapshot s2 | jq -e '.indications == ["Offline"]' >/dev/null || fail "s2: $(status_of "$NS" snapshot s2)"
 ready_msg snapshot s2 | grep -qF "it was not running: no memory to keep" || fail "s2 says: $(ready_msg snapshot s2)"
 $VIRSH snapshot-list "$(domain_of "$NS" off)" --name | grep -qx "$(snap_name off s2)" || fail "no libvirt snapshot for s2"
@@ -112,28 +145,44 @@ wait_for 20 "nosuch Failed" failed_as snapshot nosuch 'spec.vm: no VirtualMachin
 wait_for 20 "rawsnap Failed" failed_as snapshot rawsnap 'spec.vm: disk root: Volume "flat" is raw; snapshots are kept inside qcow2 images'
 wait_for 20 "frozen Failed" failed_as snapshot frozen 'spec.quiesce: freezing file systems needs a guest agent'
 [ -z "$($VIRSH snapshot-list "$(domain_of "$NS" rawvm)" --name)" ] || fail "rawvm has a snapshot"
-[ "$($VIRSH snapshot-list "$dom" --name | grep -c .)" -eq 2 ] || fail "run has more than s1 and s3: $($VIRSH snapshot-list "$dom" --name)"
+[ "$($VIRSH snapshot-list "$dom" --name | grep -c .)" -eq 2 ] || fail "run has more than s1 and s4: $($VIRSH snapshot-list "$dom" --name)"
 put restore wrongvm '{"vm":"run","snapshot":"s2"}'
 put restore nosnap '{"vm":"run","snapshot":"ghost"}'
 wait_for 20 "wrongvm Failed" failed_as restore wrongvm 'spec.snapshot: Snapshot "s2" is of VirtualMachine "off", not "run"'
 wait_for 20 "nosnap Failed" failed_as restore nosnap "spec.snapshot: no Snapshot \"ghost\" in namespace $NS"
 ok "an unknown VM, a raw disk and quiesce, a restore of another VM's snapshot or of none: Failed naming the field, nothing taken"
 
-# A snapshot deleted on its own goes from libvirt and from the image.
+# A Volume is not deleted under a snapshot that holds it: VM off lets its
+# disk go, the Volume's deletion waits for s2, naming it; deleting s2
+# (gone from libvirt and the image) lets it go.
+offdom=$(domain_of "$NS" off)
+cpath=$(status_of "$NS" volume cold | jq -r .path)
+put vm off "$(guest_spec Stopped 5 "" 64MiB)"
+wait_for 30 "off without its disk" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/vm/off --print-value-only | jq -e '.disks == null and .observedGeneration == $(mod_revision "$NS" vm off)'"
+ec del "${PREFIX}spec/$NS/volume/cold" >/dev/null
+wait_for 30 "cold waiting for s2" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/volume/cold --print-value-only | jq -e '.phase == \"Deleting\" and any(.conditions[]; .reason == \"WaitingForSnapshots\" and .message == \"waiting for its Snapshots to be deleted: s2\")'"
+[ -f "$cpath" ] || fail "cold went under its snapshot"
 ec del "${PREFIX}spec/$NS/snapshot/s2" >/dev/null
 wait_for 30 "s2's status gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/snapshot/s2 --print-value-only)\" ]"
-[ -z "$($VIRSH snapshot-list "$(domain_of "$NS" off)" --name)" ] || fail "off's snapshot is still there"
-ok "a deleted snapshot is gone from libvirt"
+[ -z "$($VIRSH snapshot-list "$offdom" --name)" ] || fail "off's snapshot is still there"
+wait_for 30 "cold gone" sh -c "[ ! -e '$cpath' ] && [ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/volume/cold --keys-only)\" ]"
+ok "a Volume held by a snapshot waited for it, naming it; the snapshot deleted, from libvirt too, the Volume went"
 
 # The VM is not deleted under its snapshot; with the snapshot deleted
 # too, both go.
 ec del "${PREFIX}spec/$NS/vm/run" >/dev/null
-wait_for 30 "run waiting for s1 and s3" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/vm/run --print-value-only | jq -e '.phase == \"Deleting\" and any(.conditions[]; .reason == \"WaitingForSnapshots\" and .message == \"waiting for its Snapshots to be deleted: s1, s3\")'"
+wait_for 30 "run waiting for s1 and s4" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/vm/run --print-value-only | jq -e '.phase == \"Deleting\" and any(.conditions[]; .reason == \"WaitingForSnapshots\" and .message == \"waiting for its Snapshots to be deleted: s1, s4\")'"
 $VIRSH domstate "$dom" >/dev/null 2>&1 || fail "the domain went under its snapshot"
 phase_is snapshot s1 Ready || fail "s1 after its VM's deletion: $(status_of "$NS" snapshot s1)"
 ec del "${PREFIX}spec/$NS/snapshot/s1" >/dev/null
-ec del "${PREFIX}spec/$NS/snapshot/s3" >/dev/null
+ec del "${PREFIX}spec/$NS/snapshot/s4" >/dev/null
 wait_for 60 "run gone" sh -c "! $VIRSH domstate '$dom' >/dev/null 2>&1"
 wait_for 30 "run's and s1's statuses gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/vm/run --print-value-only)\$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/snapshot/s1 --print-value-only)\" ]"
 qemu-img snapshot -U -l "$vpath" | grep -qF "$sname" && fail "the image still holds $sname"
 ok "a VM deleted with a snapshot waited for it, naming it; deleting the snapshot let both go, and the image holds no snapshot"
+
+# retainSeconds: 60 s after it was taken, the controller deleted the spec,
+# and with it the libvirt snapshot.
+wait_for 90 "short deleted after 60 s" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}spec/$NS/snapshot/short --keys-only)\$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/snapshot/short --keys-only)\" ]"
+[ -z "$($VIRSH snapshot-list "$(domain_of "$NS" tmp)" --name)" ] || fail "tmp's snapshot is still there"
+ok "retainSeconds 60: spec, status and libvirt snapshot gone after a minute"

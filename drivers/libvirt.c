@@ -231,6 +231,7 @@ lv_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
             memcpy(ret->live_config, live.config, sizeof(ret->live_config));
             memcpy(ret->live_base, live.base, sizeof(ret->live_base));
         }
+        ret->live_id = virDomainGetID(d) == (unsigned)-1 ? 0 : virDomainGetID(d);
         ret->live_vcpus = info.nrVirtCpu;
         ret->live_memory_kib = info.maxMem;
     }

@@ -35,6 +35,8 @@ struct nc_dominfo {
     struct nc_owner owner;   /* the persistent definition's mark */
     char live_config[17];    /* config hash of the running instance, "" if none */
     char live_base[17];      /* its hash without the disks (struct nc_owner) */
+    unsigned live_id;        /* libvirt's id of the running instance, 0 when off: each
+                              * start gives a new one */
     unsigned live_vcpus;     /* what the running instance has */
     uint64_t live_memory_kib;
 };

@@ -144,6 +144,9 @@ def envelope(kind, spec, title):
         s["$defs"]["selector"] = {"type": "object", "maxProperties": 16, "propertyNames": {"pattern": QKEY},
                                   "additionalProperties": {"type": "string", "pattern": "^(?:" + NAME + ")?$"}}
     if kind == "VirtualMachine":
+        s["properties"]["metadata"] = {"$ref": "#/$defs/metadata", "properties": {"annotations": {"properties": O([
+            ("novacron.io/restartedAt", {"description": "a restart is asked for once per new value (novactl restart writes the time)", "maxLength": 64}),
+            ("novacron.io/restartReason", {"description": "why, recorded in status.restart", "maxLength": 256})])}}}
         s["if"] = {"required": ["spec"], "properties": {"spec": {"required": ["snapshotSchedule"]}}}
         s["then"] = {"properties": {"metadata": {"properties": {"name": {"maxLength": 47}}}}}
     anchor(s["$defs"])

@@ -35,6 +35,7 @@ struct cli {
     const char *wait_for;
     const char *to;     /* migrate's --to */
     bool memory;        /* snapshot's --memory */
+    const char *reason; /* restart's --reason */
     int64_t timeout_ms; /* wait's --timeout */
     bool watch, dry_run, prune, ignore_not_found, wait;
     int argc; /* the verb's positional arguments */
@@ -87,6 +88,7 @@ int cli_completion(struct cli *c);
 int cli_migrate(struct cli *c);
 int cli_snapshot(struct cli *c);
 int cli_restore(struct cli *c);
+int cli_restart(struct cli *c);
 
 /* A size for a table: exact when it is a whole number of its unit
  * (nc_quantity_format()), else in GiB or MiB with one decimal. */

@@ -29,6 +29,7 @@ static const char usage[] =
     "  migrate vm NAME [--to NODE] move a VM to another node, live if it runs\n"
     "  snapshot vm NAME SNAPSHOT   take a snapshot of a VM's disks (and memory)\n"
     "  restore vm NAME SNAPSHOT    bring a VM back to one of its snapshots\n"
+    "  restart vm NAME             restart a VM's guest once\n"
     "  completion bash             print the bash completion script\n"
     "\n"
     "KIND is vm (virtualmachine), network (net), volume (vol), migration\n"
@@ -57,6 +58,7 @@ enum {
     F_FILE = 1 << 0, F_NS = 1 << 1, F_ALL = 1 << 2, F_SEL = 1 << 3, F_OUT = 1 << 4,
     F_WATCH = 1 << 5, F_DRY = 1 << 6, F_PRUNE = 1 << 7, F_FOR = 1 << 8, F_TIMEOUT = 1 << 9,
     F_IGNORE = 1 << 10, F_WAIT = 1 << 11, F_TO = 1 << 12, F_MEMORY = 1 << 13,
+    F_REASON = 1 << 14,
 };
 
 static const struct verb {
@@ -177,6 +179,17 @@ static const struct verb {
      "from the snapshot's disks. With --wait, follows it until it is\n"
      "Complete (exit 0) or Failed (exit 1); --timeout (default 60s) gives up\n"
      "waiting.\n"},
+    {"restart", cli_restart, F_NS | F_REASON | F_WAIT | F_TIMEOUT,
+     "Usage: novactl restart vm NAME [-n NS] [--reason TEXT] [--wait [--timeout DURATION]]\n"
+     "\n"
+     "Asks for one restart of the VM's guest, as a change to its spec that\n"
+     "GitOps and etcdctl see: the annotation novacron.io/restartedAt gets the\n"
+     "time now (and novacron.io/restartReason the --reason, at most 256\n"
+     "characters). The VM's node stops the guest gracefully and starts it\n"
+     "again, once for each value, also across restarts of novacrond; the\n"
+     "VM's status.restart records it. A VM that does not run is left as it\n"
+     "is. With --wait, follows it until it is done; --timeout (default 60s)\n"
+     "gives up waiting.\n"},
     {"completion", cli_completion, 0,
      "Usage: novactl completion bash\n"
      "\n"
@@ -226,7 +239,7 @@ main(int argc, char **argv)
 {
     enum {
         O_ETCD = 256, O_PREFIX, O_CACERT, O_CERT, O_KEY, O_USER, O_PASSWORD, O_VERSION,
-        O_DRY, O_PRUNE, O_FOR, O_TIMEOUT, O_IGNORE, O_WAIT, O_TO, O_MEMORY,
+        O_DRY, O_PRUNE, O_FOR, O_TIMEOUT, O_IGNORE, O_WAIT, O_TO, O_MEMORY, O_REASON,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, O_ETCD},
@@ -250,6 +263,7 @@ main(int argc, char **argv)
         {"wait", no_argument, NULL, O_WAIT},
         {"to", required_argument, NULL, O_TO},
         {"memory", no_argument, NULL, O_MEMORY},
+        {"reason", required_argument, NULL, O_REASON},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -323,6 +337,7 @@ main(int argc, char **argv)
         case O_WAIT: used |= F_WAIT, c.wait = true; break;
         case O_TO: used |= F_TO, c.to = optarg; break;
         case O_MEMORY: used |= F_MEMORY, c.memory = true; break;
+        case O_REASON: used |= F_REASON, c.reason = optarg; break;
         case 'h': help = true; break;
         case O_VERSION:
             puts("novactl 0.1.0");

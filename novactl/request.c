@@ -1,6 +1,6 @@
-/* migrate, snapshot, restore: write a request about a VM (a Migration, a
- * Snapshot, a Restore),
- * and with --wait follow it to its end. */
+/* migrate, snapshot, restore, restart: write a request about a VM (a
+ * Migration, a Snapshot, a Restore, a restart annotation), and with --wait
+ * follow it to its end. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "novactl/objects.h"
+#include "schema/vm.h"
 
 struct follow {
     struct cli *c;
@@ -203,4 +204,161 @@ cli_restore(struct cli *c)
     cJSON_AddStringToObject(spec, "vm", c->argv[1]);
     cJSON_AddStringToObject(spec, "snapshot", c->argv[2]);
     return request(c, nc_kind_by_segment("restore"), name, spec, ends);
+}
+
+/* restart: the annotation novacron.io/restartedAt set to a new value on
+ * the VM's spec, as `kubectl rollout restart` does; the VM's node restarts
+ * it once for that value and records it in status.restart. */
+struct restarted {
+    struct cli *c;
+    char status_key[512];
+    const char *token;
+    cJSON *status; /* the last status read */
+};
+
+static int
+restart_done(void *data, const struct nc_kv *kv, bool deleted)
+{
+    struct restarted *w = data;
+    const cJSON *rec;
+    const char *at;
+
+    if (kv && strcmp(kv->key, w->status_key) != 0)
+        return 0;
+    if (deleted)
+        return -ENOENT;
+    if (kv) {
+        cJSON_Delete(w->status);
+        w->status = cJSON_Parse(kv->value);
+    }
+    rec = cJSON_GetObjectItem(w->status, "restart");
+    at = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "requestedAt"));
+    return at && strcmp(at, w->token) == 0 && cJSON_GetObjectItem(rec, "restartTime") ? 1 : 0;
+}
+
+int
+cli_restart(struct cli *c)
+{
+    const struct nc_kind *vm = nc_kind_by_segment("vm");
+    struct nc_etcd *e = cli_etcd(c);
+    struct restarted w = {.c = c};
+    char key[600], ref[200], token[64];
+    struct nc_verr *errs = NULL;
+    struct timespec ts;
+    struct nc_kv kv = {0};
+    struct tm tm;
+    cJSON *doc = NULL, *meta, *ann;
+    char *text = NULL;
+    int64_t rev = 0;
+    bool ok = false;
+    int r;
+
+    if (!vm_args(c, 2)) {
+        fprintf(stderr, "novactl: restart needs: vm NAME\n");
+        return 2;
+    }
+    if (!e)
+        return cli_etcd_error(c, "out of memory");
+    /* The request's value: now, to the microsecond, so that two differ. */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(token, sizeof(token), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(token + strlen(token), sizeof(token) - strlen(token), ".%06ldZ", ts.tv_nsec / 1000);
+    w.token = token;
+    cli_key(c, key, sizeof(key), "spec", cli_ns(c), "vm", c->argv[1]);
+    cli_ref(ref, sizeof(ref), vm, cli_ns(c), c->argv[1]);
+    /* Read, change, write only over what was read: a user's concurrent
+     * edit is never lost, the loser tries again. */
+    for (int attempt = 0; attempt < 5 && !ok; attempt++) {
+        struct nc_cmp cmp = {.key = key, .target = NC_CMP_MOD, .result = NC_CMP_EQUAL};
+        struct nc_op put = {.key = key};
+
+        nc_kv_clear(&kv);
+        cJSON_Delete(doc);
+        free(text);
+        text = NULL;
+        nc_verr_free(errs);
+        if ((r = nc_etcd_get(e, key, &kv, NULL)) == -ENOENT) {
+            fprintf(stderr, "novactl: %s not found\n", ref);
+            r = 1;
+            goto out;
+        }
+        if (r < 0) {
+            r = cli_etcd_error(c, "cannot read from etcd");
+            goto out;
+        }
+        doc = cJSON_Parse(kv.value);
+        meta = cJSON_GetObjectItem(doc, "metadata");
+        if (!cJSON_IsObject(meta)) {
+            fprintf(stderr, "novactl: %s is not a valid document; fix it first\n", ref);
+            r = 1;
+            goto out;
+        }
+        if (!(ann = cJSON_GetObjectItem(meta, "annotations")))
+            ann = cJSON_AddObjectToObject(meta, "annotations");
+        cJSON_DeleteItemFromObject(ann, NC_VM_RESTART_AT);
+        cJSON_AddStringToObject(ann, NC_VM_RESTART_AT, token);
+        cJSON_DeleteItemFromObject(ann, NC_VM_RESTART_REASON);
+        if (c->reason)
+            cJSON_AddStringToObject(ann, NC_VM_RESTART_REASON, c->reason);
+        /* Nothing invalid is written: the controller would only say Failed. */
+        if (!(errs = nc_verr_new()) || vm->validate(doc, cli_ns(c), c->argv[1], errs) < 0) {
+            char *why = errs ? nc_verr_join(errs) : NULL;
+
+            fprintf(stderr, "novactl: %s: ", ref);
+            cli_puts_safe(stderr, why ? why : "out of memory");
+            fputc('\n', stderr);
+            free(why);
+            r = 1;
+            goto out;
+        }
+        if (!(text = cJSON_PrintUnformatted(doc))) {
+            r = cli_etcd_error(c, "out of memory");
+            goto out;
+        }
+        cmp.number = kv.mod_revision;
+        put.value = text;
+        if ((r = nc_etcd_txn(e, &cmp, 1, &put, 1, NULL, 0, &ok, &rev)) < 0) {
+            r = cli_etcd_error(c, "cannot write to etcd");
+            goto out;
+        }
+    }
+    if (!ok) {
+        fprintf(stderr, "novactl: %s changed under every attempt; try again\n", ref);
+        r = 1;
+        goto out;
+    }
+    printf("%s restart requested (%s %s)\n", ref, NC_VM_RESTART_AT, token);
+    r = 0;
+    if (!c->wait)
+        goto out;
+    cli_key(c, w.status_key, sizeof(w.status_key), "status", cli_ns(c), "vm", c->argv[1]);
+    r = cli_follow(c, rev, c->timeout_ms, restart_done, &w);
+    if (r == -ETIMEDOUT) {
+        fprintf(stderr, "novactl: %s was not restarted within the timeout\n", ref);
+        r = 1;
+    } else if (r == -ENOENT) {
+        fprintf(stderr, "novactl: %s was deleted\n", ref);
+        r = 1;
+    } else if (r < 0) {
+        r = cli_etcd_error(c, "cannot follow etcd");
+    } else if (r == 0) {
+        r = 1; /* interrupted */
+    } else {
+        const cJSON *rec = cJSON_GetObjectItem(w.status, "restart");
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "message"));
+
+        printf("%s restarted at %s%s", ref,
+               cJSON_GetStringValue(cJSON_GetObjectItem(rec, "restartTime")), msg ? ": " : "");
+        cli_puts_safe(stdout, msg ? msg : "");
+        putchar('\n');
+        r = 0;
+    }
+out:
+    cJSON_Delete(w.status);
+    cJSON_Delete(doc);
+    free(text);
+    nc_kv_clear(&kv);
+    nc_verr_free(errs);
+    return r;
 }

@@ -38,6 +38,7 @@ enum stop_cause {
     STOP_FOR_SPEC,    /* runState Stopped, or drift: nothing to say */
     STOP_FOR_UPDATE,  /* a restart that applies a new definition */
     STOP_FOR_RESTORE, /* a Restore of its disks left it off */
+    STOP_FOR_RESTART, /* a restart asked for (novacron.io/restartedAt) */
 };
 
 /* A graceful stop in progress: ACPI was asked at @since_ms. */
@@ -154,6 +155,9 @@ struct vm_run {
     struct nc_iface ifs[NC_VM_MAX_IFACES];     /* from the Networks' statuses */
     struct nc_nic_src nics[NC_VM_MAX_IFACES];  /* ifs[]' MAC, tap, MTU */
     bool ifs_known;       /* nc_ifaces_begin() ran: status lists ifs[] */
+    cJSON *restart;       /* the status' restart record, when this run changes it */
+    bool restart_now;     /* the running instance is to be restarted (asked for) */
+    bool restarting;      /* ...or was stopped for that: a start is its second half */
     bool keep_old_ifaces; /* ...and the last status' entries of interfaces gone */
 };
 
@@ -205,7 +209,13 @@ status_new(struct vm_run *run, const char *phase)
         cJSON_AddItemToArray(disks, d);
     }
     add_interfaces(run, s);
-    /* Kept until report_domain() looks at the schedule again. */
+    /* The last restart asked for, and the schedule's record until
+     * report_domain() looks at it again. */
+    cJSON_AddItemToObject(s, "restart",
+                          cJSON_Duplicate(run->restart ? run->restart
+                                                       : cJSON_GetObjectItem(run->o.old_status,
+                                                                             "restart"),
+                                          true));
     cJSON_AddItemToObject(s, "snapshotSchedule",
                           cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status,
                                                               "snapshotSchedule"), true));
@@ -560,7 +570,7 @@ state_matches(enum nc_run_state want, enum nc_dom_state have)
  * grace period is over. Returns 1 while the domain is still going down.
  */
 static int
-stop_domain(struct vm_run *run, const struct nc_dominfo *info, bool for_update)
+stop_domain(struct vm_run *run, const struct nc_dominfo *info, enum stop_cause cause)
 {
     struct nc_env *env = run->o.ctx->env;
     int64_t since = stop_since(env->vm, run->o.key);
@@ -570,11 +580,13 @@ stop_domain(struct vm_run *run, const struct nc_dominfo *info, bool for_update)
         return 0;
     if (info->state == NC_DOM_PAUSED || info->state == NC_DOM_CRASHED) {
         /* A paused guest cannot see ACPI; a crashed one will not answer. */
+        if (!since)
+            stop_begin(env->vm, run->o.key, cause);
         r = nc_hv_destroy(env->hv, run->domname);
         return r < 0 ? r : 0;
     }
     if (!since) {
-        stop_begin(env->vm, run->o.key, for_update ? STOP_FOR_UPDATE : STOP_FOR_SPEC);
+        stop_begin(env->vm, run->o.key, cause);
         r = nc_hv_shutdown(env->hv, run->domname);
         if (r < 0 && r != -EBUSY)
             return r;
@@ -798,15 +810,16 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
         }
     }
     /* A running instance of an older definition is restarted to take the
-     * new one, unless the spec wants it stopped anyway. */
-    if (stale_live && want != NC_RUN_STOPPED) {
-        r = stop_domain(run, info, true);
+     * new one, as is one whose restart was asked for, unless the spec
+     * wants it stopped anyway. */
+    if ((stale_live || run->restart_now) && want != NC_RUN_STOPPED) {
+        r = stop_domain(run, info, stale_live ? STOP_FOR_UPDATE : STOP_FOR_RESTART);
         if (r != 0)
             return r;
         return 1; /* look again once it is off */
     }
     if (want == NC_RUN_STOPPED) {
-        r = stop_domain(run, info, false);
+        r = stop_domain(run, info, STOP_FOR_SPEC);
         if (r == 0 && info->state != NC_DOM_SHUTOFF)
             nc_run_event(&run->o, "Normal", "Stopped", "domain stopped (runState Stopped)");
         return r == 0 && info->state != NC_DOM_SHUTOFF ? 1 : r;
@@ -815,6 +828,10 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
         return 1;
     if (info->state == NC_DOM_SHUTOFF || info->state == NC_DOM_CRASHED) {
         enum stop_cause cause = stop_end(env->vm, run->o.key);
+
+        /* Known from the status too, when the stop was another process'. */
+        if (cause == STOP_FOR_SPEC && run->restarting)
+            cause = STOP_FOR_RESTART;
 
         if (info->state == NC_DOM_CRASHED && (r = nc_hv_destroy(env->hv, run->domname)) < 0)
             return r;
@@ -825,6 +842,9 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
             *ret_restarted = true;
             nc_run_event(&run->o, "Normal", "Restarted",
                   "domain restarted to apply generation %" PRId64, run->o.generation);
+        } else if (cause == STOP_FOR_RESTART) {
+            nc_run_event(&run->o, "Normal", "Restarted", "domain restarted as asked (%s %s)",
+                         NC_VM_RESTART_AT, run->spec.restart_at);
         } else if (cause == STOP_FOR_RESTORE) {
             nc_run_event(&run->o, "Normal", "Started",
                          "domain started from the disks a Restore brought back");
@@ -1211,6 +1231,62 @@ report_migrating(struct vm_run *run, const struct nc_move *mv)
     return r;
 }
 
+/*
+ * A restart asked for by metadata.annotations[novacron.io/restartedAt],
+ * carried out once per value. Its record in the status (restart:
+ * requestedAt, reason, fromDomainId, then restartTime) is written before
+ * the domain is touched, so a novacrond killed in the middle knows from
+ * the domain's id whether the instance it was to restart is gone. Sets
+ * run->restart_now when it is to go now. 0 or a negative errno.
+ */
+static int
+restart_request(struct vm_run *run, const struct nc_dominfo *info)
+{
+    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "restart");
+    const char *at = cJSON_GetStringValue(cJSON_GetObjectItem(old, "requestedAt"));
+    const cJSON *from = cJSON_GetObjectItem(old, "fromDomainId");
+    bool running = info->state != NC_DOM_SHUTOFF;
+    char msg[512];
+    cJSON *rec;
+
+    if (!run->spec.restart_at[0] ||
+        (at && strcmp(at, run->spec.restart_at) == 0 && cJSON_GetObjectItem(old, "restartTime")))
+        return 0;
+    if (at && strcmp(at, run->spec.restart_at) == 0) {
+        /* Under way: the instance it was to restart still runs, or it is
+         * gone; done once a new one runs (or the spec wants none). */
+        if (running && cJSON_IsNumber(from) && info->live_id == (unsigned)from->valuedouble) {
+            run->restart_now = true;
+            return 0;
+        }
+        if (!running && run->spec.run_state != NC_RUN_STOPPED) {
+            run->restarting = true; /* started below, marked done by the next look */
+            return 0;
+        }
+        if (!(run->restart = cJSON_Duplicate(old, true)))
+            return -ENOMEM;
+        cJSON_AddStringToObject(run->restart, "restartTime", run->o.now);
+        return 0;
+    }
+    /* Asked for now: said before anything is done. */
+    if (!(rec = run->restart = cJSON_CreateObject()))
+        return -ENOMEM;
+    cJSON_AddStringToObject(rec, "requestedAt", run->spec.restart_at);
+    cJSON_AddStringToObject(rec, "reason",
+                            run->spec.restart_reason[0] ? run->spec.restart_reason : "requested");
+    if (!running) {
+        /* Nothing runs: nothing to restart; the runState holds. */
+        cJSON_AddStringToObject(rec, "restartTime", run->o.now);
+        cJSON_AddStringToObject(rec, "message", "the domain was not running");
+        return 0;
+    }
+    cJSON_AddNumberToObject(rec, "fromDomainId", info->live_id);
+    snprintf(msg, sizeof(msg), "restarting the domain as asked (%s %s)", NC_VM_RESTART_AT,
+             run->spec.restart_at);
+    run->restart_now = true;
+    return report_not_ready(run, phase_of(info->state), "Restarting", msg, info);
+}
+
 /* Whether a Snapshot or Restore of this VM is InProgress on this node: the
  * VM is theirs meanwhile, and either queues it once it is done. */
 static bool
@@ -1267,6 +1343,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
      * brought is never taken for drift. */
     if (r == 0 && left_to_others(run, ret_requeue_ms))
         return 0;
+    if (r == 0 && (r = restart_request(run, &info)) < 0)
+        return r;
     if (r < 0 || (driven = drive_state(run, &info, config_hash, base_hash, a.exists,
                                        &a.restarted, &a.hotplugged)) < 0 ||
         (r = nc_hv_lookup(env->hv, run->domname, &info)) < 0) {
@@ -1359,6 +1437,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     free(value);
     nc_run_end(&run.o);
     nc_vm_spec_clear(&run.spec);
+    cJSON_Delete(run.restart);
     return r;
 }
 

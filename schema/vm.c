@@ -255,6 +255,29 @@ parse_schedule(struct nc_verr *e, const cJSON *doc, const cJSON *spec, const cha
                     NC_NAME_MAX, NC_NAME_MAX - NC_VM_SCHEDULED_SUFFIX, strlen(vm_name));
 }
 
+/* The restart request in metadata.annotations (already checked to be
+ * strings of printable text). */
+static void
+parse_restart(struct nc_verr *e, const cJSON *doc, struct nc_vm_spec *vm)
+{
+    const cJSON *ann = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "metadata"), "annotations");
+    const char *at = cJSON_GetStringValue(cJSON_GetObjectItem(ann, NC_VM_RESTART_AT));
+    const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(ann, NC_VM_RESTART_REASON));
+
+    if (at && strlen(at) > NC_VM_RESTART_TOKEN_MAX)
+        nc_verr_add(e, "metadata.annotations[\"" NC_VM_RESTART_AT "\"]",
+                    "must be at most %d characters long, got %zu", NC_VM_RESTART_TOKEN_MAX,
+                    strlen(at));
+    else if (at)
+        snprintf(vm->restart_at, sizeof(vm->restart_at), "%s", at);
+    if (why && strlen(why) > NC_VM_RESTART_REASON_MAX)
+        nc_verr_add(e, "metadata.annotations[\"" NC_VM_RESTART_REASON "\"]",
+                    "must be at most %d characters long, got %zu", NC_VM_RESTART_REASON_MAX,
+                    strlen(why));
+    else if (why)
+        snprintf(vm->restart_reason, sizeof(vm->restart_reason), "%s", why);
+}
+
 int
 nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct nc_vm_spec *ret,
                      struct nc_verr *errs)
@@ -281,6 +304,8 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
             nc_verr_add(errs, "metadata.labels", "out of memory");
         parse_placement(errs, spec, labels, ret);
         parse_schedule(errs, doc, spec, name, ret);
+        if (nc_verr_count(errs) == before)
+            parse_restart(errs, doc, ret);
         ret->stop_grace_seconds = (int)nc_v_int(errs, spec, "spec", "stopGracePeriodSeconds",
                                                 false, 0, NC_VM_MAX_GRACE, NC_VM_DEFAULT_GRACE);
         if ((s = nc_v_string(errs, spec, "spec", "node", false, 253))) {

@@ -21,6 +21,10 @@
 #define NC_VM_MIN_EVERY 10    /* seconds between scheduled snapshots */
 #define NC_VM_MAX_EVERY (366 * 86400)
 #define NC_VM_MAX_KEEP 100
+#define NC_VM_RESTART_AT "novacron.io/restartedAt"
+#define NC_VM_RESTART_REASON "novacron.io/restartReason"
+#define NC_VM_RESTART_TOKEN_MAX 64
+#define NC_VM_RESTART_REASON_MAX 256
 /* A scheduled snapshot is named <vm>-YYYYMMDD-hhmmss: the suffix's length. */
 #define NC_VM_SCHEDULED_SUFFIX 16
 
@@ -83,6 +87,10 @@ struct nc_vm_spec {
     char node[254]; /* "" when unplaced */
     struct nc_vm_placement *placement; /* NULL when the spec has none */
     struct nc_labels labels;           /* metadata.labels */
+    /* metadata.annotations novacron.io/restartedAt and /restartReason: a
+     * restart asked for once per distinct value, "" for none. */
+    char restart_at[NC_VM_RESTART_TOKEN_MAX + 1];
+    char restart_reason[NC_VM_RESTART_REASON_MAX + 1];
     unsigned snapshot_every;           /* spec.snapshotSchedule, seconds; 0: none */
     unsigned snapshot_keep;
 };

@@ -24,7 +24,7 @@ struct domain {
     enum nc_dom_state state;
     bool owned;
     struct nc_owner owner, live; /* the definition's mark, the running one's */
-    unsigned vcpus, live_vcpus;
+    unsigned vcpus, live_vcpus, live_id;
     uint64_t memory_kib, live_memory_kib;
 };
 
@@ -33,6 +33,7 @@ struct fake {
     struct domain doms[MAX_DOMAINS];
     size_t n;
     unsigned serial;
+    unsigned next_id; /* the last running instance's id */
     struct fake_faults faults;
 };
 
@@ -96,6 +97,7 @@ fake_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
     if (d->state != NC_DOM_SHUTOFF) {
         memcpy(ret->live_config, d->live.config, sizeof(ret->live_config));
         memcpy(ret->live_base, d->live.base, sizeof(ret->live_base));
+        ret->live_id = d->live_id;
         ret->live_vcpus = d->live_vcpus;
         ret->live_memory_kib = d->live_memory_kib;
     }
@@ -203,6 +205,7 @@ fake_start(struct nc_hv *hv, const char *name)
     }
     d->state = NC_DOM_RUNNING;
     d->live = d->owner;
+    d->live_id = ++f->next_id;
     d->live_vcpus = d->vcpus;
     d->live_memory_kib = d->memory_kib;
 out:

@@ -27,6 +27,7 @@ CORE_SRCS := \
 	controller/config.c \
 	controller/http.c \
 	controller/leader.c \
+	controller/vmstats.c \
 	controller/workers.c \
 	core/base64.c \
 	core/clock.c \
@@ -51,6 +52,7 @@ CORE_SRCS := \
 	drivers/migrate.c \
 	drivers/overlay.c \
 	drivers/snapshot.c \
+	drivers/stats.c \
 	drivers/storage.c \
 	drivers/volsend.c \
 	reconcilers/alloc.c \

@@ -12,6 +12,7 @@ struct nc_http {
     struct evhttp *http;
     struct nc_metrics *metrics;
     nc_gauges_fn gauges;
+    nc_more_metrics_fn more;
     void *data;
 };
 
@@ -40,14 +41,23 @@ on_request(struct evhttp_request *req, void *arg)
 
     h->gauges(h->data, &g);
     if (path && strcmp(path, "/metrics") == 0) {
-        char *text = nc_metrics_render(h->metrics, &g);
+        char *text = nc_metrics_render(h->metrics, &g), *more = h->more ? h->more(h->data) : NULL;
+        struct evbuffer *b = evbuffer_new();
 
-        if (!text) {
+        if (!text || (h->more && !more) || !b) {
             evhttp_send_error(req, 500, NULL);
-            return;
+        } else {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                              "text/plain; version=0.0.4; charset=utf-8");
+            evbuffer_add(b, text, strlen(text));
+            if (more)
+                evbuffer_add(b, more, strlen(more));
+            evhttp_send_reply(req, 200, "OK", b);
         }
-        reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", text);
+        if (b)
+            evbuffer_free(b);
         free(text);
+        free(more);
     } else if (path && strcmp(path, "/healthz") == 0) {
         /* Answering at all proves the loop runs. */
         reply(req, 200, "OK", "text/plain", "ok\n");
@@ -64,7 +74,7 @@ on_request(struct evhttp_request *req, void *arg)
 
 int
 nc_http_start(struct event_base *base, const char *listen, struct nc_metrics *m,
-              nc_gauges_fn gauges, void *data, struct nc_http **ret)
+              nc_gauges_fn gauges, nc_more_metrics_fn more, void *data, struct nc_http **ret)
 {
     struct nc_http *h = calloc(1, sizeof(*h));
     char host[256];
@@ -83,6 +93,7 @@ nc_http_start(struct event_base *base, const char *listen, struct nc_metrics *m,
     host[colon - listen] = '\0';
     h->metrics = m;
     h->gauges = gauges;
+    h->more = more;
     h->data = data;
     h->http = evhttp_new(base);
     if (!h->http) {

@@ -11,10 +11,15 @@ struct nc_http;
 /* Fills the gauges at scrape time; runs on the loop thread. */
 typedef void (*nc_gauges_fn)(void *data, struct nc_metrics_gauges *ret);
 
+/* More metrics, as Prometheus text appended to the rest (caller frees;
+ * NULL on out of memory); runs on the loop thread. */
+typedef char *(*nc_more_metrics_fn)(void *data);
+
 /* Listens on @listen ("host:port") on @base. Returns 0 and sets *ret, or a
  * negative errno. */
 int nc_http_start(struct event_base *base, const char *listen, struct nc_metrics *m,
-                  nc_gauges_fn gauges, void *data, struct nc_http **ret)
+                  nc_gauges_fn gauges, nc_more_metrics_fn more, void *data,
+                  struct nc_http **ret)
     __attribute__((warn_unused_result));
 struct nc_http *nc_http_stop(struct nc_http *h);
 

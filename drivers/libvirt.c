@@ -670,4 +670,5 @@ static const struct nc_hv_ops libvirt_ops = {
     .snapshot_delete = nc_lv_snapshot_delete,
     .snapshot_revert = nc_lv_snapshot_revert,
     .snapshot_list = nc_lv_snapshot_list,
+    .stats = nc_lv_stats,
 };

@@ -81,6 +81,30 @@ struct nc_live_disk {
     char path[1024];  /* source file, "" when none */
 };
 
+#define NC_STATS_MAX_DEVS 16
+
+/* What a domain used, as one libvirt statistics call has it for all. */
+struct nc_domstats {
+    const char *name;          /* the domain's */
+    enum nc_dom_state state;
+    unsigned vcpus;            /* current */
+    bool has_vcpus, has_cpu, has_balloon; /* what libvirt gave */
+    uint64_t cpu_time_ns;      /* vCPUs and QEMU's own threads */
+    uint64_t memory_max_kib;   /* balloon.maximum */
+    uint64_t memory_actual_kib; /* balloon.current */
+    uint64_t memory_rss_kib;   /* balloon.rss, 0 when unknown */
+    unsigned n_disks, n_nets;
+    struct nc_blockstats {
+        char dev[16];          /* "vda" */
+        char path[1024];       /* its source file, "" when none */
+        uint64_t rd_bytes, wr_bytes, rd_reqs, wr_reqs;
+    } disks[NC_STATS_MAX_DEVS];
+    struct nc_netstats {
+        char dev[32];          /* the host side: the tap */
+        uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts, rx_drop, tx_drop, rx_errs, tx_errs;
+    } nets[NC_STATS_MAX_DEVS];
+};
+
 /*
  * One hypervisor backend, as libvirt's src/driver-hypervisor.h has them:
  * every call the reconcilers make goes through it, so they run the same
@@ -154,6 +178,10 @@ struct nc_hv_ops {
     /* Calls @fn with the name of every snapshot of @name. */
     int (*snapshot_list)(struct nc_hv *hv, const char *name,
                          void (*fn)(const char *snap, void *data), void *data);
+    /* Calls @fn with the statistics of every domain, all read by one call
+     * (@st is valid during @fn only). */
+    int (*stats)(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *data),
+                 void *data);
 };
 
 /* What a backend's guests can do, asked of it rather than of its name. */
@@ -227,6 +255,14 @@ nc_hv_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params
     if (!hv->ops->migrate)
         return nc_drv_fail(-ENOTSUP, "migrate %s: this hypervisor cannot migrate", name);
     return hv->ops->migrate(hv, name, p, tick_ms, tick, data);
+}
+
+static inline int
+nc_hv_stats(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *data), void *data)
+{
+    if (!hv->ops->stats)
+        return nc_drv_fail(-ENOTSUP, "domain statistics: this hypervisor has none");
+    return hv->ops->stats(hv, fn, data);
 }
 
 static inline int

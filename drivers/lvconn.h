@@ -38,6 +38,10 @@ int nc_lv_snapshot_revert(struct nc_hv *hv, const char *name, const char *snap, 
 int nc_lv_snapshot_list(struct nc_hv *hv, const char *name,
                         void (*fn)(const char *snap, void *data), void *data);
 
+/* Every domain's statistics in one call (drivers/stats.c). */
+int nc_lv_stats(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *data),
+                void *data);
+
 /* The storage table's send (drivers/volsend.c). */
 struct nc_st;
 int nc_lv_st_send(struct nc_st *st, const char *pool, const char *name, const char *peer_uri,

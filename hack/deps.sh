@@ -13,6 +13,7 @@ libvirt-daemon libvirt-daemon-system libvirt-clients
 qemu-system-x86 qemu-utils
 curl jq python3 python3-jsonschema iproute2 iputils-ping procps openssl cpio
 syslinux mtools dosfstools
+prometheus
 "
 
 missing=""

@@ -27,11 +27,15 @@
 #                                    writes WORD there at boot when they
 #                                    are all zero, and says so:
 #   NOVACRON-GUEST-WROTE <word>
+#   NOVACRON-GUEST-WRITING             "novacron.diskload" is on the command
+#                                    line: from now on, 64 KiB written to
+#                                    /dev/vda at 1 MiB, synced, every 200 ms
+#                                    (disk traffic for the metrics tests)
 set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=8
+RECIPE=9
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -111,6 +115,10 @@ for w in \$(cat /proc/cmdline); do
         fi ;;
     esac
 done
+if grep -q novacron.diskload /proc/cmdline && [ -b /dev/vda ]; then
+    ( echo "NOVACRON-GUEST-WRITING"
+      while :; do dd if=/dev/zero of=/dev/vda bs=64k count=1 seek=16 conv=notrunc,fsync 2>/dev/null; usleep 200000; done ) &
+fi
 if grep -q novacron.vda /proc/cmdline; then
     ( while :; do
         sync; echo 3 >/proc/sys/vm/drop_caches

@@ -32,6 +32,7 @@ for n in $BENCH_N; do
     pid=$!
     until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
     "$BENCH_TOOL" "$etcd" "http://127.0.0.1:$port/metrics" "$pid" "$n" "$BENCH_IDLE"
+    "$top/tests/bench/scrape.sh" "http://127.0.0.1:$port/metrics" "$n"
     kill "$pid"
     wait "$pid" || true
     pid=

@@ -59,6 +59,7 @@ CORE_SRCS := \
 	reconcilers/events.c \
 	reconcilers/hostpath.c \
 	reconcilers/ifaces.c \
+	reconcilers/instancetype.c \
 	reconcilers/migration.c \
 	reconcilers/moves.c \
 	reconcilers/network.c \
@@ -79,6 +80,7 @@ CORE_SRCS := \
 	schema/migration.c \
 	schema/network.c \
 	schema/quantity.c \
+	schema/instancetype.c \
 	schema/restore.c \
 	schema/snapshot.c \
 	schema/validate.c \

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "core/node.h"
+#include "reconcilers/instancetype.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/status.h"
 #include "reconcilers/volume.h"
@@ -85,6 +86,7 @@ struct nc_leader {
     bool stopping, kicked, nodes_dirty;
     struct dirty *dirty;
     struct dirty *mig_dirty; /* "ns/name" of Migrations whose spec or status changed */
+    struct dirty *ns_dirty;  /* namespaces whose InstanceTypes changed: their VMs' sizes */
     _Atomic bool leading;
     _Atomic uint64_t placed_total;     /* for /metrics */
     _Atomic size_t unschedulable;
@@ -157,7 +159,13 @@ load_spec(struct nc_leader *l, struct lvm *v)
     if (errs && nc_informer_getf(l->env->specs, &value, &rev, "%s%s/vm/%s", l->spec_prefix,
                                  v->ns, v->name) == 0) {
         v->gen = rev;
-        if (nc_vm_spec_parse(value, v->ns, v->name, &spec, errs) == 0) {
+        char why[256];
+
+        if (nc_vm_spec_parse(value, v->ns, v->name, &spec, errs) == 0 &&
+            nc_instancetype_apply(l->env, v->ns, &spec, NULL, why, sizeof(why)) < 0) {
+            /* Its size is not known: not placed (its status says why). */
+            nc_vm_spec_clear(&spec);
+        } else if (nc_verr_count(errs) == 0) {
             v->valid = true;
             v->vcpus = spec.vcpus;
             v->memory = spec.memory;
@@ -260,6 +268,16 @@ migration_of(const struct nc_leader *l, const char *key, char ns_name[2 * NC_NAM
     return true;
 }
 
+/* The namespace of an InstanceType's spec key; false for any other. */
+static bool
+instancetype_of(const struct nc_leader *l, const char *key, char ns[NC_NAME_MAX + 1])
+{
+    char kind[16], name[NC_NAME_MAX + 1];
+
+    return strncmp(key, l->spec_prefix, l->spec_len) == 0 &&
+           nc_key_parse(key + l->spec_len, ns, kind, name) && strcmp(kind, "instancetype") == 0;
+}
+
 /* Adds @key to set @set (out of memory: the next resync looks again). */
 static void
 mark(struct dirty **set, const char *key)
@@ -287,8 +305,8 @@ void
 nc_leader_note(struct nc_leader *l, const char *key)
 {
     const char *rest = NULL;
-    char ns_name[2 * NC_NAME_MAX + 2], mig[2 * NC_NAME_MAX + 2];
-    bool is_mig;
+    char ns_name[2 * NC_NAME_MAX + 2], mig[2 * NC_NAME_MAX + 2], it_ns[NC_NAME_MAX + 1];
+    bool is_mig, is_it;
 
     if (!l)
         return;
@@ -298,7 +316,10 @@ nc_leader_note(struct nc_leader *l, const char *key)
         rest = key + l->placement_len;
     }
     is_mig = migration_of(l, key, mig);
+    is_it = instancetype_of(l, key, it_ns);
     pthread_mutex_lock(&l->lock);
+    if (is_it)
+        mark(&l->ns_dirty, it_ns);
     if (rest && strlen(rest) < sizeof(ns_name))
         mark(&l->dirty, rest);
     if (is_mig)
@@ -892,7 +913,7 @@ by_generation(const void *a, const void *b)
 static bool
 take_dirty(struct nc_leader *l)
 {
-    struct dirty *d, *tmp, *list;
+    struct dirty *d, *tmp, *list, *nss;
     bool nodes;
 
     pthread_mutex_lock(&l->lock);
@@ -903,9 +924,21 @@ take_dirty(struct nc_leader *l)
     }
     list = l->dirty;
     l->dirty = NULL;
+    nss = l->ns_dirty;
+    l->ns_dirty = NULL;
     nodes = l->nodes_dirty;
     l->nodes_dirty = false;
     pthread_mutex_unlock(&l->lock);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, nss, d, tmp) {
+        struct lvm *v, *vtmp;
+
+        /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+        HASH_ITER(hh, l->vms, v, vtmp)
+            if (strcmp(v->ns, d->key) == 0)
+                mark(&list, v->key);
+        unmark(&nss, d);
+    }
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, list, d, tmp) {
         HASH_DEL(list, d);
@@ -1532,6 +1565,9 @@ nc_leader_stop(struct nc_leader *l)
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->mig_dirty, d, dtmp)
         unmark(&l->mig_dirty, d);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->ns_dirty, d, dtmp)
+        unmark(&l->ns_dirty, d);
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->migs, d, dtmp)
         unmark(&l->migs, d);

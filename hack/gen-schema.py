@@ -153,10 +153,12 @@ def envelope(kind, spec, title):
     return s
 
 SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network", "Migration": "migration",
-       "Snapshot": "snapshot", "Restore": "restore"}
+       "Snapshot": "snapshot", "Restore": "restore", "InstanceType": "instancetype"}
 
-vm_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus", "memory"],
+vm_spec = {"type": "object", "additionalProperties": False,
+  "if": {"not": {"required": ["instancetype"]}}, "then": {"required": ["vcpus", "memory"]},
   "properties": collections.OrderedDict([
+    ("instancetype", {"$ref": "#/$defs/dnsLabel", "description": "an InstanceType of the same namespace, which gives vcpus and memory (then left out here: naming them too is a conflict the controller reports)"}),
     ("runState", {"enum": ["Running", "Stopped", "Paused"], "default": "Running"}),
     ("vcpus", {"type": "integer", "minimum": 1, "maximum": 256}),
     ("memory", size("16MiB to 4TiB, a multiple of 1KiB: \"256MiB\", \"2GiB\" (suffixes Ki, Mi, Gi, Ti, each with an optional B) or a byte count as a number",
@@ -263,7 +265,12 @@ def anchor(node):
         for v in node:
             anchor(v)
 
-for spec in (vm_spec, vol_spec, net_spec, mig_spec, snap_spec, restore_spec):
+it_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus", "memory"],
+  "properties": collections.OrderedDict([
+    ("vcpus", {"type": "integer", "minimum": 1, "maximum": 256}),
+    ("memory", size("16MiB to 4TiB, a multiple of 1KiB, as a VirtualMachine's", 16 << 20, 4 << 40))])}
+
+for spec in (vm_spec, vol_spec, net_spec, mig_spec, snap_spec, restore_spec, it_spec):
     anchor(spec)
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
@@ -273,7 +280,8 @@ for kind, spec, title, fname in [("VirtualMachine", vm_spec, "VirtualMachine", "
                                  ("Network", net_spec, "Network", "network"),
                                  ("Migration", mig_spec, "Migration", "migration"),
                                  ("Snapshot", snap_spec, "Snapshot", "snapshot"),
-                                 ("Restore", restore_spec, "Restore", "restore")]:
+                                 ("Restore", restore_spec, "Restore", "restore"),
+                                 ("InstanceType", it_spec, "InstanceType", "instancetype")]:
     with open(os.path.join(OUT, "%s.schema.json" % fname), "w") as f:
         json.dump(envelope(kind, spec, title), f, indent=2, ensure_ascii=False)
         f.write("\n")

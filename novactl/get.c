@@ -68,8 +68,24 @@ COLUMN(col_ip)
 {
     scalar(path(cJSON_GetArrayItem(path(o->status, "interfaces", NULL), 0), "ip", NULL), buf, n);
 }
-COLUMN(col_vcpus) { scalar(path(o->spec, "spec", "vcpus"), buf, n); }
-COLUMN(col_memory) { scalar(path(o->spec, "spec", "memory"), buf, n); }
+/* A VM's size: its spec's, else what its InstanceType gave it. */
+COLUMN(col_vcpus)
+{
+    const cJSON *v = path(o->spec, "spec", "vcpus");
+
+    scalar(v ? v : path(path(o->status, "instancetype", NULL), "vcpus", NULL), buf, n);
+}
+COLUMN(col_memory)
+{
+    const cJSON *m = path(o->spec, "spec", "memory");
+    const cJSON *given = path(path(o->status, "instancetype", NULL), "memory", NULL);
+
+    if (!m && cJSON_IsNumber(given))
+        cli_size((uint64_t)given->valuedouble, buf, n);
+    else
+        scalar(m, buf, n);
+}
+COLUMN(col_instancetype) { scalar(path(o->spec, "spec", "instancetype"), buf, n); }
 COLUMN(col_domain) { scalar(path(path(o->status, "domain", NULL), "name", NULL), buf, n); }
 COLUMN(col_vni)
 {
@@ -168,7 +184,9 @@ static const struct {
     const char *segment;
     struct column normal[3], wide[4];
 } kind_columns[] = {
-    {"vm", {{"IP", col_ip}}, {{"VCPUS", col_vcpus}, {"MEMORY", col_memory}, {"DOMAIN", col_domain}}},
+    {"vm", {{"IP", col_ip}},
+     {{"VCPUS", col_vcpus}, {"MEMORY", col_memory}, {"INSTANCETYPE", col_instancetype},
+      {"DOMAIN", col_domain}}},
     {"network", {{"VNI", col_vni}, {"CIDR", col_cidr}},
      {{"MODE", col_mode}, {"BRIDGE", col_bridge}, {"NODES", col_nodes}}},
     {"volume", {{"SIZE", col_size}},
@@ -177,6 +195,7 @@ static const struct {
      {{"PROGRESS", col_progress}, {"DOWNTIME", col_downtime}}},
     {"snapshot", {{"VM", col_vm}, {"SIZE", col_disks_size}}, {{"TAKEN", col_taken}, {"INDICATIONS", col_indications}}},
     {"restore", {{"VM", col_vm}, {"SNAPSHOT", col_snapshot}}, {{"RESTORED", col_restored}}},
+    {"instancetype", {{"VCPUS", col_vcpus}, {"MEMORY", col_memory}}, {{NULL, NULL}}},
 };
 
 #define MAX_COLUMNS 16

@@ -1,6 +1,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "reconcilers/instancetype.h"
 #include "reconcilers/migration.h"
 #include "reconcilers/network.h"
 #include "reconcilers/reconciler.h"
@@ -16,6 +17,7 @@ const struct nc_reconciler *const nc_reconcilers[] = {
     &nc_migration_reconciler,
     &nc_snapshot_reconciler,
     &nc_restore_reconciler,
+    &nc_instancetype_reconciler,
     NULL,
 };
 

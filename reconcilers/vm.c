@@ -20,6 +20,7 @@
 #include "drivers/overlay.h"
 #include "reconcilers/hostpath.h"
 #include "reconcilers/ifaces.h"
+#include "reconcilers/instancetype.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/run.h"
 #include "reconcilers/schedule.h"
@@ -158,6 +159,8 @@ struct vm_run {
     cJSON *restart;       /* the status' restart record, when this run changes it */
     bool restart_now;     /* the running instance is to be restarted (asked for) */
     bool restarting;      /* ...or was stopped for that: a start is its second half */
+    cJSON *instancetype;  /* the status' record of what the domain is made from */
+    char update_pending[384]; /* why a changed InstanceType waits, "" when none */
     bool keep_old_ifaces; /* ...and the last status' entries of interfaces gone */
 };
 
@@ -209,6 +212,8 @@ status_new(struct vm_run *run, const char *phase)
         cJSON_AddItemToArray(disks, d);
     }
     add_interfaces(run, s);
+    if (run->instancetype)
+        cJSON_AddItemToObject(s, "instancetype", cJSON_Duplicate(run->instancetype, true));
     /* The last restart asked for, and the schedule's record until
      * report_domain() looks at it again. */
     cJSON_AddItemToObject(s, "restart",
@@ -1180,6 +1185,9 @@ report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct ap
         return -ENOMEM;
     ready_condition(run, s, info, a->stale);
     config_condition(run, s, a);
+    if (run->update_pending[0])
+        nc_status_condition(s, run->o.old_status, "UpdatePending", true, "InstanceTypeChanged",
+                            run->update_pending, run->o.generation, run->o.now);
     add_domain(s, run->domname, info);
     if (run->console_log[0])
         cJSON_AddStringToObject(s, "consoleLog", run->console_log);
@@ -1287,6 +1295,57 @@ restart_request(struct vm_run *run, const struct nc_dominfo *info)
     return report_not_ready(run, phase_of(info->state), "Restarting", msg, info);
 }
 
+/*
+ * spec.instancetype: vcpus and memory from it. What the domain is made
+ * from is recorded in the status (instancetype: name, revision, vcpus,
+ * memory), so that a changed (or deleted) InstanceType does not restart a
+ * guest behind its owner's back: the recorded values hold, condition
+ * UpdatePending says so, until the VM's own spec changes or a restart is
+ * asked for. 0, or a negative errno with the reason in @why.
+ */
+static int
+apply_instancetype(struct vm_run *run, char *why, size_t whysz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const cJSON *rec = cJSON_GetObjectItem(run->o.old_status, "instancetype");
+    const char *rec_name = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "name"));
+    const cJSON *restart = cJSON_GetObjectItem(run->o.old_status, "restart");
+    const char *restarted = cJSON_GetStringValue(cJSON_GetObjectItem(restart, "requestedAt"));
+    int64_t rev = 0, rec_rev = nc_json_i64(cJSON_GetObjectItem(rec, "revision"));
+    bool same_spec = nc_json_i64(cJSON_GetObjectItem(run->o.old_status, "observedGeneration")) ==
+                     run->o.generation;
+    bool restart_asked = run->spec.restart_at[0] &&
+                         (!restarted || strcmp(restarted, run->spec.restart_at) != 0);
+    cJSON *r_rec;
+    int r;
+
+    if (!run->spec.instancetype[0])
+        return 0;
+    r = nc_instancetype_apply(env, run->o.ns, &run->spec, &rev, why, whysz);
+    if (rec_name && strcmp(rec_name, run->spec.instancetype) == 0 && same_spec &&
+        !restart_asked && (r < 0 || rev != rec_rev)) {
+        /* Changed under a VM that did not: the values it was made with hold. */
+        run->spec.vcpus = (unsigned)nc_json_i64(cJSON_GetObjectItem(rec, "vcpus"));
+        run->spec.memory = (uint64_t)nc_json_i64(cJSON_GetObjectItem(rec, "memory"));
+        snprintf(run->update_pending, sizeof(run->update_pending),
+                 "InstanceType \"%s\" %s since the domain was made from it: applied when the "
+                 "VM's spec changes or a restart is asked for (novactl restart)",
+                 run->spec.instancetype,
+                 r == -ENOENT ? "was deleted" : r < 0 ? "became invalid" : "changed");
+        rev = rec_rev;
+        r = 0;
+    }
+    if (r < 0)
+        return r;
+    if (!(r_rec = run->instancetype = cJSON_CreateObject()))
+        return -ENOMEM;
+    cJSON_AddStringToObject(r_rec, "name", run->spec.instancetype);
+    cJSON_AddNumberToObject(r_rec, "revision", (double)rev);
+    cJSON_AddNumberToObject(r_rec, "vcpus", run->spec.vcpus);
+    cJSON_AddNumberToObject(r_rec, "memory", (double)run->spec.memory);
+    return 0;
+}
+
 /* Whether a Snapshot or Restore of this VM is InProgress on this node: the
  * VM is theirs meanwhile, and either queues it once it is done. */
 static bool
@@ -1331,6 +1390,23 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
                    : 0;
     if (left_to_others(run, ret_requeue_ms))
         return 0;
+    if ((r = apply_instancetype(run, msg, sizeof(msg))) < 0) {
+        bool missing = r == -ENOENT;
+
+        if (r == -ENOMEM)
+            return r;
+        if (missing)
+            *ret_requeue_ms = DEPENDENCY_POLL_MS; /* its creation queues the VM too */
+        /* Every node says the same, so the status names none. */
+        return nc_run_report_not_ready(
+            &run->o,
+            nc_status_new(run->o.old_status, run->o.generation, missing ? "Pending" : "Failed",
+                          run->o.now),
+            missing                                      ? "WaitingForInstanceType"
+            : strncmp(msg, "spec.instancetype", 17) == 0 ? "InstanceTypeInvalid"
+                                                         : "InstanceTypeConflict",
+            msg, !missing);
+    }
     if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
 
@@ -1438,6 +1514,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     nc_run_end(&run.o);
     nc_vm_spec_clear(&run.spec);
     cJSON_Delete(run.restart);
+    cJSON_Delete(run.instancetype);
     return r;
 }
 

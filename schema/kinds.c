@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "schema/instancetype.h"
 #include "schema/kinds.h"
 #include "schema/migration.h"
 #include "schema/network.h"
@@ -17,6 +18,7 @@ static const char *const volume_aliases[] = {"volumes", "vol", "vols", NULL};
 static const char *const migration_aliases[] = {"migrations", "mig", "migs", NULL};
 static const char *const snapshot_aliases[] = {"snapshots", "snap", "snaps", NULL};
 static const char *const restore_aliases[] = {"restores", NULL};
+static const char *const instancetype_aliases[] = {"instancetypes", "it", NULL};
 
 const struct nc_kind nc_kinds[] = {
     {"vm", NC_VM_KIND, vm_aliases, nc_vm_validate},
@@ -25,6 +27,7 @@ const struct nc_kind nc_kinds[] = {
     {"migration", NC_MIGRATION_KIND, migration_aliases, nc_migration_validate},
     {"snapshot", NC_SNAPSHOT_KIND, snapshot_aliases, nc_snapshot_validate},
     {"restore", NC_RESTORE_KIND, restore_aliases, nc_restore_validate},
+    {"instancetype", NC_INSTANCETYPE_KIND, instancetype_aliases, nc_instancetype_validate},
 };
 const size_t nc_n_kinds = sizeof(nc_kinds) / sizeof(nc_kinds[0]);
 

@@ -11,7 +11,7 @@ const char *const nc_accel_names[] = {"auto", "kvm", "tcg", NULL};
 
 static const char *const spec_fields[] = {
     "runState", "vcpus", "memory", "accel", "boot", "disks", "interfaces",
-    "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", NULL,
+    "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", "instancetype", NULL,
 };
 static const char *const schedule_fields[] = {"every", "keep", NULL};
 static const char *const placement_fields[] = {"nodeSelector", "spread", "antiAffinity", NULL};
@@ -291,9 +291,16 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
         nc_v_known_fields(errs, spec, "spec", spec_fields);
         ret->run_state = nc_v_enum(errs, spec, "spec", "runState", nc_run_state_names,
                                    NC_RUN_RUNNING);
-        ret->vcpus = (unsigned)nc_v_int(errs, spec, "spec", "vcpus", true, 1, NC_VM_MAX_VCPUS, 1);
-        ret->memory = nc_v_quantity(errs, spec, "spec", "memory", true, NC_VM_MIN_MEMORY,
-                                    NC_VM_MAX_MEMORY, 1 << 10);
+        if ((s = nc_v_dns_label(errs, spec, "spec", "instancetype", false)))
+            snprintf(ret->instancetype, sizeof(ret->instancetype), "%s", s);
+        /* With an instance type they come from it; naming one of them too
+         * is a conflict its reconciler reports. */
+        if (!ret->instancetype[0] || cJSON_GetObjectItem(spec, "vcpus"))
+            ret->vcpus = (unsigned)nc_v_int(errs, spec, "spec", "vcpus", !ret->instancetype[0], 1,
+                                            NC_VM_MAX_VCPUS, 1);
+        if (!ret->instancetype[0] || cJSON_GetObjectItem(spec, "memory"))
+            ret->memory = nc_v_quantity(errs, spec, "spec", "memory", !ret->instancetype[0],
+                                        NC_VM_MIN_MEMORY, NC_VM_MAX_MEMORY, 1 << 10);
         ret->accel = nc_v_enum(errs, spec, "spec", "accel", nc_accel_names, NC_ACCEL_AUTO);
         parse_boot(errs, spec, ret);
         parse_disks(errs, spec, ret);

@@ -77,6 +77,10 @@ struct nc_vm_spec {
     enum nc_run_state run_state;
     unsigned vcpus;
     uint64_t memory; /* bytes, a multiple of 1 MiB */
+    /* spec.instancetype, "" for none: an InstanceType of the namespace
+     * that gives vcpus and memory, which the spec then leaves out (its
+     * reconciler fills them in; 0 until then). */
+    char instancetype[NC_NAME_MAX + 1];
     enum nc_accel accel;
     char *kernel, *initrd, *cmdline; /* NULL when absent */
     unsigned n_disks;

@@ -170,6 +170,8 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     ATTR("unit", "KiB");
     TRY(xmlTextWriterWriteString(w, BAD_CAST num));
     END();
+    if (def->current_memory && def->current_memory < def->memory)
+        snprintf(num, sizeof(num), "%" PRIu64, def->current_memory >> 10);
     START("currentMemory");
     ATTR("unit", "KiB");
     TRY(xmlTextWriterWriteString(w, BAD_CAST num));

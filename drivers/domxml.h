@@ -40,6 +40,8 @@ struct nc_domain_def {
     const struct nc_owner *owner;
     unsigned vcpus;
     uint64_t memory;             /* bytes */
+    uint64_t current_memory;     /* the balloon's target in bytes; 0: @memory. Not in the
+                                  * hash: it changes live */
     int accel;                   /* the acceleration asked for: part of the
                                   * definition's identity (its hash) */
     const char *kernel, *initrd, *cmdline; /* direct kernel boot, or NULL */

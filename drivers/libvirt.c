@@ -313,6 +313,23 @@ lv_resume(struct nc_hv *hv, const char *name)
 }
 
 static int
+lv_set_memory(struct nc_hv *hv, const char *name, uint64_t kib)
+{
+    int r = 0;
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
+    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+
+    if (!d)
+        return r;
+    if (virDomainIsActive(d) == 1)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    if (virDomainSetMemoryFlags(d, (unsigned long)kib, flags) < 0)
+        r = fail("set the memory balloon of", name);
+    virDomainFree(d);
+    return r;
+}
+
+static int
 lv_undefine(struct nc_hv *hv, const char *name)
 {
     return with_domain(hv, name, "undefine", undefine_all);
@@ -671,4 +688,5 @@ static const struct nc_hv_ops libvirt_ops = {
     .snapshot_revert = nc_lv_snapshot_revert,
     .snapshot_list = nc_lv_snapshot_list,
     .stats = nc_lv_stats,
+    .set_memory = lv_set_memory,
 };

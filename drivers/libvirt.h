@@ -178,6 +178,9 @@ struct nc_hv_ops {
     /* Calls @fn with the name of every snapshot of @name. */
     int (*snapshot_list)(struct nc_hv *hv, const char *name,
                          void (*fn)(const char *snap, void *data), void *data);
+    /* Sets the balloon of @name to @kib, in its definition and, when it
+     * runs, live. */
+    int (*set_memory)(struct nc_hv *hv, const char *name, uint64_t kib);
     /* Calls @fn with the statistics of every domain, all read by one call
      * (@st is valid during @fn only). */
     int (*stats)(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *data),
@@ -246,6 +249,8 @@ nc_hv_close(struct nc_hv *hv)
     NC_HV_OPTIONAL(hv, snapshot_delete, name, "delete a snapshot of", snap)
 #define nc_hv_snapshot_revert(hv, name, snap, paused)                                            \
     NC_HV_OPTIONAL(hv, snapshot_revert, name, "revert", snap, paused)
+#define nc_hv_set_memory(hv, name, kib)                                                          \
+    NC_HV_OPTIONAL(hv, set_memory, name, "set the memory balloon of", kib)
 #define nc_hv_snapshot_list(hv, name, fn, data)                                                  \
     NC_HV_OPTIONAL(hv, snapshot_list, name, "list the snapshots of", fn, data)
 static inline int

@@ -199,6 +199,9 @@ vm_spec = {"type": "object", "additionalProperties": False,
                                                        ("labels", {"$ref": "#/$defs/selector", "minProperties": 1}),
                                                        ("topologyKey", {"type": "string", "maxLength": 317, "pattern": QKEY, "default": "novacron.io/node"}),
                                                        ("required", {"type": "boolean", "default": True})])}})])}),
+    ("resources", {"description": "what the guest is given within its size", "type": "object", "additionalProperties": False,
+                   "properties": collections.OrderedDict([
+                       ("memoryBalloon", size("the memory the guest has now, at most memory (16MiB to 4TiB, a multiple of 1KiB), changed live through its balloon; absent: all of memory", 16 << 20, 4 << 40))])}),
     ("snapshotSchedule", {"description": "Snapshots named <vm>-YYYYMMDD-hhmmss written at once and then at every multiple of every since the Unix epoch (UTC), the oldest beyond keep deleted; the VM's name may then have at most 47 characters",
                           "type": "object", "additionalProperties": False, "required": ["every", "keep"],
                           "properties": collections.OrderedDict([

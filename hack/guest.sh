@@ -35,7 +35,7 @@ set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=9
+RECIPE=10
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -59,7 +59,7 @@ mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules" "$
 cp busybox/bin/busybox "$root/bin/busybox"
 # Order matters: each module needs the ones before it.
 modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover
-net_failover virtio_net virtio_blk button evdev"
+net_failover virtio_net virtio_blk virtio_balloon button evdev"
 for m in $modules; do
     f=$(find kernel/lib/modules -name "$m.ko" | head -n 1)
     [ -n "$f" ] || { echo "guest: module $m not found in $kpkg" >&2; exit 1; }

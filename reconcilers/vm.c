@@ -156,12 +156,13 @@ struct vm_run {
     struct nc_iface ifs[NC_VM_MAX_IFACES];     /* from the Networks' statuses */
     struct nc_nic_src nics[NC_VM_MAX_IFACES];  /* ifs[]' MAC, tap, MTU */
     bool ifs_known;       /* nc_ifaces_begin() ran: status lists ifs[] */
+    bool keep_old_ifaces; /* ...and the last status' entries of interfaces gone */
     cJSON *restart;       /* the status' restart record, when this run changes it */
     bool restart_now;     /* the running instance is to be restarted (asked for) */
     bool restarting;      /* ...or was stopped for that: a start is its second half */
     cJSON *instancetype;  /* the status' record of what the domain is made from */
     char update_pending[384]; /* why a changed InstanceType waits, "" when none */
-    bool keep_old_ifaces; /* ...and the last status' entries of interfaces gone */
+    uint64_t balloon;     /* the balloon target this run set, 0 when it set none */
 };
 
 /* The status' interfaces[]: what this run holds once it knows it, until
@@ -214,6 +215,12 @@ status_new(struct vm_run *run, const char *phase)
     add_interfaces(run, s);
     if (run->instancetype)
         cJSON_AddItemToObject(s, "instancetype", cJSON_Duplicate(run->instancetype, true));
+    if (run->balloon)
+        cJSON_AddNumberToObject(s, "memoryBalloon", (double)run->balloon);
+    else
+        cJSON_AddItemToObject(s, "memoryBalloon",
+                              cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status,
+                                                                  "memoryBalloon"), true));
     /* The last restart asked for, and the schedule's record until
      * report_domain() looks at it again. */
     cJSON_AddItemToObject(s, "restart",
@@ -636,6 +643,7 @@ machine(const struct vm_run *run)
         .type = run->domtype,
         .vcpus = run->spec.vcpus,
         .memory = run->spec.memory,
+        .current_memory = run->spec.memory_balloon,
         .accel = run->spec.accel,
         .kernel = run->spec.kernel,
         .initrd = run->spec.initrd,
@@ -1337,12 +1345,48 @@ apply_instancetype(struct vm_run *run, char *why, size_t whysz)
     }
     if (r < 0)
         return r;
+    if (run->spec.memory_balloon > run->spec.memory) {
+        char size[32];
+
+        snprintf(why, whysz,
+                 "spec.resources.memoryBalloon: must be at most the memory InstanceType \"%s\" "
+                 "gives (%s)",
+                 run->spec.instancetype, nc_quantity_format(run->spec.memory, size, sizeof(size)));
+        return -EINVAL;
+    }
     if (!(r_rec = run->instancetype = cJSON_CreateObject()))
         return -ENOMEM;
     cJSON_AddStringToObject(r_rec, "name", run->spec.instancetype);
     cJSON_AddNumberToObject(r_rec, "revision", (double)rev);
     cJSON_AddNumberToObject(r_rec, "vcpus", run->spec.vcpus);
     cJSON_AddNumberToObject(r_rec, "memory", (double)run->spec.memory);
+    return 0;
+}
+
+/*
+ * spec.resources.memoryBalloon: the memory the guest is given now, set in
+ * the definition and, while it runs, live (virDomainSetMemoryFlags), with
+ * no restart; the status' memoryBalloon says what was set last, so it is
+ * set once per change, whatever the guest's balloon driver does with it.
+ */
+static int
+apply_balloon(struct vm_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "memoryBalloon");
+    uint64_t want = run->spec.memory_balloon ? run->spec.memory_balloon : run->spec.memory;
+    uint64_t had = cJSON_IsNumber(old) ? (uint64_t)old->valuedouble : run->spec.memory;
+    char a[32], b[32];
+    int r;
+
+    if (want == had)
+        return 0;
+    if ((r = nc_hv_set_memory(env->hv, run->domname, want >> 10)) < 0)
+        return r == -ENOTSUP ? 0 : r;
+    run->balloon = want;
+    nc_run_event(&run->o, "Normal", "Ballooned", "the guest is given %s of its %s, live",
+                 nc_quantity_format(want, a, sizeof(a)),
+                 nc_quantity_format(run->spec.memory, b, sizeof(b)));
     return 0;
 }
 
@@ -1427,6 +1471,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         r = r < 0 ? r : driven;
         goto libvirt_error;
     }
+    if ((r = apply_balloon(run)) < 0)
+        goto libvirt_error;
     if (env->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
         (r = attach_taps(run, msg, sizeof(msg))) < 0) {
         nc_warn(run->o.key, "%s", msg);

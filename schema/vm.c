@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema/quantity.h"
 #include "schema/vm.h"
 
 const char *const nc_run_state_names[] = {"Running", "Stopped", "Paused", NULL};
@@ -11,8 +12,10 @@ const char *const nc_accel_names[] = {"auto", "kvm", "tcg", NULL};
 
 static const char *const spec_fields[] = {
     "runState", "vcpus", "memory", "accel", "boot", "disks", "interfaces",
-    "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", "instancetype", NULL,
+    "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", "instancetype",
+    "resources", NULL,
 };
+static const char *const resources_fields[] = {"memoryBalloon", NULL};
 static const char *const schedule_fields[] = {"every", "keep", NULL};
 static const char *const placement_fields[] = {"nodeSelector", "spread", "antiAffinity", NULL};
 static const char *const spread_fields[] = {"topologyKey", "labels", NULL};
@@ -255,6 +258,24 @@ parse_schedule(struct nc_verr *e, const cJSON *doc, const cJSON *spec, const cha
                     NC_NAME_MAX, NC_NAME_MAX - NC_VM_SCHEDULED_SUFFIX, strlen(vm_name));
 }
 
+/* spec.resources: what the guest is given within its size. */
+static void
+parse_resources(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const cJSON *res = nc_v_object(e, spec, "spec", "resources", false);
+    char a[32], b[32];
+
+    if (!res)
+        return;
+    nc_v_known_fields(e, res, "spec.resources", resources_fields);
+    vm->memory_balloon = nc_v_quantity(e, res, "spec.resources", "memoryBalloon", false,
+                                       NC_VM_MIN_MEMORY, NC_VM_MAX_MEMORY, 1 << 10);
+    if (vm->memory && vm->memory_balloon > vm->memory)
+        nc_verr_add(e, "spec.resources.memoryBalloon", "must be at most spec.memory (%s), got %s",
+                    nc_quantity_format(vm->memory, a, sizeof(a)),
+                    nc_quantity_format(vm->memory_balloon, b, sizeof(b)));
+}
+
 /* The restart request in metadata.annotations (already checked to be
  * strings of printable text). */
 static void
@@ -311,6 +332,7 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
             nc_verr_add(errs, "metadata.labels", "out of memory");
         parse_placement(errs, spec, labels, ret);
         parse_schedule(errs, doc, spec, name, ret);
+        parse_resources(errs, spec, ret);
         if (nc_verr_count(errs) == before)
             parse_restart(errs, doc, ret);
         ret->stop_grace_seconds = (int)nc_v_int(errs, spec, "spec", "stopGracePeriodSeconds",

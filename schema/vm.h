@@ -81,6 +81,9 @@ struct nc_vm_spec {
      * that gives vcpus and memory, which the spec then leaves out (its
      * reconciler fills them in; 0 until then). */
     char instancetype[NC_NAME_MAX + 1];
+    /* spec.resources.memoryBalloon: the memory the guest is given now, at
+     * most memory, changed live; 0: all of memory. */
+    uint64_t memory_balloon;
     enum nc_accel accel;
     char *kernel, *initrd, *cmdline; /* NULL when absent */
     unsigned n_disks;

@@ -43,7 +43,7 @@ echo "$table" | grep -q '^a  *Running  *True  *node-a ' || fail "row a: $table"
 echo "$table" | grep -q '^b  *Stopped  *True  *node-a ' || fail "row b: $table"
 echo "$table" | grep -q '^c ' && fail "get without -n showed another namespace: $table"
 nctl get vm -A | grep -q '^team  *c  *Running  *True' || fail "get -A: $(nctl get vm -A)"
-nctl get vm -o wide | head -n 1 | grep -q 'VCPUS  *MEMORY  *DOMAIN$' || fail "wide: $(nctl get vm -o wide)"
+nctl get vm -o wide | head -n 1 | grep -q 'VCPUS  *MEMORY  *INSTANCETYPE  *DOMAIN$' || fail "wide: $(nctl get vm -o wide)"
 [ "$(nctl get vm a -o json | jq -r '.status.phase + " " + (.metadata.generation == .status.observedGeneration | tostring)')" = "Running true" ] ||
     fail "get -o json: $(nctl get vm a -o json)"
 [ "$(nctl get vm -o json | jq '.items | length')" -eq 3 ] || fail "get -o json list"

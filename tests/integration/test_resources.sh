@@ -1,0 +1,30 @@
+# spec.resources on a real libvirtd (qemu:///system, TCG guests):
+# memoryBalloon gives a running guest less than its memory, and a change
+# of it is applied live (the same domain id), in the running domain (virsh
+# dominfo's used memory, which the guest's balloon driver reports) and in
+# its definition (currentMemory of virsh dumpxml --inactive).
+. "$(dirname "$0")/lib.sh"
+use_qemu
+NS=rs$$
+start_novacrond --libvirt qemu:///system --force-tcg --workers 2
+
+spec() { guest_spec Running 2 "" 256MiB | jq -c --arg b "$1" '. + {resources: {memoryBalloon: $b}}'; }
+used_kib() { $VIRSH dominfo "$1" | awk '/^Used memory:/ { print $3 }'; }
+defined_kib() { $VIRSH dumpxml --inactive "$1" | sed -n 's/.*<currentMemory unit=.KiB.>\([0-9]*\)<.*/\1/p'; }
+
+put_vm "$NS" b "$(spec 192MiB)"
+wait_for 60 "b Running" converged "$NS" vm b Running
+dom=$(domain_of "$NS" b)
+id0=$($VIRSH domid "$dom")
+wait_for 30 "the guest at 192 MiB" sh -c "[ \"\$($VIRSH dominfo $dom | awk '/^Used memory:/ { print \$3 }')\" = 196608 ]"
+[ "$(defined_kib "$dom")" = 196608 ] || fail "currentMemory defined: $(defined_kib "$dom")"
+ok "memoryBalloon 192MiB of 256MiB: used memory $(used_kib "$dom") KiB, currentMemory $(defined_kib "$dom") KiB"
+
+put_vm "$NS" b "$(spec 160MiB)"
+wait_for 30 "the guest at 160 MiB" sh -c "[ \"\$($VIRSH dominfo $dom | awk '/^Used memory:/ { print \$3 }')\" = 163840 ]"
+[ "$($VIRSH domid "$dom")" = "$id0" ] || fail "restarted: id $id0 -> $($VIRSH domid "$dom")"
+[ "$(defined_kib "$dom")" = 163840 ] || fail "currentMemory defined: $(defined_kib "$dom")"
+wait_for 30 "b converged" converged "$NS" vm b Running
+status_of "$NS" vm b | jq -e '.memoryBalloon == 167772160' >/dev/null || fail "status: $(status_of "$NS" vm b | jq -c .memoryBalloon)"
+has_event "$NS" b Ballooned || fail "no Ballooned event"
+ok "memoryBalloon 160MiB: applied live (domain id $id0 kept), used memory $(used_kib "$dom") KiB, defined the same, event Ballooned"

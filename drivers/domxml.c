@@ -120,6 +120,20 @@ write_disk(xmlTextWriterPtr w, unsigned i, const struct nc_disk_src *src)
         START("readonly");
         END();
     }
+    if (src->iops || src->bps) {
+        char num[32];
+
+        START("iotune");
+        if (src->bps) {
+            snprintf(num, sizeof(num), "%" PRIu64, src->bps);
+            TRY(xmlTextWriterWriteElement(w, BAD_CAST "total_bytes_sec", BAD_CAST num));
+        }
+        if (src->iops) {
+            snprintf(num, sizeof(num), "%" PRIu64, src->iops);
+            TRY(xmlTextWriterWriteElement(w, BAD_CAST "total_iops_sec", BAD_CAST num));
+        }
+        END();
+    }
     END();
     return 0;
 }

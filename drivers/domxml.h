@@ -18,6 +18,7 @@ struct nc_disk_src {
     char path[1024];
     char format[16];
     bool read_only;
+    uint64_t iops, bps; /* <iotune> limits, 0 for none; not in the hash: they change live */
 };
 
 /* An interface as the domain has it: a tap device of libvirt's

@@ -330,6 +330,31 @@ lv_set_memory(struct nc_hv *hv, const char *name, uint64_t kib)
 }
 
 static int
+lv_set_iotune(struct nc_hv *hv, const char *name, const char *dev, uint64_t iops, uint64_t bps)
+{
+    int r = 0;
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
+    virTypedParameter p[2];
+    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+
+    if (!d)
+        return r;
+    memset(p, 0, sizeof(p));
+    snprintf(p[0].field, sizeof(p[0].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC);
+    p[0].type = VIR_TYPED_PARAM_ULLONG;
+    p[0].value.ul = iops;
+    snprintf(p[1].field, sizeof(p[1].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC);
+    p[1].type = VIR_TYPED_PARAM_ULLONG;
+    p[1].value.ul = bps;
+    if (virDomainIsActive(d) == 1)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    if (virDomainSetBlockIoTune(d, dev, p, 2, flags) < 0)
+        r = fail("set the disk limits of", name);
+    virDomainFree(d);
+    return r;
+}
+
+static int
 lv_undefine(struct nc_hv *hv, const char *name)
 {
     return with_domain(hv, name, "undefine", undefine_all);
@@ -689,4 +714,5 @@ static const struct nc_hv_ops libvirt_ops = {
     .snapshot_list = nc_lv_snapshot_list,
     .stats = nc_lv_stats,
     .set_memory = lv_set_memory,
+    .set_iotune = lv_set_iotune,
 };

@@ -181,6 +181,10 @@ struct nc_hv_ops {
     /* Sets the balloon of @name to @kib, in its definition and, when it
      * runs, live. */
     int (*set_memory)(struct nc_hv *hv, const char *name, uint64_t kib);
+    /* Sets the limits of disk @dev ("vda") of @name, 0 for none, in its
+     * definition and, when it runs, live. */
+    int (*set_iotune)(struct nc_hv *hv, const char *name, const char *dev, uint64_t iops,
+                      uint64_t bps);
     /* Calls @fn with the statistics of every domain, all read by one call
      * (@st is valid during @fn only). */
     int (*stats)(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *data),
@@ -251,6 +255,8 @@ nc_hv_close(struct nc_hv *hv)
     NC_HV_OPTIONAL(hv, snapshot_revert, name, "revert", snap, paused)
 #define nc_hv_set_memory(hv, name, kib)                                                          \
     NC_HV_OPTIONAL(hv, set_memory, name, "set the memory balloon of", kib)
+#define nc_hv_set_iotune(hv, name, dev, iops, bps)                                               \
+    NC_HV_OPTIONAL(hv, set_iotune, name, "set the disk limits of", dev, iops, bps)
 #define nc_hv_snapshot_list(hv, name, fn, data)                                                  \
     NC_HV_OPTIONAL(hv, snapshot_list, name, "list the snapshots of", fn, data)
 static inline int

@@ -201,7 +201,15 @@ vm_spec = {"type": "object", "additionalProperties": False,
                                                        ("required", {"type": "boolean", "default": True})])}})])}),
     ("resources", {"description": "what the guest is given within its size", "type": "object", "additionalProperties": False,
                    "properties": collections.OrderedDict([
-                       ("memoryBalloon", size("the memory the guest has now, at most memory (16MiB to 4TiB, a multiple of 1KiB), changed live through its balloon; absent: all of memory", 16 << 20, 4 << 40))])}),
+                       ("memoryBalloon", size("the memory the guest has now, at most memory (16MiB to 4TiB, a multiple of 1KiB), changed live through its balloon; absent: all of memory", 16 << 20, 4 << 40)),
+                       ("disks", {"description": "limits of disks of spec.disks, by name (each named once), changed live", "type": "array", "maxItems": 16,
+                                  "items": {"type": "object", "additionalProperties": False, "required": ["name"],
+                                            "properties": collections.OrderedDict([
+                                                ("name", {"$ref": "#/$defs/dnsLabel"}),
+                                                ("iops", {"description": "I/O operations per second, read and write together", "type": "integer", "minimum": 1, "maximum": 1000000}),
+                                                ("bps", {"description": "bytes per second, read and write together: a size (\"10MiB\") or a number, 1KiB to 1TiB",
+                                                         "oneOf": [{"type": "string", "pattern": "^[1-9][0-9]*(?:[KMGT]iB?)?$"},
+                                                                   {"type": "integer", "minimum": 1024, "maximum": 1 << 40}]})])}})])}),
     ("snapshotSchedule", {"description": "Snapshots named <vm>-YYYYMMDD-hhmmss written at once and then at every multiple of every since the Unix epoch (UTC), the oldest beyond keep deleted; the VM's name may then have at most 47 characters",
                           "type": "object", "additionalProperties": False, "required": ["every", "keep"],
                           "properties": collections.OrderedDict([

@@ -163,6 +163,7 @@ struct vm_run {
     cJSON *instancetype;  /* the status' record of what the domain is made from */
     char update_pending[384]; /* why a changed InstanceType waits, "" when none */
     uint64_t balloon;     /* the balloon target this run set, 0 when it set none */
+    cJSON *disk_limits;   /* the disks' limits, when this run set some */
 };
 
 /* The status' interfaces[]: what this run holds once it knows it, until
@@ -215,6 +216,11 @@ status_new(struct vm_run *run, const char *phase)
     add_interfaces(run, s);
     if (run->instancetype)
         cJSON_AddItemToObject(s, "instancetype", cJSON_Duplicate(run->instancetype, true));
+    cJSON_AddItemToObject(s, "diskLimits",
+                          cJSON_Duplicate(run->disk_limits ? run->disk_limits
+                                                           : cJSON_GetObjectItem(run->o.old_status,
+                                                                                 "diskLimits"),
+                                          true));
     if (run->balloon)
         cJSON_AddNumberToObject(s, "memoryBalloon", (double)run->balloon);
     else
@@ -532,6 +538,8 @@ dependency_missing(struct vm_run *run, char *reason, size_t reason_sz, char *msg
                 snprintf(d->path, sizeof(d->path), "%s", info.path);
                 snprintf(d->format, sizeof(d->format), "%s", info.format);
                 d->read_only = run->spec.disks[i].read_only;
+                d->iops = run->spec.disks[i].iops;
+                d->bps = run->spec.disks[i].bps;
             }
         } else {
             ready = ready && nc_iface_from_network(&run->ifs[i - run->spec.n_disks],
@@ -1390,6 +1398,54 @@ apply_balloon(struct vm_run *run)
     return 0;
 }
 
+/*
+ * spec.resources.disks[]: each disk's limits (iops, bps), set in the
+ * definition and, while the domain runs, live (virDomainSetBlockIoTune),
+ * with no restart. The status' diskLimits says what was set last, by disk
+ * name, so each change is set once.
+ */
+static int
+apply_disk_limits(struct vm_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "diskLimits");
+    cJSON *now = cJSON_CreateObject();
+    bool changed = false;
+    int r = 0;
+
+    if (!now)
+        return -ENOMEM;
+    for (unsigned i = 0; i < run->spec.n_disks && r == 0; i++) {
+        const struct nc_vm_disk *d = &run->spec.disks[i];
+        const cJSON *had = cJSON_GetObjectItem(old, d->name);
+        uint64_t iops = (uint64_t)nc_json_i64(cJSON_GetObjectItem(had, "iops"));
+        uint64_t bps = (uint64_t)nc_json_i64(cJSON_GetObjectItem(had, "bps"));
+        char dev[8];
+
+        if (d->iops || d->bps) {
+            cJSON *e = cJSON_AddObjectToObject(now, d->name);
+
+            cJSON_AddNumberToObject(e, "iops", (double)d->iops);
+            cJSON_AddNumberToObject(e, "bps", (double)d->bps);
+        }
+        if (d->iops == iops && d->bps == bps)
+            continue;
+        nc_disk_target(i, dev);
+        if ((r = nc_hv_set_iotune(env->hv, run->domname, dev, d->iops, d->bps)) == 0) {
+            changed = true;
+            nc_run_event(&run->o, "Normal", "DiskLimitsSet",
+                         "disk %s: %" PRIu64 " IO/s, %" PRIu64 " bytes/s (0: no limit), live",
+                         d->name, d->iops, d->bps);
+        }
+    }
+    if (changed && r == 0) {
+        run->disk_limits = now;
+        return 0;
+    }
+    cJSON_Delete(now);
+    return r == -ENOTSUP ? 0 : r;
+}
+
 /* Whether a Snapshot or Restore of this VM is InProgress on this node: the
  * VM is theirs meanwhile, and either queues it once it is done. */
 static bool
@@ -1471,7 +1527,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         r = r < 0 ? r : driven;
         goto libvirt_error;
     }
-    if ((r = apply_balloon(run)) < 0)
+    if ((r = apply_balloon(run)) < 0 || (r = apply_disk_limits(run)) < 0)
         goto libvirt_error;
     if (env->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
         (r = attach_taps(run, msg, sizeof(msg))) < 0) {
@@ -1561,6 +1617,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     nc_vm_spec_clear(&run.spec);
     cJSON_Delete(run.restart);
     cJSON_Delete(run.instancetype);
+    cJSON_Delete(run.disk_limits);
     return r;
 }
 

@@ -15,7 +15,8 @@ static const char *const spec_fields[] = {
     "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", "instancetype",
     "resources", NULL,
 };
-static const char *const resources_fields[] = {"memoryBalloon", NULL};
+static const char *const resources_fields[] = {"memoryBalloon", "disks", NULL};
+static const char *const iotune_fields[] = {"name", "iops", "bps", NULL};
 static const char *const schedule_fields[] = {"every", "keep", NULL};
 static const char *const placement_fields[] = {"nodeSelector", "spread", "antiAffinity", NULL};
 static const char *const spread_fields[] = {"topologyKey", "labels", NULL};
@@ -258,6 +259,45 @@ parse_schedule(struct nc_verr *e, const cJSON *doc, const cJSON *spec, const cha
                     NC_NAME_MAX, NC_NAME_MAX - NC_VM_SCHEDULED_SUFFIX, strlen(vm_name));
 }
 
+/* spec.resources.disks[]: {name, iops?, bps?}, limits of the disks of
+ * spec.disks by name, each named once. */
+static void
+parse_iotune(struct nc_verr *e, const cJSON *res, struct nc_vm_spec *vm)
+{
+    const cJSON *arr = nc_v_array(e, res, "spec.resources", "disks", NC_VM_MAX_DISKS);
+    const cJSON *d;
+    bool seen[NC_VM_MAX_DISKS] = {false};
+    unsigned i = 0;
+
+    cJSON_ArrayForEach(d, arr) {
+        char path[64];
+        const char *name;
+        struct nc_vm_disk *disk = NULL;
+
+        snprintf(path, sizeof(path), "spec.resources.disks[%u]", i++);
+        if (!cJSON_IsObject(d)) {
+            nc_verr_add(e, path, "must be an object");
+            continue;
+        }
+        nc_v_known_fields(e, d, path, iotune_fields);
+        if (!(name = nc_v_dns_label(e, d, path, "name", true)))
+            continue;
+        for (unsigned j = 0; j < vm->n_disks && !disk; j++)
+            if (strcmp(vm->disks[j].name, name) == 0) {
+                disk = &vm->disks[j];
+                if (seen[j])
+                    nc_verr_add(e, path, "disk \"%s\" is named twice", name);
+                seen[j] = true;
+            }
+        if (!disk) {
+            nc_verr_add(e, path, "spec.disks has no disk \"%s\"", name);
+            continue;
+        }
+        disk->iops = (uint64_t)nc_v_int(e, d, path, "iops", false, 1, NC_VM_MAX_IOPS, 0);
+        disk->bps = nc_v_quantity(e, d, path, "bps", false, 1 << 10, NC_VM_MAX_BPS, 1);
+    }
+}
+
 /* spec.resources: what the guest is given within its size. */
 static void
 parse_resources(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
@@ -274,6 +314,7 @@ parse_resources(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
         nc_verr_add(e, "spec.resources.memoryBalloon", "must be at most spec.memory (%s), got %s",
                     nc_quantity_format(vm->memory, a, sizeof(a)),
                     nc_quantity_format(vm->memory_balloon, b, sizeof(b)));
+    parse_iotune(e, res, vm);
 }
 
 /* The restart request in metadata.annotations (already checked to be

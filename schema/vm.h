@@ -21,6 +21,8 @@
 #define NC_VM_MIN_EVERY 10    /* seconds between scheduled snapshots */
 #define NC_VM_MAX_EVERY (366 * 86400)
 #define NC_VM_MAX_KEEP 100
+#define NC_VM_MAX_IOPS 1000000
+#define NC_VM_MAX_BPS (1ULL << 40)
 #define NC_VM_RESTART_AT "novacron.io/restartedAt"
 #define NC_VM_RESTART_REASON "novacron.io/restartReason"
 #define NC_VM_RESTART_TOKEN_MAX 64
@@ -46,6 +48,7 @@ struct nc_vm_disk {
     char name[NC_NAME_MAX + 1];
     char volume[NC_NAME_MAX + 1];
     bool read_only;
+    uint64_t iops, bps; /* spec.resources.disks[]: its limits, 0 for none */
 };
 
 struct nc_vm_iface {

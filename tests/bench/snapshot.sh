@@ -19,7 +19,7 @@ cat >"$top/tests/integration/.bench_snapshot.sh" <<'INNER'
 . "$(dirname "$0")/lib.sh"
 use_qemu
 NS=sb$$
-use_snapshots
+use_test_volumes
 start_novacrond --libvirt qemu:///system --force-tcg --workers 2
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }

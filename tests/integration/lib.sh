@@ -211,14 +211,15 @@ has_event() { # NS NAME REASON
     ec get "${PREFIX}events/$1/vm/$2/" --prefix --print-value-only | jq -s -e --arg r "$3" 'any(.[]; .reason == $r)' >/dev/null
 }
 
-# Snapshot tests (after use_qemu, with $NS set): domains with snapshots,
-# which undefine refuses without --snapshots-metadata, and the test's
-# volumes, removed whatever happens.
-use_snapshots() {
-    on_cleanup remove_snapshot_test
+# Tests with volumes (after use_qemu, with $NS set): the test's domains
+# (with their snapshots, which undefine refuses without
+# --snapshots-metadata) and the volumes of namespace $NS, removed whatever
+# happens.
+use_test_volumes() {
+    on_cleanup remove_test_volumes
 }
 
-remove_snapshot_test() {
+remove_test_volumes() {
     for d in $(test_domains); do
         $VIRSH destroy "$d" >/dev/null 2>&1 || true
         $VIRSH undefine --snapshots-metadata "$d" >/dev/null 2>&1 || true

@@ -8,7 +8,7 @@
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 use_qemu
 NS=mt$$
-use_snapshots
+use_test_volumes
 start_novacrond --libvirt qemu:///system --force-tcg --workers 2
 
 # The alerting rules and the scrape configuration people are given.

@@ -15,7 +15,7 @@
 nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
 use_qemu
 NS=sn$$
-use_snapshots
+use_test_volumes
 start_novacrond --libvirt qemu:///system --force-tcg --workers 2
 
 run_spec() { guest_spec "$1" 5 "novacron.write=MARKER1 novacron.vda novacron.counter" 128MiB | jq -c '. + {disks: [{name: "data", volume: "data"}, {name: "more", volume: "data2"}]}'; }

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 use_qemu
 NS=ss$$
-use_snapshots
+use_test_volumes
 DAEMON_ARGS="--libvirt qemu:///system --force-tcg --workers 2"
 # shellcheck disable=SC2086
 start_novacrond $DAEMON_ARGS

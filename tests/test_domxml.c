@@ -175,7 +175,8 @@ Test(domxml, config_hash_follows_the_definition)
  * since domains first carried it. */
 Test(domxml, config_hash_keeps_its_formula)
 {
-    struct nc_disk_src disks[2] = {{"root", "/p/a", "qcow2", false}, {"data", "/p/b", "raw", true}};
+    struct nc_disk_src disks[2] = {{.name = "root", .path = "/p/a", .format = "qcow2"},
+                                   {.name = "data", .path = "/p/b", .format = "raw", .read_only = true}};
     struct nc_nic_src nics[1] = {{"52:54:00:00:00:01", "nct12345678", 1450}};
     struct nc_domain_def def = {.type = "qemu", .vcpus = 2, .memory = 256ULL << 20,
                                 .accel = NC_ACCEL_TCG, .kernel = "/k", .initrd = "/i",
@@ -192,12 +193,36 @@ Test(domxml, config_hash_keeps_its_formula)
     nc_domain_config_hash(&bare, config, base);
     cr_assert_str_eq(config, "fbbe1fe68a0f30ec");
     cr_assert_str_eq(base, "fbbe1fe68a0f30ec");
+    /* What changes live (the balloon, a disk's limits) is not in it. */
+    def.current_memory = 128ULL << 20;
+    disks[0].iops = 100;
+    disks[1].bps = 1 << 20;
+    nc_domain_config_hash(&def, config, base);
+    cr_assert_str_eq(config, "b8753df843cdc6b3");
+}
+
+Test(domxml, balloon_and_disk_limits)
+{
+    struct nc_disk_src disks[1] = {{.name = "root", .path = "/p/a", .format = "qcow2", .iops = 200,
+                                    .bps = 10485760}};
+    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .vcpus = 1,
+                                .memory = 256ULL << 20, .current_memory = 192ULL << 20,
+                                .disks = disks, .n_disks = 1};
+    char *xml;
+
+    cr_assert_eq(nc_domxml_build(&def, &xml), 0);
+    cr_assert(strstr(xml, "<memory unit=\"KiB\">262144</memory>"), "%s", xml);
+    cr_assert(strstr(xml, "<currentMemory unit=\"KiB\">196608</currentMemory>"), "%s", xml);
+    cr_assert(strstr(xml, "<iotune>"), "%s", xml);
+    cr_assert(strstr(xml, "<total_bytes_sec>10485760</total_bytes_sec>"), "%s", xml);
+    cr_assert(strstr(xml, "<total_iops_sec>200</total_iops_sec>"), "%s", xml);
+    free(xml);
 }
 
 Test(domxml, disks_from_volumes)
 {
-    struct nc_disk_src disks[2] = {{"root", "/pool/a&<b>.img", "qcow2", false},
-                                   {"data", "/pool/b", "raw", true}};
+    struct nc_disk_src disks[2] = {{.name = "root", .path = "/pool/a&<b>.img", .format = "qcow2"},
+                                   {.name = "data", .path = "/pool/b", .format = "raw", .read_only = true}};
     struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .vcpus = 1,
                                 .memory = 1 << 20, .disks = disks, .n_disks = 2};
     char *xml, h1[17], h2[17], b1[17], b2[17];

@@ -13,7 +13,6 @@
  * it all again when it comes back and then says Complete.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,34 +50,9 @@ status_new(struct restore_run *run, const char *phase)
     return s;
 }
 
-static int
-not_ready(struct restore_run *run, const char *phase, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-not_ready(struct restore_run *run, const char *phase, const char *reason, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return nc_run_report_not_ready(&run->o, status_new(run, phase), reason, msg,
-                                   strcmp(phase, "Failed") == 0);
-}
-
-static bool
-spec_exists(struct nc_env *env, const char *ns, const char *kind, const char *name,
-            int64_t *ret_gen)
-{
-    char *text = NULL;
-    int r = nc_informer_getf(env->specs, &text, ret_gen, "%sspec/%s/%s/%s", env->prefix, ns,
-                             kind, name);
-
-    free(text);
-    return r == 0;
-}
+/* Ready=False in @phase, the message formatted (a Warning when Failed). */
+#define not_ready(run, phase, reason, ...)                                                         \
+    nc_run_report_not_readyf(&(run)->o, status_new((run), (phase)), (reason), __VA_ARGS__)
 
 static bool
 has_string(const cJSON *list, const char *s)
@@ -180,7 +154,7 @@ reconcile_spec(struct restore_run *run, const char *value, int64_t *ret_requeue_
     snap_phase = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "phase"));
     taken_of = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "vm"));
     at = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "node"));
-    if (!spec_exists(env, run->o.ns, "snapshot", run->spec.snapshot, NULL)) {
+    if (nc_run_spec_of(&run->o, "snapshot", run->spec.snapshot, NULL) < 0) {
         r = not_ready(run, "Failed", "SnapshotNotFound",
                       "spec.snapshot: no Snapshot \"%s\" in namespace %s", run->spec.snapshot,
                       run->o.ns);
@@ -192,7 +166,7 @@ reconcile_spec(struct restore_run *run, const char *value, int64_t *ret_requeue_
         *ret_requeue_ms = WAIT_MS;
         r = not_ready(run, "Pending", "WaitingForSnapshot",
                       "waiting for Snapshot \"%s\" to be Ready", run->spec.snapshot);
-    } else if (!spec_exists(env, run->o.ns, "vm", run->spec.vm, &vm_gen)) {
+    } else if (nc_run_spec_of(&run->o, "vm", run->spec.vm, &vm_gen) < 0) {
         r = not_ready(run, "Failed", "VMNotFound",
                       "spec.vm: no VirtualMachine \"%s\" in namespace %s", run->spec.vm,
                       run->o.ns);

@@ -199,12 +199,38 @@ nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
 }
 
 int
+nc_run_report_not_readyf(struct nc_run *run, cJSON *status, const char *reason, const char *fmt,
+                         ...)
+{
+    const char *phase = cJSON_GetStringValue(cJSON_GetObjectItem(status, "phase"));
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return nc_run_report_not_ready(run, status, reason, msg, phase && strcmp(phase, "Failed") == 0);
+}
+
+int
 nc_run_report_invalid(struct nc_run *run, cJSON *status, const struct nc_verr *errs)
 {
     char *why = nc_verr_join(errs);
     int r = nc_run_report_not_ready(run, status, "InvalidSpec", why ? why : "invalid spec", true);
 
     free(why);
+    return r;
+}
+
+int
+nc_run_spec_of(const struct nc_run *run, const char *kind, const char *name, int64_t *ret_gen)
+{
+    struct nc_env *env = run->ctx->env;
+    char *text = NULL;
+    int r = nc_informer_getf(env->specs, &text, ret_gen, "%sspec/%s/%s/%s", env->prefix, run->ns,
+                             kind, name);
+
+    free(text);
     return r;
 }
 

@@ -53,6 +53,11 @@ int nc_run_spec(struct nc_run *run, char **ret_value) __attribute__((warn_unused
  * parsed (cJSON_Delete() it), or NULL. */
 cJSON *nc_run_status_of(const struct nc_run *run, const char *kind, const char *name);
 
+/* Whether @kind @name of the run's namespace has a spec in the cache: 0
+ * and its generation in @ret_gen (may be NULL), -ENOENT, or -ENOMEM. */
+int nc_run_spec_of(const struct nc_run *run, const char *kind, const char *name,
+                   int64_t *ret_gen) __attribute__((warn_unused_result));
+
 /* Records an event and logs it. */
 void nc_run_event(struct nc_run *run, const char *type, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -82,6 +87,12 @@ bool nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message
  * (nc_run_report()) and frees it. -ENOMEM when @status is NULL. */
 int nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
                             const char *message, bool warn) __attribute__((warn_unused_result));
+
+/* nc_run_report_not_ready() with the message formatted, a Warning event
+ * when @status's phase is Failed: a request's end (Snapshot, Restore). */
+int nc_run_report_not_readyf(struct nc_run *run, cJSON *status, const char *reason,
+                             const char *fmt, ...) __attribute__((format(printf, 4, 5)))
+    __attribute__((warn_unused_result));
 
 /* An invalid spec, the same for every kind: phase Failed (in @status, which
  * it frees), Ready=False with reason InvalidSpec and the validators'

@@ -13,7 +13,6 @@
  * then); libvirt takes it atomically, all disks or none.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,22 +61,9 @@ status_new(struct snap_run *run, const char *phase)
     return s;
 }
 
-static int
-not_ready(struct snap_run *run, const char *phase, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-not_ready(struct snap_run *run, const char *phase, const char *reason, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return nc_run_report_not_ready(&run->o, status_new(run, phase), reason, msg,
-                                   strcmp(phase, "Failed") == 0);
-}
+/* Ready=False in @phase, the message formatted (a Warning when Failed). */
+#define not_ready(run, phase, reason, ...)                                                         \
+    nc_run_report_not_readyf(&(run)->o, status_new((run), (phase)), (reason), __VA_ARGS__)
 
 /*
  * Why the VM's disks cannot be snapshotted, into @why (empty when they
@@ -319,12 +305,7 @@ reconcile_spec(struct snap_run *run, const char *value, int64_t *ret_requeue_ms)
      * VM's node's to take. */
     if (!at) {
         if (!nc_vm_node(env, run->o.ns, run->spec.vm, where, sizeof(where)) || !where[0]) {
-            char *v = NULL;
-
-            r = nc_informer_getf(env->specs, &v, NULL, "%sspec/%s/vm/%s", env->prefix,
-                                 run->o.ns, run->spec.vm);
-            free(v);
-            if (r == -ENOENT)
+            if (nc_run_spec_of(&run->o, "vm", run->spec.vm, NULL) == -ENOENT)
                 return not_ready(run, "Failed", "VMNotFound",
                                  "spec.vm: no VirtualMachine \"%s\" in namespace %s",
                                  run->spec.vm, run->o.ns);

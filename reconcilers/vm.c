@@ -162,7 +162,7 @@ struct vm_run {
     bool restarting;      /* ...or was stopped for that: a start is its second half */
     cJSON *instancetype;  /* the status' record of what the domain is made from */
     char update_pending[384]; /* why a changed InstanceType waits, "" when none */
-    uint64_t balloon;     /* the balloon target this run set, 0 when it set none */
+    cJSON *balloon;       /* the balloon target this run set, in bytes, NULL when none */
     cJSON *disk_limits;   /* the disks' limits, when this run set some */
 };
 
@@ -195,6 +195,17 @@ add_interfaces(struct vm_run *run, cJSON *s)
     cJSON_AddItemToObject(s, "interfaces", list);
 }
 
+/* Member @member of a new status: what this run set (@mine), else what
+ * the last status said. These record what was applied, until it changes. */
+static void
+carry(const struct vm_run *run, cJSON *s, const char *member, const cJSON *mine)
+{
+    const cJSON *v = mine ? mine : cJSON_GetObjectItem(run->o.old_status, member);
+
+    if (v)
+        cJSON_AddItemToObject(s, member, cJSON_Duplicate(v, true));
+}
+
 static cJSON *
 status_new(struct vm_run *run, const char *phase)
 {
@@ -216,27 +227,12 @@ status_new(struct vm_run *run, const char *phase)
     add_interfaces(run, s);
     if (run->instancetype)
         cJSON_AddItemToObject(s, "instancetype", cJSON_Duplicate(run->instancetype, true));
-    cJSON_AddItemToObject(s, "diskLimits",
-                          cJSON_Duplicate(run->disk_limits ? run->disk_limits
-                                                           : cJSON_GetObjectItem(run->o.old_status,
-                                                                                 "diskLimits"),
-                                          true));
-    if (run->balloon)
-        cJSON_AddNumberToObject(s, "memoryBalloon", (double)run->balloon);
-    else
-        cJSON_AddItemToObject(s, "memoryBalloon",
-                              cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status,
-                                                                  "memoryBalloon"), true));
+    carry(run, s, "diskLimits", run->disk_limits);
+    carry(run, s, "memoryBalloon", run->balloon);
     /* The last restart asked for, and the schedule's record until
      * report_domain() looks at it again. */
-    cJSON_AddItemToObject(s, "restart",
-                          cJSON_Duplicate(run->restart ? run->restart
-                                                       : cJSON_GetObjectItem(run->o.old_status,
-                                                                             "restart"),
-                                          true));
-    cJSON_AddItemToObject(s, "snapshotSchedule",
-                          cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status,
-                                                              "snapshotSchedule"), true));
+    carry(run, s, "restart", run->restart);
+    carry(run, s, "snapshotSchedule", NULL);
     return s;
 }
 
@@ -1391,7 +1387,8 @@ apply_balloon(struct vm_run *run)
         return 0;
     if ((r = nc_hv_set_memory(env->hv, run->domname, want >> 10)) < 0)
         return r == -ENOTSUP ? 0 : r;
-    run->balloon = want;
+    if (!(run->balloon = cJSON_CreateNumber((double)want)))
+        return -ENOMEM;
     nc_run_event(&run->o, "Normal", "Ballooned", "the guest is given %s of its %s, live",
                  nc_quantity_format(want, a, sizeof(a)),
                  nc_quantity_format(run->spec.memory, b, sizeof(b)));
@@ -1618,6 +1615,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     cJSON_Delete(run.restart);
     cJSON_Delete(run.instancetype);
     cJSON_Delete(run.disk_limits);
+    cJSON_Delete(run.balloon);
     return r;
 }
 

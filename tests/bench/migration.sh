@@ -40,21 +40,8 @@ other() { [ "$1" = host-a ] && echo host-b || echo host-a; }
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 
-start_host() { # NAME NETNS PORT URI
-    "$NOVACROND" --etcd "$ETCD" --prefix "$PREFIX" --listen "127.0.0.1:$3" --node "$1" \
-        --libvirt "$4" --force-tcg --netns "$2" --underlay nc-veth --resync 1h \
-        --node-ttl 3s --workers 2 --run-dir "$RUN" --log-level warn >>"$TMP/$1.log" 2>&1 &
-    echo $! >"$TMP/$1.pid"
-    wait_for 30 "$1 ready" curl -sf "http://127.0.0.1:$3/readyz"
-}
-stop_host() {
-    pid=$(cat "$TMP/$1.pid")
-    kill -TERM "$pid"
-    wait "$pid" 2>/dev/null || true
-    rm -f "$TMP/$1.pid"
-}
-start_host host-a "$A" "$(free_port)" "$URI_A"
-start_host host-b "$B" "$(free_port)" "$URI_B"
+start_host host-a "$A" "$(free_port)" --libvirt "$URI_A" --force-tcg --log-level warn
+start_host host-b "$B" "$(free_port)" --libvirt "$URI_B" --force-tcg --log-level warn
 
 mig_doc() { # NAME SPEC
     printf '{"apiVersion":"novacron.io/v1","kind":"Migration","metadata":{"name":"%s"},"spec":%s}' "$1" "$2"

@@ -244,6 +244,28 @@ failed_as() { # KIND NAME TEXT
 # The libvirt name of Snapshot SNAP of VM VM: snap_name VM SNAP.
 snap_name() { echo "$(domain_of "$NS" "$1" | sed "s/\.[^.]*$//").$2"; }
 
+# start_host NAME NETNS PORT [FLAGS...]: a novacrond for one simulated
+# host, node NAME, in network namespace NETNS (its underlay nc-veth), its
+# log in $TMP/NAME.log and its pid in $TMP/NAME.pid; $RUN holds its run
+# folder.
+start_host() {
+    name=$1 netns=$2 port=$3
+    shift 3
+    "$NOVACROND" --etcd "$ETCD" --prefix "$PREFIX" --listen "127.0.0.1:$port" --node "$name" \
+        --netns "$netns" --underlay nc-veth --resync 1h --node-ttl 3s --workers 2 \
+        --run-dir "$RUN" "$@" >>"$TMP/$name.log" 2>&1 &
+    echo $! >"$TMP/$name.pid"
+    wait_for 30 "$name ready" curl -sf "http://127.0.0.1:$port/readyz"
+}
+
+# stop_host NAME: SIGTERM to its novacrond, and waits for it.
+stop_host() {
+    pid=$(cat "$TMP/$1.pid")
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null || true
+    rm -f "$TMP/$1.pid"
+}
+
 # netns_pair NS1 NS2 SUBNET: two network namespaces this test makes,
 # joined by a veth pair named nc-veth on both sides, with SUBNET.1 and
 # SUBNET.2 (a /24), the only addresses configured.

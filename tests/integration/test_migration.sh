@@ -27,27 +27,12 @@ use_qemu
 URI_A="qemu+unix:///system?socket=$HOSTS/host-a/run/libvirt/libvirt-sock"
 URI_B="qemu+unix:///system?socket=$HOSTS/host-b/run/libvirt/libvirt-sock"
 
-start_host() { # NAME NETNS PORT URI [FLAGS]
-    name=$1 netns=$2 port=$3 uri=$4
-    shift 4
-    "$NOVACROND" --etcd "$ETCD" --prefix "$PREFIX" --listen "127.0.0.1:$port" --node "$name" \
-        --libvirt "$uri" --force-tcg --netns "$netns" --underlay nc-veth --resync 1h \
-        --node-ttl 3s --workers 2 --run-dir "$RUN" "$@" >>"$TMP/$name.log" 2>&1 &
-    echo $! >"$TMP/$name.pid"
-    wait_for 30 "$name ready" curl -sf "http://127.0.0.1:$port/readyz"
-}
-stop_host() {
-    pid=$(cat "$TMP/$1.pid")
-    kill -TERM "$pid"
-    wait "$pid" 2>/dev/null || true
-    rm -f "$TMP/$1.pid"
-}
 PA=$(free_port)
 PB=$(free_port)
 # host-b has room for nothing at first: 100 MiB allocatable.
 host_mem=$(virsh -c "$URI_B" -q nodeinfo | awk '/Memory size/ { print $3 }')
-start_host host-a "$A" "$PA" "$URI_A"
-start_host host-b "$B" "$PB" "$URI_B" --reserve-memory "$((host_mem - 102400))KiB"
+start_host host-a "$A" "$PA" --libvirt "$URI_A" --force-tcg
+start_host host-b "$B" "$PB" --libvirt "$URI_B" --force-tcg --reserve-memory "$((host_mem - 102400))KiB"
 ec get "${PREFIX}nodes/host-b" --print-value-only | jq -e '.peerLibvirt == "qemu+tcp://10.252.0.2/system"' >/dev/null ||
     fail "host-b's registration has no peer libvirt URI: $(ec get "${PREFIX}nodes/host-b" --print-value-only)"
 
@@ -93,7 +78,7 @@ wait_for 20 "no-room's status gone" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD g
 
 # Room on host-b now; the scheduler picks it (never the source).
 stop_host host-b
-start_host host-b "$B" "$PB" "$URI_B"
+start_host host-b "$B" "$PB" --libvirt "$URI_B" --force-tcg
 tick() { grep -a NOVACRON-GUEST-TICK "$1" 2>/dev/null | tail -n 1 | awk '{ print $2 " " $3 }'; }
 before=$(tick "$log_a")
 [ -n "$before" ] || fail "no count on host-a's console"
@@ -151,7 +136,7 @@ wait_for 60 "m3 Running" phase_is m3 Running
 kill9_host host-b
 wait_for 60 "m3 Succeeded without its source" phase_is m3 Succeeded
 [ "$(copies)" = "host-a " ] || fail "running copies after m3: $(copies)"
-start_host host-b "$B" "$PB" "$URI_B"
+start_host host-b "$B" "$PB" --libvirt "$URI_B" --force-tcg
 wait_for 30 "host-b without a copy" sh -c "! virsh -c '$URI_B' -q list --all --name | grep -qx '$dom'"
 [ "$(ec get "${PREFIX}placement/default/mover" --print-value-only)" = host-a ] || fail "the placement did not follow m3"
 ok "kill -9 of the source mid-migration: one copy, on host-a"
@@ -163,7 +148,7 @@ wait_for 60 "m4 Running" phase_is m4 Running
 kill9_host host-b
 wait_for 60 "the guest on host-b" sh -c "[ \"\$(virsh -c '$URI_B' -q domstate '$dom' 2>/dev/null | head -n 1)\" = running ]"
 phase_is m4 Running || fail "m4 ended without its target: $(status_of default migration m4)"
-start_host host-b "$B" "$PB" "$URI_B"
+start_host host-b "$B" "$PB" --libvirt "$URI_B" --force-tcg
 wait_for 30 "m4 Succeeded once the target is back" phase_is m4 Succeeded
 wait_for 30 "host-a without a copy" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"
 [ "$(copies)" = "host-b " ] || fail "running copies after m4: $(copies)"
@@ -224,7 +209,7 @@ ec put "${PREFIX}spec/default/migration/cold-back" "$(mig_doc cold-back '{"vm":"
 wait_for 60 "cold-back Running" phase_is cold-back Running
 sleep 1
 kill9_host "$dst"
-if [ "$dst" = host-a ]; then start_host host-a "$A" "$PA" "$URI_A"; else start_host host-b "$B" "$PB" "$URI_B"; fi
+if [ "$dst" = host-a ]; then start_host host-a "$A" "$PA" --libvirt "$URI_A" --force-tcg; else start_host host-b "$B" "$PB" --libvirt "$URI_B" --force-tcg; fi
 wait_for 120 "cold-back Succeeded" phase_is cold-back Succeeded
 grep -aq "cold-back: the cold move of VM disky to node $src starts over" "$TMP/$dst.log" ||
     fail "$dst did not start the cold move over after its restart"

@@ -22,15 +22,6 @@ on_cleanup 'for f in "$TMP"/host-*.pid; do kill -9 $(cat "$f"); done 2>/dev/null
 use_qemu
 netns_pair "$A" "$B" 192.168.214
 
-start_host() { # NAME NETNS PORT [FLAGS]
-    name=$1 netns=$2 port=$3
-    shift 3
-    "$NOVACROND" --etcd "$ETCD" --prefix "$PREFIX" --listen "127.0.0.1:$port" --node "$name" \
-        --netns "$netns" --underlay nc-veth --resync 1h --node-ttl 3s --workers 2 \
-        --run-dir "$RUN" "$@" >>"$TMP/$name.log" 2>&1 &
-    echo $! >"$TMP/$name.pid"
-    wait_for 30 "$name ready" curl -sf "http://127.0.0.1:$port/readyz"
-}
 PA=$(free_port)
 PB=$(free_port)
 QEMU_FLAGS="--libvirt qemu:///system --force-tcg"

@@ -5,7 +5,7 @@
 CC      ?= cc
 BUILD   ?= build
 PKGS    := libevent libevent_pthreads libcurl libcjson libvirt libsystemd libxml-2.0 \
-           libnl-route-3.0
+           libnl-route-3.0 libisofs-1
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Werror
@@ -43,6 +43,7 @@ CORE_SRCS := \
 	drivers/dnsmasq.c \
 	drivers/domxml.c \
 	drivers/error.c \
+	drivers/files.c \
 	drivers/fake/dhcp.c \
 	drivers/fake/faults.c \
 	drivers/fake/hv.c \
@@ -51,11 +52,13 @@ CORE_SRCS := \
 	drivers/libvirt.c \
 	drivers/migrate.c \
 	drivers/overlay.c \
+	drivers/seed.c \
 	drivers/snapshot.c \
 	drivers/stats.c \
 	drivers/storage.c \
 	drivers/volsend.c \
 	reconcilers/alloc.c \
+	reconcilers/cloudinit.c \
 	reconcilers/events.c \
 	reconcilers/hostpath.c \
 	reconcilers/ifaces.c \

@@ -592,6 +592,8 @@ start(struct daemon *d)
     d->env.boot_dir = d->cfg.boot_dir ? d->cfg.boot_dir : d->cfg.image_dir;
     snprintf(d->env.dnsmasq_dir, sizeof(d->env.dnsmasq_dir), "%s/%s/dnsmasq", d->cfg.run_dir,
              d->cfg.node);
+    snprintf(d->env.seed_dir, sizeof(d->env.seed_dir), "%s/%s/seeds", d->cfg.run_dir,
+             d->cfg.node);
     d->env.enqueue = enqueue_key;
     d->env.enqueue_data = d;
     if (d->env.hv->caps.console_log && mkdir(d->cfg.console_dir, 0755) < 0 && errno != EEXIST) {

@@ -13,6 +13,7 @@
 
 #include "drivers/error.h"
 #include "drivers/dnsmasq.h"
+#include "drivers/files.h"
 
 #define DNSMASQ "/usr/sbin/dnsmasq"
 
@@ -93,25 +94,6 @@ write_if_changed(const char *path, const char *text)
         return fail(-err, "install %s: %s", path, strerror(err));
     }
     return 1;
-}
-
-static int
-mkdir_p(const char *dir)
-{
-    char buf[512];
-
-    snprintf(buf, sizeof(buf), "%s", dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return fail(-errno, "create %s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        return fail(-errno, "create %s: %s", buf, strerror(errno));
-    return 0;
 }
 
 /*
@@ -197,7 +179,7 @@ ensure(struct nc_dhcp *dhcp, const struct nc_dnsmasq *d, bool *ret_changed)
 
     (void)dhcp;
     *ret_changed = false;
-    if ((r = mkdir_p(d->dir)) < 0)
+    if ((r = nc_mkdir_p(d->dir)) < 0)
         return r;
     if (!(text = malloc(d->n_hosts * 40 + 1)))
         return fail(-ENOMEM, "out of memory");

@@ -23,6 +23,9 @@ nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char bas
         snprintf(num, sizeof(num), "%u", def->nics[i].mtu);
         h = nc_hash_str(nc_hash_str(nc_hash_str(h, def->nics[i].mac), def->nics[i].tap), num);
     }
+    /* Only when there is one, so that other domains keep their hashes. */
+    if (def->seed)
+        h = nc_hash_str(h, def->seed);
     if (base)
         snprintf(base, 17, "%016" PRIx64, h);
     for (unsigned i = 0; def->disks && i < def->n_disks; i++) {
@@ -138,6 +141,38 @@ write_disk(xmlTextWriterPtr w, unsigned i, const struct nc_disk_src *src)
     return 0;
 }
 
+/* The cloud-init seed: a read-only CD-ROM on a virtio-scsi controller
+ * (sda), which guests without an AHCI or IDE driver read too. */
+static int
+write_seed(xmlTextWriterPtr w, const char *path)
+{
+    if (!nc_xml_text_ok(path))
+        return -EINVAL;
+    START("disk");
+    ATTR("type", "file");
+    ATTR("device", "cdrom");
+    START("driver");
+    ATTR("name", "qemu");
+    ATTR("type", "raw");
+    END();
+    START("source");
+    ATTR("file", path);
+    END();
+    START("target");
+    ATTR("dev", NC_SEED_TARGET);
+    ATTR("bus", "scsi");
+    END();
+    START("readonly");
+    END();
+    END();
+    START("controller");
+    ATTR("type", "scsi");
+    ATTR("index", "0");
+    ATTR("model", "virtio-scsi");
+    END();
+    return 0;
+}
+
 static int
 write_nic(xmlTextWriterPtr w, const struct nc_nic_src *nic)
 {
@@ -231,6 +266,8 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     for (unsigned i = 0; def->nics && i < def->n_nics; i++)
         if ((r = write_nic(w, &def->nics[i])) < 0)
             return r;
+    if (def->seed && (r = write_seed(w, def->seed)) < 0)
+        return r;
     if (def->console_log) {
         if (!nc_xml_text_ok(def->console_log))
             return -EINVAL;

@@ -50,7 +50,11 @@ struct nc_domain_def {
     unsigned n_disks;
     const struct nc_nic_src *nics;          /* @n_nics of them, or NULL */
     unsigned n_nics;
+    const char *seed;            /* cloud-init seed image, a read-only CD-ROM, or NULL */
 };
+
+/* The seed's target device: not one of the data disks (vd*). */
+#define NC_SEED_TARGET "sda"
 
 /* The hash of everything in @def that goes into the domain definition
  * (name, uuid, console and owner aside), as 16 hex digits in @config:

@@ -615,7 +615,16 @@ lv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsi
     for (xmlNodePtr n = devices ? devices->children : NULL; n && *ret_n < max; n = n->next) {
         struct nc_live_disk *disk = &ret[*ret_n];
 
+        xmlChar *device;
+        bool cdrom;
+
         if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "disk"))
+            continue;
+        /* A CD-ROM (the cloud-init seed) is not one of the disks. */
+        device = xmlGetProp(n, BAD_CAST "device");
+        cdrom = device && xmlStrcmp(device, BAD_CAST "disk") != 0;
+        xmlFree(device);
+        if (cdrom)
             continue;
         memset(disk, 0, sizeof(*disk));
         for (xmlNodePtr c = n->children; c; c = c->next) {

@@ -140,7 +140,7 @@ struct nc_hv_ops {
     /* Grows disk @path of running domain @name to @bytes, through QEMU, so
      * the guest sees the new size at once. */
     int (*block_resize)(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes);
-    /* The disks of running domain @name: at most @max into @ret, their
+    /* The disks (CD-ROMs aside) of running domain @name: at most @max into @ret, their
      * number into @ret_n. */
     int (*live_disks)(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
                       unsigned *ret_n);

@@ -35,6 +35,7 @@ HOST = "^(?=.{1,253}$)" + SUB + "(?:\\." + SUB + ")*$"
 NAME = "[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 QKEY = "^(?:(?=[^/]{1,253}/)" + SUB + "(?:\\." + SUB + ")*/)?" + NAME + "$"
 TEXT = "^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff\\ufffe\\uffff]*$"
+LINES = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\ud800-\\udfff\\ufffe\\uffff]*$"
 PATH = "^/(?!(?:.*/)?\\.\\.?(?:/|$))[^\\u0000-\\u001f\\u007f\\ud800-\\udfff\\ufffe\\uffff]*$"
 
 def digits_class(lo, hi, rest):
@@ -210,6 +211,14 @@ vm_spec = {"type": "object", "additionalProperties": False,
                                                 ("bps", {"description": "bytes per second, read and write together: a size (\"10MiB\") or a number, 1KiB to 1TiB",
                                                          "oneOf": [{"type": "string", "pattern": "^[1-9][0-9]*(?:[KMGT]iB?)?$"},
                                                                    {"type": "integer", "minimum": 1024, "maximum": 1 << 40}]})])}})])}),
+    ("cloudInit", {"description": "a cloud-init NoCloud seed (ISO 9660 labelled cidata) attached as a read-only CD-ROM; meta-data holds instance-id (the VM's uid) and local-hostname (its name); a change restarts the VM with the new seed",
+                   "type": "object", "additionalProperties": False,
+                   "properties": collections.OrderedDict([
+                       ("userData", {"description": "user-data as is (#cloud-config, a script...), at most 65536 bytes", "type": "string", "maxLength": 65536, "pattern": LINES}),
+                       ("metaData", {"description": "more meta-data entries, written as YAML strings", "type": "object", "maxProperties": 32,
+                                     "propertyNames": {"pattern": "^[A-Za-z0-9._-]{1,63}$", "not": {"enum": ["instance-id", "local-hostname"]}},
+                                     "additionalProperties": {"type": "string", "maxLength": 1024, "pattern": TEXT}}),
+                       ("networkConfig", {"description": "network-config as is, at most 65536 bytes; absent: version 2 matching each interface's MAC to its IP", "type": "string", "maxLength": 65536, "pattern": LINES})])}),
     ("snapshotSchedule", {"description": "Snapshots named <vm>-YYYYMMDD-hhmmss written at once and then at every multiple of every since the Unix epoch (UTC), the oldest beyond keep deleted; the VM's name may then have at most 47 characters",
                           "type": "object", "additionalProperties": False, "required": ["every", "keep"],
                           "properties": collections.OrderedDict([

@@ -31,11 +31,17 @@
 #                                    line: from now on, 64 KiB written to
 #                                    /dev/vda at 1 MiB, synced, every 200 ms
 #                                    (disk traffic for the metrics tests)
+#   NOVACRON-GUEST-SEED <file> <line>  a CD-ROM (a cloud-init NoCloud seed)
+#                                    appeared within 5 s of boot: each line of
+#                                    its meta-data, user-data and
+#                                    network-config (at most 40 of each);
+#                                    the hostname is set from local-hostname:
+#   NOVACRON-GUEST-HOSTNAME <name>
 set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=10
+RECIPE=12
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -59,7 +65,8 @@ mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules" "$
 cp busybox/bin/busybox "$root/bin/busybox"
 # Order matters: each module needs the ones before it.
 modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover
-net_failover virtio_net virtio_blk virtio_balloon button evdev"
+net_failover virtio_net virtio_blk virtio_balloon button evdev
+scsi_common scsi_mod virtio_scsi cdrom sr_mod isofs"
 for m in $modules; do
     f=$(find kernel/lib/modules -name "$m.ko" | head -n 1)
     [ -n "$f" ] || { echo "guest: module $m not found in $kpkg" >&2; exit 1; }
@@ -103,6 +110,18 @@ if ! grep -q novacron.ignore_acpi /proc/cmdline; then
         ( head -c 1 /dev/input/\${d##*/} >/dev/null; echo "NOVACRON-GUEST-POWEROFF"; poweroff -f ) &
     done
 fi
+(
+    for i in \$(seq 1 50); do [ -b /dev/sr0 ] && break; sleep 0.1; done
+    if [ -b /dev/sr0 ] && mkdir -p /cidata && mount -t iso9660 -o ro /dev/sr0 /cidata; then
+        for f in meta-data user-data network-config; do
+            [ -f /cidata/\$f ] && head -n 40 /cidata/\$f | while IFS= read -r l || [ -n "\$l" ]; do
+                echo "NOVACRON-GUEST-SEED \$f \$l"
+            done
+        done
+        h=\$(sed -n 's/^local-hostname: *//p' /cidata/meta-data)
+        [ -n "\$h" ] && hostname "\$h" && echo "NOVACRON-GUEST-HOSTNAME \$(hostname)"
+    fi
+) &
 if grep -q novacron.counter /proc/cmdline; then
     ( n=0; while :; do echo "NOVACRON-GUEST-TICK \$n \$(cut -d' ' -f1 /proc/uptime)"; n=\$((n + 1)); usleep 100000; done ) &
 fi

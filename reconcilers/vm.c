@@ -18,6 +18,7 @@
 #include "core/node.h"
 #include "core/workqueue.h"
 #include "drivers/overlay.h"
+#include "reconcilers/cloudinit.h"
 #include "reconcilers/hostpath.h"
 #include "reconcilers/ifaces.h"
 #include "reconcilers/instancetype.h"
@@ -151,6 +152,8 @@ struct vm_run {
     char domname[NC_DOMAIN_NAME_MAX];
     const char *domtype;    /* libvirt domain type for the spec's accel */
     char console_log[512];  /* "" on the test driver */
+    char seed[1024];        /* the cloud-init seed image, "" for none */
+    char instance_id[NC_INSTANCE_ID_MAX]; /* the seed's, "" for none */
     struct nc_vm_spec spec;
     struct nc_disk_src disks[NC_VM_MAX_DISKS]; /* from the Volumes' statuses */
     struct nc_iface ifs[NC_VM_MAX_IFACES];     /* from the Networks' statuses */
@@ -233,6 +236,9 @@ status_new(struct vm_run *run, const char *phase)
      * report_domain() looks at it again. */
     carry(run, s, "restart", run->restart);
     carry(run, s, "snapshotSchedule", NULL);
+    if (run->instance_id[0])
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "cloudInit"), "instanceId",
+                                run->instance_id);
     return s;
 }
 
@@ -306,6 +312,8 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
     /* The serial log was ours too; it goes with the domain. */
     if (run->console_log[0] && unlink(run->console_log) < 0 && errno != ENOENT)
         nc_warn(run->o.key, "cannot remove %s: %s", run->console_log, strerror(errno));
+    if (nc_cloudinit_prune(run->o.ctx->env, run->domname, NULL) < 0)
+        nc_warn(run->o.key, "%s", nc_drv_errmsg());
     return 0;
 }
 
@@ -656,6 +664,7 @@ machine(const struct vm_run *run)
         .n_disks = run->spec.n_disks,
         .nics = run->nics,
         .n_nics = run->spec.n_ifaces,
+        .seed = run->seed[0] ? run->seed : NULL,
     };
 }
 
@@ -1506,6 +1515,13 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     }
     if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
+    if ((r = nc_cloudinit_seed(&run->o, &run->spec, run->ifs, run->domname, run->seed,
+                               sizeof(run->seed), run->instance_id)) < 0) {
+        snprintf(msg, sizeof(msg), "spec.cloudInit: cannot make the seed: %s", nc_drv_errmsg());
+        nc_warn(run->o.key, "%s", msg);
+        *ret_requeue_ms = POLL_MS;
+        return report_not_ready(run, "Provisioning", "CloudInitSeedFailed", msg, NULL);
+    }
 
     def = machine(run);
     nc_domain_config_hash(&def, config_hash, base_hash);
@@ -1534,6 +1550,10 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     }
     a.stale = info.state != NC_DOM_SHUTOFF && info.live_config[0] &&
               strcmp(info.live_config, config_hash) != 0;
+    /* Seeds no definition names any more: the domain has the new one. */
+    if (!a.stale && (a.defined || a.restarted) &&
+        nc_cloudinit_prune(env, run->domname, run->seed) < 0)
+        nc_warn(run->o.key, "%s", nc_drv_errmsg());
     if ((r = report_domain(run, &info, &a, ret_requeue_ms)) == 0 &&
         (driven > 0 || a.stale || !state_matches(run->spec.run_state, info.state)))
         *ret_requeue_ms = POLL_MS;

@@ -382,7 +382,7 @@ nc_v_enum(struct nc_verr *e, const cJSON *obj, const char *path, const char *nam
  * rejects on every retry.
  */
 static const char *
-text_problem(const char *s)
+text_problem_in(const char *s, bool lines)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -390,8 +390,13 @@ text_problem(const char *s)
         unsigned cp;
         int extra;
 
+        if (lines && (*p == '\n' || *p == '\t' || *p == '\r')) {
+            p++;
+            continue;
+        }
         if (*p < 0x20 || *p == 0x7f)
-            return "must not contain control characters";
+            return lines ? "must not contain control characters other than tab, CR and LF"
+                         : "must not contain control characters";
         if (*p < 0x80) {
             p++;
             continue;
@@ -417,6 +422,12 @@ text_problem(const char *s)
             return "must not contain U+FFFE or U+FFFF, which are not characters";
     }
     return NULL;
+}
+
+static const char *
+text_problem(const char *s)
+{
+    return text_problem_in(s, false);
 }
 
 /* Characters (code points) of well-formed UTF-8 @s, as JSON Schema's
@@ -454,6 +465,33 @@ nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path, const char *n
     if (utf8_length(v->valuestring) > maxlen) {
         nc_verr_add(e, f, "must be at most %zu characters long, got %zu", maxlen,
                     utf8_length(v->valuestring));
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+const char *
+nc_v_text(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+          size_t maxbytes)
+{
+    const cJSON *v = member(e, obj, path, name, false);
+    const char *why;
+    char f[256], got[96];
+
+    if (!v)
+        return NULL;
+    field_path(f, sizeof(f), path, name);
+    if (!cJSON_IsString(v)) {
+        nc_verr_add(e, f, "must be a string, got %s", type_name(v));
+        return NULL;
+    }
+    if ((why = text_problem_in(v->valuestring, true))) {
+        nc_verr_add(e, f, "%s, got %s", why, nc_json_brief(v, got, sizeof(got)));
+        return NULL;
+    }
+    if (strlen(v->valuestring) > maxbytes) {
+        nc_verr_add(e, f, "must be at most %zu bytes long, got %zu", maxbytes,
+                    strlen(v->valuestring));
         return NULL;
     }
     return v->valuestring;

@@ -84,6 +84,10 @@ int nc_v_enum(struct nc_verr *e, const cJSON *obj, const char *path, const char 
  * must be valid UTF-8 without control characters and at most @maxlen long. */
 const char *nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path,
                         const char *name, bool required, size_t maxlen);
+/* nc_v_string() for lines of text (optional): tab, CR and LF allowed,
+ * at most @maxbytes bytes. */
+const char *nc_v_text(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+                      size_t maxbytes);
 /* A DNS label (see nc_is_dns_label); borrowed, or NULL. */
 const char *nc_v_dns_label(struct nc_verr *e, const cJSON *obj, const char *path,
                            const char *name, bool required);

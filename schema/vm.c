@@ -13,8 +13,9 @@ const char *const nc_accel_names[] = {"auto", "kvm", "tcg", NULL};
 static const char *const spec_fields[] = {
     "runState", "vcpus", "memory", "accel", "boot", "disks", "interfaces",
     "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", "instancetype",
-    "resources", NULL,
+    "resources", "cloudInit", NULL,
 };
+static const char *const cloudinit_fields[] = {"userData", "metaData", "networkConfig", NULL};
 static const char *const resources_fields[] = {"memoryBalloon", "disks", NULL};
 static const char *const iotune_fields[] = {"name", "iops", "bps", NULL};
 static const char *const schedule_fields[] = {"every", "keep", NULL};
@@ -227,6 +228,13 @@ void
 nc_vm_spec_clear(struct nc_vm_spec *spec)
 {
     nc_vm_placement_free(spec->placement);
+    if (spec->cloud_init) {
+        free(spec->cloud_init->user_data);
+        free(spec->cloud_init->network_config);
+        for (unsigned i = 0; i < spec->cloud_init->n_meta; i++)
+            free(spec->cloud_init->meta[i].value);
+        free(spec->cloud_init);
+    }
     nc_labels_clear(&spec->labels);
     free(spec->kernel);
     free(spec->initrd);
@@ -317,6 +325,71 @@ parse_resources(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
     parse_iotune(e, res, vm);
 }
 
+/* A metaData key: letters, digits, '.', '_' and '-', not one NovaCron
+ * writes itself. */
+static bool
+meta_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+
+    if (!n || n > NC_VM_META_KEY_MAX || strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                  "0123456789._-") != n)
+        return false;
+    return true;
+}
+
+/* spec.cloudInit: {userData?, metaData?, networkConfig?}. */
+static void
+parse_cloudinit(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const cJSON *ci = nc_v_object(e, spec, "spec", "cloudInit", false);
+    const cJSON *meta, *m;
+    struct nc_vm_cloudinit *c;
+    const char *s;
+
+    if (!ci)
+        return;
+    if (!(c = calloc(1, sizeof(*c)))) {
+        nc_verr_add(e, "spec.cloudInit", "out of memory");
+        return;
+    }
+    vm->cloud_init = c;
+    nc_v_known_fields(e, ci, "spec.cloudInit", cloudinit_fields);
+    if ((s = nc_v_text(e, ci, "spec.cloudInit", "userData", NC_VM_CLOUDINIT_MAX)) &&
+        !(c->user_data = strdup(s)))
+        nc_verr_add(e, "spec.cloudInit.userData", "out of memory");
+    if ((s = nc_v_text(e, ci, "spec.cloudInit", "networkConfig", NC_VM_CLOUDINIT_MAX)) &&
+        !(c->network_config = strdup(s)))
+        nc_verr_add(e, "spec.cloudInit.networkConfig", "out of memory");
+    meta = nc_v_object(e, ci, "spec.cloudInit", "metaData", false);
+    if (cJSON_GetArraySize(meta) > NC_VM_META_MAX) {
+        nc_verr_add(e, "spec.cloudInit.metaData", "must have at most %d entries, got %d",
+                    NC_VM_META_MAX, cJSON_GetArraySize(meta));
+        return;
+    }
+    cJSON_ArrayForEach(m, meta) {
+        char path[128];
+
+        if (!meta_key_ok(m->string)) {
+            nc_verr_add(e, "spec.cloudInit.metaData",
+                        "keys must be 1 to %d letters, digits, '.', '_' or '-'",
+                        NC_VM_META_KEY_MAX);
+            continue;
+        }
+        snprintf(path, sizeof(path), "spec.cloudInit.metaData[\"%s\"]", m->string);
+        if (strcmp(m->string, "instance-id") == 0 || strcmp(m->string, "local-hostname") == 0) {
+            nc_verr_add(e, path, "is written by NovaCron (the VM's uid and name)");
+            continue;
+        }
+        if (!(s = nc_v_string(e, meta, "spec.cloudInit.metaData", m->string, false,
+                              NC_VM_META_VALUE_MAX)))
+            continue;
+        snprintf(c->meta[c->n_meta].key, sizeof(c->meta[0].key), "%s", m->string);
+        if (!(c->meta[c->n_meta++].value = strdup(s)))
+            nc_verr_add(e, path, "out of memory");
+    }
+}
+
 /* The restart request in metadata.annotations (already checked to be
  * strings of printable text). */
 static void
@@ -374,6 +447,7 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
         parse_placement(errs, spec, labels, ret);
         parse_schedule(errs, doc, spec, name, ret);
         parse_resources(errs, spec, ret);
+        parse_cloudinit(errs, spec, ret);
         if (nc_verr_count(errs) == before)
             parse_restart(errs, doc, ret);
         ret->stop_grace_seconds = (int)nc_v_int(errs, spec, "spec", "stopGracePeriodSeconds",

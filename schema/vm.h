@@ -27,6 +27,10 @@
 #define NC_VM_RESTART_REASON "novacron.io/restartReason"
 #define NC_VM_RESTART_TOKEN_MAX 64
 #define NC_VM_RESTART_REASON_MAX 256
+#define NC_VM_CLOUDINIT_MAX (64 * 1024) /* bytes of userData, of networkConfig */
+#define NC_VM_META_MAX 32                /* entries of metaData */
+#define NC_VM_META_KEY_MAX 63
+#define NC_VM_META_VALUE_MAX 1024
 /* A scheduled snapshot is named <vm>-YYYYMMDD-hhmmss: the suffix's length. */
 #define NC_VM_SCHEDULED_SUFFIX 16
 
@@ -67,6 +71,19 @@ struct nc_vm_anti {
     bool required;
 };
 
+/* spec.cloudInit: what the NoCloud seed of the guest holds beside what
+ * NovaCron writes itself (instance-id, local-hostname, and the network
+ * configuration when none is given). */
+struct nc_vm_cloudinit {
+    char *user_data;      /* NULL when absent */
+    char *network_config; /* NULL when absent: made from the interfaces */
+    unsigned n_meta;
+    struct {
+        char key[NC_VM_META_KEY_MAX + 1];
+        char *value;
+    } meta[NC_VM_META_MAX];
+};
+
 /* spec.placement (schema/README.md §8). */
 struct nc_vm_placement {
     struct nc_labels node_selector;        /* node labels it needs */
@@ -96,6 +113,7 @@ struct nc_vm_spec {
     int stop_grace_seconds;
     char node[254]; /* "" when unplaced */
     struct nc_vm_placement *placement; /* NULL when the spec has none */
+    struct nc_vm_cloudinit *cloud_init; /* NULL when the spec has none */
     struct nc_labels labels;           /* metadata.labels */
     /* metadata.annotations novacron.io/restartedAt and /restartReason: a
      * restart asked for once per distinct value, "" for none. */

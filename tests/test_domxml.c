@@ -219,6 +219,32 @@ Test(domxml, balloon_and_disk_limits)
     free(xml);
 }
 
+Test(domxml, cloudinit_seed_is_a_readonly_cdrom)
+{
+    struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .vcpus = 1,
+                                .memory = 1 << 20, .seed = "/run/seeds/n/1.iso"};
+    char *xml, h1[17], h2[17], b1[17], b2[17];
+
+    cr_assert_eq(nc_domxml_build(&def, &xml), 0);
+    const char *cd = strstr(xml, "<disk type=\"file\" device=\"cdrom\">");
+
+    cr_assert(cd, "%s", xml);
+    cr_assert(strstr(cd, "<source file=\"/run/seeds/n/1.iso\"/>"), "%s", xml);
+    cr_assert(strstr(cd, "<target dev=\"sda\" bus=\"scsi\"/>"), "%s", xml);
+    cr_assert(strstr(cd, "<readonly/>") < strstr(cd, "</disk>"), "%s", xml);
+    cr_assert(strstr(xml, "<controller type=\"scsi\" index=\"0\" model=\"virtio-scsi\"/>"),
+              "%s", xml);
+    free(xml);
+    /* A new seed is a new definition, and not a hot-plug of disks. */
+    nc_domain_config_hash(&def, h1, b1);
+    def.seed = "/run/seeds/n/2.iso";
+    nc_domain_config_hash(&def, h2, b2);
+    cr_assert_str_neq(h1, h2);
+    cr_assert_str_neq(b1, b2);
+    def.seed = "/run/\x01";
+    cr_assert_eq(nc_domxml_build(&def, &xml), -EINVAL);
+}
+
 Test(domxml, disks_from_volumes)
 {
     struct nc_disk_src disks[2] = {{.name = "root", .path = "/pool/a&<b>.img", .format = "qcow2"},

@@ -82,8 +82,9 @@ ec del "${PREFIX}spec/default/network/net-b" "${PREFIX}spec/default/network/net-
 ec del "${PREFIX}spec/default/network/net-c" >/dev/null
 
 # A guest on host-a: MAC and IP allocated, tap on the bridge inside
-# host-a's namespace, address by DHCP, reached from host-b.
-vm_with g1 host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec)"
+# host-a's namespace, address by DHCP, reached from host-b; its cloud-init
+# seed's network-config (made, since its spec gives none) says the same.
+vm_with g1 host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec | jq -c '. + {cloudInit: {}}')"
 wait_for 60 "g1 Running" converged default vm g1 Running
 st=$(status_of default vm g1)
 mac=$(echo "$st" | jq -r '.interfaces[0].mac')
@@ -100,7 +101,12 @@ grep -qx "$mac,$gip" "$RUN/host-a/dnsmasq/$br.hosts" || fail "dnsmasq hosts: $(c
 ! grep -q "$mac" "$RUN/host-b/dnsmasq/$br.hosts" 2>/dev/null || fail "host-b's dnsmasq answers for host-a's guest"
 wait_for 90 "g1's DHCP address on its console" console_has default g1 "NOVACRON-GUEST-IP $gip"
 ip netns exec "$B" ping -c 3 -W 2 -q "$gip" >/dev/null || fail "no ping from host-b to the guest at $gip"
-ok "guest g1 on host-a: $mac/$gip allocated, tap $tap on $br inside $A, DHCP from host-a's dnsmasq (console: NOVACRON-GUEST-IP $gip), ping from host-b"
+log=$(status_of default vm g1 | jq -r .consoleLog)
+for want in 'NOVACRON-GUEST-SEED network-config   "eth0":' "NOVACRON-GUEST-SEED network-config       macaddress: \"$mac\"" \
+    "NOVACRON-GUEST-SEED network-config     addresses: [\"$gip/24\"]"; do
+    grep -qF -- "$want" "$log" || fail "g1's console lacks '$want': $(grep network-config "$log")"
+done
+ok "guest g1 on host-a: $mac/$gip allocated, tap $tap on $br inside $A, DHCP from host-a's dnsmasq (console: NOVACRON-GUEST-IP $gip), ping from host-b, the same MAC and IP in its cloud-init network-config"
 
 # Status is never input: a forged Network status (another bridge, MTU) and
 # a forged VM status (a MAC with a line break, an address it does not

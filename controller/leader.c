@@ -39,6 +39,8 @@ struct lvm {
     unsigned vcpus;
     uint64_t memory;
     char *pinned;           /* spec.node, NULL when placed by the scheduler */
+    struct nc_cpuset *cpus; /* spec.resources.pinning, NULL for none */
+    unsigned n_cpus;
     struct nc_labels labels;
     struct nc_vm_placement *placement;
     unsigned n_volumes, n_networks;
@@ -109,11 +111,14 @@ static void
 lvm_clear_spec(struct lvm *v)
 {
     free(v->pinned);
+    free(v->cpus);
     nc_labels_clear(&v->labels);
     nc_vm_placement_free(v->placement);
     free(v->volumes);
     free(v->networks);
     v->pinned = NULL;
+    v->cpus = NULL;
+    v->n_cpus = 0;
     v->placement = NULL;
     v->volumes = v->networks = NULL;
     v->n_volumes = v->n_networks = 0;
@@ -170,13 +175,18 @@ load_spec(struct nc_leader *l, struct lvm *v)
             v->vcpus = spec.vcpus;
             v->memory = spec.memory;
             v->pinned = spec.node[0] ? strdup(spec.node) : NULL;
+            if (spec.n_pinned && (v->cpus = malloc(sizeof(*v->cpus)))) {
+                *v->cpus = spec.pinning;
+                v->n_cpus = spec.n_pinned;
+            }
             v->labels = spec.labels;
             v->placement = spec.placement;
             memset(&spec.labels, 0, sizeof(spec.labels));
             spec.placement = NULL;
             v->volumes = calloc(spec.n_disks + 1, sizeof(*v->volumes));
             v->networks = calloc(spec.n_ifaces + 1, sizeof(*v->networks));
-            if (!v->volumes || !v->networks || (spec.node[0] && !v->pinned)) {
+            if (!v->volumes || !v->networks || (spec.node[0] && !v->pinned) ||
+                (spec.n_pinned && !v->cpus)) {
                 lvm_clear_spec(v); /* out of memory: looked at again at the next resync */
             } else {
                 for (unsigned i = 0; i < spec.n_disks; i++)
@@ -1291,11 +1301,15 @@ pass(struct nc_leader *l)
     s.nodes = l->nodes;
     s.n_nodes = l->n_nodes;
     s.vms = vms;
-    for (unsigned i = 0; i < l->n_nodes; i++)
+    for (unsigned i = 0; i < l->n_nodes; i++) {
         l->nodes[i].used_vcpus = l->nodes[i].used_memory = l->nodes[i].n_vms = 0;
+        l->nodes[i].n_dedicated = 0;
+        memset(&l->nodes[i].dedicated, 0, sizeof(l->nodes[i].dedicated));
+    }
     for (v = l->vms; v; v = v->hh.next) {
         v->sv = (struct nc_sched_vm){.ns = v->ns, .name = v->name, .vcpus = v->vcpus,
-                                     .memory = v->memory, .labels = &v->labels,
+                                     .memory = v->memory, .pinning = v->cpus,
+                                     .n_pinned = v->n_cpus, .labels = &v->labels,
                                      .placement = v->placement, .node = -1};
         if (!v->valid)
             continue;

@@ -422,6 +422,7 @@ node_info(struct daemon *d, char **ret)
         cJSON_Delete(o);
         return r;
     }
+    d->env.host_cpus = inv.host_vcpus;
     for (unsigned i = 0; i < d->cfg.n_shared_pools; i++) {
         unsigned p;
 
@@ -434,6 +435,7 @@ node_info(struct daemon *d, char **ret)
                     d->cfg.shared_pools[i].name);
     }
     cJSON_AddStringToObject(o, "name", d->cfg.node);
+    cJSON_AddStringToObject(o, "libvirt", d->cfg.libvirt_uri);
     cJSON_AddStringToObject(o, "underlay", d->cfg.underlay ? d->cfg.underlay : "");
     cJSON_AddStringToObject(o, "underlayAddress", d->env.underlay_ip);
     if (d->cfg.peer_libvirt)

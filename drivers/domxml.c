@@ -13,12 +13,16 @@
 void
 nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char base[17])
 {
-    uint64_t h = nc_hash_str(NC_HASH_START, def->type);
+    uint64_t h = nc_hash_str(NC_HASH_START, def->type), b;
     char num[64];
 
     snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", def->vcpus, def->memory, def->accel);
     h = nc_hash_str(h, num);
     h = nc_hash_str(nc_hash_str(nc_hash_str(h, def->kernel), def->initrd), def->cmdline);
+    /* The base: without the interfaces, which are hot-plugged like disks. */
+    b = def->seed ? nc_hash_str(h, def->seed) : h;
+    if (base)
+        snprintf(base, 17, "%016" PRIx64, b);
     for (unsigned i = 0; def->nics && i < def->n_nics; i++) {
         snprintf(num, sizeof(num), "%u", def->nics[i].mtu);
         h = nc_hash_str(nc_hash_str(nc_hash_str(h, def->nics[i].mac), def->nics[i].tap), num);
@@ -26,8 +30,6 @@ nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char bas
     /* Only when there is one, so that other domains keep their hashes. */
     if (def->seed)
         h = nc_hash_str(h, def->seed);
-    if (base)
-        snprintf(base, 17, "%016" PRIx64, h);
     for (unsigned i = 0; def->disks && i < def->n_disks; i++) {
         const struct nc_disk_src *d = &def->disks[i];
 
@@ -197,6 +199,37 @@ write_nic(xmlTextWriterPtr w, const struct nc_nic_src *nic)
     return 0;
 }
 
+/* <cputune>: shares, the quota per vCPU, and each vCPU's host CPU. */
+static int
+write_cputune(xmlTextWriterPtr w, const struct nc_domain_def *def)
+{
+    char num[32];
+
+    if (!def->cpu_shares && !def->cpu_quota && !def->n_pins)
+        return 0;
+    START("cputune");
+    if (def->cpu_shares) {
+        snprintf(num, sizeof(num), "%u", def->cpu_shares);
+        TRY(xmlTextWriterWriteElement(w, BAD_CAST "shares", BAD_CAST num));
+    }
+    if (def->cpu_quota) {
+        snprintf(num, sizeof(num), "%u", NC_CPU_QUOTA_PERIOD);
+        TRY(xmlTextWriterWriteElement(w, BAD_CAST "period", BAD_CAST num));
+        snprintf(num, sizeof(num), "%u", def->cpu_quota);
+        TRY(xmlTextWriterWriteElement(w, BAD_CAST "quota", BAD_CAST num));
+    }
+    for (unsigned i = 0; i < def->n_pins; i++) {
+        START("vcpupin");
+        snprintf(num, sizeof(num), "%u", i);
+        ATTR("vcpu", num);
+        snprintf(num, sizeof(num), "%u", def->pins[i]);
+        ATTR("cpuset", num);
+        END();
+    }
+    END();
+    return 0;
+}
+
 static int
 write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
 {
@@ -230,6 +263,8 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     ATTR("placement", "static");
     TRY(xmlTextWriterWriteString(w, BAD_CAST num));
     END();
+    if ((r = write_cputune(w, def)) < 0)
+        return r;
 
     START("os");
     START("type");
@@ -271,20 +306,20 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     if (def->console_log) {
         if (!nc_xml_text_ok(def->console_log))
             return -EINVAL;
+        /* A pseudo-terminal, which virDomainOpenConsole() attaches to
+         * (novactl console), logged to the file by virtlogd. */
         START("serial");
-        ATTR("type", "file");
-        START("source");
-        ATTR("path", def->console_log);
+        ATTR("type", "pty");
+        START("log");
+        ATTR("file", def->console_log);
+        ATTR("append", "off");
         END();
         START("target");
         ATTR("port", "0");
         END();
         END();
         START("console");
-        ATTR("type", "file");
-        START("source");
-        ATTR("path", def->console_log);
-        END();
+        ATTR("type", "pty");
         START("target");
         ATTR("type", "serial");
         ATTR("port", "0");
@@ -357,6 +392,18 @@ nc_domxml_disk(const struct nc_disk_src *src, unsigned i, char **ret_xml)
     struct disk_args a = {i, src};
 
     return build(write_disk_cb, &a, ret_xml);
+}
+
+static int
+write_nic_cb(xmlTextWriterPtr w, const void *data)
+{
+    return write_nic(w, data);
+}
+
+int
+nc_domxml_nic(const struct nc_nic_src *nic, char **ret_xml)
+{
+    return build(write_nic_cb, nic, ret_xml);
 }
 
 static int

@@ -43,6 +43,12 @@ struct nc_domain_def {
     uint64_t memory;             /* bytes */
     uint64_t current_memory;     /* the balloon's target in bytes; 0: @memory. Not in the
                                   * hash: it changes live */
+    /* <cputune>, none of it in the hash (it changes live): shares (0 for
+     * none), the quota of each vCPU per NC_CPU_QUOTA_PERIOD microseconds (0
+     * for none), and the host CPU of vCPU i, pins[i], for @n_pins vCPUs. */
+    unsigned cpu_shares, cpu_quota;
+    const unsigned *pins;
+    unsigned n_pins;
     int accel;                   /* the acceleration asked for: part of the
                                   * definition's identity (its hash) */
     const char *kernel, *initrd, *cmdline; /* direct kernel boot, or NULL */
@@ -53,20 +59,27 @@ struct nc_domain_def {
     const char *seed;            /* cloud-init seed image, a read-only CD-ROM, or NULL */
 };
 
+#define NC_CPU_QUOTA_PERIOD 100000U
+
 /* The seed's target device: not one of the data disks (vd*). */
 #define NC_SEED_TARGET "sda"
 
 /* The hash of everything in @def that goes into the domain definition
- * (name, uuid, console and owner aside), as 16 hex digits in @config:
- * equal hashes, equal definitions. @base (may be NULL) gets the hash of
- * all but the disks. The formula is part of every running domain's owner
- * mark: changing it restarts every guest after an upgrade. */
+ * (name, uuid, console, owner and what changes live aside), as 16 hex
+ * digits in @config: equal hashes, equal definitions. @base (may be NULL)
+ * gets the hash of all but the disks and interfaces, which are hot-plugged.
+ * The formula is part of every running domain's owner mark: changing it
+ * restarts every guest after an upgrade. */
 void nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char base[17]);
 
 /* The <disk> element of @src as disk @i (target vda, vdb...), for a
  * hot-plug. Caller frees @ret_xml. 0, -EINVAL or -ENOMEM. */
 int nc_domxml_disk(const struct nc_disk_src *src, unsigned i, char **ret_xml)
     __attribute__((warn_unused_result));
+
+/* The <interface> element of @nic, for a hot-plug (libvirt finds the one
+ * to detach by its MAC). Caller frees @ret_xml. 0, -EINVAL or -ENOMEM. */
+int nc_domxml_nic(const struct nc_nic_src *nic, char **ret_xml) __attribute__((warn_unused_result));
 
 /* The owner element without its namespace, as virDomainSetMetadata()
  * takes it. Caller frees @ret_xml. */

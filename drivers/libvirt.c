@@ -355,6 +355,69 @@ lv_set_iotune(struct nc_hv *hv, const char *name, const char *dev, uint64_t iops
 }
 
 static int
+lv_set_cputune(struct nc_hv *hv, const char *name, unsigned shares, unsigned period,
+               unsigned quota)
+{
+    int r = 0;
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
+    virTypedParameter p[3];
+    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+
+    if (!d)
+        return r;
+    memset(p, 0, sizeof(p));
+    snprintf(p[0].field, sizeof(p[0].field), "%s", VIR_DOMAIN_SCHEDULER_CPU_SHARES);
+    p[0].type = VIR_TYPED_PARAM_ULLONG;
+    p[0].value.ul = shares ? shares : 1024;
+    snprintf(p[1].field, sizeof(p[1].field), "%s", VIR_DOMAIN_SCHEDULER_VCPU_PERIOD);
+    p[1].type = VIR_TYPED_PARAM_ULLONG;
+    p[1].value.ul = period;
+    /* -1: no limit, as cgroups say it. */
+    snprintf(p[2].field, sizeof(p[2].field), "%s", VIR_DOMAIN_SCHEDULER_VCPU_QUOTA);
+    p[2].type = VIR_TYPED_PARAM_LLONG;
+    p[2].value.l = quota ? (long long)quota : -1;
+    if (virDomainIsActive(d) == 1)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    if (virDomainSetSchedulerParametersFlags(d, p, 3, flags) < 0)
+        r = fail("set the CPU shares and quota of", name);
+    virDomainFree(d);
+    return r;
+}
+
+static int
+lv_pin_vcpu(struct nc_hv *hv, const char *name, unsigned vcpu, int cpu)
+{
+    int r = 0;
+    virDomainPtr d = nc_lv_domain(hv, name, &r);
+    unsigned char *map = NULL;
+    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+    int n;
+
+    if (!d)
+        return r;
+    /* Any CPU: the map of every CPU the host has. */
+    n = cpu >= 0 ? cpu + 1 : virNodeGetCPUMap(virDomainGetConnect(d), NULL, NULL, 0);
+    if (n < 0) {
+        r = fail("count the host CPUs for", name);
+        goto out;
+    }
+    if (!(map = calloc(1, (size_t)VIR_CPU_MAPLEN(n)))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    for (int c = cpu >= 0 ? cpu : 0; c < n; c++)
+        VIR_USE_CPU(map, c);
+    if (virDomainIsActive(d) == 1)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    if (virDomainPinVcpuFlags(d, vcpu, map, VIR_CPU_MAPLEN(n), flags) < 0)
+        r = fail("pin a vCPU of", name);
+out:
+    free(map);
+    virDomainFree(d);
+    return r;
+}
+
+static int
 lv_undefine(struct nc_hv *hv, const char *name)
 {
     return with_domain(hv, name, "undefine", undefine_all);
@@ -467,9 +530,10 @@ nc_hv_libvirt_open(const char *uri, bool force_tcg, struct nc_hv **ret_hv)
     lv->is_test = drv && strcasecmp(drv, "test") == 0;
     lv->kvm = !lv->is_test && kvm_offered(lv->conn);
     /* The test driver's guests are not processes: no ACPI, no console, no
-     * tap devices. */
+     * tap devices, no cgroups. */
     hv->caps = (struct nc_hv_caps){
         .acpi = !lv->is_test, .console_log = !lv->is_test, .taps = !lv->is_test,
+        .cpu_tune = !lv->is_test,
     };
     *ret_hv = hv;
     return 0;
@@ -589,9 +653,24 @@ lv_block_resize(struct nc_hv *hv, const char *name, const char *path, uint64_t b
     return r;
 }
 
+/* Attribute @attr of the first child element @elem of @n into @out. */
+static void
+child_attr(xmlNodePtr n, const char *elem, const char *attr, char *out, size_t outsz)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        xmlChar *v;
+
+        if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST elem) ||
+            !(v = xmlGetProp(c, BAD_CAST attr)))
+            continue;
+        snprintf(out, outsz, "%s", (const char *)v);
+        xmlFree(v);
+        return;
+    }
+}
+
 static int
-lv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
-                 unsigned *ret_n)
+lv_live_devices(struct nc_hv *hv, const char *name, struct nc_live_devs *ret)
 {
     int r = 0;
     virDomainPtr d = nc_lv_domain(hv, name, &r);
@@ -599,7 +678,7 @@ lv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsi
     xmlDocPtr doc;
     xmlNodePtr root, devices = NULL;
 
-    *ret_n = 0;
+    memset(ret, 0, sizeof(*ret));
     if (!d)
         return r;
     xml = virDomainGetXMLDesc(d, 0);
@@ -612,35 +691,29 @@ lv_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsi
     for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next)
         if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST "devices"))
             devices = n;
-    for (xmlNodePtr n = devices ? devices->children : NULL; n && *ret_n < max; n = n->next) {
-        struct nc_live_disk *disk = &ret[*ret_n];
-
-        xmlChar *device;
-        bool cdrom;
-
-        if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "disk"))
+    for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
             continue;
-        /* A CD-ROM (the cloud-init seed) is not one of the disks. */
-        device = xmlGetProp(n, BAD_CAST "device");
-        cdrom = device && xmlStrcmp(device, BAD_CAST "disk") != 0;
-        xmlFree(device);
-        if (cdrom)
-            continue;
-        memset(disk, 0, sizeof(*disk));
-        for (xmlNodePtr c = n->children; c; c = c->next) {
-            xmlChar *v = NULL;
+        if (!xmlStrcmp(n->name, BAD_CAST "disk") && ret->n_disks < NC_LIVE_MAX) {
+            struct nc_live_disk *disk = &ret->disks[ret->n_disks];
+            xmlChar *device = xmlGetProp(n, BAD_CAST "device");
+            /* A CD-ROM (the cloud-init seed) is not one of the disks. */
+            bool cdrom = device && xmlStrcmp(device, BAD_CAST "disk") != 0;
 
-            if (c->type != XML_ELEMENT_NODE)
+            xmlFree(device);
+            if (cdrom)
                 continue;
-            if (!xmlStrcmp(c->name, BAD_CAST "target") && (v = xmlGetProp(c, BAD_CAST "dev")))
-                snprintf(disk->target, sizeof(disk->target), "%s", (const char *)v);
-            else if (!xmlStrcmp(c->name, BAD_CAST "source") &&
-                     (v = xmlGetProp(c, BAD_CAST "file")))
-                snprintf(disk->path, sizeof(disk->path), "%s", (const char *)v);
-            xmlFree(v);
+            child_attr(n, "target", "dev", disk->target, sizeof(disk->target));
+            child_attr(n, "source", "file", disk->path, sizeof(disk->path));
+            ret->n_disks += disk->target[0] != '\0';
+        } else if (!xmlStrcmp(n->name, BAD_CAST "interface") && ret->n_nics < NC_LIVE_MAX) {
+            struct nc_live_nic *nic = &ret->nics[ret->n_nics];
+
+            child_attr(n, "mac", "address", nic->mac, sizeof(nic->mac));
+            child_attr(n, "target", "dev", nic->tap, sizeof(nic->tap));
+            child_attr(n, "mtu", "size", nic->mtu, sizeof(nic->mtu));
+            ret->n_nics += nic->mac[0] != '\0';
         }
-        if (disk->target[0])
-            (*ret_n)++;
     }
     if (doc)
         xmlFreeDoc(doc);
@@ -710,7 +783,7 @@ static const struct nc_hv_ops libvirt_ops = {
     .undefine = lv_undefine,
     .list_owned = lv_list_owned,
     .block_resize = lv_block_resize,
-    .live_disks = lv_live_disks,
+    .live_devices = lv_live_devices,
     .hotplug = lv_hotplug,
     .set_live_owner = lv_set_live_owner,
     .node_info = lv_node_info,
@@ -724,4 +797,6 @@ static const struct nc_hv_ops libvirt_ops = {
     .stats = nc_lv_stats,
     .set_memory = lv_set_memory,
     .set_iotune = lv_set_iotune,
+    .set_cputune = lv_set_cputune,
+    .pin_vcpu = lv_pin_vcpu,
 };

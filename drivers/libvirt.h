@@ -81,6 +81,22 @@ struct nc_live_disk {
     char path[1024];  /* source file, "" when none */
 };
 
+/* An interface of a running domain. */
+struct nc_live_nic {
+    char mac[18];
+    char tap[16];     /* its target device, "" when none */
+    char mtu[8];      /* "" when not set */
+};
+
+#define NC_LIVE_MAX 32 /* devices of each sort listed */
+
+/* The disks (CD-ROMs aside) and interfaces of a running domain. */
+struct nc_live_devs {
+    unsigned n_disks, n_nics;
+    struct nc_live_disk disks[NC_LIVE_MAX];
+    struct nc_live_nic nics[NC_LIVE_MAX];
+};
+
 #define NC_STATS_MAX_DEVS 16
 
 /* What a domain used, as one libvirt statistics call has it for all. */
@@ -140,10 +156,9 @@ struct nc_hv_ops {
     /* Grows disk @path of running domain @name to @bytes, through QEMU, so
      * the guest sees the new size at once. */
     int (*block_resize)(struct nc_hv *hv, const char *name, const char *path, uint64_t bytes);
-    /* The disks (CD-ROMs aside) of running domain @name: at most @max into @ret, their
-     * number into @ret_n. */
-    int (*live_disks)(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
-                      unsigned *ret_n);
+    /* The devices of running domain @name (the first NC_LIVE_MAX of each
+     * sort) into @ret. */
+    int (*live_devices)(struct nc_hv *hv, const char *name, struct nc_live_devs *ret);
     /* Attaches (or detaches) device @xml to (from) the running instance of
      * @name only; a detach returns once QEMU confirmed it or libvirt gave
      * up waiting. */
@@ -185,6 +200,14 @@ struct nc_hv_ops {
      * definition and, when it runs, live. */
     int (*set_iotune)(struct nc_hv *hv, const char *name, const char *dev, uint64_t iops,
                       uint64_t bps);
+    /* Sets the CPU shares (0: the default, 1024) and the quota of each vCPU
+     * per @period microseconds (0: none) of @name, in its definition and,
+     * when it runs, live. */
+    int (*set_cputune)(struct nc_hv *hv, const char *name, unsigned shares, unsigned period,
+                       unsigned quota);
+    /* Pins vCPU @vcpu of @name to host CPU @cpu (-1: lets it run on any),
+     * in its definition and, when it runs, live. */
+    int (*pin_vcpu)(struct nc_hv *hv, const char *name, unsigned vcpu, int cpu);
     /* Calls @fn with the statistics of every domain, all read by one call
      * (@st is valid during @fn only). */
     int (*stats)(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *data),
@@ -196,6 +219,7 @@ struct nc_hv_caps {
     bool acpi;        /* a guest can be asked to power off */
     bool console_log; /* a guest's serial console can go to a file */
     bool taps;        /* a guest's NIC is a tap device to put on a bridge */
+    bool cpu_tune;    /* a guest's CPU shares, quota and pinning change live */
 };
 
 struct nc_hv {
@@ -236,8 +260,7 @@ nc_hv_close(struct nc_hv *hv)
 #define nc_hv_node_info(hv, cpus, memory) ((hv)->ops->node_info((hv), (cpus), (memory)))
 #define nc_hv_block_resize(hv, name, path, bytes)                                                \
     ((hv)->ops->block_resize((hv), (name), (path), (bytes)))
-#define nc_hv_live_disks(hv, name, ret, max, ret_n)                                              \
-    ((hv)->ops->live_disks((hv), (name), (ret), (max), (ret_n)))
+#define nc_hv_live_devices(hv, name, ret) ((hv)->ops->live_devices((hv), (name), (ret)))
 #define nc_hv_hotplug(hv, name, xml, attach) ((hv)->ops->hotplug((hv), (name), (xml), (attach)))
 #define nc_hv_set_live_owner(hv, name, xml) ((hv)->ops->set_live_owner((hv), (name), (xml)))
 
@@ -255,6 +278,10 @@ nc_hv_close(struct nc_hv *hv)
     NC_HV_OPTIONAL(hv, snapshot_revert, name, "revert", snap, paused)
 #define nc_hv_set_memory(hv, name, kib)                                                          \
     NC_HV_OPTIONAL(hv, set_memory, name, "set the memory balloon of", kib)
+#define nc_hv_set_cputune(hv, name, shares, period, quota)                                        \
+    NC_HV_OPTIONAL(hv, set_cputune, name, "set the CPU shares and quota of", shares, period, quota)
+#define nc_hv_pin_vcpu(hv, name, vcpu, cpu)                                                      \
+    NC_HV_OPTIONAL(hv, pin_vcpu, name, "pin a vCPU of", vcpu, cpu)
 #define nc_hv_set_iotune(hv, name, dev, iops, bps)                                               \
     NC_HV_OPTIONAL(hv, set_iotune, name, "set the disk limits of", dev, iops, bps)
 #define nc_hv_snapshot_list(hv, name, fn, data)                                                  \

@@ -16,6 +16,8 @@
 #   NOVACRON-GUEST-POWEROFF          the power button was pressed
 #   NOVACRON-GUEST-DISK <dev> <bytes>  a virtio disk and its size, printed
 #                                    at start and again when it changes
+#   NOVACRON-GUEST-NICS <eth=mac>...   the network interfaces, printed at
+#                                    start and again when they change
 #   NOVACRON-GUEST-TICK <n> <uptime>   every 100 ms, counting from 0, when
 #                                    "novacron.counter" is on the kernel
 #                                    command line (a guest that must not
@@ -27,6 +29,7 @@
 #                                    writes WORD there at boot when they
 #                                    are all zero, and says so:
 #   NOVACRON-GUEST-WROTE <word>
+#   novacron-guest#                    the prompt of a shell on the console
 #   NOVACRON-GUEST-WRITING             "novacron.diskload" is on the command
 #                                    line: from now on, 64 KiB written to
 #                                    /dev/vda at 1 MiB, synced, every 200 ms
@@ -41,7 +44,7 @@ set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=12
+RECIPE=13
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -93,13 +96,19 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(echo $modules); do insmod /lib/modules/\$m.ko 2>/dev/null; done
 (
-    old=
+    old= old_nics=
     while :; do
         now=
         for b in /sys/block/vd*; do [ -e "\$b" ] && now="\$now \${b##*/}=\$(cat \$b/size)"; done
         if [ "\$now" != "\$old" ]; then
             for e in \$now; do echo "NOVACRON-GUEST-DISK \${e%%=*} \$((\${e#*=} * 512))"; done
             old=\$now
+        fi
+        nics=
+        for n in /sys/class/net/eth*; do [ -e "\$n" ] && nics="\$nics \${n##*/}=\$(cat \$n/address)"; done
+        if [ "\$nics" != "\$old_nics" ]; then
+            echo "NOVACRON-GUEST-NICS\${nics:- none}"
+            old_nics=\$nics
         fi
         sleep 1
     done
@@ -154,7 +163,10 @@ if [ -e /sys/class/net/eth0 ]; then
     ip link set eth0 up
     udhcpc -i eth0 -s /etc/udhcpc.script -t 30 -T 1 -n -q >/dev/null 2>&1 || echo "NOVACRON-GUEST-NO-DHCP"
 fi
-while :; do sleep 3600; done
+# A shell on the serial console, for novactl console (nothing reads it
+# otherwise).
+export PS1="novacron-guest# "
+while :; do setsid cttyhack sh; sleep 1; done
 SCRIPT
 chmod +x "$root/init" "$root/etc/udhcpc.script"
 

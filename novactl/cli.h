@@ -36,6 +36,8 @@ struct cli {
     const char *to;     /* migrate's --to */
     bool memory;        /* snapshot's --memory */
     const char *reason; /* restart's --reason */
+    const char *connect; /* console's --connect */
+    bool log;            /* console's --log */
     int64_t timeout_ms; /* wait's --timeout */
     bool watch, dry_run, prune, ignore_not_found, wait;
     int argc; /* the verb's positional arguments */
@@ -89,6 +91,7 @@ int cli_migrate(struct cli *c);
 int cli_snapshot(struct cli *c);
 int cli_restore(struct cli *c);
 int cli_restart(struct cli *c);
+int cli_console(struct cli *c);
 
 /* A size for a table: exact when it is a whole number of its unit
  * (nc_quantity_format()), else in GiB or MiB with one decimal. */

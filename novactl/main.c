@@ -31,6 +31,7 @@ static const char usage[] =
     "  snapshot vm NAME SNAPSHOT   take a snapshot of a VM's disks (and memory)\n"
     "  restore vm NAME SNAPSHOT    bring a VM back to one of its snapshots\n"
     "  restart vm NAME             restart a VM's guest once\n"
+    "  console vm NAME             attach to a VM's serial console (--log: print its log)\n"
     "  completion bash             print the bash completion script\n"
     "\n"
     "KIND is vm (virtualmachine), network (net), volume (vol), migration\n"
@@ -59,7 +60,7 @@ enum {
     F_FILE = 1 << 0, F_NS = 1 << 1, F_ALL = 1 << 2, F_SEL = 1 << 3, F_OUT = 1 << 4,
     F_WATCH = 1 << 5, F_DRY = 1 << 6, F_PRUNE = 1 << 7, F_FOR = 1 << 8, F_TIMEOUT = 1 << 9,
     F_IGNORE = 1 << 10, F_WAIT = 1 << 11, F_TO = 1 << 12, F_MEMORY = 1 << 13,
-    F_REASON = 1 << 14,
+    F_REASON = 1 << 14, F_LOG = 1 << 15, F_CONNECT = 1 << 16,
 };
 
 static const struct verb {
@@ -191,6 +192,16 @@ static const struct verb {
      "VM's status.restart records it. A VM that does not run is left as it\n"
      "is. With --wait, follows it until it is done; --timeout (default 60s)\n"
      "gives up waiting.\n"},
+    {"console", cli_console, F_NS | F_LOG | F_CONNECT,
+     "Usage: novactl console vm NAME [-n NS] [--connect URI | --log]\n"
+     "\n"
+     "Attaches this terminal to the guest's serial console, as virsh console\n"
+     "does: through libvirt's console stream of the domain on the VM's node,\n"
+     "at the libvirt URI the node registered (its novacrond's --libvirt) or\n"
+     "the one --connect names (qemu+ssh://host/system from another machine).\n"
+     "Ctrl-] leaves. The VM must be Running; libvirt decides who may attach.\n"
+     "With --log, prints the console's log file (status.consoleLog) instead,\n"
+     "which must be readable here.\n"},
     {"completion", cli_completion, 0,
      "Usage: novactl completion bash\n"
      "\n"
@@ -241,6 +252,7 @@ main(int argc, char **argv)
     enum {
         O_ETCD = 256, O_PREFIX, O_CACERT, O_CERT, O_KEY, O_USER, O_PASSWORD, O_VERSION,
         O_DRY, O_PRUNE, O_FOR, O_TIMEOUT, O_IGNORE, O_WAIT, O_TO, O_MEMORY, O_REASON,
+        O_LOG, O_CONNECT,
     };
     static const struct option opts[] = {
         {"etcd", required_argument, NULL, O_ETCD},
@@ -265,6 +277,8 @@ main(int argc, char **argv)
         {"to", required_argument, NULL, O_TO},
         {"memory", no_argument, NULL, O_MEMORY},
         {"reason", required_argument, NULL, O_REASON},
+        {"log", no_argument, NULL, O_LOG},
+        {"connect", required_argument, NULL, O_CONNECT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -339,6 +353,8 @@ main(int argc, char **argv)
         case O_TO: used |= F_TO, c.to = optarg; break;
         case O_MEMORY: used |= F_MEMORY, c.memory = true; break;
         case O_REASON: used |= F_REASON, c.reason = optarg; break;
+        case O_LOG: used |= F_LOG, c.log = true; break;
+        case O_CONNECT: used |= F_CONNECT, c.connect = optarg; break;
         case 'h': help = true; break;
         case O_VERSION:
             puts("novactl 0.1.0");

@@ -34,6 +34,7 @@ struct nc_env {
     const char *image_dir;    /* where Volume source images may come from */
     const char *boot_dir;     /* where VM kernels and initrds may come from */
     char dnsmasq_dir[512];    /* <--run-dir>/<node>/dnsmasq */
+    unsigned host_cpus;       /* the host's CPUs: ids 0 to this - 1 */
     char seed_dir[512];       /* <--run-dir>/<node>/seeds: cloud-init seeds */
     struct nc_informer *specs;    /* <prefix>spec/ */
     struct nc_informer *statuses; /* <prefix>status/, written through */

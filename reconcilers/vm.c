@@ -167,6 +167,8 @@ struct vm_run {
     char update_pending[384]; /* why a changed InstanceType waits, "" when none */
     cJSON *balloon;       /* the balloon target this run set, in bytes, NULL when none */
     cJSON *disk_limits;   /* the disks' limits, when this run set some */
+    cJSON *cputune;       /* the CPU shares, quota and pinning, when this run set them */
+    unsigned pins[NC_VM_MAX_VCPUS]; /* vCPU i's host CPU, from spec.resources.pinning */
 };
 
 /* The status' interfaces[]: what this run holds once it knows it, until
@@ -231,6 +233,7 @@ status_new(struct vm_run *run, const char *phase)
     if (run->instancetype)
         cJSON_AddItemToObject(s, "instancetype", cJSON_Duplicate(run->instancetype, true));
     carry(run, s, "diskLimits", run->disk_limits);
+    carry(run, s, "cpuTune", run->cputune);
     carry(run, s, "memoryBalloon", run->balloon);
     /* The last restart asked for, and the schedule's record until
      * report_domain() looks at it again. */
@@ -656,6 +659,10 @@ machine(const struct vm_run *run)
         .vcpus = run->spec.vcpus,
         .memory = run->spec.memory,
         .current_memory = run->spec.memory_balloon,
+        .cpu_shares = run->spec.cpu_shares,
+        .cpu_quota = run->spec.cpu_quota,
+        .pins = run->pins,
+        .n_pins = run->spec.n_pinned,
         .accel = run->spec.accel,
         .kernel = run->spec.kernel,
         .initrd = run->spec.initrd,
@@ -703,54 +710,68 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
 /* The live disks match the spec's: each target holds its volume's file,
  * and there is no other. */
 static bool
-live_disks_match(const struct vm_run *run, const struct nc_live_disk *live, unsigned n)
+live_disks_match(const struct vm_run *run, const struct nc_live_devs *live)
 {
-    if (n != run->spec.n_disks)
+    if (live->n_disks != run->spec.n_disks)
         return false;
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < live->n_disks; i++) {
         char dev[8];
         bool found = false;
 
         nc_disk_target(i, dev);
-        for (unsigned j = 0; j < n && !found; j++)
-            found = strcmp(live[j].target, dev) == 0 && strcmp(live[j].path, run->disks[i].path) == 0;
+        for (unsigned j = 0; j < live->n_disks && !found; j++)
+            found = strcmp(live->disks[j].target, dev) == 0 &&
+                    strcmp(live->disks[j].path, run->disks[i].path) == 0;
         if (!found)
             return false;
     }
     return true;
 }
 
-/*
- * The running instance differs from the new definition in its disks
- * alone: attach the new ones and detach the ones gone, without a restart,
- * then mark the instance as of the new definition. On failure (a disk
- * would change its file under the guest, the guest did not let go of a
- * disk, libvirt refused) @why says why, and the caller restarts instead.
- */
+/* The live interface with @mac, or NULL. */
+static const struct nc_live_nic *
+live_nic(const struct nc_live_devs *live, const char *mac)
+{
+    for (unsigned j = 0; j < live->n_nics; j++)
+        if (strcmp(live->nics[j].mac, mac) == 0)
+            return &live->nics[j];
+    return NULL;
+}
+
+/* The live interfaces are the spec's: each MAC on its tap, no other. */
+static bool
+live_nics_match(const struct vm_run *run, const struct nc_live_devs *live)
+{
+    if (live->n_nics != run->spec.n_ifaces)
+        return false;
+    for (unsigned i = 0; i < run->spec.n_ifaces; i++) {
+        const struct nc_live_nic *n = live_nic(live, run->nics[i].mac);
+
+        if (!n || strcmp(n->tap, run->nics[i].tap) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Attaches the disks of the spec the instance lacks, detaches the ones
+ * it has beyond them. 0, or a negative errno with @why. */
 static int
-hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char *why,
-        size_t whysz)
+hotplug_disks(struct vm_run *run, const struct nc_live_devs *live, char *why, size_t whysz)
 {
     struct nc_env *env = run->o.ctx->env;
-    struct nc_live_disk live[NC_VM_MAX_DISKS + 8];
-    struct nc_owner owner;
-    unsigned n;
     char *xml;
     int r;
 
-    snprintf(why, whysz, "cannot read or change the running domain's disks");
-    if ((r = nc_hv_live_disks(env->hv, run->domname, live, NC_VM_MAX_DISKS + 8, &n)) < 0)
-        goto libvirt_error;
     for (unsigned i = 0; i < run->spec.n_disks; i++) {
         char dev[8];
         unsigned j;
 
         nc_disk_target(i, dev);
-        for (j = 0; j < n && strcmp(live[j].target, dev) != 0; j++)
+        for (j = 0; j < live->n_disks && strcmp(live->disks[j].target, dev) != 0; j++)
             ;
-        if (j < n && strcmp(live[j].path, run->disks[i].path) == 0)
+        if (j < live->n_disks && strcmp(live->disks[j].path, run->disks[i].path) == 0)
             continue;
-        if (j < n) {
+        if (j < live->n_disks) {
             snprintf(why, whysz, "disk %s would change its file under the guest", dev);
             return -ENOTSUP;
         }
@@ -759,42 +780,113 @@ hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char
         r = nc_hv_hotplug(env->hv, run->domname, xml, true);
         free(xml);
         if (r < 0)
-            goto libvirt_error;
+            return r;
         nc_run_event(&run->o, "Normal", "DiskAttached", "disk %s (volume %s) attached as %s live",
                      run->spec.disks[i].name, run->spec.disks[i].volume, dev);
     }
-    for (unsigned j = 0; j < n; j++) {
+    for (unsigned j = 0; j < live->n_disks; j++) {
         struct nc_disk_src src = {.format = "raw"};
-        bool wanted = false;
+        const char *t = live->disks[j].target;
+        unsigned idx = (unsigned)(t[2] - 'a');
 
-        for (unsigned i = 0; i < run->spec.n_disks && !wanted; i++) {
-            char dev[8];
-
-            nc_disk_target(i, dev);
-            wanted = strcmp(live[j].target, dev) == 0;
-        }
-        if (wanted)
-            continue;
-        unsigned idx = (unsigned)(live[j].target[2] - 'a');
-
-        if (strncmp(live[j].target, "vd", 2) != 0 || idx >= NC_VM_MAX_DISKS || live[j].target[3]) {
-            snprintf(why, whysz, "disk %s is not one NovaCron attaches", live[j].target);
+        if (strncmp(t, "vd", 2) == 0 && idx < run->spec.n_disks && !t[3])
+            continue; /* wanted */
+        if (strncmp(t, "vd", 2) != 0 || idx >= NC_VM_MAX_DISKS || t[3]) {
+            snprintf(why, whysz, "disk %s is not one NovaCron attaches", t);
             return -ENOTSUP;
         }
         /* libvirt finds the disk to detach by its target. */
-        snprintf(src.path, sizeof(src.path), "%s", live[j].path);
+        snprintf(src.path, sizeof(src.path), "%s", live->disks[j].path);
         if ((r = nc_domxml_disk(&src, idx, &xml)) < 0)
             return r;
         r = nc_hv_hotplug(env->hv, run->domname, xml, false);
         free(xml);
         if (r < 0)
-            goto libvirt_error;
-        nc_run_event(&run->o, "Normal", "DiskDetached", "disk %s detached live", live[j].target);
+            return r;
+        nc_run_event(&run->o, "Normal", "DiskDetached", "disk %s detached live", t);
     }
-    if ((r = nc_hv_live_disks(env->hv, run->domname, live, NC_VM_MAX_DISKS + 8, &n)) < 0)
-        goto libvirt_error;
-    if (!live_disks_match(run, live, n)) {
-        snprintf(why, whysz, "the guest has not let go of a detached disk");
+    return 0;
+}
+
+/* The same for the interfaces, found by their MACs. */
+static int
+hotplug_nics(struct vm_run *run, const struct nc_live_devs *live, char *why, size_t whysz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    char *xml;
+    int r;
+
+    for (unsigned i = 0; i < run->spec.n_ifaces; i++) {
+        const struct nc_live_nic *n = live_nic(live, run->nics[i].mac);
+        char mtu[8];
+
+        snprintf(mtu, sizeof(mtu), "%u", run->nics[i].mtu);
+        if (n && (strcmp(n->tap, run->nics[i].tap) != 0 || strcmp(n->mtu, mtu) != 0)) {
+            snprintf(why, whysz, "interface %s would change its tap or MTU under the guest",
+                     run->spec.ifaces[i].name);
+            return -ENOTSUP;
+        }
+        if (n)
+            continue;
+        if ((r = nc_domxml_nic(&run->nics[i], &xml)) < 0)
+            return r;
+        r = nc_hv_hotplug(env->hv, run->domname, xml, true);
+        free(xml);
+        if (r < 0)
+            return r;
+        nc_run_event(&run->o, "Normal", "InterfaceAttached",
+                     "interface %s (network %s, MAC %s) attached live", run->spec.ifaces[i].name,
+                     run->spec.ifaces[i].network, run->nics[i].mac);
+    }
+    for (unsigned j = 0; j < live->n_nics; j++) {
+        struct nc_nic_src src = {.mtu = 0};
+        bool wanted = false;
+
+        for (unsigned i = 0; i < run->spec.n_ifaces && !wanted; i++)
+            wanted = strcmp(live->nics[j].mac, run->nics[i].mac) == 0;
+        if (wanted)
+            continue;
+        snprintf(src.mac, sizeof(src.mac), "%s", live->nics[j].mac);
+        snprintf(src.tap, sizeof(src.tap), "%s", live->nics[j].tap);
+        src.mtu = (unsigned)strtoul(live->nics[j].mtu, NULL, 10);
+        if ((r = nc_domxml_nic(&src, &xml)) < 0)
+            return r;
+        r = nc_hv_hotplug(env->hv, run->domname, xml, false);
+        free(xml);
+        if (r < 0)
+            return r;
+        nc_run_event(&run->o, "Normal", "InterfaceDetached", "interface with MAC %s detached live",
+                     live->nics[j].mac);
+    }
+    return 0;
+}
+
+/*
+ * The running instance differs from the new definition in its disks and
+ * interfaces alone: attach the new ones and detach the ones gone, without
+ * a restart, then mark the instance as of the new definition. On failure
+ * (a disk would change its file under the guest, the guest did not let go
+ * of a device, libvirt refused) @why says why, and the caller restarts
+ * instead.
+ */
+static int
+hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char *why,
+        size_t whysz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_live_devs live;
+    struct nc_owner owner;
+    char *xml;
+    int r;
+
+    why[0] = '\0';
+    if ((r = nc_hv_live_devices(env->hv, run->domname, &live)) < 0 ||
+        (r = hotplug_disks(run, &live, why, whysz)) < 0 ||
+        (r = hotplug_nics(run, &live, why, whysz)) < 0 ||
+        (r = nc_hv_live_devices(env->hv, run->domname, &live)) < 0)
+        goto fail;
+    if (!live_disks_match(run, &live) || !live_nics_match(run, &live)) {
+        snprintf(why, whysz, "the guest has not let go of a detached device");
         return -EBUSY;
     }
     fill_owner(run, config_hash, base_hash, &owner);
@@ -804,8 +896,9 @@ hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char
     free(xml);
     if (r == 0)
         return 0;
-libvirt_error:
-    snprintf(why, whysz, "%s", nc_drv_errmsg());
+fail:
+    if (!why[0])
+        snprintf(why, whysz, "%s", r == -ENOMEM ? "out of memory" : nc_drv_errmsg());
     return r;
 }
 
@@ -821,7 +914,8 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     const char *prev_phase = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "phase"));
     int r;
 
-    /* Only the disks changed: hot-plug them where the guest lets us. */
+    /* Only disks and interfaces changed: hot-plug them where the guest
+     * lets us. */
     if (stale_live && want != NC_RUN_STOPPED && info->live_base[0] &&
         strcmp(info->live_base, base_hash) == 0 && !stop_since(env->vm, run->o.key)) {
         char why[512];
@@ -934,6 +1028,16 @@ node_problem(struct vm_run *run, char *msg, size_t msgsz)
     if (!run->domtype) {
         snprintf(msg, msgsz, "spec.accel: KVM is not available on node %s", env->node);
         return true;
+    }
+    for (unsigned c = 0, i = 0; c < NC_VM_MAX_CPU && i < run->spec.n_pinned; c++) {
+        if (!nc_cpuset_has(&run->spec.pinning, c))
+            continue;
+        if (c >= env->host_cpus) {
+            snprintf(msg, msgsz, "spec.resources.pinning: node %s has no CPU %u (it has 0-%u)",
+                     env->node, c, env->host_cpus - 1);
+            return true;
+        }
+        run->pins[i++] = c;
     }
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         if (!*files[i].path)
@@ -1367,6 +1471,13 @@ apply_instancetype(struct vm_run *run, char *why, size_t whysz)
                  run->spec.instancetype, nc_quantity_format(run->spec.memory, size, sizeof(size)));
         return -EINVAL;
     }
+    if (run->spec.n_pinned && run->spec.n_pinned != run->spec.vcpus) {
+        snprintf(why, whysz,
+                 "spec.resources.pinning: must list one CPU per vCPU: %u for the %u InstanceType "
+                 "\"%s\" gives",
+                 run->spec.n_pinned, run->spec.vcpus, run->spec.instancetype);
+        return -EINVAL;
+    }
     if (!(r_rec = run->instancetype = cJSON_CreateObject()))
         return -ENOMEM;
     cJSON_AddStringToObject(r_rec, "name", run->spec.instancetype);
@@ -1450,6 +1561,50 @@ apply_disk_limits(struct vm_run *run)
     }
     cJSON_Delete(now);
     return r == -ENOTSUP ? 0 : r;
+}
+
+/*
+ * spec.resources.cpuShares, cpuQuota and pinning: the domain's <cputune>,
+ * set in the definition and, while it runs, live (scheduler parameters,
+ * virDomainPinVcpuFlags), with no restart. The status' cpuTune says what
+ * was set last, so each change is set once.
+ */
+static int
+apply_cputune(struct vm_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "cpuTune");
+    const char *old_pin = cJSON_GetStringValue(cJSON_GetObjectItem(old, "pinning"));
+    unsigned shares = run->spec.cpu_shares, quota = run->spec.cpu_quota;
+    char pin[512];
+    cJSON *now;
+    int r = 0;
+
+    if (!env->hv->caps.cpu_tune)
+        return 0; /* the definition has them; nothing runs them */
+    nc_cpuset_format(&run->spec.pinning, pin, sizeof(pin));
+    if (nc_json_i64(cJSON_GetObjectItem(old, "shares")) == shares &&
+        nc_json_i64(cJSON_GetObjectItem(old, "quota")) == quota &&
+        strcmp(old_pin ? old_pin : "", pin) == 0)
+        return 0;
+    if (!old && !shares && !quota && !pin[0])
+        return 0;
+    if ((r = nc_hv_set_cputune(env->hv, run->domname, shares, NC_CPU_QUOTA_PERIOD, quota)) < 0)
+        return r == -ENOTSUP ? 0 : r;
+    for (unsigned i = 0; i < run->spec.vcpus && r == 0; i++)
+        r = nc_hv_pin_vcpu(env->hv, run->domname, i,
+                           i < run->spec.n_pinned ? (int)run->pins[i] : -1);
+    if (r < 0)
+        return r == -ENOTSUP ? 0 : r;
+    if (!(now = run->cputune = cJSON_CreateObject()))
+        return -ENOMEM;
+    cJSON_AddNumberToObject(now, "shares", shares);
+    cJSON_AddNumberToObject(now, "quota", quota);
+    cJSON_AddStringToObject(now, "pinning", pin);
+    nc_run_event(&run->o, "Normal", "CPUTuneSet",
+                 "CPU shares %u, quota %u us per %u us per vCPU (0: none), pinning \"%s\", live",
+                 shares, quota, NC_CPU_QUOTA_PERIOD, pin);
+    return 0;
 }
 
 /* Whether a Snapshot or Restore of this VM is InProgress on this node: the
@@ -1540,7 +1695,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         r = r < 0 ? r : driven;
         goto libvirt_error;
     }
-    if ((r = apply_balloon(run)) < 0 || (r = apply_disk_limits(run)) < 0)
+    if ((r = apply_balloon(run)) < 0 || (r = apply_disk_limits(run)) < 0 ||
+        (r = apply_cputune(run)) < 0)
         goto libvirt_error;
     if (env->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
         (r = attach_taps(run, msg, sizeof(msg))) < 0) {
@@ -1635,6 +1791,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     cJSON_Delete(run.restart);
     cJSON_Delete(run.instancetype);
     cJSON_Delete(run.disk_limits);
+    cJSON_Delete(run.cputune);
     cJSON_Delete(run.balloon);
     return r;
 }

@@ -56,7 +56,7 @@ parse(const char *name, const cJSON *doc, struct nc_sched_node *n)
 {
     const cJSON *alloc = cJSON_GetObjectItem(doc, "allocatable");
     const cJSON *over = cJSON_GetObjectItem(doc, "overcommit"), *p, *l;
-    double vcpus, memory;
+    double vcpus, memory, host;
 
     if (strlen(name) >= sizeof(n->name) || !number(alloc, "vcpus", 0, 1 << 20, &vcpus) ||
         !number(alloc, "memory", 0, 0x1p62, &memory) ||
@@ -65,6 +65,9 @@ parse(const char *name, const cJSON *doc, struct nc_sched_node *n)
         return -EINVAL;
     snprintf(n->name, sizeof(n->name), "%s", name);
     n->vcpus = (unsigned)vcpus;
+    n->host_cpus = number(cJSON_GetObjectItem(doc, "capacity"), "vcpus", 0, 1 << 20, &host)
+                       ? (unsigned)host
+                       : n->vcpus;
     n->memory = (uint64_t)memory;
     cJSON_ArrayForEach(l, cJSON_GetObjectItem(doc, "labels")) {
         if (n->labels.n >= NC_SCHED_MAX_LABELS)
@@ -121,7 +124,9 @@ nc_sched_node_pool(const struct nc_sched_node *n, const char *pool)
 uint64_t
 nc_sched_node_cpu_limit(const struct nc_sched_node *n)
 {
-    return (uint64_t)floor(n->vcpus * n->cpu_ratio + 1e-9);
+    unsigned shared = n->vcpus > n->n_dedicated ? n->vcpus - n->n_dedicated : 0;
+
+    return (uint64_t)floor(shared * n->cpu_ratio + 1e-9);
 }
 
 uint64_t

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "schema/labels.h"
+#include "schema/vm.h"
 
 #define NC_SCHED_MAX_POOLS 32
 #define NC_SCHED_MAX_LABELS 64
@@ -27,6 +28,7 @@ struct nc_sched_pool {
 struct nc_sched_node {
     char name[254];
     unsigned vcpus;  /* allocatable: the host's minus --reserve-cpu */
+    unsigned host_cpus; /* the host's: CPU ids 0 to this - 1 */
     uint64_t memory; /* allocatable bytes: the host's minus --reserve-memory */
     double cpu_ratio, memory_ratio; /* overcommit */
     struct nc_labels labels;        /* its --node-label, and NC_LABEL_NODE */
@@ -34,8 +36,12 @@ struct nc_sched_node {
     struct nc_sched_pool pools[NC_SCHED_MAX_POOLS];
     bool cordoned;                  /* no new VMs (novactl cordon) */
     bool drained;                   /* and its VMs move away (novactl drain) */
-    /* What is placed there (nc_sched_account()). */
+    /* What is placed there (nc_sched_account()): vCPUs of VMs that pin
+     * none (sharing, overcommitted), and the CPUs that VMs pin (each
+     * dedicated to one). */
     uint64_t used_vcpus, used_memory;
+    struct nc_cpuset dedicated;
+    unsigned n_dedicated;
     unsigned n_vms;
 };
 
@@ -68,8 +74,8 @@ void nc_sched_node_clear(struct nc_sched_node *n);
 /* The pool named @pool of @n, NULL when it has none. */
 const struct nc_sched_pool *nc_sched_node_pool(const struct nc_sched_node *n, const char *pool);
 
-/* How many vCPUs and bytes of memory fit on @n in all (allocatable x
- * overcommit). */
+/* How many vCPUs that pin no CPU and bytes of memory fit on @n in all
+ * (allocatable, less the dedicated CPUs, x overcommit). */
 uint64_t nc_sched_node_cpu_limit(const struct nc_sched_node *n);
 uint64_t nc_sched_node_memory_limit(const struct nc_sched_node *n);
 

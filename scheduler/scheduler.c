@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@ enum unfit {
     NO_POOL,
     NO_CPU,
     NO_MEMORY,
+    NO_SUCH_CPU,
+    CPU_PINNED,
     ANTI_AFFINITY,
     N_UNFIT,
 };
@@ -31,6 +34,8 @@ static const char *const unfit_text[N_UNFIT] = {
     [NO_POOL] = "without its storage pool",
     [NO_CPU] = "insufficient cpu",
     [NO_MEMORY] = "insufficient memory",
+    [NO_SUCH_CPU] = "without the CPUs it pins",
+    [CPU_PINNED] = "its pinned CPUs dedicated to other VMs",
     [ANTI_AFFINITY] = "anti-affinity",
 };
 
@@ -104,8 +109,22 @@ filter(const struct nc_sched *s, const struct nc_sched_vm *vm, int i, unsigned *
     for (unsigned p = 0; p < vm->n_pools; p++)
         if (!nc_sched_node_pool(n, vm->pools[p]))
             return NO_POOL;
-    if (n->used_vcpus + vm->vcpus > nc_sched_node_cpu_limit(n))
+    if (vm->n_pinned) {
+        unsigned dedicated = n->n_dedicated + vm->n_pinned;
+
+        for (unsigned c = n->host_cpus; c < NC_VM_MAX_CPU; c++)
+            if (nc_cpuset_has(vm->pinning, c))
+                return NO_SUCH_CPU;
+        for (unsigned w = 0; w < NC_VM_MAX_CPU / 64; w++)
+            if (vm->pinning->bits[w] & n->dedicated.bits[w])
+                return CPU_PINNED;
+        /* Its CPUs leave the shared ones: what runs there must still fit. */
+        if (dedicated > n->vcpus ||
+            n->used_vcpus > (uint64_t)floor((n->vcpus - dedicated) * n->cpu_ratio + 1e-9))
+            return NO_CPU;
+    } else if (n->used_vcpus + vm->vcpus > nc_sched_node_cpu_limit(n)) {
         return NO_CPU;
+    }
     if (n->used_memory + vm->memory > nc_sched_node_memory_limit(n))
         return NO_MEMORY;
     anti_count(s, vm, i, &hard, soft);
@@ -235,12 +254,21 @@ nc_sched_account(struct nc_sched *s, const struct nc_sched_vm *vm, int node, int
     if (node < 0 || (unsigned)node >= s->n_nodes)
         return;
     n = &s->nodes[node];
+    for (unsigned w = 0; vm->n_pinned && w < NC_VM_MAX_CPU / 64; w++)
+        n->dedicated.bits[w] = sign > 0 ? n->dedicated.bits[w] | vm->pinning->bits[w]
+                                        : n->dedicated.bits[w] & ~vm->pinning->bits[w];
     if (sign > 0) {
-        n->used_vcpus += vm->vcpus;
+        n->n_dedicated += vm->n_pinned;
+        /* A VM that pins CPUs has them to itself: it takes none of the
+         * shared vCPUs. */
+        n->used_vcpus += vm->n_pinned ? 0 : vm->vcpus;
         n->used_memory += vm->memory;
         n->n_vms++;
     } else {
-        n->used_vcpus -= n->used_vcpus >= vm->vcpus ? vm->vcpus : n->used_vcpus;
+        unsigned vcpus = vm->n_pinned ? 0 : vm->vcpus;
+
+        n->n_dedicated -= n->n_dedicated >= vm->n_pinned ? vm->n_pinned : n->n_dedicated;
+        n->used_vcpus -= n->used_vcpus >= vcpus ? vcpus : n->used_vcpus;
         n->used_memory -= n->used_memory >= vm->memory ? vm->memory : n->used_memory;
         n->n_vms -= n->n_vms > 0;
     }

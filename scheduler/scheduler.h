@@ -26,6 +26,10 @@ struct nc_sched_vm {
     const char *ns, *name;
     unsigned vcpus;
     uint64_t memory;
+    /* The host CPUs it pins, one per vCPU (n_pinned of them), dedicated
+     * to it; NULL for none. */
+    const struct nc_cpuset *pinning;
+    unsigned n_pinned;
     const struct nc_labels *labels;
     const struct nc_vm_placement *placement; /* NULL: no constraints */
     /* Where its node-local Volumes are ("" when nowhere yet): only there. */

@@ -16,7 +16,8 @@ static const char *const spec_fields[] = {
     "resources", "cloudInit", NULL,
 };
 static const char *const cloudinit_fields[] = {"userData", "metaData", "networkConfig", NULL};
-static const char *const resources_fields[] = {"memoryBalloon", "disks", NULL};
+static const char *const resources_fields[] = {"memoryBalloon", "disks", "cpuShares", "cpuQuota",
+                                               "pinning", NULL};
 static const char *const iotune_fields[] = {"name", "iops", "bps", NULL};
 static const char *const schedule_fields[] = {"every", "keep", NULL};
 static const char *const placement_fields[] = {"nodeSelector", "spread", "antiAffinity", NULL};
@@ -306,6 +307,87 @@ parse_iotune(struct nc_verr *e, const cJSON *res, struct nc_vm_spec *vm)
     }
 }
 
+bool
+nc_cpuset_parse(const char *s, struct nc_cpuset *ret, unsigned *ret_n)
+{
+    memset(ret, 0, sizeof(*ret));
+    *ret_n = 0;
+    for (;;) {
+        char *end;
+        unsigned long lo, hi;
+
+        if (*s < '0' || *s > '9')
+            return false;
+        lo = hi = strtoul(s, &end, 10);
+        if (*end == '-') {
+            if (end[1] < '0' || end[1] > '9')
+                return false;
+            hi = strtoul(end + 1, &end, 10);
+        }
+        if (lo > hi || hi >= NC_VM_MAX_CPU)
+            return false;
+        for (unsigned long c = lo; c <= hi; c++) {
+            if (nc_cpuset_has(ret, (unsigned)c))
+                return false;
+            ret->bits[c / 64] |= 1ULL << (c % 64);
+            (*ret_n)++;
+        }
+        if (!*end)
+            return true;
+        if (*end != ',')
+            return false;
+        s = end + 1;
+    }
+}
+
+void
+nc_cpuset_format(const struct nc_cpuset *set, char *out, size_t outsz)
+{
+    size_t len = 0;
+
+    out[0] = '\0';
+    for (unsigned c = 0; c < NC_VM_MAX_CPU && len < outsz; c++) {
+        unsigned end = c;
+
+        if (!nc_cpuset_has(set, c))
+            continue;
+        while (nc_cpuset_has(set, end + 1))
+            end++;
+        len += (size_t)snprintf(out + len, outsz - len, end > c ? "%s%u-%u" : "%s%u",
+                                len ? "," : "", c, end);
+        c = end;
+    }
+}
+
+/* spec.resources.cpuShares, cpuQuota and pinning: the <cputune> of the
+ * domain. */
+static void
+parse_cputune(struct nc_verr *e, const cJSON *res, struct nc_vm_spec *vm)
+{
+    const char *pin;
+    char got[96];
+
+    vm->cpu_shares = (unsigned)nc_v_int(e, res, "spec.resources", "cpuShares", false,
+                                        NC_VM_MIN_SHARES, NC_VM_MAX_SHARES, 0);
+    vm->cpu_quota = (unsigned)nc_v_int(e, res, "spec.resources", "cpuQuota", false,
+                                       NC_VM_MIN_QUOTA, NC_VM_QUOTA_PERIOD, 0);
+    if (!(pin = nc_v_string(e, res, "spec.resources", "pinning", false, 256)))
+        return;
+    if (!nc_cpuset_parse(pin, &vm->pinning, &vm->n_pinned)) {
+        nc_verr_add(e, "spec.resources.pinning",
+                    "must list host CPUs as numbers and ranges, such as \"0-3,6\" (0 to %d, "
+                    "each once), got %s",
+                    NC_VM_MAX_CPU - 1,
+                    nc_json_brief(cJSON_GetObjectItemCaseSensitive(res, "pinning"), got,
+                                  sizeof(got)));
+        vm->n_pinned = 0;
+    } else if (vm->vcpus && vm->n_pinned != vm->vcpus) {
+        nc_verr_add(e, "spec.resources.pinning",
+                    "must list one CPU per vCPU: %u for %u vCPU%s", vm->n_pinned, vm->vcpus,
+                    vm->vcpus == 1 ? "" : "s");
+    }
+}
+
 /* spec.resources: what the guest is given within its size. */
 static void
 parse_resources(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
@@ -323,6 +405,7 @@ parse_resources(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
                     nc_quantity_format(vm->memory, a, sizeof(a)),
                     nc_quantity_format(vm->memory_balloon, b, sizeof(b)));
     parse_iotune(e, res, vm);
+    parse_cputune(e, res, vm);
 }
 
 /* A metaData key: letters, digits, '.', '_' and '-', not one NovaCron

@@ -27,6 +27,11 @@
 #define NC_VM_RESTART_REASON "novacron.io/restartReason"
 #define NC_VM_RESTART_TOKEN_MAX 64
 #define NC_VM_RESTART_REASON_MAX 256
+#define NC_VM_MIN_SHARES 2
+#define NC_VM_MAX_SHARES 262144
+#define NC_VM_QUOTA_PERIOD 100000 /* microseconds: cpuQuota is per this period */
+#define NC_VM_MIN_QUOTA 1000
+#define NC_VM_MAX_CPU 1024 /* host CPU ids a pinning may name: 0 to this - 1 */
 #define NC_VM_CLOUDINIT_MAX (64 * 1024) /* bytes of userData, of networkConfig */
 #define NC_VM_META_MAX 32                /* entries of metaData */
 #define NC_VM_META_KEY_MAX 63
@@ -47,6 +52,23 @@ enum nc_accel {
     NC_ACCEL_TCG,
     NC_ACCEL_INVALID,
 };
+
+/* A set of host CPUs (spec.resources.pinning). */
+struct nc_cpuset {
+    uint64_t bits[NC_VM_MAX_CPU / 64];
+};
+
+static inline bool
+nc_cpuset_has(const struct nc_cpuset *s, unsigned cpu)
+{
+    return cpu < NC_VM_MAX_CPU && (s->bits[cpu / 64] >> (cpu % 64) & 1);
+}
+
+/* Parses a CPU list ("1", "0-3,6"; ascending or not, no CPU twice) into
+ * @ret and its size into @ret_n. false when @s is not one. */
+bool nc_cpuset_parse(const char *s, struct nc_cpuset *ret, unsigned *ret_n);
+/* The canonical form of @set ("0-3,6") into @out, "" when empty. */
+void nc_cpuset_format(const struct nc_cpuset *set, char *out, size_t outsz);
 
 struct nc_vm_disk {
     char name[NC_NAME_MAX + 1];
@@ -104,6 +126,13 @@ struct nc_vm_spec {
     /* spec.resources.memoryBalloon: the memory the guest is given now, at
      * most memory, changed live; 0: all of memory. */
     uint64_t memory_balloon;
+    /* spec.resources.cpuShares and cpuQuota (microseconds of each
+     * NC_VM_QUOTA_PERIOD per vCPU): 0 for none. */
+    unsigned cpu_shares, cpu_quota;
+    /* spec.resources.pinning: vCPU i runs on the i-th CPU of the set, the
+     * CPUs dedicated to it; n_pinned 0 for none. */
+    struct nc_cpuset pinning;
+    unsigned n_pinned;
     enum nc_accel accel;
     char *kernel, *initrd, *cmdline; /* NULL when absent */
     unsigned n_disks;

@@ -354,3 +354,72 @@ Test(scheduler, migration_target)
     cr_assert_eq(nc_sched_pick(&sched, &a, why, sizeof(why)), -1);
     cr_assert_str_eq(why, "0/3 nodes: 2 not the targetNode, 1 where it runs now");
 }
+
+/* spec.resources.pinning: the CPUs a VM pins are its own. They must exist
+ * on the node, no other VM may pin them, and they leave the node's shared
+ * (overcommitted) vCPUs; removing the VM gives them back. */
+Test(scheduler, pinned_cpus_are_dedicated)
+{
+    struct nc_cpuset c1, c3, c01, c9;
+    unsigned n;
+    struct nc_sched_vm p1 = vm("p1", 1, MIB * 64), p1b = vm("p1b", 1, MIB * 64);
+    struct nc_sched_vm p9 = vm("p9", 1, MIB * 64), p01 = vm("p01", 2, MIB * 64);
+    struct nc_sched_vm p3 = vm("p3", 1, MIB * 64), shared[8];
+    char why[256] = "";
+    unsigned placed_shared = 0;
+
+    cr_assert(nc_cpuset_parse("1", &c1, &n) && n == 1);
+    cr_assert(nc_cpuset_parse("3", &c3, &n) && n == 1);
+    cr_assert(nc_cpuset_parse("0-1", &c01, &n) && n == 2);
+    cr_assert(nc_cpuset_parse("9", &c9, &n) && n == 1);
+    p1.pinning = p1b.pinning = &c1;
+    p9.pinning = &c9;
+    p01.pinning = &c01;
+    p3.pinning = &c3;
+    p1.n_pinned = p1b.n_pinned = p9.n_pinned = p3.n_pinned = 1;
+    p01.n_pinned = 2;
+    add_node("node-a", 4, GIB, "");
+    nodes[0].cpu_ratio = 2; /* 8 shared vCPUs while nothing is pinned */
+
+    cr_assert_str_eq(place(&p1, why, sizeof(why)), "node-a");
+    cr_assert_eq(nodes[0].n_dedicated, 1);
+    cr_assert_eq(nodes[0].used_vcpus, 0, "a pinned VM takes no shared vCPU");
+    cr_assert_eq(nc_sched_node_cpu_limit(&nodes[0]), 6, "3 CPUs left to share, x2");
+    cr_assert_null(place(&p1b, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/1 nodes: 1 its pinned CPUs dedicated to other VMs");
+    cr_assert_null(place(&p01, why, sizeof(why)), "CPU 1 is p1's");
+    cr_assert_null(place(&p9, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/1 nodes: 1 without the CPUs it pins");
+
+    /* The shared vCPUs fill what is left: 3 CPUs x 2. */
+    for (unsigned i = 0; i < 8; i++) {
+        shared[i] = vm("s", 1, MIB * 16);
+        placed_shared += place(&shared[i], why, sizeof(why)) != NULL;
+    }
+    cr_assert_eq(placed_shared, 6);
+    /* Pinning CPU 3 now would leave 2 CPUs (4 vCPUs) for the 6 placed. */
+    cr_assert_null(place(&p3, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/1 nodes: 1 insufficient cpu");
+
+    nc_sched_account(&sched, &p1, 0, -1);
+    cr_assert_eq(nodes[0].n_dedicated, 0);
+    cr_assert_not(nc_cpuset_has(&nodes[0].dedicated, 1), "CPU 1 given back");
+}
+
+Test(scheduler, cpu_lists_parse_and_format)
+{
+    struct nc_cpuset s;
+    unsigned n;
+    char out[64];
+
+    cr_assert(nc_cpuset_parse("7,0-2,5", &s, &n));
+    cr_assert_eq(n, 5);
+    nc_cpuset_format(&s, out, sizeof(out));
+    cr_assert_str_eq(out, "0-2,5,7");
+    cr_assert(nc_cpuset_parse("1023", &s, &n) && n == 1);
+    static const char *const bad[] = {"",    ",",  "1,",   "-1", "1-", "2-1",
+                                      "1,1", "0-1,1", "1024", "a", "1 ", " 1",
+                                      "99999999999999999999"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_not(nc_cpuset_parse(bad[i], &s, &n), "\"%s\" accepted", bad[i]);
+}

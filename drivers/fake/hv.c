@@ -14,7 +14,7 @@
 
 static const char *const op_names[] = {
     "lookup", "define", "start", "shutdown", "destroy", "suspend", "resume", "undefine",
-    "list_owned", "block_resize", "live_disks", "hotplug", "set_live_owner", "node_info", NULL,
+    "list_owned", "block_resize", "live_devices", "hotplug", "set_live_owner", "node_info", NULL,
 };
 
 
@@ -303,12 +303,10 @@ out:
 }
 
 static int
-fake_live_disks(struct nc_hv *hv, const char *name, struct nc_live_disk *ret, unsigned max,
-                unsigned *ret_n)
+fake_live_devices(struct nc_hv *hv, const char *name, struct nc_live_devs *ret)
 {
-    (void)ret, (void)max;
-    *ret_n = 0;
-    LOCKED_CALL(hv, "live_disks", name, d);
+    ret->n_disks = ret->n_nics = 0;
+    LOCKED_CALL(hv, "live_devices", name, d);
     (void)d;
 out:
     pthread_mutex_unlock(&f->lock);
@@ -366,7 +364,7 @@ static const struct nc_hv_ops fake_ops = {
     .undefine = fake_undefine,
     .list_owned = fake_list_owned,
     .block_resize = fake_block_resize,
-    .live_disks = fake_live_disks,
+    .live_devices = fake_live_devices,
     .hotplug = fake_hotplug,
     .set_live_owner = fake_set_live_owner,
     .node_info = fake_node_info,

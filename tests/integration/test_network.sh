@@ -82,9 +82,8 @@ ec del "${PREFIX}spec/default/network/net-b" "${PREFIX}spec/default/network/net-
 ec del "${PREFIX}spec/default/network/net-c" >/dev/null
 
 # A guest on host-a: MAC and IP allocated, tap on the bridge inside
-# host-a's namespace, address by DHCP, reached from host-b; its cloud-init
-# seed's network-config (made, since its spec gives none) says the same.
-vm_with g1 host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec | jq -c '. + {cloudInit: {}}')"
+# host-a's namespace, address by DHCP, reached from host-b.
+vm_with g1 host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec)"
 wait_for 60 "g1 Running" converged default vm g1 Running
 st=$(status_of default vm g1)
 mac=$(echo "$st" | jq -r '.interfaces[0].mac')
@@ -101,12 +100,42 @@ grep -qx "$mac,$gip" "$RUN/host-a/dnsmasq/$br.hosts" || fail "dnsmasq hosts: $(c
 ! grep -q "$mac" "$RUN/host-b/dnsmasq/$br.hosts" 2>/dev/null || fail "host-b's dnsmasq answers for host-a's guest"
 wait_for 90 "g1's DHCP address on its console" console_has default g1 "NOVACRON-GUEST-IP $gip"
 ip netns exec "$B" ping -c 3 -W 2 -q "$gip" >/dev/null || fail "no ping from host-b to the guest at $gip"
+ok "guest g1 on host-a: $mac/$gip allocated, tap $tap on $br inside $A, DHCP from host-a's dnsmasq (console: NOVACRON-GUEST-IP $gip), ping from host-b"
+
+# NIC hot-plug: a second interface added to the running g1 is attached
+# live (the same domain id), its tap on the bridge, the guest sees it;
+# removed again, it is detached live and its addresses are given back.
+id0=$($VIRSH domid "$(domain_of default g1)")
+vm_with g1 host-a '[{"name":"eth0","network":"net-a"},{"name":"eth1","network":"net-a"}]' "$(guest_spec)"
+two_nics() { converged default vm g1 Running && status_of default vm g1 | jq -e '.interfaces | length == 2 and all(.[]; .mac != null)' >/dev/null; }
+wait_for 30 "g1 with two interfaces" two_nics
+mac2=$(status_of default vm g1 | jq -r '.interfaces[1].mac')
+tap2=$(status_of default vm g1 | jq -r '.interfaces[1].device')
+ip2=$(status_of default vm g1 | jq -r '.interfaces[1].ip')
+nics_are() { [ "$(grep -ao 'NOVACRON-GUEST-NICS.*' "$(status_of default vm g1 | jq -r .consoleLog)" | tail -n 1 | tr -d '\r')" = "NOVACRON-GUEST-NICS $1" ]; }
+wait_for 30 "the guest sees eth1" nics_are "eth0=$mac eth1=$mac2"
+[ "$($VIRSH domid "$(domain_of default g1)")" = "$id0" ] || fail "g1 restarted for a new interface"
+wait_for 10 "tap $tap2 on $br" sh -c "ip -n $A link show $tap2 | grep -q 'master $br'"
+has_event default g1 InterfaceAttached || fail "no InterfaceAttached event"
+vm_with g1 host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec)"
+one_nic() { converged default vm g1 Running && status_of default vm g1 | jq -e '.interfaces | length == 1' >/dev/null; }
+wait_for 30 "g1 back to one interface" one_nic
+wait_for 30 "the guest lost eth1" nics_are "eth0=$mac"
+[ "$($VIRSH domid "$(domain_of default g1)")" = "$id0" ] || fail "g1 restarted to lose an interface"
+has_event default g1 InterfaceDetached || fail "no InterfaceDetached event"
+wait_for 10 "eth1's IP given back" sh -c "! etcdctl --endpoints $ETCD get ${PREFIX}alloc/ip/default/net-a/$ip2 --print-value-only | grep -q ."
+ok "NIC hot-plug: eth1 ($mac2/$ip2, tap $tap2) attached to the running g1 and seen by the guest, then detached, domain id $id0 throughout"
+
+# A cloud-init seed (a new definition: g1 restarts onto it) whose
+# network-config, made since the spec gives none, has g1's MAC and IP.
+vm_with g1 host-a '[{"name":"eth0","network":"net-a"}]' "$(guest_spec | jq -c '. + {cloudInit: {}}')"
+wait_for 60 "g1's seed on its console" console_has default g1 "NOVACRON-GUEST-SEED network-config"
 log=$(status_of default vm g1 | jq -r .consoleLog)
 for want in 'NOVACRON-GUEST-SEED network-config   "eth0":' "NOVACRON-GUEST-SEED network-config       macaddress: \"$mac\"" \
     "NOVACRON-GUEST-SEED network-config     addresses: [\"$gip/24\"]"; do
     grep -qF -- "$want" "$log" || fail "g1's console lacks '$want': $(grep network-config "$log")"
 done
-ok "guest g1 on host-a: $mac/$gip allocated, tap $tap on $br inside $A, DHCP from host-a's dnsmasq (console: NOVACRON-GUEST-IP $gip), ping from host-b, the same MAC and IP in its cloud-init network-config"
+ok "g1 with a cloud-init seed: its network-config matches $mac to $gip/24"
 
 # Status is never input: a forged Network status (another bridge, MTU) and
 # a forged VM status (a MAC with a line break, an address it does not

@@ -3,7 +3,10 @@
 # of it is applied live (the same domain id), in the running domain (virsh
 # dominfo's used memory, which the guest's balloon driver reports) and in
 # its definition (currentMemory of virsh dumpxml --inactive); a disk's
-# limits are in virsh blkdeviotune, and changed live the same way.
+# limits are in virsh blkdeviotune, and changed live the same way; CPU
+# shares and quota are in virsh schedinfo (the guest's cgroup), the
+# pinning in virsh vcpupin, both changed live too. A pinning of a CPU the
+# node lacks cannot be placed, or is Failed on the node it names.
 . "$(dirname "$0")/lib.sh"
 use_qemu
 NS=rs$$
@@ -42,3 +45,37 @@ has_event "$NS" b Ballooned || fail "no Ballooned event"
 $VIRSH dumpxml --inactive "$dom" | grep -q "<total_iops_sec>300</total_iops_sec>" || fail "iops not in the definition"
 status_of "$NS" vm b | jq -e '.diskLimits == {"data": {"iops": 300, "bps": 10485760}}' >/dev/null || fail "status: $(status_of "$NS" vm b | jq -c .diskLimits)"
 ok "memoryBalloon 160MiB and 300 IO/s on disk data: applied live (domain id $id0 kept), used memory $(used_kib "$dom") KiB, both defined the same, events Ballooned and DiskLimitsSet"
+
+# CPU shares, quota and pinning (this machine has CPUs 0 and 1).
+cpu_spec() { # SHARES QUOTA PINNING
+    guest_spec Running 2 "" 128MiB | jq -c --argjson s "$1" --argjson q "$2" --arg p "$3" \
+        '. + {resources: {cpuShares: $s, cpuQuota: $q, pinning: $p}}'
+}
+sched() { $VIRSH schedinfo "$1" | awk -F: -v k="$2" '{ gsub(/ /, "") } $1 == k { print $2 }'; }
+pinned_to() { $VIRSH vcpupin "$1" --live | awk '$1 == "0" { print $2 }'; }
+put_vm "$NS" c "$(cpu_spec 512 50000 1)"
+wait_for 60 "c Running" converged "$NS" vm c Running
+dom=$(domain_of "$NS" c)
+id0=$($VIRSH domid "$dom")
+[ "$(sched "$dom" cpu_shares)" = 512 ] && [ "$(sched "$dom" vcpu_quota)" = 50000 ] &&
+    [ "$(sched "$dom" vcpu_period)" = 100000 ] || fail "virsh schedinfo $dom: $($VIRSH schedinfo "$dom")"
+[ "$(pinned_to "$dom")" = 1 ] || fail "virsh vcpupin $dom: $($VIRSH vcpupin "$dom")"
+ok "cpuShares 512, cpuQuota 50000, pinning 1: schedinfo cpu_shares $(sched "$dom" cpu_shares), vcpu_quota $(sched "$dom" vcpu_quota)/$(sched "$dom" vcpu_period), vcpupin 0 -> $(pinned_to "$dom")"
+
+put_vm "$NS" c "$(cpu_spec 256 25000 0)"
+wait_for 30 "c pinned to CPU 0" sh -c "[ \"\$($VIRSH vcpupin $dom --live | awk '\$1 == \"0\" { print \$2 }')\" = 0 ]"
+wait_for 30 "c converged" converged "$NS" vm c Running
+[ "$($VIRSH domid "$dom")" = "$id0" ] || fail "restarted: id $id0 -> $($VIRSH domid "$dom")"
+[ "$(sched "$dom" cpu_shares)" = 256 ] && [ "$(sched "$dom" vcpu_quota)" = 25000 ] || fail "virsh schedinfo $dom: $($VIRSH schedinfo "$dom")"
+$VIRSH dumpxml --inactive "$dom" | tr -d ' \n' | grep -q "<shares>256</shares><period>100000</period><quota>25000</quota><vcpupinvcpu='0'cpuset='0'/>" ||
+    fail "cputune not in the definition: $($VIRSH dumpxml --inactive "$dom" | grep -A6 cputune)"
+status_of "$NS" vm c | jq -e '.cpuTune == {"shares": 256, "quota": 25000, "pinning": "0"}' >/dev/null || fail "status: $(status_of "$NS" vm c | jq -c .cpuTune)"
+has_event "$NS" c CPUTuneSet || fail "no CPUTuneSet event"
+ok "cpuShares 256, cpuQuota 25000, pinning 0: applied live (domain id $id0 kept), in schedinfo, vcpupin and the definition, status.cpuTune"
+
+put_vm "$NS" far "$(cpu_spec 512 50000 7)"
+put_vm "$NS" here "$(cpu_spec 512 50000 7 | jq -c '. + {node: "node-a"}')"
+far_pending() { status_of "$NS" vm far | jq -e '.phase == "Pending" and (.conditions[0].message | contains("without the CPUs it pins"))' >/dev/null; }
+wait_for 20 "far unschedulable" far_pending
+wait_for 20 "here Failed" failed_as vm here "spec.resources.pinning: node node-a has no CPU 7 (it has 0-1)"
+ok "pinning a CPU no node has: Pending ($(status_of "$NS" vm far | jq -r .conditions[0].message)); on the node it names: Failed"

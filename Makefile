@@ -61,6 +61,7 @@ CORE_SRCS := \
 	reconcilers/cloudinit.c \
 	reconcilers/events.c \
 	reconcilers/hostpath.c \
+	reconcilers/hotplug.c \
 	reconcilers/ifaces.c \
 	reconcilers/instancetype.c \
 	reconcilers/migration.c \
@@ -73,6 +74,7 @@ CORE_SRCS := \
 	reconcilers/status.c \
 	reconcilers/stop.c \
 	reconcilers/table.c \
+	reconcilers/tuning.c \
 	reconcilers/users.c \
 	reconcilers/vm.c \
 	reconcilers/volume.c \

@@ -329,6 +329,16 @@ lv_set_memory(struct nc_hv *hv, const char *name, uint64_t kib)
     return r;
 }
 
+/* Typed parameter @p: @field = @v, an unsigned long long. */
+static void
+param_ull(virTypedParameterPtr p, const char *field, unsigned long long v)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->field, sizeof(p->field), "%s", field);
+    p->type = VIR_TYPED_PARAM_ULLONG;
+    p->value.ul = v;
+}
+
 static int
 lv_set_iotune(struct nc_hv *hv, const char *name, const char *dev, uint64_t iops, uint64_t bps)
 {
@@ -339,13 +349,8 @@ lv_set_iotune(struct nc_hv *hv, const char *name, const char *dev, uint64_t iops
 
     if (!d)
         return r;
-    memset(p, 0, sizeof(p));
-    snprintf(p[0].field, sizeof(p[0].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC);
-    p[0].type = VIR_TYPED_PARAM_ULLONG;
-    p[0].value.ul = iops;
-    snprintf(p[1].field, sizeof(p[1].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC);
-    p[1].type = VIR_TYPED_PARAM_ULLONG;
-    p[1].value.ul = bps;
+    param_ull(&p[0], VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC, iops);
+    param_ull(&p[1], VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC, bps);
     if (virDomainIsActive(d) == 1)
         flags |= VIR_DOMAIN_AFFECT_LIVE;
     if (virDomainSetBlockIoTune(d, dev, p, 2, flags) < 0)
@@ -365,14 +370,10 @@ lv_set_cputune(struct nc_hv *hv, const char *name, unsigned shares, unsigned per
 
     if (!d)
         return r;
-    memset(p, 0, sizeof(p));
-    snprintf(p[0].field, sizeof(p[0].field), "%s", VIR_DOMAIN_SCHEDULER_CPU_SHARES);
-    p[0].type = VIR_TYPED_PARAM_ULLONG;
-    p[0].value.ul = shares ? shares : 1024;
-    snprintf(p[1].field, sizeof(p[1].field), "%s", VIR_DOMAIN_SCHEDULER_VCPU_PERIOD);
-    p[1].type = VIR_TYPED_PARAM_ULLONG;
-    p[1].value.ul = period;
+    param_ull(&p[0], VIR_DOMAIN_SCHEDULER_CPU_SHARES, shares ? shares : 1024);
+    param_ull(&p[1], VIR_DOMAIN_SCHEDULER_VCPU_PERIOD, period);
     /* -1: no limit, as cgroups say it. */
+    memset(&p[2], 0, sizeof(p[2]));
     snprintf(p[2].field, sizeof(p[2].field), "%s", VIR_DOMAIN_SCHEDULER_VCPU_QUOTA);
     p[2].type = VIR_TYPED_PARAM_LLONG;
     p[2].value.l = quota ? (long long)quota : -1;

@@ -216,6 +216,13 @@ target_volumes(struct mig_run *run, char *why, size_t whysz, int *ret_err)
     }
     free(value);
     nc_verr_free(errs);
+    /* Its seed lives on the source node only; the target would have to
+     * make its own and the definition to name it. */
+    if (vm.cloud_init) {
+        snprintf(why, whysz, "VM %s has spec.cloudInit, whose seed is not moved by migrations",
+                 run->mv.vm);
+        r = 1;
+    }
     for (unsigned i = 0; i < vm.n_disks && r == 0; i++) {
         const char *pool, *volname, *from, *format;
         struct nc_volinfo info;

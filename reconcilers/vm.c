@@ -20,6 +20,7 @@
 #include "drivers/overlay.h"
 #include "reconcilers/cloudinit.h"
 #include "reconcilers/hostpath.h"
+#include "reconcilers/hotplug.h"
 #include "reconcilers/ifaces.h"
 #include "reconcilers/instancetype.h"
 #include "reconcilers/moves.h"
@@ -27,6 +28,7 @@
 #include "reconcilers/schedule.h"
 #include "reconcilers/snapshot.h"
 #include "reconcilers/status.h"
+#include "reconcilers/tuning.h"
 #include "reconcilers/users.h"
 #include "reconcilers/vm.h"
 #include "reconcilers/volume.h"
@@ -165,9 +167,7 @@ struct vm_run {
     bool restarting;      /* ...or was stopped for that: a start is its second half */
     cJSON *instancetype;  /* the status' record of what the domain is made from */
     char update_pending[384]; /* why a changed InstanceType waits, "" when none */
-    cJSON *balloon;       /* the balloon target this run set, in bytes, NULL when none */
-    cJSON *disk_limits;   /* the disks' limits, when this run set some */
-    cJSON *cputune;       /* the CPU shares, quota and pinning, when this run set them */
+    struct nc_tuning tuning; /* what of spec.resources this run set live */
     unsigned pins[NC_VM_MAX_VCPUS]; /* vCPU i's host CPU, from spec.resources.pinning */
 };
 
@@ -232,9 +232,9 @@ status_new(struct vm_run *run, const char *phase)
     add_interfaces(run, s);
     if (run->instancetype)
         cJSON_AddItemToObject(s, "instancetype", cJSON_Duplicate(run->instancetype, true));
-    carry(run, s, "diskLimits", run->disk_limits);
-    carry(run, s, "cpuTune", run->cputune);
-    carry(run, s, "memoryBalloon", run->balloon);
+    carry(run, s, "diskLimits", run->tuning.disk_limits);
+    carry(run, s, "cpuTune", run->tuning.cputune);
+    carry(run, s, "memoryBalloon", run->tuning.balloon);
     /* The last restart asked for, and the schedule's record until
      * report_domain() looks at it again. */
     carry(run, s, "restart", run->restart);
@@ -707,199 +707,20 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
     return r;
 }
 
-/* The live disks match the spec's: each target holds its volume's file,
- * and there is no other. */
-static bool
-live_disks_match(const struct vm_run *run, const struct nc_live_devs *live)
-{
-    if (live->n_disks != run->spec.n_disks)
-        return false;
-    for (unsigned i = 0; i < live->n_disks; i++) {
-        char dev[8];
-        bool found = false;
-
-        nc_disk_target(i, dev);
-        for (unsigned j = 0; j < live->n_disks && !found; j++)
-            found = strcmp(live->disks[j].target, dev) == 0 &&
-                    strcmp(live->disks[j].path, run->disks[i].path) == 0;
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-/* The live interface with @mac, or NULL. */
-static const struct nc_live_nic *
-live_nic(const struct nc_live_devs *live, const char *mac)
-{
-    for (unsigned j = 0; j < live->n_nics; j++)
-        if (strcmp(live->nics[j].mac, mac) == 0)
-            return &live->nics[j];
-    return NULL;
-}
-
-/* The live interfaces are the spec's: each MAC on its tap, no other. */
-static bool
-live_nics_match(const struct vm_run *run, const struct nc_live_devs *live)
-{
-    if (live->n_nics != run->spec.n_ifaces)
-        return false;
-    for (unsigned i = 0; i < run->spec.n_ifaces; i++) {
-        const struct nc_live_nic *n = live_nic(live, run->nics[i].mac);
-
-        if (!n || strcmp(n->tap, run->nics[i].tap) != 0)
-            return false;
-    }
-    return true;
-}
-
-/* Attaches the disks of the spec the instance lacks, detaches the ones
- * it has beyond them. 0, or a negative errno with @why. */
-static int
-hotplug_disks(struct vm_run *run, const struct nc_live_devs *live, char *why, size_t whysz)
-{
-    struct nc_env *env = run->o.ctx->env;
-    char *xml;
-    int r;
-
-    for (unsigned i = 0; i < run->spec.n_disks; i++) {
-        char dev[8];
-        unsigned j;
-
-        nc_disk_target(i, dev);
-        for (j = 0; j < live->n_disks && strcmp(live->disks[j].target, dev) != 0; j++)
-            ;
-        if (j < live->n_disks && strcmp(live->disks[j].path, run->disks[i].path) == 0)
-            continue;
-        if (j < live->n_disks) {
-            snprintf(why, whysz, "disk %s would change its file under the guest", dev);
-            return -ENOTSUP;
-        }
-        if ((r = nc_domxml_disk(&run->disks[i], i, &xml)) < 0)
-            return r;
-        r = nc_hv_hotplug(env->hv, run->domname, xml, true);
-        free(xml);
-        if (r < 0)
-            return r;
-        nc_run_event(&run->o, "Normal", "DiskAttached", "disk %s (volume %s) attached as %s live",
-                     run->spec.disks[i].name, run->spec.disks[i].volume, dev);
-    }
-    for (unsigned j = 0; j < live->n_disks; j++) {
-        struct nc_disk_src src = {.format = "raw"};
-        const char *t = live->disks[j].target;
-        unsigned idx = (unsigned)(t[2] - 'a');
-
-        if (strncmp(t, "vd", 2) == 0 && idx < run->spec.n_disks && !t[3])
-            continue; /* wanted */
-        if (strncmp(t, "vd", 2) != 0 || idx >= NC_VM_MAX_DISKS || t[3]) {
-            snprintf(why, whysz, "disk %s is not one NovaCron attaches", t);
-            return -ENOTSUP;
-        }
-        /* libvirt finds the disk to detach by its target. */
-        snprintf(src.path, sizeof(src.path), "%s", live->disks[j].path);
-        if ((r = nc_domxml_disk(&src, idx, &xml)) < 0)
-            return r;
-        r = nc_hv_hotplug(env->hv, run->domname, xml, false);
-        free(xml);
-        if (r < 0)
-            return r;
-        nc_run_event(&run->o, "Normal", "DiskDetached", "disk %s detached live", t);
-    }
-    return 0;
-}
-
-/* The same for the interfaces, found by their MACs. */
-static int
-hotplug_nics(struct vm_run *run, const struct nc_live_devs *live, char *why, size_t whysz)
-{
-    struct nc_env *env = run->o.ctx->env;
-    char *xml;
-    int r;
-
-    for (unsigned i = 0; i < run->spec.n_ifaces; i++) {
-        const struct nc_live_nic *n = live_nic(live, run->nics[i].mac);
-        char mtu[8];
-
-        snprintf(mtu, sizeof(mtu), "%u", run->nics[i].mtu);
-        if (n && (strcmp(n->tap, run->nics[i].tap) != 0 || strcmp(n->mtu, mtu) != 0)) {
-            snprintf(why, whysz, "interface %s would change its tap or MTU under the guest",
-                     run->spec.ifaces[i].name);
-            return -ENOTSUP;
-        }
-        if (n)
-            continue;
-        if ((r = nc_domxml_nic(&run->nics[i], &xml)) < 0)
-            return r;
-        r = nc_hv_hotplug(env->hv, run->domname, xml, true);
-        free(xml);
-        if (r < 0)
-            return r;
-        nc_run_event(&run->o, "Normal", "InterfaceAttached",
-                     "interface %s (network %s, MAC %s) attached live", run->spec.ifaces[i].name,
-                     run->spec.ifaces[i].network, run->nics[i].mac);
-    }
-    for (unsigned j = 0; j < live->n_nics; j++) {
-        struct nc_nic_src src = {.mtu = 0};
-        bool wanted = false;
-
-        for (unsigned i = 0; i < run->spec.n_ifaces && !wanted; i++)
-            wanted = strcmp(live->nics[j].mac, run->nics[i].mac) == 0;
-        if (wanted)
-            continue;
-        snprintf(src.mac, sizeof(src.mac), "%s", live->nics[j].mac);
-        snprintf(src.tap, sizeof(src.tap), "%s", live->nics[j].tap);
-        src.mtu = (unsigned)strtoul(live->nics[j].mtu, NULL, 10);
-        if ((r = nc_domxml_nic(&src, &xml)) < 0)
-            return r;
-        r = nc_hv_hotplug(env->hv, run->domname, xml, false);
-        free(xml);
-        if (r < 0)
-            return r;
-        nc_run_event(&run->o, "Normal", "InterfaceDetached", "interface with MAC %s detached live",
-                     live->nics[j].mac);
-    }
-    return 0;
-}
-
 /*
  * The running instance differs from the new definition in its disks and
- * interfaces alone: attach the new ones and detach the ones gone, without
- * a restart, then mark the instance as of the new definition. On failure
- * (a disk would change its file under the guest, the guest did not let go
- * of a device, libvirt refused) @why says why, and the caller restarts
- * instead.
+ * interfaces alone: hot-plug them (reconcilers/hotplug.h), then mark the
+ * instance as of the new definition.
  */
 static int
 hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char *why,
         size_t whysz)
 {
-    struct nc_env *env = run->o.ctx->env;
-    struct nc_live_devs live;
     struct nc_owner owner;
-    char *xml;
-    int r;
 
-    why[0] = '\0';
-    if ((r = nc_hv_live_devices(env->hv, run->domname, &live)) < 0 ||
-        (r = hotplug_disks(run, &live, why, whysz)) < 0 ||
-        (r = hotplug_nics(run, &live, why, whysz)) < 0 ||
-        (r = nc_hv_live_devices(env->hv, run->domname, &live)) < 0)
-        goto fail;
-    if (!live_disks_match(run, &live) || !live_nics_match(run, &live)) {
-        snprintf(why, whysz, "the guest has not let go of a detached device");
-        return -EBUSY;
-    }
     fill_owner(run, config_hash, base_hash, &owner);
-    if ((r = nc_domxml_owner(&owner, &xml)) < 0)
-        return r;
-    r = nc_hv_set_live_owner(env->hv, run->domname, xml);
-    free(xml);
-    if (r == 0)
-        return 0;
-fail:
-    if (!why[0])
-        snprintf(why, whysz, "%s", r == -ENOMEM ? "out of memory" : nc_drv_errmsg());
-    return r;
+    return nc_hotplug(&run->o, run->domname, &run->spec, run->disks, run->nics, &owner, why,
+                      whysz);
 }
 
 static int
@@ -1487,126 +1308,6 @@ apply_instancetype(struct vm_run *run, char *why, size_t whysz)
     return 0;
 }
 
-/*
- * spec.resources.memoryBalloon: the memory the guest is given now, set in
- * the definition and, while it runs, live (virDomainSetMemoryFlags), with
- * no restart; the status' memoryBalloon says what was set last, so it is
- * set once per change, whatever the guest's balloon driver does with it.
- */
-static int
-apply_balloon(struct vm_run *run)
-{
-    struct nc_env *env = run->o.ctx->env;
-    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "memoryBalloon");
-    uint64_t want = run->spec.memory_balloon ? run->spec.memory_balloon : run->spec.memory;
-    uint64_t had = cJSON_IsNumber(old) ? (uint64_t)old->valuedouble : run->spec.memory;
-    char a[32], b[32];
-    int r;
-
-    if (want == had)
-        return 0;
-    if ((r = nc_hv_set_memory(env->hv, run->domname, want >> 10)) < 0)
-        return r == -ENOTSUP ? 0 : r;
-    if (!(run->balloon = cJSON_CreateNumber((double)want)))
-        return -ENOMEM;
-    nc_run_event(&run->o, "Normal", "Ballooned", "the guest is given %s of its %s, live",
-                 nc_quantity_format(want, a, sizeof(a)),
-                 nc_quantity_format(run->spec.memory, b, sizeof(b)));
-    return 0;
-}
-
-/*
- * spec.resources.disks[]: each disk's limits (iops, bps), set in the
- * definition and, while the domain runs, live (virDomainSetBlockIoTune),
- * with no restart. The status' diskLimits says what was set last, by disk
- * name, so each change is set once.
- */
-static int
-apply_disk_limits(struct vm_run *run)
-{
-    struct nc_env *env = run->o.ctx->env;
-    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "diskLimits");
-    cJSON *now = cJSON_CreateObject();
-    bool changed = false;
-    int r = 0;
-
-    if (!now)
-        return -ENOMEM;
-    for (unsigned i = 0; i < run->spec.n_disks && r == 0; i++) {
-        const struct nc_vm_disk *d = &run->spec.disks[i];
-        const cJSON *had = cJSON_GetObjectItem(old, d->name);
-        uint64_t iops = (uint64_t)nc_json_i64(cJSON_GetObjectItem(had, "iops"));
-        uint64_t bps = (uint64_t)nc_json_i64(cJSON_GetObjectItem(had, "bps"));
-        char dev[8];
-
-        if (d->iops || d->bps) {
-            cJSON *e = cJSON_AddObjectToObject(now, d->name);
-
-            cJSON_AddNumberToObject(e, "iops", (double)d->iops);
-            cJSON_AddNumberToObject(e, "bps", (double)d->bps);
-        }
-        if (d->iops == iops && d->bps == bps)
-            continue;
-        nc_disk_target(i, dev);
-        if ((r = nc_hv_set_iotune(env->hv, run->domname, dev, d->iops, d->bps)) == 0) {
-            changed = true;
-            nc_run_event(&run->o, "Normal", "DiskLimitsSet",
-                         "disk %s: %" PRIu64 " IO/s, %" PRIu64 " bytes/s (0: no limit), live",
-                         d->name, d->iops, d->bps);
-        }
-    }
-    if (changed && r == 0) {
-        run->disk_limits = now;
-        return 0;
-    }
-    cJSON_Delete(now);
-    return r == -ENOTSUP ? 0 : r;
-}
-
-/*
- * spec.resources.cpuShares, cpuQuota and pinning: the domain's <cputune>,
- * set in the definition and, while it runs, live (scheduler parameters,
- * virDomainPinVcpuFlags), with no restart. The status' cpuTune says what
- * was set last, so each change is set once.
- */
-static int
-apply_cputune(struct vm_run *run)
-{
-    struct nc_env *env = run->o.ctx->env;
-    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "cpuTune");
-    const char *old_pin = cJSON_GetStringValue(cJSON_GetObjectItem(old, "pinning"));
-    unsigned shares = run->spec.cpu_shares, quota = run->spec.cpu_quota;
-    char pin[512];
-    cJSON *now;
-    int r = 0;
-
-    if (!env->hv->caps.cpu_tune)
-        return 0; /* the definition has them; nothing runs them */
-    nc_cpuset_format(&run->spec.pinning, pin, sizeof(pin));
-    if (nc_json_i64(cJSON_GetObjectItem(old, "shares")) == shares &&
-        nc_json_i64(cJSON_GetObjectItem(old, "quota")) == quota &&
-        strcmp(old_pin ? old_pin : "", pin) == 0)
-        return 0;
-    if (!old && !shares && !quota && !pin[0])
-        return 0;
-    if ((r = nc_hv_set_cputune(env->hv, run->domname, shares, NC_CPU_QUOTA_PERIOD, quota)) < 0)
-        return r == -ENOTSUP ? 0 : r;
-    for (unsigned i = 0; i < run->spec.vcpus && r == 0; i++)
-        r = nc_hv_pin_vcpu(env->hv, run->domname, i,
-                           i < run->spec.n_pinned ? (int)run->pins[i] : -1);
-    if (r < 0)
-        return r == -ENOTSUP ? 0 : r;
-    if (!(now = run->cputune = cJSON_CreateObject()))
-        return -ENOMEM;
-    cJSON_AddNumberToObject(now, "shares", shares);
-    cJSON_AddNumberToObject(now, "quota", quota);
-    cJSON_AddStringToObject(now, "pinning", pin);
-    nc_run_event(&run->o, "Normal", "CPUTuneSet",
-                 "CPU shares %u, quota %u us per %u us per vCPU (0: none), pinning \"%s\", live",
-                 shares, quota, NC_CPU_QUOTA_PERIOD, pin);
-    return 0;
-}
-
 /* Whether a Snapshot or Restore of this VM is InProgress on this node: the
  * VM is theirs meanwhile, and either queues it once it is done. */
 static bool
@@ -1695,8 +1396,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         r = r < 0 ? r : driven;
         goto libvirt_error;
     }
-    if ((r = apply_balloon(run)) < 0 || (r = apply_disk_limits(run)) < 0 ||
-        (r = apply_cputune(run)) < 0)
+    if ((r = nc_tuning_apply(&run->o, run->domname, &run->spec, run->pins, &run->tuning)) < 0)
         goto libvirt_error;
     if (env->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
         (r = attach_taps(run, msg, sizeof(msg))) < 0) {
@@ -1790,9 +1490,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     nc_vm_spec_clear(&run.spec);
     cJSON_Delete(run.restart);
     cJSON_Delete(run.instancetype);
-    cJSON_Delete(run.disk_limits);
-    cJSON_Delete(run.cputune);
-    cJSON_Delete(run.balloon);
+    nc_tuning_clear(&run.tuning);
     return r;
 }
 

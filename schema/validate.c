@@ -442,13 +442,17 @@ utf8_length(const char *s)
     return n;
 }
 
-const char *
-nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
-            bool required, size_t maxlen)
+/* nc_v_string() and nc_v_text(): a string member without control
+ * characters (but tab, CR and LF with @lines), at most @max characters
+ * (bytes with @lines). */
+static const char *
+string_member(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+              bool required, bool lines, size_t max)
 {
     const cJSON *v = member(e, obj, path, name, required);
     const char *why;
     char f[256], got[96];
+    size_t len;
 
     if (!v)
         return NULL;
@@ -457,44 +461,31 @@ nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path, const char *n
         nc_verr_add(e, f, "must be a string, got %s", type_name(v));
         return NULL;
     }
-    why = text_problem(v->valuestring);
-    if (why) {
+    if ((why = text_problem_in(v->valuestring, lines))) {
         nc_verr_add(e, f, "%s, got %s", why, nc_json_brief(v, got, sizeof(got)));
         return NULL;
     }
-    if (utf8_length(v->valuestring) > maxlen) {
-        nc_verr_add(e, f, "must be at most %zu characters long, got %zu", maxlen,
-                    utf8_length(v->valuestring));
+    len = lines ? strlen(v->valuestring) : utf8_length(v->valuestring);
+    if (len > max) {
+        nc_verr_add(e, f, "must be at most %zu %s long, got %zu", max,
+                    lines ? "bytes" : "characters", len);
         return NULL;
     }
     return v->valuestring;
 }
 
 const char *
+nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
+            bool required, size_t maxlen)
+{
+    return string_member(e, obj, path, name, required, false, maxlen);
+}
+
+const char *
 nc_v_text(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
           size_t maxbytes)
 {
-    const cJSON *v = member(e, obj, path, name, false);
-    const char *why;
-    char f[256], got[96];
-
-    if (!v)
-        return NULL;
-    field_path(f, sizeof(f), path, name);
-    if (!cJSON_IsString(v)) {
-        nc_verr_add(e, f, "must be a string, got %s", type_name(v));
-        return NULL;
-    }
-    if ((why = text_problem_in(v->valuestring, true))) {
-        nc_verr_add(e, f, "%s, got %s", why, nc_json_brief(v, got, sizeof(got)));
-        return NULL;
-    }
-    if (strlen(v->valuestring) > maxbytes) {
-        nc_verr_add(e, f, "must be at most %zu bytes long, got %zu", maxbytes,
-                    strlen(v->valuestring));
-        return NULL;
-    }
-    return v->valuestring;
+    return string_member(e, obj, path, name, false, true, maxbytes);
 }
 
 const char *

@@ -225,6 +225,19 @@ wait_for 20 "$dst's copy gone" sh -c "[ ! -e '$dst_path' ]"
 wait_for 30 "disky Ready on $src" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/disky --print-value-only | jq -e '.node == \"$src\" and .phase == \"Running\"'"
 ok "cold migration back to $src, its source killed mid-move: $(echo "$st" | jq -r '.progress.dataProcessed') bytes sent, $(echo "$st" | jq -r .downtimeMs) ms from the stop to the end of the move"
 
+# A VM with a cloud-init seed is not moved (its seed would not follow):
+# Failed, saying so, and it stays where it is.
+put_vm default seeded "$(guest_spec Stopped 30 "" 64MiB | jq -c '. + {cloudInit: {userData: "#cloud-config\n"}}')"
+wait_for 30 "seeded Stopped" converged default vm seeded Stopped
+on=$(status_of default vm seeded | jq -r .node)
+other=$([ "$on" = host-a ] && echo host-b || echo host-a)
+ec put "${PREFIX}spec/default/migration/seeded" "$(mig_doc seeded "{\"vm\":\"seeded\",\"targetNode\":\"$other\"}")" >/dev/null
+wait_for 30 "seeded's migration Failed" phase_is seeded Failed
+status_of default migration seeded | jq -e '.conditions[] | select(.type == "Ready") | .message | contains("has spec.cloudInit, whose seed is not moved by migrations")' >/dev/null ||
+    fail "seeded's migration: $(status_of default migration seeded)"
+[ "$(status_of default vm seeded | jq -r .node)" = "$on" ] || fail "seeded moved"
+ok "a VM with a cloud-init seed: its migration Failed, saying why; it stays on $on"
+
 # Deleting the VM tears it down where it now runs.
 ec del "${PREFIX}spec/default/vm/mover" >/dev/null
 wait_for 60 "mover gone" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"

@@ -100,7 +100,12 @@ ITESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/itest_*.c))
 CLI_SRCS := $(wildcard novactl/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all check unit integration demo bench clean deps man install
+# libFuzzer targets (tests/fuzz/), built by clang into build/fuzz.
+FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+
+.PHONY: all check unit integration demo bench clean deps man install fuzz fuzz-targets
 all: $(BUILD)/novacrond $(BUILD)/novactl
 
 deps:
@@ -123,6 +128,16 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libnovacron.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
+# The library is instrumented for coverage (fuzzer-no-link); each target
+# links libFuzzer's main.
+fuzz-targets: $(FUZZERS:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/obj/novactl/manifest.o \
+		$(BUILD)/libnovacron.a | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/obj/novactl/manifest.o \
+		$(BUILD)/libnovacron.a $(LDLIBS)
+
 $(BUILD)/nc-bench: tests/bench/bench.c $(BUILD)/libnovacron.a | deps
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -130,12 +145,16 @@ $(BUILD)/nc-sched-bench: tests/bench/sched.c $(BUILD)/libnovacron.a | deps
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Every test runs against the ASan+UBSan build: unit tests first (fast, no
-# daemons), then the integration tests that start real etcd and novacrond.
+# daemons), then every fuzz target (its corpus replayed, then a few seconds
+# of fuzzing, so that none rots), then the integration tests that start
+# real etcd and novacrond.
 # Then the queue, the informers and the workers run under ThreadSanitizer
 # through the convergence test, where a data race aborts the daemon.
 check: deps
 	./hack/lint.sh
-	$(MAKE) BUILD=build/san SANFLAGS="$(SANITIZE)" CFLAGS="-O1 -g" unit integration
+	$(MAKE) BUILD=build/san SANFLAGS="$(SANITIZE)" CFLAGS="-O1 -g" unit
+	$(MAKE) fuzz FUZZ_SECONDS=3
+	$(MAKE) BUILD=build/san SANFLAGS="$(SANITIZE)" CFLAGS="-O1 -g" integration
 	$(MAKE) BUILD=build/tsan SANFLAGS="-fsanitize=thread" CFLAGS="-O1 -g" build/tsan/novacrond
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" \
 		NOVACROND=$(abspath build/tsan/novacrond) \
@@ -149,6 +168,13 @@ unit: $(UNIT_TESTS) $(BUILD)/novactl
 integration: $(BUILD)/novacrond $(BUILD)/novactl $(ITESTS)
 	NOVACROND=$(abspath $(BUILD)/novacrond) NOVACTL=$(abspath $(BUILD)/novactl) \
 		./tests/integration/run.sh
+
+# Every fuzz target: its corpus replayed, then FUZZ_SECONDS of fuzzing,
+# executions per second printed (hack/fuzz.sh).
+fuzz: deps
+	$(MAKE) BUILD=build/fuzz CC=clang SANFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+		CFLAGS="-O1 -g" fuzz-targets
+	./hack/fuzz.sh build/fuzz/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
 demo: deps all
 	./hack/demo.sh

@@ -350,7 +350,6 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     char host[256] = "localhost";
-    const char *e;
     char *workers, *resync, *shutdown, *level, *node_ttl;
     struct sched_flags sf;
     bool env_labels = true, env_pools = true;
@@ -358,41 +357,39 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
 
     memset(cfg, 0, sizeof(*cfg));
     gethostname(host, sizeof(host) - 1);
-#define ENV(var, def) ((e = getenv(var)) && *e ? e : (def))
-    set(&cfg->etcd_list, ENV("NOVACRON_ETCD", "http://127.0.0.1:2379"));
-    set(&cfg->prefix, ENV("NOVACRON_PREFIX", "/novacron/"));
-    set(&cfg->node, ENV("NOVACRON_NODE", host));
-    set(&cfg->libvirt_uri, ENV("NOVACRON_LIBVIRT", "test:///default"));
-    set(&cfg->listen, ENV("NOVACRON_LISTEN", "127.0.0.1:9464"));
-    set(&cfg->underlay, ENV("NOVACRON_UNDERLAY", NULL));
-    set(&cfg->peer_libvirt, ENV("NOVACRON_PEER_LIBVIRT", NULL));
-    set(&cfg->netns, ENV("NOVACRON_NETNS", NULL));
-    set(&cfg->cacert, ENV("NOVACRON_ETCD_CACERT", NULL));
-    set(&cfg->cert, ENV("NOVACRON_ETCD_CERT", NULL));
-    set(&cfg->key, ENV("NOVACRON_ETCD_KEY", NULL));
-    set(&cfg->user, ENV("NOVACRON_ETCD_USER", NULL));
-    set(&cfg->password, ENV("NOVACRON_ETCD_PASSWORD", NULL));
-    set(&cfg->console_dir, ENV("NOVACRON_CONSOLE_DIR", "/var/log/novacron"));
-    set(&cfg->image_dir, ENV("NOVACRON_IMAGE_DIR", "/var/lib/novacron/images"));
-    set(&cfg->boot_dir, ENV("NOVACRON_BOOT_DIR", NULL));
-    set(&cfg->run_dir, ENV("NOVACRON_RUN_DIR", "/run/novacron"));
-    cfg->gc_orphans = strcmp(ENV("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
-    cfg->force_tcg = strcmp(ENV("NOVACRON_FORCE_TCG", "0"), "1") == 0;
-    workers = strdup(ENV("NOVACRON_WORKERS", "4"));
-    resync = strdup(ENV("NOVACRON_RESYNC", "5m"));
-    shutdown = strdup(ENV("NOVACRON_SHUTDOWN_TIMEOUT", "30s"));
-    level = strdup(ENV("NOVACRON_LOG_LEVEL", "info"));
-    node_ttl = strdup(ENV("NOVACRON_NODE_TTL", "10s"));
+    set(&cfg->etcd_list, nc_env_or("NOVACRON_ETCD", "http://127.0.0.1:2379"));
+    set(&cfg->prefix, nc_env_or("NOVACRON_PREFIX", "/novacron/"));
+    set(&cfg->node, nc_env_or("NOVACRON_NODE", host));
+    set(&cfg->libvirt_uri, nc_env_or("NOVACRON_LIBVIRT", "test:///default"));
+    set(&cfg->listen, nc_env_or("NOVACRON_LISTEN", "127.0.0.1:9464"));
+    set(&cfg->underlay, nc_env_or("NOVACRON_UNDERLAY", NULL));
+    set(&cfg->peer_libvirt, nc_env_or("NOVACRON_PEER_LIBVIRT", NULL));
+    set(&cfg->netns, nc_env_or("NOVACRON_NETNS", NULL));
+    set(&cfg->cacert, nc_env_or("NOVACRON_ETCD_CACERT", NULL));
+    set(&cfg->cert, nc_env_or("NOVACRON_ETCD_CERT", NULL));
+    set(&cfg->key, nc_env_or("NOVACRON_ETCD_KEY", NULL));
+    set(&cfg->user, nc_env_or("NOVACRON_ETCD_USER", NULL));
+    set(&cfg->password, nc_env_or("NOVACRON_ETCD_PASSWORD", NULL));
+    set(&cfg->console_dir, nc_env_or("NOVACRON_CONSOLE_DIR", "/var/log/novacron"));
+    set(&cfg->image_dir, nc_env_or("NOVACRON_IMAGE_DIR", "/var/lib/novacron/images"));
+    set(&cfg->boot_dir, nc_env_or("NOVACRON_BOOT_DIR", NULL));
+    set(&cfg->run_dir, nc_env_or("NOVACRON_RUN_DIR", "/run/novacron"));
+    cfg->gc_orphans = strcmp(nc_env_or("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
+    cfg->force_tcg = strcmp(nc_env_or("NOVACRON_FORCE_TCG", "0"), "1") == 0;
+    workers = strdup(nc_env_or("NOVACRON_WORKERS", "4"));
+    resync = strdup(nc_env_or("NOVACRON_RESYNC", "5m"));
+    shutdown = strdup(nc_env_or("NOVACRON_SHUTDOWN_TIMEOUT", "30s"));
+    level = strdup(nc_env_or("NOVACRON_LOG_LEVEL", "info"));
+    node_ttl = strdup(nc_env_or("NOVACRON_NODE_TTL", "10s"));
     sf = (struct sched_flags){
-        .reserve_cpu = strdup(ENV("NOVACRON_RESERVE_CPU", "0")),
-        .reserve_memory = strdup(ENV("NOVACRON_RESERVE_MEMORY", "0")),
-        .cpu_over = strdup(ENV("NOVACRON_CPU_OVERCOMMIT", "4.0")),
-        .memory_over = strdup(ENV("NOVACRON_MEMORY_OVERCOMMIT", "1.0")),
-        .policy = strdup(ENV("NOVACRON_PLACEMENT_POLICY", "spread")),
-        .labels = strdup(ENV("NOVACRON_NODE_LABELS", "")),
-        .pools = strdup(ENV("NOVACRON_SHARED_POOLS", "")),
+        .reserve_cpu = strdup(nc_env_or("NOVACRON_RESERVE_CPU", "0")),
+        .reserve_memory = strdup(nc_env_or("NOVACRON_RESERVE_MEMORY", "0")),
+        .cpu_over = strdup(nc_env_or("NOVACRON_CPU_OVERCOMMIT", "4.0")),
+        .memory_over = strdup(nc_env_or("NOVACRON_MEMORY_OVERCOMMIT", "1.0")),
+        .policy = strdup(nc_env_or("NOVACRON_PLACEMENT_POLICY", "spread")),
+        .labels = strdup(nc_env_or("NOVACRON_NODE_LABELS", "")),
+        .pools = strdup(nc_env_or("NOVACRON_SHARED_POOLS", "")),
     };
-#undef ENV
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

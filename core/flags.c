@@ -74,3 +74,11 @@ nc_flags_prefix(const char *prog, char **prefix)
     *prefix = s;
     return 0;
 }
+
+const char *
+nc_env_or(const char *var, const char *def)
+{
+    const char *e = getenv(var);
+
+    return e && *e ? e : def;
+}

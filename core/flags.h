@@ -23,4 +23,8 @@ int nc_flags_prefix(const char *prog, char **prefix) __attribute__((warn_unused_
 /* Parses "500ms", "30s", "5m", "1h" into milliseconds; -1 when invalid. */
 int64_t nc_flags_duration(const char *s);
 
+/* The value of environment variable @var, or @def when it is unset or
+ * empty: how every NOVACRON_* variable gives a flag's default. */
+const char *nc_env_or(const char *var, const char *def);
+
 #endif

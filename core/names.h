@@ -25,8 +25,8 @@ struct nc_owner {
     char cluster[24];  /* etcd cluster id, decimal */
     char prefix[256];  /* the installation's key prefix */
     char config[17];   /* hash of the definition it was made from */
-    char base[17];     /* the same without the disks: equal bases, the disks
-                        * alone changed, and they may be hot-plugged */
+    char base[17];     /* the same without disks and interfaces: equal bases,
+                        * those alone changed, and they may be hot-plugged */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include "core/base64.h"
 #include "core/log.h"
 #include "core/watch.h"
+#include "core/watchpriv.h"
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
@@ -233,6 +234,10 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
             w->line[w->line_len++] = ptr[i];
             continue;
         }
+        /* An empty line carries no message (and may come before any
+         * buffer was made). */
+        if (w->line_len == 0)
+            continue;
         w->line[w->line_len] = '\0';
         w->line_len = 0;
         keep = handle_message(w, w->line);
@@ -247,6 +252,12 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
             return 0; /* aborts the transfer; check_done() decides what next */
     }
     return n;
+}
+
+size_t
+nc_watch_feed(struct nc_watch *w, const char *data, size_t len)
+{
+    return write_cb((char *)data, 1, len, w);
 }
 
 static void

@@ -418,13 +418,18 @@ nc_domxml_owner(const struct nc_owner *owner, char **ret_xml)
     return build(write_owner_cb, owner, ret_xml);
 }
 
-static void
+/* The text of @n into @out, which must be empty (an element given twice)
+ * and large enough (a value cut short could name something else). */
+static bool
 copy_text(xmlNodePtr n, char *out, size_t outsz)
 {
     xmlChar *t = xmlNodeGetContent(n);
+    bool ok = t && !out[0] && strlen((const char *)t) < outsz;
 
-    snprintf(out, outsz, "%s", t ? (const char *)t : "");
+    if (ok)
+        snprintf(out, outsz, "%s", (const char *)t);
     xmlFree(t);
+    return ok;
 }
 
 int
@@ -433,6 +438,19 @@ nc_domxml_parse_owner(const char *xml, struct nc_owner *ret)
     xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "owner.xml", NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    struct {
+        const char *name;
+        char *out;
+        size_t size;
+    } fields[] = {
+        {"namespace", ret->ns, sizeof(ret->ns)},
+        {"kind", ret->kind, sizeof(ret->kind)},
+        {"name", ret->name, sizeof(ret->name)},
+        {"cluster", ret->cluster, sizeof(ret->cluster)},
+        {"prefix", ret->prefix, sizeof(ret->prefix)},
+        {"config", ret->config, sizeof(ret->config)},
+        {"base", ret->base, sizeof(ret->base)},
+    };
     int r = -EINVAL;
 
     memset(ret, 0, sizeof(*ret));
@@ -444,24 +462,16 @@ nc_domxml_parse_owner(const char *xml, struct nc_owner *ret)
     for (xmlNodePtr n = root->children; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (!xmlStrcmp(n->name, BAD_CAST "namespace"))
-            copy_text(n, ret->ns, sizeof(ret->ns));
-        else if (!xmlStrcmp(n->name, BAD_CAST "kind"))
-            copy_text(n, ret->kind, sizeof(ret->kind));
-        else if (!xmlStrcmp(n->name, BAD_CAST "name"))
-            copy_text(n, ret->name, sizeof(ret->name));
-        else if (!xmlStrcmp(n->name, BAD_CAST "cluster"))
-            copy_text(n, ret->cluster, sizeof(ret->cluster));
-        else if (!xmlStrcmp(n->name, BAD_CAST "prefix"))
-            copy_text(n, ret->prefix, sizeof(ret->prefix));
-        else if (!xmlStrcmp(n->name, BAD_CAST "config"))
-            copy_text(n, ret->config, sizeof(ret->config));
-        else if (!xmlStrcmp(n->name, BAD_CAST "base"))
-            copy_text(n, ret->base, sizeof(ret->base));
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+            if (!xmlStrcmp(n->name, BAD_CAST fields[i].name) &&
+                !copy_text(n, fields[i].out, fields[i].size))
+                goto out;
     }
     if (ret->ns[0] && ret->kind[0] && ret->name[0] && ret->cluster[0] && ret->prefix[0])
         r = 0;
 out:
+    if (r < 0)
+        memset(ret, 0, sizeof(*ret));
     if (doc)
         xmlFreeDoc(doc);
     return r;

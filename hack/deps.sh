@@ -12,7 +12,7 @@ etcd-server etcd-client
 libvirt-daemon libvirt-daemon-system libvirt-clients
 qemu-system-x86 qemu-utils
 curl jq python3 python3-jsonschema iproute2 iputils-ping procps openssl cpio
-syslinux mtools dosfstools
+syslinux mtools dosfstools clang
 prometheus
 "
 

@@ -289,18 +289,15 @@ main(int argc, char **argv)
     int n_pos = 0, opt, r;
     unsigned used = 0;
     bool help = false;
-    const char *e;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
-#define ENV(var, def) ((e = getenv(var)) && *e ? e : (def))
-    set(&c.etcd_list, ENV("NOVACRON_ETCD", "http://127.0.0.1:2379"));
-    set(&c.prefix, ENV("NOVACRON_PREFIX", "/novacron/"));
-    set(&c.cacert, ENV("NOVACRON_ETCD_CACERT", NULL));
-    set(&c.cert, ENV("NOVACRON_ETCD_CERT", NULL));
-    set(&c.key, ENV("NOVACRON_ETCD_KEY", NULL));
-    set(&c.user, ENV("NOVACRON_ETCD_USER", NULL));
-    set(&c.password, ENV("NOVACRON_ETCD_PASSWORD", NULL));
-#undef ENV
+    set(&c.etcd_list, nc_env_or("NOVACRON_ETCD", "http://127.0.0.1:2379"));
+    set(&c.prefix, nc_env_or("NOVACRON_PREFIX", "/novacron/"));
+    set(&c.cacert, nc_env_or("NOVACRON_ETCD_CACERT", NULL));
+    set(&c.cert, nc_env_or("NOVACRON_ETCD_CERT", NULL));
+    set(&c.key, nc_env_or("NOVACRON_ETCD_KEY", NULL));
+    set(&c.user, nc_env_or("NOVACRON_ETCD_USER", NULL));
+    set(&c.password, nc_env_or("NOVACRON_ETCD_PASSWORD", NULL));
 
     /* Options may come before or after the verb, as with kubectl; "-"
      * first in the optstring keeps arguments in place, in order. */

@@ -91,8 +91,8 @@ skip_space(const char *p)
     return p;
 }
 
-static void
-parse_text(struct nc_manifest_set *set, const char *file, const char *text)
+void
+nc_manifests_parse(struct nc_manifest_set *set, const char *file, const char *text)
 {
     const char *p = skip_space(text), *end = NULL;
     int index = 0;
@@ -116,6 +116,9 @@ parse_text(struct nc_manifest_set *set, const char *file, const char *text)
         while ((doc = cJSON_DetachItemFromArray(arr, 0)))
             add_doc(set, file, ++index, doc);
         cJSON_Delete(arr);
+        /* "[]" holds no document either (found by fuzz_manifest). */
+        if (index == 0)
+            invalid(set, file, 1, "(document)", "the file holds no document");
         return;
     }
     /* Documents one after another: each span is checked, then parsed. */
@@ -233,7 +236,7 @@ load_path(struct nc_manifest_set *set, const char *path, bool explicit)
         fprintf(stderr, "novactl: %s: cannot read\n", path);
         return -1;
     }
-    parse_text(set, path, text);
+    nc_manifests_parse(set, path, text);
     free(text);
     return 0;
 }

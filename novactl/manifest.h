@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -40,6 +41,9 @@ struct nc_manifest_set {
 int nc_manifests_load(struct nc_manifest_set *set, const char *const *paths, size_t n_paths);
 /* Marks each document that defines an object an earlier one of @set
  * defines too as invalid: applied together, the later would silently win. */
+/* Reads the documents of @text, the contents of @file (a name for the
+ * messages), into @set, as nc_manifests_load() does for each file. */
+void nc_manifests_parse(struct nc_manifest_set *set, const char *file, const char *text);
 void nc_manifests_find_duplicates(struct nc_manifest_set *set);
 void nc_manifests_clear(struct nc_manifest_set *set);
 

@@ -128,6 +128,20 @@ Test(domxml, owner_mark_round_trips)
                  -EINVAL);
     cr_assert_eq(nc_domxml_parse_owner("<owner><name>b</name></owner>", &back), -EINVAL);
     cr_assert_eq(nc_domxml_parse_owner("<owner", &back), -EINVAL);
+    /* An element twice, a value too long for its field (cut short, it
+     * could name another object): not a mark (found by fuzz_domxml). */
+    cr_assert_eq(nc_domxml_parse_owner("<owner><namespace>a</namespace><kind>vm</kind><name>b"
+                                       "</name><name>c</name><cluster>1</cluster><prefix>/p/"
+                                       "</prefix></owner>",
+                                       &back),
+                 -EINVAL);
+    cr_assert_eq(nc_domxml_parse_owner("<owner><namespace>a123456789012345678901234567890123456"
+                                       "78901234567890123456789012345</namespace><kind>vm</kind>"
+                                       "<name>b</name><cluster>1</cluster><prefix>/p/</prefix>"
+                                       "</owner>",
+                                       &back),
+                 -EINVAL);
+    cr_assert_str_eq(back.ns, "", "nothing is left of a refused mark");
 }
 
 Test(domxml, names_are_deterministic_and_distinct)

@@ -164,4 +164,11 @@ m="$(dirname "$0")/../../manifests"
 # shellcheck disable=SC2046
 "$NOVACTL" --etcd http://127.0.0.1:1 validate -f "$m/app" $(for f in "$m"/*.json; do printf -- '-f %s ' "$f"; done) |
     grep -q 'documents are valid' || fail "validate of the example manifests"
-ok "validate -f of the example manifests without etcd"
+for empty in '' '[]' '  [ ]  '; do
+    set +e
+    out=$(printf '%s' "$empty" | "$NOVACTL" --etcd http://127.0.0.1:1 validate -f - 2>&1)
+    rc=$?
+    set -e
+    [ "$rc" = 1 ] && echo "$out" | grep -q "the file holds no document" || fail "validate of '$empty': rc $rc: $out"
+done
+ok "validate -f of the example manifests without etcd; an empty file or array holds no document (exit 1)"

@@ -40,6 +40,7 @@ struct net_run {
     char owner[140]; /* "ns/name": the value of its allocations */
     char node_mark[270]; /* "node/<node>": the value of this node's address */
     cJSON *users;
+    char teardown_failed[384]; /* why a driver refused to take it down, "" */
 };
 
 void
@@ -632,15 +633,15 @@ unrealise_scan(struct net_run *run, struct nc_alloc_scan *f)
     char *prefix, *key = NULL;
     int r;
 
-    if ((r = nc_dhcp_stop(env->dhcp, env->dnsmasq_dir, run->bridge)) < 0) {
-        nc_warn(run->o.key, "%s", nc_drv_errmsg());
+    if ((r = nc_dhcp_stop(env->dhcp, env->dnsmasq_dir, run->bridge)) < 0 ||
+        (run->o.ctx->ov &&
+         (((r = nc_overlay_remove(run->o.ctx->ov, run->vxlan, run->alias)) < 0 && r != -EEXIST) ||
+          ((r = nc_overlay_remove(run->o.ctx->ov, run->bridge, run->alias)) < 0 &&
+           r != -EEXIST)))) {
+        snprintf(run->teardown_failed, sizeof(run->teardown_failed),
+                 "taking it down on node %s: %s", env->node, nc_drv_errmsg());
+        nc_warn(run->o.key, "%s", run->teardown_failed);
         return r;
-    }
-    if (run->o.ctx->ov) {
-        if ((r = nc_overlay_remove(run->o.ctx->ov, run->vxlan, run->alias)) < 0 && r != -EEXIST)
-            return r;
-        if ((r = nc_overlay_remove(run->o.ctx->ov, run->bridge, run->alias)) < 0 && r != -EEXIST)
-            return r;
     }
     if (!(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name)))
         return -ENOMEM;
@@ -716,7 +717,14 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
         *ret_requeue_ms = USERS_POLL_MS;
         return report_not_ready(run, "Deleting", "InUse", msg, false);
     }
-    if ((r = unrealise_scan(run, &f)) < 0)
+    if ((r = unrealise_scan(run, &f)) < 0 && run->teardown_failed[0]) {
+        /* Said, then retried with backoff. */
+        if (report_not_ready(run, "Deleting", "DeleteFailed", run->teardown_failed, true) ==
+            -ESTALE)
+            return -ESTALE;
+        return r;
+    }
+    if (r < 0)
         return r;
     /* The last node out takes the VNI and the status with it. */
     if (f.count > 0) {

@@ -417,6 +417,26 @@ moving(struct vm_run *run, struct nc_move *mv)
 }
 
 /* The spec is gone: tear down, then delete the status. */
+/* A teardown that failed with @r @doing ("deleting") the domain: said in
+ * the status (when it is this node's) and by a Warning event, and @r
+ * returned for a retry with backoff. */
+static int
+delete_failed(struct vm_run *run, bool mine, const char *doing, int r)
+{
+    char msg[512];
+    cJSON *s;
+
+    snprintf(msg, sizeof(msg), "%s domain %s: %s", doing, run->domname, nc_drv_errmsg());
+    nc_warn(run->o.key, "%s", msg);
+    if (run->o.old_status && mine && (s = cJSON_Duplicate(run->o.old_status, true))) {
+        cJSON_ReplaceItemInObject(s, "phase", cJSON_CreateString("Deleting"));
+        /* The spec came back meanwhile: that is queued. */
+        if (nc_run_report_not_ready(&run->o, s, "DeleteFailed", msg, true) == -ESTALE)
+            return -ESTALE;
+    }
+    return r;
+}
+
 static int
 reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
 {
@@ -481,14 +501,11 @@ reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
         }
         if ((r = nc_snapshots_drop(env, run->o.ns, run->domname)) == 0)
             r = remove_domain(run, &info);
-        if (r < 0) {
-            nc_warn(run->o.key, "deleting domain %s: %s", run->domname, nc_drv_errmsg());
-            return r;
-        }
+        if (r < 0)
+            return delete_failed(run, mine, "deleting", r);
         nc_run_event(&run->o, "Normal", "Deleted", "domain %s destroyed and undefined", run->domname);
     } else if (r < 0 && r != -ENOENT) {
-        nc_warn(run->o.key, "looking up domain %s: %s", run->domname, nc_drv_errmsg());
-        return r;
+        return delete_failed(run, mine, "looking up", r);
     } else if (r == -ENOENT && run->console_log[0]) {
         /* A crash between undefining the domain and deleting the status
          * can leave the serial log: it carries our name, so it is ours. */
@@ -535,7 +552,20 @@ dependency_missing(struct vm_run *run, char *reason, size_t reason_sz, char *msg
             struct nc_volinfo info;
             char pool[NC_NAME_MAX + 1];
 
-            ready = ready && nc_volume_actual(run->o.ctx->env, run->o.ns, dep, pool, &info) == 0;
+            int lr = ready ? nc_volume_actual(run->o.ctx->env, run->o.ns, dep, pool, &info)
+                           : -ENOENT;
+
+            if (lr < 0 && lr != -ENOENT && lr != -ENOMEM) {
+                /* Ready, but libvirt did not answer: retried with backoff. */
+                snprintf(reason, reason_sz, "LibvirtError");
+                snprintf(msg, msg_sz,
+                         "spec.disks[%u]: cannot look up the volume of Volume \"%s\": %s", i, dep,
+                         nc_drv_errmsg());
+                cJSON_Delete(st);
+                free(value);
+                return lr;
+            }
+            ready = lr == 0;
             if (ready) {
                 struct nc_disk_src *d = &run->disks[i];
 
@@ -969,9 +999,13 @@ prerequisites(struct vm_run *run, int64_t *ret_requeue_ms)
     char reason[32], msg[512];
     int r;
 
+    reason[0] = '\0';
     if ((r = dependency_missing(run, reason, sizeof(reason), msg, sizeof(msg))) > 0) {
         *ret_requeue_ms = DEPENDENCY_POLL_MS;
         r = report_not_ready(run, "Pending", reason, msg, NULL);
+    } else if (r < 0 && reason[0]) {
+        nc_warn(run->o.key, "%s", msg);
+        return report_not_ready(run, "Pending", reason, msg, NULL) == -ESTALE ? -ESTALE : r;
     } else if (r == 0 && node_problem(run, msg, sizeof(msg))) {
         r = report_not_ready(run, "Failed", "NotRunnableHere", msg, NULL);
     } else if (r == 0 && (r = hold_addresses(run, msg, sizeof(msg))) > 0) {

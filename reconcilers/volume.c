@@ -319,16 +319,16 @@ reconcile_deleted(struct volume_run *run)
     }
     if (pool) {
         r = nc_st_lookup(env->st, pool, run->volname, &info);
-        if (r == 0) {
-            r = nc_st_delete(env->st, pool, run->volname);
-            if (r < 0 && r != -ENOENT) {
-                nc_warn(run->o.key, "%s", nc_drv_errmsg());
-                return r;
-            }
+        if (r == 0 && (r = nc_st_delete(env->st, pool, run->volname)) == 0)
             nc_run_event(&run->o, "Normal", "Deleted", "volume %s deleted from pool %s",
                          run->volname, pool);
-        } else if (r != -ENOENT) {
-            nc_warn(run->o.key, "%s", nc_drv_errmsg());
+        if (r < 0 && r != -ENOENT) {
+            /* Said in the status, then retried with backoff. */
+            snprintf(msg, sizeof(msg), "deleting volume %s from pool %s: %s", run->volname, pool,
+                     nc_drv_errmsg());
+            nc_warn(run->o.key, "%s", msg);
+            if (report_not_ready(run, "Deleting", "DeleteFailed", msg, NULL, true) == -ESTALE)
+                return -ESTALE; /* the spec came back meanwhile: that is queued */
             return r;
         }
     }

@@ -325,34 +325,6 @@ Test(reconcilers, invalid_spec_fails_without_a_domain)
     cJSON_Delete(st);
 }
 
-/* A failure at each call the create path makes: the reconcile returns an
- * error (retried with backoff), the status says what failed without
- * claiming Ready, and the next reconcile, without the failure, converges. */
-Test(reconcilers, a_failure_at_each_call_is_retried_and_then_converges)
-{
-    static const char *const ops[] = {"lookup", "define", "start"};
-
-    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-        char name[16];
-        cJSON *st;
-
-        snprintf(name, sizeof(name), "f%zu", i);
-        put_spec(name, SPEC);
-        fake_hv_fail(env.hv, ops[i], -EIO, 1);
-        cr_assert_lt(reconcile(name), 0, "a failing %s went unnoticed", ops[i]);
-        st = status(name);
-        if (st) {
-            cr_assert_neq(strcmp(str(st, "phase", NULL), "Running"), 0,
-                          "Running after a failing %s", ops[i]);
-            cJSON_Delete(st);
-        }
-        cr_assert_eq(reconcile(name), 0, "no recovery after a failing %s", ops[i]);
-        st = status(name);
-        cr_assert_str_eq(str(st, "phase", NULL), "Running", "after a failing %s", ops[i]);
-        cJSON_Delete(st);
-    }
-}
-
 Test(reconcilers, a_failing_teardown_keeps_the_status)
 {
     put_spec("a", SPEC);
@@ -573,4 +545,224 @@ Test(reconcilers, a_guest_on_a_network_gets_its_dhcp_entry)
     cr_assert_null(status("g"));
     cr_assert_eq(reconcile_network("lan"), 0);
     cr_assert_eq(fake_dhcp_hosts(env.dhcp, bridge, hosts, 4), -1, "the server outlived its guest");
+}
+
+/*
+ * The fault sweep: for each change (a VM with a disk made, updated,
+ * deleted; a Volume made, grown, deleted; a Network with a VM of this
+ * node made, changed, deleted), the N-th driver call of its
+ * reconcile fails, whichever fake makes it, for N = 1, 2, ... until a
+ * reconcile makes fewer calls than N. Each time the failure must show (an
+ * error returned for a retry with backoff, with Ready=False or a Warning
+ * event saying it), the object must converge once the faults stop, and
+ * nothing may be left or doubled: one domain, volume or bridge while it
+ * should exist, none after. It prints the call sites it failed.
+ */
+static struct fake_sweep sweep;
+
+static int
+reconcile_kind(const char *kind, const char *name)
+{
+    if (strcmp(kind, "network") == 0)
+        return reconcile_network(name);
+    return strcmp(kind, "vm") == 0 ? reconcile(name) : reconcile_volume(name);
+}
+
+/* A Network is realised on the nodes of its VMs: a VM spec of this node
+ * on it (never reconciled: no domain), named after it. */
+static void
+network_user(const char *net, bool present)
+{
+    char vm[80], spec[256];
+
+    snprintf(vm, sizeof(vm), "u-%s", net);
+    snprintf(spec, sizeof(spec),
+             "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\","
+             "\"interfaces\":[{\"name\":\"eth0\",\"network\":\"%s\"}]}",
+             net);
+    if (present)
+        put_spec(vm, spec);
+    else
+        delete_spec(vm);
+}
+
+static bool
+bridge_of(const char *net)
+{
+    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX];
+
+    nc_network_names(&env, "default", net, bridge, vxlan, alias);
+    return fake_ov_has(ctx.ov, bridge, NULL, NULL);
+}
+
+static void
+disk_vm(const char *name, unsigned vcpus)
+{
+    char spec[256];
+
+    snprintf(spec, sizeof(spec),
+             "{\"vcpus\":%u,\"memory\":\"64MiB\",\"node\":\"node-a\","
+             "\"disks\":[{\"name\":\"root\",\"volume\":\"v-%s\"}]}",
+             vcpus, name);
+    put_spec(name, spec);
+}
+
+/* Reconciles @kind/@name (and, for a VM, its Volume first) until it
+ * reports @phase, or, with @phase NULL, its status is gone. */
+static void
+converge(const char *kind, const char *name, const char *phase)
+{
+    char vol[80];
+
+    snprintf(vol, sizeof(vol), "v-%s", name);
+    for (int i = 0; i < 8; i++) {
+        cJSON *st;
+        bool done;
+
+        if (strcmp(kind, "vm") == 0 && phase) {
+            reconcile_volume(vol);
+            cJSON_Delete(status_of("volume", vol));
+        }
+        reconcile_kind(kind, name);
+        st = status_of(kind, name);
+        done = phase ? st && strcmp(str(st, "phase", NULL), phase) == 0 : !st;
+        cJSON_Delete(st);
+        if (done)
+            return;
+    }
+    cr_assert_fail("%s %s did not reach %s once the faults stopped", kind, name,
+                   phase ? phase : "deletion");
+}
+
+/* The failure shows: the reconcile returned it (a retry with backoff)
+ * and Ready=False or a Warning event carries the driver's reason. */
+static bool
+shows_failure(const char *kind, const char *name, int r)
+{
+    cJSON *st = status_of(kind, name);
+    const cJSON *ready = nc_status_find_condition(st, "Ready");
+    bool said = ready && strcmp(str(ready, "status", NULL), "False") == 0 &&
+                str(ready, "message", NULL) && strstr(str(ready, "message", NULL), "injected");
+    char key[256], *end;
+    struct nc_range range = {0};
+
+    cJSON_Delete(st);
+    snprintf(key, sizeof(key), "%sevents/default/%s/%s/", prefix, kind, name);
+    end = nc_etcd_prefix_end(key);
+    cr_assert_eq(nc_etcd_range(ctx.etcd, key, end, 0, 0, &range), 0);
+    free(end);
+    for (size_t i = 0; i < range.n && !said; i++)
+        said = strstr(range.kvs[i].value, "\"Warning\"") &&
+               strstr(range.kvs[i].value, "injected");
+    nc_range_clear(&range);
+    return said && r < 0;
+}
+
+struct sweep_case {
+    const char *what, *kind;
+    int change;   /* 0: make it, 1: change it, 2: delete it */
+};
+
+static void
+sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, bool *ret_hit)
+{
+    bool vm = strcmp(c->kind, "vm") == 0, net = strcmp(c->kind, "network") == 0;
+    const char *ready = vm ? "Running" : "Ready";
+    char vol[80];
+    int r;
+
+    snprintf(name, namesz, "%c%u-%u", c->kind[1], c->change, n);
+    snprintf(vol, sizeof(vol), "v-%s", name);
+    /* Before: what the change starts from, without faults. */
+    if (vm) {
+        put_kind("volume", vol, "{\"size\":\"64MiB\"}");
+        converge("volume", vol, "Ready");
+    }
+    if (net)
+        network_user(name, true);
+    if (c->change > 0) {
+        if (vm)
+            disk_vm(name, 1);
+        else
+            put_kind(c->kind, name, net ? "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\"}"
+                                        : "{\"size\":\"64MiB\"}");
+        converge(c->kind, name, ready);
+    }
+    /* The change, whose reconcile fails at its n-th driver call. */
+    if (c->change == 2) {
+        if (net)
+            network_user(name, false);
+        delete_kind(c->kind, name);
+    } else if (vm) {
+        disk_vm(name, c->change == 1 ? 2 : 1);
+    } else if (net) {
+        put_kind(c->kind, name, c->change == 1 ? "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\",\"mtu\":1400}"
+                                               : "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\"}");
+    } else {
+        put_kind(c->kind, name, c->change == 1 ? "{\"size\":\"128MiB\"}" : "{\"size\":\"64MiB\"}");
+    }
+    fake_sweep_arm(&sweep, n, -EIO);
+    r = reconcile_kind(c->kind, name);
+    *ret_hit = fake_sweep_disarm(&sweep);
+    if (*ret_hit)
+        cr_assert(shows_failure(c->kind, name, r),
+                  "%s: a failure of call %u (%s) left no trace (reconcile returned %d)", c->what,
+                  n, sweep.failed, r);
+    /* Once the faults stop: converged, nothing left or doubled. */
+    converge(c->kind, name, c->change == 2 ? NULL : ready);
+    if (c->change < 2) {
+        cr_assert_eq(fake_hv_count(env.hv), vm ? 1u : 0u, "%s after call %u failed", c->what, n);
+        cr_assert_eq(fake_st_count(env.st), net ? 0u : 1u, "%s after call %u failed", c->what, n);
+        cr_assert(!net || bridge_of(name), "%s: no bridge after call %u failed", c->what, n);
+        if (net)
+            network_user(name, false);
+        delete_kind(c->kind, name);
+        converge(c->kind, name, NULL);
+    }
+    if (vm) {
+        delete_kind("volume", vol);
+        converge("volume", vol, NULL);
+    }
+    cr_assert_eq(fake_hv_count(env.hv), 0u, "%s: a domain left after call %u failed", c->what, n);
+    cr_assert_eq(fake_st_count(env.st), 0u, "%s: a volume left after call %u failed", c->what, n);
+    cr_assert(!net || !bridge_of(name), "%s: a bridge left after call %u failed", c->what, n);
+}
+
+Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
+{
+    static const struct sweep_case cases[] = {
+        {"a VM made", "vm", 0},      {"a VM changed", "vm", 1},
+        {"a VM deleted", "vm", 2},   {"a Volume made", "volume", 0},
+        {"a Volume grown", "volume", 1}, {"a Volume deleted", "volume", 2},
+        {"a Network made", "network", 0}, {"a Network's MTU changed", "network", 1},
+        {"a Network deleted", "network", 2},
+    };
+    unsigned failed = 0;
+
+    fake_sweep_init(&sweep);
+    fake_hv_sweep(env.hv, &sweep);
+    fake_st_sweep(env.st, &sweep);
+    fake_ov_sweep(ctx.ov, &sweep);
+    fake_dhcp_sweep(env.dhcp, &sweep);
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        bool hit = true;
+
+        for (unsigned n = 1; hit && n < 100; n++) {
+            char name[32];
+
+            sweep_one(&cases[c], n, name, sizeof(name), &hit);
+            failed += hit;
+        }
+        cr_assert_not(hit, "%s: still failing calls after 99", cases[c].what);
+    }
+    printf("fault sweep: %u driver calls failed in turn over %zu changes, %u distinct call "
+           "sites:", failed, sizeof(cases) / sizeof(cases[0]), sweep.n_sites);
+    for (unsigned i = 0; i < sweep.n_sites; i++)
+        printf(" %s", sweep.sites[i]);
+    printf("\n");
+    fake_hv_sweep(env.hv, NULL);
+    fake_st_sweep(env.st, NULL);
+    fake_ov_sweep(ctx.ov, NULL);
+    fake_dhcp_sweep(env.dhcp, NULL);
+    fake_sweep_fini(&sweep);
 }

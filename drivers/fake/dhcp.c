@@ -137,3 +137,9 @@ fake_dhcp_fail(struct nc_dhcp *dhcp, const char *op, int err, unsigned times)
 {
     fake_faults_set(&((struct fake *)dhcp->priv)->faults, op, err, times);
 }
+
+void
+fake_dhcp_sweep(struct nc_dhcp *dhcp, struct fake_sweep *s)
+{
+    fake_faults_join(&((struct fake *)dhcp->priv)->faults, s, "dhcp");
+}

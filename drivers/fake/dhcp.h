@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "drivers/fake/faults.h"
 #include "drivers/dnsmasq.h"
 
 /* 0 and an empty fake in *@ret, or -ENOMEM. Free with fake_dhcp_close(). */
@@ -21,5 +22,8 @@ int fake_dhcp_hosts(struct nc_dhcp *dhcp, const char *bridge, struct nc_dhcp_hos
 
 /* The next @times calls of @op ("ensure", "stop") fail with @err. */
 void fake_dhcp_fail(struct nc_dhcp *dhcp, const char *op, int err, unsigned times);
+
+/* Joins its calls to @s (drivers/fake/faults.h). */
+void fake_dhcp_sweep(struct nc_dhcp *dhcp, struct fake_sweep *s);
 
 #endif

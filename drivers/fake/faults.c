@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "drivers/error.h"
@@ -26,6 +27,75 @@ fake_faults_fini(struct fake_faults *f)
     pthread_mutex_destroy(&f->lock);
 }
 
+/* Counts a call in @f's sweep; the error it must fail with, or 0. */
+static int
+sweep_enter(struct fake_faults *f, const char *op)
+{
+    struct fake_sweep *s = f->sweep;
+    int err = 0;
+
+    if (!s)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    if (s->fail_at && ++s->count == s->fail_at) {
+        bool seen = false;
+
+        err = s->err;
+        snprintf(s->failed, sizeof(s->failed), "%s.%s", f->table, op);
+        for (unsigned i = 0; i < s->n_sites && !seen; i++)
+            seen = strcmp(s->sites[i], s->failed) == 0;
+        if (!seen && s->n_sites < FAKE_SWEEP_MAX_SITES)
+            snprintf(s->sites[s->n_sites++], sizeof(s->sites[0]), "%s", s->failed);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+void
+fake_sweep_init(struct fake_sweep *s)
+{
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->lock, NULL);
+}
+
+void
+fake_sweep_fini(struct fake_sweep *s)
+{
+    pthread_mutex_destroy(&s->lock);
+}
+
+void
+fake_sweep_arm(struct fake_sweep *s, unsigned nth, int err)
+{
+    pthread_mutex_lock(&s->lock);
+    s->count = 0;
+    s->fail_at = nth;
+    s->err = err;
+    s->failed[0] = '\0';
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool
+fake_sweep_disarm(struct fake_sweep *s)
+{
+    bool hit;
+
+    pthread_mutex_lock(&s->lock);
+    hit = s->failed[0] != '\0';
+    s->fail_at = 0;
+    pthread_mutex_unlock(&s->lock);
+    return hit;
+}
+
+void
+fake_faults_join(struct fake_faults *f, struct fake_sweep *s, const char *table)
+{
+    pthread_mutex_lock(&f->lock);
+    f->sweep = s;
+    f->table = table;
+    pthread_mutex_unlock(&f->lock);
+}
+
 int
 fake_faults_enter(struct fake_faults *f, const char *who, const char *op)
 {
@@ -40,6 +110,8 @@ fake_faults_enter(struct fake_faults *f, const char *who, const char *op)
         err = f->err[i];
     }
     pthread_mutex_unlock(&f->lock);
+    if (!err)
+        err = sweep_enter(f, op);
     return err ? nc_drv_fail(err, "%s: failure injected by %s", op, who) : 0;
 }
 

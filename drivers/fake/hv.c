@@ -425,3 +425,9 @@ fake_hv_count(struct nc_hv *hv)
     pthread_mutex_unlock(&f->lock);
     return n;
 }
+
+void
+fake_hv_sweep(struct nc_hv *hv, struct fake_sweep *s)
+{
+    fake_faults_join(&((struct fake *)hv->priv)->faults, s, "hv");
+}

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "drivers/fake/faults.h"
 #include "drivers/libvirt.h"
 
 /* 0 and an empty fake in *@ret_hv, or -ENOMEM. Close with nc_hv_close(). */
@@ -28,5 +29,8 @@ int fake_hv_set_state(struct nc_hv *hv, const char *name, enum nc_dom_state stat
 
 /* How many domains there are. */
 size_t fake_hv_count(struct nc_hv *hv);
+
+/* Joins its calls to @s (drivers/fake/faults.h). */
+void fake_hv_sweep(struct nc_hv *hv, struct fake_sweep *s);
 
 #endif

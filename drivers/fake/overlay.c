@@ -255,3 +255,9 @@ fake_ov_calls(struct nc_overlay *ov, const char *op)
 {
     return fake_faults_calls(&((struct fake *)ov->priv)->faults, op);
 }
+
+void
+fake_ov_sweep(struct nc_overlay *ov, struct fake_sweep *s)
+{
+    fake_faults_join(&((struct fake *)ov->priv)->faults, s, "ov");
+}

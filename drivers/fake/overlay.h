@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "drivers/fake/faults.h"
 #include "drivers/overlay.h"
 
 /* 0 and a handle on the devices of @share, or on a new empty set when
@@ -35,5 +36,8 @@ void fake_ov_fail(struct nc_overlay *ov, const char *op, int err, unsigned times
 
 /* How many calls of @op were made, failed ones included. */
 unsigned fake_ov_calls(struct nc_overlay *ov, const char *op);
+
+/* Joins its calls to @s (drivers/fake/faults.h). */
+void fake_ov_sweep(struct nc_overlay *ov, struct fake_sweep *s);
 
 #endif

@@ -290,3 +290,9 @@ fake_st_count(struct nc_st *st)
     pthread_mutex_unlock(&f->lock);
     return n;
 }
+
+void
+fake_st_sweep(struct nc_st *st, struct fake_sweep *s)
+{
+    fake_faults_join(&((struct fake *)st->priv)->faults, s, "st");
+}

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "drivers/fake/faults.h"
 #include "drivers/storage.h"
 
 /* 0 and an empty fake in *@ret_st, or -ENOMEM. Close with nc_st_close(). */
@@ -26,5 +27,8 @@ unsigned fake_st_calls(struct nc_st *st, const char *op);
 
 /* How many volumes there are, in every pool. */
 size_t fake_st_count(struct nc_st *st);
+
+/* Joins its calls to @s (drivers/fake/faults.h). */
+void fake_st_sweep(struct nc_st *st, struct fake_sweep *s);
 
 #endif

@@ -1,7 +1,12 @@
 # The reconcilers' unit tests against the fake drivers (tests/itest_reconcilers.c),
-# with this test's etcd for status and events.
+# with this test's etcd for status and events, and the fault sweep's count
+# of the driver call sites it failed.
 . "$(dirname "$0")/lib.sh"
 
-NC_TEST_ETCD=$ETCD "$(dirname "$NOVACROND")/tests/itest_reconcilers" --jobs 1 ||
+NC_TEST_ETCD=$ETCD "$(dirname "$NOVACROND")/tests/itest_reconcilers" --jobs 1 >"$TMP/itest.out" 2>&1 || {
+    grep -v ' info \| warn ' "$TMP/itest.out" | tail -n 30
     fail "itest_reconcilers failed"
-ok "the VM, Volume and Network reconcilers through fake_hv, fake_st, fake_ov and fake_dhcp: create, drift, run states, delete, invalid input, name conflicts, a failure at each call, a forged status ignored, a guest's DHCP entry"
+}
+sweep=$(grep '^fault sweep:' "$TMP/itest.out") || fail "the fault sweep printed nothing"
+ok "the VM, Volume and Network reconcilers through fake_hv, fake_st, fake_ov and fake_dhcp: create, drift, run states, delete, invalid input, name conflicts, a forged status ignored, a guest's DHCP entry"
+ok "$sweep"

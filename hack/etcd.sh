@@ -10,7 +10,10 @@
 # is how the tests restart etcd under a running controller.
 #
 # With ETCD_TLS_DIR set (holding ca.pem, server.pem and server-key.pem),
-# etcd serves https and requires client certificates signed by that CA.
+# etcd serves https and requires client certificates signed by that CA;
+# with ETCD_TLS_CLIENT_AUTH=0 too, it requires none (clients then log in
+# with a password: etcd's HTTP gateway does not take a certificate's name
+# as the user when auth is on).
 set -eu
 
 free_port() {
@@ -36,7 +39,10 @@ start)
     fi
     pport=$(free_port)
     set --
-    if [ -n "${ETCD_TLS_DIR:-}" ]; then
+    if [ -n "${ETCD_TLS_DIR:-}" ] && [ "${ETCD_TLS_CLIENT_AUTH:-1}" = 0 ]; then
+        set -- --cert-file "$ETCD_TLS_DIR/server.pem" --key-file "$ETCD_TLS_DIR/server-key.pem"
+        probe="--cacert $ETCD_TLS_DIR/ca.pem"
+    elif [ -n "${ETCD_TLS_DIR:-}" ]; then
         set -- --cert-file "$ETCD_TLS_DIR/server.pem" --key-file "$ETCD_TLS_DIR/server-key.pem" \
             --trusted-ca-file "$ETCD_TLS_DIR/ca.pem" --client-cert-auth
         probe="--cacert $ETCD_TLS_DIR/ca.pem --cert $ETCD_TLS_DIR/client.pem --key $ETCD_TLS_DIR/client-key.pem"

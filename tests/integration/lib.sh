@@ -58,6 +58,42 @@ ec() {
     etcdctl --endpoints "$ETCD" "$@"
 }
 
+# Replaces the test's etcd with one over TLS that requires client
+# certificates (with "server-only": none, for password logins): a CA, a
+# server certificate for 127.0.0.1 and a client certificate in $TLS
+# (ca.pem, client.pem, client-key.pem). Sets $ETCD; ec and
+# $ETCD_TLS_FLAGS (for novacrond and novactl) use them.
+use_tls_etcd() {
+    TLS="$TMP/tls"
+    mkdir -p "$TLS"
+    (
+        cd "$TLS"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 1 \
+            -subj /CN=nc-test-ca 2>/dev/null
+        for who in server client; do
+            openssl req -newkey rsa:2048 -nodes -keyout "$who-key.pem" -out "$who.csr" \
+                -subj "/CN=$who" 2>/dev/null
+            printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$who.ext"
+            openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+                -out "$who.pem" -days 1 -extfile "$who.ext" 2>/dev/null
+        done
+    )
+    "$HACK/etcd.sh" stop "$TMP/etcd"
+    client_auth=1
+    [ "${1:-}" = server-only ] && client_auth=0
+    ETCD=$(ETCD_TLS_DIR=$TLS ETCD_TLS_CLIENT_AUTH=$client_auth "$HACK/etcd.sh" start "$TMP/etcd-tls")
+    on_cleanup '"$HACK/etcd.sh" stop "$TMP/etcd-tls"'
+    case "$ETCD" in https://*) ;; *) fail "etcd does not serve https: $ETCD" ;; esac
+    ETCD_TLS_FLAGS="--etcd-cacert $TLS/ca.pem"
+    ETCDCTL_TLS="--cacert $TLS/ca.pem"
+    if [ "$client_auth" = 1 ]; then
+        ETCD_TLS_FLAGS="$ETCD_TLS_FLAGS --etcd-cert $TLS/client.pem --etcd-key $TLS/client-key.pem"
+        ETCDCTL_TLS="$ETCDCTL_TLS --cert $TLS/client.pem --key $TLS/client-key.pem"
+    fi
+    # shellcheck disable=SC2086
+    ec() { etcdctl --endpoints "$ETCD" $ETCDCTL_TLS "$@"; }
+}
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

@@ -22,35 +22,16 @@ wait_for 15 "a VM through an authenticated etcd" converged default vm auth-1 Run
 stop_novacrond
 ok "user/password auth: converged"
 
-# TLS: a CA, a server certificate for 127.0.0.1 and a client certificate.
-tls="$TMP/tls"
-mkdir -p "$tls"
-(
-    cd "$tls"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 1 \
-        -subj /CN=nc-test-ca 2>/dev/null
-    for who in server client; do
-        openssl req -newkey rsa:2048 -nodes -keyout "$who-key.pem" -out "$who.csr" \
-            -subj "/CN=$who" 2>/dev/null
-        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$who.ext"
-        openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
-            -out "$who.pem" -days 1 -extfile "$who.ext" 2>/dev/null
-    done
-)
-"$HACK/etcd.sh" stop "$TMP/etcd"
-ETCD=$(ETCD_TLS_DIR=$tls "$HACK/etcd.sh" start "$TMP/etcd-tls")
-# lib.sh's cleanup stops $TMP/etcd; stop this one too.
-# cleanup reads the test's exit status from $?: keep it across the stop.
-trap 'st=$?; "$HACK/etcd.sh" stop "$TMP/etcd-tls"; (exit $st); cleanup' EXIT
-case "$ETCD" in https://*) ;; *) fail "etcd does not serve https: $ETCD" ;; esac
-ec() { etcdctl --endpoints "$ETCD" --cacert "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client-key.pem" "$@"; }
+# TLS with client certificates.
+use_tls_etcd
 
 rc=0
 timeout 20 "$NOVACROND" --etcd "$ETCD" --run-dir "$RUN_DIR" --listen off >"$TMP/notls.log" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "no certificates: exit status $rc, want 1 at once"
 ok "without certificates novacrond refuses to start: $(grep -o 'etcd: .*' "$TMP/notls.log" | head -1)"
 
-start_novacrond --etcd-cacert "$tls/ca.pem" --etcd-cert "$tls/client.pem" --etcd-key "$tls/client-key.pem"
+# shellcheck disable=SC2086
+start_novacrond $ETCD_TLS_FLAGS
 put_vm default tls-1 '{"vcpus":1,"memory":"64MiB"}'
 wait_for 15 "a VM through etcd over TLS" converged default vm tls-1 Running
 stop_novacrond

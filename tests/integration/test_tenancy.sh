@@ -1,4 +1,5 @@
-# Tenants kept apart by etcd's access control (hack/tenancy.sh): novacrond
+# Tenants kept apart by etcd's access control (hack/tenancy.sh), over TLS
+# with per-user passwords: novacrond
 # runs as its least-privilege user and still converges, and takes the
 # Snapshots of a schedule; a tenant applies, gets and describes in its
 # namespace with novactl; reading or writing another namespace, or writing
@@ -8,15 +9,22 @@
 . "$(dirname "$0")/lib.sh"
 : "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"
 
+use_tls_etcd server-only
 export NOVACRON_ROOT_PASSWORD=r00t NOVACRON_DAEMON_PASSWORD=d43mon NOVACRON_TENANT_PASSWORD=t3nant
-"$HACK/tenancy.sh" "$ETCD" "$PREFIX" node-a "team-a team-b" || fail "hack/tenancy.sh"
+ETCDCTL_CACERT=$TLS/ca.pem "$HACK/tenancy.sh" "$ETCD" "$PREFIX" node-a "team-a team-b" || fail "hack/tenancy.sh"
 ec get /x >/dev/null 2>&1 && fail "etcd auth is not enabled"
-ec() { etcdctl --endpoints "$ETCD" --user "root:$NOVACRON_ROOT_PASSWORD" "$@"; }
+ectl() { # USER:PASSWORD ARGS...: etcdctl as that user
+    u=$1
+    shift
+    etcdctl --endpoints "$ETCD" --cacert "$TLS/ca.pem" --user "$u" "$@"
+}
+ec() { ectl "root:$NOVACRON_ROOT_PASSWORD" "$@"; }
 as() { # USER ARGS...: novactl as that user
     u=$1
     shift
-    NOVACRON_ETCD_PASSWORD=$([ "$u" = novacrond ] && echo "$NOVACRON_DAEMON_PASSWORD" || echo "$NOVACRON_TENANT_PASSWORD") \
-        "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" --etcd-user "$u" "$@"
+    # shellcheck disable=SC2086
+    NOVACRON_ETCD_PASSWORD=$NOVACRON_TENANT_PASSWORD \
+        "$NOVACTL" --etcd "$ETCD" $ETCD_TLS_FLAGS --prefix "$PREFIX" --etcd-user "$u" "$@"
 }
 doc() { # NS KIND NAME SPEC
     printf '{"apiVersion":"novacron.io/v1","kind":"%s","metadata":{"name":"%s","namespace":"%s"},"spec":%s}' "$2" "$3" "$1" "$4"
@@ -33,7 +41,8 @@ denied() { # WHAT RC COMMAND...: it fails with exit status RC ("any" for
         echo "$out" | grep -q "permission denied" || fail "$what: rc $rc: $out"
 }
 
-NOVACRON_ETCD_PASSWORD=$NOVACRON_DAEMON_PASSWORD start_novacrond --etcd-user novacrond
+# shellcheck disable=SC2086
+NOVACRON_ETCD_PASSWORD=$NOVACRON_DAEMON_PASSWORD start_novacrond --etcd-user novacrond $ETCD_TLS_FLAGS
 
 doc team-a VirtualMachine web '{"vcpus":1,"memory":"64MiB","snapshotSchedule":{"every":"1h","keep":1}}' >"$TMP/web.json"
 as team-a apply -f "$TMP/web.json" >/dev/null || fail "team-a could not apply in team-a"
@@ -42,18 +51,16 @@ as team-a get vm -n team-a | grep -q "^web  *Running  *True" || fail "team-a's g
 as team-a describe vm web -n team-a | grep -q "Namespace: *team-a" || fail "team-a's describe"
 sched() { ec get "${PREFIX}spec/team-a/snapshot/" --prefix --keys-only | grep -q "web-"; }
 wait_for 20 "the schedule's Snapshot, written by novacrond's user" sched
-ok "novacrond as its least-privilege user: team-a's VM Running, its scheduled Snapshot written; team-a applies, gets and describes in its namespace"
+ok "over TLS, novacrond as its least-privilege user: team-a's VM Running, its scheduled Snapshot written; team-a applies, gets and describes in its namespace"
 
 doc team-b VirtualMachine web '{"vcpus":1,"memory":"64MiB"}' >"$TMP/web-b.json"
 denied "team-a applying in team-b" 1 as team-a apply -f "$TMP/web-b.json"
 denied "team-a listing team-b" 1 as team-a get vm -n team-b
 denied "team-a listing every namespace" 1 as team-a get vm -A
-denied "team-a writing its own status" any etcdctl --endpoints "$ETCD" --user "team-a:$NOVACRON_TENANT_PASSWORD" \
-    put "${PREFIX}status/team-a/vm/web" '{"phase":"Running"}'
-denied "team-a watching team-b" any timeout 5 etcdctl --endpoints "$ETCD" --user "team-a:$NOVACRON_TENANT_PASSWORD" \
-    watch "${PREFIX}spec/team-b/" --prefix
-denied "novacrond's user writing a VM" any etcdctl --endpoints "$ETCD" --user "novacrond:$NOVACRON_DAEMON_PASSWORD" \
-    put "${PREFIX}spec/team-a/vm/evil" '{}'
+denied "team-a writing its own status" any ectl "team-a:$NOVACRON_TENANT_PASSWORD" put "${PREFIX}status/team-a/vm/web" '{"phase":"Running"}'
+denied "team-a watching team-b" any timeout 5 etcdctl --endpoints "$ETCD" --cacert "$TLS/ca.pem" \
+    --user "team-a:$NOVACRON_TENANT_PASSWORD" watch "${PREFIX}spec/team-b/" --prefix
+denied "novacrond's user writing a VM" any ectl "novacrond:$NOVACRON_DAEMON_PASSWORD" put "${PREFIX}spec/team-a/vm/evil" '{}'
 ok "denied with etcd's reason (\"$(echo "$out" | tail -n 1)\"), novactl exiting 1: team-a applying or listing in team-b, listing every namespace, writing a status, watching team-b; novacrond's user writing a VM"
 
 # References stay in their namespace: team-b's Volume is not team-a's.

@@ -25,6 +25,7 @@
 
 #include "core/names.h"
 #include "novactl/cli.h"
+#include "novactl/objects.h"
 #include "schema/validate.h"
 
 #define ESCAPE 0x1d /* Ctrl-] */
@@ -34,20 +35,6 @@ struct session {
     bool quit;
     int status; /* the exit code */
 };
-
-/* A value of a JSON document under @key, parsed; NULL when absent. */
-static cJSON *
-get_json(struct cli *c, const char *key)
-{
-    struct nc_kv kv;
-    cJSON *doc;
-
-    if (nc_etcd_get(cli_etcd(c), key, &kv, NULL) < 0)
-        return NULL;
-    doc = cJSON_Parse(kv.value);
-    nc_kv_clear(&kv);
-    return doc;
-}
 
 static void
 on_stream(virStreamPtr st, int events, void *data)
@@ -131,23 +118,37 @@ print_log(const cJSON *status, const char *ref)
     return 0;
 }
 
-/* The libvirt URI of @node: --connect, else its registration's. */
-static char *
-node_uri(struct cli *c, const char *node)
+/* The libvirt URI of @node: --connect, else its registration's, into
+ * @ret (caller frees; NULL when it registered none). 0, or the exit code
+ * after saying why etcd did not answer. */
+static int
+node_uri(struct cli *c, const char *node, char **ret)
 {
     char key[600];
+    struct nc_kv kv;
     cJSON *reg;
     const char *uri;
-    char *ret;
+    int r;
 
-    if (c->connect)
-        return strdup(c->connect);
+    *ret = NULL;
+    if (c->connect) {
+        if ((*ret = strdup(c->connect)))
+            return 0;
+        fputs("novactl: out of memory\n", stderr);
+        return 1;
+    }
     snprintf(key, sizeof(key), "%snodes/%s", c->prefix, node);
-    reg = get_json(c, key);
+    if ((r = nc_etcd_get(cli_etcd(c), key, &kv, NULL)) == -ENOENT)
+        return 0;
+    if (r < 0)
+        return cli_etcd_error(c, "cannot read the node's registration");
+    reg = cJSON_Parse(kv.value);
+    nc_kv_clear(&kv);
     uri = cJSON_GetStringValue(cJSON_GetObjectItem(reg, "libvirt"));
-    ret = uri && *uri ? strdup(uri) : NULL;
+    if (uri && *uri)
+        *ret = strdup(uri);
     cJSON_Delete(reg);
-    return ret;
+    return 0;
 }
 
 static int
@@ -216,10 +217,10 @@ int
 cli_console(struct cli *c)
 {
     const struct nc_kind *vm = nc_kind_by_segment("vm");
-    char key[600], ref[200];
     const char *node, *domname, *phase;
-    cJSON *status;
-    char *uri;
+    struct cli_obj obj;
+    const cJSON *status;
+    char ref[200], *uri;
     int r;
 
     if (c->argc != 2 || cli_kind(c->argv[0]) != vm || !nc_is_dns_label(c->argv[1])) {
@@ -229,14 +230,17 @@ cli_console(struct cli *c)
     if (!cli_etcd(c))
         return cli_etcd_error(c, "out of memory");
     cli_ref(ref, sizeof(ref), vm, cli_ns(c), c->argv[1]);
-    cli_key(c, key, sizeof(key), "status", cli_ns(c), "vm", c->argv[1]);
-    if (!(status = get_json(c, key))) {
+    r = cli_obj_fetch(c, vm, cli_ns(c), c->argv[1], &obj, NULL);
+    if (r < 0 && r != -ENOENT)
+        return cli_etcd_error(c, "cannot read from etcd");
+    if (!(status = obj.status)) {
         fprintf(stderr, "novactl: %s has no status (no such VM, or not reconciled yet)\n", ref);
+        cli_obj_clear(&obj);
         return 1;
     }
     if (c->log) {
         r = print_log(status, ref);
-        cJSON_Delete(status);
+        cli_obj_clear(&obj);
         return r;
     }
     node = cJSON_GetStringValue(cJSON_GetObjectItem(status, "node"));
@@ -248,18 +252,18 @@ cli_console(struct cli *c)
         !domname || strlen(domname) >= NC_DOMAIN_NAME_MAX ||
         strspn(domname, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(domname)) {
         fprintf(stderr, "novactl: %s is not running (phase %s)\n", ref, phase ? phase : "none");
-        cJSON_Delete(status);
+        cli_obj_clear(&obj);
         return 1;
     }
-    if (!(uri = node_uri(c, node))) {
+    if ((r = node_uri(c, node, &uri)) == 0 && !uri) {
         fprintf(stderr,
                 "novactl: node %s registered no libvirt URI; name one with --connect URI\n",
                 node);
-        cJSON_Delete(status);
-        return 1;
+        r = 1;
     }
-    r = attach(uri, domname, ref);
+    if (uri)
+        r = attach(uri, domname, ref);
     free(uri);
-    cJSON_Delete(status);
+    cli_obj_clear(&obj);
     return r;
 }

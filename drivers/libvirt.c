@@ -312,18 +312,23 @@ lv_resume(struct nc_hv *hv, const char *name)
     return with_domain(hv, name, "resume", virDomainResume);
 }
 
+/* Where a change of what runs live goes: the definition, and the running
+ * instance when there is one. */
+static unsigned
+affect(virDomainPtr d)
+{
+    return VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(d) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
+}
+
 static int
 lv_set_memory(struct nc_hv *hv, const char *name, uint64_t kib)
 {
     int r = 0;
     virDomainPtr d = nc_lv_domain(hv, name, &r);
-    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
 
     if (!d)
         return r;
-    if (virDomainIsActive(d) == 1)
-        flags |= VIR_DOMAIN_AFFECT_LIVE;
-    if (virDomainSetMemoryFlags(d, (unsigned long)kib, flags) < 0)
+    if (virDomainSetMemoryFlags(d, (unsigned long)kib, affect(d)) < 0)
         r = fail("set the memory balloon of", name);
     virDomainFree(d);
     return r;
@@ -345,15 +350,12 @@ lv_set_iotune(struct nc_hv *hv, const char *name, const char *dev, uint64_t iops
     int r = 0;
     virDomainPtr d = nc_lv_domain(hv, name, &r);
     virTypedParameter p[2];
-    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
 
     if (!d)
         return r;
     param_ull(&p[0], VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC, iops);
     param_ull(&p[1], VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC, bps);
-    if (virDomainIsActive(d) == 1)
-        flags |= VIR_DOMAIN_AFFECT_LIVE;
-    if (virDomainSetBlockIoTune(d, dev, p, 2, flags) < 0)
+    if (virDomainSetBlockIoTune(d, dev, p, 2, affect(d)) < 0)
         r = fail("set the disk limits of", name);
     virDomainFree(d);
     return r;
@@ -366,7 +368,6 @@ lv_set_cputune(struct nc_hv *hv, const char *name, unsigned shares, unsigned per
     int r = 0;
     virDomainPtr d = nc_lv_domain(hv, name, &r);
     virTypedParameter p[3];
-    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
 
     if (!d)
         return r;
@@ -377,9 +378,7 @@ lv_set_cputune(struct nc_hv *hv, const char *name, unsigned shares, unsigned per
     snprintf(p[2].field, sizeof(p[2].field), "%s", VIR_DOMAIN_SCHEDULER_VCPU_QUOTA);
     p[2].type = VIR_TYPED_PARAM_LLONG;
     p[2].value.l = quota ? (long long)quota : -1;
-    if (virDomainIsActive(d) == 1)
-        flags |= VIR_DOMAIN_AFFECT_LIVE;
-    if (virDomainSetSchedulerParametersFlags(d, p, 3, flags) < 0)
+    if (virDomainSetSchedulerParametersFlags(d, p, 3, affect(d)) < 0)
         r = fail("set the CPU shares and quota of", name);
     virDomainFree(d);
     return r;
@@ -391,7 +390,6 @@ lv_pin_vcpu(struct nc_hv *hv, const char *name, unsigned vcpu, int cpu)
     int r = 0;
     virDomainPtr d = nc_lv_domain(hv, name, &r);
     unsigned char *map = NULL;
-    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
     int n;
 
     if (!d)
@@ -408,9 +406,7 @@ lv_pin_vcpu(struct nc_hv *hv, const char *name, unsigned vcpu, int cpu)
     }
     for (int c = cpu >= 0 ? cpu : 0; c < n; c++)
         VIR_USE_CPU(map, c);
-    if (virDomainIsActive(d) == 1)
-        flags |= VIR_DOMAIN_AFFECT_LIVE;
-    if (virDomainPinVcpuFlags(d, vcpu, map, VIR_CPU_MAPLEN(n), flags) < 0)
+    if (virDomainPinVcpuFlags(d, vcpu, map, VIR_CPU_MAPLEN(n), affect(d)) < 0)
         r = fail("pin a vCPU of", name);
 out:
     free(map);

@@ -692,6 +692,66 @@ nc_etcd_lease_revoke(struct nc_etcd *c, int64_t id)
     return r;
 }
 
+/* The read ranges of role @role, passed to @fn. */
+static int
+role_readable(struct nc_etcd *c, const char *role,
+              int (*fn)(const char *key, const char *range_end, void *data), void *data)
+{
+    cJSON *req = cJSON_CreateObject(), *resp;
+    const cJSON *perm;
+    int r;
+
+    cJSON_AddStringToObject(req, "role", role);
+    if ((r = call(c, "/v3/auth/role/get", req, &resp)) < 0)
+        return r;
+    cJSON_ArrayForEach(perm, cJSON_GetObjectItem(resp, "perm")) {
+        /* READ is the enum's zero, which the gateway leaves out. */
+        const cJSON *type = cJSON_GetObjectItem(perm, "permType");
+        const cJSON *k = cJSON_GetObjectItem(perm, "key"), *e = cJSON_GetObjectItem(perm, "range_end");
+        char *key, *end = NULL;
+
+        if (cJSON_IsString(type) && strcmp(type->valuestring, "READ") != 0 &&
+            strcmp(type->valuestring, "READWRITE") != 0)
+            continue;
+        key = cJSON_IsString(k) ? nc_b64_decode(k->valuestring, NULL) : NULL;
+        if (cJSON_IsString(e) && e->valuestring[0])
+            end = nc_b64_decode(e->valuestring, NULL);
+        if (!key || (cJSON_IsString(e) && e->valuestring[0] && !end)) {
+            set_err(c, "role %s: a permission's key is not valid base64", role);
+            r = -EPROTO;
+        } else {
+            r = fn(key, end, data);
+        }
+        free(key);
+        free(end);
+        if (r)
+            break;
+    }
+    cJSON_Delete(resp);
+    return r;
+}
+
+int
+nc_etcd_readable(struct nc_etcd *c,
+                 int (*fn)(const char *key, const char *range_end, void *data), void *data)
+{
+    cJSON *req, *resp;
+    const cJSON *role;
+    int r;
+
+    if (!c->conf->user)
+        return -EINVAL;
+    req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "name", c->conf->user);
+    if ((r = call(c, "/v3/auth/user/get", req, &resp)) < 0)
+        return r;
+    cJSON_ArrayForEach(role, cJSON_GetObjectItem(resp, "roles"))
+        if (cJSON_IsString(role) && (r = role_readable(c, role->valuestring, fn, data)) != 0)
+            break;
+    cJSON_Delete(resp);
+    return r;
+}
+
 int
 nc_etcd_compact(struct nc_etcd *c, int64_t revision)
 {

@@ -150,6 +150,17 @@ int nc_etcd_lease_keepalive(struct nc_etcd *c, int64_t id, int64_t *ret_ttl)
     __attribute__((warn_unused_result));
 int nc_etcd_lease_revoke(struct nc_etcd *c, int64_t id) __attribute__((warn_unused_result));
 
+/*
+ * Calls @fn(key, range_end, data) for every key range the user of @c's
+ * configuration may read, as its roles grant them (etcd lets a user read
+ * its own user and roles; root's role lists none, as it needs none).
+ * @range_end is NULL for a single key. Stops at @fn's first non-zero
+ * return and returns it; 0, or a negative errno (-EINVAL with no user).
+ */
+int nc_etcd_readable(struct nc_etcd *c,
+                     int (*fn)(const char *key, const char *range_end, void *data), void *data)
+    __attribute__((warn_unused_result));
+
 /* Compacts the store up to @revision (tests and operators). */
 int nc_etcd_compact(struct nc_etcd *c, int64_t revision) __attribute__((warn_unused_result));
 

@@ -66,13 +66,15 @@ void cli_age(const char *since, char *buf, size_t n);
 const struct nc_kind *cli_kind(const char *word);
 
 /*
- * Follows etcd's watch of the whole prefix from revision @from, calling @fn
- * for each event (@kv NULL: events were lost to compaction, look again),
- * until @fn returns non-zero (returned), @timeout_ms passes (-ETIMEDOUT;
- * 0: never) or SIGINT/SIGTERM arrives (0).
+ * Follows etcd's watches of every key under each of @prefixes (a user may
+ * watch only what it may read) from revision @from, calling @fn for each
+ * event (@kv NULL: events were lost to compaction, look again), until @fn
+ * returns non-zero (returned), @timeout_ms passes (-ETIMEDOUT; 0: never)
+ * or SIGINT/SIGTERM arrives (0).
  */
-int cli_follow(struct cli *c, int64_t from, int64_t timeout_ms,
-               int (*fn)(void *data, const struct nc_kv *kv, bool deleted), void *data);
+int cli_follow(struct cli *c, const char *const *prefixes, size_t n_prefixes, int64_t from,
+               int64_t timeout_ms, int (*fn)(void *data, const struct nc_kv *kv, bool deleted),
+               void *data);
 
 /* Blocks until @cond ("ready", "delete", "phase=X") holds for the object or
  * --timeout passes; prints the outcome. Returns the exit code. */

@@ -401,6 +401,39 @@ get_kind(struct getter *g, cJSON *list, size_t shown_before, bool *missing)
     return shown;
 }
 
+/* Watches what get_kind() listed, from the revision it listed at: the
+ * kind in one namespace, every namespace, or (for a user who may not read
+ * them all) each namespace it listed. */
+static int
+follow(struct getter *g)
+{
+    struct cli *c = g->c;
+    size_t n_ns = c->all_ns ? g->objs.n_namespaces : 1, n = 0;
+    char (*keys)[512] = calloc(2 * (n_ns ? n_ns : 1), sizeof(*keys));
+    const char **prefixes = calloc(2 * (n_ns ? n_ns : 1), sizeof(*prefixes));
+    int r = -ENOMEM;
+
+    if (!keys || !prefixes)
+        goto out;
+    if (!n_ns) {
+        prefixes[n++] = c->prefix;
+    } else {
+        for (size_t i = 0; i < n_ns; i++) {
+            const char *ns = c->all_ns ? g->objs.namespaces[i] : cli_ns(c);
+
+            prefixes[n] = cli_key(c, keys[n], sizeof(keys[n]), "spec", ns, g->kind->segment, "");
+            n++;
+            prefixes[n] = cli_key(c, keys[n], sizeof(keys[n]), "status", ns, g->kind->segment, "");
+            n++;
+        }
+    }
+    r = cli_follow(c, prefixes, n, g->objs.revision + 1, 0, on_watch_event, g);
+out:
+    free(keys);
+    free(prefixes);
+    return r;
+}
+
 /* Splits "network,volume,vm" into @ret_kinds (each kind once). Returns
  * how many, or 0 after saying what is wrong. */
 static size_t
@@ -496,7 +529,7 @@ cli_get(struct cli *c)
                 c->all_ns ? "any namespace" : cli_ns(c));
     r = missing ? 1 : 0;
     fflush(stdout);
-    if (c->watch && cli_follow(c, g.objs.revision + 1, 0, on_watch_event, &g) < 0)
+    if (c->watch && follow(&g) < 0)
         r = cli_etcd_error(c, "watch failed");
 out:
     cJSON_Delete(list);

@@ -114,14 +114,14 @@ fetch_one(const struct nc_kv *kv, void *data)
     return 0;
 }
 
-int
-cli_objs_fetch(struct cli *c, const struct nc_kind *k, const char *ns, struct cli_objs *ret)
+/* Lists @ns (NULL: every namespace) into @ret, keeping what it holds. */
+static int
+fetch_ns(struct cli *c, const struct nc_kind *k, const char *ns, struct cli_objs *ret)
 {
     static const char *const spaces[] = {"spec", "status"};
     struct fetch f = {c, k, ret};
     struct nc_etcd *etcd = cli_etcd(c);
 
-    memset(ret, 0, sizeof(*ret));
     if (!etcd)
         return -ENOMEM;
     for (size_t i = 0; i < 2; i++) {
@@ -138,17 +138,88 @@ cli_objs_fetch(struct cli *c, const struct nc_kind *k, const char *ns, struct cl
             snprintf(prefix, sizeof(prefix), "%s%s/%s/", c->prefix, spaces[i], ns);
         else
             snprintf(prefix, sizeof(prefix), "%s%s/", c->prefix, spaces[i]);
-        r = nc_etcd_list(etcd, prefix, 1000, fetch_one, &f, &rev);
-        if (r < 0) {
-            cli_objs_clear(ret);
+        if ((r = nc_etcd_list(etcd, prefix, 1000, fetch_one, &f, &rev)) < 0)
             return r;
-        }
         /* The spec list is the older one: watching from it replays what
-         * changed until the status list, which updates are idempotent for. */
-        if (i == 0)
+         * changed until the status list, which updates are idempotent for.
+         * Across several namespaces, the oldest of them. */
+        if (i == 0 && (!ret->revision || rev < ret->revision))
             ret->revision = rev;
     }
     return 0;
+}
+
+struct readable {
+    const struct cli *c;
+    struct cli_objs *objs;
+};
+
+/* Adds the namespace of a read permission on "<prefix>spec/<ns>/" and all
+ * under it to the list in @data (a struct readable). */
+static int
+add_readable_ns(const char *key, const char *range_end, void *data)
+{
+    const struct cli *c = ((struct readable *)data)->c;
+    struct cli_objs *objs = ((struct readable *)data)->objs;
+    size_t plen = strlen(c->prefix);
+    char ns[NC_NAME_MAX + 2], *end, **names;
+    const char *slash;
+
+    if (strncmp(key, c->prefix, plen) != 0 || strncmp(key + plen, "spec/", 5) != 0)
+        return 0;
+    key += plen + 5;
+    slash = strchr(key, '/');
+    if (!slash || slash[1] || (size_t)(slash - key) > NC_NAME_MAX)
+        return 0;
+    snprintf(ns, sizeof(ns), "%.*s", (int)(slash - key), key);
+    end = nc_etcd_prefix_end(key - plen - 5);
+    if (!end)
+        return -ENOMEM;
+    if (!range_end || strcmp(range_end, end) != 0 || !nc_is_dns_label(ns)) {
+        free(end);
+        return 0;
+    }
+    free(end);
+    for (size_t i = 0; i < objs->n_namespaces; i++)
+        if (strcmp(objs->namespaces[i], ns) == 0)
+            return 0;
+    names = realloc(objs->namespaces, (objs->n_namespaces + 1) * sizeof(*names));
+    if (!names)
+        return -ENOMEM;
+    objs->namespaces = names;
+    if (!(names[objs->n_namespaces] = strdup(ns)))
+        return -ENOMEM;
+    objs->n_namespaces++;
+    return 0;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+cli_objs_fetch(struct cli *c, const struct nc_kind *k, const char *ns, struct cli_objs *ret)
+{
+    struct readable rd = {c, ret};
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    r = fetch_ns(c, k, ns, ret);
+    /* A tenant may not read every namespace: the ones its roles let it
+     * read are what "every namespace" means to it. */
+    if (r == -EACCES && !ns && c->user) {
+        cli_objs_clear(ret);
+        if ((r = nc_etcd_readable(cli_etcd(c), add_readable_ns, &rd)) == 0 && !ret->n_namespaces)
+            r = -EACCES;
+        qsort(ret->namespaces, ret->n_namespaces, sizeof(*ret->namespaces), str_cmp);
+        for (size_t i = 0; i < ret->n_namespaces && r == 0; i++)
+            r = fetch_ns(c, k, ret->namespaces[i], ret);
+    }
+    if (r < 0)
+        cli_objs_clear(ret);
+    return r;
 }
 
 void
@@ -165,6 +236,9 @@ cli_objs_clear(struct cli_objs *objs)
     for (size_t i = 0; i < objs->n; i++)
         cli_obj_clear(&objs->items[i]);
     free(objs->items);
+    for (size_t i = 0; i < objs->n_namespaces; i++)
+        free(objs->namespaces[i]);
+    free(objs->namespaces);
     memset(objs, 0, sizeof(*objs));
 }
 

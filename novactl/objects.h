@@ -26,10 +26,15 @@ struct cli_objs {
     struct cli_obj *items; /* sorted by namespace, then kind, then name */
     size_t n, cap;
     int64_t revision; /* watch from revision + 1 to miss nothing */
+    /* Listed across every namespace by a user who may not read them all:
+     * the namespaces it may read, which it listed instead (sorted). */
+    char **namespaces;
+    size_t n_namespaces;
 };
 
-/* Lists kind @k (NULL: every kind) in namespace @ns (NULL: every one).
- * Returns 0 or a negative errno (see nc_etcd_errmsg()). */
+/* Lists kind @k (NULL: every kind) in namespace @ns (NULL: every one the
+ * user may read; see namespaces above). Returns 0 or a negative errno (see
+ * nc_etcd_errmsg()). */
 int cli_objs_fetch(struct cli *c, const struct nc_kind *k, const char *ns, struct cli_objs *ret);
 void cli_objs_clear(struct cli_objs *objs);
 /* The entry for @k/@ns/@name, added (empty) when @create. */

@@ -113,7 +113,7 @@ request(struct cli *c, const struct nc_kind *kind, const char *name, cJSON *spec
     cli_key(c, m.status_key, sizeof(m.status_key), "status", m.ns, kind->segment, name);
     r = ended(&m);
     if (r == 0 || r == -ENOENT)
-        r = cli_follow(c, rev, c->timeout_ms, on_change, &m);
+        r = cli_follow(c, (const char *const[]){m.status_key}, 1, rev, c->timeout_ms, on_change, &m);
     if (r == -ETIMEDOUT) {
         fprintf(stderr, "novactl: %s did not end within the timeout (phase %s)\n", ref,
                 cli_obj_phase(&m.last));
@@ -333,7 +333,8 @@ cli_restart(struct cli *c)
     if (!c->wait)
         goto out;
     cli_key(c, w.status_key, sizeof(w.status_key), "status", cli_ns(c), "vm", c->argv[1]);
-    r = cli_follow(c, rev, c->timeout_ms, restart_done, &w);
+    r = cli_follow(c, (const char *const[]){w.status_key}, 1, rev, c->timeout_ms, restart_done,
+                   &w);
     if (r == -ETIMEDOUT) {
         fprintf(stderr, "novactl: %s was not restarted within the timeout\n", ref);
         r = 1;

@@ -13,16 +13,21 @@
 
 struct follow {
     struct event_base *base;
-    struct nc_watch *watch;
     int (*fn)(void *data, const struct nc_kv *kv, bool deleted);
     void *data;
     int result;
 };
 
+/* One watched prefix. */
+struct stream {
+    struct follow *f;
+    struct nc_watch *watch;
+};
+
 static void
 on_event(void *data, const struct nc_kv *kv, bool deleted)
 {
-    struct follow *f = data;
+    struct follow *f = ((struct stream *)data)->f;
     int r = f->result ? 0 : f->fn(f->data, kv, deleted);
 
     if (r) {
@@ -34,12 +39,12 @@ on_event(void *data, const struct nc_kv *kv, bool deleted)
 static void
 on_compacted(void *data, int64_t compact_revision)
 {
-    struct follow *f = data;
-    int r = f->fn(f->data, NULL, false);
+    struct stream *s = data;
+    int r = s->f->fn(s->f->data, NULL, false);
 
-    if (r || nc_watch_start(f->watch, compact_revision) < 0) {
-        f->result = r ? r : -EIO;
-        event_base_loopbreak(f->base);
+    if (r || nc_watch_start(s->watch, compact_revision) < 0) {
+        s->f->result = r ? r : -EIO;
+        event_base_loopbreak(s->f->base);
     }
 }
 
@@ -62,18 +67,30 @@ on_stop(evutil_socket_t fd, short what, void *data)
 }
 
 int
-cli_follow(struct cli *c, int64_t from, int64_t timeout_ms,
-           int (*fn)(void *data, const struct nc_kv *kv, bool deleted), void *data)
+cli_follow(struct cli *c, const char *const *prefixes, size_t n_prefixes, int64_t from,
+           int64_t timeout_ms, int (*fn)(void *data, const struct nc_kv *kv, bool deleted),
+           void *data)
 {
     static const struct nc_watch_ops ops = {on_event, on_compacted, on_rewound};
     struct follow f = {.fn = fn, .data = data};
+    struct stream *streams = calloc(n_prefixes, sizeof(*streams));
     struct event *timer = NULL, *sigint = NULL, *sigterm = NULL;
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    bool ok;
 
     f.base = event_base_new();
-    if (!f.base)
+    if (!f.base || !streams) {
+        free(streams);
+        if (f.base)
+            event_base_free(f.base);
         return -ENOMEM;
-    f.watch = nc_watch_new(f.base, &c->conf, c->prefix, &ops, &f);
+    }
+    ok = true;
+    for (size_t i = 0; i < n_prefixes; i++) {
+        streams[i].f = &f;
+        streams[i].watch = nc_watch_new(f.base, &c->conf, prefixes[i], &ops, &streams[i]);
+        ok = ok && streams[i].watch && nc_watch_start(streams[i].watch, from) == 0;
+    }
     sigint = evsignal_new(f.base, SIGINT, on_stop, &f);
     sigterm = evsignal_new(f.base, SIGTERM, on_stop, &f);
     if (timeout_ms > 0) {
@@ -81,8 +98,7 @@ cli_follow(struct cli *c, int64_t from, int64_t timeout_ms,
         if (timer)
             evtimer_add(timer, &tv);
     }
-    if (!f.watch || !sigint || !sigterm || (timeout_ms > 0 && !timer) ||
-        nc_watch_start(f.watch, from) < 0) {
+    if (!ok || !sigint || !sigterm || (timeout_ms > 0 && !timer)) {
         f.result = -ENOMEM;
     } else {
         /* The timer passes fd -1, the signals their number. */
@@ -90,7 +106,9 @@ cli_follow(struct cli *c, int64_t from, int64_t timeout_ms,
         evsignal_add(sigterm, NULL);
         event_base_dispatch(f.base);
     }
-    nc_watch_free(f.watch);
+    for (size_t i = 0; i < n_prefixes; i++)
+        nc_watch_free(streams[i].watch);
+    free(streams);
     if (timer)
         event_free(timer);
     if (sigint)
@@ -166,6 +184,7 @@ cli_wait_until(struct cli *c, const struct nc_kind *k, const char *ns, const cha
                const char *cond)
 {
     struct waiter w = {.c = c, .kind = k, .ns = ns, .name = name, .cond = cond};
+    const char *keys[] = {w.spec_key, w.status_key};
     char ref[160];
     int64_t rev = 0;
     int r;
@@ -176,7 +195,7 @@ cli_wait_until(struct cli *c, const struct nc_kind *k, const char *ns, const cha
     /* The revision comes with the first read: nothing after it is missed. */
     r = check(&w, &rev);
     if (r == 0)
-        r = cli_follow(c, rev + 1, c->timeout_ms, on_change, &w);
+        r = cli_follow(c, keys, 2, rev + 1, c->timeout_ms, on_change, &w);
     if (r == 0) /* interrupted */
         r = -EINTR;
     if (r == 1) {

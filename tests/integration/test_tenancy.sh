@@ -82,9 +82,13 @@ echo "$out" | grep -q "team-b" && fail "team-a's get -A shows team-b: $out"
 ok "team-a's get -A lists team-a's VMs and nothing of team-b's"
 
 # Watching and waiting need only the namespace's keys.
-as team-a get vm -w -A >"$TMP/watch-all.out" 2>&1 &
+# (novactl itself in the background, so that its pid is $!)
+tenant_a="$NOVACTL --etcd $ETCD $ETCD_TLS_FLAGS --prefix $PREFIX --etcd-user team-a"
+# shellcheck disable=SC2086
+NOVACRON_ETCD_PASSWORD=$NOVACRON_TENANT_PASSWORD $tenant_a get vm -w -A >"$TMP/watch-all.out" 2>&1 &
 w1=$!
-as team-a get vm web -w -n team-a >"$TMP/watch-one.out" 2>&1 &
+# shellcheck disable=SC2086
+NOVACRON_ETCD_PASSWORD=$NOVACRON_TENANT_PASSWORD $tenant_a get vm web -w -n team-a >"$TMP/watch-one.out" 2>&1 &
 w2=$!
 on_cleanup "kill $w1 $w2 2>/dev/null"
 wait_for 10 "team-a's watches listing" sh -c "grep -q web '$TMP/watch-all.out' && grep -q web '$TMP/watch-one.out'"

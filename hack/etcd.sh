@@ -1,86 +1,161 @@
 #!/bin/sh
-# Starts or stops a throwaway etcd on free loopback ports with its data in
-# a directory of its own.
+# Starts or stops a throwaway etcd, of one member or a cluster of several,
+# on free loopback ports with its data in a directory of its own.
 #
-#   hack/etcd.sh start DIR   start etcd with data in DIR/data; prints the
-#                            client URL, also written to DIR/endpoint
-#   hack/etcd.sh stop DIR    stop it (DIR/pid) and keep DIR
+#   hack/etcd.sh start DIR [N]  start etcd with N members (default 1); prints
+#                               the client URLs, comma-separated (the form
+#                               novacrond's and novactl's --etcd take), also
+#                               written to DIR/endpoint
+#   hack/etcd.sh stop DIR       stop every member and keep DIR
 #
-# The same DIR can be started again after a stop: the data survives, which
-# is how the tests restart etcd under a running controller.
+# One member keeps its data in DIR/data. A cluster's members live in
+# DIR/m1 ... DIR/mN, each laid out like a one-member DIR (data, pid,
+# endpoint), and each can be stopped and started alone the same way:
+#
+#   hack/etcd.sh stop DIR/m2; hack/etcd.sh start DIR/m2
+#
+# A DIR (or member) that was started before starts again with its data and
+# its ports: the tests restart etcd under a running controller, which
+# reconnects to the same URLs, and a member rejoins its cluster.
 #
 # With ETCD_TLS_DIR set (holding ca.pem, server.pem and server-key.pem),
 # etcd serves https and requires client certificates signed by that CA;
 # with ETCD_TLS_CLIENT_AUTH=0 too, it requires none (clients then log in
 # with a password: etcd's HTTP gateway does not take a certificate's name
-# as the user when auth is on).
+# as the user when auth is on). Members talk to each other over plain http
+# on loopback.
 set -eu
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# Writes a member's settings into MDIR (name, client URL, peer port, the
+# cluster it is born into, TLS flags), unless it has them already.
+configure() { # MDIR NAME CLIENT-URL PEER-PORT INITIAL-CLUSTER
+    mkdir -p "$1"
+    [ -f "$1/endpoint" ] && return 0
+    tls=""
+    if [ -n "${ETCD_TLS_DIR:-}" ] && [ "${ETCD_TLS_CLIENT_AUTH:-1}" = 0 ]; then
+        tls="--cert-file $ETCD_TLS_DIR/server.pem --key-file $ETCD_TLS_DIR/server-key.pem"
+    elif [ -n "${ETCD_TLS_DIR:-}" ]; then
+        tls="--cert-file $ETCD_TLS_DIR/server.pem --key-file $ETCD_TLS_DIR/server-key.pem"
+        tls="$tls --trusted-ca-file $ETCD_TLS_DIR/ca.pem --client-cert-auth"
+    fi
+    echo "$2" >"$1/name"
+    echo "$4" >"$1/peer"
+    echo "$5" >"$1/cluster"
+    echo "$tls" >"$1/tls"
+    echo "$3" >"$1/endpoint"
+}
+
+# Whether the process in PIDFILE runs (a zombie does not: a member killed
+# under a parent that is gone may never be reaped here).
+alive() { # PIDFILE
+    [ -f "$1" ] && ps -o stat= -p "$(cat "$1")" 2>/dev/null | grep -qv '^Z'
+}
+
+client_url() {
+    scheme=http
+    [ -n "${ETCD_TLS_DIR:-}" ] && scheme=https
+    echo "$scheme://127.0.0.1:$(free_port)"
+}
+
+launch() { # MDIR: start the member configured there, in the background
+    pport=$(cat "$1/peer")
+    client=$(cat "$1/endpoint")
+    # shellcheck disable=SC2046
+    etcd $(cat "$1/tls") --name "$(cat "$1/name")" --data-dir "$1/data" \
+        --listen-client-urls "$client" --advertise-client-urls "$client" \
+        --listen-peer-urls "http://127.0.0.1:$pport" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+        --initial-cluster "$(cat "$1/cluster")" \
+        --log-level error >>"$1/etcd.log" 2>&1 &
+    echo $! >"$1/pid"
+}
+
+# Waits until the member in MDIR answers with a leader known.
+await() { # MDIR
+    client=$(cat "$1/endpoint")
+    probe=""
+    if [ -n "${ETCD_TLS_DIR:-}" ]; then
+        probe="--cacert $ETCD_TLS_DIR/ca.pem"
+        [ "${ETCD_TLS_CLIENT_AUTH:-1}" = 0 ] ||
+            probe="$probe --cert $ETCD_TLS_DIR/client.pem --key $ETCD_TLS_DIR/client-key.pem"
+    fi
+    for _ in $(seq 1 150); do
+        # shellcheck disable=SC2086
+        if curl -sf $probe "$client/health" 2>/dev/null | grep -q '"health":"true"'; then
+            return 0
+        fi
+        alive "$1/pid" || break
+        sleep 0.1
+    done
+    echo "etcd ($1) did not start; its log:" >&2
+    cat "$1/etcd.log" >&2
+    return 1
+}
+
+stop_member() { # MDIR
+    [ -f "$1/pid" ] || return 0
+    pid=$(cat "$1/pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        alive "$1/pid" || break
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$1/pid"
+}
+
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+n=${3:-1}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [MEMBERS]" >&2; exit 2; }
 
 case "$cmd" in
 start)
     mkdir -p "$dir"
-    # A restart keeps the client port, so clients can reconnect to it.
-    if [ -f "$dir/endpoint" ]; then
-        client=$(cat "$dir/endpoint")
-        cport=${client##*:}
+    if [ -f "$dir/members" ]; then
+        :
+    elif [ "$n" -gt 1 ] && [ ! -f "$dir/endpoint" ]; then
+        cluster="" clients=""
+        for i in $(seq 1 "$n"); do
+            pport=$(free_port)
+            cluster="${cluster:+$cluster,}nc-test-$i=http://127.0.0.1:$pport"
+            echo "$pport" >"$dir/.peer$i"
+        done
+        for i in $(seq 1 "$n"); do
+            configure "$dir/m$i" "nc-test-$i" "$(client_url)" "$(cat "$dir/.peer$i")" "$cluster"
+            rm -f "$dir/.peer$i"
+            clients="${clients:+$clients,}$(cat "$dir/m$i/endpoint")"
+            echo "$dir/m$i" >>"$dir/members"
+        done
+        echo "$clients" >"$dir/endpoint"
     else
-        cport=$(free_port)
-        scheme=http
-        [ -n "${ETCD_TLS_DIR:-}" ] && scheme=https
-        client="$scheme://127.0.0.1:$cport"
+        pport=$(free_port)
+        configure "$dir" nc-test "$(client_url)" "$pport" "nc-test=http://127.0.0.1:$pport"
     fi
-    pport=$(free_port)
-    set --
-    if [ -n "${ETCD_TLS_DIR:-}" ] && [ "${ETCD_TLS_CLIENT_AUTH:-1}" = 0 ]; then
-        set -- --cert-file "$ETCD_TLS_DIR/server.pem" --key-file "$ETCD_TLS_DIR/server-key.pem"
-        probe="--cacert $ETCD_TLS_DIR/ca.pem"
-    elif [ -n "${ETCD_TLS_DIR:-}" ]; then
-        set -- --cert-file "$ETCD_TLS_DIR/server.pem" --key-file "$ETCD_TLS_DIR/server-key.pem" \
-            --trusted-ca-file "$ETCD_TLS_DIR/ca.pem" --client-cert-auth
-        probe="--cacert $ETCD_TLS_DIR/ca.pem --cert $ETCD_TLS_DIR/client.pem --key $ETCD_TLS_DIR/client-key.pem"
-    fi
-    etcd "$@" --name nc-test --data-dir "$dir/data" \
-        --listen-client-urls "$client" --advertise-client-urls "$client" \
-        --listen-peer-urls "http://127.0.0.1:$pport" \
-        --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-        --initial-cluster "nc-test=http://127.0.0.1:$pport" \
-        --log-level error >"$dir/etcd.log" 2>&1 &
-    echo $! >"$dir/pid"
-    echo "$client" >"$dir/endpoint"
-    for _ in $(seq 1 100); do
-        # shellcheck disable=SC2086
-        if curl -sf ${probe:-} -X POST -d '{}' "$client/v3/maintenance/status" >/dev/null 2>&1; then
-            echo "$client"
-            exit 0
-        fi
-        kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
-        sleep 0.1
+    members=$dir
+    [ -f "$dir/members" ] && members=$(cat "$dir/members")
+    for m in $members; do
+        alive "$m/pid" && continue
+        launch "$m"
     done
-    echo "etcd did not start; its log:" >&2
-    cat "$dir/etcd.log" >&2
-    exit 1
+    for m in $members; do
+        await "$m" || exit 1
+    done
+    cat "$dir/endpoint"
     ;;
 stop)
-    [ -f "$dir/pid" ] || exit 0
-    pid=$(cat "$dir/pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$dir/pid"
+    if [ -f "$dir/members" ]; then
+        for m in $(cat "$dir/members"); do stop_member "$m"; done
+    else
+        stop_member "$dir"
+    fi
     ;;
 *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop DIR [MEMBERS]" >&2
     exit 2
     ;;
 esac

@@ -61,6 +61,21 @@ if [ "${BENCH_SCHED:-1}" = 1 ]; then
     done
 fi
 
+# Hardening, unless BENCH_HARDENING=0: each fuzz target's executions per
+# second over BENCH_FUZZ_SECONDS (default 30); how many driver call sites
+# the fault sweep failed; and chaos on a 3-member etcd under a churn of
+# BENCH_CHAOS_N VMs (default 1000): how long after a leader's kill -9 a
+# write goes through, and how long each fault takes to converge from.
+if [ "${BENCH_HARDENING:-1}" = 1 ]; then
+    make -s -C "$top" fuzz FUZZ_SECONDS="${BENCH_FUZZ_SECONDS:-30}" | grep '^fuzz:'
+    make -s -C "$top" build/tests/itest_reconcilers >/dev/null
+    for t in test_reconcilers.sh test_etcd_chaos.sh; do
+        CHAOS_N=${BENCH_CHAOS_N:-1000} NOVACROND="$NOVACROND" ONLY=$t \
+            "$top/tests/integration/run.sh" 2>&1 | sed -n 's/^ok   test_[a-z_]*: //p' |
+            grep -v "^the VM, Volume and Network reconcilers"
+    done
+fi
+
 # Networks on two hosts in namespaces, unless BENCH_NET=0.
 if [ "${BENCH_NET:-1}" = 1 ]; then
     NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" "$top/tests/bench/networks.sh"

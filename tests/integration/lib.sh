@@ -30,11 +30,11 @@ cleanup() {
     eval "$CLEANUP" || true
     "$HACK/etcd.sh" stop "$TMP/etcd" || true
     if [ "$rc" -ne 0 ]; then
-        for f in "$TMP"/host-*.log; do grep -a -A 40 -m 1 "ERROR: AddressSanitizer\|runtime error" "$f" >&2 2>/dev/null; done || true
+        for f in "$TMP"/host-*.log "$TMP"/node-*.log; do grep -a -A 40 -m 1 "ERROR: AddressSanitizer\|runtime error" "$f" >&2 2>/dev/null; done || true
         echo "--- $TEST_NAME failed; last lines of novacrond's log:" >&2
         grep -a -A 30 -m 1 "ERROR: AddressSanitizer\|runtime error" "$TMP/novacrond.log" >&2 2>/dev/null || true
         tail -n 40 "$TMP/novacrond.log" >&2 2>/dev/null || true
-        for f in "$TMP"/host-*.log; do
+        for f in "$TMP"/host-*.log "$TMP"/node-*.log; do
             [ -f "$f" ] && { echo "--- $f:"; tail -n 30 "$f"; } >&2
         done
     fi
@@ -92,6 +92,22 @@ use_tls_etcd() {
     fi
     # shellcheck disable=SC2086
     ec() { etcdctl --endpoints "$ETCD" $ETCDCTL_TLS "$@"; }
+}
+
+# Replaces the test's etcd with a cluster of N members (default 3) on
+# loopback, in $TMP/etcd-cluster/m1 ... mN; $ETCD lists every member's URL.
+use_etcd_cluster() {
+    "$HACK/etcd.sh" stop "$TMP/etcd"
+    ETCD=$("$HACK/etcd.sh" start "$TMP/etcd-cluster" "${1:-3}")
+    on_cleanup '"$HACK/etcd.sh" stop "$TMP/etcd-cluster"'
+}
+
+# The directory of the member that leads the cluster (use_etcd_cluster).
+etcd_leader() {
+    ec endpoint status -w json | jq -r '.[] | select(.Status.leader == .Status.header.member_id) | .Endpoint' |
+        while read -r url; do
+            grep -lx "$url" "$TMP"/etcd-cluster/m*/endpoint | xargs dirname
+        done
 }
 
 free_port() {

@@ -3,12 +3,15 @@
  * prints how long they took to converge against the etcd floor measured in
  * the same run. tests/bench/run.sh starts etcd and novacrond around it.
  *
- *   nc-bench ETCD_URL METRICS_URL NOVACROND_PID N IDLE_SECONDS
+ *   nc-bench ETCD_URL METRICS_URL NOVACROND_PID N IDLE_SECONDS [HYPERVISOR_PID]
  *
  * The floor is N sequential create-only txns through the same client code
  * the controller uses. Convergence is seen through a watch on the status
  * prefix: a VM has converged when its status observes the revision its
- * spec was written at and says Ready=True.
+ * spec was written at and says Ready=True. Memory: novacrond's peak RSS,
+ * and what it grew by per VM from its RSS before the first put; with
+ * HYPERVISOR_PID (libvirtd, when the domains live outside novacrond) the
+ * same of that process, which holds the domains' definitions.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -149,21 +152,32 @@ metric(const char *url, const char *name)
     return v;
 }
 
+/* A "Vm...:" line of /proc/PID/status, in KiB; -1 when unreadable. */
 static long
-peak_rss_kib(int pid)
+status_kib(int pid, const char *field)
 {
-    char path[64], line[256];
+    char path[64], line[256], fmt[32];
     long kib = -1;
     FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
     if (!(f = fopen(path, "r")))
         return -1;
     while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+        if (sscanf(line, fmt, &kib) == 1)
             break;
     fclose(f);
     return kib;
+}
+
+static void
+print_rss(const char *who, int pid, long start_kib, int n)
+{
+    long peak = status_kib(pid, "VmHWM");
+
+    printf("  %-12s peak RSS %8.1f MiB (%.1f MiB before the first put: %.0f bytes per VM)\n",
+           who, peak / 1024.0, start_kib / 1024.0, (peak - start_kib) * 1024.0 / n);
 }
 
 int
@@ -176,13 +190,15 @@ main(int argc, char **argv)
     pthread_t t;
     double floor_s, conv_s;
     int64_t r0, r1, r2;
-    int pid, idle;
+    int pid, idle, hv_pid;
+    long rss0, hv_rss0 = 0;
     char *doc;
     const char *murl;
     static const struct nc_watch_ops ops = {.event = on_status, .compacted = bench_compacted};
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: nc-bench ETCD_URL METRICS_URL NOVACROND_PID N IDLE_SECONDS\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: nc-bench ETCD_URL METRICS_URL NOVACROND_PID N IDLE_SECONDS "
+                        "[HYPERVISOR_PID]\n");
         return 2;
     }
     endpoints[0] = argv[1];
@@ -190,6 +206,10 @@ main(int argc, char **argv)
     pid = atoi(argv[3]);
     b.n = atoi(argv[4]);
     idle = atoi(argv[5]);
+    hv_pid = argc == 7 ? atoi(argv[6]) : 0;
+    rss0 = status_kib(pid, "VmRSS");
+    if (hv_pid)
+        hv_rss0 = status_kib(hv_pid, "VmRSS");
     b.conf = (struct nc_etcd_conf){.endpoints = endpoints, .n_endpoints = 1};
     b.spec_rev = calloc((size_t)b.n, sizeof(int64_t));
     b.observed = calloc((size_t)b.n, sizeof(int64_t));
@@ -233,7 +253,9 @@ main(int argc, char **argv)
         r2 = bench_store_revision(TOOL, c);
         printf("  etcd writes during %d s idle              %8" PRId64 "\n", idle, r2 - r1);
     }
-    printf("  novacrond peak RSS                        %8.1f MiB\n", peak_rss_kib(pid) / 1024.0);
+    print_rss("novacrond", pid, rss0, b.n);
+    if (hv_pid)
+        print_rss("libvirtd", hv_pid, hv_rss0, b.n);
     nc_watch_free(w);
     event_base_free(b.base);
     nc_etcd_free(c);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # `make bench`: for each N in $BENCH_N (default "100 1000 10000"), a fresh
-# etcd and novacrond on test:///default, then nc-bench applying N VMs.
+# etcd and novacrond on libvirt's test driver, then nc-bench applying N VMs.
 # Prints figures only; there is no pass/fail threshold. test:///default
 # offers 16 CPUs and 3 GiB: the overcommit flags make room for 10,000 VMs
 # on the one node, since this measures reconciling, not placement.
@@ -22,21 +22,36 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-echo "novacrond benchmark on test:///default, $BENCH_WORKERS workers, $(nproc) cores"
+echo "novacrond benchmark on libvirt's test driver, $BENCH_WORKERS workers, $(nproc) cores"
+# Each N twice, unless BENCH_HV says otherwise: "in" with the test driver
+# inside novacrond (test:///default), so that its RSS holds the domains'
+# definitions too; "out" through libvirtd (test+unix:///default), where
+# they live as they do with qemu:///system, so that novacrond's RSS is the
+# controller's own. libvirtd is restarted around each "out" run, which
+# empties its test driver.
 for n in $BENCH_N; do
-    rm -rf "$dir/etcd"
-    etcd=$("$top/hack/etcd.sh" start "$dir/etcd")
-    "$NOVACROND" --etcd "$etcd" --listen "127.0.0.1:$port" --workers "$BENCH_WORKERS" \
-        --resync 1h --log-level warn --cpu-overcommit 1000 --memory-overcommit 1000 \
-        >"$dir/novacrond.log" 2>&1 &
-    pid=$!
-    until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
-    "$BENCH_TOOL" "$etcd" "http://127.0.0.1:$port/metrics" "$pid" "$n" "$BENCH_IDLE"
-    "$top/tests/bench/scrape.sh" "http://127.0.0.1:$port/metrics" "$n"
-    kill "$pid"
-    wait "$pid" || true
-    pid=
-    "$top/hack/etcd.sh" stop "$dir/etcd"
+    for hv in ${BENCH_HV:-in out}; do
+        uri=test:///default hv_pid=
+        if [ "$hv" = out ]; then
+            "$top/hack/libvirtd.sh" restart
+            uri=test+unix:///default hv_pid=$(pgrep -x libvirtd)
+        fi
+        rm -rf "$dir/etcd"
+        etcd=$("$top/hack/etcd.sh" start "$dir/etcd")
+        "$NOVACROND" --etcd "$etcd" --libvirt "$uri" --listen "127.0.0.1:$port" \
+            --workers "$BENCH_WORKERS" --resync 1h --log-level warn --cpu-overcommit 1000 \
+            --memory-overcommit 1000 >"$dir/novacrond.log" 2>&1 &
+        pid=$!
+        until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
+        echo "libvirt $uri:"
+        "$BENCH_TOOL" "$etcd" "http://127.0.0.1:$port/metrics" "$pid" "$n" "$BENCH_IDLE" $hv_pid
+        [ "$hv" = in ] && "$top/tests/bench/scrape.sh" "http://127.0.0.1:$port/metrics" "$n"
+        kill "$pid"
+        wait "$pid" || true
+        pid=
+        "$top/hack/etcd.sh" stop "$dir/etcd"
+        [ "$hv" = out ] && "$top/hack/libvirtd.sh" restart
+    done
 done
 
 # The scheduler: BENCH_SCHED_N VMs onto each of $BENCH_SCHED_NODES

@@ -161,33 +161,32 @@ add_readable_ns(const char *key, const char *range_end, void *data)
 {
     const struct cli *c = ((struct readable *)data)->c;
     struct cli_objs *objs = ((struct readable *)data)->objs;
-    size_t plen = strlen(c->prefix);
-    char ns[NC_NAME_MAX + 2], *end, **names;
-    const char *slash;
+    size_t skip = strlen(c->prefix) + 5; /* "<prefix>spec/" */
+    const char *ns, *slash;
+    char name[NC_NAME_MAX + 1], *end, **names;
+    bool whole;
 
-    if (strncmp(key, c->prefix, plen) != 0 || strncmp(key + plen, "spec/", 5) != 0)
+    if (strncmp(key, c->prefix, skip - 5) != 0 || strncmp(key + skip - 5, "spec/", 5) != 0)
         return 0;
-    key += plen + 5;
-    slash = strchr(key, '/');
-    if (!slash || slash[1] || (size_t)(slash - key) > NC_NAME_MAX)
+    ns = key + skip;
+    if (!(slash = strchr(ns, '/')) || slash[1] || (size_t)(slash - ns) > NC_NAME_MAX)
         return 0;
-    snprintf(ns, sizeof(ns), "%.*s", (int)(slash - key), key);
-    end = nc_etcd_prefix_end(key - plen - 5);
-    if (!end)
+    snprintf(name, sizeof(name), "%.*s", (int)(slash - ns), ns);
+    /* Only a grant of the whole namespace: its key and all under it. */
+    if (!(end = nc_etcd_prefix_end(key)))
         return -ENOMEM;
-    if (!range_end || strcmp(range_end, end) != 0 || !nc_is_dns_label(ns)) {
-        free(end);
-        return 0;
-    }
+    whole = range_end && strcmp(range_end, end) == 0;
     free(end);
+    if (!whole || !nc_is_dns_label(name))
+        return 0;
     for (size_t i = 0; i < objs->n_namespaces; i++)
-        if (strcmp(objs->namespaces[i], ns) == 0)
+        if (strcmp(objs->namespaces[i], name) == 0)
             return 0;
     names = realloc(objs->namespaces, (objs->n_namespaces + 1) * sizeof(*names));
     if (!names)
         return -ENOMEM;
     objs->namespaces = names;
-    if (!(names[objs->n_namespaces] = strdup(ns)))
+    if (!(names[objs->n_namespaces] = strdup(name)))
         return -ENOMEM;
     objs->n_namespaces++;
     return 0;

@@ -5,6 +5,11 @@
  * a newer state) cannot bring it back. Tombstones the watch has moved
  * past can no longer be contradicted and are swept at the next
  * nc_informer_foreach(), which resync calls periodically.
+ *
+ * Entries are also grouped by directory (a key up to its last '/'), so
+ * that a walk of a prefix looks only at the directories the prefix can
+ * match: a VM's reconcile asks for the Snapshots of its namespace, which
+ * must not cost a look at every VM's status.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 
 #include <uthash.h>
+#include <utlist.h>
 
 #include "core/informer.h"
 #include "core/log.h"
@@ -23,11 +29,21 @@
 
 #define LIST_PAGE 500
 
+struct dir;
+
 struct entry {
     char *key;
     char *value; /* NULL: a tombstone */
     int64_t mod_revision;
     bool seen;   /* marks survivors during a relist */
+    UT_hash_handle hh;
+    struct dir *dir;
+    struct entry *prev, *next; /* in dir->entries */
+};
+
+struct dir {
+    char *path; /* up to and with the last '/' of its keys */
+    struct entry *entries;
     UT_hash_handle hh;
 };
 
@@ -41,6 +57,7 @@ struct nc_informer {
     struct nc_etcd *etcd;   /* for listing, on the loop thread */
     pthread_mutex_t lock;   /* guards everything below */
     struct entry *cache;
+    struct dir *dirs;
     size_t live;            /* entries that are not tombstones */
     int64_t revision;       /* newest revision seen in any way */
     int64_t watched;        /* newest revision the list or the watch delivered */
@@ -48,9 +65,41 @@ struct nc_informer {
     char err[512];
 };
 
-static void
-entry_free(struct entry *e)
+/* Adds @e, whose key is set, to the cache. false on out of memory. */
+static bool
+entry_add(struct nc_informer *inf, struct entry *e)
 {
+    const char *slash = strrchr(e->key, '/');
+    size_t len = slash ? (size_t)(slash - e->key) + 1 : 0;
+    struct dir *d;
+
+    HASH_FIND(hh, inf->dirs, e->key, len, d);
+    if (!d) {
+        if (!(d = calloc(1, sizeof(*d))) || !(d->path = strndup(e->key, len))) {
+            free(d);
+            return false;
+        }
+        HASH_ADD_KEYPTR(hh, inf->dirs, d->path, len, d);
+    }
+    e->dir = d;
+    DL_APPEND(d->entries, e);
+    HASH_ADD_KEYPTR(hh, inf->cache, e->key, strlen(e->key), e);
+    return true;
+}
+
+/* Removes @e from the cache and frees it, and its directory once empty. */
+static void
+entry_drop(struct nc_informer *inf, struct entry *e)
+{
+    struct dir *d = e->dir;
+
+    HASH_DEL(inf->cache, e);
+    DL_DELETE(d->entries, e);
+    if (!d->entries) {
+        HASH_DEL(inf->dirs, d);
+        free(d->path);
+        free(d);
+    }
     free(e->key);
     free(e->value);
     free(e);
@@ -82,12 +131,13 @@ cache_set(struct nc_informer *inf, const char *key, const char *value, int64_t r
     if (value && !(copy = strndup(value, inf->value_max ? inf->value_max + 1 : SIZE_MAX)))
         return false;
     if (!e) {
-        if (!(e = calloc(1, sizeof(*e))) || !(e->key = strdup(key))) {
+        if (!(e = calloc(1, sizeof(*e))) || !(e->key = strdup(key)) || !entry_add(inf, e)) {
+            if (e)
+                free(e->key);
             free(e);
             free(copy);
             return false;
         }
-        HASH_ADD_KEYPTR(hh, inf->cache, e->key, strlen(e->key), e);
     }
     inf->live += (copy != NULL) - (e->value != NULL);
     free(e->value);
@@ -160,12 +210,11 @@ list_and_watch(struct nc_informer *inf)
             /* Unseen and newer than the list: written through meanwhile. */
             if (e->seen || e->mod_revision > rev)
                 continue;
-            HASH_DEL(inf->cache, e);
             if (e->value) {
                 inf->live--;
                 gone = strdup(e->key);
             }
-            entry_free(e);
+            entry_drop(inf, e);
             if (gone)
                 break;
         }
@@ -272,10 +321,8 @@ nc_informer_free(struct nc_informer *inf)
     nc_watch_free(inf->watch);
     nc_etcd_free(inf->etcd);
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
-    HASH_ITER(hh, inf->cache, e, tmp) {
-        HASH_DEL(inf->cache, e);
-        entry_free(e);
-    }
+    HASH_ITER(hh, inf->cache, e, tmp)
+        entry_drop(inf, e);
     pthread_mutex_destroy(&inf->lock);
     free(inf->prefix);
     free(inf);
@@ -375,21 +422,28 @@ nc_informer_foreach_prefix(struct nc_informer *inf, const char *prefix, nc_infor
 {
     size_t len = strlen(prefix), n = 0;
     struct entry *e, *tmp;
+    struct dir *d, *dtmp;
     char **keys;
 
     /* Copy the keys first: @fn may take time, and workers need the lock. */
     pthread_mutex_lock(&inf->lock);
     keys = malloc((inf->live + 1) * sizeof(*keys));
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
-    HASH_ITER(hh, inf->cache, e, tmp) {
-        if (!e->value) {
-            if (e->mod_revision <= inf->watched) {
-                HASH_DEL(inf->cache, e);
-                entry_free(e);
+    HASH_ITER(hh, inf->dirs, d, dtmp) {
+        size_t dlen = strlen(d->path);
+
+        /* The prefix is in the directory, or the directory in the prefix. */
+        if (strncmp(d->path, prefix, dlen < len ? dlen : len) != 0)
+            continue;
+        /* Dropping the last entry frees the directory, and ends this loop. */
+        DL_FOREACH_SAFE(d->entries, e, tmp) {
+            if (!e->value) {
+                if (e->mod_revision <= inf->watched)
+                    entry_drop(inf, e);
+            } else if (keys && n < inf->live && strncmp(e->key, prefix, len) == 0 &&
+                       (keys[n] = strdup(e->key))) {
+                n++;
             }
-        } else if (keys && n < inf->live && strncmp(e->key, prefix, len) == 0 &&
-                   (keys[n] = strdup(e->key))) {
-            n++;
         }
     }
     pthread_mutex_unlock(&inf->lock);

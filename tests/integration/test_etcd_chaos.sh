@@ -36,11 +36,11 @@ on_cleanup "kill -CONT $proxy; kill $proxy 2>/dev/null"
 wait_for 10 "the proxy" test -s "$TMP/proxy.url"
 
 flags="--cpu-overcommit 1000 --memory-overcommit 1000 --workers 4"
+on_cleanup 'for f in "$TMP"/node-*.pid; do kill -9 $(cat "$f"); done 2>/dev/null'
 # shellcheck disable=SC2086
 start_host node-a "$NA" "$LISTEN_PORT" $flags
 # shellcheck disable=SC2086
 ETCD=$(cat "$TMP/proxy.url") start_host node-b "$NB" "$PORT_B" $flags
-on_cleanup 'for f in "$TMP"/node-*.pid; do kill -9 $(cat "$f"); done 2>/dev/null'
 METRICS="http://127.0.0.1:$LISTEN_PORT/metrics http://127.0.0.1:$PORT_B/metrics"
 
 start=$(date +%s)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# /metrics with N domains on test:///default (tests/bench/run.sh calls it
+# /metrics with N domains on the test driver (tests/bench/run.sh calls it
 # once the N VMs converged): novacrond's scrape, 5 times, as the server
 # times the VM metrics (one virConnectGetAllDomainStats and the text) and
 # as curl times the whole answer; against `virsh domstats` of N domains of

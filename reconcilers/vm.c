@@ -416,7 +416,6 @@ moving(struct vm_run *run, struct nc_move *mv)
     return nc_moves_of_vm(run->o.ctx->env->moves, run->o.ns, run->o.name, mv);
 }
 
-/* The spec is gone: tear down, then delete the status. */
 /* A teardown that failed with @r @doing ("deleting") the domain: said in
  * the status (when it is this node's) and by a Warning event, and @r
  * returned for a retry with backoff. */
@@ -437,6 +436,7 @@ delete_failed(struct vm_run *run, bool mine, const char *doing, int r)
     return r;
 }
 
+/* The spec is gone: tear down, then delete the status. */
 static int
 reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
 {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <uthash.h>
+#include <utlist.h>
 
 #include "controller/leader.h"
 #include "core/clock.h"
@@ -50,8 +51,23 @@ struct lvm {
     int64_t placed_rev;     /* its mod_revision (or deletion), 0 when unknown */
     bool listed;            /* catch_up() found its placement in etcd */
     bool drain_asked;       /* a Migration off its drained node was written */
+    /* The scheduler's view of it, and the node its requests are counted
+     * on between passes (-1 for none): count(), uncount(). */
     struct nc_sched_vm sv;
+    int counted;
+    bool terms;             /* valid, with anti-affinity or spread terms */
+    bool cand;              /* in the leader's cands: it needs a node */
+    struct lvm *cprev, *cnext;
     UT_hash_handle hh;
+};
+
+/* What a node has placed on it (struct nc_sched_node's used_* fields),
+ * saved before a pass and put back after it: what a pass accounts for
+ * itself lasts only for the pass. */
+struct usage {
+    uint64_t used_vcpus, used_memory;
+    struct nc_cpuset dedicated;
+    unsigned n_dedicated, n_vms;
 };
 
 struct dirty {
@@ -96,6 +112,8 @@ struct nc_leader {
     int64_t create_rev; /* the leader key's, while leading */
     /* The loop thread's own. */
     struct lvm *vms;
+    struct lvm *cands;  /* the VMs a pass looks at: without a node, or on one gone or drained */
+    size_t n_terms;     /* VMs with anti-affinity or spread terms */
     struct dirty *migs; /* Migrations that may need the leader */
     struct nc_sched_node *nodes;
     unsigned n_nodes, cap_nodes;
@@ -144,6 +162,7 @@ lvm_get(struct nc_leader *l, const char *ns, const char *name)
     if (v || !(v = calloc(1, sizeof(*v))))
         return v;
     snprintf(v->key, sizeof(v->key), "%s", key);
+    v->counted = -1;
     snprintf(v->ns, sizeof(v->ns), "%s", ns);
     snprintf(v->name, sizeof(v->name), "%s", name);
     HASH_ADD_STR(l->vms, key, v);
@@ -202,6 +221,97 @@ load_spec(struct nc_leader *l, struct lvm *v)
     nc_verr_free(errs);
 }
 
+static bool
+alive(const struct nc_leader *l, const char *node)
+{
+    for (unsigned i = 0; i < l->n_alive; i++)
+        if (strcmp(l->alive[i], node) == 0)
+            return true;
+    return false;
+}
+
+static int
+node_index(const struct nc_leader *l, const char *node)
+{
+    struct node_ix *ix = NULL;
+
+    if (node)
+        HASH_FIND_STR(l->node_map, node, ix);
+    return ix ? ix->i : -1;
+}
+
+/* Where a VM is meant to run: spec.node, else its placement. */
+static const char *
+target(const struct lvm *v)
+{
+    return v->pinned ? v->pinned : v->placed;
+}
+
+static void
+account(struct nc_leader *l, const struct lvm *v, int node, int sign)
+{
+    struct nc_sched s = {.nodes = l->nodes, .n_nodes = l->n_nodes};
+
+    nc_sched_account(&s, &v->sv, node, sign);
+}
+
+/*
+ * Between passes the leader keeps, for every node, what is placed on it,
+ * and the list of VMs that need a node: a pass looks at those only, not
+ * at every VM. uncount() takes a VM out of both before its spec or
+ * placement changes; count() puts it back as it is now.
+ */
+static void
+uncount(struct nc_leader *l, struct lvm *v)
+{
+    if (v->counted >= 0)
+        account(l, v, v->counted, -1);
+    l->n_terms -= v->terms;
+    v->counted = -1;
+    v->terms = false;
+    if (v->cand)
+        DL_DELETE2(l->cands, v, cprev, cnext);
+    v->cand = false;
+}
+
+static void
+count(struct nc_leader *l, struct lvm *v)
+{
+    v->sv = (struct nc_sched_vm){.ns = v->ns, .name = v->name, .vcpus = v->vcpus,
+                                 .memory = v->memory, .pinning = v->cpus,
+                                 .n_pinned = v->n_cpus, .labels = &v->labels,
+                                 .placement = v->placement, .node = -1};
+    if (!v->valid)
+        return;
+    v->sv.node = v->counted = node_index(l, target(v));
+    if (v->counted >= 0)
+        account(l, v, v->counted, 1);
+    v->terms = v->placement && (v->placement->n_anti || v->placement->spread_key[0]);
+    l->n_terms += v->terms;
+    v->cand = !v->pinned && (!v->placed || (v->counted >= 0 && l->nodes[v->counted].drained) ||
+                             (v->counted < 0 && !alive(l, v->placed)));
+    if (v->cand)
+        DL_APPEND2(l->cands, v, cprev, cnext);
+}
+
+/* Counts every VM again, after the nodes or the placements were read. */
+static void
+recount_all(struct nc_leader *l)
+{
+    for (unsigned i = 0; i < l->n_nodes; i++) {
+        l->nodes[i].used_vcpus = l->nodes[i].used_memory = l->nodes[i].n_vms = 0;
+        l->nodes[i].n_dedicated = 0;
+        memset(&l->nodes[i].dedicated, 0, sizeof(l->nodes[i].dedicated));
+    }
+    l->cands = NULL;
+    l->n_terms = 0;
+    for (struct lvm *v = l->vms; v; v = v->hh.next) {
+        v->counted = -1;
+        v->terms = v->cand = false;
+        count(l, v);
+    }
+}
+
 /* Takes what etcd says of the VM's placement (@value at @rev; NULL: none),
  * unless the leader already knows a newer state (its own writes). */
 static void
@@ -242,9 +352,12 @@ refresh(struct nc_leader *l, const char *ns_name)
     snprintf(name, sizeof(name), "%s", slash + 1);
     if (!nc_is_dns_label(ns) || !nc_is_dns_label(name) || !(v = lvm_get(l, ns, name)))
         return;
+    uncount(l, v);
     load_spec(l, v);
     load_placement(l, v);
+    count(l, v);
     if (!v->gen && !v->placed) {
+        uncount(l, v);
         HASH_DEL(l->vms, v);
         lvm_free(v);
     }
@@ -440,32 +553,6 @@ load_nodes(struct nc_leader *l)
         free(value);
     }
     return 0;
-}
-
-static bool
-alive(const struct nc_leader *l, const char *node)
-{
-    for (unsigned i = 0; i < l->n_alive; i++)
-        if (strcmp(l->alive[i], node) == 0)
-            return true;
-    return false;
-}
-
-static int
-node_index(const struct nc_leader *l, const char *node)
-{
-    struct node_ix *ix = NULL;
-
-    if (node)
-        HASH_FIND_STR(l->node_map, node, ix);
-    return ix ? ix->i : -1;
-}
-
-/* Where a VM is meant to run: spec.node, else its placement. */
-static const char *
-target(const struct lvm *v)
-{
-    return v->pinned ? v->pinned : v->placed;
 }
 
 /* A Volume as the scheduler needs it: its pool, whether that pool is
@@ -900,7 +987,7 @@ place_one(struct nc_leader *l, struct nc_sched *s, struct lvm *v, enum why_place
         return pending(l, v, "Unschedulable", "%s", msg);
     if (why == DRAINED)
         nc_sched_account(s, &v->sv, node_index(l, v->placed), -1);
-    if (why != DRAINED) /* a drained node's VMs are in the list already */
+    if (why != DRAINED && s->vms) /* a drained node's VMs are in the list already */
         nc_sched_add(s, &v->sv);
     v->sv.node = i;
     nc_sched_account(s, &v->sv, i, 1);
@@ -1221,6 +1308,8 @@ mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
     v->sv.pin = "";
     i = nc_sched_pick(s, &v->sv, why, sizeof(why) - 32);
     v->sv.avoid = v->sv.only = NULL;
+    v->sv.pools = NULL;
+    v->sv.n_pools = 0;
     if (i < 0) {
         text = mig_status(old, gen, "Failed", "Unschedulable", why, ms.vm, NULL, v->placed,
                           ms.target[0] ? ms.target : NULL);
@@ -1278,51 +1367,62 @@ migrations(struct nc_leader *l, struct nc_sched *s)
     return r;
 }
 
+static void
+save_usage(const struct nc_leader *l, struct usage *u)
+{
+    for (unsigned i = 0; i < l->n_nodes; i++)
+        u[i] = (struct usage){.used_vcpus = l->nodes[i].used_vcpus,
+                              .used_memory = l->nodes[i].used_memory,
+                              .dedicated = l->nodes[i].dedicated,
+                              .n_dedicated = l->nodes[i].n_dedicated,
+                              .n_vms = l->nodes[i].n_vms};
+}
+
+static void
+restore_usage(struct nc_leader *l, const struct usage *u)
+{
+    for (unsigned i = 0; i < l->n_nodes; i++) {
+        l->nodes[i].used_vcpus = u[i].used_vcpus;
+        l->nodes[i].used_memory = u[i].used_memory;
+        l->nodes[i].dedicated = u[i].dedicated;
+        l->nodes[i].n_dedicated = u[i].n_dedicated;
+        l->nodes[i].n_vms = u[i].n_vms;
+    }
+}
+
 /*
  * One pass: every VM without a node, or whose node is gone or drained,
- * is placed, or told why it waits. 0, or a negative errno (-EPERM: no
- * longer the leader; -ESTALE: a plan met a newer state, try again).
+ * is placed, or told why it waits; then the Migrations. It looks at
+ * those VMs only (l->cands), and at every VM only when one has
+ * (anti-)affinity or spread terms, which are weighed against all that
+ * are placed. 0, or a negative errno (-EPERM: no longer the leader;
+ * -ESTALE: a plan met a newer state, try again).
  */
 static int
 pass(struct nc_leader *l)
 {
-    struct nc_sched s = {.policy = l->cfg.policy};
-    size_t n = HASH_COUNT(l->vms), nc = 0;
-    const struct nc_sched_vm **vms = calloc(n + 1, sizeof(*vms));
-    struct lvm **cands = calloc(n + 1, sizeof(*cands)), *v;
+    struct nc_sched s = {.policy = l->cfg.policy, .nodes = l->nodes, .n_nodes = l->n_nodes};
+    struct usage *saved = calloc(l->n_nodes + 1, sizeof(*saved));
+    size_t n, nc = 0;
+    struct lvm **cands, *v;
     struct nc_move mv;
     int r = 0;
 
-    if (!vms || !cands) {
-        free(vms);
-        free(cands);
-        return -ENOMEM;
+    DL_COUNT2(l->cands, v, n, cnext);
+    cands = calloc(n + 1, sizeof(*cands));
+    if (l->n_terms)
+        s.vms = calloc(HASH_COUNT(l->vms) + 1, sizeof(*s.vms));
+    if (!saved || !cands || (l->n_terms && !s.vms)) {
+        r = -ENOMEM;
+        goto out;
     }
-    s.nodes = l->nodes;
-    s.n_nodes = l->n_nodes;
-    s.vms = vms;
-    for (unsigned i = 0; i < l->n_nodes; i++) {
-        l->nodes[i].used_vcpus = l->nodes[i].used_memory = l->nodes[i].n_vms = 0;
-        l->nodes[i].n_dedicated = 0;
-        memset(&l->nodes[i].dedicated, 0, sizeof(l->nodes[i].dedicated));
-    }
-    for (v = l->vms; v; v = v->hh.next) {
-        v->sv = (struct nc_sched_vm){.ns = v->ns, .name = v->name, .vcpus = v->vcpus,
-                                     .memory = v->memory, .pinning = v->cpus,
-                                     .n_pinned = v->n_cpus, .labels = &v->labels,
-                                     .placement = v->placement, .node = -1};
-        if (!v->valid)
-            continue;
-        v->sv.node = node_index(l, target(v));
-        if (v->sv.node >= 0) {
-            nc_sched_account(&s, &v->sv, v->sv.node, 1);
+    save_usage(l, saved);
+    for (v = l->vms; s.vms && v; v = v->hh.next)
+        if (v->counted >= 0)
             nc_sched_add(&s, &v->sv);
-        }
-        if (!v->pinned && (!v->placed || (v->sv.node >= 0 && l->nodes[v->sv.node].drained) ||
-                           (v->sv.node < 0 && !alive(l, v->placed))) &&
-            !nc_moves_of_vm(l->env->moves, v->ns, v->name, &mv))
+    DL_FOREACH2(l->cands, v, cnext)
+        if (!nc_moves_of_vm(l->env->moves, v->ns, v->name, &mv))
             cands[nc++] = v;
-    }
     nc_moves_foreach(l->env->moves, hold_target, (void *[]){&s, l});
     qsort(cands, nc, sizeof(*cands), by_generation);
     l->pass_unschedulable = 0;
@@ -1339,8 +1439,16 @@ pass(struct nc_leader *l)
         atomic_store(&l->unschedulable, l->pass_unschedulable);
     if (r >= 0)
         r = migrations(l, &s);
-    free(vms);
+    /* What was placed now counts where it went; the rest as before. */
+    restore_usage(l, saved);
+    for (size_t i = 0; i < nc; i++) {
+        uncount(l, cands[i]);
+        count(l, cands[i]);
+    }
+out:
+    free(saved);
     free(cands);
+    free(s.vms);
     return r;
 }
 
@@ -1407,6 +1515,7 @@ catch_up(struct nc_leader *l)
         if (!v->listed && v->placed_rev < rev)
             set_placed(v, NULL, rev);
     }
+    recount_all(l);
     return 0;
 }
 
@@ -1477,8 +1586,10 @@ leader_main(void *arg)
         pthread_mutex_unlock(&l->lock);
 
         nodes = take_dirty(l);
-        if (nodes || !l->alive)
+        if (nodes || !l->alive) {
             load_nodes(l);
+            recount_all(l);
+        }
         if (!atomic_load(&l->leading))
             campaign(l);
         retry = false;

@@ -251,6 +251,11 @@ call(struct nc_etcd *c, const char *path, cJSON *req, cJSON **ret_resp)
         set_err(c, "%s: out of memory", path);
         return -ENOMEM;
     }
+    if (c->conf->inject_fault && (r = c->conf->inject_fault(c->conf->fault_data, path, false)) < 0) {
+        set_err(c, "POST %s: failure injected before the request", path);
+        free(body);
+        return r;
+    }
     for (size_t attempt = 0; attempt < c->conf->n_endpoints; attempt++) {
         size_t ep = (c->endpoint + attempt) % c->conf->n_endpoints;
         bool reauthed = false;
@@ -319,6 +324,12 @@ call(struct nc_etcd *c, const char *path, cJSON *req, cJSON **ret_resp)
             goto done;
         }
         r = 0;
+        if (c->conf->inject_fault && (r = c->conf->inject_fault(c->conf->fault_data, path, true)) < 0) {
+            set_err(c, "POST %s: failure injected after the answer (the request was applied)",
+                    path);
+            cJSON_Delete(*ret_resp);
+            *ret_resp = NULL;
+        }
         goto done;
     }
     set_err(c, "%s", err[0] ? err : "no etcd endpoint configured");

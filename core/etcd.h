@@ -25,6 +25,12 @@ struct nc_etcd_conf {
     const char *cacert, *cert, *key; /* TLS files, or NULL */
     const char *user, *password;     /* etcd auth, or NULL */
     long timeout_ms;                 /* per request; 0: 5000 */
+    /* Tests only (drivers/fake/faults.h): asked before each request is
+     * sent (@answered false) and after its answer came (@answered true);
+     * a negative errno fails the call as an unreachable cluster would,
+     * in the second case after etcd applied it. NULL in the daemon. */
+    int (*inject_fault)(void *data, const char *path, bool answered);
+    void *fault_data;
 };
 
 struct nc_etcd;

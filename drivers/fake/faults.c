@@ -27,11 +27,11 @@ fake_faults_fini(struct fake_faults *f)
     pthread_mutex_destroy(&f->lock);
 }
 
-/* Counts a call in @f's sweep; the error it must fail with, or 0. */
+/* Counts call @table.@op in sweep @s (NULL: none); the error it must
+ * fail with, or 0. */
 static int
-sweep_enter(struct fake_faults *f, const char *op)
+sweep_enter(struct fake_sweep *s, const char *table, const char *op)
 {
-    struct fake_sweep *s = f->sweep;
     int err = 0;
 
     if (!s)
@@ -41,7 +41,7 @@ sweep_enter(struct fake_faults *f, const char *op)
         bool seen = false;
 
         err = s->err;
-        snprintf(s->failed, sizeof(s->failed), "%s.%s", f->table, op);
+        snprintf(s->failed, sizeof(s->failed), "%s.%s", table, op);
         for (unsigned i = 0; i < s->n_sites && !seen; i++)
             seen = strcmp(s->sites[i], s->failed) == 0;
         if (!seen && s->n_sites < FAKE_SWEEP_MAX_SITES)
@@ -111,7 +111,7 @@ fake_faults_enter(struct fake_faults *f, const char *who, const char *op)
     }
     pthread_mutex_unlock(&f->lock);
     if (!err)
-        err = sweep_enter(f, op);
+        err = sweep_enter(f->sweep, f->table, op);
     return err ? nc_drv_fail(err, "%s: failure injected by %s", op, who) : 0;
 }
 
@@ -140,4 +140,18 @@ fake_faults_calls(struct fake_faults *f, const char *op)
     n = f->calls[i];
     pthread_mutex_unlock(&f->lock);
     return n;
+}
+
+int
+fake_sweep_etcd(void *data, const char *path, bool answered)
+{
+    char op[40];
+    const char *p = strncmp(path, "/v3/", 4) == 0 ? path + 4 : path;
+
+    /* "/v3/kv/txn" is "kv.txn", or "kv.txn:answer" once answered. */
+    snprintf(op, sizeof(op), "%.28s%s", p, answered ? ":answer" : "");
+    for (char *c = op; *c; c++)
+        if (*c == '/')
+            *c = '.';
+    return sweep_enter(data, "etcd", op);
 }

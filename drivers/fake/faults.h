@@ -35,6 +35,14 @@ void fake_sweep_arm(struct fake_sweep *s, unsigned nth, int err);
 /* Disarms it; returns true when the armed call was made (and failed). */
 bool fake_sweep_disarm(struct fake_sweep *s);
 
+/*
+ * The etcd client's seam in a sweep: set nc_etcd_conf.inject_fault to it
+ * and fault_data to the sweep. Each request is two calls: "etcd.kv.txn"
+ * fails it unsent, "etcd.kv.txn:answer" loses the answer of a request
+ * etcd applied (a timeout after the commit).
+ */
+int fake_sweep_etcd(void *sweep, const char *path, bool answered);
+
 struct fake_faults {
     pthread_mutex_t lock;
     struct fake_sweep *sweep; /* NULL: not in a sweep */

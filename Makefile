@@ -5,7 +5,7 @@
 CC      ?= cc
 BUILD   ?= build
 PKGS    := libevent libevent_pthreads libcurl libcjson libvirt libsystemd libxml-2.0 \
-           libnl-route-3.0 libisofs-1
+           libnl-route-3.0 libisofs-1 libnftables
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Werror
@@ -46,11 +46,13 @@ CORE_SRCS := \
 	drivers/files.c \
 	drivers/fake/dhcp.c \
 	drivers/fake/faults.c \
+	drivers/fake/firewall.c \
 	drivers/fake/hv.c \
 	drivers/fake/overlay.c \
 	drivers/fake/storage.c \
 	drivers/libvirt.c \
 	drivers/migrate.c \
+	drivers/nft.c \
 	drivers/overlay.c \
 	drivers/seed.c \
 	drivers/snapshot.c \

@@ -33,6 +33,7 @@
 #include "core/node.h"
 #include "core/workqueue.h"
 #include "drivers/dnsmasq.h"
+#include "drivers/firewall.h"
 #include "drivers/libvirt.h"
 #include "drivers/overlay.h"
 #include "drivers/storage.h"
@@ -589,6 +590,9 @@ start(struct daemon *d)
     if (r < 0)
         return r;
     d->env.dhcp = &nc_dnsmasq;
+    if (nc_nft_open(d->cfg.netns, &d->env.fw) < 0)
+        nc_warn(NULL, "nftables: %s; Networks with egress NAT cannot be realised here",
+                nc_drv_errmsg());
     d->env.console_dir = d->cfg.console_dir;
     d->env.image_dir = d->cfg.image_dir;
     d->env.boot_dir = d->cfg.boot_dir ? d->cfg.boot_dir : d->cfg.image_dir;
@@ -745,6 +749,7 @@ out:
             nc_reconcilers[i]->fini(&d.env);
     nc_metrics_free(d.env.metrics);
     nc_moves_free(d.env.moves);
+    nc_fw_close(d.env.fw);
     nc_st_close(d.env.st);
     nc_hv_close(d.env.hv);
     if (d.base)

@@ -102,14 +102,14 @@ write_if_changed(const char *path, const char *text)
  * its start, and what it printed explains a failure.
  */
 static int
-start(const struct nc_dnsmasq *d, const char *pidfile, const char *hostsfile)
+start(const struct nc_dnsmasq *d, const char *pidfile, const char *hostsfile, const char *optsfile)
 {
-    char a_pid[600], a_hosts[600], a_leases[600], a_log[600], a_iface[64], a_range[96], nspath[300],
-        out[400] = "";
+    char a_pid[600], a_hosts[600], a_opts[600], a_leases[600], a_log[600], a_iface[64],
+        a_range[96], nspath[300], out[400] = "";
     char *argv[] = {
         DNSMASQ, a_pid, "--conf-file=/dev/null", "--port=0", "--bind-dynamic", a_iface,
-        "--except-interface=lo", a_range, a_hosts, a_leases, "--dhcp-authoritative",
-        "--dhcp-option=option:router", "--dhcp-option=option:dns-server", a_log, NULL,
+        "--except-interface=lo", a_range, a_hosts, a_opts, a_leases, "--dhcp-authoritative",
+        "--dhcp-option=option:dns-server", a_log, NULL,
     };
     int nsfd = -1, pipefd[2], status;
     pid_t pid;
@@ -117,6 +117,7 @@ start(const struct nc_dnsmasq *d, const char *pidfile, const char *hostsfile)
 
     snprintf(a_pid, sizeof(a_pid), "--pid-file=%s", pidfile);
     snprintf(a_hosts, sizeof(a_hosts), "--dhcp-hostsfile=%s", hostsfile);
+    snprintf(a_opts, sizeof(a_opts), "--dhcp-optsfile=%s", optsfile);
     snprintf(a_leases, sizeof(a_leases), "--dhcp-leasefile=%s/%s.leases", d->dir, d->bridge);
     snprintf(a_log, sizeof(a_log), "--log-facility=%s/%s.log", d->dir, d->bridge);
     snprintf(a_iface, sizeof(a_iface), "--interface=%s", d->bridge);
@@ -172,7 +173,7 @@ start(const struct nc_dnsmasq *d, const char *pidfile, const char *hostsfile)
 static int
 ensure(struct nc_dhcp *dhcp, const struct nc_dnsmasq *d, bool *ret_changed)
 {
-    char pidfile[512], hostsfile[512], *text;
+    char pidfile[512], hostsfile[512], optsfile[512], *text;
     size_t len = 0;
     pid_t pid;
     int r;
@@ -188,15 +189,20 @@ ensure(struct nc_dhcp *dhcp, const struct nc_dnsmasq *d, bool *ret_changed)
         len += (size_t)sprintf(text + len, "%s,%s\n", d->hosts[i].mac, d->hosts[i].ip);
     path_of(pidfile, sizeof(pidfile), d->dir, d->bridge, "pid");
     path_of(hostsfile, sizeof(hostsfile), d->dir, d->bridge, "hosts");
+    path_of(optsfile, sizeof(optsfile), d->dir, d->bridge, "opts");
     r = write_if_changed(hostsfile, text);
     free(text);
     if (r < 0)
         return r;
     *ret_changed = r > 0;
+    /* No gateway unless the Network has one: an empty router option
+     * (dnsmasq offers its own address by default). SIGHUP re-reads it. */
+    if ((r = write_if_changed(optsfile, d->router ? "" : "option:router\n")) < 0)
+        return r;
     pid = running_pid(pidfile);
     if (!pid)
-        return start(d, pidfile, hostsfile);
-    if (r > 0 && kill(pid, SIGHUP) < 0)
+        return start(d, pidfile, hostsfile, optsfile);
+    if ((r > 0 || *ret_changed) && kill(pid, SIGHUP) < 0)
         return fail(-errno, "signal dnsmasq %ld: %s", (long)pid, strerror(errno));
     return 0;
 }
@@ -204,7 +210,7 @@ ensure(struct nc_dhcp *dhcp, const struct nc_dnsmasq *d, bool *ret_changed)
 static int
 stop(struct nc_dhcp *dhcp, const char *dir, const char *bridge)
 {
-    static const char *const exts[] = {"pid", "hosts", "leases", "log"};
+    static const char *const exts[] = {"pid", "hosts", "opts", "leases", "log"};
     char path[512];
     pid_t pid;
 

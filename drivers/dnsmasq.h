@@ -27,6 +27,7 @@ struct nc_dnsmasq {
     const char *bridge;  /* the interface it serves; names its files */
     const char *network; /* the CIDR's first address, "10.0.0.0" */
     const char *netmask; /* "255.255.255.0" */
+    bool router;         /* tell guests the bridge is their default gateway */
     const struct nc_dhcp_host *hosts;
     size_t n_hosts;
 };

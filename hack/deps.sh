@@ -7,7 +7,7 @@ set -eu
 PKGS="
 build-essential pkg-config cppcheck help2man man-db
 libevent-dev libcurl4-openssl-dev libcjson-dev libvirt-dev libsystemd-dev
-libxml2-dev uthash-dev libcriterion-dev libnl-route-3-dev libisofs-dev dnsmasq-base
+libxml2-dev uthash-dev libcriterion-dev libnl-route-3-dev libisofs-dev libnftables-dev nftables dnsmasq-base
 etcd-server etcd-client
 libvirt-daemon libvirt-daemon-system libvirt-clients
 qemu-system-x86 qemu-utils

@@ -253,7 +253,13 @@ net_spec = {"type": "object", "additionalProperties": False, "required": ["cidr"
               "type": "string", "pattern": CIDR}),
     ("vni", {"description": "VXLAN id; allocated when absent, unique per cluster", "type": "integer", "minimum": 1, "maximum": 16777215}),
     ("mtu", {"type": "integer", "minimum": 576, "maximum": 9000, "default": 1450}),
-    ("mode", {"enum": ["overlay", "isolated"], "default": "overlay"})])}
+    ("mode", {"enum": ["overlay", "isolated"], "default": "overlay"}),
+    ("egress", {"description": "how guests reach addresses outside the Network", "type": "object", "additionalProperties": False,
+                "properties": collections.OrderedDict([
+                    ("nat", {"description": "masquerade behind each node's address, through the node (nftables)", "type": "boolean", "default": False}),
+                    ("via", {"description": "the node's network interface NAT leaves by; absent: any but the Network's bridge", "type": "string",
+                             "maxLength": 15, "pattern": "^(?!\\.\\.?$)[A-Za-z0-9_.-]+$(?!\\n)"})]),
+                "if": {"required": ["via"]}, "then": {"required": ["nat"], "properties": {"nat": {"const": True}}}})])}
 
 mig_spec = {"type": "object", "additionalProperties": False, "required": ["vm"],
   "properties": collections.OrderedDict([

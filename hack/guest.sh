@@ -40,11 +40,14 @@
 #                                    network-config (at most 40 of each);
 #                                    the hostname is set from local-hostname:
 #   NOVACRON-GUEST-HOSTNAME <name>
+#   NOVACRON-GUEST-USER-DATA         user-data starts with "#!": it runs
+#                                    once DHCP is done, its output on the
+#                                    console
 set -eu
 
 CACHE=${NOVACRON_GUEST_DIR:-/var/cache/novacron/guest}
 # Bump when the recipe below changes, so cached images are rebuilt.
-RECIPE=13
+RECIPE=14
 [ -s "$CACHE/vmlinuz" ] && [ -s "$CACHE/initrd.img" ] && [ -s "$CACHE/disk.img" ] &&
     [ "$(cat "$CACHE/recipe" 2>/dev/null)" = "$RECIPE" ] && { echo "$CACHE"; exit 0; }
 
@@ -163,6 +166,15 @@ if [ -e /sys/class/net/eth0 ]; then
     ip link set eth0 up
     udhcpc -i eth0 -s /etc/udhcpc.script -t 30 -T 1 -n -q >/dev/null 2>&1 || echo "NOVACRON-GUEST-NO-DHCP"
 fi
+# A user-data that is a script runs once the network is up, its output on
+# the console, as cloud-init runs one.
+(
+    for i in \$(seq 1 50); do [ -f /cidata/user-data ] && break; sleep 0.1; done
+    if [ "\$(head -c 2 /cidata/user-data 2>/dev/null)" = "#!" ]; then
+        echo "NOVACRON-GUEST-USER-DATA"
+        sh /cidata/user-data </dev/null >/dev/console 2>&1
+    fi
+) &
 # A shell on the serial console, for novactl console (nothing reads it
 # otherwise).
 export PS1="novacron-guest# "

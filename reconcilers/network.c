@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "drivers/dnsmasq.h"
+#include "drivers/firewall.h"
 #include "drivers/overlay.h"
 #include "reconcilers/alloc.h"
 #include "reconcilers/moves.h"
@@ -37,6 +38,7 @@ struct net_run {
     struct nc_run o;
     struct nc_network_spec spec;
     char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX];
+    char table[NC_IFNAME_MAX]; /* its nftables table, named as its bridge is */
     char owner[140]; /* "ns/name": the value of its allocations */
     char node_mark[270]; /* "node/<node>": the value of this node's address */
     cJSON *users;
@@ -443,7 +445,7 @@ ensure_dhcp(struct net_run *run, char *msg, size_t msgsz)
     char network[16], netmask[16];
     struct nc_dnsmasq d = {
         .netns = env->netns, .dir = env->dnsmasq_dir, .bridge = run->bridge,
-        .network = network, .netmask = netmask,
+        .network = network, .netmask = netmask, .router = run->spec.egress_nat,
     };
     bool changed;
     int r;
@@ -522,6 +524,42 @@ hold(struct net_run *run, uint32_t *ret_vni, char *cidr, int *ret)
 }
 
 /*
+ * The Network's egress on this node: its NAT table made as the spec says,
+ * or taken away when the spec no longer asks for it. 0, or a negative
+ * errno with the reason in @msg and *@reason.
+ */
+static int
+ensure_egress(struct net_run *run, char *msg, size_t msgsz, const char **reason)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_egress e = {
+        .table = run->table, .mark = run->alias, .cidr = run->spec.cidr, .bridge = run->bridge,
+        .via = run->spec.egress_via[0] ? run->spec.egress_via : NULL,
+    };
+    int r;
+
+    if (!env->fw && !run->spec.egress_nat)
+        return 0;
+    if (!env->fw) {
+        snprintf(msg, msgsz, "spec.egress.nat: node %s has no nftables to masquerade with",
+                 env->node);
+        *reason = "NodeProblem";
+        return -ENOTSUP;
+    }
+    r = run->spec.egress_nat ? nc_fw_ensure_egress(env->fw, &e)
+                             : nc_fw_remove(env->fw, run->table, run->alias);
+    if (r == -ENODEV) {
+        snprintf(msg, msgsz, "spec.egress.via: node %s has no interface \"%s\"", env->node,
+                 run->spec.egress_via);
+        *reason = "NoSuchInterface";
+    } else if (r < 0) {
+        snprintf(msg, msgsz, "node %s: %s", env->node, nc_drv_errmsg());
+        *reason = r == -EEXIST ? "NameConflict" : "NodeProblem";
+    }
+    return r;
+}
+
+/*
  * This node's bridge and VXLAN device, with a forwarding entry toward each
  * other node in @peers, and its dnsmasq. 0; 1 after reporting why not,
  * with the result in *@ret; or a negative errno.
@@ -564,6 +602,8 @@ realise(struct net_run *run, struct peers *peers, uint32_t vni, const char *cidr
             reason = r == -EEXIST ? "NameConflict" : "NodeProblem";
         } else if ((r = ensure_dhcp(run, msg, sizeof(msg))) < 0) {
             reason = "DHCPFailed";
+        } else {
+            r = ensure_egress(run, msg, sizeof(msg), &reason);
         }
     }
     if (!reason)
@@ -573,7 +613,7 @@ realise(struct net_run *run, struct peers *peers, uint32_t vni, const char *cidr
     /* A node without what it needs, or a device of that name that is not
      * ours: no backoff storm, but a look now and then, for the day that
      * changes. Anything else is retried with backoff. */
-    if (*ret == 0 && r < 0 && r != -EEXIST)
+    if (*ret == 0 && r < 0 && r != -EEXIST && r != -ENODEV && r != -ENOTSUP)
         *ret = r;
     else if (*ret == 0)
         *ret_requeue_ms = RETRY_MS;
@@ -605,9 +645,9 @@ report_ready(struct net_run *run, uint32_t vni)
     cJSON_AddNumberToObject(s, "mtu", run->spec.mtu);
     cJSON_AddItemToObject(s, "nodes", f.holders);
     cJSON_AddNumberToObject(s, "addressesInUse", (double)f.count);
-    snprintf(msg, sizeof(msg), "bridge and %s on %d node(s)",
+    snprintf(msg, sizeof(msg), "bridge and %s on %d node(s)%s",
              run->spec.mode == NC_NET_OVERLAY ? "VXLAN device" : "no VXLAN (isolated)",
-             cJSON_GetArraySize(f.holders));
+             cJSON_GetArraySize(f.holders), run->spec.egress_nat ? ", egress through NAT" : "");
     news = nc_run_ready_changed(&run->o, true, msg);
     nc_status_condition(s, run->o.old_status, "Ready", true, "Realised", msg, run->o.generation,
                         run->o.now);
@@ -634,6 +674,7 @@ unrealise_scan(struct net_run *run, struct nc_alloc_scan *f)
     int r;
 
     if ((r = nc_dhcp_stop(env->dhcp, env->dnsmasq_dir, run->bridge)) < 0 ||
+        (env->fw && (r = nc_fw_remove(env->fw, run->table, run->alias)) < 0 && r != -EEXIST) ||
         (run->o.ctx->ov &&
          (((r = nc_overlay_remove(run->o.ctx->ov, run->vxlan, run->alias)) < 0 && r != -EEXIST) ||
           ((r = nc_overlay_remove(run->o.ctx->ov, run->bridge, run->alias)) < 0 &&
@@ -762,6 +803,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
         snprintf(run.owner, sizeof(run.owner), "%s/%s", ns, name);
         snprintf(run.node_mark, sizeof(run.node_mark), "node/%s", ctx->env->node);
         nc_network_names(ctx->env, ns, name, run.bridge, run.vxlan, run.alias);
+        snprintf(run.table, sizeof(run.table), "ncn%.12s", run.bridge + 3);
         r = nc_run_spec(&run.o, &value);
         if (r == -ENOENT)
             r = reconcile_deleted(&run, ret_requeue_ms);

@@ -19,6 +19,7 @@
 struct nc_vm_state;
 struct nc_node;
 struct nc_dhcp;
+struct nc_fw;
 struct nc_overlay;
 struct nc_st;
 struct nc_moves;
@@ -47,6 +48,7 @@ struct nc_env {
     struct nc_hv *hv;
     struct nc_st *st;
     struct nc_dhcp *dhcp;         /* each Network's DHCP server on this node */
+    struct nc_fw *fw;             /* Networks' NAT in the node's namespace; NULL: none */
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */
     struct nc_vm_state *vm;          /* the VM reconciler's memory */

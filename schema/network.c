@@ -8,7 +8,43 @@
 
 const char *const nc_net_mode_names[] = {"overlay", "isolated", NULL};
 
-static const char *const spec_fields[] = {"cidr", "vni", "mtu", "mode", NULL};
+static const char *const spec_fields[] = {"cidr", "vni", "mtu", "mode", "egress", NULL};
+static const char *const egress_fields[] = {"nat", "via", NULL};
+
+/* A network device's name as Linux takes it and as a rule can name it
+ * unquoted: 1 to 15 of letters, digits, '_', '.' and '-', not "." or "..". */
+static bool
+is_ifname(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* spec.egress: {nat?, via?}. */
+static void
+parse_egress(struct nc_verr *errs, const cJSON *spec, struct nc_network_spec *ret)
+{
+    const cJSON *eg = nc_v_object(errs, spec, "spec", "egress", false);
+    const char *via;
+
+    if (!eg)
+        return;
+    nc_v_known_fields(errs, eg, "spec.egress", egress_fields);
+    ret->egress_nat = nc_v_bool(errs, eg, "spec.egress", "nat", false);
+    if (!(via = nc_v_string(errs, eg, "spec.egress", "via", false, 64)))
+        return;
+    if (!is_ifname(via))
+        nc_verr_add(errs, "spec.egress.via",
+                    "must be a network interface name of the node (1 to 15 of letters, digits, "
+                    "'_', '.' and '-')");
+    else if (!ret->egress_nat)
+        nc_verr_add(errs, "spec.egress.via", "says where NAT leaves the node: needs nat: true");
+    else
+        snprintf(ret->egress_via, sizeof(ret->egress_via), "%s", via);
+}
 
 const char *
 nc_cidr_parse(const char *s, unsigned min, unsigned max, uint32_t *ret_network,
@@ -69,6 +105,7 @@ nc_network_spec_from_json(const cJSON *doc, const char *ns, const char *name,
         ret->mtu = (unsigned)nc_v_int(errs, spec, "spec", "mtu", false, NC_NETWORK_MIN_MTU,
                                       NC_NETWORK_MAX_MTU, NC_NETWORK_DEFAULT_MTU);
         ret->mode = nc_v_enum(errs, spec, "spec", "mode", nc_net_mode_names, NC_NET_OVERLAY);
+        parse_egress(errs, spec, ret);
     }
     if (nc_verr_count(errs) > before) {
         memset(ret, 0, sizeof(*ret));

@@ -2,6 +2,7 @@
 #ifndef NC_SCHEMA_NETWORK_H
 #define NC_SCHEMA_NETWORK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "schema/validate.h"
@@ -27,6 +28,10 @@ struct nc_network_spec {
     uint32_t vni; /* 0: to be allocated */
     unsigned mtu;
     enum nc_net_mode mode;
+    /* spec.egress: its guests reach outside the Network through each
+     * node's uplink, masqueraded behind the node's address. */
+    bool egress_nat;
+    char egress_via[16]; /* the node's device to leave by; "": any but the bridge */
 };
 
 extern const char *const nc_net_mode_names[];

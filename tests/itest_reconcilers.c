@@ -23,6 +23,7 @@
 #include "core/metrics.h"
 #include "core/names.h"
 #include "drivers/fake/dhcp.h"
+#include "drivers/fake/firewall.h"
 #include "drivers/fake/hv.h"
 #include "drivers/fake/overlay.h"
 #include "drivers/fake/storage.h"
@@ -69,6 +70,8 @@ setup(void)
     cr_assert_eq(fake_st_open(&env.st), 0);
     fake_st_add_pool(env.st, "default");
     cr_assert_eq(fake_dhcp_open(&env.dhcp), 0);
+    cr_assert_eq(fake_fw_open(&env.fw), 0);
+    fake_fw_add_device(env.fw, "eth0");
     cr_assert_eq(nc_vm_reconciler.init(&env), 0);
     snprintf(env.dnsmasq_dir, sizeof(env.dnsmasq_dir), "/tmp/nc-itest-%d", getpid());
     ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
@@ -80,6 +83,7 @@ teardown(void)
 {
     nc_vm_reconciler.fini(&env);
     fake_dhcp_close(env.dhcp);
+    nc_fw_close(env.fw);
     nc_st_close(env.st);
     nc_hv_close(env.hv);
     nc_event_recorder_clear(&env.events);
@@ -511,6 +515,62 @@ Test(reconcilers, networks_realised_conflicting_failing_and_deleted)
     cr_assert(fake_ov_has(ctx.ov, bridge, have, NULL), "a device that is not ours was removed");
 }
 
+/* Egress NAT: the Network's table, with its mark, where a VM of it runs;
+ * a device the node lacks Failed naming spec.egress.via; a table of that
+ * name that is not ours left alone; nat off or the Network gone, the
+ * table goes. */
+Test(reconcilers, egress_nat_table_follows_the_spec)
+{
+    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX], table[16],
+        via[16];
+    cJSON *st;
+
+    nc_network_names(&env, "default", "e1", bridge, vxlan, alias);
+    snprintf(table, sizeof(table), "ncn%.12s", bridge + 3);
+    put_spec("u", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\",\"interfaces\":["
+                  "{\"name\":\"a\",\"network\":\"e1\"}]}");
+    put_kind("network", "e1",
+             "{\"cidr\":\"10.12.0.0/24\",\"mode\":\"isolated\",\"egress\":{\"nat\":true,"
+             "\"via\":\"eth0\"}}");
+    cr_assert_eq(reconcile_network("e1"), 0);
+    st = status_of("network", "e1");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready");
+    cr_assert(strstr(str(nc_status_find_condition(st, "Ready"), "message", NULL), "NAT"));
+    cJSON_Delete(st);
+    cr_assert(fake_fw_has(env.fw, table, via));
+    cr_assert_str_eq(via, "eth0");
+
+    put_kind("network", "e1",
+             "{\"cidr\":\"10.12.0.0/24\",\"mode\":\"isolated\",\"egress\":{\"nat\":true,"
+             "\"via\":\"nope0\"}}");
+    cr_assert_eq(reconcile_network("e1"), 0, "a device the node lacks is looked at later, no backoff");
+    st = status_of("network", "e1");
+    cr_assert_str_eq(str(st, "phase", NULL), "Failed");
+    cr_assert_str_eq(ready_reason(st), "NoSuchInterface");
+    cr_assert(strstr(str(nc_status_find_condition(st, "Ready"), "message", NULL),
+                     "spec.egress.via: node node-a has no interface \"nope0\""));
+    cJSON_Delete(st);
+
+    put_kind("network", "e1", "{\"cidr\":\"10.12.0.0/24\",\"mode\":\"isolated\"}");
+    cr_assert_eq(reconcile_network("e1"), 0);
+    cr_assert(!fake_fw_has(env.fw, table, NULL), "the table outlived nat: true");
+
+    /* Someone else's table of that name: Failed, never changed. */
+    fake_fw_add_foreign(env.fw, table, "someone else's");
+    put_kind("network", "e1",
+             "{\"cidr\":\"10.12.0.0/24\",\"mode\":\"isolated\",\"egress\":{\"nat\":true}}");
+    cr_assert_eq(reconcile_network("e1"), 0);
+    st = status_of("network", "e1");
+    cr_assert_str_eq(ready_reason(st), "NameConflict");
+    cJSON_Delete(st);
+    delete_kind("vm", "u");
+    delete_kind("network", "e1");
+    cr_assert_eq(reconcile_network("e1"), 0);
+    cr_assert_null(status_of("network", "e1"));
+    cr_assert(fake_fw_has(env.fw, table, via), "a table that is not ours was removed");
+    cr_assert_eq(fake_fw_count(env.fw), 1u);
+}
+
 /* A VM on a Network: its interface holds a MAC and an address, the node's
  * DHCP server answers for exactly that pair, and both go with the VM. */
 Test(reconcilers, a_guest_on_a_network_gets_its_dhcp_entry)
@@ -588,13 +648,23 @@ network_user(const char *net, bool present)
         delete_spec(vm);
 }
 
+/* The sweep's Networks: isolated, with egress NAT (@more: other fields). */
+#define NAT_NET(more)                                                                            \
+    "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\",\"egress\":{\"nat\":true}" more "}"
+
+/* Network @net's bridge and its NAT table are there. */
 static bool
 bridge_of(const char *net)
 {
-    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX];
+    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX], table[16];
+    bool dev, nat;
 
     nc_network_names(&env, "default", net, bridge, vxlan, alias);
-    return fake_ov_has(ctx.ov, bridge, NULL, NULL);
+    snprintf(table, sizeof(table), "ncn%.12s", bridge + 3);
+    dev = fake_ov_has(ctx.ov, bridge, NULL, NULL);
+    nat = fake_fw_has(env.fw, table, NULL);
+    cr_assert_eq(dev, nat, "Network %s: bridge %d, NAT table %d", net, dev, nat);
+    return dev;
 }
 
 static void
@@ -686,8 +756,7 @@ sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, boo
         if (vm)
             disk_vm(name, 1);
         else
-            put_kind(c->kind, name, net ? "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\"}"
-                                        : "{\"size\":\"64MiB\"}");
+            put_kind(c->kind, name, net ? NAT_NET("") : "{\"size\":\"64MiB\"}");
         converge(c->kind, name, ready);
     }
     /* The change, whose reconcile fails at its n-th driver call. */
@@ -698,8 +767,7 @@ sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, boo
     } else if (vm) {
         disk_vm(name, c->change == 1 ? 2 : 1);
     } else if (net) {
-        put_kind(c->kind, name, c->change == 1 ? "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\",\"mtu\":1400}"
-                                               : "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\"}");
+        put_kind(c->kind, name, c->change == 1 ? NAT_NET(",\"mtu\":1400") : NAT_NET(""));
     } else {
         put_kind(c->kind, name, c->change == 1 ? "{\"size\":\"128MiB\"}" : "{\"size\":\"64MiB\"}");
     }
@@ -758,6 +826,7 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
     fake_st_sweep(env.st, &sweep);
     fake_ov_sweep(ctx.ov, &sweep);
     fake_dhcp_sweep(env.dhcp, &sweep);
+    fake_fw_sweep(env.fw, &sweep);
     conf.inject_fault = fake_sweep_etcd;
     conf.fault_data = &sweep;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -780,6 +849,7 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
     fake_st_sweep(env.st, NULL);
     fake_ov_sweep(ctx.ov, NULL);
     fake_dhcp_sweep(env.dhcp, NULL);
+    fake_fw_sweep(env.fw, NULL);
     conf.inject_fault = NULL;
     fake_sweep_fini(&sweep);
 }

@@ -1,0 +1,186 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/fake/firewall.h"
+
+#define MAX_TABLES  16
+#define MAX_DEVICES 8
+
+static const char *const op_names[] = {"ensure_egress", "remove", NULL};
+
+struct table {
+    char name[16], mark[NC_FW_MARK_MAX], via[16];
+};
+
+struct fake {
+    pthread_mutex_t lock;
+    struct table tables[MAX_TABLES];
+    size_t n;
+    char devices[MAX_DEVICES][16];
+    size_t n_devices;
+    struct fake_faults faults;
+};
+
+static struct table *
+find(struct fake *f, const char *name)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->tables[i].name, name) == 0)
+            return &f->tables[i];
+    return NULL;
+}
+
+/* Whether table @t may be changed by the owner of @mark (cut as nft cuts). */
+static int
+check_owner(const struct table *t, const char *mark)
+{
+    char want[NC_FW_MARK_MAX];
+
+    snprintf(want, sizeof(want), "%s", mark);
+    return strcmp(t->mark, want) == 0
+               ? 0
+               : nc_drv_fail(-EEXIST, "fake_fw: table %s is not ours", t->name);
+}
+
+static int
+fake_ensure_egress(struct nc_fw *fw, const struct nc_egress *e)
+{
+    struct fake *f = fw->priv;
+    struct table *t;
+    bool found = !e->via;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    for (size_t i = 0; i < f->n_devices && !found; i++)
+        found = strcmp(f->devices[i], e->via) == 0;
+    if ((r = fake_faults_enter(&f->faults, "fake_fw", "ensure_egress")) < 0)
+        goto out;
+    if (!found) {
+        r = nc_drv_fail(-ENODEV, "no device %s", e->via);
+        goto out;
+    }
+    if ((t = find(f, e->table)) && (r = check_owner(t, e->mark)) < 0)
+        goto out;
+    if (!t) {
+        if (f->n == MAX_TABLES) {
+            r = nc_drv_fail(-ENOSPC, "fake_fw: %d tables at most", MAX_TABLES);
+            goto out;
+        }
+        t = &f->tables[f->n++];
+        snprintf(t->name, sizeof(t->name), "%s", e->table);
+        snprintf(t->mark, sizeof(t->mark), "%s", e->mark);
+    }
+    snprintf(t->via, sizeof(t->via), "%s", e->via ? e->via : "");
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_remove(struct nc_fw *fw, const char *table, const char *mark)
+{
+    struct fake *f = fw->priv;
+    struct table *t;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = fake_faults_enter(&f->faults, "fake_fw", "remove")) == 0 && (t = find(f, table)) &&
+        (r = check_owner(t, mark)) == 0)
+        *t = f->tables[--f->n];
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static void
+fake_close(struct nc_fw *fw)
+{
+    struct fake *f = fw->priv;
+
+    fake_faults_fini(&f->faults);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    free(fw);
+}
+
+static const struct nc_fw_ops fake_ops = {
+    .close = fake_close,
+    .ensure_egress = fake_ensure_egress,
+    .remove = fake_remove,
+};
+
+int
+fake_fw_open(struct nc_fw **ret)
+{
+    struct nc_fw *fw = calloc(1, sizeof(*fw));
+    struct fake *f = calloc(1, sizeof(*f));
+
+    if (!fw || !f) {
+        free(fw);
+        free(f);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&f->lock, NULL);
+    fake_faults_init(&f->faults, op_names);
+    *fw = (struct nc_fw){.ops = &fake_ops, .priv = f};
+    *ret = fw;
+    return 0;
+}
+
+bool
+fake_fw_has(struct nc_fw *fw, const char *table, char via[16])
+{
+    struct fake *f = fw->priv;
+    struct table *t;
+
+    pthread_mutex_lock(&f->lock);
+    if ((t = find(f, table)) && via)
+        snprintf(via, 16, "%s", t->via);
+    pthread_mutex_unlock(&f->lock);
+    return t != NULL;
+}
+
+size_t
+fake_fw_count(struct nc_fw *fw)
+{
+    struct fake *f = fw->priv;
+    size_t n;
+
+    pthread_mutex_lock(&f->lock);
+    n = f->n;
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
+void
+fake_fw_add_foreign(struct nc_fw *fw, const char *table, const char *mark)
+{
+    struct fake *f = fw->priv;
+
+    pthread_mutex_lock(&f->lock);
+    if (f->n < MAX_TABLES) {
+        snprintf(f->tables[f->n].name, sizeof(f->tables[0].name), "%s", table);
+        snprintf(f->tables[f->n].mark, sizeof(f->tables[0].mark), "%s", mark);
+        f->tables[f->n++].via[0] = '\0';
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+void
+fake_fw_add_device(struct nc_fw *fw, const char *name)
+{
+    struct fake *f = fw->priv;
+
+    pthread_mutex_lock(&f->lock);
+    if (f->n_devices < MAX_DEVICES)
+        snprintf(f->devices[f->n_devices++], sizeof(f->devices[0]), "%s", name);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void
+fake_fw_sweep(struct nc_fw *fw, struct fake_sweep *s)
+{
+    fake_faults_join(&((struct fake *)fw->priv)->faults, s, "fw");
+}

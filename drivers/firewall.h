@@ -1,0 +1,61 @@
+/*
+ * The firewall driver: the packet rules novacrond keeps in a node's
+ * network namespace, behind a table. Each Network's rules live in an
+ * nftables table of their own, named after the Network as its bridge is,
+ * whose comment is the Network's owner mark: a table with another comment
+ * is never changed or deleted, and nobody else's tables or rules are ever
+ * touched. The handle is thread-safe. Errors come back as a negative
+ * errno, with the reason in nc_drv_errmsg().
+ */
+#ifndef NC_DRIVER_FIREWALL_H
+#define NC_DRIVER_FIREWALL_H
+
+#include "drivers/error.h"
+
+#define NC_FW_MARK_MAX 128 /* an nftables comment: 127 characters and the NUL */
+
+/* A Network's egress through the node: its guests' packets to anywhere
+ * outside @cidr leave by @via (any device but @bridge when NULL) with
+ * the node's address as their source. */
+struct nc_egress {
+    const char *table;  /* the Network's nftables table, at most 15 characters */
+    const char *mark;   /* its owner mark, the table's comment (cut to 127) */
+    const char *cidr;   /* "10.0.0.0/24" */
+    const char *bridge; /* the Network's bridge on this node */
+    const char *via;    /* a device of the node, or NULL */
+};
+
+struct nc_fw;
+
+struct nc_fw_ops {
+    void (*close)(struct nc_fw *fw);
+    /* Makes table e->table hold the masquerade of @e and nothing else,
+     * in one transaction, and turns IPv4 forwarding on in the namespace
+     * (as every NAT router must; it stays on). -ENODEV when the node has
+     * no device @via; -EEXIST when a table of that name is not ours. */
+    int (*ensure_egress)(struct nc_fw *fw, const struct nc_egress *e);
+    /* Deletes table @table when its comment is @mark (cut to 127); 0 when
+     * there is none, -EEXIST when it is someone else's. */
+    int (*remove)(struct nc_fw *fw, const char *table, const char *mark);
+};
+
+struct nc_fw {
+    const struct nc_fw_ops *ops;
+    void *priv;
+};
+
+/* nftables through libnftables, in network namespace @netns (a name under
+ * /run/netns; NULL: the caller's). 0 and *@ret, or a negative errno. */
+int nc_nft_open(const char *netns, struct nc_fw **ret) __attribute__((warn_unused_result));
+
+static inline void
+nc_fw_close(struct nc_fw *fw)
+{
+    if (fw)
+        fw->ops->close(fw);
+}
+
+#define nc_fw_ensure_egress(fw, e)    ((fw)->ops->ensure_egress((fw), (e)))
+#define nc_fw_remove(fw, table, mark) ((fw)->ops->remove((fw), (table), (mark)))
+
+#endif

@@ -10,6 +10,8 @@
 #ifndef NC_DRIVER_FIREWALL_H
 #define NC_DRIVER_FIREWALL_H
 
+#include <stdbool.h>
+
 #include "drivers/error.h"
 
 #define NC_FW_MARK_MAX 128 /* an nftables comment: 127 characters and the NUL */
@@ -25,6 +27,17 @@ struct nc_egress {
     const char *via;    /* a device of the node, or NULL */
 };
 
+/* A guest's port, its tap on a Network's bridge. Secured, frames from it
+ * must come from @mac, and IPv4 and ARP from @ip (or from 0.0.0.0: DHCP
+ * and ARP probes); everything else it sends is dropped before the bridge
+ * sees it. Not secured, anything goes. An installation's ports share one
+ * bridge-family table, @table, whose comment is @mark. */
+struct nc_port {
+    const char *table, *mark;
+    const char *tap, *mac, *ip;
+    bool secure;
+};
+
 struct nc_fw;
 
 struct nc_fw_ops {
@@ -37,6 +50,14 @@ struct nc_fw_ops {
     /* Deletes table @table when its comment is @mark (cut to 127); 0 when
      * there is none, -EEXIST when it is someone else's. */
     int (*remove)(struct nc_fw *fw, const char *table, const char *mark);
+    /* Makes @p's rules so, in one transaction that replaces whatever the
+     * tap had (the table made first when there is none); -EEXIST when a
+     * table of that name is not ours. Done before the tap joins its
+     * bridge, so that no frame of it goes unchecked. */
+    int (*port_set)(struct nc_fw *fw, const struct nc_port *p);
+    /* Takes tap @tap out of port table @table (marked @mark); 0 when it
+     * was not in it or there is no such table. */
+    int (*port_forget)(struct nc_fw *fw, const char *table, const char *mark, const char *tap);
 };
 
 struct nc_fw {
@@ -57,5 +78,8 @@ nc_fw_close(struct nc_fw *fw)
 
 #define nc_fw_ensure_egress(fw, e)    ((fw)->ops->ensure_egress((fw), (e)))
 #define nc_fw_remove(fw, table, mark) ((fw)->ops->remove((fw), (table), (mark)))
+#define nc_fw_port_set(fw, p)         ((fw)->ops->port_set((fw), (p)))
+#define nc_fw_port_forget(fw, table, mark, tap)                                                  \
+    ((fw)->ops->port_forget((fw), (table), (mark), (tap)))
 
 #endif

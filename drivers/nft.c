@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <nftables/libnftables.h>
 
 #include "drivers/firewall.h"
@@ -93,10 +94,10 @@ leave(const struct nft *n, int home, int r)
 }
 
 /* Runs nft command(s) @cmd as one transaction: 0, with what nft printed
- * in *@ret_out when asked (free it), or a negative errno with nft's first
- * line of complaint. */
+ * (as JSON with @json) in *@ret_out when asked (free it), or a negative
+ * errno with nft's first line of complaint. */
 static int
-run(const char *cmd, char **ret_out)
+run(const char *cmd, bool json, char **ret_out)
 {
     struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
     int r = 0;
@@ -105,6 +106,8 @@ run(const char *cmd, char **ret_out)
         return fail(-ENOMEM, "nft: out of memory");
     nft_ctx_buffer_output(ctx);
     nft_ctx_buffer_error(ctx);
+    if (json)
+        nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
     if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
         const char *err = nft_ctx_get_error_buffer(ctx);
 
@@ -117,20 +120,21 @@ run(const char *cmd, char **ret_out)
     return r;
 }
 
-/* The comment of ip table @table into @mark ("" for none): 1, or 0 when
- * there is no such table, or a negative errno. nft 1.0's JSON leaves
+/* The comment of @family table @table into @mark ("" for none): 1, or 0
+ * when there is no such table, or a negative errno. nft 1.0's JSON leaves
  * table comments out: its own text is read, line by line. */
 static int
-table_mark(const char *table, char mark[NC_FW_MARK_MAX])
+table_mark(const char *family, const char *table, char mark[NC_FW_MARK_MAX])
 {
-    char *out = NULL, cmd[64], want[40];
+    char *out = NULL, cmd[64], want[48];
     const char *c;
     int r;
 
-    if ((r = run("list tables ip", &out)) < 0)
+    snprintf(cmd, sizeof(cmd), "list tables %s", family);
+    if ((r = run(cmd, false, &out)) < 0)
         return r;
-    /* One line per table: "table ip NAME". */
-    snprintf(want, sizeof(want), "table ip %s", table);
+    /* One line per table: "table FAMILY NAME". */
+    snprintf(want, sizeof(want), "table %s %s", family, table);
     r = 0;
     for (char *save = NULL, *l = strtok_r(out, "\n", &save); l && !r;
          l = strtok_r(NULL, "\n", &save))
@@ -138,8 +142,8 @@ table_mark(const char *table, char mark[NC_FW_MARK_MAX])
     free(out);
     if (!r)
         return 0;
-    snprintf(cmd, sizeof(cmd), "list table ip %s", table);
-    if ((r = run(cmd, &out)) < 0)
+    snprintf(cmd, sizeof(cmd), "list table %s %s", family, table);
+    if ((r = run(cmd, false, &out)) < 0)
         return r;
     mark[0] = '\0';
     if ((c = strstr(out, "\n\tcomment \""))) {
@@ -150,17 +154,18 @@ table_mark(const char *table, char mark[NC_FW_MARK_MAX])
     return 1;
 }
 
-/* Whether table @table is ours (1), absent (0), or not ours (-EEXIST). */
+/* Whether @family table @table is ours (1), absent (0), or not ours
+ * (-EEXIST). */
 static int
-owned(const char *table, const char *mark)
+owned(const char *family, const char *table, const char *mark)
 {
     char have[NC_FW_MARK_MAX], want[NC_FW_MARK_MAX];
-    int r = table_mark(table, have);
+    int r = table_mark(family, table, have);
 
     snprintf(want, sizeof(want), "%s", mark);
     if (r > 0 && strcmp(have, want) != 0)
-        return fail(-EEXIST, "nftables table ip %s is not ours (its comment is \"%.60s\")", table,
-                    have);
+        return fail(-EEXIST, "nftables table %s %s is not ours (its comment is \"%.60s\")",
+                    family, table, have);
     return r;
 }
 
@@ -201,7 +206,7 @@ nft_ensure_egress(struct nc_fw *fw, const struct nc_egress *e)
         return r;
     if (e->via && if_nametoindex(e->via) == 0)
         r = fail(-ENODEV, "no device %s", e->via);
-    else if ((r = owned(e->table, mark)) >= 0 && (r = forwarding_on()) == 0) {
+    else if ((r = owned("ip", e->table, mark)) >= 0 && (r = forwarding_on()) == 0) {
         /* The table, emptied and filled again in one transaction: no
          * packet ever sees it half made. */
         if (asprintf(&cmd,
@@ -214,7 +219,7 @@ nft_ensure_egress(struct nc_fw *fw, const struct nc_egress *e)
                      e->table, mark, e->cidr, e->via ? "" : "!= ", e->via ? e->via : e->bridge) < 0)
             r = fail(-ENOMEM, "out of memory");
         else
-            r = run(cmd, NULL);
+            r = run(cmd, false, NULL);
         free(cmd);
     }
     return leave(n, home, r);
@@ -231,10 +236,128 @@ nft_remove(struct nc_fw *fw, const char *table, const char *mark)
         return fail(-EINVAL, "nftables: a table name that is not plain");
     if ((r = enter(n, &home)) < 0)
         return r;
-    if ((r = owned(table, mark)) > 0) {
+    if ((r = owned("ip", table, mark)) > 0) {
         snprintf(cmd, sizeof(cmd), "delete table ip %s\n", table);
-        r = run(cmd, NULL);
+        r = run(cmd, false, NULL);
     }
+    return leave(n, home, r < 0 ? r : 0);
+}
+
+/*
+ * Ports. One bridge-family table holds every port of the installation on
+ * the node: the secured taps (set ports), the MAC each may send from
+ * (macs) and its address (ips), and one chain at the bridges' prerouting
+ * hook that lets a port's frame through only when it matches. A tap joins
+ * or leaves by set elements alone; the rules never name one.
+ */
+static const char port_rules[] =
+    "add set bridge %1$s ports { type ifname; }\n"
+    "add set bridge %1$s macs { type ifname . ether_addr; }\n"
+    "add set bridge %1$s ips { type ifname . ipv4_addr; }\n"
+    "add chain bridge %1$s prerouting { type filter hook prerouting priority -200; "
+    "policy accept; }\n"
+    "flush chain bridge %1$s prerouting\n"
+    "add rule bridge %1$s prerouting iifname != @ports accept\n"
+    "add rule bridge %1$s prerouting iifname . ether saddr != @macs drop\n"
+    "add rule bridge %1$s prerouting ether type arp iifname . arp saddr ip @ips accept\n"
+    "add rule bridge %1$s prerouting ether type arp arp saddr ip 0.0.0.0 accept\n"
+    "add rule bridge %1$s prerouting ether type ip iifname . ip saddr @ips accept\n"
+    "add rule bridge %1$s prerouting ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 "
+    "accept\n"
+    "add rule bridge %1$s prerouting drop\n";
+
+/* Appends to @buf (of @size, @len used) the commands that delete every
+ * element of tap @tap from port table @table. 0 or a negative errno. */
+static int
+forget_elements(const char *table, const char *tap, char *buf, size_t size, size_t *len)
+{
+    char cmd[64], *out = NULL;
+    const cJSON *e, *el;
+    cJSON *doc;
+    int r;
+
+    snprintf(cmd, sizeof(cmd), "list table bridge %s", table);
+    if ((r = run(cmd, true, &out)) < 0)
+        return r;
+    doc = cJSON_Parse(out);
+    free(out);
+    if (!doc)
+        return fail(-EPROTO, "nft: its listing of table %s is not JSON", table);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "nftables")) {
+        const cJSON *set = cJSON_GetObjectItem(e, "set");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(set, "name"));
+
+        cJSON_ArrayForEach(el, cJSON_GetObjectItem(set, "elem")) {
+            const cJSON *cat = cJSON_GetObjectItem(el, "concat");
+            const char *t = cJSON_GetStringValue(cat ? cJSON_GetArrayItem(cat, 0) : el);
+            const char *v = cat ? cJSON_GetStringValue(cJSON_GetArrayItem(cat, 1)) : NULL;
+            int n;
+
+            if (!name || !plain(name, 15) || !t || strcmp(t, tap) != 0 ||
+                (cat && (!v || !plain(v, 40))))
+                continue;
+            n = snprintf(buf + *len, size - *len, "delete element bridge %s %s { \"%s\"%s%s }\n",
+                         table, name, tap, v ? " . " : "", v ? v : "");
+            if (n < 0 || (size_t)n >= size - *len) {
+                cJSON_Delete(doc);
+                return fail(-ENOSPC, "nft: tap %s has too many elements", tap);
+            }
+            *len += (size_t)n;
+        }
+    }
+    cJSON_Delete(doc);
+    return 0;
+}
+
+static int
+nft_port_set(struct nc_fw *fw, const struct nc_port *p)
+{
+    const struct nft *n = fw->priv;
+    char mark[NC_FW_MARK_MAX], cmd[4096];
+    size_t len;
+    int home, r;
+
+    snprintf(mark, sizeof(mark), "%s", p->mark);
+    if (!plain(p->table, 40) || !plain(mark, NC_FW_MARK_MAX - 1) || !plain(p->tap, 15) ||
+        (p->secure && (!plain(p->mac, 17) || !plain(p->ip, 15))))
+        return fail(-EINVAL, "nftables: a name that is not plain (tap %.20s)", p->tap);
+    if ((r = enter(n, &home)) < 0)
+        return r;
+    if ((r = owned("bridge", p->table, mark)) >= 0) {
+        bool existed = r > 0;
+
+        len = (size_t)snprintf(cmd, sizeof(cmd), "add table bridge %s { comment \"%s\"; }\n",
+                               p->table, mark);
+        len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, port_rules, p->table);
+        r = existed ? forget_elements(p->table, p->tap, cmd, sizeof(cmd), &len) : 0;
+        if (r == 0 && p->secure &&
+            (size_t)snprintf(cmd + len, sizeof(cmd) - len,
+                             "add element bridge %1$s ports { \"%2$s\" }\n"
+                             "add element bridge %1$s macs { \"%2$s\" . %3$s }\n"
+                             "add element bridge %1$s ips { \"%2$s\" . %4$s }\n",
+                             p->table, p->tap, p->mac, p->ip) >= sizeof(cmd) - len)
+            r = fail(-ENOSPC, "nft: tap %s has too many elements", p->tap);
+        if (r == 0)
+            r = run(cmd, false, NULL);
+    }
+    return leave(n, home, r);
+}
+
+static int
+nft_port_forget(struct nc_fw *fw, const char *table, const char *mark, const char *tap)
+{
+    const struct nft *n = fw->priv;
+    char cmd[2048];
+    size_t len = 0;
+    int home, r;
+
+    if (!plain(table, 40) || !plain(tap, 15))
+        return fail(-EINVAL, "nftables: a name that is not plain (tap %.20s)", tap);
+    if ((r = enter(n, &home)) < 0)
+        return r;
+    if ((r = owned("bridge", table, mark)) > 0 &&
+        (r = forget_elements(table, tap, cmd, sizeof(cmd), &len)) == 0 && len > 0)
+        r = run(cmd, false, NULL);
     return leave(n, home, r < 0 ? r : 0);
 }
 
@@ -253,6 +376,8 @@ static const struct nc_fw_ops nft_ops = {
     .close = nft_close,
     .ensure_egress = nft_ensure_egress,
     .remove = nft_remove,
+    .port_set = nft_port_set,
+    .port_forget = nft_port_forget,
 };
 
 int

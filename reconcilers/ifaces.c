@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "core/informer.h"
+#include "core/log.h"
+#include "core/names.h"
+#include "drivers/firewall.h"
 #include "reconcilers/alloc.h"
 #include "reconcilers/ifaces.h"
 #include "reconcilers/network.h"
@@ -12,6 +15,53 @@
 #include "schema/vm.h"
 
 #define MAC_ATTEMPTS 16
+
+/* The tap of interface @iface of the run's VM: "nct" and a hash of
+ * installation, namespace, VM and interface. */
+static void
+tap_of(const struct nc_run *run, const char *iface, char tap[16])
+{
+    char owner[200], hash[9];
+
+    snprintf(owner, sizeof(owner), "%s/%s/%s", run->ns, run->name, iface);
+    nc_install_hash(run->ctx->env->install_hash, owner, hash);
+    snprintf(tap, 16, "nct%s", hash);
+}
+
+/* The installation's port table on this node, and its mark. */
+static void
+port_table(const struct nc_env *env, char table[16], char mark[40])
+{
+    snprintf(table, 16, "nc-%s", env->install_hash);
+    snprintf(mark, 40, "novacron:%s:ports", env->install_hash);
+}
+
+int
+nc_iface_port_set(struct nc_run *run, const struct nc_vm_spec *spec, const struct nc_iface *ifs,
+                  unsigned i, char *msg, size_t msgsz)
+{
+    struct nc_env *env = run->ctx->env;
+    char table[16], mark[40];
+    struct nc_port p = {.table = table, .mark = mark, .tap = ifs[i].nic.tap,
+                        .mac = ifs[i].nic.mac, .ip = ifs[i].ip,
+                        .secure = spec->ifaces[i].port_security};
+    int r;
+
+    if (!env->fw && !p.secure)
+        return 0;
+    if (!env->fw) {
+        snprintf(msg, msgsz,
+                 "spec.interfaces[%u].portSecurity: node %s has no nftables to hold the guest "
+                 "to its addresses (false turns it off)",
+                 i, env->node);
+        return -ENOTSUP;
+    }
+    port_table(env, table, mark);
+    if ((r = nc_fw_port_set(env->fw, &p)) < 0)
+        snprintf(msg, msgsz, "spec.interfaces[%u]: port security on %s: %s", i, p.tap,
+                 nc_drv_errmsg());
+    return r;
+}
 
 bool
 nc_iface_from_network(struct nc_iface *ifc, struct nc_env *env, const char *ns,
@@ -100,11 +150,8 @@ nc_ifaces_begin(struct nc_run *run, const struct nc_vm_spec *spec, const cJSON *
         const char *net = cJSON_GetStringValue(cJSON_GetObjectItem(e, "network"));
         const char *mac = cJSON_GetStringValue(cJSON_GetObjectItem(e, "mac"));
         const char *ip = cJSON_GetStringValue(cJSON_GetObjectItem(e, "ip"));
-        char owner[200], hash[9];
 
-        snprintf(owner, sizeof(owner), "%s/%s/%s", run->ns, run->name, spec->ifaces[i].name);
-        nc_install_hash(run->ctx->env->install_hash, owner, hash);
-        snprintf(ifs[i].nic.tap, sizeof(ifs[i].nic.tap), "nct%s", hash);
+        tap_of(run, spec->ifaces[i].name, ifs[i].nic.tap);
         ifs[i].listed = net && strcmp(net, spec->ifaces[i].network) == 0;
         ifs[i].nic.mac[0] = ifs[i].ip[0] = '\0';
         if (ifs[i].listed && mac && strlen(mac) < sizeof(ifs[i].nic.mac))
@@ -276,6 +323,32 @@ nc_ifaces_hold(struct nc_run *run, const struct nc_vm_spec *spec, struct nc_ifac
  * @network; @v NULL: whatever it holds. A MAC is the same whatever the
  * network; an address is one of its network's. */
 static bool
+in_spec(const struct nc_vm_spec *spec, const char *name)
+{
+    for (unsigned i = 0; spec && i < spec->n_ifaces; i++)
+        if (strcmp(spec->ifaces[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Interface @name is gone: its tap leaves the port table. A failure
+ * leaves elements naming a tap that no longer exists, harmless and
+ * replaced if it ever comes back: said, not retried. */
+static void
+forget_port(struct nc_run *run, const char *name)
+{
+    struct nc_env *env = run->ctx->env;
+    char tap[16], table[16], mark[40];
+
+    if (!env->fw)
+        return;
+    tap_of(run, name, tap);
+    port_table(env, table, mark);
+    if (nc_fw_port_forget(env->fw, table, mark, tap) < 0)
+        nc_warn(run->key, "forgetting the port of %s: %s", tap, nc_drv_errmsg());
+}
+
+static bool
 still_held(const struct nc_vm_spec *spec, const struct nc_iface *ifs, const char *name,
            const char *network, bool mac, const char *v)
 {
@@ -304,6 +377,8 @@ nc_ifaces_release(struct nc_run *run, const cJSON *old, const struct nc_vm_spec 
 
         if (!name || !net || !nc_is_dns_label(name) || !nc_is_dns_label(net))
             continue;
+        if (!in_spec(spec, name))
+            forget_port(run, name);
         holder_of(run, name, value, sizeof(value));
         for (int m = 1; m >= 0 && r == 0; m--) {
             const char *v = m ? mac : ip;

@@ -41,6 +41,15 @@ struct nc_iface {
 bool nc_iface_from_network(struct nc_iface *ifc, struct nc_env *env, const char *ns,
                            const char *network);
 
+/*
+ * Holds the guest of interface @i (held in @ifs) to its MAC and IP, or
+ * lets it send anything (spec.interfaces[].portSecurity false), in the
+ * node's port table; done before its tap joins the bridge. 0, or a
+ * negative errno with @msg naming the field.
+ */
+int nc_iface_port_set(struct nc_run *run, const struct nc_vm_spec *spec, const struct nc_iface *ifs,
+                      unsigned i, char *msg, size_t msgsz) __attribute__((warn_unused_result));
+
 /* Fills the tap name and what the last status @old_status says of each of
  * @spec's interfaces. */
 void nc_ifaces_begin(struct nc_run *run, const struct nc_vm_spec *spec, const cJSON *old_status,

@@ -950,6 +950,8 @@ attach_taps(struct vm_run *run, char *msg, size_t msgsz)
                      ctx->env->node);
             return -ENOTCONN;
         }
+        if ((r = nc_iface_port_set(&run->o, &run->spec, run->ifs, i, msg, msgsz)) < 0)
+            return r;
         nc_iface_alias(&run->o, &run->spec, i, alias, sizeof(alias));
         r = nc_overlay_attach(ctx->ov, run->ifs[i].nic.tap, run->ifs[i].bridge,
                               run->ifs[i].bridge_alias, alias, run->ifs[i].nic.mtu);

@@ -26,7 +26,8 @@ static const char *const anti_fields[] = {"labels", "topologyKey", "required", N
 static const char *const boot_fields[] = {"kernel", "initrd", "cmdline", NULL};
 static const char *const disk_fields[] = {"name", "volume", "bus", "readOnly", NULL};
 static const char *const bus_names[] = {"virtio", NULL};
-static const char *const iface_fields[] = {"name", "network", "mac", "ip", NULL};
+static const char *const iface_fields[] = {"name", "network", "mac", "ip", "portSecurity",
+                                           NULL};
 
 bool
 nc_mac_parse(const char *s, char out[18])
@@ -130,6 +131,7 @@ parse_ifaces(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
             else
                 inet_ntop(AF_INET, &addr, ifc->ip, sizeof(ifc->ip));
         }
+        ifc->port_security = nc_v_bool(e, d, path, "portSecurity", true);
     }
 }
 

@@ -82,6 +82,7 @@ struct nc_vm_iface {
     char network[NC_NAME_MAX + 1];
     char mac[18]; /* "" when to be allocated */
     char ip[16];  /* "" when to be allocated */
+    bool port_security; /* frames only from its MAC, packets only from its IP */
 };
 
 /* Keep away from the VMs of the same namespace carrying @match: never

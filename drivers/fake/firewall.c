@@ -8,11 +8,18 @@
 
 #define MAX_TABLES  16
 #define MAX_DEVICES 8
+#define MAX_PORTS 16
 
-static const char *const op_names[] = {"ensure_egress", "remove", NULL};
+static const char *const op_names[] = {"ensure_egress", "remove", "port_set", "port_forget",
+                                       NULL};
 
 struct table {
     char name[16], mark[NC_FW_MARK_MAX], via[16];
+};
+
+struct port {
+    char tap[16], mac[18], ip[16];
+    bool secure;
 };
 
 struct fake {
@@ -21,6 +28,8 @@ struct fake {
     size_t n;
     char devices[MAX_DEVICES][16];
     size_t n_devices;
+    struct port ports[MAX_PORTS];
+    size_t n_ports;
     struct fake_faults faults;
 };
 
@@ -94,6 +103,57 @@ fake_remove(struct nc_fw *fw, const char *table, const char *mark)
     return r;
 }
 
+static struct port *
+find_port(struct fake *f, const char *tap)
+{
+    for (size_t i = 0; i < f->n_ports; i++)
+        if (strcmp(f->ports[i].tap, tap) == 0)
+            return &f->ports[i];
+    return NULL;
+}
+
+static int
+fake_port_set(struct nc_fw *fw, const struct nc_port *p)
+{
+    struct fake *f = fw->priv;
+    struct port *q;
+    int r;
+
+    pthread_mutex_lock(&f->lock);
+    if ((r = fake_faults_enter(&f->faults, "fake_fw", "port_set")) == 0) {
+        if (!(q = find_port(f, p->tap)) && f->n_ports < MAX_PORTS)
+            q = &f->ports[f->n_ports++];
+        if (!q) {
+            r = nc_drv_fail(-ENOSPC, "fake_fw: %d ports at most", MAX_PORTS);
+        } else {
+            memset(q, 0, sizeof(*q));
+            snprintf(q->tap, sizeof(q->tap), "%s", p->tap);
+            snprintf(q->mac, sizeof(q->mac), "%s", p->secure ? p->mac : "");
+            snprintf(q->ip, sizeof(q->ip), "%s", p->secure ? p->ip : "");
+            q->secure = p->secure;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_port_forget(struct nc_fw *fw, const char *table, const char *mark, const char *tap)
+{
+    struct fake *f = fw->priv;
+    struct port *q;
+    int r;
+
+    (void)table;
+    (void)mark;
+    pthread_mutex_lock(&f->lock);
+    if ((r = fake_faults_enter(&f->faults, "fake_fw", "port_forget")) == 0 &&
+        (q = find_port(f, tap)))
+        *q = f->ports[--f->n_ports];
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
 static void
 fake_close(struct nc_fw *fw)
 {
@@ -109,6 +169,8 @@ static const struct nc_fw_ops fake_ops = {
     .close = fake_close,
     .ensure_egress = fake_ensure_egress,
     .remove = fake_remove,
+    .port_set = fake_port_set,
+    .port_forget = fake_port_forget,
 };
 
 int
@@ -183,4 +245,21 @@ void
 fake_fw_sweep(struct nc_fw *fw, struct fake_sweep *s)
 {
     fake_faults_join(&((struct fake *)fw->priv)->faults, s, "fw");
+}
+
+int
+fake_fw_port(struct nc_fw *fw, const char *tap, char mac[18], char ip[16])
+{
+    struct fake *f = fw->priv;
+    struct port *q;
+    int r = -1;
+
+    pthread_mutex_lock(&f->lock);
+    if ((q = find_port(f, tap))) {
+        r = q->secure;
+        snprintf(mac, 18, "%s", q->mac);
+        snprintf(ip, 16, "%s", q->ip);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r;
 }

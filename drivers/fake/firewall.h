@@ -28,6 +28,10 @@ void fake_fw_add_foreign(struct nc_fw *fw, const char *table, const char *mark);
 /* The node has device @name (egress through any other: -ENODEV). */
 void fake_fw_add_device(struct nc_fw *fw, const char *name);
 
+/* Port @tap: -1 when it has none, else 1 when secured (to @mac and @ip)
+ * or 0 when open. */
+int fake_fw_port(struct nc_fw *fw, const char *tap, char mac[18], char ip[16]);
+
 /* Joins its calls to @s (drivers/fake/faults.h). */
 void fake_fw_sweep(struct nc_fw *fw, struct fake_sweep *s);
 

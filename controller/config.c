@@ -81,6 +81,9 @@ static const char usage[] =
     "  --underlay IFACE        interface whose address carries VXLAN traffic for\n"
     "                          Networks (NOVACRON_UNDERLAY; default the interface of\n"
     "                          the default route)\n"
+    "  --vlan-parent IFACE     interface that carries the 802.1Q VLANs of Networks in\n"
+    "                          vlan mode (NOVACRON_VLAN_PARENT; none by default: such\n"
+    "                          Networks cannot be realised on this node)\n"
     "  --peer-libvirt URI      where the other nodes' libvirtd reaches this node's\n"
     "                          for a live migration (NOVACRON_PEER_LIBVIRT; default\n"
     "                          qemu+tcp://ADDRESS/system, ADDRESS the --underlay's)\n"
@@ -307,7 +310,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
 {
     enum {
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
-        OPT_UNDERLAY, OPT_PEER, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
+        OPT_UNDERLAY, OPT_VLAN_PARENT, OPT_PEER, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
         OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_NODE_TTL, OPT_RUN_DIR, OPT_RESERVE_CPU,
         OPT_RESERVE_MEMORY, OPT_CPU_OVER, OPT_MEMORY_OVER, OPT_LABEL, OPT_SHARED_POOL,
@@ -322,6 +325,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"resync", required_argument, NULL, OPT_RESYNC},
         {"underlay", required_argument, NULL, OPT_UNDERLAY},
+        {"vlan-parent", required_argument, NULL, OPT_VLAN_PARENT},
         {"peer-libvirt", required_argument, NULL, OPT_PEER},
         {"netns", required_argument, NULL, OPT_NETNS},
         {"etcd-cacert", required_argument, NULL, OPT_CACERT},
@@ -363,6 +367,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->libvirt_uri, nc_env_or("NOVACRON_LIBVIRT", "test:///default"));
     set(&cfg->listen, nc_env_or("NOVACRON_LISTEN", "127.0.0.1:9464"));
     set(&cfg->underlay, nc_env_or("NOVACRON_UNDERLAY", NULL));
+    set(&cfg->vlan_parent, nc_env_or("NOVACRON_VLAN_PARENT", NULL));
     set(&cfg->peer_libvirt, nc_env_or("NOVACRON_PEER_LIBVIRT", NULL));
     set(&cfg->netns, nc_env_or("NOVACRON_NETNS", NULL));
     set(&cfg->cacert, nc_env_or("NOVACRON_ETCD_CACERT", NULL));
@@ -402,6 +407,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_WORKERS: set(&workers, optarg); break;
         case OPT_RESYNC: set(&resync, optarg); break;
         case OPT_UNDERLAY: set(&cfg->underlay, optarg); break;
+        case OPT_VLAN_PARENT: set(&cfg->vlan_parent, optarg); break;
         case OPT_PEER: set(&cfg->peer_libvirt, optarg); break;
         case OPT_NETNS: set(&cfg->netns, optarg); break;
         case OPT_CACERT: set(&cfg->cacert, optarg); break;
@@ -479,6 +485,7 @@ nc_config_clear(struct nc_config *cfg)
     free(cfg->libvirt_uri);
     free(cfg->listen);
     free(cfg->underlay);
+    free(cfg->vlan_parent);
     free(cfg->peer_libvirt);
     free(cfg->netns);
     free(cfg->console_dir);

@@ -20,6 +20,7 @@ struct nc_config {
     char *libvirt_uri;
     char *listen;      /* "host:port"; "" disables the endpoint */
     char *underlay, *netns;
+    char *vlan_parent;  /* NULL: no vlan Networks here */
     char *peer_libvirt; /* NULL: qemu+tcp://<underlay address>/system */
     char *console_dir; /* serial logs of real guests */
     char *image_dir;   /* Volume source images come from here */

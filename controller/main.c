@@ -566,6 +566,7 @@ start(struct daemon *d)
     d->env.gc_orphans = d->cfg.gc_orphans;
     d->env.netns = d->cfg.netns;
     d->env.underlay = d->cfg.underlay;
+    d->env.vlan_parent = d->cfg.vlan_parent;
     if (d->cfg.underlay) {
         struct nc_overlay *ov = NULL;
 

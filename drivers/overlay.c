@@ -15,6 +15,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/vlan.h>
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
 
@@ -43,6 +44,7 @@ nlfail(int nlerr, const char *what, const char *name)
     case NLE_NOMEM: err = -ENOMEM; break;
     case NLE_INVAL: err = -EINVAL; break;
     case NLE_BUSY: err = -EBUSY; break;
+    case NLE_OPNOTSUPP: err = -EOPNOTSUPP; break;
     default: err = -EIO; break;
     }
     return fail(err, "%s %s: %s", what, name, nl_geterror(nlerr));
@@ -277,6 +279,59 @@ ensure_vxlan(struct ovl *ov, const struct nc_overlay_net *net, int bridge,
     return r;
 }
 
+/*
+ * The VLAN device of a vlan Network: 802.1Q id vlan_id on the node's
+ * vlan_parent, on the bridge. Id and parent are fixed at creation: one
+ * that differs is made again.
+ */
+static int
+ensure_vlan(struct ovl *ov, const struct nc_overlay_net *net, int bridge)
+{
+    struct rtnl_link *link, *want;
+    int r, parent;
+
+    if (!net->vlan_parent)
+        return fail(-ENODEV, "no VLAN parent device for %s", net->vlan);
+    if (!(link = link_get(ov, net->vlan_parent, &r)))
+        return r == -ENOENT ? fail(-ENODEV, "no device %s", net->vlan_parent) : r;
+    parent = rtnl_link_get_ifindex(link);
+    rtnl_link_put(link);
+    link = link_get(ov, net->vlan, &r);
+    if (link && !alias_is(link, net->alias)) {
+        rtnl_link_put(link);
+        return fail(-EEXIST, "device %s exists and is not this Network's", net->vlan);
+    }
+    if (link && (rtnl_link_is_vlan(link) != 1 ||
+                 rtnl_link_vlan_get_id(link) != (int)net->vlan_id ||
+                 rtnl_link_get_link(link) != parent)) {
+        r = rtnl_link_delete(ov->sk, link);
+        rtnl_link_put(link);
+        link = NULL;
+        if (r < 0)
+            return nlfail(r, "delete device", net->vlan);
+        r = -ENOENT;
+    }
+    if (!link) {
+        if (r != -ENOENT)
+            return r;
+        if (!(want = rtnl_link_vlan_alloc()))
+            return fail(-ENOMEM, "out of memory");
+        rtnl_link_set_name(want, net->vlan);
+        rtnl_link_set_link(want, parent);
+        rtnl_link_vlan_set_id(want, (uint16_t)net->vlan_id);
+        link = create(ov, want, net->vlan, &r);
+        rtnl_link_put(want);
+        if (!link && r == -EOPNOTSUPP)
+            return fail(r, "create VLAN device %s: this kernel has no 802.1Q VLAN support "
+                           "(CONFIG_VLAN_8021Q)", net->vlan);
+        if (!link)
+            return r;
+    }
+    r = configure(ov, link, net->alias, net->mtu, bridge);
+    rtnl_link_put(link);
+    return r;
+}
+
 struct addr_walk {
     struct ovl *ov;
     int ifindex;
@@ -433,6 +488,8 @@ ovl_ensure(struct ovl *ov, const struct nc_overlay_net *net)
         if ((r = ensure_fdb(ov, net, vxlan)) < 0)
             return r;
     }
+    if (net->vlan && (r = ensure_vlan(ov, net, bridge)) < 0)
+        return r;
     return ensure_address(ov, bridge, net->bridge_cidr);
 }
 

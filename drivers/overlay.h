@@ -21,7 +21,10 @@
 /* What one Network is on one node. */
 struct nc_overlay_net {
     const char *bridge;      /* device names, at most 15 characters */
-    const char *vxlan;       /* NULL: isolated, a bridge alone */
+    const char *vxlan;       /* NULL: no VXLAN device (isolated or vlan) */
+    const char *vlan;        /* the VLAN device joining the bridge to vlan_parent, or NULL */
+    unsigned vlan_id;
+    const char *vlan_parent; /* the node's device that carries the VLAN */
     const char *alias;       /* the owner mark both carry */
     uint32_t vni;
     unsigned mtu;
@@ -43,10 +46,11 @@ struct nc_overlay_ops {
     void (*close)(struct nc_overlay *ov);
     /* Makes @net so: the bridge (created, MTU, up), the VXLAN device on it
      * (VNI, port 4789, local address, underlay device, no learning: the
-     * forwarding entries say where each peer is), the bridge's address,
-     * and one all-zero forwarding entry per peer, removing entries of
-     * peers gone. A device of that name with another alias is left alone:
-     * -EEXIST. */
+     * forwarding entries say where each peer is) or the VLAN device on it
+     * (802.1Q id on vlan_parent), the bridge's address, and one all-zero
+     * forwarding entry per peer, removing entries of peers gone. A device
+     * of that name with another alias is left alone: -EEXIST; -ENODEV
+     * when there is no vlan_parent. */
     int (*ensure)(struct nc_overlay *ov, const struct nc_overlay_net *net);
     /* Deletes device @name when its alias is @alias; 0 when it is absent,
      * -EEXIST when it is someone else's. */

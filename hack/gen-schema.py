@@ -249,12 +249,16 @@ vol_spec = {"type": "object", "additionalProperties": False, "required": ["size"
   "then": {"properties": {"format": {"const": "qcow2"}}}}
 
 net_spec = {"type": "object", "additionalProperties": False, "required": ["cidr"],
+  "if": {"required": ["mode"], "properties": {"mode": {"const": "vlan"}}},
+  "then": {"required": ["vlan"], "not": {"required": ["vni"]}},
+  "else": {"not": {"required": ["vlan"]}},
   "properties": collections.OrderedDict([
     ("cidr", {"description": "an IPv4 subnet from /8 to /30 without host bits set, such as \"10.0.0.0/24\"; the pattern lists, per prefix length, the values its last partial octet may take",
               "type": "string", "pattern": CIDR}),
     ("vni", {"description": "VXLAN id; allocated when absent, unique per cluster", "type": "integer", "minimum": 1, "maximum": 16777215}),
     ("mtu", {"type": "integer", "minimum": 576, "maximum": 9000, "default": 1450}),
-    ("mode", {"enum": ["overlay", "isolated"], "default": "overlay"}),
+    ("mode", {"description": "overlay: bridges joined by VXLAN; isolated: a bridge per node alone; vlan: bridges joined by an 802.1Q VLAN on each node's --vlan-parent", "enum": ["overlay", "isolated", "vlan"], "default": "overlay"}),
+    ("vlan", {"description": "the 802.1Q id of a vlan Network (required with mode vlan, only then), unique in the installation", "type": "integer", "minimum": 1, "maximum": 4094}),
     ("egress", {"description": "how guests reach addresses outside the Network", "type": "object", "additionalProperties": False,
                 "properties": collections.OrderedDict([
                     ("nat", {"description": "masquerade behind each node's address, through the node (nftables)", "type": "boolean", "default": False}),

@@ -2,7 +2,8 @@
  * One reconcile of a Network on this node: validate; refuse what collides
  * with an older Network (an overlapping CIDR in the namespace, an explicit
  * VNI another holds); hold a VNI and this node's bridge address through
- * create-only etcd transactions (alloc/vni/<vni>, alloc/ip/<ns>/<net>/<ip>);
+ * create-only etcd transactions (alloc/vni/<vni> or alloc/vlan/<id>,
+ * alloc/ip/<ns>/<net>/<ip>);
  * and, on the nodes that run one of its VMs only, this node's bridge
  * address, the bridge and VXLAN device with one forwarding entry toward
  * each other such node, and a dnsmasq on the bridge answering for the
@@ -38,6 +39,7 @@ struct net_run {
     struct nc_run o;
     struct nc_network_spec spec;
     char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX];
+    char vlan[NC_IFNAME_MAX];  /* its VLAN device (mode vlan), named as its bridge is */
     char table[NC_IFNAME_MAX]; /* its nftables table, named as its bridge is */
     char owner[140]; /* "ns/name": the value of its allocations */
     char node_mark[270]; /* "node/<node>": the value of this node's address */
@@ -185,14 +187,18 @@ collides(struct net_run *run, char *msg, size_t msgsz)
     return 1;
 }
 
-/* Holds the VNI: the spec's, or one allocated once and kept. 0 and
- * @ret_vni, 1 with @msg when another Network holds the spec's, or an errno. */
+/* Holds the VNI (alloc/vni/<vni>): the spec's, or one allocated once and
+ * kept; or with mode vlan the spec's VLAN id (alloc/vlan/<id>), unique as
+ * VNIs are. 0 and the id in @ret_vni, 1 with @msg when another Network
+ * holds the spec's, or an errno. */
 static int
-hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
+hold_id(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
 {
+    bool vlan = run->spec.mode == NC_NET_VLAN;
+    const char *what = vlan ? "vlan" : "vni";
     struct nc_alloc_scan f = {.value = run->owner};
-    char *prefix = key_of(run, "alloc/vni/"), holder[160] = "";
-    uint32_t vni = run->spec.vni;
+    char *prefix = key_of(run, "alloc/%s/", what), holder[160] = "";
+    uint32_t want = vlan ? run->spec.vlan : run->spec.vni, vni = want;
     int r;
 
     if (!prefix)
@@ -201,11 +207,11 @@ hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
     for (int attempt = 0; r == 0 && attempt < 64; attempt++) {
         char *key;
 
-        if (!run->spec.vni && f.found[0]) {
+        if (!want && f.found[0]) {
             vni = (uint32_t)strtoul(f.found, NULL, 10);
             break;
         }
-        if (!run->spec.vni) {
+        if (!want) {
             char hash[9];
             char salt[160];
 
@@ -213,7 +219,7 @@ hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
             nc_install_hash(run->o.ctx->env->install_hash, salt, hash);
             vni = (uint32_t)(strtoul(hash, NULL, 16) % NC_NETWORK_MAX_VNI) + 1;
         }
-        if (!(key = key_of(run, "alloc/vni/%u", vni))) {
+        if (!(key = key_of(run, "alloc/%s/%u", what, vni))) {
             r = -ENOMEM;
             break;
         }
@@ -223,16 +229,16 @@ hold_vni(struct net_run *run, uint32_t *ret_vni, char *msg, size_t msgsz)
             r = 0;
             break;
         }
-        if (r == 0 && run->spec.vni) {
-            snprintf(msg, msgsz, "spec.vni: %u is held by %s%s", vni, in_ns(run, holder)
+        if (r == 0 && want) {
+            snprintf(msg, msgsz, "spec.%s: %u is held by %s%s", what, vni, in_ns(run, holder)
                      ? "network " : "another namespace", in_ns(run, holder) ? holder : "");
             free(prefix);
             return 1;
         }
     }
-    /* A VNI held before under another value of spec.vni is let go. */
+    /* An id held before under another value of the spec's is let go. */
     if (r == 0 && f.found[0] && (uint32_t)strtoul(f.found, NULL, 10) != vni) {
-        char *old = key_of(run, "alloc/vni/%s", f.found);
+        char *old = key_of(run, "alloc/%s/%s", what, f.found);
 
         if (old)
             r = nc_alloc_release(run->o.ctx->etcd, old, run->owner);
@@ -484,6 +490,8 @@ status_new(struct net_run *run, const char *phase)
     cJSON_AddStringToObject(s, "bridge", run->bridge);
     if (run->spec.mode == NC_NET_OVERLAY)
         cJSON_AddStringToObject(s, "vxlanDevice", run->vxlan);
+    if (run->spec.mode == NC_NET_VLAN)
+        cJSON_AddStringToObject(s, "vlanDevice", run->vlan);
     if (run->users)
         cJSON_AddItemReferenceToObject(s, "usedBy", run->users);
     return s;
@@ -511,7 +519,7 @@ hold(struct net_run *run, uint32_t *ret_vni, char *cidr, int *ret)
     if ((r = collides(run, msg, sizeof(msg))) == 0 && !run->o.old_status &&
         (*ret = report_not_ready(run, "Provisioning", "Provisioning", "allocating", false)) < 0)
         return 1;
-    if (r > 0 || (r == 0 && (r = hold_vni(run, ret_vni, msg, sizeof(msg))) > 0)) {
+    if (r > 0 || (r == 0 && (r = hold_id(run, ret_vni, msg, sizeof(msg))) > 0)) {
         *ret = report_not_ready(run, "Failed", "Conflict", msg, true);
         return 1;
     }
@@ -560,6 +568,47 @@ ensure_egress(struct net_run *run, char *msg, size_t msgsz, const char **reason)
 }
 
 /*
+ * True when the status reports another node's own problem with the
+ * Network (failedNode), at this generation, and that node still takes part
+ * in it (holds a bridge address of it; @holders when known, else looked
+ * up). This node's view, Ready or a problem of its own, then waits for
+ * that node to clear it: nodes never take turns overwriting each other's
+ * word, each write waking the other. Negative errno on failure.
+ */
+static int
+other_node_failing(struct net_run *run, const cJSON *holders)
+{
+    const cJSON *st = run->o.old_status, *h;
+    const char *node = cJSON_GetStringValue(cJSON_GetObjectItem(st, "failedNode"));
+    struct nc_alloc_scan f = {0};
+    char *prefix;
+    int r, found = 0;
+
+    if (!node || strcmp(node, run->o.ctx->env->node) == 0 ||
+        cJSON_GetNumberValue(cJSON_GetObjectItem(st, "observedGeneration")) !=
+            (double)run->o.generation)
+        return 0;
+    if (!holders) {
+        if (!(f.holders = cJSON_CreateArray()) ||
+            !(prefix = key_of(run, "alloc/ip/%s/%s/", run->o.ns, run->o.name))) {
+            cJSON_Delete(f.holders);
+            return -ENOMEM;
+        }
+        r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f);
+        free(prefix);
+        if (r < 0) {
+            cJSON_Delete(f.holders);
+            return r;
+        }
+        holders = f.holders;
+    }
+    cJSON_ArrayForEach(h, holders)
+        found |= cJSON_IsString(h) && strcmp(h->valuestring, node) == 0;
+    cJSON_Delete(f.holders);
+    return found;
+}
+
+/*
  * This node's bridge and VXLAN device, with a forwarding entry toward each
  * other node in @peers, and its dnsmasq. 0; 1 after reporting why not,
  * with the result in *@ret; or a negative errno.
@@ -577,6 +626,9 @@ realise(struct net_run *run, struct peers *peers, uint32_t vni, const char *cidr
         snprintf(msg, sizeof(msg), "node %s has no underlay address (--underlay) for VXLAN",
                  env->node);
         reason = "NoUnderlay";
+    } else if (run->spec.mode == NC_NET_VLAN && !env->vlan_parent) {
+        snprintf(msg, sizeof(msg), "node %s has no device for VLANs (--vlan-parent)", env->node);
+        reason = "NoVLANParent";
     } else if (!run->o.ctx->ov) {
         snprintf(msg, sizeof(msg), "node %s: no netlink socket in its network namespace",
                  env->node);
@@ -588,6 +640,9 @@ realise(struct net_run *run, struct peers *peers, uint32_t vni, const char *cidr
         net = (struct nc_overlay_net){
             .bridge = run->bridge,
             .vxlan = run->spec.mode == NC_NET_OVERLAY ? run->vxlan : NULL,
+            .vlan = run->spec.mode == NC_NET_VLAN ? run->vlan : NULL,
+            .vlan_id = run->spec.vlan,
+            .vlan_parent = env->vlan_parent,
             .alias = run->alias,
             .vni = vni,
             .mtu = run->spec.mtu,
@@ -599,7 +654,7 @@ realise(struct net_run *run, struct peers *peers, uint32_t vni, const char *cidr
         };
         if ((r = nc_overlay_ensure(run->o.ctx->ov, &net)) < 0) {
             snprintf(msg, sizeof(msg), "node %s: %s", env->node, nc_drv_errmsg());
-            reason = r == -EEXIST ? "NameConflict" : "NodeProblem";
+            reason = r == -EEXIST ? "NameConflict" : r == -ENODEV ? "NoVLANParent" : "NodeProblem";
         } else if ((r = ensure_dhcp(run, msg, sizeof(msg))) < 0) {
             reason = "DHCPFailed";
         } else {
@@ -609,7 +664,13 @@ realise(struct net_run *run, struct peers *peers, uint32_t vni, const char *cidr
     if (!reason)
         return 0;
     nc_warn(run->o.key, "%s", msg);
-    *ret = report_not_ready(run, "Failed", reason, msg, true);
+    if ((*ret = other_node_failing(run, NULL)) == 0) {
+        cJSON *s = status_new(run, "Failed");
+
+        cJSON_AddStringToObject(s, "failedNode", env->node);
+        *ret = nc_run_report_not_ready(&run->o, s, reason, msg, true);
+    }
+    *ret = *ret > 0 ? 0 : *ret; /* said by another node: looked at again below */
     /* A node without what it needs, or a device of that name that is not
      * ours: no backoff storm, but a look now and then, for the day that
      * changes. Anything else is retried with backoff. */
@@ -623,7 +684,7 @@ realise(struct net_run *run, struct peers *peers, uint32_t vni, const char *cidr
 /* Reports the Network Ready: its VNI, the nodes that hold a bridge address
  * (where it is realised), and queues the VMs that waited for it. */
 static int
-report_ready(struct net_run *run, uint32_t vni)
+report_ready(struct net_run *run, uint32_t vni, int64_t *ret_requeue_ms)
 {
     struct nc_alloc_scan f = {0};
     char msg[200], *prefix;
@@ -639,14 +700,21 @@ report_ready(struct net_run *run, uint32_t vni)
         return r < 0 ? r : -ENOMEM;
     }
     free(prefix);
+    if ((r = other_node_failing(run, f.holders)) != 0) {
+        cJSON_Delete(f.holders);
+        *ret_requeue_ms = RETRY_MS;
+        return r < 0 ? r : 0;
+    }
     s = status_new(run, "Ready");
-    cJSON_AddNumberToObject(s, "vni", vni);
+    cJSON_AddNumberToObject(s, run->spec.mode == NC_NET_VLAN ? "vlan" : "vni", vni);
     cJSON_AddStringToObject(s, "cidr", run->spec.cidr);
     cJSON_AddNumberToObject(s, "mtu", run->spec.mtu);
     cJSON_AddItemToObject(s, "nodes", f.holders);
     cJSON_AddNumberToObject(s, "addressesInUse", (double)f.count);
     snprintf(msg, sizeof(msg), "bridge and %s on %d node(s)%s",
-             run->spec.mode == NC_NET_OVERLAY ? "VXLAN device" : "no VXLAN (isolated)",
+             run->spec.mode == NC_NET_OVERLAY ? "VXLAN device"
+             : run->spec.mode == NC_NET_VLAN  ? "VLAN device"
+                                              : "no VXLAN (isolated)",
              cJSON_GetArraySize(f.holders), run->spec.egress_nat ? ", egress through NAT" : "");
     news = nc_run_ready_changed(&run->o, true, msg);
     nc_status_condition(s, run->o.old_status, "Ready", true, "Realised", msg, run->o.generation,
@@ -677,6 +745,7 @@ unrealise_scan(struct net_run *run, struct nc_alloc_scan *f)
         (env->fw && (r = nc_fw_remove(env->fw, run->table, run->alias)) < 0 && r != -EEXIST) ||
         (run->o.ctx->ov &&
          (((r = nc_overlay_remove(run->o.ctx->ov, run->vxlan, run->alias)) < 0 && r != -EEXIST) ||
+          ((r = nc_overlay_remove(run->o.ctx->ov, run->vlan, run->alias)) < 0 && r != -EEXIST) ||
           ((r = nc_overlay_remove(run->o.ctx->ov, run->bridge, run->alias)) < 0 &&
            r != -EEXIST)))) {
         snprintf(run->teardown_failed, sizeof(run->teardown_failed),
@@ -733,7 +802,7 @@ reconcile_spec(struct net_run *run, const char *value, int64_t *ret_requeue_ms)
         r = here ? realise(run, peers, vni, cidr, ret_requeue_ms, &ret) : unrealise(run);
     free(peers);
     if (r == 0)
-        return report_ready(run, vni);
+        return report_ready(run, vni, ret_requeue_ms);
     return r > 0 ? ret : r;
 }
 
@@ -767,7 +836,7 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
     }
     if (r < 0)
         return r;
-    /* The last node out takes the VNI and the status with it. */
+    /* The last node out takes the VNI (or VLAN id) and the status with it. */
     if (f.count > 0) {
         /* Another node still holds its address, or gave it back while
          * this one looked: the last one out takes the rest, so look
@@ -775,14 +844,18 @@ reconcile_deleted(struct net_run *run, int64_t *ret_requeue_ms)
         *ret_requeue_ms = USERS_POLL_MS;
         return 0;
     }
-    f = (struct nc_alloc_scan){.value = run->owner};
-    if (!(prefix = key_of(run, "alloc/vni/")))
-        return -ENOMEM;
-    r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f);
-    if (r == 0 && f.found[0] && asprintf(&key, "%s%s", prefix, f.found) >= 0)
-        r = nc_alloc_release(run->o.ctx->etcd, key, run->owner);
-    free(key);
-    free(prefix);
+    /* Its VNI and its VLAN id (a Network whose mode changed held both). */
+    for (int i = 0; i < 2 && r == 0; i++) {
+        f = (struct nc_alloc_scan){.value = run->owner};
+        if (!(prefix = key_of(run, "alloc/%s/", i ? "vlan" : "vni")))
+            return -ENOMEM;
+        r = nc_alloc_scan(run->o.ctx->etcd, prefix, &f);
+        if (r == 0 && f.found[0] && asprintf(&key, "%s%s", prefix, f.found) >= 0)
+            r = nc_alloc_release(run->o.ctx->etcd, key, run->owner);
+        free(key);
+        free(prefix);
+        key = NULL;
+    }
     if (r == 0)
         r = nc_run_delete_status(&run->o);
     if (r == 0)
@@ -804,6 +877,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
         snprintf(run.node_mark, sizeof(run.node_mark), "node/%s", ctx->env->node);
         nc_network_names(ctx->env, ns, name, run.bridge, run.vxlan, run.alias);
         snprintf(run.table, sizeof(run.table), "ncn%.12s", run.bridge + 3);
+        snprintf(run.vlan, sizeof(run.vlan), "ncv%.12s", run.bridge + 3);
         r = nc_run_spec(&run.o, &value);
         if (r == -ENOENT)
             r = reconcile_deleted(&run, ret_requeue_ms);

@@ -44,6 +44,7 @@ struct nc_env {
     struct nc_informer *nodes;    /* <prefix>nodes/: who else realises Networks */
     const char *netns;            /* the node's network namespace, or NULL */
     const char *underlay;         /* the device VXLAN leaves by, or NULL */
+    const char *vlan_parent;      /* the device vlan Networks' VLANs are on, or NULL */
     char underlay_ip[16];         /* its address, "" when unknown */
     struct nc_hv *hv;
     struct nc_st *st;

@@ -6,9 +6,9 @@
 
 #include "schema/network.h"
 
-const char *const nc_net_mode_names[] = {"overlay", "isolated", NULL};
+const char *const nc_net_mode_names[] = {"overlay", "isolated", "vlan", NULL};
 
-static const char *const spec_fields[] = {"cidr", "vni", "mtu", "mode", "egress", NULL};
+static const char *const spec_fields[] = {"cidr", "vni", "mtu", "mode", "vlan", "egress", NULL};
 static const char *const egress_fields[] = {"nat", "via", NULL};
 
 /* A network device's name as Linux takes it and as a rule can name it
@@ -105,6 +105,13 @@ nc_network_spec_from_json(const cJSON *doc, const char *ns, const char *name,
         ret->mtu = (unsigned)nc_v_int(errs, spec, "spec", "mtu", false, NC_NETWORK_MIN_MTU,
                                       NC_NETWORK_MAX_MTU, NC_NETWORK_DEFAULT_MTU);
         ret->mode = nc_v_enum(errs, spec, "spec", "mode", nc_net_mode_names, NC_NET_OVERLAY);
+        ret->vlan = (unsigned)nc_v_int(errs, spec, "spec", "vlan", ret->mode == NC_NET_VLAN, 1,
+                                       NC_NETWORK_MAX_VLAN, 0);
+        if (ret->mode != NC_NET_VLAN && cJSON_GetObjectItemCaseSensitive(spec, "vlan"))
+            nc_verr_add(errs, "spec.vlan", "is for mode vlan only");
+        if (ret->mode == NC_NET_VLAN && cJSON_GetObjectItemCaseSensitive(spec, "vni"))
+            nc_verr_add(errs, "spec.vni", "is for modes overlay and isolated: a vlan Network "
+                                          "has spec.vlan instead");
         parse_egress(errs, spec, ret);
     }
     if (nc_verr_count(errs) > before) {

@@ -14,10 +14,12 @@
 #define NC_NETWORK_DEFAULT_MTU 1450 /* 1500 less the VXLAN encapsulation */
 #define NC_NETWORK_MIN_MTU 576      /* what DHCP needs */
 #define NC_NETWORK_MAX_MTU 9000
+#define NC_NETWORK_MAX_VLAN 4094
 
 enum nc_net_mode {
     NC_NET_OVERLAY,  /* bridge + VXLAN */
     NC_NET_ISOLATED, /* bridge only */
+    NC_NET_VLAN,     /* bridge + a VLAN device on the node's --vlan-parent */
     NC_NET_MODE_INVALID,
 };
 
@@ -25,7 +27,8 @@ struct nc_network_spec {
     char cidr[19];    /* as given, which is canonical: "10.0.0.0/24" */
     uint32_t network; /* host byte order */
     unsigned prefix;
-    uint32_t vni; /* 0: to be allocated */
+    uint32_t vni;  /* 0: to be allocated */
+    unsigned vlan; /* mode vlan: its 802.1Q id, 1 to 4094; else 0 */
     unsigned mtu;
     enum nc_net_mode mode;
     /* spec.egress: its guests reach outside the Network through each

@@ -571,6 +571,56 @@ Test(reconcilers, egress_nat_table_follows_the_spec)
     cr_assert_eq(fake_fw_count(env.fw), 1u);
 }
 
+/* A vlan Network: refused by a node without --vlan-parent; with one, a
+ * VLAN device on the bridge; its id held like a VNI, so a second Network
+ * asking for it is Failed; deleting it removes the device. */
+Test(reconcilers, vlan_networks)
+{
+    char bridge[NC_IFNAME_MAX], vxlan[NC_IFNAME_MAX], alias[NC_NETWORK_ALIAS_MAX], vlan[16],
+        master[NC_IFNAME_MAX];
+    cJSON *st;
+
+    nc_network_names(&env, "default", "v1", bridge, vxlan, alias);
+    snprintf(vlan, sizeof(vlan), "ncv%.12s", bridge + 3);
+    put_spec("u", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\",\"interfaces\":["
+                  "{\"name\":\"a\",\"network\":\"v1\"}]}");
+    put_kind("network", "v1", "{\"cidr\":\"10.14.0.0/24\",\"mode\":\"vlan\",\"vlan\":100}");
+    cr_assert_eq(reconcile_network("v1"), 0);
+    st = status_of("network", "v1");
+    cr_assert_str_eq(ready_reason(st), "NoVLANParent");
+    cJSON_Delete(st);
+
+    env.vlan_parent = "eth0";
+    cr_assert_eq(reconcile_network("v1"), 0);
+    st = status_of("network", "v1");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready", "%s", ready_reason(st));
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(st, "vlan")), 100);
+    cr_assert_str_eq(str(st, "vlanDevice", NULL), vlan);
+    cr_assert_null(cJSON_GetObjectItem(st, "vxlanDevice"));
+    cJSON_Delete(st);
+    cr_assert(fake_ov_has(ctx.ov, vlan, NULL, master));
+    cr_assert_str_eq(master, bridge);
+    cr_assert(!fake_ov_has(ctx.ov, vxlan, NULL, NULL), "a vlan Network got a VXLAN device");
+
+    put_kind("network", "v2", "{\"cidr\":\"10.15.0.0/24\",\"mode\":\"vlan\",\"vlan\":100}");
+    cr_assert_eq(reconcile_network("v2"), 0);
+    st = status_of("network", "v2");
+    cr_assert_str_eq(str(st, "phase", NULL), "Failed");
+    cr_assert(strstr(str(nc_status_find_condition(st, "Ready"), "message", NULL),
+                     "spec.vlan: 100 is held by network default/v1"));
+    cJSON_Delete(st);
+    delete_kind("network", "v2");
+    cr_assert_eq(reconcile_network("v2"), 0);
+
+    delete_kind("vm", "u");
+    delete_kind("network", "v1");
+    cr_assert_eq(reconcile_network("v1"), 0);
+    cr_assert_null(status_of("network", "v1"));
+    cr_assert(!fake_ov_has(ctx.ov, vlan, NULL, NULL), "the VLAN device outlived its Network");
+    cr_assert(!fake_ov_has(ctx.ov, bridge, NULL, NULL));
+    env.vlan_parent = NULL;
+}
+
 /* Port security: before a guest's tap joins its bridge, the node's port
  * table holds it to its MAC and IP; portSecurity false opens it; a
  * removed interface or a deleted VM takes it out. */

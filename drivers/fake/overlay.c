@@ -93,6 +93,13 @@ fake_ensure(struct nc_overlay *ov, const struct nc_overlay_net *net)
         vx->mtu = net->mtu;
         snprintf(vx->master, sizeof(vx->master), "%s", net->bridge);
     }
+    if (r == 0 && net->vlan && !net->vlan_parent)
+        r = nc_drv_fail(-ENODEV, "no VLAN parent device for %s", net->vlan);
+    else if (r == 0 && net->vlan && (vx = ensure_device(f, net->vlan, net->alias, &r))) {
+        vx->vni = net->vlan_id; /* the fake keeps a VLAN's id where a VXLAN's VNI goes */
+        vx->mtu = net->mtu;
+        snprintf(vx->master, sizeof(vx->master), "%s", net->bridge);
+    }
 out:
     pthread_mutex_unlock(&f->lock);
     return r;

@@ -14,6 +14,9 @@
 #
 #   hack/etcd.sh stop DIR/m2; hack/etcd.sh start DIR/m2
 #
+# ETCD_EXTRA_FLAGS is added to each member's command line (a benchmark
+# that profiles etcd passes --enable-pprof).
+#
 # A DIR (or member) that was started before starts again with its data and
 # its ports: the tests restart etcd under a running controller, which
 # reconnects to the same URLs, and a member rejoins its cluster.
@@ -70,7 +73,7 @@ launch() { # MDIR: start the member configured there, in the background
         --listen-peer-urls "http://127.0.0.1:$pport" \
         --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
         --initial-cluster "$(cat "$1/cluster")" \
-        --log-level error >>"$1/etcd.log" 2>&1 &
+        --log-level error ${ETCD_EXTRA_FLAGS:-} >>"$1/etcd.log" 2>&1 &
     echo $! >"$1/pid"
 }
 

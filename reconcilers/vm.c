@@ -36,6 +36,7 @@
 
 #define POLL_MS 1000
 #define DEPENDENCY_POLL_MS 10000
+#define STATUS_CATCH_UP_MS 50 /* a look again once the statuses' watch has caught up */
 
 /* Why a domain was stopped, so that starting it again says so. */
 enum stop_cause {
@@ -165,6 +166,7 @@ struct vm_run {
     cJSON *restart;       /* the status' restart record, when this run changes it */
     bool restart_now;     /* the running instance is to be restarted (asked for) */
     bool restarting;      /* ...or was stopped for that: a start is its second half */
+    bool status_behind;   /* placed here by a scheduler write the status cache lacks */
     cJSON *instancetype;  /* the status' record of what the domain is made from */
     char update_pending[384]; /* why a changed InstanceType waits, "" when none */
     struct nc_tuning tuning; /* what of spec.resources this run set live */
@@ -320,24 +322,6 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
     return 0;
 }
 
-/* Reads the VM's status from etcd into the run and the cache. 0 (also
- * when there is none) or a negative errno. */
-static int
-read_status(struct vm_run *run)
-{
-    struct nc_kv kv;
-    int r = nc_etcd_get(run->o.ctx->etcd, run->o.status_key, &kv, NULL);
-
-    if (r == -ENOENT)
-        return 0;
-    if (r < 0)
-        return r;
-    nc_informer_store(run->o.ctx->env->statuses, run->o.status_key, kv.value, kv.mod_revision);
-    run->o.old_status = cJSON_Parse(kv.value);
-    nc_kv_clear(&kv);
-    return 0;
-}
-
 /*
  * Where the VM runs (schema/README.md §8): spec.node when set; else the
  * node the scheduler placed it on, placement/<ns>/<name>. 0 with @where
@@ -375,10 +359,15 @@ placement(struct vm_run *run, char *where, size_t wheresz)
         snprintf(where, wheresz, "%s", value);
         /* The scheduler wrote the VM's status in the same transaction; a
          * status cache whose watch has not brought it yet would make this
-         * node write a status of its own first: read it from etcd. */
+         * node write a status of its own first. Its watch brings it in a
+         * moment: look again then. (Reading it from etcd instead costs
+         * etcd a copy of its whole write buffer per read, which is what
+         * bounds convergence at scale.) */
         if (strcmp(value, env->node) == 0 && !run->o.old_status &&
-            nc_informer_revision(env->statuses) < rev)
-            r = read_status(run);
+            nc_informer_revision(env->statuses) < rev) {
+            run->status_behind = true;
+            r = -ENOENT;
+        }
     }
     free(value);
     return r == -ENOENT ? 1 : r;
@@ -1405,8 +1394,11 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
                                                          : "InstanceTypeConflict",
             msg, !missing);
     }
-    if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0)
+    if ((r = placed_here(run)) != 0 || (r = prerequisites(run, ret_requeue_ms)) != 0) {
+        if (run->status_behind)
+            *ret_requeue_ms = STATUS_CATCH_UP_MS;
         return r < 0 ? r : 0;
+    }
     if ((r = nc_cloudinit_seed(&run->o, &run->spec, run->ifs, run->domname, run->seed,
                                sizeof(run->seed), run->instance_id)) < 0) {
         snprintf(msg, sizeof(msg), "spec.cloudInit: cannot make the seed: %s", nc_drv_errmsg());

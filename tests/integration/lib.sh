@@ -172,6 +172,12 @@ put_vm() {
     ec put "${PREFIX}spec/$1/vm/$2" "$(vm_doc "$1" "$2" "$3")" >/dev/null
 }
 
+# put_net NAME SPEC: Network NAME of namespace default.
+put_net() {
+    ec put "${PREFIX}spec/default/network/$1" \
+        "$(printf '{"apiVersion":"novacron.io/v1","kind":"Network","metadata":{"name":"%s","namespace":"default"},"spec":%s}' "$1" "$2")" >/dev/null
+}
+
 status_of() {
     ec get "${PREFIX}status/$1/$2/$3" --print-value-only
 }

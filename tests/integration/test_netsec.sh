@@ -47,10 +47,6 @@ ip netns exec "$A" nft add rule ip someone-else input tcp dport 9 counter accept
 PA=$(free_port)
 start_host host-a "$A" "$PA" --libvirt qemu:///system --force-tcg
 
-net_doc() { # NAME SPEC
-    printf '{"apiVersion":"novacron.io/v1","kind":"Network","metadata":{"name":"%s","namespace":"default"},"spec":%s}' "$1" "$2"
-}
-put_net() { ec put "${PREFIX}spec/default/network/$1" "$(net_doc "$1" "$2")" >/dev/null; }
 put_net out '{"cidr":"10.216.0.0/24","mode":"isolated","egress":{"nat":true,"via":"nc-veth"}}'
 
 script="#!/bin/sh

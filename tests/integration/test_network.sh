@@ -30,10 +30,6 @@ start_host host-b "$B" "$PB"
 ec get "${PREFIX}nodes/host-a" --print-value-only | jq -e '.underlayAddress == "192.168.214.1"' >/dev/null ||
     fail "host-a's registration: $(ec get "${PREFIX}nodes/host-a" --print-value-only)"
 
-net_doc() { # NAME SPEC
-    printf '{"apiVersion":"novacron.io/v1","kind":"Network","metadata":{"name":"%s","namespace":"default"},"spec":%s}' "$1" "$2"
-}
-put_net() { ec put "${PREFIX}spec/default/network/$1" "$(net_doc "$1" "$2")" >/dev/null; }
 realised_on_both() {
     converged default network "$1" Ready &&
         status_of default network "$1" | jq -e '.nodes | sort == ["host-a","host-b"]' >/dev/null

@@ -22,10 +22,6 @@ netns_pair "$A" "$B" 192.168.217
 start_host host-a "$A" "$(free_port)" --vlan-parent nc-veth
 start_host host-b "$B" "$(free_port)" --vlan-parent nc-veth
 
-net_doc() { # NAME SPEC
-    printf '{"apiVersion":"novacron.io/v1","kind":"Network","metadata":{"name":"%s","namespace":"default"},"spec":%s}' "$1" "$2"
-}
-put_net() { ec put "${PREFIX}spec/default/network/$1" "$(net_doc "$1" "$2")" >/dev/null; }
 anchor() { # VM NODE NETWORK: a test-driver VM that brings the Network to NODE
     put_vm default "$1" "$(jq -cn --arg n "$2" --arg net "$3" '{vcpus: 1, memory: "64MiB", node: $n, interfaces: [{name: "eth0", network: $net}]}')"
 }

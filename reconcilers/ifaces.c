@@ -319,9 +319,7 @@ nc_ifaces_hold(struct nc_run *run, const struct nc_vm_spec *spec, struct nc_ifac
     return 0;
 }
 
-/* True when interface @name still holds MAC @v (@mac) or IP @v on
- * @network; @v NULL: whatever it holds. A MAC is the same whatever the
- * network; an address is one of its network's. */
+/* True when @spec (NULL: none) has an interface named @name. */
 static bool
 in_spec(const struct nc_vm_spec *spec, const char *name)
 {
@@ -348,6 +346,9 @@ forget_port(struct nc_run *run, const char *name)
         nc_warn(run->key, "forgetting the port of %s: %s", tap, nc_drv_errmsg());
 }
 
+/* True when interface @name still holds MAC @v (@mac) or IP @v on
+ * @network; @v NULL: whatever it holds. A MAC is the same whatever the
+ * network; an address is one of its network's. */
 static bool
 still_held(const struct nc_vm_spec *spec, const struct nc_iface *ifs, const char *name,
            const char *network, bool mac, const char *v)

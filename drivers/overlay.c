@@ -168,43 +168,18 @@ create(struct ovl *ov, struct rtnl_link *link, const char *name, int *ret_err)
     return link_get(ov, name, ret_err);
 }
 
-/*
- * Device @name of @net as it may stay: the kernel's, when it is there,
- * carries @net's alias and @fits (what its creation fixed, against device
- * @dev, still holds; NULL: anything does). NULL with *@ret_err -ENOENT
- * when there is none, or the one there was deleted for not fitting; NULL
- * with -EEXIST when it is not this Network's, or another errno.
- */
-static struct rtnl_link *
-keep_or_drop(struct ovl *ov, const struct nc_overlay_net *net, const char *name,
-             bool (*fits)(struct rtnl_link *, const struct nc_overlay_net *, int), int dev,
-             int *ret_err)
-{
-    struct rtnl_link *link = link_get(ov, name, ret_err);
-    int r;
-
-    if (link && !alias_is(link, net->alias)) {
-        rtnl_link_put(link);
-        *ret_err = fail(-EEXIST, "device %s exists and is not this Network's", name);
-        return NULL;
-    }
-    if (link && fits && !fits(link, net, dev)) {
-        /* What is fixed at creation differs: make it again. */
-        r = rtnl_link_delete(ov->sk, link);
-        rtnl_link_put(link);
-        *ret_err = r < 0 ? nlfail(r, "delete device", name) : -ENOENT;
-        return NULL;
-    }
-    return link;
-}
-
 static int
 ensure_bridge(struct ovl *ov, const struct nc_overlay_net *net, int *ret_ifindex)
 {
     struct rtnl_link *link;
     int r;
 
-    if (!(link = keep_or_drop(ov, net, net->bridge, NULL, 0, &r))) {
+    link = link_get(ov, net->bridge, &r);
+    if (link && !alias_is(link, net->alias)) {
+        rtnl_link_put(link);
+        return fail(-EEXIST, "device %s exists and is not this Network's", net->bridge);
+    }
+    if (!link) {
         struct rtnl_link *want = rtnl_link_alloc();
 
         if (r != -ENOENT || !want) {
@@ -263,7 +238,21 @@ ensure_vxlan(struct ovl *ov, const struct nc_overlay_net *net, int bridge,
     } else {
         return r;
     }
-    if (!(link = keep_or_drop(ov, net, net->vxlan, vxlan_matches, underlay, &r))) {
+    link = link_get(ov, net->vxlan, &r);
+    if (link && !alias_is(link, net->alias)) {
+        rtnl_link_put(link);
+        return fail(-EEXIST, "device %s exists and is not this Network's", net->vxlan);
+    }
+    if (link && !vxlan_matches(link, net, underlay)) {
+        /* VNI, address and device are fixed at creation: make it again. */
+        r = rtnl_link_delete(ov->sk, link);
+        rtnl_link_put(link);
+        link = NULL;
+        if (r < 0)
+            return nlfail(r, "delete device", net->vxlan);
+        r = -ENOENT;
+    }
+    if (!link) {
         if (r != -ENOENT)
             return r;
         if (!(want = rtnl_link_vxlan_alloc()))
@@ -290,15 +279,6 @@ ensure_vxlan(struct ovl *ov, const struct nc_overlay_net *net, int bridge,
     return r;
 }
 
-/* True when existing VLAN device @link has the id @net asks for, on
- * device @parent. */
-static bool
-vlan_matches(struct rtnl_link *link, const struct nc_overlay_net *net, int parent)
-{
-    return rtnl_link_is_vlan(link) == 1 && rtnl_link_vlan_get_id(link) == (int)net->vlan_id &&
-           rtnl_link_get_link(link) == parent;
-}
-
 /*
  * The VLAN device of a vlan Network: 802.1Q id vlan_id on the node's
  * vlan_parent, on the bridge. Id and parent are fixed at creation: one
@@ -316,7 +296,22 @@ ensure_vlan(struct ovl *ov, const struct nc_overlay_net *net, int bridge)
         return r == -ENOENT ? fail(-ENODEV, "no device %s", net->vlan_parent) : r;
     parent = rtnl_link_get_ifindex(link);
     rtnl_link_put(link);
-    if (!(link = keep_or_drop(ov, net, net->vlan, vlan_matches, parent, &r))) {
+    link = link_get(ov, net->vlan, &r);
+    if (link && !alias_is(link, net->alias)) {
+        rtnl_link_put(link);
+        return fail(-EEXIST, "device %s exists and is not this Network's", net->vlan);
+    }
+    if (link && (rtnl_link_is_vlan(link) != 1 ||
+                 rtnl_link_vlan_get_id(link) != (int)net->vlan_id ||
+                 rtnl_link_get_link(link) != parent)) {
+        r = rtnl_link_delete(ov->sk, link);
+        rtnl_link_put(link);
+        link = NULL;
+        if (r < 0)
+            return nlfail(r, "delete device", net->vlan);
+        r = -ENOENT;
+    }
+    if (!link) {
         if (r != -ENOENT)
             return r;
         if (!(want = rtnl_link_vlan_alloc()))

@@ -20,12 +20,19 @@ answers() {
     $SUDO virsh -c qemu:///system -q version >/dev/null 2>&1
 }
 
+# Waits up to $2 tenths of a second for no process named $1 to be left.
+gone() {
+    for _ in $(seq 1 "$2"); do pgrep -x "$1" >/dev/null || return 0; sleep 0.1; done
+    ! pgrep -x "$1" >/dev/null
+}
+
+# libvirtd may take a while to let go of its guests' monitors under load;
+# a daemon still exiting when the next one starts holds the pid file and
+# the socket, and the new one gives up. So stop waits until it is gone.
 stop() {
     for d in libvirtd virtlogd; do
-        if pid=$(pgrep -x "$d"); then
-            $SUDO kill $pid 2>/dev/null || true
-            for _ in $(seq 1 50); do pgrep -x "$d" >/dev/null || break; sleep 0.1; done
-        fi
+        $SUDO pkill -x "$d" 2>/dev/null || continue
+        gone "$d" 300 || { $SUDO pkill -KILL -x "$d" 2>/dev/null; gone "$d" 50; } || true
     done
 }
 
@@ -43,16 +50,21 @@ prepare() {
     if [ -e /dev/kvm ]; then $SUDO chgrp kvm /dev/kvm && $SUDO chmod 660 /dev/kvm; fi
 }
 
+# Starts whichever daemon is missing, again if it died while starting
+# (libvirtd exits when it cannot take its pid file), and waits until
+# libvirtd answers. Its log goes to /var/log/libvirt/libvirtd.log.
 start() {
     answers && return 0
     prepare
-    pgrep -x virtlogd >/dev/null || $SUDO virtlogd -d
-    pgrep -x libvirtd >/dev/null || $SUDO libvirtd -d
-    for _ in $(seq 1 100); do
-        answers && break
+    for _ in $(seq 1 600); do
+        pgrep -x virtlogd >/dev/null || $SUDO virtlogd -d
+        pgrep -x libvirtd >/dev/null ||
+            $SUDO env LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
+        answers && return 0
         sleep 0.1
     done
-    answers || { echo "libvirtd did not come up" >&2; exit 1; }
+    echo "libvirtd did not come up; see /var/log/libvirt/libvirtd.log" >&2
+    exit 1
 }
 
 define_pool() {

@@ -237,7 +237,9 @@ test_domains() {
     done
 }
 
+# libvirtd is started again first, in case the test failed while it was down.
 remove_test_domains() {
+    "$HACK/libvirtd.sh" >/dev/null 2>&1 || true
     for d in $(test_domains); do
         $VIRSH destroy "$d" >/dev/null 2>&1 || true
         $VIRSH undefine "$d" >/dev/null 2>&1 || true
@@ -278,6 +280,7 @@ use_test_volumes() {
 }
 
 remove_test_volumes() {
+    "$HACK/libvirtd.sh" >/dev/null 2>&1 || true
     for d in $(test_domains); do
         $VIRSH destroy "$d" >/dev/null 2>&1 || true
         $VIRSH undefine --snapshots-metadata "$d" >/dev/null 2>&1 || true

@@ -69,6 +69,7 @@ CORE_SRCS := \
 	reconcilers/migration.c \
 	reconcilers/moves.c \
 	reconcilers/network.c \
+	reconcilers/networkpolicy.c \
 	reconcilers/restore.c \
 	reconcilers/run.c \
 	reconcilers/schedule.c \
@@ -86,6 +87,7 @@ CORE_SRCS := \
 	schema/labels.c \
 	schema/migration.c \
 	schema/network.c \
+	schema/networkpolicy.c \
 	schema/quantity.c \
 	schema/instancetype.c \
 	schema/restore.c \

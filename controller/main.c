@@ -38,6 +38,7 @@
 #include "drivers/overlay.h"
 #include "drivers/storage.h"
 #include "reconcilers/moves.h"
+#include "reconcilers/networkpolicy.h"
 #include "reconcilers/reconciler.h"
 #include "schema/validate.h"
 
@@ -70,7 +71,7 @@ queue_object(const char *rest, struct nc_wq *q)
 
     if (!nc_key_parse(rest, ns, kind, name)) {
         nc_warn(rest, "ignored: a key ends in NAMESPACE/KIND/NAME, namespace and name DNS "
-                      "labels (at most 63 characters), kind vm, network, volume or migration");
+                      "labels (at most 63 characters), KIND one of the API's (vm, network...)");
         return;
     }
     if ((r = nc_wq_add(q, rest)) < 0)
@@ -83,8 +84,11 @@ on_spec_changed(void *data, const char *key)
 {
     struct daemon *d = data;
 
-    if (strlen(key) > d->spec_prefix_len)
+    if (strlen(key) > d->spec_prefix_len) {
         queue_object(key + d->spec_prefix_len, d->q);
+        if (strstr(key + d->spec_prefix_len, "/vm/"))
+            nc_netpol_vm_changed(&d->env); /* its labels */
+    }
     nc_leader_note(d->leader, key);
 }
 
@@ -143,6 +147,8 @@ on_status_changed(void *data, const char *key)
         nc_leader_note(d->leader, key); /* where a Volume is binds its VMs */
     if (seg && strncmp(seg, "/migration/", 11) == 0)
         migration_changed(d, key);
+    if (seg && strncmp(seg, "/vm/", 4) == 0)
+        nc_netpol_vm_changed(&d->env); /* its addresses or node */
     if (nc_wq_in_flight(d->q, rest))
         return;
     if (seg && strncmp(seg, "/volume/", 8) == 0 &&
@@ -592,7 +598,7 @@ start(struct daemon *d)
         return r;
     d->env.dhcp = &nc_dnsmasq;
     if (nc_nft_open(d->cfg.netns, &d->env.fw) < 0)
-        nc_warn(NULL, "nftables: %s; Networks with egress NAT cannot be realised here",
+        nc_warn(NULL, "nftables: %s; egress NAT, port security and NetworkPolicies cannot be enforced here",
                 nc_drv_errmsg());
     d->env.console_dir = d->cfg.console_dir;
     d->env.image_dir = d->cfg.image_dir;

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "drivers/overlay.h"
+#include "reconcilers/networkpolicy.h"
 
 struct worker {
     pthread_t thread;
@@ -117,6 +118,17 @@ run_one(struct worker *w, const char *key)
     if (strcmp(key, NC_KEY_RESYNC_ACTUAL) == 0) {
         if (resync_actual(w) < 0 && nc_wq_add_rate_limited(pool->q, key) < 0)
             nc_error(key, "cannot queue: out of memory");
+        return;
+    }
+    if (strcmp(key, NC_KEY_POLICIES) == 0) {
+        r = nc_netpol_sync(&w->ctx);
+        if (r < 0 && nc_wq_add_rate_limited(pool->q, key) < 0)
+            nc_error(key, "cannot queue: out of memory");
+        if (r == 0)
+            nc_wq_forget(pool->q, key);
+        nc_metrics_reconcile(pool->env->metrics, "networkpolicy",
+                             r < 0 ? NC_RESULT_ERROR : NC_RESULT_SUCCESS,
+                             (double)(nc_now_ms() - start));
         return;
     }
     /* The watch callbacks queue only keys that parse (controller/main.c);

@@ -38,6 +38,45 @@ struct nc_port {
     bool secure;
 };
 
+/*
+ * NetworkPolicies as a node enforces them, for the guests it runs. All of
+ * an installation's policies share one table; what changes when a VM
+ * comes, goes or changes labels is set elements only (the addresses of a
+ * policy's VMs and of each rule's peer VMs), never a rule. Traffic between
+ * a guest and its own node is not filtered (DHCP, the gateway), and
+ * replies to what was let through always pass.
+ */
+struct nc_fw_addrs {
+    const char *const *a; /* IPv4 addresses ("10.0.0.5") or, for CIDRs, "10.0.0.0/8" */
+    size_t n;
+};
+
+enum nc_fw_proto { NC_FW_TCP, NC_FW_UDP, NC_FW_SCTP };
+
+struct nc_fw_ports {
+    enum nc_fw_proto proto;
+    unsigned first, last; /* first 0: every port of @proto */
+};
+
+/* One rule: allows traffic with its peers (from them for Ingress, to them
+ * for Egress) on its ports. */
+struct nc_fw_rule {
+    bool any;               /* no peers named: every address */
+    bool has_vms;           /* some peers are VMs (whose addresses @vms holds) */
+    struct nc_fw_addrs vms; /* those VMs' addresses, cluster-wide */
+    struct nc_fw_addrs cidrs;
+    const struct nc_fw_ports *ports; /* none: every port and protocol */
+    size_t n_ports;
+};
+
+struct nc_fw_policy {
+    char id[16];            /* [a-z0-9], unique in the table: names the policy's sets */
+    struct nc_fw_addrs vms; /* the addresses of its VMs on this node */
+    bool ingress, egress;   /* what they are isolated for */
+    const struct nc_fw_rule *in, *out;
+    size_t n_in, n_out;
+};
+
 struct nc_fw;
 
 struct nc_fw_ops {
@@ -58,6 +97,12 @@ struct nc_fw_ops {
     /* Takes tap @tap out of port table @table (marked @mark); 0 when it
      * was not in it or there is no such table. */
     int (*port_forget)(struct nc_fw *fw, const char *table, const char *mark, const char *tap);
+    /* Makes policy table @table (marked @mark) enforce @pols and nothing
+     * else, in one transaction that changes only what differs from what
+     * it last made (set elements, when only VMs changed); n 0 deletes the
+     * table. -EEXIST when a table of that name is not ours. */
+    int (*policies)(struct nc_fw *fw, const char *table, const char *mark,
+                    const struct nc_fw_policy *pols, size_t n);
 };
 
 struct nc_fw {
@@ -79,6 +124,8 @@ nc_fw_close(struct nc_fw *fw)
 #define nc_fw_ensure_egress(fw, e)    ((fw)->ops->ensure_egress((fw), (e)))
 #define nc_fw_remove(fw, table, mark) ((fw)->ops->remove((fw), (table), (mark)))
 #define nc_fw_port_set(fw, p)         ((fw)->ops->port_set((fw), (p)))
+#define nc_fw_policies(fw, table, mark, pols, n)                                                 \
+    ((fw)->ops->policies((fw), (table), (mark), (pols), (n)))
 #define nc_fw_port_forget(fw, table, mark, tap)                                                  \
     ((fw)->ops->port_forget((fw), (table), (mark), (tap)))
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,9 +24,19 @@
 
 #include "drivers/firewall.h"
 
+/* What the policy table holds, as last made or read: known false until
+ * read from nft, and again after a transaction failed. */
+struct policy_cache {
+    pthread_mutex_t lock;
+    bool known, exists;
+    cJSON *sets; /* set name -> sorted array of its elements */
+    char *rules; /* the chains' rules as last written; NULL: unknown */
+};
+
 struct nft {
     int nsfd; /* the node's namespace, -1: the caller's */
     char netns[64];
+    struct policy_cache pol;
 };
 
 static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -169,11 +180,11 @@ owned(const char *family, const char *table, const char *mark)
     return r;
 }
 
+/* Sets sysctl file @path to 1 (/proc/sys/net is the namespace of the
+ * thread that opens it). */
 static int
-forwarding_on(void)
+sysctl_on(const char *path)
 {
-    /* /proc/sys/net is the namespace of the thread that opens it. */
-    const char *path = "/proc/sys/net/ipv4/ip_forward";
     char now[4] = "";
     int fd = open(path, O_RDWR | O_CLOEXEC), err;
 
@@ -188,7 +199,7 @@ forwarding_on(void)
     err = errno;
     if (fd >= 0)
         close(fd);
-    return fail(-err, "turn IPv4 forwarding on (%s): %s", path, strerror(err));
+    return fail(-err, "set %s to 1: %s", path, strerror(err));
 }
 
 static int
@@ -206,7 +217,7 @@ nft_ensure_egress(struct nc_fw *fw, const struct nc_egress *e)
         return r;
     if (e->via && if_nametoindex(e->via) == 0)
         r = fail(-ENODEV, "no device %s", e->via);
-    else if ((r = owned("ip", e->table, mark)) >= 0 && (r = forwarding_on()) == 0) {
+    else if ((r = owned("ip", e->table, mark)) >= 0 && (r = sysctl_on("/proc/sys/net/ipv4/ip_forward")) == 0) {
         /* The table, emptied and filled again in one transaction: no
          * packet ever sees it half made. */
         if (asprintf(&cmd,
@@ -361,6 +372,313 @@ nft_port_forget(struct nc_fw *fw, const char *table, const char *mark, const cha
     return leave(n, home, r < 0 ? r : 0);
 }
 
+/*
+ * Policies. One inet-family table: bridged IPv4 reaches its forward hook
+ * through br_netfilter (bridge-nf-call-iptables), with conntrack, so that
+ * replies pass. Chain forward sends what leaves an isolated VM through
+ * chain egress (whose allowing rules return) and what reaches one through
+ * chain ingress (whose allowing rules accept); each ends in a drop. The
+ * rules name sets only: iso_in and iso_out (the VMs isolated for each
+ * way), a policy's own VMs (<id>s) and each rule's peer VMs (<id>i<k>,
+ * <id>o<k>), so VMs come and go as set elements.
+ */
+static const char *const proto_names[] = {"tcp", "udp", "sctp"};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Adds @a to set @name of @sets (made when absent), each address once. */
+static int
+want_elems(cJSON *sets, const char *name, const struct nc_fw_addrs *a)
+{
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(sets, name), *e;
+
+    if (!arr && !(arr = cJSON_AddArrayToObject(sets, name)))
+        return -ENOMEM;
+    for (size_t i = 0; a && i < a->n; i++) {
+        bool have = false;
+
+        if (!plain(a->a[i], 18))
+            return fail(-EINVAL, "nftables: an address that is not plain");
+        cJSON_ArrayForEach(e, arr)
+            have = have || strcmp(e->valuestring, a->a[i]) == 0;
+        if (!have && !cJSON_AddItemToArray(arr, cJSON_CreateString(a->a[i])))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* One rule of policy @p, every peer and port variant of it, into @f. */
+static void
+render_rule(FILE *f, const char *table, const struct nc_fw_policy *p, bool in, size_t k,
+            const struct nc_fw_rule *r)
+{
+    const char *self = in ? "ip daddr" : "ip saddr", *peer = in ? "ip saddr" : "ip daddr";
+    const char *chain = in ? "ingress" : "egress", *verdict = in ? "accept" : "return";
+
+    for (int v = 0; v < 3; v++) { /* every address, the peer VMs, the CIDRs */
+        if ((v == 0 && !r->any) || (v == 1 && (r->any || !r->has_vms)) ||
+            (v == 2 && (r->any || !r->cidrs.n)))
+            continue;
+        for (size_t j = 0; j < (r->n_ports ? r->n_ports : 1); j++) {
+            const struct nc_fw_ports *pt = r->n_ports ? &r->ports[j] : NULL;
+
+            fprintf(f, "add rule inet %s %s %s @%ss", table, chain, self, p->id);
+            if (v == 1)
+                fprintf(f, " %s @%s%c%zu", peer, p->id, in ? 'i' : 'o', k);
+            for (size_t c = 0; v == 2 && c < r->cidrs.n; c++)
+                fprintf(f, c ? ", %s" : " %s { %s", c ? r->cidrs.a[c] : peer, r->cidrs.a[c]);
+            if (v == 2)
+                fprintf(f, " }");
+            if (pt)
+                fprintf(f, " meta l4proto %s", proto_names[pt->proto]);
+            if (pt && pt->first && pt->last > pt->first)
+                fprintf(f, " th dport %u-%u", pt->first, pt->last);
+            else if (pt && pt->first)
+                fprintf(f, " th dport %u", pt->first);
+            fprintf(f, " %s\n", verdict);
+        }
+    }
+}
+
+/* What @pols need: every set with its elements into @sets, and the
+ * chains' rules into *@ret_rules (free it). 0 or a negative errno. */
+static int
+render(const char *table, const struct nc_fw_policy *pols, size_t n, cJSON *sets, char **ret_rules)
+{
+    char name[32], *rules = NULL;
+    size_t len = 0;
+    FILE *f;
+    int r = 0;
+
+    if (!(f = open_memstream(&rules, &len)))
+        return -ENOMEM;
+    fprintf(f,
+            "add rule inet %1$s forward ct state established,related accept\n"
+            "add rule inet %1$s forward ip saddr @iso_out jump egress\n"
+            "add rule inet %1$s forward ip daddr @iso_in jump ingress\n",
+            table);
+    r = want_elems(sets, "iso_in", NULL) < 0 || want_elems(sets, "iso_out", NULL) < 0 ? -ENOMEM : 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        const struct nc_fw_policy *p = &pols[i];
+
+        if (!plain(p->id, 15)) {
+            r = fail(-EINVAL, "nftables: a policy id that is not plain");
+            break;
+        }
+        snprintf(name, sizeof(name), "%ss", p->id);
+        if ((r = want_elems(sets, name, &p->vms)) < 0 ||
+            (p->ingress && (r = want_elems(sets, "iso_in", &p->vms)) < 0) ||
+            (p->egress && (r = want_elems(sets, "iso_out", &p->vms)) < 0))
+            break;
+        for (int in = 0; in < 2 && r == 0; in++)
+            for (size_t k = 0; k < (in ? p->n_in : p->n_out) && r == 0; k++) {
+                const struct nc_fw_rule *rule = in ? &p->in[k] : &p->out[k];
+
+                for (size_t c = 0; c < rule->cidrs.n && r == 0; c++)
+                    if (!plain(rule->cidrs.a[c], 18))
+                        r = fail(-EINVAL, "nftables: a CIDR that is not plain");
+                snprintf(name, sizeof(name), "%s%c%zu", p->id, in ? 'i' : 'o', k);
+                if (r == 0 && !rule->any && rule->has_vms)
+                    r = want_elems(sets, name, &rule->vms);
+                if (r == 0)
+                    render_rule(f, table, p, in, k, rule);
+            }
+    }
+    fprintf(f, "add rule inet %1$s egress drop\nadd rule inet %1$s ingress drop\n", table);
+    if (fclose(f) != 0 && r == 0)
+        r = -ENOMEM;
+    if (r < 0) {
+        free(rules);
+        return r;
+    }
+    for (cJSON *set = sets->child; set; set = set->next) {
+        size_t k = 0, m = (size_t)cJSON_GetArraySize(set);
+        const char **v = calloc(m ? m : 1, sizeof(*v));
+        cJSON *e, *sorted = cJSON_CreateArray();
+
+        cJSON_ArrayForEach(e, set) {
+            if (v)
+                v[k++] = e->valuestring;
+        }
+        if (v)
+            qsort(v, m, sizeof(*v), cmp_str);
+        for (k = 0; v && sorted && k < m; k++)
+            cJSON_AddItemToArray(sorted, cJSON_CreateString(v[k]));
+        free(v);
+        if (sorted)
+            sorted->string = strdup(set->string); /* the member's name */
+        if (!v || !sorted || !sorted->string || !cJSON_ReplaceItemViaPointer(sets, set, sorted)) {
+            cJSON_Delete(sorted);
+            free(rules);
+            return -ENOMEM;
+        }
+        set = sorted;
+    }
+    *ret_rules = rules;
+    return 0;
+}
+
+/* Reads what policy table @table holds into the cache: whether it exists
+ * and its sets' elements (its rules are then written again). */
+static int
+load_policies(struct policy_cache *c, const char *table, const char *mark)
+{
+    char cmd[96], *out = NULL;
+    const cJSON *e, *el;
+    cJSON *doc;
+    int r;
+
+    cJSON_Delete(c->sets);
+    free(c->rules);
+    c->rules = NULL;
+    if (!(c->sets = cJSON_CreateObject()))
+        return -ENOMEM;
+    if ((r = owned("inet", table, mark)) <= 0) {
+        c->exists = false;
+        c->known = r == 0;
+        return r;
+    }
+    snprintf(cmd, sizeof(cmd), "list table inet %s", table);
+    if ((r = run(cmd, true, &out)) < 0)
+        return r;
+    doc = cJSON_Parse(out);
+    free(out);
+    if (!doc)
+        return fail(-EPROTO, "nft: its listing of table %s is not JSON", table);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "nftables")) {
+        const cJSON *set = cJSON_GetObjectItem(e, "set");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(set, "name"));
+        cJSON *arr;
+
+        if (!name || !(arr = cJSON_AddArrayToObject(c->sets, name)))
+            continue;
+        cJSON_ArrayForEach(el, cJSON_GetObjectItem(set, "elem"))
+            if (cJSON_IsString(el))
+                cJSON_AddItemToArray(arr, cJSON_CreateString(el->valuestring));
+    }
+    cJSON_Delete(doc);
+    c->exists = c->known = true;
+    return 0;
+}
+
+/* The elements of sorted array @a that sorted array @b lacks, as
+ * "{ x, y }" into @f after @head; nothing when there are none. */
+static void
+render_missing(FILE *f, const char *head, const cJSON *a, const cJSON *b)
+{
+    const cJSON *x = a ? a->child : NULL, *y = b ? b->child : NULL;
+    bool first = true;
+
+    for (; x; x = x->next) {
+        while (y && strcmp(y->valuestring, x->valuestring) < 0)
+            y = y->next;
+        if (y && strcmp(y->valuestring, x->valuestring) == 0)
+            continue;
+        fprintf(f, "%s%s", first ? head : ", ", x->valuestring);
+        first = false;
+    }
+    if (!first)
+        fprintf(f, " }\n");
+}
+
+static int
+nft_policies(struct nc_fw *fw, const char *table, const char *mark,
+             const struct nc_fw_policy *pols, size_t n)
+{
+    struct nft *nf = fw->priv;
+    struct policy_cache *c = &nf->pol;
+    char m[NC_FW_MARK_MAX], head[128], *cmd = NULL, *rules = NULL;
+    size_t len = 0;
+    cJSON *sets = NULL;
+    FILE *f = NULL;
+    int home, r;
+
+    snprintf(m, sizeof(m), "%s", mark);
+    if (!plain(table, 40) || !plain(m, NC_FW_MARK_MAX - 1))
+        return fail(-EINVAL, "nftables: a table name that is not plain");
+    if ((r = enter(nf, &home)) < 0)
+        return r;
+    pthread_mutex_lock(&c->lock);
+    if (!c->known && (r = load_policies(c, table, m)) < 0)
+        goto out;
+    if (n == 0) {
+        if (c->exists) {
+            snprintf(head, sizeof(head), "delete table inet %s\n", table);
+            if ((r = run(head, false, NULL)) == 0)
+                c->exists = false;
+            c->known = r == 0;
+            cJSON_Delete(c->sets);
+            c->sets = cJSON_CreateObject();
+            free(c->rules);
+            c->rules = NULL;
+        }
+        goto out;
+    }
+    if (!(sets = cJSON_CreateObject()) || (r = render(table, pols, n, sets, &rules)) < 0 ||
+        (r = sysctl_on("/proc/sys/net/bridge/bridge-nf-call-iptables")) < 0)
+        goto out;
+    if (!(f = open_memstream(&cmd, &len))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if (!c->exists)
+        fprintf(f,
+                "add table inet %1$s { comment \"%2$s\"; }\n"
+                "add chain inet %1$s forward { type filter hook forward priority filter; "
+                "policy accept; }\n"
+                "add chain inet %1$s ingress\n"
+                "add chain inet %1$s egress\n",
+                table, m);
+    for (const cJSON *set = sets->child; set; set = set->next)
+        if (!cJSON_GetObjectItemCaseSensitive(c->sets, set->string))
+            fprintf(f, "add set inet %s %s { type ipv4_addr; }\n", table, set->string);
+    if (!c->rules || strcmp(c->rules, rules) != 0)
+        fprintf(f,
+                "flush chain inet %1$s forward\nflush chain inet %1$s ingress\n"
+                "flush chain inet %1$s egress\n%2$s",
+                table, rules);
+    for (const cJSON *set = sets->child; set; set = set->next) {
+        const cJSON *had = cJSON_GetObjectItemCaseSensitive(c->sets, set->string);
+
+        snprintf(head, sizeof(head), "delete element inet %s %s { ", table, set->string);
+        render_missing(f, head, had, set);
+        snprintf(head, sizeof(head), "add element inet %s %s { ", table, set->string);
+        render_missing(f, head, set, had);
+    }
+    for (const cJSON *set = c->sets->child; set; set = set->next)
+        if (!cJSON_GetObjectItemCaseSensitive(sets, set->string))
+            fprintf(f, "delete set inet %s %s\n", table, set->string);
+    if (fclose(f) != 0) {
+        f = NULL;
+        r = -ENOMEM;
+        goto out;
+    }
+    f = NULL;
+    if ((r = run(cmd, false, NULL)) < 0) {
+        c->known = false; /* read again from nft next time */
+        goto out;
+    }
+    cJSON_Delete(c->sets);
+    c->sets = sets;
+    sets = NULL;
+    free(c->rules);
+    c->rules = rules;
+    rules = NULL;
+    c->exists = c->known = true;
+out:
+    pthread_mutex_unlock(&c->lock);
+    if (f)
+        fclose(f);
+    free(cmd);
+    free(rules);
+    cJSON_Delete(sets);
+    return leave(nf, home, r);
+}
+
 static void
 nft_close(struct nc_fw *fw)
 {
@@ -368,6 +686,9 @@ nft_close(struct nc_fw *fw)
 
     if (n->nsfd >= 0)
         close(n->nsfd);
+    pthread_mutex_destroy(&n->pol.lock);
+    cJSON_Delete(n->pol.sets);
+    free(n->pol.rules);
     free(n);
     free(fw);
 }
@@ -378,6 +699,7 @@ static const struct nc_fw_ops nft_ops = {
     .remove = nft_remove,
     .port_set = nft_port_set,
     .port_forget = nft_port_forget,
+    .policies = nft_policies,
 };
 
 int
@@ -393,6 +715,7 @@ nc_nft_open(const char *netns, struct nc_fw **ret)
         return fail(-ENOMEM, "out of memory");
     }
     n->nsfd = -1;
+    pthread_mutex_init(&n->pol.lock, NULL);
     if (netns) {
         snprintf(n->netns, sizeof(n->netns), "%s", netns);
         snprintf(path, sizeof(path), "/run/netns/%s", netns);

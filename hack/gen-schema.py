@@ -28,6 +28,15 @@ for p in range(8, 31):
         parts += ["0"] * (4 - k - 1)
     alts.append("\\.".join(parts) + "/" + str(p))
 CIDR = "^(?:" + "|".join(alts) + ")$"
+any_alts = []
+for p in range(0, 33):
+    k, r = divmod(p, 8)
+    parts = [OCT] * k
+    if k < 4:
+        parts.append(mult(1 << (8 - r)) if r else "0")
+        parts += ["0"] * (4 - k - 1)
+    any_alts.append("\\.".join(parts) + "/" + str(p))
+CIDR_ANY = "^(?:" + "|".join(any_alts) + ")$"
 IP = "^(?:" + OCT + "\\.){3}" + OCT + "$"
 LABEL = "^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$"
 SUB = "[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
@@ -154,7 +163,8 @@ def envelope(kind, spec, title):
     return s
 
 SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network", "Migration": "migration",
-       "Snapshot": "snapshot", "Restore": "restore", "InstanceType": "instancetype"}
+       "Snapshot": "snapshot", "Restore": "restore", "InstanceType": "instancetype",
+       "NetworkPolicy": "networkpolicy"}
 
 vm_spec = {"type": "object", "additionalProperties": False,
   "if": {"not": {"required": ["instancetype"]}}, "then": {"required": ["vcpus", "memory"]},
@@ -305,7 +315,37 @@ it_spec = {"type": "object", "additionalProperties": False, "required": ["vcpus"
     ("vcpus", {"type": "integer", "minimum": 1, "maximum": 256}),
     ("memory", size("16MiB to 4TiB, a multiple of 1KiB, as a VirtualMachine's", 16 << 20, 4 << 40))])}
 
-for spec in (vm_spec, vol_spec, net_spec, mig_spec, snap_spec, restore_spec, it_spec):
+np_selector = {"description": "the VMs of the policy's namespace whose labels include every one of matchLabels; {} selects them all",
+               "type": "object", "additionalProperties": False,
+               "properties": {"matchLabels": {"type": "object", "maxProperties": 16, "propertyNames": {"pattern": QKEY},
+                                              "additionalProperties": {"type": "string", "pattern": "^(?:" + NAME + ")?$"}}}}
+np_peer = {"description": "exactly one of vmSelector and cidr", "type": "object", "additionalProperties": False,
+           "minProperties": 1, "maxProperties": 1,
+           "properties": collections.OrderedDict([
+               ("vmSelector", np_selector),
+               ("cidr", {"description": "an IPv4 subnet, /0 to /32, without host bits set; the CIDRs of one rule do not overlap", "type": "string", "pattern": CIDR_ANY})])}
+np_ports = {"description": "none: every port and protocol; the ports of one protocol in one rule do not overlap", "type": "array", "maxItems": 16,
+            "items": {"type": "object", "additionalProperties": False, "dependentRequired": {"endPort": ["port"]},
+                      "properties": collections.OrderedDict([
+                          ("protocol", {"enum": ["TCP", "UDP", "SCTP"], "default": "TCP"}),
+                          ("port", {"description": "absent: every port of the protocol", "type": "integer", "minimum": 1, "maximum": 65535}),
+                          ("endPort", {"description": "the last port of a range that starts at port (not below it)", "type": "integer", "minimum": 1, "maximum": 65535})])}}
+def np_rules(peers, what):
+    return {"description": "traffic %s the selected VMs that one rule allows passes; the rest is dropped (replies to what passed always pass)" % what,
+            "type": "array", "maxItems": 16,
+            "items": {"type": "object", "additionalProperties": False,
+                      "properties": collections.OrderedDict([
+                          (peers, {"description": "none: every address", "type": "array", "maxItems": 16, "items": np_peer}),
+                          ("ports", np_ports)])}}
+np_spec = {"type": "object", "additionalProperties": False, "required": ["vmSelector"],
+  "properties": collections.OrderedDict([
+    ("vmSelector", np_selector),
+    ("policyTypes", {"description": "what the selected VMs are isolated for; absent: Ingress, and Egress when egress is given", "type": "array",
+                     "minItems": 1, "maxItems": 2, "uniqueItems": True, "items": {"enum": ["Ingress", "Egress"]}}),
+    ("ingress", np_rules("from", "to")),
+    ("egress", np_rules("to", "from"))])}
+
+for spec in (vm_spec, vol_spec, net_spec, mig_spec, snap_spec, restore_spec, it_spec, np_spec):
     anchor(spec)
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
@@ -316,7 +356,8 @@ for kind, spec, title, fname in [("VirtualMachine", vm_spec, "VirtualMachine", "
                                  ("Migration", mig_spec, "Migration", "migration"),
                                  ("Snapshot", snap_spec, "Snapshot", "snapshot"),
                                  ("Restore", restore_spec, "Restore", "restore"),
-                                 ("InstanceType", it_spec, "InstanceType", "instancetype")]:
+                                 ("InstanceType", it_spec, "InstanceType", "instancetype"),
+                                 ("NetworkPolicy", np_spec, "NetworkPolicy", "networkpolicy")]:
     with open(os.path.join(OUT, "%s.schema.json" % fname), "w") as f:
         json.dump(envelope(kind, spec, title), f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -23,6 +23,7 @@ struct nc_fw;
 struct nc_overlay;
 struct nc_st;
 struct nc_moves;
+struct nc_netpol_state;
 
 /* Shared by every worker; read-only after start-up except where noted. */
 struct nc_env {
@@ -49,11 +50,12 @@ struct nc_env {
     struct nc_hv *hv;
     struct nc_st *st;
     struct nc_dhcp *dhcp;         /* each Network's DHCP server on this node */
-    struct nc_fw *fw;             /* Networks' NAT in the node's namespace; NULL: none */
+    struct nc_fw *fw;             /* NAT, ports and policies in the node's namespace; NULL: none */
     struct nc_metrics *metrics;
     struct nc_event_recorder events; /* locked inside */
     struct nc_vm_state *vm;          /* the VM reconciler's memory */
     struct nc_moves *moves;          /* the migrations in flight, by VM */
+    struct nc_netpol_state *netpol;  /* the NetworkPolicies this node knows of */
     _Atomic size_t domains_owned;    /* counted by a worker for /metrics */
     /* Queues a key ("ns/kind/name") for reconcile: how a reconciler tells
      * the objects that depend on the one it changed. Thread-safe. */

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "reconcilers/networkpolicy.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
 
@@ -158,6 +159,10 @@ report(struct nc_run *run, const cJSON *status)
     nc_events_done(&run->events, &env->events, true, rev);
     if (changed) {
         nc_informer_store(env->statuses, run->status_key, text, rev);
+        /* Its own writes come back from the watch as no news: a VM's
+         * addresses and node are told to the policies here. */
+        if (strcmp(run->kind, "vm") == 0)
+            nc_netpol_vm_changed(env);
         if (run->status_revision >= 0)
             run->status_revision = status ? rev : 0;
         cJSON_Delete(run->old_status);

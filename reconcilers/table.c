@@ -4,6 +4,7 @@
 #include "reconcilers/instancetype.h"
 #include "reconcilers/migration.h"
 #include "reconcilers/network.h"
+#include "reconcilers/networkpolicy.h"
 #include "reconcilers/reconciler.h"
 #include "reconcilers/restore.h"
 #include "reconcilers/snapshot.h"
@@ -18,6 +19,7 @@ const struct nc_reconciler *const nc_reconcilers[] = {
     &nc_snapshot_reconciler,
     &nc_restore_reconciler,
     &nc_instancetype_reconciler,
+    &nc_networkpolicy_reconciler,
     NULL,
 };
 

@@ -7,6 +7,7 @@
 #include "schema/kinds.h"
 #include "schema/migration.h"
 #include "schema/network.h"
+#include "schema/networkpolicy.h"
 #include "schema/restore.h"
 #include "schema/snapshot.h"
 #include "schema/vm.h"
@@ -19,6 +20,7 @@ static const char *const migration_aliases[] = {"migrations", "mig", "migs", NUL
 static const char *const snapshot_aliases[] = {"snapshots", "snap", "snaps", NULL};
 static const char *const restore_aliases[] = {"restores", NULL};
 static const char *const instancetype_aliases[] = {"instancetypes", "it", NULL};
+static const char *const networkpolicy_aliases[] = {"networkpolicies", "netpol", "netpols", NULL};
 
 const struct nc_kind nc_kinds[] = {
     {"vm", NC_VM_KIND, vm_aliases, nc_vm_validate},
@@ -28,6 +30,7 @@ const struct nc_kind nc_kinds[] = {
     {"snapshot", NC_SNAPSHOT_KIND, snapshot_aliases, nc_snapshot_validate},
     {"restore", NC_RESTORE_KIND, restore_aliases, nc_restore_validate},
     {"instancetype", NC_INSTANCETYPE_KIND, instancetype_aliases, nc_instancetype_validate},
+    {"networkpolicy", NC_NETWORKPOLICY_KIND, networkpolicy_aliases, nc_networkpolicy_validate},
 };
 const size_t nc_n_kinds = sizeof(nc_kinds) / sizeof(nc_kinds[0]);
 

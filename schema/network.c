@@ -63,15 +63,19 @@ nc_cidr_parse(const char *s, unsigned min, unsigned max, uint32_t *ret_network,
     addr[slash - s] = '\0';
     if (inet_pton(AF_INET, addr, &in) != 1)
         return "must be an IPv4 subnet such as \"10.0.0.0/24\"";
-    if (slash[1] < '1' || slash[1] > '9')
+    if (slash[1] < '0' || slash[1] > '9' || (slash[1] == '0' && slash[2]))
         return "must be an IPv4 subnet such as \"10.0.0.0/24\"";
     p = strtoul(slash + 1, &end, 10);
     if (*end)
         return "must be an IPv4 subnet such as \"10.0.0.0/24\"";
-    if (p < min || p > max)
-        return "must have a prefix length from /8 to /30";
+    if (p < min || p > max) {
+        static _Thread_local char why[48];
+
+        snprintf(why, sizeof(why), "must have a prefix length from /%u to /%u", min, max);
+        return why;
+    }
     net = ntohl(in.s_addr);
-    mask = (uint32_t)(0xffffffffULL << (32 - p));
+    mask = p ? (uint32_t)(0xffffffffULL << (32 - p)) : 0;
     if (net & ~mask)
         return "must not have host bits set (the subnet's first address, such as \"10.0.0.0/24\")";
     *ret_network = net;

@@ -11,7 +11,7 @@
 #define MAX_PORTS 16
 
 static const char *const op_names[] = {"ensure_egress", "remove", "port_set", "port_forget",
-                                       NULL};
+                                       "policies", NULL};
 
 struct table {
     char name[16], mark[NC_FW_MARK_MAX], via[16];
@@ -30,6 +30,7 @@ struct fake {
     size_t n_devices;
     struct port ports[MAX_PORTS];
     size_t n_ports;
+    char *policies; /* what fake_policies() last made, NULL: no table */
     struct fake_faults faults;
 };
 
@@ -155,12 +156,87 @@ fake_port_forget(struct nc_fw *fw, const char *table, const char *mark, const ch
 }
 
 static void
+print_addrs(FILE *o, const char *what, const struct nc_fw_addrs *a)
+{
+    fprintf(o, " %s=", what);
+    for (size_t i = 0; i < a->n; i++)
+        fprintf(o, "%s%s", i ? "," : "", a->a[i]);
+}
+
+/* The policies as one line per policy and per rule: "ID vms=A,B in out",
+ * then " in0 any" or " in0 vms=C cidrs=D ports=tcp:80-90". */
+static int
+fake_policies(struct nc_fw *fw, const char *table, const char *mark,
+              const struct nc_fw_policy *pols, size_t n)
+{
+    static const char *const proto[] = {"tcp", "udp", "sctp"};
+    struct fake *f = fw->priv;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *o;
+    int r;
+
+    (void)table;
+    (void)mark;
+    pthread_mutex_lock(&f->lock);
+    if ((r = fake_faults_enter(&f->faults, "fake_fw", "policies")) < 0)
+        goto out;
+    if (!(o = open_memstream(&text, &len))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct nc_fw_policy *p = &pols[i];
+
+        fprintf(o, "%s", p->id);
+        print_addrs(o, "vms", &p->vms);
+        fprintf(o, "%s%s\n", p->ingress ? " in" : "", p->egress ? " out" : "");
+        for (size_t k = 0; k < p->n_in + p->n_out; k++) {
+            const struct nc_fw_rule *rule = k < p->n_in ? &p->in[k] : &p->out[k - p->n_in];
+
+            fprintf(o, " %s%zu", k < p->n_in ? "in" : "out", k < p->n_in ? k : k - p->n_in);
+            if (rule->any)
+                fprintf(o, " any");
+            if (rule->has_vms)
+                print_addrs(o, "vms", &rule->vms);
+            if (rule->cidrs.n)
+                print_addrs(o, "cidrs", &rule->cidrs);
+            for (size_t j = 0; j < rule->n_ports; j++)
+                fprintf(o, "%s%s:%u-%u", j ? "," : " ports=", proto[rule->ports[j].proto],
+                        rule->ports[j].first, rule->ports[j].last);
+            fprintf(o, "\n");
+        }
+    }
+    fclose(o);
+    free(f->policies);
+    f->policies = n ? text : NULL;
+    if (!n)
+        free(text);
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+char *
+fake_fw_policies(struct nc_fw *fw)
+{
+    struct fake *f = fw->priv;
+    char *copy;
+
+    pthread_mutex_lock(&f->lock);
+    copy = f->policies ? strdup(f->policies) : NULL;
+    pthread_mutex_unlock(&f->lock);
+    return copy;
+}
+
+static void
 fake_close(struct nc_fw *fw)
 {
     struct fake *f = fw->priv;
 
     fake_faults_fini(&f->faults);
     pthread_mutex_destroy(&f->lock);
+    free(f->policies);
     free(f);
     free(fw);
 }
@@ -171,6 +247,7 @@ static const struct nc_fw_ops fake_ops = {
     .remove = fake_remove,
     .port_set = fake_port_set,
     .port_forget = fake_port_forget,
+    .policies = fake_policies,
 };
 
 int

@@ -1,5 +1,5 @@
 /*
- * fake_fw: Networks' egress tables in memory behind the firewall table
+ * fake_fw: Networks' egress tables, ports and policies in memory behind the firewall table
  * (drivers/firewall.h), for unit tests of the Network reconciler: which
  * tables exist, with what mark and rule. Any call can be made to fail on
  * demand.
@@ -31,6 +31,10 @@ void fake_fw_add_device(struct nc_fw *fw, const char *name);
 /* Port @tap: -1 when it has none, else 1 when secured (to @mac and @ip)
  * or 0 when open. */
 int fake_fw_port(struct nc_fw *fw, const char *tap, char mac[18], char ip[16]);
+
+/* The policies as last made, one line per policy and rule (see
+ * fake_policies() in firewall.c); NULL when there are none. Free it. */
+char *fake_fw_policies(struct nc_fw *fw);
 
 /* Joins its calls to @s (drivers/fake/faults.h). */
 void fake_fw_sweep(struct nc_fw *fw, struct fake_sweep *s);

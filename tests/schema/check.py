@@ -100,6 +100,18 @@ def generated():
     for value in ("", "v", "a-b_c.d", "-v", "v-", "x" * 63, "x" * 64, "v\n", "a b"):
         out.append(envelope("VirtualMachine", "web-1", {"vcpus": 1, "memory": "1GiB"}))
         out[-1]["metadata"]["labels"] = {"app": value}
+    # NetworkPolicy: CIDRs of every prefix length, ports at both ends.
+    pol = lambda rule: envelope("NetworkPolicy", "p", {"vmSelector": {}, "ingress": [rule]})
+    for p in range(0, 34):
+        addr = rnd.getrandbits(32)
+        for a in (addr, addr & (0xffffffff << (32 - p)) & 0xffffffff if 0 < p <= 32 else 0):
+            text = ".".join(str((a >> s) & 255) for s in (24, 16, 8, 0))
+            out.append(pol({"from": [{"cidr": "%s/%d" % (text, p)}]}))
+    for port in (0, 1, 65535, 65536, -1, "80", 80.5):
+        out.append(pol({"ports": [{"port": port}]}))
+        out.append(pol({"ports": [{"port": 1, "endPort": port}]}))
+    for types in ([], ["Ingress"], ["Egress"], ["Egress", "Ingress"], ["Ingress", "Ingress"], ["ingress"], "Ingress"):
+        out.append(envelope("NetworkPolicy", "p", {"vmSelector": {}, "policyTypes": types}))
     for text in ("x" * 2048, "x" * 2049, "é" * 2048, "tab\there", "end\n"):
         out.append(vm(boot={"kernel": "/k", "cmdline": text}))
     return [{"doc": d} for d in out]

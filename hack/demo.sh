@@ -1,7 +1,8 @@
 #!/bin/sh
 # The demo behind `make demo`: a local etcd and one novacrond node living in
 # a network namespace of the demo's own, then manifests/app/ (a Network,
-# two Volumes cloned from an image, two VMs on the Network) applied with
+# two Volumes cloned from an image, two VMs on the Network, a NetworkPolicy
+# between them) applied with
 # novactl, waited for, shown, reached over the Network, repaired after a
 # drift and deleted again.
 #
@@ -111,14 +112,18 @@ nctl apply -f "$dir/app"
 
 step "wait until everything is Ready"
 t0=$(date +%s.%N)
-for obj in network/app-net volume/app-1-root volume/app-2-root vm/app-1 vm/app-2; do
+for obj in network/app-net volume/app-1-root volume/app-2-root vm/app-1 vm/app-2 networkpolicy/shop-web; do
     nctl wait "$obj" --for=ready --timeout=120s >/dev/null || die "$obj did not become Ready"
 done
 say "all Ready $(since "$t0")s after apply"
-say "\$ novactl get network,volume,vm -A"
-nctl get network,volume,vm -A
+say "\$ novactl get network,volume,vm,networkpolicy -A"
+nctl get network,volume,vm,networkpolicy -A
 say "\$ novactl get node -o wide      # what the scheduler placed, against what the node offers"
 nctl get node -o wide
+table=$(ip netns exec "$netns" nft list tables inet | awk '/ncpol-/ { print $3 }')
+[ -n "$table" ] || die "no NetworkPolicy table in $netns"
+say "\$ ip netns exec $netns nft list set inet $table iso_in    # the VMs shop-web isolates"
+ip netns exec "$netns" nft list set inet "$table" iso_in | grep elements || die "shop-web isolates no VM"
 
 ip_of() { nctl get vm "$1" -o json | jq -r '.status.interfaces[0].ip'; }
 console_of() { nctl get vm "$1" -o json | jq -r '.status.consoleLog // empty'; }
@@ -164,7 +169,8 @@ say "torn down in $(since "$t0")s"
 left=$(for k in status alloc; do etcdctl --endpoints "$endpoint" get "/novacron/$k/" --prefix --keys-only; done)
 [ -z "$left" ] || die "left in etcd: $left"
 [ -z "$(ip -n "$netns" -o link show | grep -E 'ncb|ncx|nct')" ] || die "devices left in $netns"
+[ -z "$(ip netns exec "$netns" nft list tables | grep -E 'ncpol-|ncn')" ] || die "nftables tables left in $netns"
 if [ $mode = qemu ]; then
     [ -z "$(virsh -c qemu:///system -q list --all --name | grep "\.default\.app-")" ] || die "domains left"
 fi
-say "no status, allocation, domain, volume or device left"
+say "no status, allocation, domain, volume, device or nftables table left"

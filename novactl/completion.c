@@ -38,7 +38,7 @@ static const char bash_script[] =
     "        else COMPREPLY=($(compgen -W \"$(novactl get vm -o name 2>/dev/null | sed 's|.*/||')\" -- \"$cur\")); fi;;\n"
     "    get|describe|delete|wait)\n"
     "        if [[ $prev == \"$verb\" ]]; then\n"
-    "            COMPREPLY=($(compgen -W 'vm network volume migration snapshot restore instancetype node' -- \"$cur\"))\n"
+    "            COMPREPLY=($(compgen -W 'vm network volume migration snapshot restore instancetype networkpolicy node' -- \"$cur\"))\n"
     "        else\n"
     "            local ns=() w\n"
     "            for ((i = 1; i < COMP_CWORD; i++)); do\n"

@@ -102,6 +102,8 @@ COLUMN(col_mode)
 }
 COLUMN(col_bridge) { scalar(path(o->status, "bridge", NULL), buf, n); }
 COLUMN(col_nodes) { joined(path(o->status, "nodes", NULL), buf, n); }
+COLUMN(col_vmcount) { scalar(path(o->status, "vmCount", NULL), buf, n); }
+COLUMN(col_types) { joined(path(o->status, "policyTypes", NULL), buf, n); }
 COLUMN(col_size) { scalar(path(o->spec, "spec", "size"), buf, n); }
 COLUMN(col_format)
 {
@@ -196,6 +198,7 @@ static const struct {
     {"snapshot", {{"VM", col_vm}, {"SIZE", col_disks_size}}, {{"TAKEN", col_taken}, {"INDICATIONS", col_indications}}},
     {"restore", {{"VM", col_vm}, {"SNAPSHOT", col_snapshot}}, {{"RESTORED", col_restored}}},
     {"instancetype", {{"VCPUS", col_vcpus}, {"MEMORY", col_memory}}, {{NULL, NULL}}},
+    {"networkpolicy", {{"VMS", col_vmcount}, {"TYPES", col_types}}, {{"NODES", col_nodes}}},
 };
 
 #define MAX_COLUMNS 16

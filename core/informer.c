@@ -62,6 +62,7 @@ struct nc_informer {
     int64_t revision;       /* newest revision seen in any way */
     int64_t watched;        /* newest revision the list or the watch delivered */
     bool listed;
+    _Atomic bool replaced;  /* etcd was found rewound or replaced, once */
     char err[512];
 };
 
@@ -269,6 +270,7 @@ on_rewound(void *data)
 
     nc_warn(NULL, "etcd is not the store it was: forgetting what was seen under %s, relisting",
             inf->prefix);
+    inf->replaced = true;
     pthread_mutex_lock(&inf->lock);
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, inf->cache, e, tmp)
@@ -345,6 +347,12 @@ void
 nc_informer_stop(struct nc_informer *inf)
 {
     nc_watch_stop(inf->watch);
+}
+
+bool
+nc_informer_replaced(const struct nc_informer *inf)
+{
+    return inf->replaced;
 }
 
 bool

@@ -42,6 +42,10 @@ int nc_informer_start(struct nc_informer *inf) __attribute__((warn_unused_result
 const char *nc_informer_errmsg(const struct nc_informer *inf);
 void nc_informer_stop(struct nc_informer *inf);
 
+/* True once etcd was found rewound or replaced (another cluster id, a
+ * revision below one seen) while this informer ran. */
+bool nc_informer_replaced(const struct nc_informer *inf);
+
 /* True once the first list completed and the watch is established. */
 bool nc_informer_synced(const struct nc_informer *inf);
 

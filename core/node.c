@@ -14,6 +14,7 @@ struct nc_node {
     char *key, *info;
     int64_t ttl_s;
     _Atomic int64_t lease;
+    _Atomic bool lease_lost; /* expired once while this process ran */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -71,6 +72,7 @@ keepalive_main(void *arg)
              * again; claims bound to the old lease are gone with it. */
             nc_warn(NULL, "node lease %lld lost; registering again", (long long)lease);
             atomic_store(&n->lease, 0);
+            atomic_store(&n->lease_lost, true);
             if (register_node(n) < 0)
                 nc_warn(NULL, "node registration: %s", nc_etcd_errmsg(n->etcd));
         } else if (r < 0) {
@@ -134,6 +136,12 @@ nc_node_stop(struct nc_node *n)
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->cond);
     free(n);
+}
+
+bool
+nc_node_lease_lost(struct nc_node *n)
+{
+    return n && atomic_load(&n->lease_lost);
 }
 
 int64_t

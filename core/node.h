@@ -9,6 +9,7 @@
 #ifndef NC_NODE_H
 #define NC_NODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/etcd.h"
@@ -28,5 +29,8 @@ void nc_node_stop(struct nc_node *n);
 
 /* The current lease id; 0 while it is being granted again. Thread-safe. */
 int64_t nc_node_lease(struct nc_node *n);
+/* True once the node's lease expired while this process ran: the cluster
+ * took it for dead meanwhile, and moved or deleted its VMs without it. */
+bool nc_node_lease_lost(struct nc_node *n);
 
 #endif

@@ -114,11 +114,18 @@ state_fini(struct nc_env *env)
     env->netpol = NULL;
 }
 
+static void
+enqueue(struct nc_env *env, const char *key)
+{
+    if (env->enqueue)
+        env->enqueue(env->enqueue_data, key);
+}
+
 void
 nc_netpol_vm_changed(struct nc_env *env)
 {
     if (env->netpol && env->netpol->count > 0)
-        env->enqueue(env->enqueue_data, NC_KEY_POLICIES);
+        enqueue(env, NC_KEY_POLICIES);
 }
 
 static void
@@ -282,7 +289,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
         forget(st, key);
     pthread_mutex_unlock(&st->lock);
     /* Whatever it is now, each node looks again at what it enforces. */
-    env->enqueue(env->enqueue_data, NC_KEY_POLICIES);
+    enqueue(env, NC_KEY_POLICIES);
     if (r == -ENOENT) {
         r = run.old_status ? nc_run_delete_status(&run) : 0;
         goto out;
@@ -494,8 +501,36 @@ note_selected(struct nc_env *env, const struct pol *pols, size_t n)
 
             snprintf(queue, sizeof(queue), "%.*s/networkpolicy/%s", (int)(slash - pols[i].key),
                      pols[i].key, slash + 1);
-            env->enqueue(env->enqueue_data, queue);
+            enqueue(env, queue);
         }
+    }
+}
+
+/* The pass failed (the reason in nc_drv_errmsg()): a Warning event on
+ * each policy it was to enforce, whose status stays as it is. */
+static void
+tell_failure(struct nc_ctx *ctx, const struct pol *pols, size_t n)
+{
+    char why[512];
+
+    snprintf(why, sizeof(why), "%s", nc_drv_errmsg());
+    nc_warn(NULL, "network policies not enforced on node %s: %s", ctx->env->node, why);
+    for (size_t i = 0; i < n; i++) {
+        const char *slash = strchr(pols[i].key, '/');
+        char ns[NC_NAME_MAX + 1];
+        struct nc_run run;
+
+        snprintf(ns, sizeof(ns), "%.*s", (int)(slash - pols[i].key), pols[i].key);
+        if (nc_run_begin(&run, ctx, ns, "networkpolicy", slash + 1) == 0 && run.old_status &&
+            nc_run_spec_of(&run, "networkpolicy", slash + 1, &run.generation) == 0) {
+            cJSON *same = cJSON_Duplicate(run.old_status, true);
+
+            nc_run_event(&run, "Warning", "NotEnforced", "node %s: %s", ctx->env->node, why);
+            if (nc_run_report(&run, same) < 0)
+                nc_warn(run.key, "event not recorded");
+            cJSON_Delete(same);
+        }
+        nc_run_end(&run);
     }
 }
 
@@ -513,8 +548,9 @@ nc_netpol_sync(struct nc_ctx *ctx)
 
     if (!env->fw)
         return 0;
-    /* Until the caches hold what etcd has, no policy is known to be gone. */
-    if (!nc_informer_synced(env->specs) || !nc_informer_synced(env->statuses))
+    /* Until the caches have held what etcd has (a revision), no policy
+     * is known to be gone: the table is kept as it is. */
+    if (nc_informer_revision(env->specs) == 0 || nc_informer_revision(env->statuses) == 0)
         return -EAGAIN;
     if (!(keys = known_keys(env, &n_keys)) || !(pols = calloc(n_keys + 1, sizeof(*pols))) ||
         !(fw = calloc(n_keys + 1, sizeof(*fw))) ||
@@ -550,8 +586,7 @@ nc_netpol_sync(struct nc_ctx *ctx)
         snprintf(table, sizeof(table), "ncpol-%s", env->install_hash);
         snprintf(mark, sizeof(mark), "novacron:%s:policies", env->install_hash);
         if ((r = nc_fw_policies(env->fw, table, mark, fw, n)) < 0)
-            nc_warn(NULL, "network policies not enforced on node %s: %s", env->node,
-                    nc_drv_errmsg());
+            tell_failure(ctx, pols, n);
         else
             note_selected(env, pols, n);
     }

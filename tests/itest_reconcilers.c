@@ -29,6 +29,7 @@
 #include "drivers/fake/storage.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/network.h"
+#include "reconcilers/networkpolicy.h"
 #include "reconcilers/reconciler.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
@@ -73,6 +74,7 @@ setup(void)
     cr_assert_eq(fake_fw_open(&env.fw), 0);
     fake_fw_add_device(env.fw, "eth0");
     cr_assert_eq(nc_vm_reconciler.init(&env), 0);
+    cr_assert_eq(nc_networkpolicy_reconciler.init(&env), 0);
     snprintf(env.dnsmasq_dir, sizeof(env.dnsmasq_dir), "/tmp/nc-itest-%d", getpid());
     ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
     cr_assert_eq(fake_ov_open(NULL, &ctx.ov), 0);
@@ -82,6 +84,7 @@ static void
 teardown(void)
 {
     nc_vm_reconciler.fini(&env);
+    nc_networkpolicy_reconciler.fini(&env);
     fake_dhcp_close(env.dhcp);
     nc_fw_close(env.fw);
     nc_st_close(env.st);
@@ -112,9 +115,10 @@ put_kind(const char *kind, const char *name, const char *spec)
     snprintf(doc, sizeof(doc),
              "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"%s\","
              "\"metadata\":{\"name\":\"%s\"},\"spec\":%s}",
-             strcmp(kind, "vm") == 0 ? "VirtualMachine"
-             : strcmp(kind, "volume") == 0 ? "Volume"
-                                           : "Network",
+             strcmp(kind, "vm") == 0              ? "VirtualMachine"
+             : strcmp(kind, "volume") == 0        ? "Volume"
+             : strcmp(kind, "networkpolicy") == 0 ? "NetworkPolicy"
+                                                  : "Network",
              name, spec);
     cr_assert_eq(nc_etcd_put(ctx.etcd, key, doc, 0, &rev), 0);
     nc_informer_store(env.specs, key, doc, rev);
@@ -193,13 +197,13 @@ ready_reason(const cJSON *st)
 }
 
 static bool
-has_event(const char *name, const char *reason)
+has_event_of(const char *kind, const char *name, const char *reason)
 {
     char key[256], *end;
     struct nc_range range = {0};
     bool found = false;
 
-    snprintf(key, sizeof(key), "%sevents/default/vm/%s/", prefix, name);
+    snprintf(key, sizeof(key), "%sevents/default/%s/%s/", prefix, kind, name);
     end = nc_etcd_prefix_end(key);
     cr_assert_eq(nc_etcd_range(ctx.etcd, key, end, 0, 0, &range), 0);
     free(end);
@@ -207,6 +211,12 @@ has_event(const char *name, const char *reason)
         found = strstr(range.kvs[i].value, reason) != NULL;
     nc_range_clear(&range);
     return found;
+}
+
+static bool
+has_event(const char *name, const char *reason)
+{
+    return has_event_of("vm", name, reason);
 }
 
 static void
@@ -668,6 +678,126 @@ Test(reconcilers, a_guest_tap_is_held_to_its_addresses)
     cr_assert_null(status("p"));
     cr_assert_eq(fake_fw_port(env.fw, tap, mac, ip), -1, "a deleted VM kept its port");
     env.hv->caps.taps = false;
+}
+
+/* VM @name with labels @labels (a JSON object) as a policy sees it: its
+ * spec, and in the statuses cache the node it runs on and its address. */
+static void
+policy_vm(const char *name, const char *labels, const char *node, const char *ip)
+{
+    char key[256], doc[512];
+    int64_t rev;
+
+    snprintf(key, sizeof(key), "%sspec/default/vm/%s", prefix, name);
+    snprintf(doc, sizeof(doc),
+             "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"VirtualMachine\",\"metadata\":"
+             "{\"name\":\"%s\",\"labels\":%s},\"spec\":{\"vcpus\":1,\"memory\":\"64MiB\"}}",
+             name, labels);
+    cr_assert_eq(nc_etcd_put(ctx.etcd, key, doc, 0, &rev), 0);
+    nc_informer_store(env.specs, key, doc, rev);
+    snprintf(key, sizeof(key), "%sstatus/default/vm/%s", prefix, name);
+    snprintf(doc, sizeof(doc),
+             "{\"phase\":\"Running\",\"node\":\"%s\",\"interfaces\":[{\"name\":\"eth0\","
+             "\"network\":\"n\",\"ip\":\"%s\"}]}",
+             node, ip);
+    nc_informer_store(env.statuses, key, doc, rev);
+}
+
+static int
+reconcile_policy(const char *name)
+{
+    int64_t requeue = 0;
+
+    return nc_networkpolicy_reconciler.reconcile(&ctx, "default", name, &requeue);
+}
+
+/* What the fake firewall was last given, "" for no table. */
+static char *
+policies_now(void)
+{
+    char *text;
+
+    cr_assert_eq(nc_netpol_sync(&ctx), 0);
+    text = fake_fw_policies(env.fw);
+    return text ? text : strdup("");
+}
+
+/* A NetworkPolicy: its status names the VMs it selects anywhere and their
+ * nodes; this node enforces it for its own selected VMs only, with each
+ * rule's peer VMs from every node; a relabelled VM leaves the peers; an
+ * invalid policy is Failed and enforces nothing; a deleted one goes. */
+Test(reconcilers, network_policy_status_and_enforcement)
+{
+    const char *p1 = "{\"vmSelector\":{\"matchLabels\":{\"app\":\"web\"}},\"ingress\":[{\"from\":["
+                     "{\"vmSelector\":{\"matchLabels\":{\"role\":\"client\"}}},{\"cidr\":"
+                     "\"192.168.0.0/16\"}],\"ports\":[{\"port\":80,\"endPort\":90},"
+                     "{\"protocol\":\"UDP\",\"port\":53}]}]}";
+    char *text;
+    cJSON *st;
+
+    policy_vm("web1", "{\"app\":\"web\"}", "node-a", "10.30.0.1");
+    policy_vm("web2", "{\"app\":\"web\"}", "node-b", "10.30.0.2");
+    policy_vm("cli", "{\"role\":\"client\"}", "node-a", "10.30.0.3");
+    text = policies_now();
+    cr_assert_str_eq(text, "", "a table without a policy");
+    free(text);
+
+    put_kind("networkpolicy", "p1", p1);
+    cr_assert_eq(reconcile_policy("p1"), 0);
+    st = status_of("networkpolicy", "p1");
+    cr_assert_str_eq(str(st, "phase", NULL), "Ready");
+    cr_assert_str_eq(ready_reason(st), "Active");
+    text = cJSON_PrintUnformatted(cJSON_GetObjectItem(st, "vms"));
+    cr_assert_str_eq(text, "[\"web1\",\"web2\"]");
+    free(text);
+    text = cJSON_PrintUnformatted(cJSON_GetObjectItem(st, "nodes"));
+    cr_assert_str_eq(text, "[\"node-a\",\"node-b\"]");
+    free(text);
+    cJSON_Delete(st);
+    text = policies_now();
+    cr_assert(strstr(text, " vms=10.30.0.1 in\n"), "node-a's own selected VM only: %s", text);
+    cr_assert(strstr(text, "\n in0 vms=10.30.0.3 cidrs=192.168.0.0/16 ports=tcp:80-90,udp:53-53\n"),
+              "%s", text);
+    free(text);
+
+    policy_vm("cli", "{\"role\":\"other\"}", "node-a", "10.30.0.3");
+    text = policies_now();
+    cr_assert(strstr(text, "\n in0 vms= cidrs=192.168.0.0/16"), "relabelled, still a peer: %s", text);
+    free(text);
+
+    /* The node cannot write its rules: a Warning on the policy, retried. */
+    fake_fw_fail(env.fw, "policies", -EIO, 1);
+    cr_assert_lt(nc_netpol_sync(&ctx), 0);
+    cr_assert(has_event_of("networkpolicy", "p1", "NotEnforced"));
+    text = policies_now();
+    cr_assert(strstr(text, " in0 "), "not enforced once the fault stopped: %s", text);
+    free(text);
+
+    put_kind("networkpolicy", "p1", "{\"vmSelector\":{},\"ingress\":[{\"ports\":[{\"port\":0}]}]}");
+    cr_assert_eq(reconcile_policy("p1"), 0);
+    st = status_of("networkpolicy", "p1");
+    cr_assert_str_eq(str(st, "phase", NULL), "Failed");
+    cr_assert_str_eq(ready_reason(st), "InvalidSpec");
+    cr_assert(strstr(str(nc_status_find_condition(st, "Ready"), "message", NULL),
+                     "spec.ingress[0].ports[0].port: must be an integer from 1 to 65535, got 0"));
+    cJSON_Delete(st);
+    text = policies_now();
+    cr_assert_str_eq(text, "", "an invalid policy is enforced: %s", text);
+    free(text);
+
+    put_kind("networkpolicy", "p1", p1);
+    cr_assert_eq(reconcile_policy("p1"), 0);
+    text = policies_now();
+    cr_assert(strstr(text, " in0 "), "%s", text);
+    free(text);
+    delete_kind("networkpolicy", "p1");
+    cr_assert_eq(reconcile_policy("p1"), 0);
+    cr_assert_null(status_of("networkpolicy", "p1"));
+    text = policies_now();
+    cr_assert_str_eq(text, "", "a deleted policy is still enforced: %s", text);
+    free(text);
+    for (const char *const *vm = (const char *const[]){"web1", "web2", "cli", NULL}; *vm; vm++)
+        delete_kind("vm", *vm);
 }
 
 /* A VM on a Network: its interface holds a MAC and an address, the node's

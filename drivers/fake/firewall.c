@@ -319,6 +319,12 @@ fake_fw_add_device(struct nc_fw *fw, const char *name)
 }
 
 void
+fake_fw_fail(struct nc_fw *fw, const char *op, int err, unsigned times)
+{
+    fake_faults_set(&((struct fake *)fw->priv)->faults, op, err, times);
+}
+
+void
 fake_fw_sweep(struct nc_fw *fw, struct fake_sweep *s)
 {
     fake_faults_join(&((struct fake *)fw->priv)->faults, s, "fw");

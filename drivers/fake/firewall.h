@@ -36,6 +36,9 @@ int fake_fw_port(struct nc_fw *fw, const char *tap, char mac[18], char ip[16]);
  * fake_policies() in firewall.c); NULL when there are none. Free it. */
 char *fake_fw_policies(struct nc_fw *fw);
 
+/* The next @times calls of @op ("policies", "port_set"...) fail with @err. */
+void fake_fw_fail(struct nc_fw *fw, const char *op, int err, unsigned times);
+
 /* Joins its calls to @s (drivers/fake/faults.h). */
 void fake_fw_sweep(struct nc_fw *fw, struct fake_sweep *s);
 

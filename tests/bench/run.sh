@@ -91,9 +91,10 @@ if [ "${BENCH_HARDENING:-1}" = 1 ]; then
     done
 fi
 
-# Networks on two hosts in namespaces, unless BENCH_NET=0.
+# Networks and NetworkPolicies on two hosts in namespaces, unless BENCH_NET=0.
 if [ "${BENCH_NET:-1}" = 1 ]; then
     NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" "$top/tests/bench/networks.sh"
+    NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" "$top/tests/bench/policies.sh"
 fi
 
 # Real guests, unless BENCH_QEMU=0 (they need libvirtd and take minutes).

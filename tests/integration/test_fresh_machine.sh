@@ -51,8 +51,8 @@ ok "make demo passed on the first run on a fresh machine (apt-get: $(tr '\n' ';'
 
 # What the demo must show, as it printed it.
 for line in 'novactl apply -f manifests/app/' 'all Ready' 'network/app-net +Ready +True' \
-    'volume/app-1-root +Ready +True' 'vm/app-2 +Running +True +demo' \
-    'novactl delete -f manifests/app/ --wait' 'no status, allocation, domain, volume or device left'; do
+    'volume/app-1-root +Ready +True' 'vm/app-2 +Running +True +demo' 'networkpolicy/shop-web +Ready +True' \
+    'novactl delete -f manifests/app/ --wait' 'no status, allocation, domain, volume, device or nftables table left'; do
     grep -qE -- "$line" "$TMP/make.log" || { cat "$TMP/make.log" >&2; fail "the demo did not print: $line"; }
 done
 [ "$(ip netns list | grep novacron-demo- || true)" = "$netns_before" ] ||

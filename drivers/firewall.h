@@ -11,6 +11,7 @@
 #define NC_DRIVER_FIREWALL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "drivers/error.h"
 
@@ -30,12 +31,17 @@ struct nc_egress {
 /* A guest's port, its tap on a Network's bridge. Secured, frames from it
  * must come from @mac, and IPv4 and ARP from @ip (or from 0.0.0.0: DHCP
  * and ARP probes); everything else it sends is dropped before the bridge
- * sees it. Not secured, anything goes. An installation's ports share one
- * bridge-family table, @table, whose comment is @mark. */
+ * sees it. Not secured, anything goes. Its bandwidth limits hold either
+ * way. An installation's ports share one bridge-family table, @table,
+ * whose comment is @mark. */
 struct nc_port {
     const char *table, *mark;
     const char *tap, *mac, *ip;
     bool secure;
+    /* Bandwidth, in bytes a second, to the guest (@in) and from it (@out),
+     * 0 for no limit: what goes over it, beyond @burst bytes, is dropped. */
+    uint64_t in, out;
+    uint32_t burst;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
@@ -217,7 +218,8 @@ nft_ensure_egress(struct nc_fw *fw, const struct nc_egress *e)
         return r;
     if (e->via && if_nametoindex(e->via) == 0)
         r = fail(-ENODEV, "no device %s", e->via);
-    else if ((r = owned("ip", e->table, mark)) >= 0 && (r = sysctl_on("/proc/sys/net/ipv4/ip_forward")) == 0) {
+    else if ((r = owned("ip", e->table, mark)) >= 0 &&
+             (r = sysctl_on("/proc/sys/net/ipv4/ip_forward")) == 0) {
         /* The table, emptied and filled again in one transaction: no
          * packet ever sees it half made. */
         if (asprintf(&cmd,
@@ -258,16 +260,27 @@ nft_remove(struct nc_fw *fw, const char *table, const char *mark)
  * Ports. One bridge-family table holds every port of the installation on
  * the node: the secured taps (set ports), the MAC each may send from
  * (macs) and its address (ips), and one chain at the bridges' prerouting
- * hook that lets a port's frame through only when it matches. A tap joins
- * or leaves by set elements alone; the rules never name one.
+ * hook that lets a port's frame through only when it matches. Bandwidth
+ * limits are limit objects of the table, "<tap>i" for what goes to the
+ * guest and "<tap>o" for what comes from it, found through maps keyed by
+ * the tap (bw_in at postrouting, bw_out at prerouting): a frame over its
+ * limit is dropped, as a tc policer would. A tap joins or leaves by set
+ * elements and objects alone; the rules never name one.
  */
 static const char port_rules[] =
     "add set bridge %1$s ports { type ifname; }\n"
     "add set bridge %1$s macs { type ifname . ether_addr; }\n"
     "add set bridge %1$s ips { type ifname . ipv4_addr; }\n"
+    "add map bridge %1$s bw_in { type ifname : limit; }\n"
+    "add map bridge %1$s bw_out { type ifname : limit; }\n"
     "add chain bridge %1$s prerouting { type filter hook prerouting priority -200; "
     "policy accept; }\n"
+    "add chain bridge %1$s postrouting { type filter hook postrouting priority -200; "
+    "policy accept; }\n"
     "flush chain bridge %1$s prerouting\n"
+    "flush chain bridge %1$s postrouting\n"
+    "add rule bridge %1$s postrouting limit name oifname map @bw_in drop\n"
+    "add rule bridge %1$s prerouting limit name iifname map @bw_out drop\n"
     "add rule bridge %1$s prerouting iifname != @ports accept\n"
     "add rule bridge %1$s prerouting iifname . ether saddr != @macs drop\n"
     "add rule bridge %1$s prerouting ether type arp iifname . arp saddr ip @ips accept\n"
@@ -277,15 +290,41 @@ static const char port_rules[] =
     "accept\n"
     "add rule bridge %1$s prerouting drop\n";
 
-/* Appends to @buf (of @size, @len used) the commands that delete every
- * element of tap @tap from port table @table. 0 or a negative errno. */
-static int
-forget_elements(const char *table, const char *tap, char *buf, size_t size, size_t *len)
+/* Appends @fmt to @buf (of @size, @len used): 0, or -ENOSPC. */
+static int __attribute__((format(printf, 4, 5)))
+append(char *buf, size_t size, size_t *len, const char *fmt, ...)
 {
-    char cmd[64], *out = NULL;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size - *len)
+        return -ENOSPC;
+    *len += (size_t)n;
+    return 0;
+}
+
+/*
+ * Reads what port table @table holds for tap @tap: appends to @buf (of
+ * @size, @len used) the commands that delete it (its set and map
+ * elements, then its limit objects) and writes into @have what it is, in
+ * the form port_want() gives. 0 or a negative errno.
+ */
+static int
+port_read(const char *table, const char *tap, char *buf, size_t size, size_t *len, char *have,
+          size_t havesz)
+{
+    static const struct {
+        const char *name;
+        uint64_t bytes;
+    } units[] = {{"bytes", 1}, {"kbytes", 1024}, {"mbytes", 1024 * 1024}};
+    char cmd[64], *out = NULL, lim_in[20], lim_out[20];
     const cJSON *e, *el;
+    size_t hlen = 0;
     cJSON *doc;
-    int r;
+    int r = 0;
 
     snprintf(cmd, sizeof(cmd), "list table bridge %s", table);
     if ((r = run(cmd, true, &out)) < 0)
@@ -294,37 +333,112 @@ forget_elements(const char *table, const char *tap, char *buf, size_t size, size
     free(out);
     if (!doc)
         return fail(-EPROTO, "nft: its listing of table %s is not JSON", table);
+    snprintf(lim_in, sizeof(lim_in), "%si", tap);
+    snprintf(lim_out, sizeof(lim_out), "%so", tap);
+    have[0] = '\0';
+    /* The rules of this version have a postrouting chain. */
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "nftables")) {
+        const cJSON *chain = cJSON_GetObjectItem(e, "chain");
+
+        if (chain && cJSON_GetStringValue(cJSON_GetObjectItem(chain, "name")) &&
+            strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(chain, "name")), "postrouting") == 0)
+            r = append(have, havesz, &hlen, "current;");
+    }
+    /* Elements first: an object goes only once no map names it. */
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "nftables")) {
         const cJSON *set = cJSON_GetObjectItem(e, "set");
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(set, "name"));
+        const char *name;
 
+        if (!set)
+            set = cJSON_GetObjectItem(e, "map");
+        name = cJSON_GetStringValue(cJSON_GetObjectItem(set, "name"));
         cJSON_ArrayForEach(el, cJSON_GetObjectItem(set, "elem")) {
+            /* "tap", {"concat": ["tap", value]} or, in a map, [key, data]. */
             const cJSON *cat = cJSON_GetObjectItem(el, "concat");
-            const char *t = cJSON_GetStringValue(cat ? cJSON_GetArrayItem(cat, 0) : el);
-            const char *v = cat ? cJSON_GetStringValue(cJSON_GetArrayItem(cat, 1)) : NULL;
-            int n;
+            const char *t, *v = NULL, *data = NULL;
 
+            if (cJSON_IsArray(el)) {
+                t = cJSON_GetStringValue(cJSON_GetArrayItem(el, 0));
+                data = cJSON_GetStringValue(cJSON_GetArrayItem(el, 1));
+            } else {
+                t = cJSON_GetStringValue(cat ? cJSON_GetArrayItem(cat, 0) : el);
+            }
+            if (cat)
+                v = cJSON_GetStringValue(cJSON_GetArrayItem(cat, 1));
             if (!name || !plain(name, 15) || !t || strcmp(t, tap) != 0 ||
                 (cat && (!v || !plain(v, 40))))
                 continue;
-            n = snprintf(buf + *len, size - *len, "delete element bridge %s %s { \"%s\"%s%s }\n",
-                         table, name, tap, v ? " . " : "", v ? v : "");
-            if (n < 0 || (size_t)n >= size - *len) {
-                cJSON_Delete(doc);
-                return fail(-ENOSPC, "nft: tap %s has too many elements", tap);
-            }
-            *len += (size_t)n;
+            if (r == 0)
+                r = append(buf, size, len, "delete element bridge %s %s { \"%s\"%s%s }\n",
+                           table, name, tap, v ? " . " : "", v ? v : "");
+            if (r == 0)
+                r = append(have, havesz, &hlen, "%s%s%s;", name, v || data ? " " : "",
+                           v ? v : data ? data : "");
         }
     }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "nftables")) {
+        const cJSON *lim = cJSON_GetObjectItem(e, "limit");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(lim, "name"));
+        const char *unit = cJSON_GetStringValue(cJSON_GetObjectItem(lim, "burst_unit"));
+        uint64_t burst = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(lim, "burst"));
+
+        if (!name || (strcmp(name, lim_in) != 0 && strcmp(name, lim_out) != 0))
+            continue;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            if (unit && strcmp(unit, units[i].name) == 0)
+                burst *= units[i].bytes;
+        if (r == 0)
+            r = append(buf, size, len, "delete limit bridge %s %s\n", table, name);
+        if (r == 0)
+            r = append(have, havesz, &hlen, "limit %s %.0f %" PRIu64 ";", name,
+                       cJSON_GetNumberValue(cJSON_GetObjectItem(lim, "rate")), burst);
+    }
     cJSON_Delete(doc);
-    return 0;
+    return r < 0 ? fail(r, "nft: tap %s has too many elements", tap) : 0;
+}
+
+/* What port_read() says of @p once it is so. */
+static int
+port_want(const struct nc_port *p, char *want, size_t wantsz)
+{
+    size_t len = 0;
+    int r = append(want, wantsz, &len, "current;");
+
+    if (r == 0 && p->secure)
+        r = append(want, wantsz, &len, "ports;macs %s;ips %s;", p->mac, p->ip);
+    if (r == 0 && p->in)
+        r = append(want, wantsz, &len, "bw_in %si;", p->tap);
+    if (r == 0 && p->out)
+        r = append(want, wantsz, &len, "bw_out %so;", p->tap);
+    if (r == 0 && p->in)
+        r = append(want, wantsz, &len, "limit %si %" PRIu64 " %" PRIu32 ";", p->tap, p->in,
+                   p->burst);
+    if (r == 0 && p->out)
+        r = append(want, wantsz, &len, "limit %so %" PRIu64 " %" PRIu32 ";", p->tap, p->out,
+                   p->burst);
+    return r;
+}
+
+/* Appends to @buf the limit object "<tap><dir>" of @bytes a second and
+ * @burst bytes, and its element in map @map. */
+static int
+add_limit(const struct nc_port *p, char dir, const char *map, uint64_t bytes, char *buf,
+          size_t size, size_t *len)
+{
+    if (!bytes)
+        return 0;
+    return append(buf, size, len,
+                  "add limit bridge %1$s %2$s%3$c { rate over %4$" PRIu64
+                  " bytes/second burst %5$" PRIu32 " bytes; }\n"
+                  "add element bridge %1$s %6$s { \"%2$s\" : \"%2$s%3$c\" }\n",
+                  p->table, p->tap, dir, bytes, p->burst, map);
 }
 
 static int
 nft_port_set(struct nc_fw *fw, const struct nc_port *p)
 {
     const struct nft *n = fw->priv;
-    char mark[NC_FW_MARK_MAX], cmd[4096];
+    char mark[NC_FW_MARK_MAX], cmd[4096], have[512], want[512];
     size_t len;
     int home, r;
 
@@ -340,13 +454,21 @@ nft_port_set(struct nc_fw *fw, const struct nc_port *p)
         len = (size_t)snprintf(cmd, sizeof(cmd), "add table bridge %s { comment \"%s\"; }\n",
                                p->table, mark);
         len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, port_rules, p->table);
-        r = existed ? forget_elements(p->table, p->tap, cmd, sizeof(cmd), &len) : 0;
-        if (r == 0 && p->secure &&
-            (size_t)snprintf(cmd + len, sizeof(cmd) - len,
-                             "add element bridge %1$s ports { \"%2$s\" }\n"
-                             "add element bridge %1$s macs { \"%2$s\" . %3$s }\n"
-                             "add element bridge %1$s ips { \"%2$s\" . %4$s }\n",
-                             p->table, p->tap, p->mac, p->ip) >= sizeof(cmd) - len)
+        if (existed && (r = port_read(p->table, p->tap, cmd, sizeof(cmd), &len, have,
+                                      sizeof(have))) == 0 &&
+            port_want(p, want, sizeof(want)) == 0 && strcmp(have, want) == 0)
+            return leave(n, home, 0); /* as it should be: its limits keep their state */
+        if (r == 0 && p->secure)
+            r = append(cmd, sizeof(cmd), &len,
+                       "add element bridge %1$s ports { \"%2$s\" }\n"
+                       "add element bridge %1$s macs { \"%2$s\" . %3$s }\n"
+                       "add element bridge %1$s ips { \"%2$s\" . %4$s }\n",
+                       p->table, p->tap, p->mac, p->ip);
+        if (r == 0)
+            r = add_limit(p, 'i', "bw_in", p->in, cmd, sizeof(cmd), &len);
+        if (r == 0)
+            r = add_limit(p, 'o', "bw_out", p->out, cmd, sizeof(cmd), &len);
+        if (r == -ENOSPC)
             r = fail(-ENOSPC, "nft: tap %s has too many elements", p->tap);
         if (r == 0)
             r = run(cmd, false, NULL);
@@ -358,7 +480,7 @@ static int
 nft_port_forget(struct nc_fw *fw, const char *table, const char *mark, const char *tap)
 {
     const struct nft *n = fw->priv;
-    char cmd[2048];
+    char cmd[2048], have[512];
     size_t len = 0;
     int home, r;
 
@@ -367,7 +489,7 @@ nft_port_forget(struct nc_fw *fw, const char *table, const char *mark, const cha
     if ((r = enter(n, &home)) < 0)
         return r;
     if ((r = owned("bridge", table, mark)) > 0 &&
-        (r = forget_elements(table, tap, cmd, sizeof(cmd), &len)) == 0 && len > 0)
+        (r = port_read(table, tap, cmd, sizeof(cmd), &len, have, sizeof(have))) == 0 && len > 0)
         r = run(cmd, false, NULL);
     return leave(n, home, r < 0 ? r : 0);
 }

@@ -36,17 +36,32 @@ port_table(const struct nc_env *env, char table[16], char mark[40])
     snprintf(mark, 40, "novacron:%s:ports", env->install_hash);
 }
 
+void
+nc_iface_bandwidth(const struct nc_vm_iface *si, uint64_t *in, uint64_t *out, uint32_t *burst)
+{
+    *in = (uint64_t)si->in_kbps * 125;
+    *out = (uint64_t)si->out_kbps * 125;
+    *burst = (si->burst_kib ? si->burst_kib : NC_VM_DEFAULT_BURST_KIB) * 1024u;
+}
+
 int
 nc_iface_port_set(struct nc_run *run, const struct nc_vm_spec *spec, const struct nc_iface *ifs,
                   unsigned i, char *msg, size_t msgsz)
 {
     struct nc_env *env = run->ctx->env;
     char table[16], mark[40];
+    const struct nc_vm_iface *si = &spec->ifaces[i];
     struct nc_port p = {.table = table, .mark = mark, .tap = ifs[i].nic.tap,
-                        .mac = ifs[i].nic.mac, .ip = ifs[i].ip,
-                        .secure = spec->ifaces[i].port_security};
+                        .mac = ifs[i].nic.mac, .ip = ifs[i].ip, .secure = si->port_security};
     int r;
 
+    nc_iface_bandwidth(si, &p.in, &p.out, &p.burst);
+    if (!env->fw && (p.in || p.out)) {
+        snprintf(msg, msgsz,
+                 "spec.interfaces[%u].bandwidth: node %s has no nftables to hold the guest to it",
+                 i, env->node);
+        return -ENOTSUP;
+    }
     if (!env->fw && !p.secure)
         return 0;
     if (!env->fw) {
@@ -423,6 +438,18 @@ nc_ifaces_status(const struct nc_vm_spec *spec, const struct nc_iface *ifs)
             cJSON_AddStringToObject(e, "mac", ifs[i].nic.mac);
             cJSON_AddStringToObject(e, "ip", ifs[i].ip);
             cJSON_AddStringToObject(e, "device", ifs[i].nic.tap);
+        }
+        if (spec->ifaces[i].in_kbps || spec->ifaces[i].out_kbps) {
+            cJSON *bw = cJSON_AddObjectToObject(e, "bandwidth");
+            uint64_t in, out;
+            uint32_t burst;
+
+            nc_iface_bandwidth(&spec->ifaces[i], &in, &out, &burst);
+            if (in)
+                cJSON_AddNumberToObject(bw, "inboundKbps", spec->ifaces[i].in_kbps);
+            if (out)
+                cJSON_AddNumberToObject(bw, "outboundKbps", spec->ifaces[i].out_kbps);
+            cJSON_AddNumberToObject(bw, "burstKiB", burst / 1024);
         }
         cJSON_AddItemToArray(list, e);
     }

@@ -41,11 +41,16 @@ struct nc_iface {
 bool nc_iface_from_network(struct nc_iface *ifc, struct nc_env *env, const char *ns,
                            const char *network);
 
+/* Interface @si's bandwidth limits, to the guest (@in) and from it
+ * (@out), in bytes a second (0: none), and the burst in bytes. */
+void nc_iface_bandwidth(const struct nc_vm_iface *si, uint64_t *in, uint64_t *out,
+                        uint32_t *burst);
+
 /*
  * Holds the guest of interface @i (held in @ifs) to its MAC and IP, or
- * lets it send anything (spec.interfaces[].portSecurity false), in the
- * node's port table; done before its tap joins the bridge. 0, or a
- * negative errno with @msg naming the field.
+ * lets it send anything (spec.interfaces[].portSecurity false), and to
+ * its bandwidth limits, in the node's port table; done before its tap
+ * joins the bridge. 0, or a negative errno with @msg naming the field.
  */
 int nc_iface_port_set(struct nc_run *run, const struct nc_vm_spec *spec, const struct nc_iface *ifs,
                       unsigned i, char *msg, size_t msgsz) __attribute__((warn_unused_result));

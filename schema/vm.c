@@ -27,7 +27,8 @@ static const char *const boot_fields[] = {"kernel", "initrd", "cmdline", NULL};
 static const char *const disk_fields[] = {"name", "volume", "bus", "readOnly", NULL};
 static const char *const bus_names[] = {"virtio", NULL};
 static const char *const iface_fields[] = {"name", "network", "mac", "ip", "portSecurity",
-                                           NULL};
+                                           "bandwidth", NULL};
+static const char *const bandwidth_fields[] = {"inboundKbps", "outboundKbps", "burstKiB", NULL};
 
 bool
 nc_mac_parse(const char *s, char out[18])
@@ -95,6 +96,26 @@ parse_disks(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
     }
 }
 
+/* interfaces[].bandwidth: {inboundKbps?, outboundKbps?, burstKiB?}, at
+ * least one of the rates. */
+static void
+parse_bandwidth(struct nc_verr *e, const cJSON *d, const char *path, struct nc_vm_iface *ifc)
+{
+    const cJSON *bw = nc_v_object(e, d, path, "bandwidth", false);
+    char bpath[80];
+
+    if (!bw)
+        return;
+    snprintf(bpath, sizeof(bpath), "%s.bandwidth", path);
+    nc_v_known_fields(e, bw, bpath, bandwidth_fields);
+    ifc->in_kbps = (uint32_t)nc_v_int(e, bw, bpath, "inboundKbps", false, 8, NC_VM_MAX_KBPS, 0);
+    ifc->out_kbps = (uint32_t)nc_v_int(e, bw, bpath, "outboundKbps", false, 8, NC_VM_MAX_KBPS, 0);
+    ifc->burst_kib =
+        (uint32_t)nc_v_int(e, bw, bpath, "burstKiB", false, 2, NC_VM_MAX_BURST_KIB, 0);
+    if (!cJSON_GetObjectItem(bw, "inboundKbps") && !cJSON_GetObjectItem(bw, "outboundKbps"))
+        nc_verr_add(e, bpath, "must limit inboundKbps, outboundKbps or both");
+}
+
 static void
 parse_ifaces(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
 {
@@ -132,6 +153,7 @@ parse_ifaces(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
                 inet_ntop(AF_INET, &addr, ifc->ip, sizeof(ifc->ip));
         }
         ifc->port_security = nc_v_bool(e, d, path, "portSecurity", true);
+        parse_bandwidth(e, d, path, ifc);
     }
 }
 

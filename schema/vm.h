@@ -22,6 +22,9 @@
 #define NC_VM_MAX_EVERY (366 * 86400)
 #define NC_VM_MAX_KEEP 100
 #define NC_VM_MAX_IOPS 1000000
+#define NC_VM_MAX_KBPS 100000000 /* interfaces[].bandwidth: 100 Gbit/s */
+#define NC_VM_MAX_BURST_KIB 1048576
+#define NC_VM_DEFAULT_BURST_KIB 16
 #define NC_VM_MAX_BPS (1ULL << 40)
 #define NC_VM_RESTART_AT "novacron.io/restartedAt"
 #define NC_VM_RESTART_REASON "novacron.io/restartReason"
@@ -83,6 +86,9 @@ struct nc_vm_iface {
     char mac[18]; /* "" when to be allocated */
     char ip[16];  /* "" when to be allocated */
     bool port_security; /* frames only from its MAC, packets only from its IP */
+    /* interfaces[].bandwidth: kbit/s to and from the guest (0: no limit)
+     * and the burst either may reach, in KiB (0: the default). */
+    uint32_t in_kbps, out_kbps, burst_kib;
 };
 
 /* Keep away from the VMs of the same namespace carrying @match: never

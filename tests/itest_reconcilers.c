@@ -632,12 +632,15 @@ Test(reconcilers, vlan_networks)
 }
 
 /* Port security: before a guest's tap joins its bridge, the node's port
- * table holds it to its MAC and IP; portSecurity false opens it; a
- * removed interface or a deleted VM takes it out. */
+ * table holds it to its MAC and IP; portSecurity false opens it;
+ * bandwidth limits come and change with the spec; a removed interface or
+ * a deleted VM takes it out. */
 Test(reconcilers, a_guest_tap_is_held_to_its_addresses)
 {
     char owner[200], hash[9], tap[16], mac[18], ip[16];
-    const cJSON *iface;
+    uint64_t in, out;
+    uint32_t burst;
+    const cJSON *iface, *bw;
     cJSON *st;
 
     env.hv->caps.taps = true; /* as with QEMU: taps to attach */
@@ -663,6 +666,29 @@ Test(reconcilers, a_guest_tap_is_held_to_its_addresses)
                   "{\"name\":\"eth0\",\"network\":\"plan\",\"portSecurity\":false}]}");
     cr_assert_eq(reconcile("p"), 0);
     cr_assert_eq(fake_fw_port(env.fw, tap, mac, ip), 0, "portSecurity false left it secured");
+
+    /* Bandwidth, on an open port too, changed in place: bytes a second,
+     * the default burst (16 KiB), then a given one. */
+    put_spec("p", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\",\"interfaces\":["
+                  "{\"name\":\"eth0\",\"network\":\"plan\",\"portSecurity\":false,"
+                  "\"bandwidth\":{\"inboundKbps\":2000,\"outboundKbps\":8000}}]}");
+    cr_assert_eq(reconcile("p"), 0);
+    cr_assert_eq(fake_fw_port_bandwidth(env.fw, tap, &in, &out, &burst), 0);
+    cr_assert(in == 250000 && out == 1000000 && burst == 16 * 1024,
+              "bandwidth in %" PRIu64 " out %" PRIu64 " burst %" PRIu32, in, out, burst);
+    st = status("p");
+    bw = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "interfaces"), 0),
+                             "bandwidth");
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(bw, "burstKiB")), 16);
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(bw, "outboundKbps")), 8000);
+    cJSON_Delete(st);
+    put_spec("p", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\",\"interfaces\":["
+                  "{\"name\":\"eth0\",\"network\":\"plan\",\"portSecurity\":false,"
+                  "\"bandwidth\":{\"outboundKbps\":64,\"burstKiB\":4}}]}");
+    cr_assert_eq(reconcile("p"), 0);
+    cr_assert_eq(fake_fw_port_bandwidth(env.fw, tap, &in, &out, &burst), 0);
+    cr_assert(in == 0 && out == 8000 && burst == 4096,
+              "bandwidth in %" PRIu64 " out %" PRIu64 " burst %" PRIu32, in, out, burst);
 
     put_spec("p", "{\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\"}");
     cr_assert_eq(reconcile("p"), 0);

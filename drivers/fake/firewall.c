@@ -20,6 +20,8 @@ struct table {
 struct port {
     char tap[16], mac[18], ip[16];
     bool secure;
+    uint64_t in, out;
+    uint32_t burst;
 };
 
 struct fake {
@@ -132,6 +134,9 @@ fake_port_set(struct nc_fw *fw, const struct nc_port *p)
             snprintf(q->mac, sizeof(q->mac), "%s", p->secure ? p->mac : "");
             snprintf(q->ip, sizeof(q->ip), "%s", p->secure ? p->ip : "");
             q->secure = p->secure;
+            q->in = p->in;
+            q->out = p->out;
+            q->burst = p->in || p->out ? p->burst : 0;
         }
     }
     pthread_mutex_unlock(&f->lock);
@@ -342,6 +347,25 @@ fake_fw_port(struct nc_fw *fw, const char *tap, char mac[18], char ip[16])
         r = q->secure;
         snprintf(mac, 18, "%s", q->mac);
         snprintf(ip, 16, "%s", q->ip);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+int
+fake_fw_port_bandwidth(struct nc_fw *fw, const char *tap, uint64_t *in, uint64_t *out,
+                       uint32_t *burst)
+{
+    struct fake *f = fw->priv;
+    struct port *q;
+    int r = -1;
+
+    pthread_mutex_lock(&f->lock);
+    if ((q = find_port(f, tap))) {
+        *in = q->in;
+        *out = q->out;
+        *burst = q->burst;
+        r = 0;
     }
     pthread_mutex_unlock(&f->lock);
     return r;

@@ -32,6 +32,11 @@ void fake_fw_add_device(struct nc_fw *fw, const char *name);
  * or 0 when open. */
 int fake_fw_port(struct nc_fw *fw, const char *tap, char mac[18], char ip[16]);
 
+/* Port @tap's bandwidth limits (bytes a second, 0: none) and burst: 0,
+ * or -1 when it has no port. */
+int fake_fw_port_bandwidth(struct nc_fw *fw, const char *tap, uint64_t *in, uint64_t *out,
+                           uint32_t *burst);
+
 /* The policies as last made, one line per policy and rule (see
  * fake_policies() in firewall.c); NULL when there are none. Free it. */
 char *fake_fw_policies(struct nc_fw *fw);

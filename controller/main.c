@@ -598,7 +598,9 @@ start(struct daemon *d)
         return r;
     d->env.dhcp = &nc_dnsmasq;
     if (nc_nft_open(d->cfg.netns, &d->env.fw) < 0)
-        nc_warn(NULL, "nftables: %s; egress NAT, port security and NetworkPolicies cannot be enforced here",
+        nc_warn(NULL,
+                "nftables: %s; egress NAT, port security, bandwidth limits and NetworkPolicies "
+                "cannot be enforced here",
                 nc_drv_errmsg());
     d->env.console_dir = d->cfg.console_dir;
     d->env.image_dir = d->cfg.image_dir;

@@ -780,7 +780,8 @@ nft_policies(struct nc_fw *fw, const char *table, const char *mark,
         goto out;
     }
     f = NULL;
-    if ((r = run(cmd, false, NULL)) < 0) {
+    /* Nothing changed (a VM that is no policy's peer moved): no transaction. */
+    if (len > 0 && (r = run(cmd, false, NULL)) < 0) {
         c->known = false; /* read again from nft next time */
         goto out;
     }

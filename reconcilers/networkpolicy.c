@@ -32,13 +32,6 @@ struct known {
     UT_hash_handle hh;
 };
 
-struct nc_netpol_state {
-    pthread_mutex_t lock;
-    struct known *known;
-    bool primed;          /* known holds every policy spec of the cache */
-    _Atomic size_t count; /* how many */
-};
-
 /* A VM of a namespace, as a policy sees it: its labels, the node it is
  * on and its addresses. */
 struct vm {
@@ -49,10 +42,31 @@ struct vm {
     unsigned n_ips;
 };
 
+/* A VM as the node pass last read it, by its spec key: read again only
+ * when its spec or status changed. */
+struct seen_vm {
+    char *key;
+    int64_t spec_rev, status_rev;
+    struct vm vm;
+    unsigned pass; /* the last pass that met it */
+    UT_hash_handle hh;
+};
+
+struct nc_netpol_state {
+    pthread_mutex_t lock;
+    struct known *known;
+    bool primed;          /* known holds every policy spec of the cache */
+    _Atomic size_t count; /* how many */
+    /* Only the node pass uses these, and one pass runs at a time. */
+    struct seen_vm *seen;
+    unsigned pass;
+};
+
 struct vms {
     struct nc_env *env;
     char ns[NC_NAME_MAX + 1];
-    size_t skip; /* length of "<prefix>spec/<ns>/vm/" */
+    size_t skip;                  /* length of "<prefix>spec/<ns>/vm/" */
+    struct nc_netpol_state *seen; /* the node pass: labels borrowed from its cache */
     struct vm *v;
     size_t n, cap;
     int err;
@@ -84,6 +98,15 @@ forget(struct nc_netpol_state *s, const char *key)
     s->count--;
 }
 
+static void
+seen_free(struct nc_netpol_state *s, struct seen_vm *e)
+{
+    HASH_DEL(s->seen, e);
+    nc_labels_clear(&e->vm.labels);
+    free(e->key);
+    free(e);
+}
+
 static int
 state_init(struct nc_env *env)
 {
@@ -109,6 +132,8 @@ state_fini(struct nc_env *env)
         HASH_DEL(s->known, k);
         free(k);
     }
+    while (s->seen)
+        seen_free(s, s->seen);
     pthread_mutex_destroy(&s->lock);
     free(s);
     env->netpol = NULL;
@@ -128,14 +153,72 @@ nc_netpol_vm_changed(struct nc_env *env)
         enqueue(env, NC_KEY_POLICIES);
 }
 
+/* Reads VM @v (named, its labels absent) from spec @spec and status
+ * @status (either NULL). */
+static int
+vm_read(struct vm *v, const char *spec, const char *status)
+{
+    cJSON *doc = spec ? cJSON_Parse(spec) : NULL, *st = status ? cJSON_Parse(status) : NULL;
+    const cJSON *ifc;
+    int r = nc_labels_from_json(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "metadata"), "labels"), &v->labels);
+
+    snprintf(v->node, sizeof(v->node), "%s",
+             cJSON_GetStringValue(cJSON_GetObjectItem(st, "node")) ?: "");
+    cJSON_ArrayForEach(ifc, cJSON_GetObjectItem(st, "interfaces")) {
+        const char *ip = cJSON_GetStringValue(cJSON_GetObjectItem(ifc, "ip"));
+
+        if (ip && strlen(ip) < sizeof(v->ips[0]) && v->n_ips < NC_VM_MAX_IFACES)
+            snprintf(v->ips[v->n_ips++], sizeof(v->ips[0]), "%s", ip);
+    }
+    cJSON_Delete(doc);
+    cJSON_Delete(st);
+    return r < 0 ? -ENOMEM : 0;
+}
+
+/* VM @v of spec key @key, through the node pass' cache @s: what it holds
+ * when spec and status are as they were, else read and kept there; the
+ * labels are the cache's. */
+static int
+vm_seen(struct nc_netpol_state *s, const char *key, struct vm *v, const char *spec,
+        int64_t spec_rev, const char *status, int64_t status_rev)
+{
+    struct seen_vm *e;
+    int r;
+
+    HASH_FIND_STR(s->seen, key, e);
+    if (e && (e->spec_rev != spec_rev || e->status_rev != status_rev)) {
+        seen_free(s, e);
+        e = NULL;
+    }
+    if (!e) {
+        if (!(e = calloc(1, sizeof(*e))) || !(e->key = strdup(key))) {
+            free(e);
+            return -ENOMEM;
+        }
+        e->vm = *v;
+        if ((r = vm_read(&e->vm, spec, status)) < 0) {
+            nc_labels_clear(&e->vm.labels);
+            free(e->key);
+            free(e);
+            return r;
+        }
+        e->spec_rev = spec_rev;
+        e->status_rev = status_rev;
+        HASH_ADD_KEYPTR(hh, s->seen, e->key, strlen(e->key), e);
+    }
+    e->pass = s->pass;
+    *v = e->vm;
+    return 0;
+}
+
 static void
 on_vm(void *data, const char *key)
 {
     struct vms *l = data;
     const char *name = key + l->skip;
-    char *value = NULL;
-    cJSON *doc = NULL, *st = NULL;
-    const cJSON *ifc;
+    char *spec = NULL, *status = NULL;
+    int64_t spec_rev = 0, status_rev = 0;
     struct vm *v;
 
     if (l->err || !nc_is_dns_label(name))
@@ -154,34 +237,27 @@ on_vm(void *data, const char *key)
     v = &l->v[l->n];
     memset(v, 0, sizeof(*v));
     snprintf(v->name, sizeof(v->name), "%s", name);
-    if (nc_informer_get(l->env->specs, key, &value, &(int64_t){0}) == 0)
-        doc = cJSON_Parse(value);
-    free(value);
-    value = NULL;
-    if (nc_labels_from_json(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "metadata"), "labels"),
-                            &v->labels) < 0)
-        l->err = -ENOMEM;
-    cJSON_Delete(doc);
-    if (nc_informer_getf(l->env->statuses, &value, NULL, "%sstatus/%s/vm/%s", l->env->prefix,
-                         l->ns, name) == 0)
-        st = cJSON_Parse(value);
-    free(value);
-    snprintf(v->node, sizeof(v->node), "%s",
-             cJSON_GetStringValue(cJSON_GetObjectItem(st, "node")) ?: "");
-    cJSON_ArrayForEach(ifc, cJSON_GetObjectItem(st, "interfaces")) {
-        const char *ip = cJSON_GetStringValue(cJSON_GetObjectItem(ifc, "ip"));
-
-        if (ip && strlen(ip) < sizeof(v->ips[0]) && v->n_ips < NC_VM_MAX_IFACES)
-            snprintf(v->ips[v->n_ips++], sizeof(v->ips[0]), "%s", ip);
-    }
-    cJSON_Delete(st);
-    l->n++;
+    if (nc_informer_get(l->env->specs, key, &spec, &spec_rev) < 0)
+        spec = NULL;
+    if (nc_informer_getf(l->env->statuses, &status, &status_rev, "%sstatus/%s/vm/%s",
+                         l->env->prefix, l->ns, name) < 0)
+        status = NULL;
+    if (l->seen)
+        l->err = vm_seen(l->seen, key, v, spec, spec_rev, status, status_rev);
+    else
+        l->err = vm_read(v, spec, status);
+    free(spec);
+    free(status);
+    if (l->err)
+        nc_labels_clear(&v->labels);
+    else
+        l->n++;
 }
 
 static void
 vms_clear(struct vms *l)
 {
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n && !l->seen; i++)
         nc_labels_clear(&l->v[i].labels);
     free(l->v);
     memset(l, 0, sizeof(*l));
@@ -193,14 +269,16 @@ cmp_vm(const void *a, const void *b)
     return strcmp(((const struct vm *)a)->name, ((const struct vm *)b)->name);
 }
 
-/* Every VM of namespace @ns, with its labels, node and addresses, by name. */
+/* Every VM of namespace @ns, with its labels, node and addresses, by
+ * name; through the node pass' cache @seen when not NULL. */
 static int
-vms_of(struct nc_env *env, const char *ns, struct vms *l)
+vms_of(struct nc_env *env, const char *ns, struct nc_netpol_state *seen, struct vms *l)
 {
     char prefix[256];
 
     memset(l, 0, sizeof(*l));
     l->env = env;
+    l->seen = seen;
     snprintf(l->ns, sizeof(l->ns), "%s", ns);
     l->skip = (size_t)snprintf(prefix, sizeof(prefix), "%sspec/%s/vm/", env->prefix, ns);
     nc_informer_foreach_prefix(env->specs, prefix, on_vm, l);
@@ -303,7 +381,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
             &run, nc_status_new(run.old_status, run.generation, "Failed", run.now), errs);
         goto out;
     }
-    if ((r = vms_of(env, ns, &l)) == 0) {
+    if ((r = vms_of(env, ns, NULL, &l)) == 0) {
         cJSON *s = selected_status(&run, &spec, &l);
 
         r = nc_run_report(&run, s);
@@ -552,6 +630,8 @@ nc_netpol_sync(struct nc_ctx *ctx)
      * is known to be gone: the table is kept as it is. */
     if (nc_informer_revision(env->specs) == 0 || nc_informer_revision(env->statuses) == 0)
         return -EAGAIN;
+    if (env->netpol)
+        env->netpol->pass++;
     if (!(keys = known_keys(env, &n_keys)) || !(pols = calloc(n_keys + 1, sizeof(*pols))) ||
         !(fw = calloc(n_keys + 1, sizeof(*fw))) ||
         !(spaces = calloc(n_keys + 1, sizeof(*spaces))) || !(errs = nc_verr_new())) {
@@ -576,7 +656,7 @@ nc_netpol_sync(struct nc_ctx *ctx)
         }
         free(value);
         if ((!n_spaces || strcmp(spaces[n_spaces - 1].ns, ns) != 0) &&
-            (r = vms_of(env, ns, &spaces[n_spaces++])) < 0)
+            (r = vms_of(env, ns, env->netpol, &spaces[n_spaces++])) < 0)
             break;
         p->vms = &spaces[n_spaces - 1];
         r = pol_build(p, env->node, &fw[n]);
@@ -595,6 +675,16 @@ out:
         pol_clear(&pols[i]);
     for (size_t i = 0; spaces && i < n_spaces; i++)
         vms_clear(&spaces[i]);
+    if (env->netpol) { /* VMs this pass did not meet are gone, or of no policy's namespace */
+        struct nc_netpol_state *s = env->netpol;
+        struct seen_vm *e, *tmp;
+
+        /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+        HASH_ITER(hh, s->seen, e, tmp) {
+            if (e->pass != s->pass)
+                seen_free(s, e);
+        }
+    }
     for (size_t i = 0; keys && i < n_keys; i++)
         free(keys[i]);
     free(keys);

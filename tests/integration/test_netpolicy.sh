@@ -70,14 +70,17 @@ sees() {
     wait_for 20 "cli's next attempt on port $1" eval '[ -n "$(np_after '"${s:-0}"' '"$1"')" ]'
     [ "$(np_after "${s:-0}" "$1")" = "$2" ]
 }
-from_b() { # PORT: what host-b's bridge address gets from srv
-    ip netns exec "$B" timeout 5 python3 -c '
-import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2, source_address=(sys.argv[3], 0))
-    print(s.recv(64).decode(errors="replace").strip())
-except OSError:
-    pass
+from_b() { # PORT: what host-b's bridge address gets from srv (three tries:
+    # srv's one-shot listener may be busy with cli's own attempt)
+    ip netns exec "$B" timeout 10 python3 -c '
+import socket, sys, time
+for _ in range(3):
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2, source_address=(sys.argv[3], 0))
+        print(s.recv(64).decode(errors="replace").strip())
+        break
+    except OSError:
+        time.sleep(0.3)
 ' "$SRV" "$1" "$HOST_B" 2>/dev/null || true
 }
 wait_for 90 "cli's attempts" eval '[ -n "$(np_seq)" ]'

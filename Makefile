@@ -69,6 +69,7 @@ CORE_SRCS := \
 	reconcilers/migration.c \
 	reconcilers/moves.c \
 	reconcilers/network.c \
+	reconcilers/process.c \
 	reconcilers/networkpolicy.c \
 	reconcilers/restore.c \
 	reconcilers/run.c \

@@ -68,6 +68,14 @@ static const char usage[] =
     "  --boot-dir DIR          the folder whose files VMs may boot as kernel and\n"
     "                          initrd (spec.boot), symbolic links resolved\n"
     "                          (NOVACRON_BOOT_DIR; default the --image-dir folder)\n"
+    "  --exec-dir DIR          the folder whose programs processes may run\n"
+    "                          (spec.command[0], runtime process), symbolic links\n"
+    "                          resolved (NOVACRON_EXEC_DIR; default\n"
+    "                          /var/lib/novacron/bin)\n"
+    "  --process-libvirt URI   libvirt's LXC driver, which runs processes\n"
+    "                          (NOVACRON_PROCESS_LIBVIRT; default the LXC driver of\n"
+    "                          the --libvirt daemon: lxc:///system for qemu:///system,\n"
+    "                          none for the test driver; \"none\" turns processes off)\n"
     "  --run-dir DIR           the node's lock, DIR/NODE.lock, which keeps a second\n"
     "                          novacrond from acting as the same node, and each\n"
     "                          Network's dnsmasq pid, hosts and leases files, under\n"
@@ -301,6 +309,10 @@ finish(struct nc_config *cfg, const char *workers, const char *resync, const cha
         fprintf(stderr, "novacrond: --boot-dir must be an absolute path\n");
         return -EINVAL;
     }
+    if (cfg->exec_dir[0] != '/') {
+        fprintf(stderr, "novacrond: --exec-dir must be an absolute path\n");
+        return -EINVAL;
+    }
     if (strcmp(cfg->listen, "off") == 0)
         cfg->listen[0] = '\0';
     return 0;
@@ -313,7 +325,8 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
         OPT_UNDERLAY, OPT_VLAN_PARENT, OPT_PEER, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
-        OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_NODE_TTL, OPT_RUN_DIR, OPT_RESERVE_CPU,
+        OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_EXEC_DIR, OPT_PROCESS_LIBVIRT, OPT_NODE_TTL, OPT_RUN_DIR,
+        OPT_RESERVE_CPU,
         OPT_RESERVE_MEMORY, OPT_CPU_OVER, OPT_MEMORY_OVER, OPT_LABEL, OPT_SHARED_POOL,
         OPT_POLICY,
     };
@@ -339,6 +352,8 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"console-dir", required_argument, NULL, OPT_CONSOLE_DIR},
         {"image-dir", required_argument, NULL, OPT_IMAGE_DIR},
         {"boot-dir", required_argument, NULL, OPT_BOOT_DIR},
+        {"exec-dir", required_argument, NULL, OPT_EXEC_DIR},
+        {"process-libvirt", required_argument, NULL, OPT_PROCESS_LIBVIRT},
         {"run-dir", required_argument, NULL, OPT_RUN_DIR},
         {"node-ttl", required_argument, NULL, OPT_NODE_TTL},
         {"reserve-cpu", required_argument, NULL, OPT_RESERVE_CPU},
@@ -379,6 +394,8 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->console_dir, nc_env_or("NOVACRON_CONSOLE_DIR", "/var/log/novacron"));
     set(&cfg->image_dir, nc_env_or("NOVACRON_IMAGE_DIR", "/var/lib/novacron/images"));
     set(&cfg->boot_dir, nc_env_or("NOVACRON_BOOT_DIR", NULL));
+    set(&cfg->exec_dir, nc_env_or("NOVACRON_EXEC_DIR", "/var/lib/novacron/bin"));
+    set(&cfg->process_libvirt, nc_env_or("NOVACRON_PROCESS_LIBVIRT", NULL));
     set(&cfg->run_dir, nc_env_or("NOVACRON_RUN_DIR", "/run/novacron"));
     cfg->gc_orphans = strcmp(nc_env_or("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
     cfg->force_tcg = strcmp(nc_env_or("NOVACRON_FORCE_TCG", "0"), "1") == 0;
@@ -421,6 +438,8 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_CONSOLE_DIR: set(&cfg->console_dir, optarg); break;
         case OPT_IMAGE_DIR: set(&cfg->image_dir, optarg); break;
         case OPT_BOOT_DIR: set(&cfg->boot_dir, optarg); break;
+        case OPT_EXEC_DIR: set(&cfg->exec_dir, optarg); break;
+        case OPT_PROCESS_LIBVIRT: set(&cfg->process_libvirt, optarg); break;
         case OPT_RUN_DIR: set(&cfg->run_dir, optarg); break;
         case OPT_NODE_TTL: set(&node_ttl, optarg); break;
         case OPT_RESERVE_CPU: set(&sf.reserve_cpu, optarg); break;
@@ -492,6 +511,8 @@ nc_config_clear(struct nc_config *cfg)
     free(cfg->console_dir);
     free(cfg->image_dir);
     free(cfg->boot_dir);
+    free(cfg->exec_dir);
+    free(cfg->process_libvirt);
     free(cfg->run_dir);
     free(cfg->cacert);
     free(cfg->cert);

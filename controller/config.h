@@ -25,6 +25,10 @@ struct nc_config {
     char *console_dir; /* serial logs of real guests */
     char *image_dir;   /* Volume source images come from here */
     char *boot_dir;    /* VM kernels and initrds; NULL: image_dir */
+    char *exec_dir;    /* the programs processes may run */
+    /* libvirt's LXC driver, for runtime process; NULL: the one of the
+     * libvirtd of libvirt_uri, "none": no process runtime */
+    char *process_libvirt;
     char *run_dir;     /* dnsmasq files, under <run_dir>/<node>/dnsmasq */
     char *cacert, *cert, *key, *user, *password;
     int workers;

@@ -275,6 +275,30 @@ on_domain_event(void *data, const char *domname)
 }
 
 /* libvirtd came back: events may have been missed, so look at everything. */
+/*
+ * The process runtime: libvirt's LXC driver, by default the one of the
+ * libvirtd that runs the guests (qemu...:// becomes lxc...://, so every
+ * node keeps its processes where it keeps its guests). A node without it
+ * runs no processes, and says so in their status.
+ */
+static void
+open_process_runtime(struct daemon *d)
+{
+    const char *uri = d->cfg.process_libvirt;
+    char derived[512];
+
+    if (!uri && strncmp(d->cfg.libvirt_uri, "qemu", 4) == 0) {
+        snprintf(derived, sizeof(derived), "lxc%s", d->cfg.libvirt_uri + 4);
+        uri = derived;
+    }
+    if (!uri || strcmp(uri, "none") == 0)
+        return;
+    if (nc_hv_libvirt_open(uri, false, &d->env.process_hv) < 0)
+        nc_warn(NULL, "process runtime: %s; processes cannot run here", nc_drv_errmsg());
+    else
+        nc_info(NULL, "process runtime: %s", uri);
+}
+
 static void
 on_libvirt_reconnected(void *data)
 {
@@ -589,6 +613,7 @@ start(struct daemon *d)
         nc_error(NULL, "libvirt: %s", nc_drv_errmsg());
         return r;
     }
+    open_process_runtime(d);
     if ((r = node_info(d, &info)) < 0)
         return r;
     r = nc_node_start(&d->etcd_conf, d->cfg.prefix, d->cfg.node, d->cfg.node_ttl_s, info,
@@ -605,6 +630,9 @@ start(struct daemon *d)
     d->env.console_dir = d->cfg.console_dir;
     d->env.image_dir = d->cfg.image_dir;
     d->env.boot_dir = d->cfg.boot_dir ? d->cfg.boot_dir : d->cfg.image_dir;
+    d->env.exec_dir = d->cfg.exec_dir;
+    snprintf(d->env.process_dir, sizeof(d->env.process_dir), "%s/%s/processes", d->cfg.run_dir,
+             d->cfg.node);
     snprintf(d->env.dnsmasq_dir, sizeof(d->env.dnsmasq_dir), "%s/%s/dnsmasq", d->cfg.run_dir,
              d->cfg.node);
     snprintf(d->env.seed_dir, sizeof(d->env.seed_dir), "%s/%s/seeds", d->cfg.run_dir,
@@ -653,6 +681,8 @@ start(struct daemon *d)
     if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0 || nc_wq_add(d->q, NC_KEY_COUNT_DOMAINS) < 0)
         return -ENOMEM;
     r = nc_hv_watch(d->env.hv, on_domain_event, on_libvirt_reconnected, d);
+    if (r == 0 && d->env.process_hv)
+        r = nc_hv_watch(d->env.process_hv, on_domain_event, on_libvirt_reconnected, d);
     if (r < 0) {
         nc_error(NULL, "libvirt events: %s", nc_drv_errmsg());
         return r;
@@ -761,6 +791,7 @@ out:
     nc_fw_close(d.env.fw);
     nc_st_close(d.env.st);
     nc_hv_close(d.env.hv);
+    nc_hv_close(d.env.process_hv);
     if (d.base)
         event_base_free(d.base);
     xmlCleanupParser();

@@ -19,6 +19,13 @@ nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char bas
     snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", def->vcpus, def->memory, def->accel);
     h = nc_hash_str(h, num);
     h = nc_hash_str(nc_hash_str(nc_hash_str(h, def->kernel), def->initrd), def->cmdline);
+    /* A process's, only when it is one, so that guests keep their hashes. */
+    for (const char *const *a = def->command; a && *a; a++)
+        h = nc_hash_str(nc_hash_str(h, "arg"), *a);
+    for (unsigned i = 0; def->env && i < def->n_env; i++)
+        h = nc_hash_str(nc_hash_str(h, "env"), def->env[i]);
+    if (def->run_dir)
+        h = nc_hash_str(h, def->run_dir);
     /* The base: without the interfaces, which are hot-plugged like disks. */
     b = def->seed ? nc_hash_str(h, def->seed) : h;
     if (base)
@@ -26,6 +33,8 @@ nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char bas
     for (unsigned i = 0; def->nics && i < def->n_nics; i++) {
         snprintf(num, sizeof(num), "%u", def->nics[i].mtu);
         h = nc_hash_str(nc_hash_str(nc_hash_str(h, def->nics[i].mac), def->nics[i].tap), num);
+        if (def->command)
+            h = nc_hash_str(h, def->nics[i].ip);
     }
     /* Only when there is one, so that other domains keep their hashes. */
     if (def->seed)
@@ -230,6 +239,123 @@ write_cputune(xmlTextWriterPtr w, const struct nc_domain_def *def)
     return 0;
 }
 
+/*
+ * A process's init, run by /bin/sh as the container's PID 1 with its
+ * folder and then the command as arguments, which the shell never parses
+ * ("$@"): output to the log, HOME and TMPDIR (unless the spec sets them)
+ * its own scratch folder, the command as nobody without capabilities
+ * or a way to gain them (setpriv, util-linux), SIGTERM (the graceful stop
+ * libvirt sends to init) passed on, and the exit status kept for the
+ * controller once the command ended.
+ */
+static const char process_init[] =
+    "d=$1; shift\n"
+    "exec >>\"$d/" NC_PROCESS_LOG "\" 2>&1 </dev/null\n"
+    "rm -f \"$d/" NC_PROCESS_EXIT "\"\n"
+    "[ \"$HOME\" = / ] && export HOME=\"$d/" NC_PROCESS_TMP "\"\n"
+    "export TMPDIR=\"${TMPDIR:-$d/" NC_PROCESS_TMP "}\"\n"
+    "setpriv --reuid=" NC_PROCESS_UID " --regid=" NC_PROCESS_UID " --clear-groups "
+    "--no-new-privs --inh-caps=-all --bounding-set=-all -- \"$@\" &\n"
+    "pid=$!\n"
+    "trap 'kill -TERM $pid 2>/dev/null' TERM INT\n"
+    "wait $pid; rc=$?\n"
+    "while kill -0 $pid 2>/dev/null; do wait $pid; rc=$?; done\n"
+    "echo $rc >\"$d/" NC_PROCESS_EXIT ".new\" && mv \"$d/" NC_PROCESS_EXIT ".new\" \"$d/" NC_PROCESS_EXIT "\"\n"
+    "exit $rc\n";
+
+/* The <os> of a process: the init above and the command; its environment. */
+static int
+write_process_os(xmlTextWriterPtr w, const struct nc_domain_def *def)
+{
+    int r;
+
+    START("os");
+    TRY(xmlTextWriterWriteElement(w, BAD_CAST "type", BAD_CAST "exe"));
+    TRY(xmlTextWriterWriteElement(w, BAD_CAST "init", BAD_CAST "/bin/sh"));
+    TRY(xmlTextWriterWriteElement(w, BAD_CAST "initarg", BAD_CAST "-c"));
+    TRY(xmlTextWriterWriteElement(w, BAD_CAST "initarg", BAD_CAST process_init));
+    TRY(xmlTextWriterWriteElement(w, BAD_CAST "initarg", BAD_CAST "novacron-process"));
+    if ((r = element(w, "initarg", def->run_dir)) < 0)
+        return r;
+    for (const char *const *a = def->command; *a; a++)
+        if ((r = element(w, "initarg", *a)) < 0)
+            return r;
+    for (unsigned i = 0; i < def->n_env; i++) {
+        const char *eq = strchr(def->env[i], '=');
+        char name[160];
+
+        if (!eq || (size_t)(eq - def->env[i]) >= sizeof(name) || !nc_xml_text_ok(eq + 1))
+            return -EINVAL;
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - def->env[i]), def->env[i]);
+        START("initenv");
+        ATTR("name", name);
+        TRY(xmlTextWriterWriteString(w, BAD_CAST(eq + 1)));
+        END();
+    }
+    END();
+    return 0;
+}
+
+/* A bind mount of host folder @dir at the same place, read-only or not. */
+static int
+write_mount(xmlTextWriterPtr w, const char *dir, bool read_only)
+{
+    if (!nc_xml_text_ok(dir))
+        return -EINVAL;
+    START("filesystem");
+    ATTR("type", "mount");
+    ATTR("accessmode", "passthrough");
+    START("source");
+    ATTR("dir", dir);
+    END();
+    START("target");
+    ATTR("dir", dir);
+    END();
+    if (read_only) {
+        START("readonly");
+        END();
+    }
+    END();
+    return 0;
+}
+
+/* A process's devices: the host's file system read-only, its own folder
+ * writable, and a veth per interface with its address. */
+static int
+write_process_devices(xmlTextWriterPtr w, const struct nc_domain_def *def)
+{
+    char num[32];
+    int r;
+
+    if ((r = write_mount(w, "/", true)) < 0 || (r = write_mount(w, def->run_dir, false)) < 0)
+        return r;
+    for (unsigned i = 0; def->nics && i < def->n_nics; i++) {
+        const struct nc_nic_src *nic = &def->nics[i];
+
+        START("interface");
+        ATTR("type", "ethernet");
+        START("mac");
+        ATTR("address", nic->mac);
+        END();
+        START("target");
+        ATTR("dev", nic->tap);
+        END();
+        if (nic->ip[0]) {
+            snprintf(num, sizeof(num), "%u", nic->prefix);
+            START("ip");
+            ATTR("address", nic->ip);
+            ATTR("prefix", num);
+            END();
+        }
+        END();
+    }
+    /* libvirt's LXC driver wants a console; nothing reads it. */
+    START("console");
+    ATTR("type", "pty");
+    END();
+    return 0;
+}
+
 static int
 write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
 {
@@ -263,6 +389,26 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
     ATTR("placement", "static");
     TRY(xmlTextWriterWriteString(w, BAD_CAST num));
     END();
+    if (def->command) {
+        /* The vCPUs become a quota: that many CPUs' worth of time. */
+        snprintf(num, sizeof(num), "%u", NC_CPU_QUOTA_PERIOD);
+        START("cputune");
+        TRY(xmlTextWriterWriteElement(w, BAD_CAST "period", BAD_CAST num));
+        snprintf(num, sizeof(num), "%u", NC_CPU_QUOTA_PERIOD * def->vcpus);
+        TRY(xmlTextWriterWriteElement(w, BAD_CAST "quota", BAD_CAST num));
+        END();
+        if ((r = write_process_os(w, def)) < 0)
+            return r;
+        if ((r = element(w, "on_poweroff", "destroy")) < 0 ||
+            (r = element(w, "on_crash", "destroy")) < 0)
+            return r;
+        START("devices");
+        if ((r = write_process_devices(w, def)) < 0)
+            return r;
+        END();
+        END();
+        return 0;
+    }
     if ((r = write_cputune(w, def)) < 0)
         return r;
 

@@ -28,6 +28,10 @@ struct nc_nic_src {
     char mac[18];
     char tap[16];  /* at most 15 characters */
     unsigned mtu;
+    /* A process's address and prefix length, which the container is
+     * given (a guest asks DHCP for its). */
+    char ip[16];
+    unsigned prefix;
 };
 
 /* What a domain is made of, in the hypervisor's terms: the reconciler
@@ -57,7 +61,22 @@ struct nc_domain_def {
     const struct nc_nic_src *nics;          /* @n_nics of them, or NULL */
     unsigned n_nics;
     const char *seed;            /* cloud-init seed image, a read-only CD-ROM, or NULL */
+    /* A process (type "lxc"): its program and arguments (NULL-terminated),
+     * its environment as "NAME=value", and its folder on the node, where
+     * its log and exit code are written; @command NULL for a guest. */
+    const char *const *command;
+    const char *const *env;
+    unsigned n_env;
+    const char *run_dir;
 };
+
+/* A process's output and exit status, in its folder (nc_domain_def.run_dir). */
+#define NC_PROCESS_LOG "log"
+#define NC_PROCESS_EXIT "exit-code"
+#define NC_PROCESS_TMP "tmp" /* its scratch folder, the one it may write to */
+/* Whom it runs as: nobody, without capabilities (user and group id). */
+#define NC_PROCESS_ID 65534
+#define NC_PROCESS_UID "65534"
 
 #define NC_CPU_QUOTA_PERIOD 100000U
 

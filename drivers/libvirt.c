@@ -25,7 +25,7 @@ struct lv {
     pthread_mutex_t lock; /* guards conn while it is replaced */
     virConnectPtr conn;
     char *uri;
-    bool is_test, kvm, force_tcg;
+    bool is_test, is_lxc, kvm, force_tcg;
     /* Lifecycle events, once nc_hv_watch() was called. */
     void (*changed)(void *data, const char *name);
     void (*reconnected)(void *data);
@@ -288,10 +288,20 @@ lv_start(struct nc_hv *hv, const char *name)
     return with_domain(hv, name, "start", virDomainCreate);
 }
 
+/* A process's init is told by a SIGTERM: libvirt's default, /dev/initctl
+ * first, reaches no such init and reports success all the same. */
+static int
+shutdown_by_signal(virDomainPtr d)
+{
+    return virDomainShutdownFlags(d, VIR_DOMAIN_SHUTDOWN_SIGNAL);
+}
+
 static int
 lv_shutdown(struct nc_hv *hv, const char *name)
 {
-    return with_domain(hv, name, "shut down", virDomainShutdown);
+    const struct lv *lv = hv->priv;
+
+    return with_domain(hv, name, "shut down", lv->is_lxc ? shutdown_by_signal : virDomainShutdown);
 }
 
 static int
@@ -525,12 +535,16 @@ nc_hv_libvirt_open(const char *uri, bool force_tcg, struct nc_hv **ret_hv)
     }
     drv = virConnectGetType(lv->conn);
     lv->is_test = drv && strcasecmp(drv, "test") == 0;
-    lv->kvm = !lv->is_test && kvm_offered(lv->conn);
+    lv->is_lxc = drv && strcasecmp(drv, "LXC") == 0;
+    lv->kvm = !lv->is_test && !lv->is_lxc && kvm_offered(lv->conn);
     /* The test driver's guests are not processes: no ACPI, no console, no
-     * tap devices, no cgroups. */
+     * tap devices, no cgroups. The LXC driver's processes are asked to
+     * stop by a SIGTERM to their init and have veths for taps, but no
+     * serial console, vCPUs to tune or devices to plug in live. */
     hv->caps = (struct nc_hv_caps){
-        .acpi = !lv->is_test, .console_log = !lv->is_test, .taps = !lv->is_test,
-        .cpu_tune = !lv->is_test,
+        .acpi = !lv->is_test, .console_log = !lv->is_test && !lv->is_lxc,
+        .taps = !lv->is_test, .cpu_tune = !lv->is_test && !lv->is_lxc,
+        .hotplug = !lv->is_lxc,
     };
     *ret_hv = hv;
     return 0;
@@ -626,6 +640,8 @@ lv_domain_type(struct nc_hv *hv, enum nc_accel accel)
 
     if (lv->is_test)
         return "test";
+    if (lv->is_lxc)
+        return "lxc";
     switch (accel) {
     case NC_ACCEL_KVM:
         return lv->kvm ? "kvm" : NULL;

@@ -220,6 +220,7 @@ struct nc_hv_caps {
     bool console_log; /* a guest's serial console can go to a file */
     bool taps;        /* a guest's NIC is a tap device to put on a bridge */
     bool cpu_tune;    /* a guest's CPU shares, quota and pinning change live */
+    bool hotplug;     /* disks and interfaces are added and removed live */
 };
 
 struct nc_hv {

@@ -166,9 +166,28 @@ SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network", "Migrat
        "Snapshot": "snapshot", "Restore": "restore", "InstanceType": "instancetype",
        "NetworkPolicy": "networkpolicy"}
 
+VM_ONLY = ["accel", "boot", "disks", "resources", "cloudInit", "snapshotSchedule"]
+PROCESS_ONLY = ["command", "env", "restartPolicy"]
 vm_spec = {"type": "object", "additionalProperties": False,
-  "if": {"not": {"required": ["instancetype"]}}, "then": {"required": ["vcpus", "memory"]},
+  "allOf": [
+    {"if": {"not": {"required": ["instancetype"]}}, "then": {"required": ["vcpus", "memory"]}},
+    {"if": {"required": ["runtime"], "properties": {"runtime": {"const": "process"}}},
+     "then": {"required": ["command"], "not": {"anyOf": [{"required": [f]} for f in VM_ONLY]}},
+     "else": {"not": {"anyOf": [{"required": [f]} for f in PROCESS_ONLY]}}}],
   "properties": collections.OrderedDict([
+    ("runtime", {"description": "vm: a QEMU guest; process: spec.command run on the node in a container of libvirt's LXC driver (the host's file system read-only, an unprivileged user, its own network), without accel, boot, disks, resources, cloudInit or snapshotSchedule",
+                 "enum": ["vm", "process"], "default": "vm"}),
+    ("command", {"description": "a process's program, an absolute path inside the node's program folder (--exec-dir), then its arguments, passed as they are (no shell)",
+                 "type": "array", "minItems": 1, "maxItems": 64,
+                 "prefixItems": [{"$ref": "#/$defs/absPath"}],
+                 "items": {"type": "string", "maxLength": 4096, "pattern": LINES}}),
+    ("env", {"description": "a process's environment variables, each name once", "type": "array", "maxItems": 64,
+             "items": {"type": "object", "additionalProperties": False, "required": ["name"],
+                       "properties": collections.OrderedDict([
+                           ("name", {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}),
+                           ("value", {"type": "string", "maxLength": 4096, "pattern": LINES, "default": ""})])}}),
+    ("restartPolicy", {"description": "when a process that exited is started again (after 1 s, doubling up to 5 min, back to 1 s once it ran 10 min): Always, OnFailure (a non-zero exit), Never",
+                       "enum": ["Always", "OnFailure", "Never"], "default": "Always"}),
     ("instancetype", {"$ref": "#/$defs/dnsLabel", "description": "an InstanceType of the same namespace, which gives vcpus and memory (then left out here: naming them too is a conflict the controller reports)"}),
     ("runState", {"enum": ["Running", "Stopped", "Paused"], "default": "Running"}),
     ("vcpus", {"type": "integer", "minimum": 1, "maximum": 256}),

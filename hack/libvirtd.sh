@@ -50,6 +50,21 @@ prepare() {
     if [ -e /dev/kvm ]; then $SUDO chgrp kvm /dev/kvm && $SUDO chmod 660 /dev/kvm; fi
 }
 
+# libvirtd, in a mount namespace of its own without /sys/fs/cgroup/unified
+# where that is a cgroup2 mount beside the v1 controllers (a "hybrid"
+# layout): libvirt's LXC driver, which runs processes, fails to start any
+# container there ("Unable to create directory /sys/fs/cgroup/unified").
+# Mounts made later outside still reach it (slave propagation).
+start_libvirtd() {
+    if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null &&
+        [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ]; then
+        $SUDO unshare -m --propagation slave sh -c 'umount /sys/fs/cgroup/unified &&
+            LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" exec libvirtd -d'
+    else
+        $SUDO env LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
+    fi
+}
+
 # Starts whichever daemon is missing, again if it died while starting
 # (libvirtd exits when it cannot take its pid file), and waits until
 # libvirtd answers. Its log goes to /var/log/libvirt/libvirtd.log.
@@ -58,8 +73,7 @@ start() {
     prepare
     for _ in $(seq 1 600); do
         pgrep -x virtlogd >/dev/null || $SUDO virtlogd -d
-        pgrep -x libvirtd >/dev/null ||
-            $SUDO env LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
+        pgrep -x libvirtd >/dev/null || start_libvirtd
         answers && return 0
         sleep 0.1
     done

@@ -47,7 +47,10 @@ struct nc_env {
     const char *underlay;         /* the device VXLAN leaves by, or NULL */
     const char *vlan_parent;      /* the device vlan Networks' VLANs are on, or NULL */
     char underlay_ip[16];         /* its address, "" when unknown */
-    struct nc_hv *hv;
+    struct nc_hv *hv;             /* runtime vm: QEMU guests */
+    struct nc_hv *process_hv;     /* runtime process: libvirt's LXC driver; NULL: none */
+    const char *exec_dir;         /* where processes' programs may come from */
+    char process_dir[512];        /* <--run-dir>/<node>/processes: their logs */
     struct nc_st *st;
     struct nc_dhcp *dhcp;         /* each Network's DHCP server on this node */
     struct nc_fw *fw;             /* NAT, ports and policies in the node's namespace; NULL: none */

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/node.h"
 #include "core/workqueue.h"
+#include "drivers/files.h"
 #include "drivers/overlay.h"
 #include "reconcilers/cloudinit.h"
 #include "reconcilers/hostpath.h"
@@ -24,6 +25,7 @@
 #include "reconcilers/ifaces.h"
 #include "reconcilers/instancetype.h"
 #include "reconcilers/moves.h"
+#include "reconcilers/process.h"
 #include "reconcilers/run.h"
 #include "reconcilers/schedule.h"
 #include "reconcilers/snapshot.h"
@@ -152,6 +154,7 @@ nc_vm_stopped_by_restore(struct nc_env *env, const char *ns, const char *vm)
 /* Everything one reconcile works with. */
 struct vm_run {
     struct nc_run o;        /* keys, last status, events */
+    struct nc_hv *hv;       /* the spec's runtime's; NULL when this node has none */
     char domname[NC_DOMAIN_NAME_MAX];
     const char *domtype;    /* libvirt domain type for the spec's accel */
     char console_log[512];  /* "" on the test driver */
@@ -171,6 +174,14 @@ struct vm_run {
     char update_pending[384]; /* why a changed InstanceType waits, "" when none */
     struct nc_tuning tuning; /* what of spec.resources this run set live */
     unsigned pins[NC_VM_MAX_VCPUS]; /* vCPU i's host CPU, from spec.resources.pinning */
+    /* A process's: its folder, its environment as NAME=value, how its
+     * last run ended, and whether that ends it (restartPolicy). */
+    char proc_dir[700];
+    char *environ[NC_VM_MAX_ENV];
+    struct nc_process_exit exit;
+    bool completed;
+    bool restarted_process; /* this run started it again after an exit */
+    bool started;           /* this run started the domain */
 };
 
 /* The status' interfaces[]: what this run holds once it knows it, until
@@ -300,11 +311,21 @@ owned_by_us(const struct vm_run *run, const struct nc_dominfo *info)
            strcmp(info->owner.prefix, env->prefix) == 0;
 }
 
+/* A process's folder, with its log; its name is the domain's, so it is ours. */
+static int
+process_folder_remove(const struct vm_run *run)
+{
+    char dir[sizeof(run->proc_dir)];
+
+    snprintf(dir, sizeof(dir), "%s/%s", run->o.ctx->env->process_dir, run->domname);
+    return nc_process_remove(dir);
+}
+
 /* Destroys and undefines our domain. Returns 0 or a negative errno. */
 static int
 remove_domain(struct vm_run *run, const struct nc_dominfo *info)
 {
-    struct nc_hv *hv = run->o.ctx->env->hv;
+    struct nc_hv *hv = run->hv;
     int r;
 
     if (info->state != NC_DOM_SHUTOFF && (r = nc_hv_destroy(hv, run->domname)) < 0 &&
@@ -318,6 +339,8 @@ remove_domain(struct vm_run *run, const struct nc_dominfo *info)
     if (run->console_log[0] && unlink(run->console_log) < 0 && errno != ENOENT)
         nc_warn(run->o.key, "cannot remove %s: %s", run->console_log, strerror(errno));
     if (nc_cloudinit_prune(run->o.ctx->env, run->domname, NULL) < 0)
+        nc_warn(run->o.key, "%s", nc_drv_errmsg());
+    if (hv == run->o.ctx->env->process_hv && process_folder_remove(run) < 0)
         nc_warn(run->o.key, "%s", nc_drv_errmsg());
     return 0;
 }
@@ -462,7 +485,13 @@ reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
     if (!nc_is_dns_label(run->o.ns) || !nc_is_dns_label(run->o.name))
         return nc_run_delete_status(&run->o); /* nothing was ever created for it */
 
-    r = nc_hv_lookup(env->hv, run->domname, &info);
+    r = nc_hv_lookup(run->hv, run->domname, &info);
+    if (r == -ENOENT && env->process_hv) {
+        /* Without the spec, its runtime is where its domain is. */
+        run->hv = env->process_hv;
+        if ((r = nc_hv_lookup(run->hv, run->domname, &info)) == -ENOENT)
+            run->hv = env->hv;
+    }
     if (r == 0 && owned_by_us(run, &info)) {
         if (!run->o.old_status && !env->gc_orphans && !deleted_while_away(env)) {
             nc_warn(run->o.key,
@@ -502,7 +531,7 @@ reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
             }
             cJSON_Delete(s);
         }
-        if ((r = nc_snapshots_drop(env, run->o.ns, run->domname)) == 0)
+        if ((r = run->hv == env->hv ? nc_snapshots_drop(env, run->o.ns, run->domname) : 0) == 0)
             r = remove_domain(run, &info);
         if (r < 0)
             return delete_failed(run, mine, "deleting", r);
@@ -642,12 +671,12 @@ stop_domain(struct vm_run *run, const struct nc_dominfo *info, enum stop_cause c
         /* A paused guest cannot see ACPI; a crashed one will not answer. */
         if (!since)
             stop_begin(env->vm, run->o.key, cause);
-        r = nc_hv_destroy(env->hv, run->domname);
+        r = nc_hv_destroy(run->hv, run->domname);
         return r < 0 ? r : 0;
     }
     if (!since) {
         stop_begin(env->vm, run->o.key, cause);
-        r = nc_hv_shutdown(env->hv, run->domname);
+        r = nc_hv_shutdown(run->hv, run->domname);
         if (r < 0 && r != -EBUSY)
             return r;
         nc_info(run->o.key, "asked domain %s to shut down (grace %ds)", run->domname,
@@ -658,7 +687,7 @@ stop_domain(struct vm_run *run, const struct nc_dominfo *info, enum stop_cause c
         nc_run_event(&run->o, "Warning", "ForcedStop",
               "domain did not shut down within stopGracePeriodSeconds=%d: destroyed",
               run->spec.stop_grace_seconds);
-        r = nc_hv_destroy(env->hv, run->domname);
+        r = nc_hv_destroy(run->hv, run->domname);
         return r < 0 && r != -EBUSY ? r : 0;
     }
     return 1;
@@ -705,6 +734,10 @@ machine(const struct vm_run *run)
         .nics = run->nics,
         .n_nics = run->spec.n_ifaces,
         .seed = run->seed[0] ? run->seed : NULL,
+        .command = (const char *const *)run->spec.command,
+        .env = (const char *const *)run->environ,
+        .n_env = run->spec.n_env,
+        .run_dir = run->proc_dir[0] ? run->proc_dir : NULL,
     };
 }
 
@@ -712,7 +745,6 @@ static int
 ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
                const char *config_hash, const char *base_hash, bool *ret_defined)
 {
-    struct nc_env *env = run->o.ctx->env;
     struct nc_owner owner;
     struct nc_domain_def def = machine(run);
     char *xml = NULL;
@@ -721,7 +753,7 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
     def.name = run->domname;
     def.uuid = exists ? info->uuid : NULL;
     def.console_log = run->console_log[0] ? run->console_log : NULL;
-    def.acpi = env->hv->caps.acpi;
+    def.acpi = run->hv->caps.acpi;
     def.owner = &owner;
 
     *ret_defined = false;
@@ -733,7 +765,7 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
      * fault, and not worth retrying. */
     if (nc_domxml_build(&def, &xml) < 0)
         return -EBADMSG;
-    r = nc_hv_define(env->hv, xml);
+    r = nc_hv_define(run->hv, xml);
     free(xml);
     if (r == 0)
         *ret_defined = true;
@@ -756,10 +788,55 @@ hotplug(struct vm_run *run, const char *config_hash, const char *base_hash, char
                       whysz);
 }
 
+/* The restarts of a process so far, as its last status counts them. */
+static unsigned
+process_restarts(const struct vm_run *run)
+{
+    const cJSON *p = cJSON_GetObjectItem(run->o.old_status, "process");
+
+    return (unsigned)nc_json_i64(cJSON_GetObjectItem(p, "restarts"));
+}
+
+/*
+ * A process that is off: ended by itself (its init wrote the exit code),
+ * or stopped behind our back (drift, started again like a guest). An end
+ * its restartPolicy keeps is the process's completion (1); one it
+ * restarts waits out the back-off first (1, with the wait in
+ * *@ret_requeue_ms). 0 when it is to be started now.
+ */
+static int
+process_exited(struct vm_run *run, int64_t *ret_requeue_ms)
+{
+    const cJSON *p = cJSON_GetObjectItem(run->o.old_status, "process");
+    time_t started = nc_rfc3339_parse(cJSON_GetStringValue(cJSON_GetObjectItem(p, "startedAt")));
+    unsigned n = process_restarts(run);
+    int64_t due;
+
+    nc_process_exit_read(run->proc_dir, &run->exit);
+    if (!run->exit.exited)
+        return 0;
+    if (!nc_process_restarts(run->spec.restart_policy, run->exit.code)) {
+        if (!run->completed)
+            nc_info(run->o.key, "process exited with code %d; restartPolicy %s keeps it off",
+                    run->exit.code, nc_restart_policy_names[run->spec.restart_policy]);
+        run->completed = true;
+        return 1;
+    }
+    /* A run of ten minutes or more starts the back-off over. */
+    if (started > 0 && run->exit.at_ms / 1000 - started >= NC_PROCESS_BACKOFF_RESET_S)
+        n = 0;
+    due = run->exit.at_ms + nc_process_backoff_ms(n);
+    if (nc_process_wall_ms() < due) {
+        *ret_requeue_ms = due - nc_process_wall_ms();
+        return 1;
+    }
+    return 0;
+}
+
 static int
 drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *config_hash,
             const char *base_hash, bool was_ours_before, bool *ret_restarted,
-            bool *ret_hotplugged)
+            bool *ret_hotplugged, int64_t *ret_requeue_ms)
 {
     struct nc_env *env = run->o.ctx->env;
     enum nc_run_state want = run->spec.run_state;
@@ -770,7 +847,7 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
 
     /* Only disks and interfaces changed: hot-plug them where the guest
      * lets us. */
-    if (stale_live && want != NC_RUN_STOPPED && info->live_base[0] &&
+    if (stale_live && want != NC_RUN_STOPPED && run->hv->caps.hotplug && info->live_base[0] &&
         strcmp(info->live_base, base_hash) == 0 && !stop_since(env->vm, run->o.key)) {
         char why[512];
 
@@ -800,6 +877,10 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     }
     if (info->state == NC_DOM_SHUTTING_DOWN)
         return 1;
+    if (info->state == NC_DOM_SHUTOFF && run->spec.runtime == NC_RUNTIME_PROCESS &&
+        !stop_since(env->vm, run->o.key) && !run->restarting &&
+        (r = process_exited(run, ret_requeue_ms)) != 0)
+        return r < 0 ? r : 0;
     if (info->state == NC_DOM_SHUTOFF || info->state == NC_DOM_CRASHED) {
         enum stop_cause cause = stop_end(env->vm, run->o.key);
 
@@ -807,12 +888,18 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
         if (cause == STOP_FOR_SPEC && run->restarting)
             cause = STOP_FOR_RESTART;
 
-        if (info->state == NC_DOM_CRASHED && (r = nc_hv_destroy(env->hv, run->domname)) < 0)
+        if (info->state == NC_DOM_CRASHED && (r = nc_hv_destroy(run->hv, run->domname)) < 0)
             return r;
-        r = nc_hv_start(env->hv, run->domname);
+        r = nc_hv_start(run->hv, run->domname);
         if (r < 0)
             return r;
-        if (cause == STOP_FOR_UPDATE) {
+        run->started = true;
+        if (run->exit.exited) {
+            nc_run_event(&run->o, "Normal", "Restarted",
+                         "process exited with code %d: started again (restartPolicy %s)",
+                         run->exit.code, nc_restart_policy_names[run->spec.restart_policy]);
+            run->restarted_process = true;
+        } else if (cause == STOP_FOR_UPDATE) {
             *ret_restarted = true;
             nc_run_event(&run->o, "Normal", "Restarted",
                   "domain restarted to apply generation %" PRId64, run->o.generation);
@@ -830,12 +917,12 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
         } else {
             nc_run_event(&run->o, "Normal", "Started", "domain started");
         }
-        if (want == NC_RUN_PAUSED && (r = nc_hv_suspend(env->hv, run->domname)) < 0)
+        if (want == NC_RUN_PAUSED && (r = nc_hv_suspend(run->hv, run->domname)) < 0)
             return r;
         return 0;
     }
     if (want == NC_RUN_PAUSED && info->state == NC_DOM_RUNNING) {
-        r = nc_hv_suspend(env->hv, run->domname);
+        r = nc_hv_suspend(run->hv, run->domname);
         if (r == 0)
             nc_run_event(&run->o, "Normal", "Paused", "domain paused (runState Paused)");
         return r;
@@ -843,10 +930,10 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     if (want == NC_RUN_RUNNING && info->state == NC_DOM_PAUSED) {
         struct nc_dominfo now;
 
-        r = nc_hv_resume(env->hv, run->domname);
+        r = nc_hv_resume(run->hv, run->domname);
         /* Paused for a while by libvirt itself (a snapshot a novacrond
          * killed before us asked for), the guest may run again already. */
-        if (r < 0 && nc_hv_lookup(env->hv, run->domname, &now) == 0 &&
+        if (r < 0 && nc_hv_lookup(run->hv, run->domname, &now) == 0 &&
             now.state == NC_DOM_RUNNING)
             return 0;
         if (r == 0)
@@ -856,6 +943,22 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
         return r;
     }
     return 0;
+}
+
+/* spec.env as the NAME=value strings of the definition. */
+static bool
+process_environ(struct vm_run *run, char *msg, size_t msgsz)
+{
+    for (unsigned i = 0; i < run->spec.n_env; i++) {
+        const struct nc_vm_env *e = &run->spec.env[i];
+
+        if (asprintf(&run->environ[i], "%s=%s", e->name, e->value) < 0) {
+            run->environ[i] = NULL;
+            snprintf(msg, msgsz, "node %s: out of memory", run->o.ctx->env->node);
+            return true;
+        }
+    }
+    return false;
 }
 
 /*
@@ -878,7 +981,16 @@ node_problem(struct vm_run *run, char *msg, size_t msgsz)
     };
     char resolved[PATH_MAX], why[160], *copy;
 
-    run->domtype = nc_hv_domain_type(env->hv, run->spec.accel);
+    if (!run->hv) {
+        snprintf(msg, msgsz, "spec.runtime: node %s has no process runtime (libvirt's LXC driver)",
+                 env->node);
+        return true;
+    }
+    run->domtype = nc_hv_domain_type(run->hv, run->spec.accel);
+    if (run->spec.runtime == NC_RUNTIME_PROCESS)
+        return nc_process_prepare(env, &run->spec, run->domname, run->proc_dir,
+                                  sizeof(run->proc_dir), msg, msgsz) ||
+               process_environ(run, msg, msgsz);
     if (!run->domtype) {
         snprintf(msg, msgsz, "spec.accel: KVM is not available on node %s", env->node);
         return true;
@@ -932,8 +1044,11 @@ hold_addresses(struct vm_run *run, char *msg, size_t msgsz)
     }
     if ((r = nc_ifaces_hold(&run->o, &run->spec, run->ifs, msg, msgsz)) != 0)
         return r;
-    for (unsigned i = 0; i < run->spec.n_ifaces; i++)
+    for (unsigned i = 0; i < run->spec.n_ifaces; i++) {
         run->nics[i] = run->ifs[i].nic;
+        snprintf(run->nics[i].ip, sizeof(run->nics[i].ip), "%s", run->ifs[i].ip);
+        run->nics[i].prefix = run->ifs[i].prefix;
+    }
     return nc_ifaces_release(&run->o, old, &run->spec, run->ifs);
 }
 
@@ -985,7 +1100,9 @@ placed_here(struct vm_run *run)
     if (strcmp(where, env->node) == 0)
         return 0;
     /* Another node runs it and owns its status. */
-    r = nc_hv_lookup(env->hv, run->domname, &info);
+    if (!run->hv)
+        return 1;
+    r = nc_hv_lookup(run->hv, run->domname, &info);
     if (r == 0 && owned_by_us(run, &info)) {
         nc_info(run->o.key, "placed on node %s: removing the local domain", where);
         r = remove_domain(run, &info);
@@ -1046,12 +1163,11 @@ static int
 define(struct vm_run *run, struct nc_dominfo *info, const char *config_hash,
        const char *base_hash, bool *exists, bool *defined, int *ret)
 {
-    struct nc_env *env = run->o.ctx->env;
     char msg[512], size[32];
     int r;
 
     *exists = *defined = false;
-    r = nc_hv_lookup(env->hv, run->domname, info);
+    r = nc_hv_lookup(run->hv, run->domname, info);
     if (r < 0 && r != -ENOENT)
         return r;
     *exists = r == 0;
@@ -1086,7 +1202,7 @@ define(struct vm_run *run, struct nc_dominfo *info, const char *config_hash,
                      "domain %s %s (%u vCPU, %s)", run->domname,
                      *exists ? "redefined" : "defined", run->spec.vcpus,
                      nc_quantity_format(run->spec.memory, size, sizeof(size)));
-    return *defined && !*exists ? nc_hv_lookup(env->hv, run->domname, info) : 0;
+    return *defined && !*exists ? nc_hv_lookup(run->hv, run->domname, info) : 0;
 }
 
 /* Ready: whether the domain is in the state the spec asks for, with the
@@ -1096,7 +1212,13 @@ ready_condition(struct vm_run *run, cJSON *s, const struct nc_dominfo *info, boo
 {
     char msg[256];
 
-    if (stale) {
+    if (run->completed) {
+        snprintf(msg, sizeof(msg), "the process exited with code %d; restartPolicy %s keeps it off",
+                 run->exit.code, nc_restart_policy_names[run->spec.restart_policy]);
+        nc_status_condition(s, run->o.old_status, "Ready", false,
+                            run->exit.code ? "Error" : "Completed", msg, run->o.generation,
+                            run->o.now);
+    } else if (stale) {
         /* Not converged until the running guest has the new definition. */
         nc_status_condition(s, run->o.old_status, "Ready", false, "RestartPending",
                             "the running domain has an older definition; restarting it",
@@ -1115,6 +1237,33 @@ ready_condition(struct vm_run *run, cJSON *s, const struct nc_dominfo *info, boo
         nc_status_condition(s, run->o.old_status, "Ready", false, "Converging", msg,
                             run->o.generation, run->o.now);
     }
+}
+
+/* status.process: its restarts, when it last started, its last exit and
+ * its log file. */
+static int
+add_process(const struct vm_run *run, cJSON *s)
+{
+    const cJSON *old = cJSON_GetObjectItem(run->o.old_status, "process");
+    const cJSON *started = cJSON_GetObjectItem(old, "startedAt");
+    cJSON *p = cJSON_AddObjectToObject(s, "process");
+    char now[32], log[sizeof(run->proc_dir) + 8];
+
+    if (!p)
+        return -ENOMEM;
+    cJSON_AddNumberToObject(p, "restarts", process_restarts(run) + run->restarted_process);
+    if (run->started)
+        cJSON_AddStringToObject(p, "startedAt", nc_rfc3339_now(now));
+    else if (cJSON_IsString(started))
+        cJSON_AddStringToObject(p, "startedAt", started->valuestring);
+    if (run->exit.exited) {
+        cJSON_AddNumberToObject(p, "exitCode", run->exit.code);
+        cJSON_AddStringToObject(p, "exitedAt",
+                                nc_rfc3339_format((time_t)(run->exit.at_ms / 1000), now));
+    }
+    snprintf(log, sizeof(log), "%s/" NC_PROCESS_LOG, run->proc_dir);
+    cJSON_AddStringToObject(p, "log", log);
+    return 0;
 }
 
 /* How this reconcile brought the domain to its definition. */
@@ -1162,12 +1311,17 @@ static int
 report_domain(struct vm_run *run, const struct nc_dominfo *info, const struct applied *a,
               int64_t *ret_requeue_ms)
 {
-    cJSON *s = status_new(run, phase_of(info->state));
+    cJSON *s = status_new(run, run->completed ? (run->exit.code ? "Failed" : "Succeeded")
+                                              : phase_of(info->state));
     struct nc_schedule sch;
     int r;
 
     if (!s)
         return -ENOMEM;
+    if (run->spec.runtime == NC_RUNTIME_PROCESS && add_process(run, s) < 0) {
+        cJSON_Delete(s);
+        return -ENOMEM;
+    }
     ready_condition(run, s, info, a->stale);
     config_condition(run, s, a);
     if (run->update_pending[0])
@@ -1361,6 +1515,29 @@ left_to_others(struct vm_run *run, int64_t *ret_requeue_ms)
     return true;
 }
 
+/* A domain of ours in the runtime the spec no longer names goes: the
+ * spec's runtime changed, and one copy runs, in the new one. */
+static int
+leave_other_runtime(struct vm_run *run)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_hv *mine = run->hv;
+    struct nc_dominfo info;
+    int r;
+
+    if (!env->process_hv)
+        return 0;
+    run->hv = mine == env->hv ? env->process_hv : env->hv;
+    r = nc_hv_lookup(run->hv, run->domname, &info);
+    if (r == 0 && owned_by_us(run, &info)) {
+        nc_info(run->o.key, "runtime is %s now: removing the %s domain",
+                nc_runtime_names[run->spec.runtime], run->hv == env->hv ? "QEMU" : "LXC");
+        r = remove_domain(run, &info);
+    }
+    run->hv = mine;
+    return r == -ENOENT ? 0 : r;
+}
+
 static int
 reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 {
@@ -1371,6 +1548,7 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     struct applied a = {0};
     struct nc_move mv;
     char config_hash[17], base_hash[17], msg[512];
+    int64_t backoff_ms = 0;
     int r, ret = 0, driven = 0;
 
     if (!errs)
@@ -1385,6 +1563,10 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         return r;
     }
     nc_verr_free(errs);
+    if (run->spec.runtime == NC_RUNTIME_PROCESS) {
+        run->hv = env->process_hv;
+        run->console_log[0] = '\0';
+    }
     if (moving(run, &mv))
         return strcmp(mv.source, env->node) == 0 && run->o.old_status
                    ? report_migrating(run, &mv)
@@ -1413,6 +1595,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
             *ret_requeue_ms = STATUS_CATCH_UP_MS;
         return r < 0 ? r : 0;
     }
+    if ((r = leave_other_runtime(run)) < 0)
+        goto libvirt_error;
     if ((r = nc_cloudinit_seed(&run->o, &run->spec, run->ifs, run->domname, run->seed,
                                sizeof(run->seed), run->instance_id)) < 0) {
         snprintf(msg, sizeof(msg), "spec.cloudInit: cannot make the seed: %s", nc_drv_errmsg());
@@ -1432,15 +1616,19 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         return 0;
     if (r == 0 && (r = restart_request(run, &info)) < 0)
         return r;
+    /* A new definition runs, whatever the last one's exit was. */
+    if (r == 0 && a.defined && run->proc_dir[0])
+        nc_process_exit_forget(run->proc_dir);
     if (r < 0 || (driven = drive_state(run, &info, config_hash, base_hash, a.exists,
-                                       &a.restarted, &a.hotplugged)) < 0 ||
-        (r = nc_hv_lookup(env->hv, run->domname, &info)) < 0) {
+                                       &a.restarted, &a.hotplugged, &backoff_ms)) < 0 ||
+        (r = nc_hv_lookup(run->hv, run->domname, &info)) < 0) {
         r = r < 0 ? r : driven;
         goto libvirt_error;
     }
-    if ((r = nc_tuning_apply(&run->o, run->domname, &run->spec, run->pins, &run->tuning)) < 0)
+    if (run->spec.runtime == NC_RUNTIME_VM &&
+        (r = nc_tuning_apply(&run->o, run->domname, &run->spec, run->pins, &run->tuning)) < 0)
         goto libvirt_error;
-    if (env->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
+    if (run->hv->caps.taps && info.state != NC_DOM_SHUTOFF &&
         (r = attach_taps(run, msg, sizeof(msg))) < 0) {
         nc_warn(run->o.key, "%s", msg);
         *ret_requeue_ms = POLL_MS;
@@ -1452,8 +1640,10 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     if (!a.stale && (a.defined || a.restarted) &&
         nc_cloudinit_prune(env, run->domname, run->seed) < 0)
         nc_warn(run->o.key, "%s", nc_drv_errmsg());
-    if ((r = report_domain(run, &info, &a, ret_requeue_ms)) == 0 &&
-        (driven > 0 || a.stale || !state_matches(run->spec.run_state, info.state)))
+    if ((r = report_domain(run, &info, &a, ret_requeue_ms)) == 0 && backoff_ms)
+        *ret_requeue_ms = backoff_ms;
+    else if (r == 0 && !run->completed &&
+             (driven > 0 || a.stale || !state_matches(run->spec.run_state, info.state)))
         *ret_requeue_ms = POLL_MS;
     return r;
 
@@ -1506,6 +1696,7 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     int r;
 
     *ret_requeue_ms = 0;
+    run.hv = env->hv;
     nc_domain_name(env->install_hash, ns, name, run.domname);
     if (env->hv->caps.console_log)
         snprintf(run.console_log, sizeof(run.console_log), "%s/%s.log", env->console_dir,
@@ -1530,6 +1721,8 @@ reconcile(struct nc_ctx *ctx, const char *ns, const char *name, int64_t *ret_req
     free(value);
     nc_run_end(&run.o);
     nc_vm_spec_clear(&run.spec);
+    for (unsigned i = 0; i < NC_VM_MAX_ENV; i++)
+        free(run.environ[i]);
     cJSON_Delete(run.restart);
     cJSON_Delete(run.instancetype);
     nc_tuning_clear(&run.tuning);
@@ -1555,8 +1748,11 @@ static int
 list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data)
 {
     struct nc_key_sink lc = {ctx->env, fn, data};
+    int r = nc_hv_list_owned(ctx->env->hv, on_owned, &lc);
 
-    return nc_hv_list_owned(ctx->env->hv, on_owned, &lc);
+    if (r == 0 && ctx->env->process_hv)
+        r = nc_hv_list_owned(ctx->env->process_hv, on_owned, &lc);
+    return r;
 }
 
 static void

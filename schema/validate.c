@@ -450,13 +450,21 @@ string_member(struct nc_verr *e, const cJSON *obj, const char *path, const char 
               bool required, bool lines, size_t max)
 {
     const cJSON *v = member(e, obj, path, name, required);
-    const char *why;
-    char f[256], got[96];
-    size_t len;
+    char f[256];
 
     if (!v)
         return NULL;
     field_path(f, sizeof(f), path, name);
+    return nc_v_string_value(e, v, f, lines, max);
+}
+
+const char *
+nc_v_string_value(struct nc_verr *e, const cJSON *v, const char *f, bool lines, size_t max)
+{
+    const char *why;
+    char got[96];
+    size_t len;
+
     if (!cJSON_IsString(v)) {
         nc_verr_add(e, f, "must be a string, got %s", type_name(v));
         return NULL;
@@ -581,13 +589,24 @@ const char *
 nc_v_abs_path(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
               bool required)
 {
-    const char *s = nc_v_string(e, obj, path, name, required, 4096);
-    char f[256], copy[4097];
+    const cJSON *v = member(e, obj, path, name, required);
+    char f[256];
+
+    if (!v)
+        return NULL;
+    field_path(f, sizeof(f), path, name);
+    return nc_v_abs_path_value(e, v, f);
+}
+
+const char *
+nc_v_abs_path_value(struct nc_verr *e, const cJSON *v, const char *f)
+{
+    const char *s = nc_v_string_value(e, v, f, false, 4096);
+    char copy[4097];
     char *save = NULL;
 
     if (!s)
         return NULL;
-    field_path(f, sizeof(f), path, name);
     if (s[0] != '/') {
         nc_verr_add(e, f, "must be an absolute path");
         return NULL;

@@ -88,6 +88,11 @@ const char *nc_v_string(struct nc_verr *e, const cJSON *obj, const char *path,
  * at most @maxbytes bytes. */
 const char *nc_v_text(struct nc_verr *e, const cJSON *obj, const char *path, const char *name,
                       size_t maxbytes);
+/* The checks of nc_v_string() (@lines false, @max characters) or of
+ * nc_v_text() (@lines true, @max bytes) on value @v, an array's item say,
+ * reported as field @f. */
+const char *nc_v_string_value(struct nc_verr *e, const cJSON *v, const char *f, bool lines,
+                              size_t max);
 /* A DNS label (see nc_is_dns_label); borrowed, or NULL. */
 const char *nc_v_dns_label(struct nc_verr *e, const cJSON *obj, const char *path,
                            const char *name, bool required);
@@ -101,6 +106,8 @@ uint64_t nc_v_duration(struct nc_verr *e, const cJSON *obj, const char *path, co
 /* An absolute path without "." or ".." components; borrowed, or NULL. */
 const char *nc_v_abs_path(struct nc_verr *e, const cJSON *obj, const char *path,
                           const char *name, bool required);
+/* nc_v_abs_path() of value @v, reported as field @f. */
+const char *nc_v_abs_path_value(struct nc_verr *e, const cJSON *v, const char *f);
 /* An object member; reports a wrong type. Borrowed, or NULL. */
 const cJSON *nc_v_object(struct nc_verr *e, const cJSON *obj, const char *path,
                          const char *name, bool required);

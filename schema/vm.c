@@ -9,12 +9,19 @@
 
 const char *const nc_run_state_names[] = {"Running", "Stopped", "Paused", NULL};
 const char *const nc_accel_names[] = {"auto", "kvm", "tcg", NULL};
+const char *const nc_runtime_names[] = {"vm", "process", NULL};
+const char *const nc_restart_policy_names[] = {"Always", "OnFailure", "Never", NULL};
 
 static const char *const spec_fields[] = {
     "runState", "vcpus", "memory", "accel", "boot", "disks", "interfaces",
     "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", "instancetype",
-    "resources", "cloudInit", NULL,
+    "resources", "cloudInit", "runtime", "command", "env", "restartPolicy", NULL,
 };
+static const char *const env_fields[] = {"name", "value", NULL};
+/* What a process has not, and what only a process has. */
+static const char *const vm_only_fields[] = {"accel", "boot", "disks", "resources", "cloudInit",
+                                             "snapshotSchedule", NULL};
+static const char *const process_only_fields[] = {"command", "env", "restartPolicy", NULL};
 static const char *const cloudinit_fields[] = {"userData", "metaData", "networkConfig", NULL};
 static const char *const resources_fields[] = {"memoryBalloon", "disks", "cpuShares", "cpuQuota",
                                                "pinning", NULL};
@@ -249,9 +256,131 @@ nc_vm_placement_free(struct nc_vm_placement *p)
     free(p);
 }
 
+/* An environment variable's name, as POSIX shells take them. */
+static bool
+env_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n && n <= NC_VM_ENV_NAME_MAX && !(s[0] >= '0' && s[0] <= '9') &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
+/* spec.command: ["/abs/program", "arg", ...]. */
+static void
+parse_command(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const cJSON *arr = nc_v_array(e, spec, "spec", "command", NC_VM_MAX_ARGS), *a;
+    unsigned i = 0;
+
+    if (!arr) {
+        if (!cJSON_GetObjectItem(spec, "command"))
+            nc_verr_add(e, "spec.command", "is required by the process runtime");
+        return;
+    }
+    if (!cJSON_GetArraySize(arr)) {
+        nc_verr_add(e, "spec.command", "must name a program");
+        return;
+    }
+    if (!(vm->command = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(char *)))) {
+        nc_verr_add(e, "spec.command", "out of memory");
+        return;
+    }
+    cJSON_ArrayForEach(a, arr) {
+        char f[64];
+        const char *s;
+
+        snprintf(f, sizeof(f), "spec.command[%u]", i);
+        s = i ? nc_v_string_value(e, a, f, true, NC_VM_MAX_ARG) : nc_v_abs_path_value(e, a, f);
+        if (s && !(vm->command[vm->n_command++] = strdup(s)))
+            nc_verr_add(e, f, "out of memory");
+        i++;
+    }
+}
+
+/* spec.env: [{"name": "N", "value": "v"}], each name once. */
+static void
+parse_env(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const cJSON *arr = nc_v_array(e, spec, "spec", "env", NC_VM_MAX_ENV), *d;
+    unsigned i = 0;
+
+    if (!arr || !cJSON_GetArraySize(arr))
+        return;
+    if (!(vm->env = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*vm->env)))) {
+        nc_verr_add(e, "spec.env", "out of memory");
+        return;
+    }
+    cJSON_ArrayForEach(d, arr) {
+        char path[32], f[48];
+        const char *name, *value;
+
+        snprintf(path, sizeof(path), "spec.env[%u]", i++);
+        if (!cJSON_IsObject(d)) {
+            nc_verr_add(e, path, "must be an object");
+            continue;
+        }
+        nc_v_known_fields(e, d, path, env_fields);
+        name = nc_v_string(e, d, path, "name", true, NC_VM_ENV_NAME_MAX);
+        value = nc_v_text(e, d, path, "value", NC_VM_MAX_ARG);
+        if (!name)
+            continue;
+        snprintf(f, sizeof(f), "%s.name", path);
+        if (!env_name_ok(name)) {
+            nc_verr_add(e, f, "must be letters, digits and '_', not starting with a digit");
+            continue;
+        }
+        for (unsigned j = 0; j < vm->n_env; j++)
+            if (strcmp(vm->env[j].name, name) == 0)
+                nc_verr_add(e, f, "\"%s\" is set by spec.env[%u] too", name, j);
+        vm->env[vm->n_env].name = strdup(name);
+        vm->env[vm->n_env].value = strdup(value ? value : "");
+        if (!vm->env[vm->n_env].name || !vm->env[vm->n_env].value)
+            nc_verr_add(e, path, "out of memory");
+        vm->n_env++;
+    }
+}
+
+/* spec.runtime and what it allows: a process has a command and no
+ * disks, firmware or guest; a VM has no command. */
+static void
+parse_runtime(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const char *const *wrong;
+    const char *rt;
+
+    vm->runtime = nc_v_enum(e, spec, "spec", "runtime", nc_runtime_names, NC_RUNTIME_VM);
+    if (vm->runtime == NC_RUNTIME_INVALID)
+        return;
+    rt = nc_runtime_names[vm->runtime];
+    wrong = vm->runtime == NC_RUNTIME_PROCESS ? vm_only_fields : process_only_fields;
+    for (; *wrong; wrong++) {
+        char f[64];
+
+        if (!cJSON_GetObjectItem(spec, *wrong))
+            continue;
+        snprintf(f, sizeof(f), "spec.%s", *wrong);
+        nc_verr_add(e, f, "the %s runtime has no %s (spec.runtime is \"%s\")", rt, *wrong, rt);
+    }
+    if (vm->runtime != NC_RUNTIME_PROCESS)
+        return;
+    parse_command(e, spec, vm);
+    parse_env(e, spec, vm);
+    vm->restart_policy = nc_v_enum(e, spec, "spec", "restartPolicy", nc_restart_policy_names,
+                                   NC_RESTART_ALWAYS);
+}
+
 void
 nc_vm_spec_clear(struct nc_vm_spec *spec)
 {
+    for (unsigned i = 0; i < spec->n_command; i++)
+        free(spec->command[i]);
+    free(spec->command);
+    for (unsigned i = 0; i < spec->n_env; i++) {
+        free(spec->env[i].name);
+        free(spec->env[i].value);
+    }
+    free(spec->env);
     nc_vm_placement_free(spec->placement);
     if (spec->cloud_init) {
         free(spec->cloud_init->user_data);
@@ -543,6 +672,7 @@ nc_vm_spec_from_json(const cJSON *doc, const char *ns, const char *name, struct 
         if (!ret->instancetype[0] || cJSON_GetObjectItem(spec, "memory"))
             ret->memory = nc_v_quantity(errs, spec, "spec", "memory", !ret->instancetype[0],
                                         NC_VM_MIN_MEMORY, NC_VM_MAX_MEMORY, 1 << 10);
+        parse_runtime(errs, spec, ret);
         ret->accel = nc_v_enum(errs, spec, "spec", "accel", nc_accel_names, NC_ACCEL_AUTO);
         parse_boot(errs, spec, ret);
         parse_disks(errs, spec, ret);

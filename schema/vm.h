@@ -49,6 +49,31 @@ enum nc_run_state {
     NC_RUN_INVALID,
 };
 
+/* spec.runtime: what runs the workload (schema/README.md §5). */
+enum nc_runtime {
+    NC_RUNTIME_VM,      /* a QEMU guest, through libvirt */
+    NC_RUNTIME_PROCESS, /* spec.command on the node, through libvirt's LXC driver */
+    NC_RUNTIME_INVALID,
+};
+#define NC_RUNTIME_COUNT NC_RUNTIME_INVALID
+
+/* spec.restartPolicy of a process: whether an exit starts it again. */
+enum nc_restart_policy {
+    NC_RESTART_ALWAYS,
+    NC_RESTART_ON_FAILURE,
+    NC_RESTART_NEVER,
+    NC_RESTART_INVALID,
+};
+
+#define NC_VM_MAX_ARGS 64     /* spec.command: the program and its arguments */
+#define NC_VM_MAX_ARG 4096    /* bytes of each */
+#define NC_VM_MAX_ENV 64      /* spec.env entries */
+#define NC_VM_ENV_NAME_MAX 128
+
+struct nc_vm_env {
+    char *name, *value;
+};
+
 enum nc_accel {
     NC_ACCEL_AUTO,
     NC_ACCEL_KVM,
@@ -123,7 +148,15 @@ struct nc_vm_placement {
 };
 
 struct nc_vm_spec {
+    enum nc_runtime runtime;
     enum nc_run_state run_state;
+    /* A process's: its program (an absolute path) and arguments,
+     * NULL-terminated, and its environment. NULL and 0 for a VM. */
+    char **command;
+    unsigned n_command;
+    struct nc_vm_env *env;
+    unsigned n_env;
+    enum nc_restart_policy restart_policy;
     unsigned vcpus;
     uint64_t memory; /* bytes, a multiple of 1 MiB */
     /* spec.instancetype, "" for none: an InstanceType of the namespace
@@ -167,6 +200,8 @@ void nc_vm_placement_free(struct nc_vm_placement *p);
  * reads a MAC (specs, allocations, statuses) goes through it. */
 bool nc_mac_parse(const char *s, char out[18]);
 
+extern const char *const nc_runtime_names[];
+extern const char *const nc_restart_policy_names[];
 extern const char *const nc_run_state_names[];
 extern const char *const nc_accel_names[];
 

@@ -399,6 +399,12 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
         END();
         if ((r = write_process_os(w, def)) < 0)
             return r;
+        /* A network namespace of its own even without interfaces: the
+         * LXC driver's default is the host's. */
+        START("features");
+        START("privnet");
+        END();
+        END();
         if ((r = element(w, "on_poweroff", "destroy")) < 0 ||
             (r = element(w, "on_crash", "destroy")) < 0)
             return r;

@@ -218,7 +218,11 @@ target_volumes(struct mig_run *run, char *why, size_t whysz, int *ret_err)
     nc_verr_free(errs);
     /* Its seed lives on the source node only; the target would have to
      * make its own and the definition to name it. */
-    if (vm.cloud_init) {
+    if (vm.runtime != NC_RUNTIME_VM) {
+        snprintf(why, whysz, "VM %s runs on the process runtime, which cannot migrate",
+                 run->mv.vm);
+        r = 1;
+    } else if (vm.cloud_init) {
         snprintf(why, whysz, "VM %s has spec.cloudInit, whose seed is not moved by migrations",
                  run->mv.vm);
         r = 1;

@@ -230,6 +230,13 @@ take(struct snap_run *run, int64_t *ret_requeue_ms)
                          run->spec.vm);
     }
     cJSON_Delete(vmst);
+    if (vm.runtime != NC_RUNTIME_VM) {
+        nc_vm_spec_clear(&vm);
+        return not_ready(run, "Failed", "RuntimeUnsupported",
+                         "spec.vm: VirtualMachine \"%s\" runs on the process runtime, which "
+                         "takes no snapshots",
+                         run->spec.vm);
+    }
     if (run->spec.quiesce) {
         nc_vm_spec_clear(&vm);
         return not_ready(run, "Failed", "QuiesceUnsupported",

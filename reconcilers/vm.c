@@ -1046,7 +1046,8 @@ hold_addresses(struct vm_run *run, char *msg, size_t msgsz)
         return r;
     for (unsigned i = 0; i < run->spec.n_ifaces; i++) {
         run->nics[i] = run->ifs[i].nic;
-        snprintf(run->nics[i].ip, sizeof(run->nics[i].ip), "%s", run->ifs[i].ip);
+        _Static_assert(sizeof(run->nics[i].ip) == sizeof(run->ifs[i].ip), "ip buffers");
+        memcpy(run->nics[i].ip, run->ifs[i].ip, sizeof(run->nics[i].ip));
         run->nics[i].prefix = run->ifs[i].prefix;
     }
     return nc_ifaces_release(&run->o, old, &run->spec, run->ifs);

@@ -191,7 +191,7 @@ Test(domxml, config_hash_keeps_its_formula)
 {
     struct nc_disk_src disks[2] = {{.name = "root", .path = "/p/a", .format = "qcow2"},
                                    {.name = "data", .path = "/p/b", .format = "raw", .read_only = true}};
-    struct nc_nic_src nics[1] = {{"52:54:00:00:00:01", "nct12345678", 1450}};
+    struct nc_nic_src nics[1] = {{.mac = "52:54:00:00:00:01", .tap = "nct12345678", .mtu = 1450}};
     struct nc_domain_def def = {.type = "qemu", .vcpus = 2, .memory = 256ULL << 20,
                                 .accel = NC_ACCEL_TCG, .kernel = "/k", .initrd = "/i",
                                 .cmdline = "console=ttyS0", .disks = disks, .n_disks = 2,
@@ -294,8 +294,8 @@ Test(domxml, disks_from_volumes)
 
 Test(domxml, interfaces_are_taps)
 {
-    struct nc_nic_src nics[2] = {{"52:54:00:aa:bb:cc", "nct01234567", 1450},
-                                 {"52:54:00:aa:bb:cd", "nct89abcdef", 9000}};
+    struct nc_nic_src nics[2] = {{.mac = "52:54:00:aa:bb:cc", .tap = "nct01234567", .mtu = 1450},
+                                 {.mac = "52:54:00:aa:bb:cd", .tap = "nct89abcdef", .mtu = 9000}};
     struct nc_domain_def def = {.name = "n", .type = "test", .owner = &owner, .vcpus = 1,
                                 .memory = 1 << 20, .nics = nics, .n_nics = 2};
     char *xml, h1[17], h2[17], b1[17], b2[17];
@@ -319,4 +319,78 @@ Test(domxml, interfaces_are_taps)
     cr_assert(strstr(xml, "<interface type=\"ethernet\">"), "%s", xml);
     cr_assert(strstr(xml, "<mac address=\"52:54:00:aa:bb:cc\"/>"), "%s", xml);
     free(xml);
+}
+
+/* @xml without the indentation between elements, in place. */
+static char *
+squeeze(char *xml)
+{
+    char *out = xml;
+
+    for (const char *in = xml; *in; in++) {
+        *out++ = *in;
+        if (*in == '>')
+            while (in[1] == '\n' || in[1] == ' ')
+                in++;
+    }
+    *out = '\0';
+    return xml;
+}
+
+Test(domxml, a_process_is_an_lxc_exe_domain)
+{
+    const char *const command[] = {"/srv/bin/app", "--name", "a<b>&\"c'", NULL};
+    const char *const env[] = {"GREETING=hi <there> & \"all\"", "EMPTY="};
+    struct nc_nic_src nics[1] = {
+        {.mac = "52:54:00:aa:bb:01", .tap = "nct01234567", .mtu = 1450, .ip = "10.9.0.5", .prefix = 24}};
+    struct nc_domain_def def = {.name = "p", .type = "lxc", .owner = &owner, .vcpus = 2,
+                                .memory = 64 << 20, .nics = nics, .n_nics = 1,
+                                .command = command, .env = env, .n_env = 2,
+                                .run_dir = "/run/novacron/n1/processes/p"};
+    char *xml, h1[17], h2[17], b1[17], b2[17];
+
+    cr_assert_eq(nc_domxml_build(&def, &xml), 0);
+    squeeze(xml);
+    cr_assert(strstr(xml, "<domain type=\"lxc\">"), "%s", xml);
+    cr_assert(strstr(xml, "<type>exe</type>"), "%s", xml);
+    cr_assert(strstr(xml, "<init>/bin/sh</init>"), "%s", xml);
+    /* Each argument is one initarg, escaped, after the folder; the shell
+     * never parses them. */
+    const char *dir = strstr(xml, "<initarg>/run/novacron/n1/processes/p</initarg>");
+    const char *arg0 = strstr(xml, "<initarg>/srv/bin/app</initarg>");
+    cr_assert(dir && arg0 > dir, "%s", xml);
+    cr_assert(strstr(arg0, "<initarg>--name</initarg><initarg>a&lt;b&gt;&amp;&quot;c'</initarg>"),
+              "%s", xml);
+    cr_assert(strstr(xml, "<initenv name=\"GREETING\">hi &lt;there&gt; &amp; &quot;all&quot;</initenv>"),
+              "%s", xml);
+    cr_assert(strstr(xml, "<initenv name=\"EMPTY\"></initenv>"), "%s", xml);
+    /* Nobody, no capabilities, and a network namespace of its own. */
+    cr_assert(strstr(xml, "setpriv --reuid=65534 --regid=65534"), "%s", xml);
+    cr_assert(strstr(xml, "--bounding-set=-all"), "%s", xml);
+    cr_assert(strstr(xml, "<features><privnet/></features>"), "%s", xml);
+    /* Two CPUs' worth of time. */
+    cr_assert(strstr(xml, "<quota>200000</quota>"), "%s", xml);
+    /* The host read-only, its folder writable. */
+    cr_assert(strstr(xml, "<source dir=\"/\"/><target dir=\"/\"/><readonly/>"), "%s", xml);
+    cr_assert(strstr(xml, "<source dir=\"/run/novacron/n1/processes/p\"/>"
+                          "<target dir=\"/run/novacron/n1/processes/p\"/></filesystem>"),
+              "%s", xml);
+    cr_assert(strstr(xml, "<ip address=\"10.9.0.5\" prefix=\"24\"/>"), "%s", xml);
+    cr_assert_null(strstr(xml, "<kernel>"), "%s", xml);
+    free(xml);
+
+    /* The command, the environment and the address are its identity. */
+    nc_domain_config_hash(&def, h1, b1);
+    snprintf(nics[0].ip, sizeof(nics[0].ip), "10.9.0.6");
+    nc_domain_config_hash(&def, h2, b2);
+    cr_assert_str_neq(h1, h2);
+    const char *const env2[] = {"GREETING=bye", "EMPTY="};
+    def.env = env2;
+    nc_domain_config_hash(&def, h1, b1);
+    cr_assert_str_neq(h1, h2);
+
+    /* What XML cannot carry is refused. */
+    const char *const bad[] = {"/srv/bin/app", "\x01", NULL};
+    def.command = bad;
+    cr_assert_eq(nc_domxml_build(&def, &xml), -EINVAL);
 }

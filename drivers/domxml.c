@@ -241,17 +241,24 @@ write_cputune(xmlTextWriterPtr w, const struct nc_domain_def *def)
 
 /*
  * A process's init, run by /bin/sh as the container's PID 1 with its
- * folder and then the command as arguments, which the shell never parses
- * ("$@"): output to the log, HOME and TMPDIR (unless the spec sets them)
- * its own scratch folder, the command as nobody without capabilities
- * or a way to gain them (setpriv, util-linux), SIGTERM (the graceful stop
- * libvirt sends to init) passed on, and the exit status kept for the
- * controller once the command ended.
+ * folder, the number of environment entries, the entries ("NAME=value")
+ * and then the command as arguments, which the shell never parses ("$@"):
+ * output to the log, the environment exported, HOME and TMPDIR (unless
+ * the spec sets them) its own scratch folder, the command as nobody
+ * without capabilities or a way to gain them (setpriv, util-linux),
+ * SIGTERM (the graceful stop libvirt sends to init) passed on, and the
+ * exit status kept for the controller once the command ended.
+ *
+ * The environment goes through arguments, not <initenv>: libvirt (9.0)
+ * writes <initenv> values unescaped into the definition it hands the
+ * container's controller, where a value holding markup would fail to
+ * parse or, worse, add elements; <initarg> is escaped.
  */
 static const char process_init[] =
-    "d=$1; shift\n"
+    "d=$1 n=$2; shift 2\n"
     "exec >>\"$d/" NC_PROCESS_LOG "\" 2>&1 </dev/null\n"
     "rm -f \"$d/" NC_PROCESS_EXIT "\"\n"
+    "while [ \"$n\" -gt 0 ]; do export \"$1\"; shift; n=$((n - 1)); done\n"
     "[ \"$HOME\" = / ] && export HOME=\"$d/" NC_PROCESS_TMP "\"\n"
     "export TMPDIR=\"${TMPDIR:-$d/" NC_PROCESS_TMP "}\"\n"
     "setpriv --reuid=" NC_PROCESS_UID " --regid=" NC_PROCESS_UID " --clear-groups "
@@ -263,10 +270,11 @@ static const char process_init[] =
     "echo $rc >\"$d/" NC_PROCESS_EXIT ".new\" && mv \"$d/" NC_PROCESS_EXIT ".new\" \"$d/" NC_PROCESS_EXIT "\"\n"
     "exit $rc\n";
 
-/* The <os> of a process: the init above and the command; its environment. */
+/* The <os> of a process: the init above, its environment and the command. */
 static int
 write_process_os(xmlTextWriterPtr w, const struct nc_domain_def *def)
 {
+    char num[32];
     int r;
 
     START("os");
@@ -277,21 +285,14 @@ write_process_os(xmlTextWriterPtr w, const struct nc_domain_def *def)
     TRY(xmlTextWriterWriteElement(w, BAD_CAST "initarg", BAD_CAST "novacron-process"));
     if ((r = element(w, "initarg", def->run_dir)) < 0)
         return r;
+    snprintf(num, sizeof(num), "%u", def->n_env);
+    TRY(xmlTextWriterWriteElement(w, BAD_CAST "initarg", BAD_CAST num));
+    for (unsigned i = 0; i < def->n_env; i++)
+        if ((r = element(w, "initarg", def->env[i])) < 0)
+            return r;
     for (const char *const *a = def->command; *a; a++)
         if ((r = element(w, "initarg", *a)) < 0)
             return r;
-    for (unsigned i = 0; i < def->n_env; i++) {
-        const char *eq = strchr(def->env[i], '=');
-        char name[160];
-
-        if (!eq || (size_t)(eq - def->env[i]) >= sizeof(name) || !nc_xml_text_ok(eq + 1))
-            return -EINVAL;
-        snprintf(name, sizeof(name), "%.*s", (int)(eq - def->env[i]), def->env[i]);
-        START("initenv");
-        ATTR("name", name);
-        TRY(xmlTextWriterWriteString(w, BAD_CAST(eq + 1)));
-        END();
-    }
     END();
     return 0;
 }

@@ -424,10 +424,19 @@ out:
     return r;
 }
 
+/* The LXC driver has neither and takes no flags. */
+static int
+undefine_container(virDomainPtr d)
+{
+    return virDomainUndefine(d);
+}
+
 static int
 lv_undefine(struct nc_hv *hv, const char *name)
 {
-    return with_domain(hv, name, "undefine", undefine_all);
+    struct lv *lv = hv->priv;
+
+    return with_domain(hv, name, "undefine", lv->is_lxc ? undefine_container : undefine_all);
 }
 
 static int

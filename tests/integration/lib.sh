@@ -214,6 +214,8 @@ metric() {
 }
 
 VIRSH="virsh -c qemu:///system -q"
+# Where processes (spec.runtime "process") run: libvirt's LXC driver.
+VIRSH_LXC="virsh -c lxc:///system -q"
 
 # Sets up real guests: libvirtd, the tiny guest image, and a key prefix of
 # this test's own; every domain created under that prefix is removed when
@@ -227,10 +229,12 @@ use_qemu() {
     on_cleanup remove_test_domains
 }
 
-# The domains whose owner mark carries this test's prefix.
+# test_domains [VIRSH]: the domains whose owner mark carries this test's
+# prefix, guests or (with $VIRSH_LXC) processes.
 test_domains() {
-    for d in $($VIRSH list --all --name); do
-        if $VIRSH metadata "$d" https://novacron.io/xmlns/owner/v1 2>/dev/null |
+    v=${1:-$VIRSH}
+    for d in $($v list --all --name); do
+        if $v metadata "$d" https://novacron.io/xmlns/owner/v1 2>/dev/null |
             grep -qF "<prefix>$PREFIX</prefix>"; then
             echo "$d"
         fi
@@ -244,6 +248,10 @@ remove_test_domains() {
         $VIRSH destroy "$d" >/dev/null 2>&1 || true
         $VIRSH undefine "$d" >/dev/null 2>&1 || true
         rm -f "/var/log/novacron/$d.log"
+    done
+    for d in $(test_domains "$VIRSH_LXC"); do
+        $VIRSH_LXC destroy "$d" >/dev/null 2>&1 || true
+        $VIRSH_LXC undefine "$d" >/dev/null 2>&1 || true
     done
 }
 
@@ -262,9 +270,16 @@ domstate() {
 }
 
 # console_has NS NAME TEXT: the VM's serial log (consoleLog) holds TEXT.
+# The cloud-init seed the guest echoes (NOVACRON-GUEST-SEED lines) counts
+# only when TEXT is looked for there: a user-data script holds the very
+# lines it prints once run.
 console_has() {
     log=$(status_of "$1" vm "$2" | jq -r '.consoleLog // empty')
-    [ -n "$log" ] && grep -q "$3" "$log"
+    [ -n "$log" ] || return 1
+    case $3 in
+    NOVACRON-GUEST-SEED*) grep -aq "$3" "$log" ;;
+    *) grep -av "NOVACRON-GUEST-SEED" "$log" | grep -aq "$3" ;;
+    esac
 }
 
 has_event() { # NS NAME REASON

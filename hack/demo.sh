@@ -1,16 +1,17 @@
 #!/bin/sh
 # The demo behind `make demo`: a local etcd and one novacrond node living in
 # a network namespace of the demo's own, then manifests/app/ (a Network,
-# two Volumes cloned from an image, two VMs on the Network, a NetworkPolicy
-# between them) applied with
-# novactl, waited for, shown, reached over the Network, repaired after a
-# drift and deleted again.
+# two Volumes cloned from an image, two VMs on the Network, a process
+# beside them, a NetworkPolicy between them) applied with novactl, waited
+# for, shown, reached over the Network, repaired after a drift and deleted
+# again.
 #
 # When libvirtd can run here the VMs are real QEMU guests (TCG): the
 # Volumes' image is the tiny test guest's boot disk (hack/guest.sh), put
 # in the demo's own image folder. Otherwise the demo says so and uses
 # libvirt's test driver (DEMO_LIBVIRT=test asks for it; `make check` runs
-# the demo that way). Everything it started is stopped and removed at the
+# the demo that way; the process then has no runtime and is shown
+# Failed). Everything it started is stopped and removed at the
 # end; DEMO_KEEP=1 leaves etcd, novacrond and the objects running.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,7 +68,9 @@ ip netns add "$netns" || die "cannot make a network namespace (the demo needs ro
 ip -n "$netns" link set lo up
 say "netns:     $netns (the node's network: bridges, VXLAN, dnsmasq, taps)"
 
-mkdir -p "$dir/images" "$dir/app" "$dir/consoles"
+mkdir -p "$dir/images" "$dir/app" "$dir/consoles" "$dir/bin"
+# The programs processes may run: busybox only.
+cp /usr/bin/busybox "$dir/bin/busybox"
 mode=test
 if [ "${DEMO_LIBVIRT:-qemu}" = qemu ]; then
     virsh -c qemu:///system -q version >/dev/null 2>&1 || started_libvirtd=1
@@ -94,25 +97,31 @@ else
 fi
 chmod 644 "$dir/images/guest.img"
 "$top/build/novacrond" --etcd "$endpoint" --libvirt "$uri" --force-tcg --node demo \
-    --netns "$netns" --underlay lo --listen 127.0.0.1:0 --image-dir "$dir/images" \
+    --netns "$netns" --underlay lo --listen 127.0.0.1:0 --image-dir "$dir/images" --exec-dir "$dir/bin" \
     --run-dir "$dir/run" --console-dir "$dir/consoles" >"$dir/novacrond.log" 2>&1 &
 echo $! >"$dir/novacrond.pid"
 say "novacrond: pid $(cat "$dir/novacrond.pid"), node \"demo\" (log: $dir/novacrond.log)"
 
 # manifests/app/ as a user would apply it, but for the Volumes' image (and,
-# on the test driver, its pool), which must be what this machine has.
+# on the test driver, its pool) and the process's program folder, which
+# must be what this machine has.
 for f in "$top"/manifests/app/*.json; do
-    jq --arg img "$dir/images/guest.img" --arg pool "$pool" \
-        'if .kind == "Volume" then .spec.source.image = $img | .spec.pool = $pool else . end' \
+    jq --arg img "$dir/images/guest.img" --arg pool "$pool" --arg bin "$dir/bin" \
+        'if .kind == "Volume" then .spec.source.image = $img | .spec.pool = $pool
+         elif .spec.runtime == "process" then .spec.command |= map(sub("^/var/lib/novacron/bin"; $bin))
+         else . end' \
         "$f" >"$dir/app/$(basename "$f")"
 done
-step "apply manifests/app/ (Volumes cloned from $dir/images/guest.img, pool $pool)"
+step "apply manifests/app/ (Volumes cloned from $dir/images/guest.img, pool $pool, programs in $dir/bin)"
 say "\$ novactl apply -f manifests/app/"
 nctl apply -f "$dir/app"
 
 step "wait until everything is Ready"
 t0=$(date +%s.%N)
-for obj in network/app-net volume/app-1-root volume/app-2-root vm/app-1 vm/app-2 networkpolicy/shop-web; do
+objs="network/app-net volume/app-1-root volume/app-2-root vm/app-1 vm/app-2 networkpolicy/shop-web"
+# The test driver has no process runtime: app-status is Failed, saying so.
+[ $mode = qemu ] && objs="$objs vm/app-status"
+for obj in $objs; do
     nctl wait "$obj" --for=ready --timeout=120s >/dev/null || die "$obj did not become Ready"
 done
 say "all Ready $(since "$t0")s after apply"
@@ -141,6 +150,9 @@ if [ $mode = qemu ]; then
         say "\$ ip netns exec $netns ping -c 2 $ip"
         ip netns exec "$netns" ping -c 2 -W 2 "$ip" | tail -n 2 | head -n 1 || die "no answer from $ip"
     done
+    ip3=$(ip_of app-status)
+    say "\$ ip netns exec $netns curl http://$ip3:8080/     # the process app-status"
+    ip netns exec "$netns" curl -sS --max-time 5 "http://$ip3:8080/" || die "no page from app-status at $ip3"
 
     step "drift: destroy app-1's domain behind the controller's back"
     dom=$(nctl get vm app-1 -o json | jq -r .status.domain.name)
@@ -157,7 +169,9 @@ if [ $mode = qemu ]; then
 else
     step "the VMs on app-net"
     say "app-1 holds $ip1 and app-2 $ip2 on app-net; the test driver runs no guest, so"
-    say "there is nothing to ping and no domain for virsh to destroy."
+    say "there is nothing to ping and no domain for virsh to destroy; nor any process:"
+    say "\$ novactl get vm app-status -o json | jq -r '.status.conditions[0].message'"
+    nctl get vm app-status -o json | jq -r ".status.conditions[0].message"
 fi
 
 [ "${DEMO_KEEP:-0}" = 1 ] && exit 0
@@ -172,5 +186,6 @@ left=$(for k in status alloc; do etcdctl --endpoints "$endpoint" get "/novacron/
 [ -z "$(ip netns exec "$netns" nft list tables | grep -E 'ncpol-|ncn')" ] || die "nftables tables left in $netns"
 if [ $mode = qemu ]; then
     [ -z "$(virsh -c qemu:///system -q list --all --name | grep "\.default\.app-")" ] || die "domains left"
+    [ -z "$(virsh -c lxc:///system -q list --all --name | grep "\.default\.app-")" ] || die "processes left"
 fi
 say "no status, allocation, domain, volume, device or nftables table left"

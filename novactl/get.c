@@ -100,6 +100,12 @@ COLUMN(col_mode)
 
     snprintf(buf, n, "%s", cJSON_IsString(m) ? m->valuestring : "overlay");
 }
+COLUMN(col_runtime)
+{
+    const cJSON *r = path(o->spec, "spec", "runtime");
+
+    snprintf(buf, n, "%s", cJSON_IsString(r) ? r->valuestring : "vm");
+}
 COLUMN(col_bridge) { scalar(path(o->status, "bridge", NULL), buf, n); }
 COLUMN(col_nodes) { joined(path(o->status, "nodes", NULL), buf, n); }
 COLUMN(col_vmcount) { scalar(path(o->status, "vmCount", NULL), buf, n); }
@@ -184,10 +190,10 @@ static const struct column common[] = {
 
 static const struct {
     const char *segment;
-    struct column normal[3], wide[4];
+    struct column normal[3], wide[5];
 } kind_columns[] = {
     {"vm", {{"IP", col_ip}},
-     {{"VCPUS", col_vcpus}, {"MEMORY", col_memory}, {"INSTANCETYPE", col_instancetype},
+     {{"RUNTIME", col_runtime}, {"VCPUS", col_vcpus}, {"MEMORY", col_memory}, {"INSTANCETYPE", col_instancetype},
       {"DOMAIN", col_domain}}},
     {"network", {{"VNI", col_vni}, {"CIDR", col_cidr}},
      {{"MODE", col_mode}, {"BRIDGE", col_bridge}, {"NODES", col_nodes}}},
@@ -222,7 +228,7 @@ table_init(struct table *t, const struct cli *c, const struct nc_kind *k, bool w
             continue;
         for (size_t j = 0; j < 3 && kind_columns[i].normal[j].title; j++)
             t->cols[t->n++] = kind_columns[i].normal[j];
-        for (size_t j = 0; wide && j < 4 && kind_columns[i].wide[j].title; j++)
+        for (size_t j = 0; wide && j < 5 && kind_columns[i].wide[j].title; j++)
             t->cols[t->n++] = kind_columns[i].wide[j];
     }
     for (size_t i = 0; i < t->n; i++)

@@ -5,16 +5,17 @@
 # Network reach each other (the guest pings the process and fetches its
 # page); the process's end of its veth sits on the Network's bridge in the
 # node's namespace, not in the root one.
-# Its environment is passed; it runs as nobody, on a read-only root.
+# Its environment is passed; it runs as nobody, on a read-only root, under
+# the cgroup limits of its vCPUs and memory.
 # restartPolicy: OnFailure restarts a failing command with back-off until it
 # succeeds (Succeeded, the restarts counted), Never ends Failed with the
 # exit code, Always restarts a process killed behind the controller's back.
-# runState Stopped is held; kill -9 of novacrond while a process is created
-# leaves exactly one domain; a domain with the name the controller would
-# use but not created by it, and another unmarked LXC domain, are never
-# touched; a VM-only field on a process and a command outside --exec-dir
-# are Failed naming the field; deleting a process removes its domain, its
-# veth and its folder.
+# runState Paused and Stopped are held; kill -9 of novacrond while a
+# process is created leaves exactly one domain; a domain with the name the
+# controller would use but not created by it, and another unmarked LXC
+# domain, are never touched; a VM-only field on a process and a command
+# outside --exec-dir are Failed naming the field; deleting a process
+# removes its domain, its veth and its folder.
 . "$(dirname "$0")/lib.sh"
 NS=default
 RUN=/run/nc-test-$$
@@ -64,11 +65,24 @@ folder=$(dirname "$(proc_status web log)")
 $VIRSH domstate "$dom" >/dev/null 2>&1 && fail "web's domain $dom is a QEMU domain too"
 ip -n "$A" link show master "$br" | grep -q "$dev" || fail "web's $dev is not on $br in $A: $(ip -n "$A" link show master "$br")"
 ip link show "$dev" >/dev/null 2>&1 && fail "web's $dev stayed in the root namespace"
+# Its vCPUs and memory are limits of its cgroup (v1 or v2).
+limits() {
+    for d in /sys/fs/cgroup/memory/machine/lxc-*-"$1".libvirt-lxc; do
+        [ -d "$d" ] && echo "$(cat "$d/memory.limit_in_bytes") $(cat "/sys/fs/cgroup/cpu/machine/${d##*/}/cpu.cfs_quota_us")" && return
+    done
+    for d in /sys/fs/cgroup/machine/lxc-*-"$1".libvirt-lxc; do
+        [ -d "$d" ] && echo "$(cat "$d/memory.max") $(cut -d' ' -f1 "$d/cpu.max")" && return
+    done
+}
+[ "$(limits "$dom")" = "67108864 100000" ] || fail "web's cgroup limits are '$(limits "$dom")', not 64 MiB and one CPU's time"
 wait_for 10 "web's uid file" test -s "$folder/tmp/uid"
 [ "$(cat "$folder/tmp/uid")" = 65534 ] || fail "web runs as uid $(cat "$folder/tmp/uid"), not nobody"
 grep -q "ROOT-WRITABLE" "$folder/log" && fail "web could write to the root file system"
 [ -e /novacron-root-test ] && fail "web wrote /novacron-root-test on the host"
-ok "process web ($pip, $dom) runs as nobody on a read-only root; its $dev is on $br in $A only"
+: "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"
+"$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" get vm web -o wide | grep -q "^web  *Running .* process  *1 " ||
+    fail "novactl get -o wide: $("$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" get vm web -o wide)"
+ok "process web ($pip, $dom) runs as nobody on a read-only root, limited to 64 MiB and one CPU by its cgroup; its $dev is on $br in $A only"
 
 script="#!/bin/sh
 ip -4 addr show eth0 | sed -n 's/.*inet /NOVACRON-PROC-ADDR /p'
@@ -79,6 +93,8 @@ echo \"NOVACRON-PROC-GOT \$(wget -q -O- http://$pip:8080/index.html)\"
 put_vm default g1 "$(guest_spec | jq -c --arg s "$script" \
     '. + {node: "host-a", interfaces: [{name: "eth0", network: "app"}], cloudInit: {userData: $s}}')"
 wait_for 60 "g1 Running" converged default vm g1 Running
+G1LOG=$(status_of default vm g1 | jq -r .consoleLog)
+on_cleanup '[ "$rc" -ne 0 ] && { echo "--- g1 console:"; tail -n 15 "$G1LOG"; } >&2'
 wait_for 90 "g1's user-data on its console" console_has default g1 "NOVACRON-PROC-GOT"
 said() { grep -a "NOVACRON-PROC" "$(status_of default vm g1 | jq -r .consoleLog)" | grep -v SEED; }
 console_has default g1 "NOVACRON-PROC-PING-OK" || fail "g1 could not ping web at $pip: $(said)"
@@ -112,10 +128,15 @@ wait_for 30 "web Running" converged default vm web Running
 ip -n "$A" link show master "$br" | grep -q "$dev" || fail "web's $dev is not back on $br"
 ok "Always: web destroyed with virsh was started again (restarts $(proc_status web restarts)), its veth back on $br"
 
-# runState Stopped is held.
+# runState Paused and Stopped are held.
 process idle "$(jq -nc --arg bb "$BB" '{command: [$bb, "sleep", "1000"]}')"
 wait_for 30 "idle Running" converged default vm idle Running
 idom=$(domain_of default idle)
+process idle "$(jq -nc --arg bb "$BB" '{runState: "Paused", command: [$bb, "sleep", "1000"]}')"
+wait_for 30 "idle Paused" converged default vm idle Paused
+sleep 2
+[ "$(lxc_state "$idom")" = paused ] || fail "idle is $(lxc_state "$idom"), not held paused"
+ok "runState Paused: idle frozen and held so"
 process idle "$(jq -nc --arg bb "$BB" '{runState: "Stopped", stopGracePeriodSeconds: 5, command: [$bb, "sleep", "1000"]}')"
 wait_for 30 "idle Stopped" converged default vm idle Stopped
 sleep 3

@@ -107,4 +107,7 @@ if [ "${BENCH_QEMU:-1}" = 1 ]; then
     [ "${BENCH_MIG:-1}" = 1 ] && NOVACROND="$NOVACROND" "$top/tests/bench/migration.sh"
     # Snapshots and restores of a running guest, unless BENCH_SNAP=0.
     [ "${BENCH_SNAP:-1}" = 1 ] && NOVACROND="$NOVACROND" "$top/tests/bench/snapshot.sh"
+    # Processes (libvirt's LXC driver) against virsh, unless BENCH_PROC=0.
+    [ "${BENCH_PROC:-1}" = 1 ] && NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" \
+        "$top/tests/bench/processes.sh"
 fi

@@ -241,15 +241,24 @@ out:
 }
 
 static int
-lv_define(struct nc_hv *hv, const char *xml)
+lv_define(struct nc_hv *hv, const struct nc_domain_def *def)
 {
-    virConnectPtr c = conn_get(hv);
+    virConnectPtr c;
     virDomainPtr d;
+    char *xml;
     int r = 0;
 
-    if (!c)
+    /* The spec was validated, so this fails only when out of memory or
+     * when validation let through what XML cannot carry. */
+    if (nc_domxml_build(def, &xml) < 0)
+        return nc_drv_fail(-EBADMSG, "define %s: the definition cannot be written as XML",
+                           def->name);
+    if (!(c = conn_get(hv))) {
+        free(xml);
         return -EIO;
+    }
     d = virDomainDefineXML(c, xml);
+    free(xml);
     if (!d)
         r = fail("define", "domain");
     else

@@ -13,7 +13,7 @@
 #include "core/etcd.h"
 #include "core/informer.h"
 #include "core/metrics.h"
-#include "drivers/libvirt.h"
+#include "drivers/runtime.h"
 #include "reconcilers/events.h"
 
 struct nc_vm_state;

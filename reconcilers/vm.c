@@ -747,7 +747,6 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
 {
     struct nc_owner owner;
     struct nc_domain_def def = machine(run);
-    char *xml = NULL;
     int r;
 
     def.name = run->domname;
@@ -760,13 +759,7 @@ ensure_defined(struct vm_run *run, const struct nc_dominfo *info, bool exists,
     if (exists && strcmp(info->owner.config, config_hash) == 0)
         return 0;
     fill_owner(run, config_hash, base_hash, &owner);
-    /* The spec was validated, so this fails only when out of memory or
-     * when validation let through what XML cannot carry: not libvirt's
-     * fault, and not worth retrying. */
-    if (nc_domxml_build(&def, &xml) < 0)
-        return -EBADMSG;
-    r = nc_hv_define(run->hv, xml);
-    free(xml);
+    r = nc_hv_define(run->hv, &def);
     if (r == 0)
         *ret_defined = true;
     return r;
@@ -1193,7 +1186,7 @@ define(struct vm_run *run, struct nc_dominfo *info, const char *config_hash,
     r = ensure_defined(run, info, *exists, config_hash, base_hash, defined);
     if (r == -EBADMSG) {
         *ret = report_not_ready(run, "Failed", "InvalidDefinition",
-                                "the spec cannot be written as libvirt domain XML", NULL);
+                                "the spec cannot be written as a definition for its runtime", NULL);
         return 1;
     }
     if (r < 0)

@@ -164,12 +164,16 @@ out:
 }
 
 static int
-fake_define(struct nc_hv *hv, const char *xml)
+fake_define(struct nc_hv *hv, const struct nc_domain_def *def)
 {
     struct fake *f = hv->priv;
     struct domain parsed = {0}, *d;
+    char *xml = NULL;
     int r;
 
+    /* Through the XML libvirt would get, so the fake sees what it sees. */
+    if (nc_domxml_build(def, &xml) < 0)
+        return nc_drv_fail(-EBADMSG, "define: the definition cannot be written as XML");
     pthread_mutex_lock(&f->lock);
     if ((r = fake_faults_enter(&f->faults, "fake_hv", "define")) < 0 || (r = parse_domain(xml, &parsed)) < 0)
         goto out;
@@ -192,6 +196,7 @@ fake_define(struct nc_hv *hv, const char *xml)
     d->memory_kib = parsed.memory_kib;
 out:
     pthread_mutex_unlock(&f->lock);
+    free(xml);
     return r;
 }
 

@@ -1,6 +1,6 @@
 /*
  * fake_hv: an in-memory hypervisor behind the same table as libvirt's
- * (drivers/libvirt.h), for unit tests of the reconcilers. Domains live in
+ * (drivers/runtime.h), for unit tests of the reconcilers. Domains live in
  * a list; a test can make any call fail on demand, change a domain's
  * state behind the controller's back, and count the calls made. Its guests
  * are like the test driver's: no ACPI, console or taps (caps all false),
@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "drivers/fake/faults.h"
-#include "drivers/libvirt.h"
+#include "drivers/runtime.h"
 
 /* 0 and an empty fake in *@ret_hv, or -ENOMEM. Close with nc_hv_close(). */
 int fake_hv_open(struct nc_hv **ret_hv) __attribute__((warn_unused_result));

@@ -54,6 +54,7 @@ CORE_SRCS := \
 	drivers/migrate.c \
 	drivers/nft.c \
 	drivers/overlay.c \
+	drivers/podman.c \
 	drivers/seed.c \
 	drivers/snapshot.c \
 	drivers/stats.c \

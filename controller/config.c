@@ -76,6 +76,10 @@ static const char usage[] =
     "                          (NOVACRON_PROCESS_LIBVIRT; default the LXC driver of\n"
     "                          the --libvirt daemon: lxc:///system for qemu:///system,\n"
     "                          none for the test driver; \"none\" turns processes off)\n"
+    "  --podman-socket PATH    the unix socket of the Podman service that runs\n"
+    "                          containers (NOVACRON_PODMAN_SOCKET; default\n"
+    "                          /run/podman/podman.sock, none for the test driver;\n"
+    "                          \"none\" turns containers off)\n"
     "  --run-dir DIR           the node's lock, DIR/NODE.lock, which keeps a second\n"
     "                          novacrond from acting as the same node, and each\n"
     "                          Network's dnsmasq pid, hosts and leases files, under\n"
@@ -325,7 +329,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         OPT_ETCD = 256, OPT_PREFIX, OPT_NODE, OPT_LIBVIRT, OPT_LISTEN, OPT_WORKERS, OPT_RESYNC,
         OPT_UNDERLAY, OPT_VLAN_PARENT, OPT_PEER, OPT_NETNS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD,
         OPT_GC, OPT_SHUTDOWN, OPT_LOG, OPT_VERSION, OPT_FORCE_TCG, OPT_CONSOLE_DIR,
-        OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_EXEC_DIR, OPT_PROCESS_LIBVIRT, OPT_NODE_TTL, OPT_RUN_DIR,
+        OPT_IMAGE_DIR, OPT_BOOT_DIR, OPT_EXEC_DIR, OPT_PROCESS_LIBVIRT, OPT_PODMAN_SOCKET, OPT_NODE_TTL, OPT_RUN_DIR,
         OPT_RESERVE_CPU,
         OPT_RESERVE_MEMORY, OPT_CPU_OVER, OPT_MEMORY_OVER, OPT_LABEL, OPT_SHARED_POOL,
         OPT_POLICY,
@@ -354,6 +358,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         {"boot-dir", required_argument, NULL, OPT_BOOT_DIR},
         {"exec-dir", required_argument, NULL, OPT_EXEC_DIR},
         {"process-libvirt", required_argument, NULL, OPT_PROCESS_LIBVIRT},
+        {"podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET},
         {"run-dir", required_argument, NULL, OPT_RUN_DIR},
         {"node-ttl", required_argument, NULL, OPT_NODE_TTL},
         {"reserve-cpu", required_argument, NULL, OPT_RESERVE_CPU},
@@ -396,6 +401,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->boot_dir, nc_env_or("NOVACRON_BOOT_DIR", NULL));
     set(&cfg->exec_dir, nc_env_or("NOVACRON_EXEC_DIR", "/var/lib/novacron/bin"));
     set(&cfg->process_libvirt, nc_env_or("NOVACRON_PROCESS_LIBVIRT", NULL));
+    set(&cfg->podman_socket, nc_env_or("NOVACRON_PODMAN_SOCKET", NULL));
     set(&cfg->run_dir, nc_env_or("NOVACRON_RUN_DIR", "/run/novacron"));
     cfg->gc_orphans = strcmp(nc_env_or("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
     cfg->force_tcg = strcmp(nc_env_or("NOVACRON_FORCE_TCG", "0"), "1") == 0;
@@ -440,6 +446,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
         case OPT_BOOT_DIR: set(&cfg->boot_dir, optarg); break;
         case OPT_EXEC_DIR: set(&cfg->exec_dir, optarg); break;
         case OPT_PROCESS_LIBVIRT: set(&cfg->process_libvirt, optarg); break;
+        case OPT_PODMAN_SOCKET: set(&cfg->podman_socket, optarg); break;
         case OPT_RUN_DIR: set(&cfg->run_dir, optarg); break;
         case OPT_NODE_TTL: set(&node_ttl, optarg); break;
         case OPT_RESERVE_CPU: set(&sf.reserve_cpu, optarg); break;
@@ -513,6 +520,7 @@ nc_config_clear(struct nc_config *cfg)
     free(cfg->boot_dir);
     free(cfg->exec_dir);
     free(cfg->process_libvirt);
+    free(cfg->podman_socket);
     free(cfg->run_dir);
     free(cfg->cacert);
     free(cfg->cert);

@@ -29,6 +29,9 @@ struct nc_config {
     /* libvirt's LXC driver, for runtime process; NULL: the one of the
      * libvirtd of libvirt_uri, "none": no process runtime */
     char *process_libvirt;
+    /* The Podman service that runs containers, NULL: the default socket
+     * unless libvirt is the test driver; "none": no containers. */
+    char *podman_socket;
     char *run_dir;     /* dnsmasq files, under <run_dir>/<node>/dnsmasq */
     char *cacert, *cert, *key, *user, *password;
     int workers;

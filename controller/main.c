@@ -35,6 +35,7 @@
 #include "drivers/dnsmasq.h"
 #include "drivers/firewall.h"
 #include "drivers/libvirt.h"
+#include "drivers/podman.h"
 #include "drivers/overlay.h"
 #include "drivers/storage.h"
 #include "reconcilers/moves.h"
@@ -299,12 +300,31 @@ open_process_runtime(struct daemon *d)
         nc_info(NULL, "process runtime: %s", uri);
 }
 
+/*
+ * The container runtime: the Podman service on --podman-socket. A node
+ * without it runs no containers, and says so in their status.
+ */
+static void
+open_container_runtime(struct daemon *d)
+{
+    const char *sock = d->cfg.podman_socket;
+
+    if (!sock && strncmp(d->cfg.libvirt_uri, "test", 4) != 0)
+        sock = "/run/podman/podman.sock";
+    if (!sock || strcmp(sock, "none") == 0)
+        return;
+    if (nc_hv_podman_open(sock, &d->env.container_hv) < 0)
+        nc_warn(NULL, "container runtime: %s; containers cannot run here", nc_drv_errmsg());
+    else
+        nc_info(NULL, "container runtime: Podman at %s", sock);
+}
+
 static void
 on_libvirt_reconnected(void *data)
 {
     struct daemon *d = data;
 
-    nc_warn(NULL, "reconnected to libvirt: re-examining every object");
+    nc_warn(NULL, "reconnected to a runtime: re-examining every object");
     nc_informer_foreach(d->env.specs, on_spec_changed, d);
     if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0)
         nc_error(NULL, "cannot queue the resync: out of memory");
@@ -614,6 +634,7 @@ start(struct daemon *d)
         return r;
     }
     open_process_runtime(d);
+    open_container_runtime(d);
     if ((r = node_info(d, &info)) < 0)
         return r;
     r = nc_node_start(&d->etcd_conf, d->cfg.prefix, d->cfg.node, d->cfg.node_ttl_s, info,
@@ -683,6 +704,8 @@ start(struct daemon *d)
     r = nc_hv_watch(d->env.hv, on_domain_event, on_libvirt_reconnected, d);
     if (r == 0 && d->env.process_hv)
         r = nc_hv_watch(d->env.process_hv, on_domain_event, on_libvirt_reconnected, d);
+    if (r == 0 && d->env.container_hv)
+        r = nc_hv_watch(d->env.container_hv, on_domain_event, on_libvirt_reconnected, d);
     if (r < 0) {
         nc_error(NULL, "libvirt events: %s", nc_drv_errmsg());
         return r;
@@ -792,6 +815,7 @@ out:
     nc_st_close(d.env.st);
     nc_hv_close(d.env.hv);
     nc_hv_close(d.env.process_hv);
+    nc_hv_close(d.env.container_hv);
     if (d.base)
         event_base_free(d.base);
     xmlCleanupParser();

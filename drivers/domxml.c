@@ -26,6 +26,8 @@ nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char bas
         h = nc_hash_str(nc_hash_str(h, "env"), def->env[i]);
     if (def->run_dir)
         h = nc_hash_str(h, def->run_dir);
+    if (def->image)
+        h = nc_hash_str(nc_hash_str(h, "image"), def->image);
     /* The base: without the interfaces, which are hot-plugged like disks. */
     b = def->seed ? nc_hash_str(h, def->seed) : h;
     if (base)
@@ -33,7 +35,7 @@ nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char bas
     for (unsigned i = 0; def->nics && i < def->n_nics; i++) {
         snprintf(num, sizeof(num), "%u", def->nics[i].mtu);
         h = nc_hash_str(nc_hash_str(nc_hash_str(h, def->nics[i].mac), def->nics[i].tap), num);
-        if (def->command)
+        if (def->command || def->image)
             h = nc_hash_str(h, def->nics[i].ip);
     }
     /* Only when there is one, so that other domains keep their hashes. */

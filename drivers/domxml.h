@@ -68,6 +68,9 @@ struct nc_domain_def {
     const char *const *env;
     unsigned n_env;
     const char *run_dir;
+    /* A container (type "container"): its OCI image; @command NULL runs
+     * the image's own, @env and @nics as for a process. */
+    const char *image;
 };
 
 /* A process's output and exit status, in its folder (nc_domain_def.run_dir). */

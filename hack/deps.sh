@@ -9,7 +9,7 @@ build-essential pkg-config cppcheck help2man man-db
 libevent-dev libcurl4-openssl-dev libcjson-dev libvirt-dev libsystemd-dev
 libxml2-dev uthash-dev libcriterion-dev libnl-route-3-dev libisofs-dev libnftables-dev nftables dnsmasq-base
 etcd-server etcd-client
-libvirt-daemon libvirt-daemon-system libvirt-clients libvirt-daemon-driver-lxc busybox-static
+libvirt-daemon libvirt-daemon-system libvirt-clients libvirt-daemon-driver-lxc busybox-static podman
 qemu-system-x86 qemu-utils
 curl jq python3 python3-jsonschema iproute2 iputils-ping procps openssl cpio
 syslinux mtools dosfstools clang

@@ -168,20 +168,29 @@ SEG = {"VirtualMachine": "vm", "Volume": "volume", "Network": "network", "Migrat
 
 VM_ONLY = ["accel", "boot", "disks", "resources", "cloudInit", "snapshotSchedule"]
 PROCESS_ONLY = ["command", "env", "restartPolicy"]
+NOT_CONTAINER = VM_ONLY + ["restartPolicy"]
+def runtime_is(name):
+    return {"required": ["runtime"], "properties": {"runtime": {"const": name}}}
+def none_of(fields):
+    return {"not": {"anyOf": [{"required": [f]} for f in fields]}}
 vm_spec = {"type": "object", "additionalProperties": False,
   "allOf": [
     {"if": {"not": {"required": ["instancetype"]}}, "then": {"required": ["vcpus", "memory"]}},
-    {"if": {"required": ["runtime"], "properties": {"runtime": {"const": "process"}}},
-     "then": {"required": ["command"], "not": {"anyOf": [{"required": [f]} for f in VM_ONLY]}},
-     "else": {"not": {"anyOf": [{"required": [f]} for f in PROCESS_ONLY]}}}],
+    {"if": runtime_is("process"),
+     "then": dict(none_of(VM_ONLY + ["image"]), required=["command"],
+                  properties={"command": {"prefixItems": [{"$ref": "#/$defs/absPath"}]}})},
+    {"if": runtime_is("container"), "then": dict(none_of(NOT_CONTAINER), required=["image"])},
+    {"if": {"anyOf": [{"not": {"required": ["runtime"]}}, runtime_is("vm")]},
+     "then": none_of(PROCESS_ONLY + ["image"])}],
   "properties": collections.OrderedDict([
-    ("runtime", {"description": "vm: a QEMU guest; process: spec.command run on the node in a container of libvirt's LXC driver (the host's file system read-only, an unprivileged user, its own network), without accel, boot, disks, resources, cloudInit or snapshotSchedule",
-                 "enum": ["vm", "process"], "default": "vm"}),
-    ("command", {"description": "a process's program, an absolute path inside the node's program folder (--exec-dir), then its arguments, passed as they are (no shell)",
+    ("runtime", {"description": "vm: a QEMU guest; process: spec.command run on the node in a container of libvirt's LXC driver (the host's file system read-only, an unprivileged user, its own network); container: spec.image run by Podman. Neither of the last two takes accel, boot, disks, resources, cloudInit or snapshotSchedule",
+                 "enum": ["vm", "process", "container"], "default": "vm"}),
+    ("image", {"description": "a container's OCI image reference, as the node's Podman names it (\"localhost/app:1.0\")",
+               "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[A-Za-z0-9][A-Za-z0-9._/:@-]*$"}),
+    ("command", {"description": "a process's program, an absolute path inside the node's program folder (--exec-dir), then its arguments; a container's command in its image (default: the image's); passed as they are (no shell)",
                  "type": "array", "minItems": 1, "maxItems": 64,
-                 "prefixItems": [{"$ref": "#/$defs/absPath"}],
                  "items": {"type": "string", "maxLength": 4096, "pattern": LINES}}),
-    ("env", {"description": "a process's environment variables, each name once", "type": "array", "maxItems": 64,
+    ("env", {"description": "a process's or container's environment variables, each name once", "type": "array", "maxItems": 64,
              "items": {"type": "object", "additionalProperties": False, "required": ["name"],
                        "properties": collections.OrderedDict([
                            ("name", {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}),

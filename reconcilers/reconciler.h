@@ -49,6 +49,7 @@ struct nc_env {
     char underlay_ip[16];         /* its address, "" when unknown */
     struct nc_hv *hv;             /* runtime vm: QEMU guests */
     struct nc_hv *process_hv;     /* runtime process: libvirt's LXC driver; NULL: none */
+    struct nc_hv *container_hv;   /* runtime container: Podman; NULL: none */
     const char *exec_dir;         /* where processes' programs may come from */
     char process_dir[512];        /* <--run-dir>/<node>/processes: their logs */
     struct nc_st *st;
@@ -65,6 +66,15 @@ struct nc_env {
     void (*enqueue)(void *data, const char *key);
     void *enqueue_data;
 };
+
+/* The table that runs VMs of runtime @rt on this node, NULL when none. */
+static inline struct nc_hv *
+nc_env_runtime(const struct nc_env *env, enum nc_runtime rt)
+{
+    return rt == NC_RUNTIME_PROCESS     ? env->process_hv
+           : rt == NC_RUNTIME_CONTAINER ? env->container_hv
+                                        : env->hv;
+}
 
 /* One worker's view: the shared environment, its own etcd client and its
  * own netlink socket in the node's namespace (NULL when it cannot open one;

@@ -485,13 +485,13 @@ reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
     if (!nc_is_dns_label(run->o.ns) || !nc_is_dns_label(run->o.name))
         return nc_run_delete_status(&run->o); /* nothing was ever created for it */
 
-    r = nc_hv_lookup(run->hv, run->domname, &info);
-    if (r == -ENOENT && env->process_hv) {
-        /* Without the spec, its runtime is where its domain is. */
-        run->hv = env->process_hv;
-        if ((r = nc_hv_lookup(run->hv, run->domname, &info)) == -ENOENT)
-            run->hv = env->hv;
-    }
+    /* Without the spec, its runtime is where its domain is. */
+    r = -ENOENT;
+    for (int rt = 0; rt < NC_RUNTIME_COUNT && r == -ENOENT; rt++)
+        if ((run->hv = nc_env_runtime(env, rt)))
+            r = nc_hv_lookup(run->hv, run->domname, &info);
+    if (r == -ENOENT)
+        run->hv = env->hv;
     if (r == 0 && owned_by_us(run, &info)) {
         if (!run->o.old_status && !env->gc_orphans && !deleted_while_away(env)) {
             nc_warn(run->o.key,
@@ -738,6 +738,7 @@ machine(const struct vm_run *run)
         .env = (const char *const *)run->environ,
         .n_env = run->spec.n_env,
         .run_dir = run->proc_dir[0] ? run->proc_dir : NULL,
+        .image = run->spec.image[0] ? run->spec.image : NULL,
     };
 }
 
@@ -975,11 +976,14 @@ node_problem(struct vm_run *run, char *msg, size_t msgsz)
     char resolved[PATH_MAX], why[160], *copy;
 
     if (!run->hv) {
-        snprintf(msg, msgsz, "spec.runtime: node %s has no process runtime (libvirt's LXC driver)",
-                 env->node);
+        snprintf(msg, msgsz, "spec.runtime: node %s has no %s runtime (%s)", env->node,
+                 nc_runtime_names[run->spec.runtime],
+                 run->spec.runtime == NC_RUNTIME_PROCESS ? "libvirt's LXC driver" : "Podman");
         return true;
     }
     run->domtype = nc_hv_domain_type(run->hv, run->spec.accel);
+    if (run->spec.runtime == NC_RUNTIME_CONTAINER)
+        return process_environ(run, msg, msgsz);
     if (run->spec.runtime == NC_RUNTIME_PROCESS)
         return nc_process_prepare(env, &run->spec, run->domname, run->proc_dir,
                                   sizeof(run->proc_dir), msg, msgsz) ||
@@ -1187,6 +1191,14 @@ define(struct vm_run *run, struct nc_dominfo *info, const char *config_hash,
     if (r == -EBADMSG) {
         *ret = report_not_ready(run, "Failed", "InvalidDefinition",
                                 "the spec cannot be written as a definition for its runtime", NULL);
+        return 1;
+    }
+    if (r == -ENOMEDIUM) {
+        snprintf(msg, sizeof(msg), "spec.image: not on node %s: %s", run->o.ctx->env->node,
+                 nc_drv_errmsg());
+        if (nc_run_ready_changed(&run->o, false, msg))
+            nc_run_event(&run->o, "Warning", "ImageMissing", "%s", msg);
+        *ret = report_not_ready(run, "Failed", "ImageMissing", msg, NULL);
         return 1;
     }
     if (r < 0)
@@ -1517,19 +1529,22 @@ leave_other_runtime(struct vm_run *run)
     struct nc_env *env = run->o.ctx->env;
     struct nc_hv *mine = run->hv;
     struct nc_dominfo info;
-    int r;
+    int r = 0;
 
-    if (!env->process_hv)
-        return 0;
-    run->hv = mine == env->hv ? env->process_hv : env->hv;
-    r = nc_hv_lookup(run->hv, run->domname, &info);
-    if (r == 0 && owned_by_us(run, &info)) {
-        nc_info(run->o.key, "runtime is %s now: removing the %s domain",
-                nc_runtime_names[run->spec.runtime], run->hv == env->hv ? "QEMU" : "LXC");
-        r = remove_domain(run, &info);
+    for (int rt = 0; rt < NC_RUNTIME_COUNT && r >= 0; rt++) {
+        if (rt == (int)run->spec.runtime || !(run->hv = nc_env_runtime(env, rt)))
+            continue;
+        r = nc_hv_lookup(run->hv, run->domname, &info);
+        if (r == 0 && owned_by_us(run, &info)) {
+            nc_info(run->o.key, "runtime is %s now: removing the %s domain",
+                    nc_runtime_names[run->spec.runtime], nc_runtime_names[rt]);
+            r = remove_domain(run, &info);
+        }
+        if (r == -ENOENT)
+            r = 0;
     }
     run->hv = mine;
-    return r == -ENOENT ? 0 : r;
+    return r;
 }
 
 static int
@@ -1557,8 +1572,8 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
         return r;
     }
     nc_verr_free(errs);
-    if (run->spec.runtime == NC_RUNTIME_PROCESS) {
-        run->hv = env->process_hv;
+    if (run->spec.runtime != NC_RUNTIME_VM) {
+        run->hv = nc_env_runtime(env, run->spec.runtime);
         run->console_log[0] = '\0';
     }
     if (moving(run, &mv))
@@ -1643,9 +1658,11 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
 
 libvirt_error:
     snprintf(msg, sizeof(msg), "%s", nc_drv_errmsg());
-    nc_warn(run->o.key, "libvirt: %s", msg);
-    if (report_not_ready(run, a.exists ? phase_of(info.state) : "Provisioning", "LibvirtError",
-                         msg, NULL) == -ESTALE)
+    /* Podman's errors say "podman: " already. */
+    bool podman = run->spec.runtime == NC_RUNTIME_CONTAINER;
+    nc_warn(run->o.key, "%s%s", podman ? "" : "libvirt: ", msg);
+    if (report_not_ready(run, a.exists ? phase_of(info.state) : "Provisioning",
+                         podman ? "PodmanError" : "LibvirtError", msg, NULL) == -ESTALE)
         return 0;
     return r;
 }
@@ -1742,10 +1759,11 @@ static int
 list_actual(struct nc_ctx *ctx, void (*fn)(void *data, const char *key), void *data)
 {
     struct nc_key_sink lc = {ctx->env, fn, data};
-    int r = nc_hv_list_owned(ctx->env->hv, on_owned, &lc);
+    int r = 0;
 
-    if (r == 0 && ctx->env->process_hv)
-        r = nc_hv_list_owned(ctx->env->process_hv, on_owned, &lc);
+    for (int rt = 0; rt < NC_RUNTIME_COUNT && r == 0; rt++)
+        if (nc_env_runtime(ctx->env, rt))
+            r = nc_hv_list_owned(nc_env_runtime(ctx->env, rt), on_owned, &lc);
     return r;
 }
 

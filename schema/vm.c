@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +10,26 @@
 
 const char *const nc_run_state_names[] = {"Running", "Stopped", "Paused", NULL};
 const char *const nc_accel_names[] = {"auto", "kvm", "tcg", NULL};
-const char *const nc_runtime_names[] = {"vm", "process", NULL};
+const char *const nc_runtime_names[] = {"vm", "process", "container", NULL};
 const char *const nc_restart_policy_names[] = {"Always", "OnFailure", "Never", NULL};
 
 static const char *const spec_fields[] = {
     "runState", "vcpus", "memory", "accel", "boot", "disks", "interfaces",
     "stopGracePeriodSeconds", "node", "placement", "snapshotSchedule", "instancetype",
-    "resources", "cloudInit", "runtime", "command", "env", "restartPolicy", NULL,
+    "resources", "cloudInit", "runtime", "command", "env", "restartPolicy", "image", NULL,
 };
 static const char *const env_fields[] = {"name", "value", NULL};
 /* What a process has not, and what only a process has. */
-static const char *const vm_only_fields[] = {"accel", "boot", "disks", "resources", "cloudInit",
-                                             "snapshotSchedule", NULL};
-static const char *const process_only_fields[] = {"command", "env", "restartPolicy", NULL};
+/* What a process does not take: the guest's fields and the container's. */
+static const char *const not_process_fields[] = {"accel", "boot", "disks", "resources",
+                                                 "cloudInit", "snapshotSchedule", "image", NULL};
+static const char *const not_vm_fields[] = {"command", "env", "restartPolicy", "image",
+                                                  NULL};
+/* What a container does not take: the guest's fields, and the process's
+ * restartPolicy (a container that exits is started again, as a guest). */
+static const char *const not_container_fields[] = {"accel", "boot", "disks", "resources",
+                                                   "cloudInit", "snapshotSchedule",
+                                                   "restartPolicy", NULL};
 static const char *const cloudinit_fields[] = {"userData", "metaData", "networkConfig", NULL};
 static const char *const resources_fields[] = {"memoryBalloon", "disks", "cpuShares", "cpuQuota",
                                                "pinning", NULL};
@@ -274,7 +282,7 @@ parse_command(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
     unsigned i = 0;
 
     if (!arr) {
-        if (!cJSON_GetObjectItem(spec, "command"))
+        if (!cJSON_GetObjectItem(spec, "command") && vm->runtime == NC_RUNTIME_PROCESS)
             nc_verr_add(e, "spec.command", "is required by the process runtime");
         return;
     }
@@ -291,7 +299,9 @@ parse_command(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
         const char *s;
 
         snprintf(f, sizeof(f), "spec.command[%u]", i);
-        s = i ? nc_v_string_value(e, a, f, true, NC_VM_MAX_ARG) : nc_v_abs_path_value(e, a, f);
+        /* A process's program is a host file; a container's is the image's. */
+        s = i || vm->runtime == NC_RUNTIME_CONTAINER ? nc_v_string_value(e, a, f, true, NC_VM_MAX_ARG)
+                                                     : nc_v_abs_path_value(e, a, f);
         if (s && !(vm->command[vm->n_command++] = strdup(s)))
             nc_verr_add(e, f, "out of memory");
         i++;
@@ -343,6 +353,26 @@ parse_env(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
 
 /* spec.runtime and what it allows: a process has a command and no
  * disks, firmware or guest; a VM has no command. */
+/* spec.image: an OCI image reference, as `podman images` names them
+ * ("localhost/app:1.0", "registry.example/team/app@sha256:..."). */
+static void
+parse_image(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
+{
+    const char *s = nc_v_string(e, spec, "spec", "image", true, NC_VM_MAX_IMAGE);
+
+    if (!s)
+        return;
+    if (!isalnum((unsigned char)s[0]) || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                   "0123456789._-/:@") != strlen(s)) {
+        nc_verr_add(e, "spec.image",
+                    "must be an image reference: a letter or digit, then letters, digits and "
+                    "._-/:@");
+        return;
+    }
+    snprintf(vm->image, sizeof(vm->image), "%s", s);
+}
+
 static void
 parse_runtime(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
 {
@@ -353,7 +383,9 @@ parse_runtime(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
     if (vm->runtime == NC_RUNTIME_INVALID)
         return;
     rt = nc_runtime_names[vm->runtime];
-    wrong = vm->runtime == NC_RUNTIME_PROCESS ? vm_only_fields : process_only_fields;
+    wrong = vm->runtime == NC_RUNTIME_PROCESS     ? not_process_fields
+            : vm->runtime == NC_RUNTIME_CONTAINER ? not_container_fields
+                                                  : not_vm_fields;
     for (; *wrong; wrong++) {
         char f[64];
 
@@ -362,12 +394,16 @@ parse_runtime(struct nc_verr *e, const cJSON *spec, struct nc_vm_spec *vm)
         snprintf(f, sizeof(f), "spec.%s", *wrong);
         nc_verr_add(e, f, "the %s runtime has no %s (spec.runtime is \"%s\")", rt, *wrong, rt);
     }
-    if (vm->runtime != NC_RUNTIME_PROCESS)
+    if (vm->runtime == NC_RUNTIME_VM)
         return;
     parse_command(e, spec, vm);
     parse_env(e, spec, vm);
-    vm->restart_policy = nc_v_enum(e, spec, "spec", "restartPolicy", nc_restart_policy_names,
-                                   NC_RESTART_ALWAYS);
+    vm->restart_policy = NC_RESTART_ALWAYS;
+    if (vm->runtime == NC_RUNTIME_PROCESS)
+        vm->restart_policy = nc_v_enum(e, spec, "spec", "restartPolicy", nc_restart_policy_names,
+                                       NC_RESTART_ALWAYS);
+    else
+        parse_image(e, spec, vm);
 }
 
 void

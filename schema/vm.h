@@ -53,6 +53,7 @@ enum nc_run_state {
 enum nc_runtime {
     NC_RUNTIME_VM,      /* a QEMU guest, through libvirt */
     NC_RUNTIME_PROCESS, /* spec.command on the node, through libvirt's LXC driver */
+    NC_RUNTIME_CONTAINER, /* spec.image, an OCI image, through Podman */
     NC_RUNTIME_INVALID,
 };
 #define NC_RUNTIME_COUNT NC_RUNTIME_INVALID
@@ -66,6 +67,7 @@ enum nc_restart_policy {
 };
 
 #define NC_VM_MAX_ARGS 64     /* spec.command: the program and its arguments */
+#define NC_VM_MAX_IMAGE 255   /* spec.image */
 #define NC_VM_MAX_ARG 4096    /* bytes of each */
 #define NC_VM_MAX_ENV 64      /* spec.env entries */
 #define NC_VM_ENV_NAME_MAX 128
@@ -151,12 +153,14 @@ struct nc_vm_spec {
     enum nc_runtime runtime;
     enum nc_run_state run_state;
     /* A process's: its program (an absolute path) and arguments,
-     * NULL-terminated, and its environment. NULL and 0 for a VM. */
+     * NULL-terminated, and its environment; a container's, its command
+     * (NULL: the image's) and environment. NULL and 0 for a VM. */
     char **command;
     unsigned n_command;
     struct nc_vm_env *env;
     unsigned n_env;
     enum nc_restart_policy restart_policy;
+    char image[NC_VM_MAX_IMAGE + 1]; /* a container's OCI image reference, "" otherwise */
     unsigned vcpus;
     uint64_t memory; /* bytes, a multiple of 1 MiB */
     /* spec.instancetype, "" for none: an InstanceType of the namespace

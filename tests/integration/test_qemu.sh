@@ -56,7 +56,7 @@ ok "ACPI shutdown for the guest that honours it; destroy after the grace period 
 put_vm default g1 "$(guest_spec Running 10)"
 wait_for 30 "g1 Running" converged default vm g1 Running
 "$HACK/libvirtd.sh" restart
-wait_for 30 "reconnected" grep -q "reconnected to libvirt" "$TMP/novacrond.log"
+wait_for 30 "reconnected" grep -q "reconnected to a runtime" "$TMP/novacrond.log"
 $VIRSH destroy "$d1" >/dev/null
 wait_for 20 "$d1 running after the libvirtd restart" sh -c "[ \"\$($VIRSH domstate $d1 | head -n1)\" = running ]"
 ok "libvirtd restarted: reconnected, and drift is still corrected"

@@ -98,13 +98,18 @@ handle(const struct pm *pm, const char *path)
     return c;
 }
 
+/* Podman's "cause" of a failed image lookup: the image is not here. */
+#define NO_IMAGE "image not known"
+
 /*
  * @method @path with JSON @body (or none). 0 with the answer in *@ret (when
- * not NULL, NULL for an empty one); or -ENOENT (404), -EBUSY (409), -EIO,
- * with Podman's message.
+ * not NULL, NULL for an empty one); or -ENOENT (404), -EBUSY (409),
+ * -ENOMEDIUM (an image that is not here), -EIO, with Podman's message
+ * after @what (what was asked: the path will do).
  */
 static int
-call(struct pm *pm, const char *method, const char *path, const char *body, cJSON **ret)
+call(struct pm *pm, const char *what, const char *method, const char *path, const char *body,
+     cJSON **ret)
 {
     struct curl_slist *hdr = NULL;
     struct buf b = {0};
@@ -116,7 +121,7 @@ call(struct pm *pm, const char *method, const char *path, const char *body, cJSO
     if (ret)
         *ret = NULL;
     if (!c)
-        return fail(-ENOMEM, "podman: out of memory");
+        return fail(-ENOMEM, "%s: out of memory", what);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CALL_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
@@ -129,21 +134,24 @@ call(struct pm *pm, const char *method, const char *path, const char *body, cJSO
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
     }
     if ((cr = curl_easy_perform(c)) != CURLE_OK) {
-        r = fail(-EIO, "podman %s %s: %s", method, path, curl_easy_strerror(cr));
+        r = fail(-EIO, "%s: podman at %s: %s", what, pm->socket, curl_easy_strerror(cr));
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 400) {
         cJSON *err = b.p ? cJSON_Parse(b.p) : NULL;
         const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(err, "message"));
+        const char *cause = cJSON_GetStringValue(cJSON_GetObjectItem(err, "cause"));
 
-        r = fail(status == 404 ? -ENOENT : status == 409 ? -EBUSY : -EIO, "podman: %s",
-                 msg ? msg : "an error without a message");
+        r = status == 404 ? -ENOENT : status == 409 ? -EBUSY : -EIO;
+        if (cause && strcmp(cause, NO_IMAGE) == 0)
+            r = -ENOMEDIUM;
+        r = fail(r, "%s: podman: %s", what, msg ? msg : "an error without a message");
         cJSON_Delete(err);
         goto out;
     }
     if (ret && b.p && b.n && !(*ret = cJSON_Parse(b.p)))
-        r = fail(-EIO, "podman %s %s: an answer that is not JSON", method, path);
+        r = fail(-EIO, "%s: podman: an answer that is not JSON", what);
 out:
     curl_slist_free_all(hdr);
     curl_easy_cleanup(c);
@@ -269,7 +277,7 @@ inspect(struct pm *pm, const char *name, struct nc_dominfo *ret, cJSON **ret_lab
     int r;
 
     snprintf(path, sizeof(path), "/containers/%s/json", name);
-    if ((r = call(pm, "GET", path, NULL, &c)) < 0)
+    if ((r = call(pm, path, "GET", path, NULL, &c)) < 0)
         return r;
     memset(ret, 0, sizeof(*ret));
     labels = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "Config"), "Labels");
@@ -374,16 +382,12 @@ out:
 }
 
 static int
-create(struct pm *pm, const char *body, const char *name, const char *image)
+create(struct pm *pm, const char *body, const char *name)
 {
-    int r = call(pm, "POST", "/containers/create", body, NULL);
+    char what[300];
 
-    /* Only an image that is not here makes it answer 404. */
-    if (r == -ENOENT)
-        return fail(-ENOMEDIUM, "image %s: %s", image ? image : "?", nc_drv_errmsg());
-    if (r < 0)
-        return fail(r, "create container %s: %s", name, nc_drv_errmsg());
-    return 0;
+    snprintf(what, sizeof(what), "create container %s", name);
+    return call(pm, what, "POST", "/containers/create", body, NULL);
 }
 
 static int
@@ -392,7 +396,7 @@ remove_container(struct pm *pm, const char *name)
     char path[320];
 
     snprintf(path, sizeof(path), "/containers/%s?force=true&v=true", name);
-    return call(pm, "DELETE", path, NULL, NULL);
+    return call(pm, path, "DELETE", path, NULL, NULL);
 }
 
 static int
@@ -429,9 +433,9 @@ pm_define(struct nc_hv *hv, const struct nc_domain_def *def)
     if (r == 0 && info.owned && strcmp(info.owner.config, def->owner->config) == 0)
         r = 0; /* made from this definition already */
     else if (r == 0 && ((r = remove_container(pm, def->name)) == 0 || r == -ENOENT))
-        r = create(pm, body, def->name, def->image);
+        r = create(pm, body, def->name);
     else if (r == -ENOENT)
-        r = create(pm, body, def->name, def->image);
+        r = create(pm, body, def->name);
     free(body);
     return r;
 }
@@ -588,20 +592,16 @@ pm_start(struct nc_hv *hv, const char *name)
 
     if (body) {
         /* The definition given while it ran replaces it now. */
-        cJSON *b = cJSON_Parse(body);
-        const char *image = cJSON_GetStringValue(cJSON_GetObjectItem(b, "image"));
-
         r = remove_container(pm, name);
         if (r == 0 || r == -ENOENT)
-            r = create(pm, body, name, image);
-        cJSON_Delete(b);
+            r = create(pm, body, name);
         free(body);
         if (r < 0)
             return r;
     }
     snprintf(path, sizeof(path), "/containers/%s/start", name);
-    if ((r = call(pm, "POST", path, NULL, NULL)) < 0)
-        return fail(r, "start %s: %s", name, nc_drv_errmsg());
+    if ((r = call(pm, path, "POST", path, NULL, NULL)) < 0)
+        return r;
     return plumb_all(pm, name);
 }
 
@@ -612,7 +612,7 @@ signal_container(struct nc_hv *hv, const char *name, const char *sig)
     int r;
 
     snprintf(path, sizeof(path), "/containers/%s/kill?signal=%s", name, sig);
-    r = call(hv->priv, "POST", path, NULL, NULL);
+    r = call(hv->priv, path, "POST", path, NULL, NULL);
     /* Not running: there is nothing to stop. */
     return r == -EBUSY ? 0 : r;
 }
@@ -623,7 +623,7 @@ post(struct nc_hv *hv, const char *name, const char *verb)
     char path[320];
 
     snprintf(path, sizeof(path), "/containers/%s/%s", name, verb);
-    return call(hv->priv, "POST", path, NULL, NULL);
+    return call(hv->priv, path, "POST", path, NULL, NULL);
 }
 
 /* A frozen container takes no signal: thawed first. */
@@ -682,7 +682,7 @@ pm_list_owned(struct nc_hv *hv, void (*fn)(const char *name, const struct nc_own
     if (asprintf(&q, "/containers/json?all=true&filters=%%7B%%22label%%22%%3A%%5B%%22%scluster%%22%%5D%%7D",
                  NC_PODMAN_LABEL) < 0)
         return fail(-ENOMEM, "out of memory");
-    r = call(hv->priv, "GET", q, NULL, &list);
+    r = call(hv->priv, "list containers", "GET", q, NULL, &list);
     free(q);
     if (r < 0)
         return r;
@@ -703,7 +703,7 @@ pm_node_info(struct nc_hv *hv, unsigned *ret_cpus, uint64_t *ret_memory)
     cJSON *info;
     int r;
 
-    if ((r = call(hv->priv, "GET", "/info", NULL, &info)) < 0)
+    if ((r = call(hv->priv, "host information", "GET", "/info", NULL, &info)) < 0)
         return r;
     *ret_cpus = (unsigned)num(info, "host", "cpus");
     *ret_memory = (uint64_t)num(info, "host", "memTotal");
@@ -857,8 +857,7 @@ nc_hv_podman_open(const char *socket, struct nc_hv **ret_hv)
     hv->ops = &podman_ops;
     hv->priv = pm;
     hv->caps = (struct nc_hv_caps){.taps = true};
-    if ((r = call(pm, "GET", "/version", NULL, &version)) < 0) {
-        r = fail(r, "podman at %s: %s", socket, nc_drv_errmsg());
+    if ((r = call(pm, "version", "GET", "/version", NULL, &version)) < 0) {
         pm_close(hv);
         return r;
     }

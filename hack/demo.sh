@@ -1,8 +1,8 @@
 #!/bin/sh
 # The demo behind `make demo`: a local etcd and one novacrond node living in
 # a network namespace of the demo's own, then manifests/app/ (a Network,
-# two Volumes cloned from an image, two VMs on the Network, a process
-# beside them, a NetworkPolicy between them) applied with novactl, waited
+# two Volumes cloned from an image, two VMs on the Network, a process and
+# a container beside them, a NetworkPolicy between them) applied with novactl, waited
 # for, shown, reached over the Network, repaired after a drift and deleted
 # again.
 #
@@ -10,8 +10,8 @@
 # Volumes' image is the tiny test guest's boot disk (hack/guest.sh), put
 # in the demo's own image folder. Otherwise the demo says so and uses
 # libvirt's test driver (DEMO_LIBVIRT=test asks for it; `make check` runs
-# the demo that way; the process then has no runtime and is shown
-# Failed). Everything it started is stopped and removed at the
+# the demo that way; the process and the container then have no runtime
+# and are shown Failed). Everything it started is stopped and removed at the
 # end; DEMO_KEEP=1 leaves etcd, novacrond and the objects running.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,7 +75,8 @@ mode=test
 if [ "${DEMO_LIBVIRT:-qemu}" = qemu ]; then
     virsh -c qemu:///system -q version >/dev/null 2>&1 || started_libvirtd=1
     if "$top/hack/libvirtd.sh" >"$dir/libvirtd.log" 2>&1 &&
-        guest=$("$top/hack/guest.sh" 2>>"$dir/libvirtd.log"); then
+        guest=$("$top/hack/guest.sh" 2>>"$dir/libvirtd.log") &&
+        "$top/hack/podman.sh" >>"$dir/libvirtd.log" 2>&1; then
         mode=qemu
     fi
 fi
@@ -119,8 +120,9 @@ nctl apply -f "$dir/app"
 step "wait until everything is Ready"
 t0=$(date +%s.%N)
 objs="network/app-net volume/app-1-root volume/app-2-root vm/app-1 vm/app-2 networkpolicy/shop-web"
-# The test driver has no process runtime: app-status is Failed, saying so.
-[ $mode = qemu ] && objs="$objs vm/app-status"
+# The test driver has no process or container runtime: app-status and
+# app-cache are Failed, saying so.
+[ $mode = qemu ] && objs="$objs vm/app-status vm/app-cache"
 for obj in $objs; do
     nctl wait "$obj" --for=ready --timeout=120s >/dev/null || die "$obj did not become Ready"
 done
@@ -153,6 +155,9 @@ if [ $mode = qemu ]; then
     ip3=$(ip_of app-status)
     say "\$ ip netns exec $netns curl http://$ip3:8080/     # the process app-status"
     ip netns exec "$netns" curl -sS --max-time 5 "http://$ip3:8080/" || die "no page from app-status at $ip3"
+    ip4=$(ip_of app-cache)
+    say "\$ ip netns exec $netns nc $ip4 11211     # the container app-cache"
+    ip netns exec "$netns" timeout 5 bash -c "cat </dev/tcp/$ip4/11211" || die "no line from app-cache at $ip4"
 
     step "drift: destroy app-1's domain behind the controller's back"
     dom=$(nctl get vm app-1 -o json | jq -r .status.domain.name)
@@ -169,9 +174,12 @@ if [ $mode = qemu ]; then
 else
     step "the VMs on app-net"
     say "app-1 holds $ip1 and app-2 $ip2 on app-net; the test driver runs no guest, so"
-    say "there is nothing to ping and no domain for virsh to destroy; nor any process:"
-    say "\$ novactl get vm app-status -o json | jq -r '.status.conditions[0].message'"
-    nctl get vm app-status -o json | jq -r ".status.conditions[0].message"
+    say "there is nothing to ping and no domain for virsh to destroy; nor any process"
+    say "or container:"
+    for vm in app-status app-cache; do
+        say "\$ novactl get vm $vm -o json | jq -r '.status.conditions[0].message'"
+        nctl get vm $vm -o json | jq -r ".status.conditions[0].message"
+    done
 fi
 
 [ "${DEMO_KEEP:-0}" = 1 ] && exit 0
@@ -187,5 +195,7 @@ left=$(for k in status alloc; do etcdctl --endpoints "$endpoint" get "/novacron/
 if [ $mode = qemu ]; then
     [ -z "$(virsh -c qemu:///system -q list --all --name | grep "\.default\.app-")" ] || die "domains left"
     [ -z "$(virsh -c lxc:///system -q list --all --name | grep "\.default\.app-")" ] || die "processes left"
+    [ -z "$(podman --url unix:///run/podman/podman.sock ps -a --format '{{.Names}}' | grep "\.default\.app-")" ] ||
+        die "containers left"
 fi
 say "no status, allocation, domain, volume, device or nftables table left"

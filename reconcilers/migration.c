@@ -216,13 +216,13 @@ target_volumes(struct mig_run *run, char *why, size_t whysz, int *ret_err)
     }
     free(value);
     nc_verr_free(errs);
-    /* Its seed lives on the source node only; the target would have to
-     * make its own and the definition to name it. */
     if (vm.runtime != NC_RUNTIME_VM) {
-        snprintf(why, whysz, "VM %s runs on the process runtime, which cannot migrate",
-                 run->mv.vm);
+        snprintf(why, whysz, "VM %s runs on the %s runtime, which cannot migrate", run->mv.vm,
+                 nc_runtime_names[vm.runtime]);
         r = 1;
     } else if (vm.cloud_init) {
+        /* Its seed lives on the source node only; the target would have
+         * to make its own and the definition to name it. */
         snprintf(why, whysz, "VM %s has spec.cloudInit, whose seed is not moved by migrations",
                  run->mv.vm);
         r = 1;

@@ -231,11 +231,13 @@ take(struct snap_run *run, int64_t *ret_requeue_ms)
     }
     cJSON_Delete(vmst);
     if (vm.runtime != NC_RUNTIME_VM) {
+        const char *rt = nc_runtime_names[vm.runtime];
+
         nc_vm_spec_clear(&vm);
         return not_ready(run, "Failed", "RuntimeUnsupported",
-                         "spec.vm: VirtualMachine \"%s\" runs on the process runtime, which "
+                         "spec.vm: VirtualMachine \"%s\" runs on the %s runtime, which "
                          "takes no snapshots",
-                         run->spec.vm);
+                         run->spec.vm, rt);
     }
     if (run->spec.quiesce) {
         nc_vm_spec_clear(&vm);

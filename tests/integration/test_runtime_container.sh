@@ -7,7 +7,8 @@
 # the node's namespace, not in the root one. Its environment is passed;
 # its vCPUs and memory are its cgroup limits.
 # runState Paused and Stopped are held; a container killed behind the
-# controller's back (podman kill) runs again; a new spec for a running
+# controller's back (podman kill) runs again; a Snapshot of it is Failed;
+# a new spec for a running
 # container replaces it at its restart; kill -9 of novacrond while a
 # container is created leaves exactly one; a container with the name the
 # controller would use but not created by it, and another unmarked one,
@@ -118,6 +119,11 @@ podman start "$idom" >/dev/null
 wait_for 30 "idle stopped again" state_is "$idom" exited
 phase_is vm idle Stopped || fail "idle: $(status_of default vm idle | jq -c .)"
 ok "runState Stopped: idle stopped, and stopped again after podman start"
+
+# No snapshots.
+put snapshot s1 '{"vm": "idle"}'
+wait_for 20 "s1 Failed" failed_as snapshot s1 'VirtualMachine "idle" runs on the container runtime, which takes no snapshots'
+ok "a Snapshot of a container is Failed, saying why"
 
 # kill -9 of novacrond while a container is created: one container, running.
 container crash '{"command": ["sleep", "1000"]}'

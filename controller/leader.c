@@ -37,6 +37,7 @@ struct lvm {
     char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1];
     bool valid;             /* its spec exists and is valid */
     int64_t gen;            /* the spec's mod_revision */
+    enum nc_runtime runtime;
     unsigned vcpus;
     uint64_t memory;
     char *pinned;           /* spec.node, NULL when placed by the scheduler */
@@ -191,6 +192,7 @@ load_spec(struct nc_leader *l, struct lvm *v)
             nc_vm_spec_clear(&spec);
         } else if (nc_verr_count(errs) == 0) {
             v->valid = true;
+            v->runtime = spec.runtime;
             v->vcpus = spec.vcpus;
             v->memory = spec.memory;
             v->pinned = spec.node[0] ? strdup(spec.node) : NULL;
@@ -277,7 +279,8 @@ uncount(struct nc_leader *l, struct lvm *v)
 static void
 count(struct nc_leader *l, struct lvm *v)
 {
-    v->sv = (struct nc_sched_vm){.ns = v->ns, .name = v->name, .vcpus = v->vcpus,
+    v->sv = (struct nc_sched_vm){.ns = v->ns, .name = v->name, .runtime = v->runtime,
+                                 .vcpus = v->vcpus,
                                  .memory = v->memory, .pinning = v->cpus,
                                  .n_pinned = v->n_cpus, .labels = &v->labels,
                                  .placement = v->placement, .node = -1};

@@ -467,6 +467,9 @@ node_info(struct daemon *d, char **ret)
     char now[32], peer[64];
     int r;
 
+    for (int rt = 0; rt < NC_RUNTIME_COUNT; rt++)
+        if (nc_env_runtime(&d->env, rt))
+            inv.runtimes |= 1u << rt;
     if ((r = nc_hv_node_info(d->env.hv, &inv.host_vcpus, &inv.host_memory)) < 0 ||
         (r = nc_st_pools(d->env.st, add_pool, &inv)) < 0) {
         nc_error(NULL, "libvirt: %s", nc_drv_errmsg());

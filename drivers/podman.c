@@ -16,6 +16,8 @@
  * in a label) becomes a veth whose host end is the interface's tap, left
  * in this namespace for the reconciler to put on its Network's bridge,
  * and whose other end, in the container, gets the MAC and the address.
+ * A container started by someone else (podman restart) has a new network
+ * namespace without them: lookup sees its new pid and makes them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,10 +51,18 @@ struct pending {
     struct pending *next;
 };
 
+/* A running container whose interfaces this process made, by its pid. */
+struct plumbed {
+    char name[256];
+    unsigned pid;
+    struct plumbed *next;
+};
+
 struct pm {
     char *socket;
-    pthread_mutex_t lock; /* @pending */
+    pthread_mutex_t lock; /* @pending, @plumbed */
     struct pending *pending;
+    struct plumbed *plumbed;
     pthread_t events;
     bool events_started;
     atomic_bool stop;
@@ -170,22 +180,6 @@ pending_of(struct pm *pm, const char *name)
     return p;
 }
 
-static void
-pending_drop(struct pm *pm, const char *name)
-{
-    struct pending **p, *gone = NULL;
-
-    pthread_mutex_lock(&pm->lock);
-    if (*(p = pending_of(pm, name))) {
-        gone = *p;
-        *p = gone->next;
-    }
-    pthread_mutex_unlock(&pm->lock);
-    if (gone)
-        free(gone->body);
-    free(gone);
-}
-
 /* Takes @name's pending create request, NULL when none. */
 static char *
 pending_take(struct pm *pm, const char *name)
@@ -203,6 +197,12 @@ pending_take(struct pm *pm, const char *name)
         body = gone->body;
     free(gone);
     return body;
+}
+
+static void
+pending_drop(struct pm *pm, const char *name)
+{
+    free(pending_take(pm, name));
 }
 
 static const char *
@@ -302,6 +302,9 @@ inspect(struct pm *pm, const char *name, struct nc_dominfo *ret, cJSON **ret_lab
     return 0;
 }
 
+static int plumb_all(struct pm *pm, const char *name);
+static unsigned plumbed_pid(struct pm *pm, const char *name);
+
 static int
 pm_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
 {
@@ -310,6 +313,10 @@ pm_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
     int r;
 
     if ((r = inspect(pm, name, ret, NULL)) < 0)
+        return r;
+    /* Started by someone else since: its interfaces are to be made. */
+    if (ret->owned && ret->state == NC_DOM_RUNNING && ret->live_id &&
+        plumbed_pid(pm, name) != ret->live_id && (r = plumb_all(pm, name)) < 0)
         return r;
     pthread_mutex_lock(&pm->lock);
     if (*(p = pending_of(pm, name))) {
@@ -488,6 +495,11 @@ plumb(struct nl_sock *here, struct nl_sock *there, unsigned pid, unsigned i, con
     if (sscanf(spec, "%17[^,],%15[^,],%15[^/]/%u,%u", mac, tap, ip, &prefix, &mtu) != 5)
         return fail(-EINVAL, "interface %u: a label that is not mac,tap,ip/prefix,mtu", i);
     snprintf(ifname, sizeof(ifname), "eth%u", i);
+    if (rtnl_link_get_kernel(there, 0, ifname, &link) == 0) {
+        rtnl_link_put(link); /* made already */
+        return 0;
+    }
+    link = NULL;
     if (!(veth = rtnl_link_veth_alloc()))
         return fail(-ENOMEM, "out of memory");
     peer = rtnl_link_veth_get_peer(veth);
@@ -544,6 +556,55 @@ out:
     return r;
 }
 
+/* The pid of @name when this process last made its interfaces, 0 if never. */
+static unsigned
+plumbed_pid(struct pm *pm, const char *name)
+{
+    unsigned pid = 0;
+
+    pthread_mutex_lock(&pm->lock);
+    for (struct plumbed *p = pm->plumbed; p; p = p->next)
+        if (strcmp(p->name, name) == 0)
+            pid = p->pid;
+    pthread_mutex_unlock(&pm->lock);
+    return pid;
+}
+
+static int
+plumbed_note(struct pm *pm, const char *name, unsigned pid)
+{
+    struct plumbed *p;
+
+    pthread_mutex_lock(&pm->lock);
+    for (p = pm->plumbed; p && strcmp(p->name, name) != 0; p = p->next)
+        ;
+    if (!p && (p = calloc(1, sizeof(*p)))) {
+        snprintf(p->name, sizeof(p->name), "%s", name);
+        p->next = pm->plumbed;
+        pm->plumbed = p;
+    }
+    if (p)
+        p->pid = pid;
+    pthread_mutex_unlock(&pm->lock);
+    return p ? 0 : fail(-ENOMEM, "out of memory");
+}
+
+static void
+plumbed_forget(struct pm *pm, const char *name)
+{
+    struct plumbed **p, *gone = NULL;
+
+    pthread_mutex_lock(&pm->lock);
+    for (p = &pm->plumbed; *p && strcmp((*p)->name, name) != 0; p = &(*p)->next)
+        ;
+    if (*p) {
+        gone = *p;
+        *p = gone->next;
+    }
+    pthread_mutex_unlock(&pm->lock);
+    free(gone);
+}
+
 /* Gives running container @name the interfaces its label lists. */
 static int
 plumb_all(struct pm *pm, const char *name)
@@ -573,6 +634,8 @@ plumb_all(struct pm *pm, const char *name)
         goto out;
     for (char *t = strtok_r(copy, ";", &save); t && r == 0; t = strtok_r(NULL, ";", &save))
         r = plumb(here, there, info.live_id, i++, t);
+    if (r == 0)
+        r = plumbed_note(pm, name, info.live_id);
 out:
     if (there)
         nl_socket_free(there);
@@ -667,6 +730,7 @@ static int
 pm_undefine(struct nc_hv *hv, const char *name)
 {
     pending_drop(hv->priv, name);
+    plumbed_forget(hv->priv, name);
     return remove_container(hv->priv, name);
 }
 
@@ -816,6 +880,12 @@ pm_close(struct nc_hv *hv)
 
         pm->pending = p->next;
         free(p->body);
+        free(p);
+    }
+    while (pm->plumbed) {
+        struct plumbed *p = pm->plumbed;
+
+        pm->plumbed = p->next;
         free(p);
     }
     pthread_mutex_destroy(&pm->lock);

@@ -36,7 +36,7 @@ struct cli {
     const char *to;     /* migrate's --to */
     bool memory;        /* snapshot's --memory */
     const char *reason; /* restart's --reason */
-    const char *connect; /* console's --connect */
+    const char *connect; /* console's libvirt URI, logs' Podman socket: --connect */
     bool log;            /* console's --log */
     int64_t timeout_ms; /* wait's --timeout */
     bool watch, dry_run, prune, ignore_not_found, wait;
@@ -94,6 +94,7 @@ int cli_snapshot(struct cli *c);
 int cli_restore(struct cli *c);
 int cli_restart(struct cli *c);
 int cli_console(struct cli *c);
+int cli_logs(struct cli *c);
 
 /* A size for a table: exact when it is a whole number of its unit
  * (nc_quantity_format()), else in GiB or MiB with one decimal. */

@@ -32,6 +32,7 @@ static const char usage[] =
     "  restore vm NAME SNAPSHOT    bring a VM back to one of its snapshots\n"
     "  restart vm NAME             restart a VM's guest once\n"
     "  console vm NAME             attach to a VM's serial console (--log: print its log)\n"
+    "  logs vm NAME                what a guest, process or container wrote\n"
     "  completion bash             print the bash completion script\n"
     "\n"
     "KIND is vm (virtualmachine), network (net), volume (vol), migration\n"
@@ -205,6 +206,14 @@ static const struct verb {
      "Ctrl-] leaves. The VM must be Running; libvirt decides who may attach.\n"
      "With --log, prints the console's log file (status.consoleLog) instead,\n"
      "which must be readable here.\n"},
+    {"logs", cli_logs, F_NS | F_CONNECT,
+     "Usage: novactl logs vm NAME [-n NS] [--connect SOCKET]\n"
+     "\n"
+     "Prints what the VM's workload wrote, by its runtime: a guest's serial\n"
+     "console log (status.consoleLog), a process's log (status.process.log),\n"
+     "a container's output as the node's Podman keeps it, asked of Podman's\n"
+     "socket (--connect, default /run/podman/podman.sock). Run it on the VM's\n"
+     "node: the files and the socket are there.\n"},
     {"completion", cli_completion, 0,
      "Usage: novactl completion bash\n"
      "\n"

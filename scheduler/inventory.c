@@ -35,7 +35,12 @@ nc_inventory_json(const struct nc_inventory *inv, cJSON *o)
         cJSON_AddStringToObject(p, "name", inv->pools[i].name);
         cJSON_AddBoolToObject(p, "shared", inv->pools[i].shared);
     }
-    return 0;
+    cJSON *rts = cJSON_AddArrayToObject(o, "runtimes");
+
+    for (int rt = 0; rts && rt < NC_RUNTIME_COUNT; rt++)
+        if (inv->runtimes & (1u << rt))
+            cJSON_AddItemToArray(rts, cJSON_CreateString(nc_runtime_names[rt]));
+    return rts ? 0 : -ENOMEM;
 }
 
 /* A number member of @o from @min to @max; false when absent or not one. */
@@ -86,6 +91,13 @@ parse(const char *name, const cJSON *doc, struct nc_sched_node *n)
             continue;
         snprintf(n->pools[n->n_pools].name, sizeof(n->pools[0].name), "%s", pool);
         n->pools[n->n_pools++].shared = cJSON_IsTrue(cJSON_GetObjectItem(p, "shared"));
+    }
+    /* A registration from before runtimes runs guests only. */
+    n->runtimes = 1u << NC_RUNTIME_VM;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "runtimes")) {
+        for (int rt = 0; rt < NC_RUNTIME_COUNT; rt++)
+            if (cJSON_IsString(p) && strcmp(p->valuestring, nc_runtime_names[rt]) == 0)
+                n->runtimes |= 1u << rt;
     }
     return 0;
 }

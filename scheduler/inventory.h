@@ -34,6 +34,7 @@ struct nc_sched_node {
     struct nc_labels labels;        /* its --node-label, and NC_LABEL_NODE */
     unsigned n_pools;
     struct nc_sched_pool pools[NC_SCHED_MAX_POOLS];
+    unsigned runtimes;              /* 1 << enum nc_runtime of each it runs */
     bool cordoned;                  /* no new VMs (novactl cordon) */
     bool drained;                   /* and its VMs move away (novactl drain) */
     /* What is placed there (nc_sched_account()): vCPUs of VMs that pin
@@ -56,6 +57,7 @@ struct nc_inventory {
     const struct nc_labels *labels;
     const struct nc_sched_pool *pools;
     unsigned n_pools;
+    unsigned runtimes; /* 1 << enum nc_runtime of each it runs */
 };
 
 /* The inventory part of a registration, as members of @o. 0 or -ENOMEM. */

@@ -14,6 +14,7 @@ enum unfit {
     CURRENT,
     NOT_ASKED,
     CORDONED,
+    NO_RUNTIME,
     SELECTOR,
     VOLUME_NODE,
     NO_POOL,
@@ -29,6 +30,7 @@ static const char *const unfit_text[N_UNFIT] = {
     [CURRENT] = "where it runs now",
     [NOT_ASKED] = "not the targetNode",
     [CORDONED] = "cordoned",
+    [NO_RUNTIME] = "without its runtime",
     [SELECTOR] = "not matching nodeSelector",
     [VOLUME_NODE] = "not where its volumes are",
     [NO_POOL] = "without its storage pool",
@@ -102,6 +104,8 @@ filter(const struct nc_sched *s, const struct nc_sched_vm *vm, int i, unsigned *
         return NOT_ASKED;
     if (n->cordoned)
         return CORDONED;
+    if (!(n->runtimes & (1u << vm->runtime)))
+        return NO_RUNTIME;
     if (vm->placement && !nc_labels_match(&vm->placement->node_selector, &n->labels))
         return SELECTOR;
     if (vm->pin && vm->pin[0] && strcmp(vm->pin, n->name) != 0)

@@ -24,6 +24,7 @@ extern const char *const nc_sched_policy_names[];
 /* A VM as the scheduler sees it. */
 struct nc_sched_vm {
     const char *ns, *name;
+    enum nc_runtime runtime; /* only nodes that run it */
     unsigned vcpus;
     uint64_t memory;
     /* The host CPUs it pins, one per vCPU (n_pinned of them), dedicated

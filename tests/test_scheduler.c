@@ -15,13 +15,14 @@ static struct nc_sched sched;
 
 /* Registers node @name as the daemon would, with @labels "k=v,k=v". */
 static void
-add_node(const char *name, unsigned vcpus, uint64_t memory, const char *labels)
+add_node_with(const char *name, unsigned vcpus, uint64_t memory, const char *labels,
+              unsigned runtimes)
 {
     struct nc_labels l = {0};
     struct nc_sched_pool pools[] = {{"default", false}, {"shared", true}};
     struct nc_inventory inv = {.name = name, .host_vcpus = vcpus, .host_memory = memory,
                                .cpu_ratio = 1.0, .memory_ratio = 1.0, .labels = &l,
-                               .pools = pools, .n_pools = 2};
+                               .pools = pools, .n_pools = 2, .runtimes = runtimes};
     char buf[256], *save = NULL;
     cJSON *o = cJSON_CreateObject();
     char *json;
@@ -40,6 +41,12 @@ add_node(const char *name, unsigned vcpus, uint64_t memory, const char *labels)
     free(json);
     cJSON_Delete(o);
     nc_labels_clear(&l);
+}
+
+static void
+add_node(const char *name, unsigned vcpus, uint64_t memory, const char *labels)
+{
+    add_node_with(name, vcpus, memory, labels, 1u << NC_RUNTIME_VM);
 }
 
 static void
@@ -331,6 +338,31 @@ Test(scheduler, volumes_pin_and_pools_filter)
     w.pin = "node-gone";
     cr_assert_null(place(&w, why, sizeof(why)));
     cr_assert_str_eq(why, "0/2 nodes: 2 not where its volumes are");
+}
+
+Test(scheduler, runtimes_filter)
+{
+    struct nc_sched_vm g = vm("g", 1, GIB), p = vm("p", 1, GIB), c = vm("c", 1, GIB);
+    char why[128];
+
+    add_node("node-a", 8, 8 * GIB, "");
+    add_node_with("node-b", 8, 8 * GIB, "", 1u << NC_RUNTIME_VM | 1u << NC_RUNTIME_PROCESS);
+    p.runtime = NC_RUNTIME_PROCESS;
+    c.runtime = NC_RUNTIME_CONTAINER;
+    cr_assert(nodes[1].runtimes & (1u << NC_RUNTIME_PROCESS), "the registration carries them");
+    cr_assert_str_eq(place(&p, why, sizeof(why)), "node-b");
+    cr_assert_null(place(&c, why, sizeof(why)));
+    cr_assert_str_eq(why, "0/2 nodes: 2 without its runtime");
+    /* Guests go anywhere; a registration without runtimes runs guests. */
+    cr_assert_not_null(place(&g, why, sizeof(why)));
+    struct nc_sched_node old;
+    cr_assert_eq(nc_sched_node_parse("x",
+                                     "{\"allocatable\":{\"vcpus\":1,\"memory\":1},"
+                                     "\"overcommit\":{\"cpu\":1,\"memory\":1}}",
+                                     &old),
+                 0);
+    cr_assert_eq(old.runtimes, 1u << NC_RUNTIME_VM);
+    nc_sched_node_clear(&old);
 }
 
 Test(scheduler, migration_target)

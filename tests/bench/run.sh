@@ -110,4 +110,7 @@ if [ "${BENCH_QEMU:-1}" = 1 ]; then
     # Processes (libvirt's LXC driver) against virsh, unless BENCH_PROC=0.
     [ "${BENCH_PROC:-1}" = 1 ] && NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" \
         "$top/tests/bench/processes.sh"
+    # Containers (Podman) against podman run -d, unless BENCH_CTR=0.
+    [ "${BENCH_CTR:-1}" = 1 ] && NOVACROND="$NOVACROND" NOVACTL="${NOVACTL:-$top/build/novactl}" \
+        "$top/tests/bench/containers.sh"
 fi

@@ -47,6 +47,7 @@ PY
 ok "novactl console vm c: attached through a pseudo-terminal, the guest's prompt, 'echo console-\$((6 * 7))' answered console-42, Ctrl-] left with exit code 0"
 
 nctl console vm c -n "$NS" --log | grep -q "NOVACRON-GUEST-UP" || fail "--log lacks the boot marker"
+nctl logs vm c -n "$NS" | grep -q "NOVACRON-GUEST-UP" || fail "novactl logs lacks the boot marker"
 put_vm "$NS" c "$(guest_spec Stopped 2)"
 wait_for 60 "c Stopped" converged "$NS" vm c Stopped
 set +e
@@ -54,4 +55,4 @@ msg=$(nctl console vm c -n "$NS" 2>&1 </dev/null)
 rc=$?
 set -e
 [ "$rc" = 1 ] && echo "$msg" | grep -q "vm/c -n $NS is not running (phase Stopped)" || fail "console of a stopped VM: rc $rc: $msg"
-ok "--log prints the console log; a stopped VM: exit 1, \"$msg\""
+ok "--log and novactl logs print the console log; a stopped VM: exit 1, \"$msg\""

@@ -7,13 +7,15 @@
 # the node's namespace, not in the root one. Its environment is passed;
 # its vCPUs and memory are its cgroup limits.
 # runState Paused and Stopped are held; a container killed behind the
-# controller's back (podman kill) runs again; a Snapshot of it is Failed;
-# a new spec for a running
-# container replaces it at its restart; kill -9 of novacrond while a
-# container is created leaves exactly one; a container with the name the
-# controller would use but not created by it, and another unmarked one,
-# are never touched; a missing image and a VM-only field are Failed naming
-# the field; deleting a container removes it and its veth.
+# controller's back (podman kill) runs again, and one restarted (podman
+# restart) gets its interface again; a Snapshot of it is Failed; a new
+# spec for a running container replaces it at its restart; novactl logs
+# prints its output; kill -9 of
+# novacrond while a container is created leaves exactly one; a container
+# with the name the controller would use but not created by it, and
+# another unmarked one, are never touched; a missing image and a VM-only
+# field are Failed naming the field; deleting a container removes it and
+# its veth.
 . "$(dirname "$0")/lib.sh"
 NS=default
 RUN=/run/nc-test-$$
@@ -90,6 +92,17 @@ wait_for 10 "web's veth on $br" sh -c "ip -n $A link show master $br | grep -q $
 has_event default web DriftCorrected || fail "no DriftCorrected event for web"
 ok "web killed with podman kill ran again, its veth back on $br"
 
+# Restarted behind the controller's back: a new network namespace, which
+# gets its interface again.
+pid1=$(podman inspect --format '{{.State.Pid}}' "$dom")
+podman restart -t 1 "$dom" >/dev/null
+new_pid() { p=$(podman inspect --format '{{.State.Pid}}' "$dom"); [ "$p" != "$pid1" ] && [ "$p" != 0 ]; }
+wait_for 30 "web restarted" new_pid
+wait_for 20 "web's veth on $br again" sh -c "ip -n $A link show master $br | grep -q $dev"
+podman exec "$dom" ip -4 addr show eth0 | grep -q "inet $cip/" ||
+    fail "web's eth0 after podman restart: $(podman exec "$dom" ip addr 2>&1)"
+ok "web restarted with podman restart got its interface back ($cip, $dev on $br)"
+
 # A new spec while it runs: the container is replaced at its restart.
 id1=$(podman inspect --format '{{.Id}}' "$dom")
 # shellcheck disable=SC2016
@@ -135,6 +148,16 @@ wait_for 60 "crash Running" converged default vm crash Running
 n=$(ours | grep -c "\.default\.crash$" || true)
 [ "$n" = 1 ] || fail "$n containers for crash: $(ours)"
 ok "kill -9 of novacrond while crash was created: exactly one container, running"
+
+# Its output, stdout and stderr apart, through novactl logs.
+container talk '{"command": ["sh", "-c", "echo out-line; echo err-line >&2; sleep 1000"]}'
+wait_for 30 "talk Running" converged default vm talk Running
+nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
+said_out() { nctl logs vm talk 2>/dev/null | grep -qx out-line; }
+wait_for 10 "talk's output" said_out
+nctl logs vm talk 2>&1 >/dev/null | grep -qx err-line || fail "talk's stderr: $(nctl logs vm talk 2>&1 >/dev/null)"
+nctl logs vm talk 2>/dev/null | grep -q err-line && fail "talk's stderr came out on stdout"
+ok "novactl logs vm talk: the container's stdout and stderr apart"
 
 # A container with the name the controller would use, not created by it.
 VICTIM="${dom%.web}.victim"

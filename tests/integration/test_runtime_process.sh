@@ -111,13 +111,15 @@ wait_for 60 "retry Succeeded" phase_is vm retry Succeeded
 [ "$(proc_status retry restarts)" = 2 ] || fail "retry: $(status_of default vm retry | jq -c .process)"
 [ "$(proc_status retry exitCode)" = 0 ] || fail "retry: $(status_of default vm retry | jq -c .process)"
 grep -q "try 2" "$(proc_status retry log)" || fail "retry's log: $(cat "$(proc_status retry log)")"
+"$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" logs vm retry | grep -q "^try 2$" ||
+    fail "novactl logs vm retry: $("$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" logs vm retry 2>&1)"
 has_event default retry Restarted || fail "no Restarted event for retry"
 wait_for 30 "once Failed" phase_is vm once Failed
 [ "$(proc_status once exitCode)" = 3 ] || fail "once: $(status_of default vm once | jq -c .process)"
 [ "$(proc_status once restarts)" = 0 ] || fail "once was restarted: $(status_of default vm once | jq -c .process)"
 status_of default vm once | jq -e '.conditions[] | select(.type == "Ready") | .status == "False" and .reason == "Error"' >/dev/null ||
     fail "once: $(status_of default vm once | jq -c .conditions)"
-ok "OnFailure: retry exited 3 twice, was restarted twice and Succeeded; Never: once Failed with exit code 3"
+ok "OnFailure: retry exited 3 twice, was restarted twice and Succeeded (novactl logs shows its tries); Never: once Failed with exit code 3"
 
 # Always: killed behind the controller's back, it is started again.
 restarts=$(proc_status web restarts)

@@ -271,8 +271,11 @@ nc_vmstats_render(struct nc_env *env)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < F_COUNT && ok; i++)
         ok = (r.f[i] = open_memstream(&r.text[i], &r.len[i])) != NULL;
-    if (ok && (err = nc_hv_stats(env->hv, on_domain, &r)) < 0 && err != -ENOTSUP)
-        nc_warn(NULL, "VM metrics left out of this scrape: %s", nc_drv_errmsg());
+    for (int rt = 0; ok && rt < NC_RUNTIME_COUNT; rt++)
+        if (nc_env_runtime(env, rt) &&
+            (err = nc_hv_stats(nc_env_runtime(env, rt), on_domain, &r)) < 0 && err != -ENOTSUP)
+            nc_warn(NULL, "metrics of %s VMs left out of this scrape: %s", nc_runtime_names[rt],
+                    nc_drv_errmsg());
     for (int i = 0; i < F_COUNT; i++)
         if (r.f[i] && fclose(r.f[i]) != 0)
             ok = false;

@@ -775,6 +775,36 @@ pm_node_info(struct nc_hv *hv, unsigned *ret_cpus, uint64_t *ret_memory)
     return 0;
 }
 
+/* The figures of every running container of ours, from one request. */
+static int
+pm_stats(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *data), void *data)
+{
+    cJSON *all, *c;
+    int r;
+
+    if ((r = call(hv->priv, "container statistics", "GET", "/containers/stats?stream=false",
+                  NULL, &all)) < 0)
+        return r;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(all, "Stats")) {
+        struct nc_domstats st = {
+            .name = cJSON_GetStringValue(cJSON_GetObjectItem(c, "Name")),
+            .state = NC_DOM_RUNNING,
+            .has_cpu = true,
+            .cpu_time_ns = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "CPUNano")),
+            .has_balloon = true,
+            .memory_max_kib = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "MemLimit")) / 1024,
+            .memory_actual_kib =
+                (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "MemUsage")) / 1024,
+        };
+
+        st.memory_rss_kib = st.memory_actual_kib;
+        if (st.name)
+            fn(&st, data);
+    }
+    cJSON_Delete(all);
+    return 0;
+}
+
 static const char *
 pm_domain_type(struct nc_hv *hv, enum nc_accel accel)
 {
@@ -908,6 +938,7 @@ static const struct nc_hv_ops podman_ops = {
     .undefine = pm_undefine,
     .list_owned = pm_list_owned,
     .node_info = pm_node_info,
+    .stats = pm_stats,
 };
 
 int

@@ -2,7 +2,8 @@
  * Every domain's statistics in one libvirt call
  * (virConnectGetAllDomainStats), as /metrics serves them: a scrape costs
  * one round trip to libvirtd whatever the number of domains, never one
- * call per domain.
+ * call per domain. libvirt's LXC driver has no such call: there, each
+ * domain's virDomainGetInfo (its CPU time and its cgroup's memory).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "drivers/error.h"
 #include "drivers/lvconn.h"
@@ -101,6 +103,36 @@ fill(const virDomainStatsRecord *r, struct nc_domstats *st)
     }
 }
 
+/* One virDomainGetInfo per domain, where there is no bulk call. */
+static int
+stats_by_domain(virConnectPtr c, struct nc_domstats *st,
+                void (*fn)(const struct nc_domstats *st, void *data), void *data)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(c, &doms, 0);
+
+    if (n < 0)
+        return nc_lv_fail("list the domains of", "libvirt");
+    for (int i = 0; i < n; i++) {
+        virDomainInfo info;
+
+        if (virDomainGetInfo(doms[i], &info) == 0) {
+            memset(st, 0, sizeof(*st));
+            st->name = virDomainGetName(doms[i]);
+            st->state = state_of(info.state);
+            st->vcpus = info.nrVirtCpu;
+            st->has_vcpus = st->has_cpu = st->has_balloon = true;
+            st->cpu_time_ns = info.cpuTime;
+            st->memory_max_kib = info.maxMem;
+            st->memory_actual_kib = st->memory_rss_kib = info.memory;
+            fn(st, data);
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return 0;
+}
+
 int
 nc_lv_stats(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *data), void *data)
 {
@@ -120,7 +152,9 @@ nc_lv_stats(struct nc_hv *hv, void (*fn)(const struct nc_domstats *st, void *dat
                                         VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
                                         VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK,
                                     &records, 0);
-    if (n < 0) {
+    if (n < 0 && virGetLastErrorCode() == VIR_ERR_NO_SUPPORT) {
+        n = stats_by_domain(c, st, fn, data);
+    } else if (n < 0) {
         n = nc_lv_fail("read the domain statistics of", "libvirt");
     } else {
         for (int i = 0; i < n; i++) {

@@ -11,7 +11,7 @@
 # in the demo's own image folder. Otherwise the demo says so and uses
 # libvirt's test driver (DEMO_LIBVIRT=test asks for it; `make check` runs
 # the demo that way; the process and the container then have no runtime
-# and are shown Failed). Everything it started is stopped and removed at the
+# and are shown unplaced, saying why). Everything it started is stopped and removed at the
 # end; DEMO_KEEP=1 leaves etcd, novacrond and the objects running.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,7 +121,7 @@ step "wait until everything is Ready"
 t0=$(date +%s.%N)
 objs="network/app-net volume/app-1-root volume/app-2-root vm/app-1 vm/app-2 networkpolicy/shop-web"
 # The test driver has no process or container runtime: app-status and
-# app-cache are Failed, saying so.
+# app-cache are not placed, saying so.
 [ $mode = qemu ] && objs="$objs vm/app-status vm/app-cache"
 for obj in $objs; do
     nctl wait "$obj" --for=ready --timeout=120s >/dev/null || die "$obj did not become Ready"

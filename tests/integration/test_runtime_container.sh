@@ -68,6 +68,15 @@ podman inspect --format '{{index .Config.Labels "novacron.io/name"}} {{index .Co
     fail "novactl get -o wide: $("$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" get vm web -o wide)"
 ok "container web ($cip, $dom) limited to 64 MiB and one CPU, owner mark in its labels; its $dev is on $br in $A only"
 
+# Its figures on the node's /metrics, as a guest's.
+metrics() { curl -sf "http://127.0.0.1:$PA/metrics"; }
+has_cpu() { metrics | grep -q '^novacron_vm_cpu_seconds_total{namespace="default",name="web",node="host-a"} [0-9]'; }
+wait_for 20 "web's CPU time on /metrics" has_cpu
+metrics | grep -q '^novacron_vm_memory_rss_bytes{namespace="default",name="web",node="host-a"} [1-9]' ||
+    fail "web's memory on /metrics: $(metrics | grep 'name="web"')"
+grep -q 'left out of this scrape' "$TMP/host-a.log" && fail "a scrape left VMs out: $(grep 'left out' "$TMP/host-a.log")"
+ok "web's CPU time and memory on /metrics"
+
 script="#!/bin/sh
 for i in \$(seq 1 30); do ping -c 1 -W 1 $cip >/dev/null 2>&1 && break; done
 ping -c 2 -W 2 $cip >/dev/null 2>&1 && echo NOVACRON-CTR-PING-OK || echo NOVACRON-CTR-PING-FAILED

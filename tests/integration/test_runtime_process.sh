@@ -84,6 +84,15 @@ grep -q "ROOT-WRITABLE" "$folder/log" && fail "web could write to the root file 
     fail "novactl get -o wide: $("$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" get vm web -o wide)"
 ok "process web ($pip, $dom) runs as nobody on a read-only root, limited to 64 MiB and one CPU by its cgroup; its $dev is on $br in $A only"
 
+# Its figures on the node's /metrics, as a guest's.
+metrics() { curl -sf "http://127.0.0.1:$PA/metrics"; }
+has_cpu() { metrics | grep -q '^novacron_vm_cpu_seconds_total{namespace="default",name="web",node="host-a"} [0-9]'; }
+wait_for 20 "web's CPU time on /metrics" has_cpu
+metrics | grep -q '^novacron_vm_memory_rss_bytes{namespace="default",name="web",node="host-a"} [1-9]' ||
+    fail "web's memory on /metrics: $(metrics | grep 'name="web"')"
+grep -q 'left out of this scrape' "$TMP/host-a.log" && fail "a scrape left VMs out: $(grep 'left out' "$TMP/host-a.log")"
+ok "web's CPU time and memory on /metrics"
+
 script="#!/bin/sh
 ip -4 addr show eth0 | sed -n 's/.*inet /NOVACRON-PROC-ADDR /p'
 for i in \$(seq 1 30); do ping -c 1 -W 1 $pip >/dev/null 2>&1 && break; done
@@ -122,13 +131,13 @@ status_of default vm once | jq -e '.conditions[] | select(.type == "Ready") | .s
 ok "OnFailure: retry exited 3 twice, was restarted twice and Succeeded (novactl logs shows its tries); Never: once Failed with exit code 3"
 
 # Always: killed behind the controller's back, it is started again.
-restarts=$(proc_status web restarts)
+id1=$($VIRSH_LXC domid "$dom")
 $VIRSH_LXC destroy "$dom" >/dev/null
-restarted() { [ "$(proc_status web restarts)" -gt "$restarts" ] && [ "$(lxc_state "$dom")" = running ]; }
-wait_for 30 "web restarted" restarted
+restarted() { id=$($VIRSH_LXC domid "$dom" 2>/dev/null); [ -n "$id" ] && [ "$id" != - ] && [ "$id" != "$id1" ]; }
+wait_for 30 "web started again" restarted
 wait_for 30 "web Running" converged default vm web Running
-ip -n "$A" link show master "$br" | grep -q "$dev" || fail "web's $dev is not back on $br"
-ok "Always: web destroyed with virsh was started again (restarts $(proc_status web restarts)), its veth back on $br"
+wait_for 10 "web's $dev on $br" sh -c "ip -n $A link show master $br | grep -q $dev"
+ok "Always: web destroyed with virsh was started again (domain id $id1, now $($VIRSH_LXC domid "$dom")), its veth back on $br"
 
 # runState Paused and Stopped are held.
 process idle "$(jq -nc --arg bb "$BB" '{command: [$bb, "sleep", "1000"]}')"

@@ -420,6 +420,10 @@ pm_define(struct nc_hv *hv, const struct nc_domain_def *def)
     if (!(body = create_body(def)))
         return fail(-ENOMEM, "define %s: out of memory", def->name);
     r = inspect(pm, def->name, &info, NULL);
+    if (r == 0 && !info.owned) {
+        free(body);
+        return fail(-EEXIST, "define %s: a container of that name is not ours", def->name);
+    }
     if (r == 0 && (info.state == NC_DOM_RUNNING || info.state == NC_DOM_PAUSED)) {
         /* Kept for its next start. */
         if (!(np = calloc(1, sizeof(*np)))) {

@@ -23,7 +23,7 @@ on_cleanup 'for c in $(raw) $(ours); do podman rm -f "$c" >/dev/null 2>&1; done'
 PREFIX="/nc-bench-$$/"
 "$HACK/podman.sh"
 start_novacrond --libvirt test:///default --podman-socket /run/podman/podman.sock --workers 4 \
-    --cpu-overcommit 100 --log-level warn
+    --cpu-overcommit 100 --memory-overcommit 10 --log-level warn
 echo "container runtime (Podman $(podman version --format '{{.Server.Version}}')), $N containers, 4 workers, $(nproc) cores"
 
 for i in $(seq 1 "$N"); do
@@ -36,7 +36,15 @@ running() {
 }
 t0=$(now)
 "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" apply -f "$TMP/all.json" >/dev/null
-until running; do sleep 0.05; done
+deadline=$((SECONDS + 300))
+until running; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        ec get "${PREFIX}status/bench/vm/" --prefix --print-value-only |
+            jq -c 'select(.phase != "Running") | {phase, conditions}' | head -n 3 >&2
+        fail "not every one Running after 300 s"
+    fi
+    sleep 0.05
+done
 t1=$(now)
 [ "$(ours | wc -l)" -eq "$N" ] || fail "$(ours | wc -l) containers for $N specs"
 ctl=$(ms "$t0" "$t1")

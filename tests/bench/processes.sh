@@ -39,7 +39,15 @@ running() {
 t0=$(now)
 "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" apply -f "$TMP/all.json" >/dev/null
 t1=$(now)
-until running; do sleep 0.05; done
+deadline=$((SECONDS + 300))
+until running; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        ec get "${PREFIX}status/bench/vm/" --prefix --print-value-only |
+            jq -c 'select(.phase != "Running") | {phase, conditions}' | head -n 3 >&2
+        fail "not every one Running after 300 s"
+    fi
+    sleep 0.05
+done
 t2=$(now)
 [ "$(test_domains "$VIRSH_LXC" | wc -l)" -eq "$N" ] || fail "$(test_domains "$VIRSH_LXC" | wc -l) domains for $N processes"
 ctl=$(ms "$t0" "$t2")

@@ -1,0 +1,59 @@
+. "$(dirname "$0")/lib.sh"
+now() { echo "${EPOCHREALTIME/./}"; } # microseconds, without a fork of date
+ms() { echo $((($2 - $1) / 1000)); }
+IMAGE=localhost/novacron-busybox:latest
+podman() { command podman --url unix:///run/podman/podman.sock "$@"; }
+raw() { podman ps -a --filter label=nc-bench-raw --format '{{.Names}}'; }
+ours() { podman ps -a --filter "label=novacron.io/prefix=$PREFIX" --format '{{.Names}}'; }
+on_cleanup 'for c in $(raw) $(ours); do podman rm -f "$c" >/dev/null 2>&1; done'
+PREFIX="/nc-bench-$$/"
+"$HACK/podman.sh"
+start_novacrond --libvirt test:///default --podman-socket /run/podman/podman.sock --workers 4 \
+    --cpu-overcommit 100 --memory-overcommit 10 --log-level warn
+echo "container runtime (Podman $(podman version --format '{{.Server.Version}}')), $N containers, 4 workers, $(nproc) cores"
+
+for i in $(seq 1 "$N"); do
+    printf '{"apiVersion":"novacron.io/v1","kind":"VirtualMachine","metadata":{"name":"c%s","namespace":"bench"},"spec":{"runtime":"container","image":"%s","vcpus":1,"memory":"32MiB","command":["sleep","100000"]}}\n' \
+        "$i" "$IMAGE"
+done >"$TMP/all.json"
+running() {
+    [ "$(ec get "${PREFIX}status/bench/vm/" --prefix --print-value-only |
+        jq -s '[.[] | select(.phase == "Running")] | length')" -ge "$N" ]
+}
+t0=$(now)
+"$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" apply -f "$TMP/all.json" >/dev/null
+deadline=$((SECONDS + 300))
+until running; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        ec get "${PREFIX}status/bench/vm/" --prefix --print-value-only |
+            jq -c 'select(.phase != "Running") | {phase, conditions}' | head -n 3 >&2
+        fail "not every one Running after 300 s"
+    fi
+    sleep 0.05
+done
+t1=$(now)
+[ "$(ours | wc -l)" -eq "$N" ] || fail "$(ours | wc -l) containers for $N specs"
+ctl=$(ms "$t0" "$t1")
+
+# The floor: the same containers by hand, through the same service.
+t2=$(now)
+for i in $(seq 1 "$N"); do
+    podman run -d --name "nc-bench-raw-$$-$i" --label nc-bench-raw --network none \
+        --memory 32m --cpu-quota 100000 --cpu-period 100000 "$IMAGE" sleep 100000 >/dev/null
+done
+t3=$(now)
+raw_ms=$(ms "$t2" "$t3")
+t4=$(now)
+for c in $(raw); do podman rm -f "$c" >/dev/null; done
+t5=$(now)
+
+t6=$(now)
+"$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" delete -f "$TMP/all.json" --wait --timeout 300s >/dev/null
+t7=$(now)
+[ -z "$(ours)" ] || fail "containers left after the deletion"
+printf '  put -> %d containers Running: %6d ms (%.1f/s) | %d podman run -d in a row: %6d ms (%.1f/s) | ratio %.2f\n' \
+    "$N" "$ctl" "$(echo "$N * 1000 / $ctl" | bc -l)" "$N" "$raw_ms" "$(echo "$N * 1000 / $raw_ms" | bc -l)" \
+    "$(echo "$ctl / $raw_ms" | bc -l)"
+printf '  delete --wait of %d containers:  %6d ms | %d podman rm -f in a row:    %6d ms | ratio %.2f\n' \
+    "$N" "$(ms "$t6" "$t7")" "$N" "$(ms "$t4" "$t5")" "$(echo "$(ms "$t6" "$t7") / $(ms "$t4" "$t5")" | bc -l)"
+stop_novacrond

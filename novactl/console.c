@@ -216,28 +216,15 @@ out:
 int
 cli_console(struct cli *c)
 {
-    const struct nc_kind *vm = nc_kind_by_segment("vm");
     const char *node, *domname, *phase;
-    struct cli_obj obj;
+    struct cli_obj obj = {0};
     const cJSON *status;
     char ref[200], *uri;
     int r;
 
-    if (c->argc != 2 || cli_kind(c->argv[0]) != vm || !nc_is_dns_label(c->argv[1])) {
-        fprintf(stderr, "novactl: console needs: vm NAME\n");
-        return 2;
-    }
-    if (!cli_etcd(c))
-        return cli_etcd_error(c, "out of memory");
-    cli_ref(ref, sizeof(ref), vm, cli_ns(c), c->argv[1]);
-    r = cli_obj_fetch(c, vm, cli_ns(c), c->argv[1], &obj, NULL);
-    if (r < 0 && r != -ENOENT)
-        return cli_etcd_error(c, "cannot read from etcd");
-    if (!(status = obj.status)) {
-        fprintf(stderr, "novactl: %s has no status (no such VM, or not reconciled yet)\n", ref);
-        cli_obj_clear(&obj);
-        return 1;
-    }
+    if ((r = cli_vm_fetch(c, "console", ref, sizeof(ref), &obj)) != 0)
+        return r;
+    status = obj.status;
     if (c->log) {
         r = print_log(status, ref);
         cli_obj_clear(&obj);
@@ -249,8 +236,7 @@ cli_console(struct cli *c)
     phase = cJSON_GetStringValue(cJSON_GetObjectItem(status, "phase"));
     /* The status is the node's word: names are checked before use. */
     if (!phase || strcmp(phase, "Running") != 0 || !node || !nc_is_dns_subdomain(node) ||
-        !domname || strlen(domname) >= NC_DOMAIN_NAME_MAX ||
-        strspn(domname, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(domname)) {
+        !cli_domain_name_ok(domname)) {
         fprintf(stderr, "novactl: %s is not running (phase %s)\n", ref, phase ? phase : "none");
         cli_obj_clear(&obj);
         return 1;

@@ -15,10 +15,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "core/names.h"
 #include "novactl/cli.h"
 #include "novactl/objects.h"
-#include "schema/validate.h"
 
 #define PODMAN_SOCKET "/run/podman/podman.sock"
 
@@ -121,36 +119,21 @@ print_container(const char *sock, const char *name, const char *ref)
 int
 cli_logs(struct cli *c)
 {
-    const struct nc_kind *vm = nc_kind_by_segment("vm");
     const char *runtime, *domname;
     const cJSON *status, *spec;
-    struct cli_obj obj;
+    struct cli_obj obj = {0};
     char ref[200];
     int r;
 
-    if (c->argc != 2 || cli_kind(c->argv[0]) != vm || !nc_is_dns_label(c->argv[1])) {
-        fprintf(stderr, "novactl: logs needs: vm NAME\n");
-        return 2;
-    }
-    if (!cli_etcd(c))
-        return cli_etcd_error(c, "out of memory");
-    cli_ref(ref, sizeof(ref), vm, cli_ns(c), c->argv[1]);
-    r = cli_obj_fetch(c, vm, cli_ns(c), c->argv[1], &obj, NULL);
-    if (r < 0 && r != -ENOENT)
-        return cli_etcd_error(c, "cannot read from etcd");
-    if (!(status = obj.status)) {
-        fprintf(stderr, "novactl: %s has no status (no such VM, or not reconciled yet)\n", ref);
-        cli_obj_clear(&obj);
-        return 1;
-    }
+    if ((r = cli_vm_fetch(c, "logs", ref, sizeof(ref), &obj)) != 0)
+        return r;
+    status = obj.status;
     spec = cJSON_GetObjectItem(obj.spec, "spec");
     runtime = cJSON_GetStringValue(cJSON_GetObjectItem(spec, "runtime"));
     domname = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(status, "domain"),
                                                        "name"));
     if (runtime && strcmp(runtime, "container") == 0) {
-        /* The status is the node's word: the name is checked before use. */
-        if (!domname || strlen(domname) >= NC_DOMAIN_NAME_MAX ||
-            strspn(domname, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(domname)) {
+        if (!cli_domain_name_ok(domname)) {
             fprintf(stderr, "novactl: %s has no container yet\n", ref);
             r = 1;
         } else {

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/names.h"
 #include "novactl/objects.h"
+#include "schema/validate.h"
 
 /* Splits "<prefix><space>/<ns>/<segment>/<name>" into its parts. */
 static bool
@@ -227,6 +229,37 @@ cli_obj_clear(struct cli_obj *o)
     cJSON_Delete(o->spec);
     cJSON_Delete(o->status);
     memset(o, 0, sizeof(*o));
+}
+
+int
+cli_vm_fetch(struct cli *c, const char *verb, char *ref, size_t refsz, struct cli_obj *ret)
+{
+    const struct nc_kind *vm = nc_kind_by_segment("vm");
+    int r;
+
+    if (c->argc != 2 || cli_kind(c->argv[0]) != vm || !nc_is_dns_label(c->argv[1])) {
+        fprintf(stderr, "novactl: %s needs: vm NAME\n", verb);
+        return 2;
+    }
+    if (!cli_etcd(c))
+        return cli_etcd_error(c, "out of memory");
+    cli_ref(ref, refsz, vm, cli_ns(c), c->argv[1]);
+    r = cli_obj_fetch(c, vm, cli_ns(c), c->argv[1], ret, NULL);
+    if (r < 0 && r != -ENOENT)
+        return cli_etcd_error(c, "cannot read from etcd");
+    if (!ret->status) {
+        fprintf(stderr, "novactl: %s has no status (no such VM, or not reconciled yet)\n", ref);
+        cli_obj_clear(ret);
+        return 1;
+    }
+    return 0;
+}
+
+bool
+cli_domain_name_ok(const char *s)
+{
+    return s && strlen(s) < NC_DOMAIN_NAME_MAX &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") == strlen(s);
 }
 
 void

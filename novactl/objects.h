@@ -47,6 +47,14 @@ int cli_obj_fetch(struct cli *c, const struct nc_kind *k, const char *ns, const 
                   struct cli_obj *ret, int64_t *ret_revision);
 void cli_obj_clear(struct cli_obj *o);
 
+/* The VM a verb's "vm NAME" arguments name, read with its status into
+ * @ret, and "vm/NAME" in @ref. 0; or the verb's exit code after saying why
+ * not: 2 for other arguments, 1 when etcd fails or there is no status. */
+int cli_vm_fetch(struct cli *c, const char *verb, char *ref, size_t refsz, struct cli_obj *ret);
+/* @s, a domain or container name from a status (the node's word), is one
+ * novacrond gives: checked before it is used. */
+bool cli_domain_name_ok(const char *s);
+
 /*
  * Applies a watch event to @objs when @kv is a spec or status key of kind
  * @k (NULL: any) in @ns (NULL: any). Returns the object it changed, or

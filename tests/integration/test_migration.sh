@@ -95,7 +95,8 @@ virsh -c "$URI_B" -q list --name | grep -qx "$dom" || fail "$dom is not running 
 # The source lets its copy go once libvirt confirmed the move.
 wait_for 10 "$dom gone from host-a" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"
 wait_for 30 "mover Ready on host-b" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/mover --print-value-only | jq -e '.node == \"host-b\" and .phase == \"Running\"'"
-wait_for 20 "the count on host-b's console" sh -c "grep -aq NOVACRON-GUEST-TICK '$log_b'"
+on_cleanup '[ "$rc" -eq 0 ] || { echo "--- the mover on host-b: $(virsh -c "$URI_B" -q domstate --reason "$dom" 2>&1), its console:"; tail -n 5 "$log_b"; } >&2'
+wait_for 60 "the count on host-b's console" sh -c "grep -aq NOVACRON-GUEST-TICK '$log_b'"
 after=$(tick "$log_b")
 [ "${after%% *}" -gt "${before%% *}" ] || fail "the counter went back: $before, then $after"
 awk -v a="${after#* }" -v b="${before#* }" 'BEGIN { exit !(a > b) }' || fail "the uptime went back: $before, then $after"

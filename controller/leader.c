@@ -1084,14 +1084,19 @@ mig_write(struct nc_leader *l, const char *ns, const char *name, int64_t gen,
                                  .number = gen};
     cmps[nc++] = (struct nc_cmp){.key = status_key, .target = NC_CMP_MOD, .result = NC_CMP_EQUAL,
                                  .number = status_rev};
+    /* (A placement deleted since is remembered at its deletion's
+     * revision; etcd says 0 of a key that is not there.) */
     if (v)
         cmps[nc++] = (struct nc_cmp){.key = placement_key, .target = NC_CMP_MOD,
-                                     .result = NC_CMP_EQUAL, .number = v->placed_rev};
+                                     .result = NC_CMP_EQUAL,
+                                     .number = v->placed ? v->placed_rev : 0};
     op = (struct nc_op){.del = !text, .key = status_key, .value = text};
     r = nc_etcd_txn(l->etcd, cmps, nc, &op, 1, NULL, 0, &ok, &rev);
     if (r < 0)
         nc_warn(NULL, "scheduler: writing the status of migration %s/%s: %s", ns, name,
                 nc_etcd_errmsg(l->etcd));
+    if (r == 0 && !ok)
+        nc_debug(NULL, "scheduler: migration %s/%s met a newer state; looking again", ns, name);
     if (r == 0 && ok) {
         nc_informer_store(l->env->statuses, status_key, text, rev);
         nc_moves_note(l->env->moves, ns, name, text, rev);
@@ -1268,6 +1273,11 @@ mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
         snprintf(why, sizeof(why), "spec.vm: this namespace has no valid VirtualMachine \"%s\"",
                  ms.vm);
         reason = "VMNotFound";
+    } else if (v->runtime != NC_RUNTIME_VM) {
+        snprintf(why, sizeof(why),
+                 "spec.vm: VirtualMachine \"%s\" runs on the %s runtime, which cannot migrate",
+                 ms.vm, nc_runtime_names[v->runtime]);
+        reason = "RuntimeUnsupported";
     } else if (v->pinned) {
         snprintf(why, sizeof(why),
                  "spec.vm: VirtualMachine \"%s\" runs where its spec.node says (%s); change "

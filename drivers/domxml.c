@@ -186,12 +186,14 @@ write_seed(xmlTextWriterPtr w, const char *path)
     return 0;
 }
 
+/* An interface on tap @nic->tap: a guest's is a virtio NIC with the
+ * Network's MTU; a process's is a veth whose inner end the LXC driver
+ * gives the address. */
 static int
-write_nic(xmlTextWriterPtr w, const struct nc_nic_src *nic)
+write_nic(xmlTextWriterPtr w, const struct nc_nic_src *nic, bool process)
 {
-    char mtu[16];
+    char num[16];
 
-    snprintf(mtu, sizeof(mtu), "%u", nic->mtu);
     START("interface");
     ATTR("type", "ethernet");
     START("mac");
@@ -200,12 +202,21 @@ write_nic(xmlTextWriterPtr w, const struct nc_nic_src *nic)
     START("target");
     ATTR("dev", nic->tap);
     END();
-    START("model");
-    ATTR("type", "virtio");
-    END();
-    START("mtu");
-    ATTR("size", mtu);
-    END();
+    if (!process) {
+        snprintf(num, sizeof(num), "%u", nic->mtu);
+        START("model");
+        ATTR("type", "virtio");
+        END();
+        START("mtu");
+        ATTR("size", num);
+        END();
+    } else if (nic->ip[0]) {
+        snprintf(num, sizeof(num), "%u", nic->prefix);
+        START("ip");
+        ATTR("address", nic->ip);
+        ATTR("prefix", num);
+        END();
+    }
     END();
     return 0;
 }
@@ -327,31 +338,13 @@ write_mount(xmlTextWriterPtr w, const char *dir, bool read_only)
 static int
 write_process_devices(xmlTextWriterPtr w, const struct nc_domain_def *def)
 {
-    char num[32];
     int r;
 
     if ((r = write_mount(w, "/", true)) < 0 || (r = write_mount(w, def->run_dir, false)) < 0)
         return r;
-    for (unsigned i = 0; def->nics && i < def->n_nics; i++) {
-        const struct nc_nic_src *nic = &def->nics[i];
-
-        START("interface");
-        ATTR("type", "ethernet");
-        START("mac");
-        ATTR("address", nic->mac);
-        END();
-        START("target");
-        ATTR("dev", nic->tap);
-        END();
-        if (nic->ip[0]) {
-            snprintf(num, sizeof(num), "%u", nic->prefix);
-            START("ip");
-            ATTR("address", nic->ip);
-            ATTR("prefix", num);
-            END();
-        }
-        END();
-    }
+    for (unsigned i = 0; def->nics && i < def->n_nics; i++)
+        if ((r = write_nic(w, &def->nics[i], true)) < 0)
+            return r;
     /* libvirt's LXC driver wants a console; nothing reads it. */
     START("console");
     ATTR("type", "pty");
@@ -454,7 +447,7 @@ write_domain(xmlTextWriterPtr w, const struct nc_domain_def *def)
         if ((r = write_disk(w, i, &def->disks[i])) < 0)
             return r;
     for (unsigned i = 0; def->nics && i < def->n_nics; i++)
-        if ((r = write_nic(w, &def->nics[i])) < 0)
+        if ((r = write_nic(w, &def->nics[i], false)) < 0)
             return r;
     if (def->seed && (r = write_seed(w, def->seed)) < 0)
         return r;
@@ -552,7 +545,7 @@ nc_domxml_disk(const struct nc_disk_src *src, unsigned i, char **ret_xml)
 static int
 write_nic_cb(xmlTextWriterPtr w, const void *data)
 {
-    return write_nic(w, data);
+    return write_nic(w, data, false);
 }
 
 int

@@ -37,6 +37,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <uthash.h>
 
 #include "drivers/error.h"
 #include "drivers/podman.h"
@@ -44,25 +45,19 @@
 #define API "http://d/v4.0.0/libpod"
 #define CALL_TIMEOUT_S 60
 
-struct pending {
+/* What this process keeps of a container of ours, by its name. */
+struct ctr {
     char name[256];
-    char *body;             /* the create request */
-    struct nc_owner owner;  /* its mark */
-    struct pending *next;
-};
-
-/* A running container whose interfaces this process made, by its pid. */
-struct plumbed {
-    char name[256];
-    unsigned pid;
-    struct plumbed *next;
+    char *pending;          /* the create request of a definition given while it ran */
+    struct nc_owner owner;  /* that definition's mark */
+    unsigned plumbed_pid;   /* its pid when we last made its interfaces, 0 if never */
+    UT_hash_handle hh;
 };
 
 struct pm {
     char *socket;
-    pthread_mutex_t lock; /* @pending, @plumbed */
-    struct pending *pending;
-    struct plumbed *plumbed;
+    pthread_mutex_t lock; /* @ctrs */
+    struct ctr *ctrs;
     pthread_t events;
     bool events_started;
     atomic_bool stop;
@@ -169,40 +164,106 @@ out:
     return r;
 }
 
-/* The pending definition of @name; with pm->lock held. */
-static struct pending **
-pending_of(struct pm *pm, const char *name)
+/* @name's entry, made when @make; with pm->lock held. NULL when there is
+ * none, or out of memory. */
+static struct ctr *
+ctr_of(struct pm *pm, const char *name, bool make)
 {
-    struct pending **p = &pm->pending;
+    struct ctr *c;
 
-    while (*p && strcmp((*p)->name, name) != 0)
-        p = &(*p)->next;
-    return p;
+    HASH_FIND_STR(pm->ctrs, name, c);
+    if (!c && make && (c = calloc(1, sizeof(*c)))) {
+        snprintf(c->name, sizeof(c->name), "%s", name);
+        HASH_ADD_STR(pm->ctrs, name, c);
+    }
+    return c;
+}
+
+static void
+ctr_free(struct pm *pm, struct ctr *c)
+{
+    HASH_DEL(pm->ctrs, c);
+    free(c->pending);
+    free(c);
 }
 
 /* Takes @name's pending create request, NULL when none. */
 static char *
 pending_take(struct pm *pm, const char *name)
 {
-    struct pending **p, *gone = NULL;
+    struct ctr *c;
     char *body = NULL;
 
     pthread_mutex_lock(&pm->lock);
-    if (*(p = pending_of(pm, name))) {
-        gone = *p;
-        *p = gone->next;
+    if ((c = ctr_of(pm, name, false))) {
+        body = c->pending;
+        c->pending = NULL;
     }
     pthread_mutex_unlock(&pm->lock);
-    if (gone)
-        body = gone->body;
-    free(gone);
     return body;
+}
+
+/* Keeps @body, the create request of a definition marked @owner, for
+ * @name's next start (it is freed here either way). */
+static int
+pending_put(struct pm *pm, const char *name, char *body, const struct nc_owner *owner)
+{
+    struct ctr *c;
+
+    pthread_mutex_lock(&pm->lock);
+    if ((c = ctr_of(pm, name, true))) {
+        free(c->pending);
+        c->pending = body;
+        c->owner = *owner;
+    }
+    pthread_mutex_unlock(&pm->lock);
+    if (c)
+        return 0;
+    free(body);
+    return fail(-ENOMEM, "define %s: out of memory", name);
 }
 
 static void
 pending_drop(struct pm *pm, const char *name)
 {
     free(pending_take(pm, name));
+}
+
+/* The pid of @name when this process last made its interfaces, 0 if never. */
+static unsigned
+plumbed_pid(struct pm *pm, const char *name)
+{
+    struct ctr *c;
+    unsigned pid;
+
+    pthread_mutex_lock(&pm->lock);
+    pid = (c = ctr_of(pm, name, false)) ? c->plumbed_pid : 0;
+    pthread_mutex_unlock(&pm->lock);
+    return pid;
+}
+
+static int
+plumbed_note(struct pm *pm, const char *name, unsigned pid)
+{
+    struct ctr *c;
+
+    pthread_mutex_lock(&pm->lock);
+    if ((c = ctr_of(pm, name, true)))
+        c->plumbed_pid = pid;
+    pthread_mutex_unlock(&pm->lock);
+    return c ? 0 : fail(-ENOMEM, "out of memory");
+}
+
+/* Forgets all of @name: it is gone. */
+static void
+ctr_forget(struct pm *pm, const char *name)
+{
+    struct ctr *c;
+
+    pthread_mutex_lock(&pm->lock);
+    if ((c = ctr_of(pm, name, false)))
+        ctr_free(pm, c);
+    pthread_mutex_unlock(&pm->lock);
 }
 
 static const char *
@@ -303,13 +364,12 @@ inspect(struct pm *pm, const char *name, struct nc_dominfo *ret, cJSON **ret_lab
 }
 
 static int plumb_all(struct pm *pm, const char *name);
-static unsigned plumbed_pid(struct pm *pm, const char *name);
 
 static int
 pm_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
 {
     struct pm *pm = hv->priv;
-    struct pending **p;
+    struct ctr *c;
     int r;
 
     if ((r = inspect(pm, name, ret, NULL)) < 0)
@@ -319,9 +379,9 @@ pm_lookup(struct nc_hv *hv, const char *name, struct nc_dominfo *ret)
         plumbed_pid(pm, name) != ret->live_id && (r = plumb_all(pm, name)) < 0)
         return r;
     pthread_mutex_lock(&pm->lock);
-    if (*(p = pending_of(pm, name))) {
+    if ((c = ctr_of(pm, name, false)) && c->pending) {
         ret->owned = true;
-        ret->owner = (*p)->owner;
+        ret->owner = c->owner;
     }
     pthread_mutex_unlock(&pm->lock);
     return 0;
@@ -411,7 +471,6 @@ pm_define(struct nc_hv *hv, const struct nc_domain_def *def)
 {
     struct pm *pm = hv->priv;
     struct nc_dominfo info;
-    struct pending *np;
     char *body;
     int r;
 
@@ -426,19 +485,7 @@ pm_define(struct nc_hv *hv, const struct nc_domain_def *def)
     }
     if (r == 0 && (info.state == NC_DOM_RUNNING || info.state == NC_DOM_PAUSED)) {
         /* Kept for its next start. */
-        if (!(np = calloc(1, sizeof(*np)))) {
-            free(body);
-            return fail(-ENOMEM, "define %s: out of memory", def->name);
-        }
-        snprintf(np->name, sizeof(np->name), "%s", def->name);
-        np->body = body;
-        np->owner = *def->owner;
-        pending_drop(pm, def->name);
-        pthread_mutex_lock(&pm->lock);
-        np->next = pm->pending;
-        pm->pending = np;
-        pthread_mutex_unlock(&pm->lock);
-        return 0;
+        return pending_put(pm, def->name, body, def->owner);
     }
     pending_drop(pm, def->name);
     if (r == 0 && info.owned && strcmp(info.owner.config, def->owner->config) == 0)
@@ -558,55 +605,6 @@ out:
         rtnl_link_put(link);
     rtnl_link_put(veth);
     return r;
-}
-
-/* The pid of @name when this process last made its interfaces, 0 if never. */
-static unsigned
-plumbed_pid(struct pm *pm, const char *name)
-{
-    unsigned pid = 0;
-
-    pthread_mutex_lock(&pm->lock);
-    for (struct plumbed *p = pm->plumbed; p; p = p->next)
-        if (strcmp(p->name, name) == 0)
-            pid = p->pid;
-    pthread_mutex_unlock(&pm->lock);
-    return pid;
-}
-
-static int
-plumbed_note(struct pm *pm, const char *name, unsigned pid)
-{
-    struct plumbed *p;
-
-    pthread_mutex_lock(&pm->lock);
-    for (p = pm->plumbed; p && strcmp(p->name, name) != 0; p = p->next)
-        ;
-    if (!p && (p = calloc(1, sizeof(*p)))) {
-        snprintf(p->name, sizeof(p->name), "%s", name);
-        p->next = pm->plumbed;
-        pm->plumbed = p;
-    }
-    if (p)
-        p->pid = pid;
-    pthread_mutex_unlock(&pm->lock);
-    return p ? 0 : fail(-ENOMEM, "out of memory");
-}
-
-static void
-plumbed_forget(struct pm *pm, const char *name)
-{
-    struct plumbed **p, *gone = NULL;
-
-    pthread_mutex_lock(&pm->lock);
-    for (p = &pm->plumbed; *p && strcmp((*p)->name, name) != 0; p = &(*p)->next)
-        ;
-    if (*p) {
-        gone = *p;
-        *p = gone->next;
-    }
-    pthread_mutex_unlock(&pm->lock);
-    free(gone);
 }
 
 /* Gives running container @name the interfaces its label lists. */
@@ -733,8 +731,7 @@ pm_resume(struct nc_hv *hv, const char *name)
 static int
 pm_undefine(struct nc_hv *hv, const char *name)
 {
-    pending_drop(hv->priv, name);
-    plumbed_forget(hv->priv, name);
+    ctr_forget(hv->priv, name);
     return remove_container(hv->priv, name);
 }
 
@@ -909,19 +906,8 @@ pm_close(struct nc_hv *hv)
     atomic_store(&pm->stop, true);
     if (pm->events_started)
         pthread_join(pm->events, NULL);
-    while (pm->pending) {
-        struct pending *p = pm->pending;
-
-        pm->pending = p->next;
-        free(p->body);
-        free(p);
-    }
-    while (pm->plumbed) {
-        struct plumbed *p = pm->plumbed;
-
-        pm->plumbed = p->next;
-        free(p);
-    }
+    while (pm->ctrs)
+        ctr_free(pm, pm->ctrs);
     pthread_mutex_destroy(&pm->lock);
     free(pm->socket);
     free(pm);

@@ -100,6 +100,25 @@ nc_process_exit_forget(const char *dir)
     unlink(path);
 }
 
+int
+nc_process_exit_write(const char *dir, int code)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/" NC_PROCESS_EXIT, dir);
+    snprintf(tmp, sizeof(tmp), "%s/" NC_PROCESS_EXIT ".new", dir);
+    if (!(f = fopen(tmp, "we")))
+        return -errno;
+    if (fprintf(f, "%d\n", code) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
+        int r = -errno;
+
+        unlink(tmp);
+        return r;
+    }
+    return 0;
+}
+
 bool
 nc_process_restarts(enum nc_restart_policy policy, int code)
 {

@@ -46,6 +46,15 @@ void nc_process_exit_read(const char *dir, struct nc_process_exit *ret);
 /* Forgets the exit, so that a new definition or start runs again. */
 void nc_process_exit_forget(const char *dir);
 
+/* The exit code of a process whose init was killed (virsh destroy, the
+ * OOM killer) before it could write one: 128 + SIGKILL, as a shell and
+ * Kubernetes report it. */
+#define NC_PROCESS_KILLED 137
+
+/* Records an exit with @code now, for a process that ended without
+ * writing one. 0, or a negative errno. */
+int nc_process_exit_write(const char *dir, int code) __attribute__((warn_unused_result));
+
 /* Whether an exit with @code is restarted under @policy. */
 bool nc_process_restarts(enum nc_restart_policy policy, int code);
 

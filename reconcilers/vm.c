@@ -792,21 +792,29 @@ process_restarts(const struct vm_run *run)
 }
 
 /*
- * A process that is off: ended by itself (its init wrote the exit code),
- * or stopped behind our back (drift, started again like a guest). An end
- * its restartPolicy keeps is the process's completion (1); one it
- * restarts waits out the back-off first (1, with the wait in
- * *@ret_requeue_ms). 0 when it is to be started now.
+ * A process that is off and that we did not stop: it ended by itself (its
+ * init wrote the exit code), or its init was killed while it ran (virsh
+ * destroy, the OOM killer), which counts as an exit with
+ * NC_PROCESS_KILLED. An end its restartPolicy keeps is the process's
+ * completion (1); one it restarts waits out the back-off first (1, with
+ * the wait in *@ret_requeue_ms). 0 when it is to be started now.
  */
 static int
-process_exited(struct vm_run *run, int64_t *ret_requeue_ms)
+process_exited(struct vm_run *run, const char *prev_phase, int64_t *ret_requeue_ms)
 {
     const cJSON *p = cJSON_GetObjectItem(run->o.old_status, "process");
     time_t started = nc_rfc3339_parse(cJSON_GetStringValue(cJSON_GetObjectItem(p, "startedAt")));
     unsigned n = process_restarts(run);
     int64_t due;
+    int r;
 
     nc_process_exit_read(run->proc_dir, &run->exit);
+    if (!run->exit.exited && prev_phase &&
+        (strcmp(prev_phase, "Running") == 0 || strcmp(prev_phase, "Paused") == 0)) {
+        if ((r = nc_process_exit_write(run->proc_dir, NC_PROCESS_KILLED)) < 0)
+            return r;
+        nc_process_exit_read(run->proc_dir, &run->exit);
+    }
     if (!run->exit.exited)
         return 0;
     if (!nc_process_restarts(run->spec.restart_policy, run->exit.code)) {
@@ -865,6 +873,9 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
     }
     if (want == NC_RUN_STOPPED) {
         r = stop_domain(run, info, STOP_FOR_SPEC);
+        /* Its exit was our stop: leaving Stopped starts it afresh. */
+        if (r == 0 && info->state == NC_DOM_SHUTOFF && run->proc_dir[0])
+            nc_process_exit_forget(run->proc_dir);
         if (r == 0 && info->state != NC_DOM_SHUTOFF)
             nc_run_event(&run->o, "Normal", "Stopped", "domain stopped (runState Stopped)");
         return r == 0 && info->state != NC_DOM_SHUTOFF ? 1 : r;
@@ -873,7 +884,7 @@ drive_state(struct vm_run *run, const struct nc_dominfo *info, const char *confi
         return 1;
     if (info->state == NC_DOM_SHUTOFF && run->spec.runtime == NC_RUNTIME_PROCESS &&
         !stop_since(env->vm, run->o.key) && !run->restarting &&
-        (r = process_exited(run, ret_requeue_ms)) != 0)
+        (r = process_exited(run, prev_phase, ret_requeue_ms)) != 0)
         return r < 0 ? r : 0;
     if (info->state == NC_DOM_SHUTOFF || info->state == NC_DOM_CRASHED) {
         enum stop_cause cause = stop_end(env->vm, run->o.key);
@@ -1266,6 +1277,12 @@ add_process(const struct vm_run *run, cJSON *s)
         cJSON_AddNumberToObject(p, "exitCode", run->exit.code);
         cJSON_AddStringToObject(p, "exitedAt",
                                 nc_rfc3339_format((time_t)(run->exit.at_ms / 1000), now));
+    } else if (cJSON_IsNumber(cJSON_GetObjectItem(old, "exitCode")) &&
+               cJSON_IsString(cJSON_GetObjectItem(old, "exitedAt"))) {
+        /* Running again: the last exit stays on record. */
+        cJSON_AddNumberToObject(p, "exitCode", nc_json_i64(cJSON_GetObjectItem(old, "exitCode")));
+        cJSON_AddStringToObject(p, "exitedAt",
+                                cJSON_GetObjectItem(old, "exitedAt")->valuestring);
     }
     snprintf(log, sizeof(log), "%s/" NC_PROCESS_LOG, run->proc_dir);
     cJSON_AddStringToObject(p, "log", log);

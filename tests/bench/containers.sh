@@ -3,7 +3,7 @@
 # each `sleep` in the test image) applied at once with novactl, until every
 # status says Running; against the floor of `podman run -d` of the same
 # image and command through the same Podman service, one after the other,
-# in the same run; then the deletion of them all against `podman rm -f`.
+# in the same run; then the deletion of them all against `podman rm -f -t 0`.
 # Prints figures only.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +19,7 @@ IMAGE=localhost/novacron-busybox:latest
 podman() { command podman --url unix:///run/podman/podman.sock "$@"; }
 raw() { podman ps -a --filter label=nc-bench-raw --format '{{.Names}}'; }
 ours() { podman ps -a --filter "label=novacron.io/prefix=$PREFIX" --format '{{.Names}}'; }
-on_cleanup 'for c in $(raw) $(ours); do podman rm -f "$c" >/dev/null 2>&1; done'
+on_cleanup 'for c in $(raw) $(ours); do podman rm -f -t 0 "$c" >/dev/null 2>&1; done'
 PREFIX="/nc-bench-$$/"
 "$HACK/podman.sh"
 start_novacrond --libvirt test:///default --podman-socket /run/podman/podman.sock --workers 4 \
@@ -58,7 +58,7 @@ done
 t3=$(now)
 raw_ms=$(ms "$t2" "$t3")
 t4=$(now)
-for c in $(raw); do podman rm -f "$c" >/dev/null; done
+for c in $(raw); do podman rm -f -t 0 "$c" >/dev/null; done
 t5=$(now)
 
 t6=$(now)
@@ -68,7 +68,7 @@ t7=$(now)
 printf '  put -> %d containers Running: %6d ms (%.1f/s) | %d podman run -d in a row: %6d ms (%.1f/s) | ratio %.2f\n' \
     "$N" "$ctl" "$(echo "$N * 1000 / $ctl" | bc -l)" "$N" "$raw_ms" "$(echo "$N * 1000 / $raw_ms" | bc -l)" \
     "$(echo "$ctl / $raw_ms" | bc -l)"
-printf '  delete --wait of %d containers:  %6d ms | %d podman rm -f in a row:    %6d ms | ratio %.2f\n' \
+printf '  delete --wait of %d containers:  %6d ms | %d podman rm -f -t 0 in a row:%6d ms | ratio %.2f\n' \
     "$N" "$(ms "$t6" "$t7")" "$N" "$(ms "$t4" "$t5")" "$(echo "$(ms "$t6" "$t7") / $(ms "$t4" "$t5")" | bc -l)"
 stop_novacrond
 INNER

@@ -9,7 +9,8 @@
 # the cgroup limits of its vCPUs and memory.
 # restartPolicy: OnFailure restarts a failing command with back-off until it
 # succeeds (Succeeded, the restarts counted), Never ends Failed with the
-# exit code, Always restarts a process killed behind the controller's back.
+# exit code, Always restarts a process killed behind the controller's back
+# (an exit, counted), Never leaves it off and Failed.
 # runState Paused and Stopped are held; kill -9 of novacrond while a
 # process is created leaves exactly one domain; a domain with the name the
 # controller would use but not created by it, and another unmarked LXC
@@ -137,7 +138,29 @@ restarted() { id=$($VIRSH_LXC domid "$dom" 2>/dev/null); [ -n "$id" ] && [ "$id"
 wait_for 30 "web started again" restarted
 wait_for 30 "web Running" converged default vm web Running
 wait_for 10 "web's $dev on $br" sh -c "ip -n $A link show master $br | grep -q $dev"
-ok "Always: web destroyed with virsh was started again (domain id $id1, now $($VIRSH_LXC domid "$dom")), its veth back on $br"
+# virsh destroy sends SIGTERM, then SIGKILL: the init passes the first on
+# and writes 143, or is killed first (137, written by the controller).
+killed_code() { case $(proc_status "$1" exitCode) in 137 | 143) ;; *) return 1 ;; esac; }
+[ "$(proc_status web restarts)" = 1 ] && killed_code web ||
+    fail "web's restart not counted: $(status_of default vm web | jq -c .process)"
+ok "Always: web destroyed with virsh was started again (domain id $id1, now $($VIRSH_LXC domid "$dom")), its veth back on $br; counted, exit code $(proc_status web exitCode)"
+
+# Never: killed behind the controller's back, it stays off, Failed; leaving
+# runState Stopped starts it afresh.
+process lone "$(jq -nc --arg bb "$BB" '{restartPolicy: "Never", command: [$bb, "sleep", "1000"]}')"
+wait_for 30 "lone Running" converged default vm lone Running
+ldom=$(domain_of default lone)
+$VIRSH_LXC destroy "$ldom" >/dev/null
+wait_for 30 "lone Failed" phase_is vm lone Failed
+sleep 2
+[ "$(lxc_state "$ldom")" = "shut off" ] && [ "$(proc_status lone restarts)" = 0 ] && killed_code lone ||
+    fail "lone is $(lxc_state "$ldom"): $(status_of default vm lone | jq -c .process)"
+process lone "$(jq -nc --arg bb "$BB" '{restartPolicy: "Never", runState: "Stopped", command: [$bb, "sleep", "1000"]}')"
+wait_for 30 "lone Stopped" converged default vm lone Stopped
+process lone "$(jq -nc --arg bb "$BB" '{restartPolicy: "Never", command: [$bb, "sleep", "1000"]}')"
+wait_for 30 "lone Running again" converged default vm lone Running
+[ "$(lxc_state "$ldom")" = running ] || fail "lone is $(lxc_state "$ldom")"
+ok "Never: lone destroyed with virsh stayed off, Failed with exit code $(proc_status lone exitCode); Stopped then Running started it again"
 
 # runState Paused and Stopped are held.
 process idle "$(jq -nc --arg bb "$BB" '{command: [$bb, "sleep", "1000"]}')"
@@ -191,7 +214,9 @@ want="spec.command[0]: must be inside the node's program folder (--exec-dir)"
 echo "$m1" | grep -qF "$want" || fail "outside: $m1"
 [ "$m1" = "$m2" ] || fail "an existing and a missing program outside --exec-dir are told apart: '$m1', '$m2'"
 [ -z "$(test_domains "$VIRSH_LXC" | grep -E '\.(bad-disk|outside|missing)$')" ] || fail "a domain was made for a bad spec"
-ok "a VM-only field, and programs outside --exec-dir whether they exist or not, are Failed naming the field: $m1"
+ec put "${PREFIX}spec/default/migration/move-web" '{"apiVersion":"novacron.io/v1","kind":"Migration","metadata":{"name":"move-web"},"spec":{"vm":"web"}}' >/dev/null
+wait_for 20 "move-web Failed" failed_as migration move-web 'RuntimeUnsupported: spec.vm: VirtualMachine "web" runs on the process runtime, which cannot migrate'
+ok "a VM-only field, programs outside --exec-dir whether they exist or not, and a Migration of a process are Failed naming the field: $m1"
 
 # Deletion: the domain, the veth and the folder go.
 ec del "${PREFIX}spec/default/vm/web" >/dev/null

@@ -4,6 +4,7 @@
 # etcd reads its flags from ETCD_* variables too.
 ETCD_MAX_REQUEST_BYTES=$((128 * 1024 * 1024))
 export ETCD_MAX_REQUEST_BYTES
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 # Under AddressSanitizer freed memory waits in a quarantine before it is

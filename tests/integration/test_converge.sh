@@ -2,6 +2,7 @@
 # the spec's mod_revision; a bad document fails alone, naming its fields;
 # an update advances observedGeneration; Stopped and Paused are held; a
 # delete removes the domain and the status; SIGTERM exits 0.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 start_novacrond --workers 4

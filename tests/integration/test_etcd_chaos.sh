@@ -11,6 +11,7 @@
 # on one node, and nothing is left of deleted ones. At the end, every status
 # write, recorded from the start with `etcdctl watch`, shows no
 # observedGeneration going backwards, and the record ends where etcd does.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 N=${CHAOS_N:-1000}

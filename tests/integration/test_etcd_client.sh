@@ -1,4 +1,5 @@
 # The etcd client and watch (tests/itest_etcd.c) against this test's etcd.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 NC_TEST_ETCD=$ETCD "$(dirname "$NOVACROND")/tests/itest_etcd" --jobs 1 ||

@@ -3,6 +3,7 @@
 # notice (not resume its watch at a revision the store will take long to
 # reach, nor drop what the store now says as older than its cache), say
 # it is not ready meanwhile, and converge a spec put after the restore.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 start_novacrond --workers 2

@@ -1,6 +1,7 @@
 # etcd with user/password auth, then etcd over TLS with client
 # certificates: novacrond connects with --etcd-user/--etcd-password and
 # with --etcd-cacert/--etcd-cert/--etcd-key, and converges a VM either way.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 ec user add root:s3cret >/dev/null

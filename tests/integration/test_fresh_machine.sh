@@ -5,6 +5,7 @@
 # and only then are the libraries' flags asked for. The demo runs on
 # libvirt's test driver (DEMO_LIBVIRT=test), which keeps it fast and makes
 # this also the test that the demo script works.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 

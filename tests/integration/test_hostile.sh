@@ -12,6 +12,7 @@
 #     valid one converges;
 #   - 80,000 labels, 20,000 repeated ones and 30,000 unknown fields end
 #     Failed with a short message.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TMP/boot" "$TMP/boot/sub"

@@ -3,6 +3,7 @@
 # nothing, an invalid document makes apply write nothing, prune deletes
 # only what it should, get -w prints the transitions, wait times out with a
 # non-zero exit, and etcd being away is a clear error.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 : "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"

@@ -1,6 +1,7 @@
 # The overlay driver (tests/itest_overlay.c) between two network namespaces
 # this test makes, joined by a veth pair: every address is inside them,
 # none in the root namespace, and they are removed when the test ends.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 A=nc-ov-$$-a

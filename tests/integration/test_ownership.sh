@@ -4,6 +4,7 @@
 # neither spec nor status (an orphan); one marked as ours whose spec is gone
 # but whose status remains (a delete interrupted by a crash); and one marked
 # by another etcd cluster.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 cluster=$(curl -sf -X POST -d '{"key":"Lw=="}' "$ETCD/v3/kv/range" | jq -r .header.cluster_id)

@@ -5,6 +5,7 @@
 # when a node stops renewing its lease the scheduler moves its VMs to the
 # other node; when it comes back it removes its copies; a deleted VM's
 # placement goes too.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 start_node() { # NAME PORT

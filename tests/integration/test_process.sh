@@ -1,5 +1,6 @@
 # The process: --help, bad flags, environment variables, the HTTP endpoint,
 # sd_notify (READY, STATUS, WATCHDOG, STOPPING) and SIGTERM.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 "$NOVACROND" --help | grep -q -- "--etcd URL" || fail "--help does not list --etcd"

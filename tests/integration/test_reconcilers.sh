@@ -1,6 +1,7 @@
 # The reconcilers' unit tests against the fake drivers (tests/itest_reconcilers.c),
 # with this test's etcd for status and events, and the fault sweep's count
 # of the driver call sites it failed.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 NC_TEST_ETCD=$ETCD "$(dirname "$NOVACROND")/tests/itest_reconcilers" --jobs 1 >"$TMP/itest.out" 2>&1 || {

@@ -2,6 +2,7 @@
 # missed); changes made while the controller's watch was away and then
 # compacted out of etcd's history (relist and diff, deletions included);
 # kill -9 in the middle of work (the next start converges everything).
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 start_novacrond --workers 2

@@ -13,6 +13,7 @@
 #   - the leader killed with -9 while placing 60 VMs: a follower takes
 #     over, each VM is placed once, and no node holds more than it offers
 #     (requests summed per node from the specs and placements in etcd).
+# lane: light
 . "$(dirname "$0")/lib.sh"
 
 # start_node NAME [FLAG...]: a node of its own, on a free port.

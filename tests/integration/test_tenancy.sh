@@ -7,6 +7,7 @@
 # namespace, or writing a status, is denied with etcd's reason and exit
 # code 1; a VM cannot reach another namespace's Volume or Network by
 # naming it; novacrond's user cannot write a tenant's VM.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 : "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"
 

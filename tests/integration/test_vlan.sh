@@ -10,6 +10,7 @@
 # machine) the Networks are Failed instead, saying so, and the two nodes,
 # both failing, leave the status to the first that said it rather than
 # overwriting each other's word in turn; the rest then runs as above.
+# lane: light
 . "$(dirname "$0")/lib.sh"
 RUN=/run/nc-test-$$
 

@@ -18,6 +18,7 @@
 #include "core/node.h"
 #include "reconcilers/instancetype.h"
 #include "reconcilers/moves.h"
+#include "reconcilers/snapshot.h"
 #include "reconcilers/status.h"
 #include "reconcilers/volume.h"
 #include "schema/migration.h"
@@ -109,6 +110,7 @@ struct nc_leader {
     _Atomic bool leading;
     _Atomic uint64_t placed_total;     /* for /metrics */
     _Atomic size_t unschedulable;
+    _Atomic bool migs_waiting;         /* @migs is not empty */
     size_t pass_unschedulable;         /* counted by the pass in progress */
     int64_t create_rev; /* the leader key's, while leading */
     /* The loop thread's own. */
@@ -379,6 +381,16 @@ vm_of_spec(const struct nc_leader *l, const char *key, char ns_name[2 * NC_NAME_
     return true;
 }
 
+/* Whether @key is a VM's status key. */
+static bool
+vm_of_status(const struct nc_leader *l, const char *key)
+{
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1];
+
+    return strncmp(key, l->status_prefix, l->status_len) == 0 &&
+           nc_key_parse(key + l->status_len, ns, kind, name) && strcmp(kind, "vm") == 0;
+}
+
 /* "ns/name" of a Migration's spec or status key; false for any other. */
 static bool
 migration_of(const struct nc_leader *l, const char *key, char ns_name[2 * NC_NAME_MAX + 2])
@@ -443,6 +455,10 @@ nc_leader_note(struct nc_leader *l, const char *key)
     }
     is_mig = migration_of(l, key, mig);
     is_it = instancetype_of(l, key, it_ns);
+    /* A VM's status (its phase) is news only to the Migrations waiting
+     * for it, and a pass looks at those all. */
+    if (vm_of_status(l, key) && !atomic_load(&l->migs_waiting))
+        return;
     pthread_mutex_lock(&l->lock);
     if (is_it)
         mark(&l->ns_dirty, it_ns);
@@ -1218,7 +1234,7 @@ vm_phase(struct nc_leader *l, const struct lvm *v, char *out, size_t outsz)
 static int
 mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
 {
-    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], why[WHY_MAX];
+    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], why[WHY_MAX], snaps[256];
     char pools[NC_VM_MAX_DISKS][NC_SCHED_POOL_MAX + 1], vmkey[2 * NC_NAME_MAX + 2], phase[32];
     const char *pool_names[NC_VM_MAX_DISKS], *reason = NULL, *slash = strchr(d->key, '/');
     char *spec = NULL, *old_text = NULL, *text = NULL;
@@ -1288,6 +1304,14 @@ mig_decide(struct nc_leader *l, struct nc_sched *s, struct dirty *d)
         snprintf(why, sizeof(why), "VirtualMachine \"%s\" is moving already (migration %s)",
                  ms.vm, mv.migration);
         reason = "AlreadyMigrating";
+    } else if (nc_snapshots_of_vm(l->env, ns, ms.vm, snaps, sizeof(snaps)) > 0) {
+        /* libvirt keeps a domain's snapshots on its host: it refuses to
+         * move the domain live, and a cold move would leave them behind. */
+        snprintf(why, sizeof(why),
+                 "spec.vm: VirtualMachine \"%s\" has Snapshots (%s), which stay on their node; "
+                 "delete them to move it",
+                 ms.vm, snaps);
+        reason = "HasSnapshots";
     }
     if (reason) {
         text = mig_status(old, gen, "Failed", reason, why, ms.vm, NULL, NULL, NULL);
@@ -1614,6 +1638,7 @@ leader_main(void *arg)
             }
             retry = r < 0;
             passed = true;
+            atomic_store(&l->migs_waiting, l->migs != NULL);
         }
         pthread_mutex_lock(&l->lock);
         /* A pass looks at every VM: the changes of the next moments wait

@@ -148,8 +148,10 @@ on_status_changed(void *data, const char *key)
         nc_leader_note(d->leader, key); /* where a Volume is binds its VMs */
     if (seg && strncmp(seg, "/migration/", 11) == 0)
         migration_changed(d, key);
-    if (seg && strncmp(seg, "/vm/", 4) == 0)
+    if (seg && strncmp(seg, "/vm/", 4) == 0) {
         nc_netpol_vm_changed(&d->env); /* its addresses or node */
+        nc_leader_note(d->leader, key); /* its phase, which a Migration may wait for */
+    }
     if (nc_wq_in_flight(d->q, rest))
         return;
     if (seg && strncmp(seg, "/volume/", 8) == 0 &&

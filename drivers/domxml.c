@@ -14,6 +14,7 @@ void
 nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char base[17])
 {
     uint64_t h = nc_hash_str(NC_HASH_START, def->type), b;
+    const char *seed;
     char num[64];
 
     snprintf(num, sizeof(num), "%u/%" PRIu64 "/%d", def->vcpus, def->memory, def->accel);
@@ -28,8 +29,12 @@ nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char bas
         h = nc_hash_str(h, def->run_dir);
     if (def->image)
         h = nc_hash_str(nc_hash_str(h, "image"), def->image);
+    /* The seed by its name, which says its content: its folder is the
+     * node's, and a guest that moves keeps its definition. */
+    seed = def->seed ? strrchr(def->seed, '/') : NULL;
+    seed = seed ? seed + 1 : def->seed;
     /* The base: without the interfaces, which are hot-plugged like disks. */
-    b = def->seed ? nc_hash_str(h, def->seed) : h;
+    b = seed ? nc_hash_str(h, seed) : h;
     if (base)
         snprintf(base, 17, "%016" PRIx64, b);
     for (unsigned i = 0; def->nics && i < def->n_nics; i++) {
@@ -39,8 +44,8 @@ nc_domain_config_hash(const struct nc_domain_def *def, char config[17], char bas
             h = nc_hash_str(h, def->nics[i].ip);
     }
     /* Only when there is one, so that other domains keep their hashes. */
-    if (def->seed)
-        h = nc_hash_str(h, def->seed);
+    if (seed)
+        h = nc_hash_str(h, seed);
     for (unsigned i = 0; def->disks && i < def->n_disks; i++) {
         const struct nc_disk_src *d = &def->disks[i];
 

@@ -33,6 +33,8 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "drivers/storage.h"
+#include "reconcilers/cloudinit.h"
+#include "reconcilers/ifaces.h"
 #include "reconcilers/migration.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/run.h"
@@ -193,6 +195,52 @@ end(struct mig_run *run, const char *phase, const char *reason, const char *fmt,
  * [{"volume","from","path"}] (NULL on out of memory); 1 in *@ret_err with
  * the reason in @why when one cannot be made, or a negative errno.
  */
+/*
+ * The cloud-init seed of VM @vm made here, as its node makes it (the same
+ * files, so the same name): the guest's CD-ROM, which a live move does not
+ * copy, is this file on this node. Added to @list as {"seed": path}. 0, 1
+ * with @why when it cannot be made, or a negative errno.
+ */
+static int
+target_seed(struct mig_run *run, const struct nc_vm_spec *vm, cJSON *list, char *why,
+            size_t whysz)
+{
+    struct nc_env *env = run->o.ctx->env;
+    struct nc_iface ifs[NC_VM_MAX_IFACES] = {0};
+    char path[1024], id[NC_INSTANCE_ID_MAX];
+    struct nc_run vr;
+    cJSON *e;
+    int r;
+
+    /* The VM's own run: its spec key and name make the instance-id, its
+     * status holds its addresses. */
+    if ((r = nc_run_begin(&vr, run->o.ctx, run->o.ns, "vm", run->mv.vm)) < 0) {
+        nc_run_end(&vr);
+        return r;
+    }
+    nc_ifaces_begin(&vr, vm, vr.old_status, ifs);
+    for (unsigned i = 0; i < vm->n_ifaces && r == 0; i++) {
+        if (!ifs[i].ip[0] || !nc_iface_from_network(&ifs[i], env, run->o.ns, vm->ifaces[i].network)) {
+            snprintf(why, whysz, "VM %s: spec.interfaces[%u] has no address yet", run->mv.vm, i);
+            r = 1;
+        }
+    }
+    if (r == 0 && nc_cloudinit_seed(&vr, vm, ifs, run->domname, path, sizeof(path), id) < 0) {
+        snprintf(why, whysz, "VM %s: spec.cloudInit: cannot make the seed here: %s", run->mv.vm,
+                 nc_drv_errmsg());
+        r = 1;
+    }
+    nc_run_end(&vr);
+    if (r != 0)
+        return r;
+    if (!(e = cJSON_CreateObject()) || !cJSON_AddStringToObject(e, "seed", path)) {
+        cJSON_Delete(e);
+        return -ENOMEM;
+    }
+    cJSON_AddItemToArray(list, e);
+    return 0;
+}
+
 static cJSON *
 target_volumes(struct mig_run *run, char *why, size_t whysz, int *ret_err)
 {
@@ -221,11 +269,7 @@ target_volumes(struct mig_run *run, char *why, size_t whysz, int *ret_err)
                  nc_runtime_names[vm.runtime]);
         r = 1;
     } else if (vm.cloud_init) {
-        /* Its seed lives on the source node only; the target would have
-         * to make its own and the definition to name it. */
-        snprintf(why, whysz, "VM %s has spec.cloudInit, whose seed is not moved by migrations",
-                 run->mv.vm);
-        r = 1;
+        r = target_seed(run, &vm, list, why, whysz);
     }
     for (unsigned i = 0; i < vm.n_disks && r == 0; i++) {
         const char *pool, *volname, *from, *format;
@@ -466,7 +510,7 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
     vols = cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status, "targetVolumes"), true);
     cJSON_ArrayForEach(v, vols) {
         const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
-        cJSON *vs = nc_run_status_of(&run->o, "volume", vol);
+        cJSON *vs = vol ? nc_run_status_of(&run->o, "volume", vol) : NULL;
 
         ct.total += (uint64_t)nc_json_i64(cJSON_GetObjectItem(vs, "allocation"));
         cJSON_Delete(vs);
@@ -474,10 +518,14 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
     r = 0;
     cJSON_ArrayForEach(v, vols) {
         const char *vol = cJSON_GetStringValue(cJSON_GetObjectItem(v, "volume"));
-        cJSON *vs = nc_run_status_of(&run->o, "volume", vol);
-        const char *pool = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "pool"));
-        const char *volname = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "volume"));
+        const char *pool, *volname;
+        cJSON *vs;
 
+        if (!vol)
+            continue; /* the seed: the target's VM reconciler makes its own */
+        vs = nc_run_status_of(&run->o, "volume", vol);
+        pool = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "pool"));
+        volname = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "volume"));
         r = pool && volname ? nc_st_send(env->st, pool, volname, peer, env->netns, pool, volname,
                                          on_sent, &ct)
                             : nc_drv_fail(-ENOENT, "Volume %s has no volume here", vol);
@@ -510,6 +558,29 @@ peer_uri(const struct mig_run *run, char *buf, size_t size)
 
 /* The source, Running: drives the move to @peer and writes how it ended
  * (a live move's success is the target's to write). */
+/*
+ * The target's seed, which the target made (target_seed()), and into
+ * @from this node's of the same name: the guest's CD-ROM here. NULL when
+ * the VM has none, or the name is not a seed's (16 hex digits, ".iso").
+ */
+static const char *
+seed_of(struct mig_run *run, char *from, size_t fromsz)
+{
+    const cJSON *v;
+
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(run->o.old_status, "targetVolumes")) {
+        const char *to = cJSON_GetStringValue(cJSON_GetObjectItem(v, "seed"));
+        const char *name = to ? strrchr(to, '/') : NULL;
+
+        if (!name || strlen(name + 1) != 20 || strspn(name + 1, "0123456789abcdef") != 16 ||
+            strcmp(name + 17, ".iso") != 0)
+            continue;
+        snprintf(from, fromsz, "%s/%s%s", run->o.ctx->env->seed_dir, run->domname, name);
+        return to;
+    }
+    return NULL;
+}
+
 static int
 drive(struct mig_run *run, const char *peer, int64_t *ret_requeue_ms)
 {
@@ -518,8 +589,8 @@ drive(struct mig_run *run, const char *peer, int64_t *ret_requeue_ms)
                                   .max_downtime_ms = run->spec.max_downtime_ms,
                                   .bandwidth_mibps = run->spec.bandwidth_mibps};
     struct tick t = {.run = run};
-    const char *after = cold(run) ? "is started again" : "runs";
-    char msg[512];
+    const char *after = cold(run) ? "is started again" : "runs", *seed_to;
+    char msg[512], seed[1024];
     cJSON *s, *v;
     int r;
 
@@ -536,7 +607,12 @@ drive(struct mig_run *run, const char *peer, int64_t *ret_requeue_ms)
                 p.disk_to[p.n_disks++] = to;
             }
         }
+        /* Only the disks copy: the seed is read-only, made on both. */
         p.copy_storage = p.n_disks > 0;
+        if ((seed_to = seed_of(run, seed, sizeof(seed))) && p.n_disks < NC_MIGRATE_MAX_DISKS) {
+            p.disk_from[p.n_disks] = seed;
+            p.disk_to[p.n_disks++] = seed_to;
+        }
         r = nc_hv_migrate(env->hv, run->domname, &p, TICK_MS, on_tick, &t);
     }
     nc_rfc3339_now(run->o.now);

@@ -1115,6 +1115,11 @@ placed_here(struct vm_run *run)
     if (r == 0 && owned_by_us(run, &info)) {
         nc_info(run->o.key, "placed on node %s: removing the local domain", where);
         r = remove_domain(run, &info);
+    } else if (r == -ENOENT && run->spec.cloud_init &&
+               nc_cloudinit_prune(env, run->domname, NULL) < 0) {
+        /* A seed without its domain: the source's after a live move, or
+         * one a target made for a move that failed. */
+        nc_warn(run->o.key, "%s", nc_drv_errmsg());
     }
     return r == 0 || r == -ENOENT ? 1 : r;
 }

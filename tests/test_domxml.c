@@ -184,6 +184,26 @@ Test(domxml, config_hash_follows_the_definition)
     cr_assert_str_eq(h1, h2);
 }
 
+/* A seed is named by its content in a folder of the node's: a guest that
+ * moves to another node's copy keeps its hash, a new seed does not. */
+Test(domxml, config_hash_names_the_seed_not_its_folder)
+{
+    struct nc_domain_def d1 = {.type = "qemu", .vcpus = 1, .memory = 1 << 20,
+                               .seed = "/run/a/host-a/seeds/dom/0123456789abcdef.iso"},
+                         d2 = d1;
+    char h1[17], h2[17], b1[17], b2[17];
+
+    nc_domain_config_hash(&d1, h1, b1);
+    d2.seed = "/run/b/host-b/seeds/dom/0123456789abcdef.iso";
+    nc_domain_config_hash(&d2, h2, b2);
+    cr_assert_str_eq(h1, h2);
+    cr_assert_str_eq(b1, b2);
+    d2.seed = "/run/a/host-a/seeds/dom/fedcba9876543210.iso";
+    nc_domain_config_hash(&d2, h2, b2);
+    cr_assert_str_neq(h1, h2);
+    cr_assert_str_neq(b1, b2);
+}
+
 /* The hash is in every running domain's owner mark: a new formula would
  * restart every guest after an upgrade. These are the values it has had
  * since domains first carried it. */

@@ -12,7 +12,8 @@
 # leaves exactly one running copy and a status that says how it ended;
 # novactl drain moves the guest live and lists what stays. A node-local
 # disk moves live with its guest, and back cold, the source killed in the
-# middle.
+# middle. A VM with a cloud-init seed moves live onto the same seed, made
+# by the target.
 . "$(dirname "$0")/lib.sh"
 : "${NOVACTL:=$(cd "$(dirname "$0")/../.." && pwd)/build/novactl}"
 nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
@@ -226,18 +227,31 @@ wait_for 20 "$dst's copy gone" sh -c "[ ! -e '$dst_path' ]"
 wait_for 30 "disky Ready on $src" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/disky --print-value-only | jq -e '.node == \"$src\" and .phase == \"Running\"'"
 ok "cold migration back to $src, its source killed mid-move: $(echo "$st" | jq -r '.progress.dataProcessed') bytes sent, $(echo "$st" | jq -r .downtimeMs) ms from the stop to the end of the move"
 
-# A VM with a cloud-init seed is not moved (its seed would not follow):
-# Failed, saying so, and it stays where it is.
-put_vm default seeded "$(guest_spec Stopped 30 "" 64MiB | jq -c '. + {cloudInit: {userData: "#cloud-config\n"}}')"
-wait_for 30 "seeded Stopped" converged default vm seeded Stopped
+# A VM with a cloud-init seed moves live: the target makes the same seed
+# (the same files, so the same name) in its own folder, the guest's
+# CD-ROM there is that file, and the target's reconciler finds nothing to
+# change (no restart); the source's seed goes with its domain.
+uri_of() { if [ "$1" = host-a ]; then echo "$URI_A"; else echo "$URI_B"; fi; }
+cdrom_of() { virsh -c "$(uri_of "$1")" -q domblklist "$2" --details | awk '$2 == "cdrom" { print $4 }'; }
+put_vm default seeded "$(guest_spec Running 30 "" | jq -c '. + {cloudInit: {userData: "#cloud-config\n"}, interfaces: [{name: "eth0", network: "net-m"}]}')"
+wait_for 60 "seeded Running" converged default vm seeded Running
 on=$(status_of default vm seeded | jq -r .node)
 other=$([ "$on" = host-a ] && echo host-b || echo host-a)
-ec put "${PREFIX}spec/default/migration/seeded" "$(mig_doc seeded "{\"vm\":\"seeded\",\"targetNode\":\"$other\"}")" >/dev/null
-wait_for 30 "seeded's migration Failed" phase_is seeded Failed
-status_of default migration seeded | jq -e '.conditions[] | select(.type == "Ready") | .message | contains("has spec.cloudInit, whose seed is not moved by migrations")' >/dev/null ||
-    fail "seeded's migration: $(status_of default migration seeded)"
-[ "$(status_of default vm seeded | jq -r .node)" = "$on" ] || fail "seeded moved"
-ok "a VM with a cloud-init seed: its migration Failed, saying why; it stays on $on"
+sdom=$(domain_of default seeded)
+seed_on=$(cdrom_of "$on" "$sdom")
+[ -f "$seed_on" ] || fail "seeded's seed on $on: '$seed_on'"
+ec put "${PREFIX}spec/default/migration/seeded" "$(mig_doc seeded "{\"vm\":\"seeded\",\"targetNode\":\"$other\",\"mode\":\"live\"}")" >/dev/null
+wait_for 60 "seeded's migration Succeeded" phase_is seeded Succeeded
+seed_other=$(cdrom_of "$other" "$sdom")
+[ "$seed_other" = "$RUN/$other/seeds/$sdom/$(basename "$seed_on")" ] && [ -f "$seed_other" ] ||
+    fail "seeded's CD-ROM on $other: '$seed_other' (it was '$seed_on' on $on)"
+sid=$(virsh -c "$(uri_of "$other")" domid "$sdom")
+wait_for 20 "the seed on $on gone" sh -c "[ ! -e '$seed_on' ]"
+wait_for 30 "seeded Running on $other" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/seeded --print-value-only | jq -e '.node == \"$other\" and .phase == \"Running\"'"
+wait_for 30 "seeded converged on $other" converged default vm seeded Running
+sleep 2
+[ "$(virsh -c "$(uri_of "$other")" domid "$sdom")" = "$sid" ] || fail "seeded was restarted on $other"
+ok "a VM with a cloud-init seed moved live from $on to $other onto the same seed made there ($(basename "$seed_other")), not restarted; the seed on $on removed"
 
 # Deleting the VM tears it down where it now runs.
 ec del "${PREFIX}spec/default/vm/mover" >/dev/null

@@ -63,10 +63,8 @@ reader(void *arg)
             snprintf(g->why, sizeof(g->why), "%s", nc_drv_errmsg());
         }
         pthread_mutex_lock(&g->lock);
-        if (n <= 0) {
-            g->eof = true;
+        if (n <= 0)
             break;
-        }
         g->len[slot] = n;
         g->count++;
         pthread_cond_broadcast(&g->cond);

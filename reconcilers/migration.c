@@ -23,6 +23,7 @@
  * killed in the middle, it starts over when novacrond comes back.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -189,13 +190,6 @@ end(struct mig_run *run, const char *phase, const char *reason, const char *fmt,
 }
 
 /*
- * The target's copies of the VM's Volumes on node-local pools: each made
- * here empty, with the same name, pool, format and size, for libvirt to
- * copy the disk into while the guest runs. Returns them as
- * [{"volume","from","path"}] (NULL on out of memory); 1 in *@ret_err with
- * the reason in @why when one cannot be made, or a negative errno.
- */
-/*
  * The cloud-init seed of VM @vm made here, as its node makes it (the same
  * files, so the same name): the guest's CD-ROM, which a live move does not
  * copy, is this file on this node. Added to @list as {"seed": path}. 0, 1
@@ -220,7 +214,8 @@ target_seed(struct mig_run *run, const struct nc_vm_spec *vm, cJSON *list, char 
     }
     nc_ifaces_begin(&vr, vm, vr.old_status, ifs);
     for (unsigned i = 0; i < vm->n_ifaces && r == 0; i++) {
-        if (!ifs[i].ip[0] || !nc_iface_from_network(&ifs[i], env, run->o.ns, vm->ifaces[i].network)) {
+        if (!ifs[i].ip[0] ||
+            !nc_iface_from_network(&ifs[i], env, run->o.ns, vm->ifaces[i].network)) {
             snprintf(why, whysz, "VM %s: spec.interfaces[%u] has no address yet", run->mv.vm, i);
             r = 1;
         }
@@ -241,6 +236,14 @@ target_seed(struct mig_run *run, const struct nc_vm_spec *vm, cJSON *list, char 
     return 0;
 }
 
+/*
+ * The target's copies of the VM's Volumes on node-local pools: each made
+ * here empty, with the same name, pool, format and size, for libvirt to
+ * copy the disk into while the guest runs, and its cloud-init seed. Returns
+ * them as [{"volume","from","path"}, {"seed"}] (NULL on out of memory); 1 in
+ * *@ret_err with the reason in @why when one cannot be made, or a negative
+ * errno.
+ */
 static cJSON *
 target_volumes(struct mig_run *run, char *why, size_t whysz, int *ret_err)
 {
@@ -496,6 +499,7 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
     struct nc_env *env = run->o.ctx->env;
     struct cold_tick ct = {.t = t};
     int grace = nc_stop_grace(env, run->o.ns, run->mv.vm), r;
+    int64_t sent_ms;
     bool forced;
     cJSON *vols, *v;
 
@@ -526,9 +530,13 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
         vs = nc_run_status_of(&run->o, "volume", vol);
         pool = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "pool"));
         volname = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "volume"));
+        sent_ms = nc_now_ms();
         r = pool && volname ? nc_st_send(env->st, pool, volname, peer, env->netns, pool, volname,
                                          on_sent, &ct)
                             : nc_drv_fail(-ENOENT, "Volume %s has no volume here", vol);
+        if (r == 0)
+            nc_info(run->o.key, "Volume %s sent to node %s in %" PRId64 " ms", vol,
+                    run->mv.target, nc_now_ms() - sent_ms);
         ct.done += (uint64_t)nc_json_i64(cJSON_GetObjectItem(vs, "allocation"));
         cJSON_Delete(vs);
         if (r < 0)
@@ -556,8 +564,6 @@ peer_uri(const struct mig_run *run, char *buf, size_t size)
     cJSON_Delete(node);
 }
 
-/* The source, Running: drives the move to @peer and writes how it ended
- * (a live move's success is the target's to write). */
 /*
  * The target's seed, which the target made (target_seed()), and into
  * @from this node's of the same name: the guest's CD-ROM here. NULL when
@@ -581,6 +587,8 @@ seed_of(struct mig_run *run, char *from, size_t fromsz)
     return NULL;
 }
 
+/* The source, Running: drives the move to @peer and writes how it ended
+ * (a live move's success is the target's to write). */
 static int
 drive(struct mig_run *run, const char *peer, int64_t *ret_requeue_ms)
 {

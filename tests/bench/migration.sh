@@ -40,8 +40,8 @@ other() { [ "$1" = host-a ] && echo host-b || echo host-a; }
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 
-start_host host-a "$A" "$(free_port)" --libvirt "$URI_A" --force-tcg --log-level warn
-start_host host-b "$B" "$(free_port)" --libvirt "$URI_B" --force-tcg --log-level warn
+start_host host-a "$A" "$(free_port)" --libvirt "$URI_A" --force-tcg
+start_host host-b "$B" "$(free_port)" --libvirt "$URI_B" --force-tcg
 
 mig_doc() { # NAME SPEC
     printf '{"apiVersion":"novacron.io/v1","kind":"Migration","metadata":{"name":"%s"},"spec":%s}' "$1" "$2"
@@ -170,6 +170,9 @@ awk -v a="$(median "${cold_total[@]}")" -v b="$(median "${floor_cold[@]}")" \
 stats "novacron: downtimeMs (stop -> copy done)" "${cold_down[@]}"
 awk -v a="$(median "${cold_down[@]}")" -v b="$(median "${floor_cold[@]}")" \
     'BEGIN { printf "  %-44s %6.2fx\n", "ratio of the copy alone to the floor", a / b }'
+# The relay itself, as the source's log times each Volume it sends.
+mapfile -t sends < <(grep -ah "sent to node" "$TMP"/host-*.log | sed -n 's/.* in \([0-9]*\) ms$/\1/p')
+stats "novacron: the volume's send alone (its log)" "${sends[@]}"
 INNER
 trap 'rm -f "$top/tests/integration/.bench_migration.sh"' EXIT
 bash "$top/tests/integration/.bench_migration.sh" | grep -v '^ok '

@@ -153,6 +153,17 @@ nc_lv_conn(struct nc_hv *hv)
     return conn_get(hv);
 }
 
+virConnectPtr
+nc_lv_conn_new(struct nc_hv *hv)
+{
+    struct lv *lv = hv->priv;
+    virConnectPtr c = virConnectOpen(lv->uri);
+
+    if (!c)
+        fail("connect to", lv->uri);
+    return c;
+}
+
 int
 nc_lv_fail(const char *what, const char *name)
 {

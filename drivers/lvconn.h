@@ -14,6 +14,10 @@
  * NULL (and nc_drv_errmsg() set) when libvirtd cannot be reached. */
 virConnectPtr nc_lv_conn(struct nc_hv *hv);
 
+/* A connection of the caller's own to the same libvirtd, for long
+ * transfers (close with virConnectClose()); NULL with the reason recorded. */
+virConnectPtr nc_lv_conn_new(struct nc_hv *hv);
+
 /* Domain @name (free with virDomainFree()), or NULL with *ret_err set
  * (-ENOENT when there is none) and the reason recorded. */
 virDomainPtr nc_lv_domain(struct nc_hv *hv, const char *name, int *ret_err);

@@ -3,14 +3,9 @@
  * streams (virStorageVolDownload here, virStorageVolUpload there): what a
  * cold migration moves node-local disks with. The connection to the other
  * host is made from the node's network namespace, where its peers are.
- *
- * A reader thread receives chunks into a small ring while the caller's
- * thread sends them on, so that reading here and writing there overlap,
- * as they do in `virsh vol-download | virsh vol-upload`.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,106 +19,44 @@
 #include "drivers/lvconn.h"
 #include "drivers/storage.h"
 
-#define CHUNK (1 << 20)
-#define SLOTS 4
+/* A libvirt stream message carries at most 256 KiB of data. */
+#define CHUNK (256 * 1024)
 
-/* The chunks between the reader thread and the sender. */
-struct ring {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    virStreamPtr in;
-    const char *name;
-    char *buf[SLOTS];
-    int len[SLOTS];
-    unsigned head, count; /* the oldest full slot, and how many are full */
-    bool eof, stop;       /* the reader is done; the sender gave up */
-    int err;              /* the reader's, with its reason in @why */
-    char why[256];
-};
-
-static void *
-reader(void *arg)
-{
-    struct ring *g = arg;
-
-    pthread_mutex_lock(&g->lock);
-    for (;;) {
-        unsigned slot;
-        int n;
-
-        while (g->count == SLOTS && !g->stop)
-            pthread_cond_wait(&g->cond, &g->lock);
-        if (g->stop)
-            break;
-        slot = (g->head + g->count) % SLOTS;
-        pthread_mutex_unlock(&g->lock);
-        n = virStreamRecv(g->in, g->buf[slot], CHUNK);
-        if (n < 0) {
-            g->err = nc_lv_fail("read volume", g->name);
-            snprintf(g->why, sizeof(g->why), "%s", nc_drv_errmsg());
-        }
-        pthread_mutex_lock(&g->lock);
-        if (n <= 0)
-            break;
-        g->len[slot] = n;
-        g->count++;
-        pthread_cond_broadcast(&g->cond);
-    }
-    g->eof = true;
-    pthread_cond_broadcast(&g->cond);
-    pthread_mutex_unlock(&g->lock);
-    return NULL;
-}
-
-/* Sends everything the reader receives to @out. 0, or a negative errno
- * with the reason recorded. */
+/* Sends everything @in receives to @out, with @tick told every 200 ms. 0,
+ * or a negative errno with the reason recorded. */
 static int
-relay(struct ring *g, virStreamPtr out, const char *dest_name, uint64_t total,
-      bool (*tick)(void *data, uint64_t sent, uint64_t total), void *data, uint64_t *ret_sent)
+relay(virStreamPtr in, virStreamPtr out, const char *name, const char *dest_name,
+      uint64_t total, bool (*tick)(void *data, uint64_t sent, uint64_t total), void *data,
+      uint64_t *ret_sent)
 {
+    char *buf = malloc(CHUNK);
     int64_t last = 0;
-    int r = 0;
+    int n, r = 0;
 
-    for (;;) {
-        unsigned slot;
-
-        pthread_mutex_lock(&g->lock);
-        while (g->count == 0 && !g->eof)
-            pthread_cond_wait(&g->cond, &g->lock);
-        if (g->count == 0) {
-            pthread_mutex_unlock(&g->lock);
+    if (!buf)
+        return nc_drv_fail(-ENOMEM, "send %s: out of memory", name);
+    while (r == 0 && (n = virStreamRecv(in, buf, CHUNK)) != 0) {
+        if (n < 0) {
+            r = nc_lv_fail("read volume", name);
             break;
         }
-        slot = g->head;
-        pthread_mutex_unlock(&g->lock);
-        for (int done = 0; done < g->len[slot] && r == 0;) {
-            int w = virStreamSend(out, g->buf[slot] + done, (size_t)(g->len[slot] - done));
+        for (int done = 0; done < n && r == 0;) {
+            int w = virStreamSend(out, buf + done, (size_t)(n - done));
 
             if (w < 0)
                 r = nc_lv_fail("write the target's volume", dest_name);
             else
                 done += w;
         }
-        if (r == 0)
-            *ret_sent += (uint64_t)g->len[slot];
+        *ret_sent += (uint64_t)n;
         if (r == 0 && nc_now_ms() - last >= 200) {
             last = nc_now_ms();
             if (!tick(data, *ret_sent, total))
-                r = nc_drv_fail(-ECANCELED, "send %s: stopped", g->name);
+                r = nc_drv_fail(-ECANCELED, "send %s: stopped", name);
         }
-        pthread_mutex_lock(&g->lock);
-        g->head = (g->head + 1) % SLOTS;
-        g->count--;
-        if (r < 0)
-            g->stop = true;
-        pthread_cond_broadcast(&g->cond);
-        pthread_mutex_unlock(&g->lock);
-        if (r < 0)
-            return r;
     }
-    if (g->err < 0)
-        return nc_drv_fail(g->err, "%s", g->why);
-    return 0;
+    free(buf);
+    return r;
 }
 
 /* Opens @uri from network namespace @netns (NULL: this one): a socket
@@ -177,29 +110,19 @@ nc_lv_st_send(struct nc_st *st, const char *pool, const char *name, const char *
               const char *netns, const char *dest_pool, const char *dest_name,
               bool (*tick)(void *data, uint64_t sent, uint64_t total), void *data)
 {
-    virConnectPtr here = nc_lv_conn(st->priv), there = NULL;
+    virConnectPtr here = NULL, there = NULL;
     virStorageVolPtr src = NULL, dst = NULL;
     virStreamPtr in = NULL, out = NULL;
     virStorageVolInfo info;
     uint64_t sent = 0;
-    struct ring g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
-                     .name = name};
-    pthread_t thread;
-    int r = 0;
+    int r = -EIO;
 
-    for (unsigned i = 0; i < SLOTS; i++)
-        if (!(g.buf[i] = malloc(CHUNK)))
-            r = -ENOMEM;
-    if (!here || r < 0) {
-        r = here ? nc_drv_fail(-ENOMEM, "send %s: out of memory", name) : -EIO;
-        goto out;
-    }
-    if (!(there = open_from(peer_uri, netns)) ||
+    /* Connections of its own at both ends: on the daemon's shared one, the
+     * stream's messages would wait behind every other call and event. */
+    if (!(here = nc_lv_conn_new(st->priv)) || !(there = open_from(peer_uri, netns)) ||
         !(src = vol_on(here, pool, name, "look up volume")) ||
-        !(dst = vol_on(there, dest_pool, dest_name, "look up the target's volume"))) {
-        r = -EIO;
+        !(dst = vol_on(there, dest_pool, dest_name, "look up the target's volume")))
         goto out;
-    }
     if (virStorageVolGetInfo(src, &info) < 0) {
         r = nc_lv_fail("inspect volume", name);
         goto out;
@@ -209,20 +132,12 @@ nc_lv_st_send(struct nc_st *st, const char *pool, const char *name, const char *
         r = nc_lv_fail("open the streams of volume", name);
         goto out;
     }
-    g.in = in;
-    if ((r = -pthread_create(&thread, NULL, reader, &g)) < 0) {
-        nc_drv_fail(r, "send %s: cannot start a thread: %s", name, strerror(-r));
-    } else {
-        r = relay(&g, out, dest_name, info.allocation, tick, data, &sent);
-        pthread_join(thread, NULL);
-    }
+    r = relay(in, out, name, dest_name, info.allocation, tick, data, &sent);
     if (r == 0 && (virStreamFinish(in) < 0 || virStreamFinish(out) < 0))
         r = nc_lv_fail("finish sending volume", name);
     if (r < 0) {
-        if (in)
-            virStreamAbort(in);
-        if (out)
-            virStreamAbort(out);
+        virStreamAbort(in);
+        virStreamAbort(out);
     } else {
         tick(data, sent, sent);
     }
@@ -239,7 +154,5 @@ out:
         virConnectClose(there);
     if (here)
         virConnectClose(here);
-    for (unsigned i = 0; i < SLOTS; i++)
-        free(g.buf[i]);
     return r;
 }

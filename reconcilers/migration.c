@@ -267,6 +267,8 @@ target_volumes(struct mig_run *run, char *why, size_t whysz, int *ret_err)
     }
     free(value);
     nc_verr_free(errs);
+    /* The leader refused other runtimes at admission; the spec may have
+     * changed since. */
     if (vm.runtime != NC_RUNTIME_VM) {
         snprintf(why, whysz, "VM %s runs on the %s runtime, which cannot migrate", run->mv.vm,
                  nc_runtime_names[vm.runtime]);

@@ -30,21 +30,9 @@ for i in $(seq 1 "$N"); do
     printf '{"apiVersion":"novacron.io/v1","kind":"VirtualMachine","metadata":{"name":"c%s","namespace":"bench"},"spec":{"runtime":"container","image":"%s","vcpus":1,"memory":"32MiB","command":["sleep","100000"]}}\n' \
         "$i" "$IMAGE"
 done >"$TMP/all.json"
-running() {
-    [ "$(ec get "${PREFIX}status/bench/vm/" --prefix --print-value-only |
-        jq -s '[.[] | select(.phase == "Running")] | length')" -ge "$N" ]
-}
 t0=$(now)
 "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" apply -f "$TMP/all.json" >/dev/null
-deadline=$((SECONDS + 300))
-until running; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-        ec get "${PREFIX}status/bench/vm/" --prefix --print-value-only |
-            jq -c 'select(.phase != "Running") | {phase, conditions}' | head -n 3 >&2
-        fail "not every one Running after 300 s"
-    fi
-    sleep 0.05
-done
+wait_all_running bench "$N" 300
 t1=$(now)
 [ "$(ours | wc -l)" -eq "$N" ] || fail "$(ours | wc -l) containers for $N specs"
 ctl=$(ms "$t0" "$t1")

@@ -32,22 +32,10 @@ for i in $(seq 1 "$N"); do
     printf '{"apiVersion":"novacron.io/v1","kind":"VirtualMachine","metadata":{"name":"p%s","namespace":"bench"},"spec":{"runtime":"process","vcpus":1,"memory":"32MiB","command":["%s/busybox","sleep","100000"]}}\n' \
         "$i" "$EXEC"
 done >"$TMP/all.json"
-running() {
-    [ "$(ec get "${PREFIX}status/bench/vm/" --prefix --print-value-only |
-        jq -s '[.[] | select(.phase == "Running")] | length')" -ge "$N" ]
-}
 t0=$(now)
 "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" apply -f "$TMP/all.json" >/dev/null
 t1=$(now)
-deadline=$((SECONDS + 300))
-until running; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-        ec get "${PREFIX}status/bench/vm/" --prefix --print-value-only |
-            jq -c 'select(.phase != "Running") | {phase, conditions}' | head -n 3 >&2
-        fail "not every one Running after 300 s"
-    fi
-    sleep 0.05
-done
+wait_all_running bench "$N" 300
 t2=$(now)
 [ "$(test_domains "$VIRSH_LXC" | wc -l)" -eq "$N" ] || fail "$(test_domains "$VIRSH_LXC" | wc -l) domains for $N processes"
 ctl=$(ms "$t0" "$t2")

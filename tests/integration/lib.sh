@@ -199,6 +199,21 @@ converged() {
         ($phase == "" or .phase == $phase)' >/dev/null
 }
 
+# wait_all_running NS N SECONDS: until N VMs of NS say Running; else, after
+# SECONDS, prints three that do not and fails.
+wait_all_running() {
+    local deadline=$((SECONDS + $3))
+    until [ "$(ec get "${PREFIX}status/$1/vm/" --prefix --print-value-only |
+        jq -s '[.[] | select(.phase == "Running")] | length')" -ge "$2" ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            ec get "${PREFIX}status/$1/vm/" --prefix --print-value-only |
+                jq -c 'select(.phase != "Running") | {phase, conditions}' | head -n 3 >&2
+            fail "not every one Running after $3 s"
+        fi
+        sleep 0.05
+    done
+}
+
 # The number of keys under a prefix.
 count_keys() {
     ec get "$1" --prefix --keys-only | grep -c . || true

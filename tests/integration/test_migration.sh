@@ -253,6 +253,17 @@ sleep 2
 [ "$(virsh -c "$(uri_of "$other")" domid "$sdom")" = "$sid" ] || fail "seeded was restarted on $other"
 ok "a VM with a cloud-init seed moved live from $on to $other onto the same seed made there ($(basename "$seed_other")), not restarted; the seed on $on removed"
 
+# And back cold: stopped (it powers off at the button), started on $on
+# from a seed $on made again; the one on $other goes with its domain.
+ec put "${PREFIX}spec/default/migration/seeded-back" "$(mig_doc seeded-back "{\"vm\":\"seeded\",\"targetNode\":\"$on\",\"mode\":\"cold\"}")" >/dev/null
+wait_for 90 "seeded-back Succeeded" phase_is seeded-back Succeeded
+wait_for 30 "seeded Running on $on" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/seeded --print-value-only | jq -e '.node == \"$on\" and .phase == \"Running\"'"
+seed_back=$(cdrom_of "$on" "$sdom")
+[ "$seed_back" = "$seed_on" ] && [ -f "$seed_back" ] || fail "seeded's CD-ROM back on $on: '$seed_back' (it was '$seed_on')"
+wait_for 20 "the seed on $other gone" sh -c "[ ! -e '$seed_other' ]"
+virsh -c "$(uri_of "$other")" -q list --all --name | grep -qx "$sdom" && fail "seeded is still defined on $other"
+ok "and back to $on cold, onto a seed made there again"
+
 # Deleting the VM tears it down where it now runs.
 ec del "${PREFIX}spec/default/vm/mover" >/dev/null
 wait_for 60 "mover gone" sh -c "! virsh -c '$URI_A' -q list --all --name | grep -qx '$dom'"

@@ -94,15 +94,17 @@ restore(struct restore_run *run, const cJSON *snap, int64_t vm_gen)
                          "VM %s did not stop within %d s: forced off", run->spec.vm, grace);
         if (r == 0)
             r = nc_hv_snapshot_revert(env->hv, domname, snapname, true);
-        if (r == 0 && online && nc_hv_lookup(env->hv, domname, &info) == 0 &&
+        if (r == 0 && online && (r = nc_hv_lookup(env->hv, domname, &info)) == 0 &&
             info.state != NC_DOM_SHUTOFF)
             r = nc_hv_destroy(env->hv, domname);
         if (r == 0)
             nc_vm_stopped_by_restore(env, run->o.ns, run->spec.vm);
     }
     if (r < 0) {
-        nc_warn(run->o.key, "%s", nc_drv_errmsg());
-        return r;
+        snprintf(msg, sizeof(msg), "libvirt: %s", nc_drv_errmsg());
+        nc_run_event(&run->o, "Warning", "LibvirtError", "%s", msg);
+        /* Tried again from the top, with backoff. */
+        return not_ready(run, "InProgress", "LibvirtError", "%s", msg) == -ESTALE ? -ESTALE : r;
     }
     nc_info(run->o.key, "VM %s restored from snapshot %s", run->spec.vm, run->spec.snapshot);
     snprintf(msg, sizeof(msg), "VM %s restored from Snapshot %s%s", run->spec.vm,

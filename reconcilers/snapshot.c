@@ -66,6 +66,27 @@ status_new(struct snap_run *run, const char *phase)
     nc_run_report_not_readyf(&(run)->o, status_new((run), (phase)), (reason), __VA_ARGS__)
 
 /*
+ * A libvirt call failed with @r for @why: said in Ready=False, with the
+ * phase kept (Deleting once the spec is gone), and by a Warning event; @r
+ * returned for a retry with backoff.
+ */
+static int
+libvirt_failed(struct snap_run *run, int r, const char *why)
+{
+    const char *phase = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "phase"));
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), "libvirt: %s", why);
+    nc_warn(run->o.key, "%s", msg);
+    nc_run_event(&run->o, "Warning", "LibvirtError", "%s", msg);
+    if (!run->spec.vm[0])
+        phase = "Deleting";
+    if (not_ready(run, phase ? phase : "Pending", "LibvirtError", "%s", msg) == -ESTALE)
+        return -ESTALE;
+    return r;
+}
+
+/*
  * Why the VM's disks cannot be snapshotted, into @why (empty when they
  * can): internal snapshots live in qcow2 images, so every disk must be a
  * qcow2 Volume, and there must be one. Fills @disks with {volume, size}.
@@ -181,15 +202,13 @@ after_create(struct snap_run *run, int r, int64_t *ret_requeue_ms)
             return ready(run, &info, ret_requeue_ms);
         if (r == -EINVAL || r == -ENOTSUP)
             return not_ready(run, "Failed", "SnapshotFailed", "%s", why);
-        nc_warn(run->o.key, "%s", why);
-        return r;
+        return libvirt_failed(run, r, why);
     }
     if ((r = nc_hv_snapshot_lookup(env->hv, run->domname, run->snapname, &info)) == 0) {
         nc_info(run->o.key, "snapshot %s of domain %s taken", run->snapname, run->domname);
         return ready(run, &info, ret_requeue_ms);
     }
-    nc_warn(run->o.key, "%s", nc_drv_errmsg());
-    return r;
+    return libvirt_failed(run, r, nc_drv_errmsg());
 }
 
 static int
@@ -266,7 +285,7 @@ take(struct snap_run *run, int64_t *ret_requeue_ms)
     }
     if (r < 0) {
         cJSON_Delete(disks);
-        return r;
+        return libvirt_failed(run, r, nc_drv_errmsg());
     }
     /* Said before libvirt is asked: a restart finds the node to look on. */
     if (!(s = status_new(run, "InProgress"))) {
@@ -342,10 +361,8 @@ reconcile_spec(struct snap_run *run, const char *value, int64_t *ret_requeue_ms)
                              run->snapname);
         return ready(run, &info, ret_requeue_ms);
     }
-    if (r != -ENOENT) {
-        nc_warn(run->o.key, "%s", nc_drv_errmsg());
-        return r;
-    }
+    if (r != -ENOENT)
+        return libvirt_failed(run, r, nc_drv_errmsg());
     if (cJSON_GetObjectItem(run->o.old_status, "creationTime"))
         return not_ready(run, "Failed", "SnapshotLost",
                          "libvirt has no snapshot %s any more: it was deleted outside novacron "
@@ -404,14 +421,12 @@ reconcile_delete(struct snap_run *run)
                                              "libvirt deletes the snapshot", false)) < 0)
                 return r;
             if ((r = nc_hv_snapshot_delete(env->hv, run->domname, run->snapname)) < 0 &&
-                r != -ENOENT) {
-                nc_warn(run->o.key, "%s", nc_drv_errmsg());
-                return r;
-            }
+                r != -ENOENT)
+                return libvirt_failed(run, r, nc_drv_errmsg());
             nc_info(run->o.key, "snapshot %s of domain %s deleted", run->snapname,
                     run->domname);
         } else if (r < 0 && r != -ENOENT) {
-            return r;
+            return libvirt_failed(run, r, nc_drv_errmsg());
         }
     }
     return delete_status(run);

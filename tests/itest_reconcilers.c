@@ -31,7 +31,9 @@
 #include "reconcilers/network.h"
 #include "reconcilers/networkpolicy.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/restore.h"
 #include "reconcilers/run.h"
+#include "reconcilers/snapshot.h"
 #include "reconcilers/status.h"
 #include "reconcilers/vm.h"
 #include "reconcilers/volume.h"
@@ -118,6 +120,8 @@ put_kind(const char *kind, const char *name, const char *spec)
              strcmp(kind, "vm") == 0              ? "VirtualMachine"
              : strcmp(kind, "volume") == 0        ? "Volume"
              : strcmp(kind, "networkpolicy") == 0 ? "NetworkPolicy"
+             : strcmp(kind, "snapshot") == 0      ? "Snapshot"
+             : strcmp(kind, "restore") == 0       ? "Restore"
                                                   : "Network",
              name, spec);
     cr_assert_eq(nc_etcd_put(ctx.etcd, key, doc, 0, &rev), 0);
@@ -865,7 +869,8 @@ Test(reconcilers, a_guest_on_a_network_gets_its_dhcp_entry)
 /*
  * The fault sweep: for each change (a VM with a disk made, updated,
  * deleted; a Volume made, grown, deleted; a Network with a VM of this
- * node made, changed, deleted), the N-th driver call of its
+ * node made, changed, deleted; a Snapshot of a running VM taken,
+ * deleted; a VM restored from one), the N-th driver call of its
  * reconcile fails, whichever fake makes it, for N = 1, 2, ... until a
  * reconcile makes fewer calls than N. The etcd client's requests count
  * among them twice: one fails unsent, one loses the answer of a request
@@ -880,6 +885,13 @@ static struct fake_sweep sweep;
 static int
 reconcile_kind(const char *kind, const char *name)
 {
+    const struct nc_reconciler *rc = strcmp(kind, "snapshot") == 0  ? &nc_snapshot_reconciler
+                                     : strcmp(kind, "restore") == 0 ? &nc_restore_reconciler
+                                                                    : NULL;
+    int64_t requeue = 0;
+
+    if (rc)
+        return rc->reconcile(&ctx, "default", name, &requeue);
     if (strcmp(kind, "network") == 0)
         return reconcile_network(name);
     return strcmp(kind, "vm") == 0 ? reconcile(name) : reconcile_volume(name);
@@ -1065,6 +1077,98 @@ sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, boo
     cr_assert(!net || !bridge_of(name), "%s: a bridge left after call %u failed", c->what, n);
 }
 
+static void
+count_one(const char *snap, void *data)
+{
+    (void)snap;
+    ++*(unsigned *)data;
+}
+
+/* How many snapshots the domain of VM @vm has. */
+static unsigned
+snapshots_of(const char *vm)
+{
+    char dom[NC_DOMAIN_NAME_MAX];
+    unsigned n = 0;
+
+    nc_domain_name(env.install_hash, "default", vm, dom);
+    nc_hv_snapshot_list(env.hv, dom, count_one, &n);
+    return n;
+}
+
+/* The sweep of a Snapshot taken or deleted, or a Restore done: of a
+ * running VM with a qcow2 disk, NAME-vm. */
+static void
+sweep_snap_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
+{
+    bool restore = strcmp(c->kind, "restore") == 0;
+    char id[32], vm[48], vol[56], snap[48], obj[48], spec[160];
+    const char *done = c->change == 2 ? NULL : restore ? "Complete" : "Ready";
+    int r;
+
+    snprintf(id, sizeof(id), "%c%u-%u", c->kind[1], c->change, n);
+    snprintf(vm, sizeof(vm), "%s-vm", id);
+    snprintf(vol, sizeof(vol), "v-%s", vm);
+    snprintf(snap, sizeof(snap), "%s-s", id);
+    snprintf(obj, sizeof(obj), restore ? "%s-r" : "%s-s", id);
+    /* Before: the VM runs, and has its snapshot unless one is taken. */
+    put_kind("volume", vol, "{\"size\":\"64MiB\"}");
+    converge("volume", vol, "Ready");
+    disk_vm(vm, 1);
+    converge("vm", vm, "Running");
+    snprintf(spec, sizeof(spec), "{\"vm\":\"%s\"}", vm);
+    if (restore || c->change == 2) {
+        put_kind("snapshot", snap, spec);
+        converge("snapshot", snap, "Ready");
+    }
+    /* The change, whose reconcile fails at its n-th driver call. */
+    if (c->change == 2)
+        delete_kind("snapshot", snap);
+    else if (restore) {
+        snprintf(spec, sizeof(spec), "{\"vm\":\"%s\",\"snapshot\":\"%s\"}", vm, snap);
+        put_kind("restore", obj, spec);
+    } else
+        put_kind("snapshot", snap, spec);
+    fake_sweep_arm(&sweep, n, -EIO);
+    r = reconcile_kind(c->kind, obj);
+    *ret_hit = fake_sweep_disarm(&sweep);
+    if (*ret_hit && strncmp(sweep.failed, "etcd.", 5) == 0) {
+        cJSON *st = status_of(c->kind, obj);
+        const char *phase = str(st, "phase", NULL);
+        bool there = !done ? !st : phase && strcmp(phase, done) == 0;
+
+        cJSON_Delete(st);
+        cr_assert(r < 0 || there,
+                  "%s: a failure of call %u (%s) was neither returned for a retry nor overcome",
+                  c->what, n, sweep.failed);
+    } else if (*ret_hit) {
+        cr_assert(shows_failure(c->kind, obj, r),
+                  "%s: a failure of call %u (%s) left no trace (reconcile returned %d)", c->what,
+                  n, sweep.failed, r);
+    }
+    /* Once the faults stop: converged, one snapshot while it should be,
+     * the VM running again. */
+    converge(c->kind, obj, done);
+    converge("vm", vm, "Running");
+    cr_assert_eq(snapshots_of(vm), c->change == 2 ? 0u : 1u, "%s after call %u failed", c->what, n);
+    cr_assert_eq(fake_hv_count(env.hv), 1u, "%s after call %u failed", c->what, n);
+    if (restore) {
+        delete_kind("restore", obj);
+        converge("restore", obj, NULL);
+    }
+    if (c->change != 2) {
+        delete_kind("snapshot", snap);
+        converge("snapshot", snap, NULL);
+    }
+    cr_assert_eq(snapshots_of(vm), 0u, "%s: a snapshot left after call %u failed", c->what, n);
+    delete_spec(vm);
+    converge("vm", vm, NULL);
+    delete_kind("volume", vol);
+    converge("volume", vol, NULL);
+    cr_assert_eq(fake_hv_count(env.hv), 0u, "%s: a domain left after call %u failed", c->what, n);
+    cr_assert_eq(fake_st_count(env.st), 0u, "%s: a volume left after call %u failed", c->what, n);
+}
+
 Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
 {
     static const struct sweep_case cases[] = {
@@ -1072,7 +1176,8 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
         {"a VM deleted", "vm", 2},   {"a Volume made", "volume", 0},
         {"a Volume grown", "volume", 1}, {"a Volume deleted", "volume", 2},
         {"a Network made", "network", 0}, {"a Network's MTU changed", "network", 1},
-        {"a Network deleted", "network", 2},
+        {"a Network deleted", "network", 2}, {"a Snapshot taken", "snapshot", 0},
+        {"a Snapshot deleted", "snapshot", 2}, {"a VM restored", "restore", 0},
     };
     unsigned failed = 0;
 
@@ -1090,7 +1195,10 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
         for (unsigned n = 1; hit && n < 100; n++) {
             char name[32];
 
-            sweep_one(&cases[c], n, name, sizeof(name), &hit);
+            if (strcmp(cases[c].kind, "snapshot") == 0 || strcmp(cases[c].kind, "restore") == 0)
+                sweep_snap_one(&cases[c], n, &hit);
+            else
+                sweep_one(&cases[c], n, name, sizeof(name), &hit);
             failed += hit;
         }
         cr_assert_not(hit, "%s: still failing calls after 99", cases[c].what);

@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#define FAKE_MAX_OPS 16
+#define FAKE_MAX_OPS 24
 
 /*
  * A sweep over every driver call, whichever fake makes it: the fakes that

@@ -14,7 +14,17 @@
 
 static const char *const op_names[] = {
     "lookup", "define", "start", "shutdown", "destroy", "suspend", "resume", "undefine",
-    "list_owned", "block_resize", "live_devices", "hotplug", "set_live_owner", "node_info", NULL,
+    "list_owned", "block_resize", "live_devices", "hotplug", "set_live_owner", "node_info",
+    "snapshot_create", "snapshot_lookup", "snapshot_delete", "snapshot_revert", "snapshot_list",
+    NULL,
+};
+
+#define MAX_SNAPSHOTS 8
+
+struct snapshot {
+    char name[NC_DOMAIN_NAME_MAX];
+    struct nc_snapinfo info;
+    enum nc_dom_state state; /* the domain's when it was taken */
 };
 
 
@@ -26,6 +36,8 @@ struct domain {
     struct nc_owner owner, live; /* the definition's mark, the running one's */
     unsigned vcpus, live_vcpus, live_id;
     uint64_t memory_kib, live_memory_kib;
+    struct snapshot snaps[MAX_SNAPSHOTS];
+    size_t n_snaps;
 };
 
 struct fake {
@@ -355,6 +367,108 @@ fake_node_info(struct nc_hv *hv, unsigned *ret_cpus, uint64_t *ret_memory)
     return r;
 }
 
+/* Snapshot @snap of @d, or NULL. */
+static struct snapshot *
+snap_of(struct domain *d, const char *snap)
+{
+    for (size_t i = 0; i < d->n_snaps; i++)
+        if (strcmp(d->snaps[i].name, snap) == 0)
+            return &d->snaps[i];
+    return NULL;
+}
+
+static int
+fake_snapshot_create(struct nc_hv *hv, const char *name, const char *snap, const char *mark)
+{
+    struct snapshot *s;
+
+    LOCKED_CALL(hv, "snapshot_create", name, d);
+    if (snap_of(d, snap) || d->n_snaps == MAX_SNAPSHOTS) {
+        r = nc_drv_fail(-EEXIST, "snapshot %s of %s: exists, or too many", snap, name);
+        goto out;
+    }
+    s = &d->snaps[d->n_snaps++];
+    snprintf(s->name, sizeof(s->name), "%s", snap);
+    s->info.memory = d->state != NC_DOM_SHUTOFF;
+    s->info.created = 1700000000 + f->serial++;
+    snprintf(s->info.mark, sizeof(s->info.mark), "%s", mark);
+    s->state = d->state;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_snapshot_lookup(struct nc_hv *hv, const char *name, const char *snap,
+                     struct nc_snapinfo *ret)
+{
+    struct snapshot *s;
+
+    memset(ret, 0, sizeof(*ret));
+    LOCKED_CALL(hv, "snapshot_lookup", name, d);
+    if (!(s = snap_of(d, snap)))
+        r = nc_drv_fail(-ENOENT, "snapshot %s of %s: none", snap, name);
+    else
+        *ret = s->info;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_snapshot_delete(struct nc_hv *hv, const char *name, const char *snap)
+{
+    struct snapshot *s;
+
+    LOCKED_CALL(hv, "snapshot_delete", name, d);
+    if (!(s = snap_of(d, snap)))
+        r = nc_drv_fail(-ENOENT, "snapshot %s of %s: none", snap, name);
+    else
+        *s = d->snaps[--d->n_snaps];
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_snapshot_revert(struct nc_hv *hv, const char *name, const char *snap, bool paused)
+{
+    struct snapshot *s;
+
+    LOCKED_CALL(hv, "snapshot_revert", name, d);
+    if (!(s = snap_of(d, snap)))
+        r = nc_drv_fail(-ENOENT, "snapshot %s of %s: none", snap, name);
+    else if (!s->info.memory)
+        d->state = NC_DOM_SHUTOFF;
+    else
+        d->state = paused ? NC_DOM_PAUSED : NC_DOM_RUNNING;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
+static int
+fake_snapshot_list(struct nc_hv *hv, const char *name, void (*fn)(const char *snap, void *data),
+                   void *data)
+{
+    char names[MAX_SNAPSHOTS][NC_DOMAIN_NAME_MAX];
+    size_t n = 0;
+
+    {
+        LOCKED_CALL(hv, "snapshot_list", name, d);
+        for (n = 0; n < d->n_snaps; n++)
+            memcpy(names[n], d->snaps[n].name, sizeof(names[n]));
+    out:
+        pthread_mutex_unlock(&f->lock);
+        if (r < 0)
+            return r;
+    }
+    /* Called unlocked: @fn may delete what it is given. */
+    for (size_t i = 0; i < n; i++)
+        fn(names[i], data);
+    return 0;
+}
+
 static const struct nc_hv_ops fake_ops = {
     .close = fake_close,
     .domain_type = fake_domain_type,
@@ -373,6 +487,11 @@ static const struct nc_hv_ops fake_ops = {
     .hotplug = fake_hotplug,
     .set_live_owner = fake_set_live_owner,
     .node_info = fake_node_info,
+    .snapshot_create = fake_snapshot_create,
+    .snapshot_lookup = fake_snapshot_lookup,
+    .snapshot_delete = fake_snapshot_delete,
+    .snapshot_revert = fake_snapshot_revert,
+    .snapshot_list = fake_snapshot_list,
 };
 
 int

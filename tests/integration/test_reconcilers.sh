@@ -9,5 +9,5 @@ NC_TEST_ETCD=$ETCD "$(dirname "$NOVACROND")/tests/itest_reconcilers" --jobs 1 >"
     fail "itest_reconcilers failed"
 }
 sweep=$(grep '^fault sweep:' "$TMP/itest.out") || fail "the fault sweep printed nothing"
-ok "the VM, Volume and Network reconcilers through fake_hv, fake_st, fake_ov, fake_dhcp and fake_fw, with etcd requests failed or their answers lost: create, drift, run states, delete, invalid input, name conflicts, a forged status ignored, a guest's DHCP entry, egress NAT tables"
+ok "the VM, Volume, Network, Snapshot and Restore reconcilers through fake_hv, fake_st, fake_ov, fake_dhcp and fake_fw, with etcd requests failed or their answers lost: create, drift, run states, delete, invalid input, name conflicts, a forged status ignored, a guest's DHCP entry, egress NAT tables"
 ok "$sweep"

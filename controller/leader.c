@@ -118,6 +118,7 @@ struct nc_leader {
     struct lvm *cands;  /* the VMs a pass looks at: without a node, or on one gone or drained */
     size_t n_terms;     /* VMs with anti-affinity or spread terms */
     struct dirty *migs; /* Migrations that may need the leader */
+    struct dirty *orphans; /* VMs whose spec is gone: sweep_orphans() looks */
     struct nc_sched_node *nodes;
     unsigned n_nodes, cap_nodes;
     struct node_ix *node_map, *node_ixs; /* by name; the entries */
@@ -343,6 +344,29 @@ load_placement(struct nc_leader *l, struct lvm *v)
     free(value);
 }
 
+/* Adds @key to set @set (out of memory: the next resync looks again). */
+static void
+mark(struct dirty **set, const char *key)
+{
+    struct dirty *d;
+
+    HASH_FIND_STR(*set, key, d);
+    if (!d && (d = calloc(1, sizeof(*d)))) {
+        if ((d->key = strdup(key)))
+            HASH_ADD_KEYPTR(hh, *set, d->key, strlen(d->key), d);
+        else
+            free(d);
+    }
+}
+
+static void
+unmark(struct dirty **set, struct dirty *d)
+{
+    HASH_DEL(*set, d);
+    free(d->key);
+    free(d);
+}
+
 /* Looks again at the VM "ns/name" of a changed key. */
 static void
 refresh(struct nc_leader *l, const char *ns_name)
@@ -361,6 +385,8 @@ refresh(struct nc_leader *l, const char *ns_name)
     load_spec(l, v);
     load_placement(l, v);
     count(l, v);
+    if (!v->gen)
+        mark(&l->orphans, v->key);
     if (!v->gen && !v->placed) {
         uncount(l, v);
         HASH_DEL(l->vms, v);
@@ -414,29 +440,6 @@ instancetype_of(const struct nc_leader *l, const char *key, char ns[NC_NAME_MAX 
 
     return strncmp(key, l->spec_prefix, l->spec_len) == 0 &&
            nc_key_parse(key + l->spec_len, ns, kind, name) && strcmp(kind, "instancetype") == 0;
-}
-
-/* Adds @key to set @set (out of memory: the next resync looks again). */
-static void
-mark(struct dirty **set, const char *key)
-{
-    struct dirty *d;
-
-    HASH_FIND_STR(*set, key, d);
-    if (!d && (d = calloc(1, sizeof(*d)))) {
-        if ((d->key = strdup(key)))
-            HASH_ADD_KEYPTR(hh, *set, d->key, strlen(d->key), d);
-        else
-            free(d);
-    }
-}
-
-static void
-unmark(struct dirty **set, struct dirty *d)
-{
-    HASH_DEL(*set, d);
-    free(d->key);
-    free(d);
 }
 
 void
@@ -1605,6 +1608,114 @@ wait_locked(struct nc_leader *l, int64_t ms, bool kicks)
             break;
 }
 
+/*
+ * VMs deleted while their node was gone. A node removes what it ran of a
+ * deleted VM, its status and placement with it; one whose node is gone
+ * (its registration expired) has no one to do so, and the leader removes
+ * them. The domain, if the node comes back, goes then: a node that lost
+ * its lease removes its domains that have neither spec nor status.
+ */
+
+static bool
+spec_gone(struct nc_leader *l, const char *ns, const char *name)
+{
+    char *value = NULL;
+    int r = nc_informer_getf(l->env->specs, &value, NULL, "%s%s/vm/%s", l->spec_prefix, ns, name);
+
+    free(value);
+    return r == -ENOENT;
+}
+
+/* Marks every VM status whose spec is gone (a node went: their nodes may
+ * be the one). */
+static void
+collect_orphan(void *data, const char *key)
+{
+    struct nc_leader *l = data;
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1], ns_name[2 * NC_NAME_MAX + 2];
+
+    if (!vm_of_status(l, key) || !nc_key_parse(key + l->status_len, ns, kind, name))
+        return;
+    snprintf(ns_name, sizeof(ns_name), "%s/%s", ns, name);
+    if (spec_gone(l, ns, name))
+        mark(&l->orphans, ns_name);
+}
+
+/* Removes the status and placement of VM @ns/@name if its spec is gone and
+ * the node they name is gone too. 0 (also when there is nothing to do), or
+ * a negative errno to try again. */
+static int
+remove_orphan(struct nc_leader *l, const char *ns, const char *name)
+{
+    char spec_key[320], status_key[320], placement_key[320], node[254] = "";
+    char *status = NULL, *placed = NULL;
+    int64_t status_rev = 0, placed_rev = 0;
+    struct nc_cmp cmps[4];
+    struct nc_op ops[2];
+    unsigned no = 0;
+    bool ok = false;
+    cJSON *st;
+    int r = 0;
+
+    snprintf(spec_key, sizeof(spec_key), "%s%s/vm/%s", l->spec_prefix, ns, name);
+    snprintf(status_key, sizeof(status_key), "%s%s/vm/%s", l->status_prefix, ns, name);
+    snprintf(placement_key, sizeof(placement_key), "%s%s/%s", l->placement_prefix, ns, name);
+    if (!spec_gone(l, ns, name))
+        return 0;
+    if (nc_informer_getf(l->env->statuses, &status, &status_rev, "%s", status_key) == 0 &&
+        (st = cJSON_Parse(status))) {
+        const char *n = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+
+        snprintf(node, sizeof(node), "%s", n ? n : "");
+        cJSON_Delete(st);
+    }
+    if (nc_informer_getf(l->env->placements, &placed, &placed_rev, "%s", placement_key) == 0)
+        snprintf(node, sizeof(node), "%s", placed);
+    if (node[0] && !alive(l, node) && (status || placed)) {
+        cmps[0] = (struct nc_cmp){.key = l->key, .target = NC_CMP_CREATE,
+                                  .result = NC_CMP_EQUAL, .number = l->create_rev};
+        cmps[1] = (struct nc_cmp){.key = spec_key, .target = NC_CMP_CREATE,
+                                  .result = NC_CMP_EQUAL, .number = 0};
+        cmps[2] = (struct nc_cmp){.key = status_key, .target = NC_CMP_MOD,
+                                  .result = NC_CMP_EQUAL, .number = status ? status_rev : 0};
+        cmps[3] = (struct nc_cmp){.key = placement_key, .target = NC_CMP_MOD,
+                                  .result = NC_CMP_EQUAL, .number = placed ? placed_rev : 0};
+        if (status)
+            ops[no++] = (struct nc_op){.del = true, .key = status_key};
+        if (placed)
+            ops[no++] = (struct nc_op){.del = true, .key = placement_key};
+        r = nc_etcd_txn(l->etcd, cmps, 4, ops, no, NULL, 0, &ok, NULL);
+        if (r < 0)
+            nc_warn(NULL, "scheduler: removing what deleted VM %s/%s left on gone node %s: %s",
+                    ns, name, node, nc_etcd_errmsg(l->etcd));
+        else if (ok)
+            nc_info(NULL, "scheduler: VM %s/%s was deleted while node %s was gone: its status "
+                    "and placement removed", ns, name, node);
+    }
+    free(status);
+    free(placed);
+    return r;
+}
+
+static void
+sweep_orphans(struct nc_leader *l)
+{
+    struct dirty *d, *tmp;
+
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->orphans, d, tmp) {
+        char ns[NC_NAME_MAX + 1];
+        const char *slash = strchr(d->key, '/');
+
+        if (slash && slash - d->key <= NC_NAME_MAX) {
+            snprintf(ns, sizeof(ns), "%.*s", (int)(slash - d->key), d->key);
+            if (remove_orphan(l, ns, slash + 1) < 0)
+                continue; /* tried again after the next pass */
+        }
+        unmark(&l->orphans, d);
+    }
+}
+
 static void *
 leader_main(void *arg)
 {
@@ -1626,6 +1737,7 @@ leader_main(void *arg)
         if (nodes || !l->alive) {
             load_nodes(l);
             recount_all(l);
+            nc_informer_foreach(l->env->statuses, collect_orphan, l);
         }
         if (!atomic_load(&l->leading))
             campaign(l);
@@ -1636,7 +1748,9 @@ leader_main(void *arg)
                 atomic_store(&l->leading, false);
                 nc_warn(NULL, "scheduler: %s is no longer this node's; following", l->key);
             }
-            retry = r < 0;
+            if (r >= 0)
+                sweep_orphans(l);
+            retry = r < 0 || l->orphans;
             passed = true;
             atomic_store(&l->migs_waiting, l->migs != NULL);
         }
@@ -1734,6 +1848,9 @@ nc_leader_stop(struct nc_leader *l)
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->migs, d, dtmp)
         unmark(&l->migs, d);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->orphans, d, dtmp)
+        unmark(&l->orphans, d);
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->vms, v, tmp) {
         HASH_DEL(l->vms, v);

@@ -3,8 +3,8 @@
 # a lease; VMs without spec.node are placed by the scheduler (one of the
 # nodes leads it), so each runs on exactly one node; spec.node is honoured;
 # when a node stops renewing its lease the scheduler moves its VMs to the
-# other node; when it comes back it removes its copies; a deleted VM's
-# placement goes too.
+# other node, and removes the status of one deleted meanwhile; when it
+# comes back it removes its copies; a deleted VM's placement goes too.
 # lane: light
 . "$(dirname "$0")/lib.sh"
 
@@ -58,13 +58,23 @@ wait_for 20 "node-a runs 12" sh -c "[ \"\$(curl -sf http://127.0.0.1:$PA/metrics
 for i in $(seq 1 12); do wait_for 10 "p$i on node-a" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/p$i --print-value-only | jq -e '.node == \"node-a\" and .phase == \"Running\"'"; done
 ok "node-b frozen: its lease expired, node-a placed and runs all 12"
 
+# The VM pinned to node-b deleted while node-b is gone: no node is there
+# to remove its status, so the scheduler's leader does.
+status_of default vm pinned | jq -e '.node == "node-b"' >/dev/null || fail "pinned's status: $(status_of default vm pinned)"
+ec del "${PREFIX}spec/default/vm/pinned" >/dev/null
+wait_for 20 "pinned's status removed" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/pinned --print-value-only)\" ]"
+grep -aq "VM default/pinned was deleted while node node-b was gone: its status and placement removed" "$TMP"/node-a.log ||
+    fail "node-a, the leader, did not say it removed pinned's status"
+ok "a VM deleted while its node was gone: the leader removed its status"
+
 # node-b comes back: registers again and removes its copies of VMs now on
-# node-a; the VM pinned to it stays.
+# node-a, and the domain of the VM deleted meanwhile.
 kill -CONT "$(cat "$TMP/node-b.pid")"
 wait_for 15 "node-b registered again" sh -c "[ -n \"\$(etcdctl --endpoints $ETCD get ${PREFIX}nodes/node-b --print-value-only)\" ]"
-wait_for 20 "node-b keeps only the pinned VM" sh -c "[ \"\$(curl -sf http://127.0.0.1:$PB/metrics | awk '\$1 == \"novacron_domains\" { print \$2 }')\" = 1 ]"
+wait_for 20 "node-b runs nothing" sh -c "[ \"\$(curl -sf http://127.0.0.1:$PB/metrics | awk '\$1 == \"novacron_domains\" { print \$2 }')\" = 0 ]"
 [ "$(domains "$PA")" = 12 ] || fail "node-a runs $(domains "$PA")"
-ok "node-b back: it removed its $b copies, keeps the pinned VM; node-a runs 12"
+[ -z "$(ec get "${PREFIX}status/default/vm/pinned" --print-value-only)" ] || fail "pinned's status came back: $(status_of default vm pinned)"
+ok "node-b back: it removed its $b copies and the deleted pinned VM's domain; node-a runs 12"
 
 # A deleted VM: domain, status and placement go.
 ec del "${PREFIX}spec/default/vm/p1" >/dev/null

@@ -385,7 +385,7 @@ refresh(struct nc_leader *l, const char *ns_name)
     load_spec(l, v);
     load_placement(l, v);
     count(l, v);
-    if (!v->gen)
+    if (!v->gen && atomic_load(&l->leading))
         mark(&l->orphans, v->key);
     if (!v->gen && !v->placed) {
         uncount(l, v);
@@ -1720,7 +1720,7 @@ static void *
 leader_main(void *arg)
 {
     struct nc_leader *l = arg;
-    bool retry = false;
+    bool retry = false, led = false;
 
     pthread_mutex_lock(&l->lock);
     while (!l->stopping) {
@@ -1737,12 +1737,16 @@ leader_main(void *arg)
         if (nodes || !l->alive) {
             load_nodes(l);
             recount_all(l);
-            nc_informer_foreach(l->env->statuses, collect_orphan, l);
         }
         if (!atomic_load(&l->leading))
             campaign(l);
         retry = false;
-        if (atomic_load(&l->leading)) {
+        /* A node went, or this one leads now: the statuses of VMs deleted
+         * meanwhile may name a node that is gone. */
+        if (atomic_load(&l->leading) && (nodes || !led))
+            nc_informer_foreach(l->env->statuses, collect_orphan, l);
+        led = atomic_load(&l->leading);
+        if (led) {
             r = pass(l);
             if (r == -EPERM) {
                 atomic_store(&l->leading, false);

@@ -48,7 +48,8 @@ relay(virStreamPtr in, virStreamPtr out, const char *name, const char *dest_name
             else
                 done += w;
         }
-        *ret_sent += (uint64_t)n;
+        if (r == 0)
+            *ret_sent += (uint64_t)n;
         if (r == 0 && nc_now_ms() - last >= 200) {
             last = nc_now_ms();
             if (!tick(data, *ret_sent, total))
@@ -130,14 +131,18 @@ nc_lv_st_send(struct nc_st *st, const char *pool, const char *name, const char *
     if (!(in = virStreamNew(here, 0)) || !(out = virStreamNew(there, 0)) ||
         virStorageVolDownload(src, in, 0, 0, 0) < 0 || virStorageVolUpload(dst, out, 0, 0, 0) < 0) {
         r = nc_lv_fail("open the streams of volume", name);
-        goto out;
+    } else {
+        r = relay(in, out, name, dest_name, info.allocation, tick, data, &sent);
+        if (r == 0 && (virStreamFinish(in) < 0 || virStreamFinish(out) < 0))
+            r = nc_lv_fail("finish sending volume", name);
     }
-    r = relay(in, out, name, dest_name, info.allocation, tick, data, &sent);
-    if (r == 0 && (virStreamFinish(in) < 0 || virStreamFinish(out) < 0))
-        r = nc_lv_fail("finish sending volume", name);
     if (r < 0) {
-        virStreamAbort(in);
-        virStreamAbort(out);
+        /* Either may have been opened: a download left open holds the
+         * volume on this side's libvirtd. */
+        if (in)
+            virStreamAbort(in);
+        if (out)
+            virStreamAbort(out);
     } else {
         tick(data, sent, sent);
     }

@@ -23,8 +23,7 @@ static const char *const op_names[] = {
 
 struct snapshot {
     char name[NC_DOMAIN_NAME_MAX];
-    struct nc_snapinfo info;
-    enum nc_dom_state state; /* the domain's when it was taken */
+    struct nc_snapinfo info; /* memory: the domain was not off */
 };
 
 
@@ -392,7 +391,6 @@ fake_snapshot_create(struct nc_hv *hv, const char *name, const char *snap, const
     s->info.memory = d->state != NC_DOM_SHUTOFF;
     s->info.created = 1700000000 + f->serial++;
     snprintf(s->info.mark, sizeof(s->info.mark), "%s", mark);
-    s->state = d->state;
 out:
     pthread_mutex_unlock(&f->lock);
     return r;

@@ -366,13 +366,16 @@ fake_node_info(struct nc_hv *hv, unsigned *ret_cpus, uint64_t *ret_memory)
     return r;
 }
 
-/* Snapshot @snap of @d, or NULL. */
+/* Snapshot @snap of @d, or NULL (with @ret_err, when given, set to
+ * -ENOENT and the reason recorded). */
 static struct snapshot *
-snap_of(struct domain *d, const char *snap)
+snap_of(struct domain *d, const char *snap, int *ret_err)
 {
     for (size_t i = 0; i < d->n_snaps; i++)
         if (strcmp(d->snaps[i].name, snap) == 0)
             return &d->snaps[i];
+    if (ret_err)
+        *ret_err = nc_drv_fail(-ENOENT, "snapshot %s of %s: none", snap, d->name);
     return NULL;
 }
 
@@ -382,7 +385,7 @@ fake_snapshot_create(struct nc_hv *hv, const char *name, const char *snap, const
     struct snapshot *s;
 
     LOCKED_CALL(hv, "snapshot_create", name, d);
-    if (snap_of(d, snap) || d->n_snaps == MAX_SNAPSHOTS) {
+    if (snap_of(d, snap, NULL) || d->n_snaps == MAX_SNAPSHOTS) {
         r = nc_drv_fail(-EEXIST, "snapshot %s of %s: exists, or too many", snap, name);
         goto out;
     }
@@ -404,9 +407,7 @@ fake_snapshot_lookup(struct nc_hv *hv, const char *name, const char *snap,
 
     memset(ret, 0, sizeof(*ret));
     LOCKED_CALL(hv, "snapshot_lookup", name, d);
-    if (!(s = snap_of(d, snap)))
-        r = nc_drv_fail(-ENOENT, "snapshot %s of %s: none", snap, name);
-    else
+    if ((s = snap_of(d, snap, &r)))
         *ret = s->info;
 out:
     pthread_mutex_unlock(&f->lock);
@@ -419,9 +420,7 @@ fake_snapshot_delete(struct nc_hv *hv, const char *name, const char *snap)
     struct snapshot *s;
 
     LOCKED_CALL(hv, "snapshot_delete", name, d);
-    if (!(s = snap_of(d, snap)))
-        r = nc_drv_fail(-ENOENT, "snapshot %s of %s: none", snap, name);
-    else
+    if ((s = snap_of(d, snap, &r)))
         *s = d->snaps[--d->n_snaps];
 out:
     pthread_mutex_unlock(&f->lock);
@@ -434,12 +433,8 @@ fake_snapshot_revert(struct nc_hv *hv, const char *name, const char *snap, bool 
     struct snapshot *s;
 
     LOCKED_CALL(hv, "snapshot_revert", name, d);
-    if (!(s = snap_of(d, snap)))
-        r = nc_drv_fail(-ENOENT, "snapshot %s of %s: none", snap, name);
-    else if (!s->info.memory)
-        d->state = NC_DOM_SHUTOFF;
-    else
-        d->state = paused ? NC_DOM_PAUSED : NC_DOM_RUNNING;
+    if ((s = snap_of(d, snap, &r)))
+        d->state = !s->info.memory ? NC_DOM_SHUTOFF : paused ? NC_DOM_PAUSED : NC_DOM_RUNNING;
 out:
     pthread_mutex_unlock(&f->lock);
     return r;

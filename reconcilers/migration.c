@@ -502,16 +502,12 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
     struct cold_tick ct = {.t = t};
     int grace = nc_stop_grace(env, run->o.ns, run->mv.vm), r;
     int64_t sent_ms;
-    bool forced;
     cJSON *vols, *v;
 
     /* Stopped first: nothing writes to its disks while they are sent. */
     run->stopped_ms = nc_now_ms(); /* the guest's service ends here */
-    if ((r = nc_stop_guest(env->hv, run->domname, grace, still_wanted, &ct, &forced)) < 0)
+    if ((r = nc_stop_guest(&run->o, run->domname, run->mv.vm, grace, still_wanted, &ct)) < 0)
         return r;
-    if (forced)
-        nc_run_event(&run->o, "Warning", "ForcedStop", "VM %s did not stop within %d s: forced off",
-                     run->mv.vm, grace);
     /* A copy: each progress write replaces the status read. */
     vols = cJSON_Duplicate(cJSON_GetObjectItem(run->o.old_status, "targetVolumes"), true);
     cJSON_ArrayForEach(v, vols) {

@@ -75,7 +75,6 @@ restore(struct restore_run *run, const cJSON *snap, int64_t vm_gen)
     bool online = has_string(cJSON_GetObjectItem(snap, "indications"), "Online");
     int64_t taken_gen = nc_json_i64(cJSON_GetObjectItem(snap, "sourceGeneration"));
     struct nc_dominfo info;
-    bool forced = false;
     cJSON *s;
     int r, grace = nc_stop_grace(env, run->o.ns, run->spec.vm);
 
@@ -88,10 +87,7 @@ restore(struct restore_run *run, const cJSON *snap, int64_t vm_gen)
         /* Off first, so that nothing writes to the disks; a snapshot of a
          * running guest holds its memory all the same, so it is reverted
          * paused and switched off: the disks alone come back. */
-        r = nc_stop_guest(env->hv, domname, grace, NULL, NULL, &forced);
-        if (forced)
-            nc_run_event(&run->o, "Warning", "ForcedStop",
-                         "VM %s did not stop within %d s: forced off", run->spec.vm, grace);
+        r = nc_stop_guest(&run->o, domname, run->spec.vm, grace, NULL, NULL);
         if (r == 0)
             r = nc_hv_snapshot_revert(env->hv, domname, snapname, true);
         if (r == 0 && online && (r = nc_hv_lookup(env->hv, domname, &info)) == 0 &&

@@ -3,27 +3,34 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "reconcilers/run.h"
 #include "reconcilers/stop.h"
 #include "schema/vm.h"
 
 #define LOOK_MS 200
 
 int
-nc_stop_guest(struct nc_hv *hv, const char *domname, int grace_s,
-              bool (*keep_going)(void *data), void *data, bool *ret_forced)
+nc_stop_guest(struct nc_run *run, const char *domname, const char *vm, int grace_s,
+              bool (*keep_going)(void *data), void *data)
 {
+    struct nc_hv *hv = run->ctx->env->hv;
     int64_t deadline = nc_now_ms() + (int64_t)grace_s * 1000;
     struct nc_dominfo info;
     int r;
 
-    *ret_forced = false;
     while ((r = nc_hv_lookup(hv, domname, &info)) == 0 && info.state != NC_DOM_SHUTOFF) {
         if (nc_now_ms() >= deadline || info.state == NC_DOM_PAUSED) {
+            bool paused = info.state == NC_DOM_PAUSED;
+
             /* It may have gone off by itself in between. */
             r = nc_hv_destroy(hv, domname);
             if (r < 0 && nc_hv_lookup(hv, domname, &info) == 0 && info.state == NC_DOM_SHUTOFF)
                 return 0;
-            *ret_forced = r == 0;
+            if (r == 0 && paused)
+                nc_run_event(run, "Warning", "ForcedStop", "VM %s was paused: forced off", vm);
+            else if (r == 0)
+                nc_run_event(run, "Warning", "ForcedStop",
+                             "VM %s did not stop within %d s: forced off", vm, grace_s);
             break;
         }
         if (info.state != NC_DOM_SHUTTING_DOWN && (r = nc_hv_shutdown(hv, domname)) < 0)

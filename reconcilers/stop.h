@@ -8,16 +8,19 @@
 
 #include "reconcilers/reconciler.h"
 
+struct nc_run;
+
 /*
- * Stops the guest of domain @domname: ACPI shutdown, and once @grace_s
- * passed, forced off (*ret_forced set). A paused guest cannot hear the
- * power button: it is forced off at once. @keep_going (may be NULL) is asked
- * about every 200 ms; when it says false, waiting ends with -ECANCELED and
- * the guest as it is. 0 once it is off or there is no such domain, or a
- * negative errno with the reason in nc_drv_errmsg().
+ * Stops the guest of domain @domname, VM @vm of @run: ACPI shutdown, and
+ * once @grace_s passed, forced off, which a Warning event ForcedStop on
+ * @run says. A paused guest cannot hear the power button: it is forced
+ * off at once (and the event says it was paused). @keep_going (may be
+ * NULL) is asked about every 200 ms; when it says false, waiting ends with
+ * -ECANCELED and the guest as it is. 0 once it is off or there is no such
+ * domain, or a negative errno with the reason in nc_drv_errmsg().
  */
-int nc_stop_guest(struct nc_hv *hv, const char *domname, int grace_s,
-                  bool (*keep_going)(void *data), void *data, bool *ret_forced);
+int nc_stop_guest(struct nc_run *run, const char *domname, const char *vm, int grace_s,
+                  bool (*keep_going)(void *data), void *data);
 
 /* The spec.stopGracePeriodSeconds of VM @ns/@vm, or 30 when it has no
  * valid spec. */

@@ -33,8 +33,15 @@ nc_stop_guest(struct nc_run *run, const char *domname, const char *vm, int grace
                              "VM %s did not stop within %d s: forced off", vm, grace_s);
             break;
         }
-        if (info.state != NC_DOM_SHUTTING_DOWN && (r = nc_hv_shutdown(hv, domname)) < 0)
+        if (info.state != NC_DOM_SHUTTING_DOWN && (r = nc_hv_shutdown(hv, domname)) < 0) {
+            /* The power button of the last look may have done it already:
+             * libvirt refuses to shut down a domain that is off. */
+            int gone = nc_hv_lookup(hv, domname, &info);
+
+            if (gone == -ENOENT || (gone == 0 && info.state == NC_DOM_SHUTOFF))
+                r = 0;
             break;
+        }
         if (keep_going && !keep_going(data))
             return -ECANCELED;
         nanosleep(&(struct timespec){0, LOOK_MS * 1000000L}, NULL);

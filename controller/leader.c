@@ -107,6 +107,7 @@ struct nc_leader {
     struct dirty *dirty;
     struct dirty *mig_dirty; /* "ns/name" of Migrations whose spec or status changed */
     struct dirty *ns_dirty;  /* namespaces whose InstanceTypes changed: their VMs' sizes */
+    struct dirty *vol_dirty; /* "ns/volume/name" of Volumes whose spec changed */
     _Atomic bool leading;
     _Atomic uint64_t placed_total;     /* for /metrics */
     _Atomic size_t unschedulable;
@@ -118,7 +119,7 @@ struct nc_leader {
     struct lvm *cands;  /* the VMs a pass looks at: without a node, or on one gone or drained */
     size_t n_terms;     /* VMs with anti-affinity or spread terms */
     struct dirty *migs; /* Migrations that may need the leader */
-    struct dirty *orphans; /* VMs whose spec is gone: sweep_orphans() looks */
+    struct dirty *orphans; /* "ns/kind/name" of VMs and Volumes whose spec is gone */
     struct nc_sched_node *nodes;
     unsigned n_nodes, cap_nodes;
     struct node_ix *node_map, *node_ixs; /* by name; the entries */
@@ -385,8 +386,12 @@ refresh(struct nc_leader *l, const char *ns_name)
     load_spec(l, v);
     load_placement(l, v);
     count(l, v);
-    if (!v->gen && atomic_load(&l->leading))
-        mark(&l->orphans, v->key);
+    if (!v->gen && atomic_load(&l->leading)) {
+        char orphan[2 * NC_NAME_MAX + 5];
+
+        snprintf(orphan, sizeof(orphan), "%s/vm/%s", ns, name);
+        mark(&l->orphans, orphan);
+    }
     if (!v->gen && !v->placed) {
         uncount(l, v);
         HASH_DEL(l->vms, v);
@@ -442,12 +447,22 @@ instancetype_of(const struct nc_leader *l, const char *key, char ns[NC_NAME_MAX 
            nc_key_parse(key + l->spec_len, ns, kind, name) && strcmp(kind, "instancetype") == 0;
 }
 
+/* Whether @key is a Volume's spec key. */
+static bool
+volume_of_spec(const struct nc_leader *l, const char *key)
+{
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1];
+
+    return strncmp(key, l->spec_prefix, l->spec_len) == 0 &&
+           nc_key_parse(key + l->spec_len, ns, kind, name) && strcmp(kind, "volume") == 0;
+}
+
 void
 nc_leader_note(struct nc_leader *l, const char *key)
 {
     const char *rest = NULL;
     char ns_name[2 * NC_NAME_MAX + 2], mig[2 * NC_NAME_MAX + 2], it_ns[NC_NAME_MAX + 1];
-    bool is_mig, is_it;
+    bool is_mig, is_it, is_vol;
 
     if (!l)
         return;
@@ -458,6 +473,7 @@ nc_leader_note(struct nc_leader *l, const char *key)
     }
     is_mig = migration_of(l, key, mig);
     is_it = instancetype_of(l, key, it_ns);
+    is_vol = volume_of_spec(l, key);
     /* A VM's status (its phase) is news only to the Migrations waiting
      * for it, and a pass looks at those all. */
     if (vm_of_status(l, key) && !atomic_load(&l->migs_waiting))
@@ -469,6 +485,8 @@ nc_leader_note(struct nc_leader *l, const char *key)
         mark(&l->dirty, rest);
     if (is_mig)
         mark(&l->mig_dirty, mig);
+    if (is_vol)
+        mark(&l->vol_dirty, key + l->spec_len);
     if (strncmp(key, l->nodes_prefix, l->nodes_len) == 0 ||
         strncmp(key, l->cordon_prefix, l->cordon_len) == 0)
         l->nodes_dirty = true;
@@ -1041,6 +1059,13 @@ take_dirty(struct nc_leader *l)
         mark(&l->migs, d->key);
         unmark(&l->mig_dirty, d);
     }
+    /* A Volume's spec changed: gone, its status may be left to the leader. */
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->vol_dirty, d, tmp) {
+        if (atomic_load(&l->leading))
+            mark(&l->orphans, d->key);
+        unmark(&l->vol_dirty, d);
+    }
     list = l->dirty;
     l->dirty = NULL;
     nss = l->ns_dirty;
@@ -1609,69 +1634,77 @@ wait_locked(struct nc_leader *l, int64_t ms, bool kicks)
 }
 
 /*
- * VMs deleted while their node was gone. A node removes what it ran of a
- * deleted VM, its status and placement with it; one whose node is gone
- * (its registration expired) has no one to do so, and the leader removes
- * them. The domain, if the node comes back, goes then: a node that lost
- * its lease removes its domains that have neither spec nor status.
+ * VMs and Volumes deleted while their node was gone. A node removes what it
+ * ran or made of a deleted VM or Volume, and its status (and a VM's
+ * placement) with it; one whose node is gone (its registration expired)
+ * has no one to do so, and the leader removes them. What the node kept, if
+ * it comes back, goes then: a node that lost its lease removes its domains
+ * and volumes that have neither spec nor status. A Volume on a shared pool
+ * is left to the nodes that share it, which delete it themselves.
  */
 
 static bool
-spec_gone(struct nc_leader *l, const char *ns, const char *name)
+spec_gone(struct nc_leader *l, const char *kind, const char *ns, const char *name)
 {
     char *value = NULL;
-    int r = nc_informer_getf(l->env->specs, &value, NULL, "%s%s/vm/%s", l->spec_prefix, ns, name);
+    int r = nc_informer_getf(l->env->specs, &value, NULL, "%s%s/%s/%s", l->spec_prefix, ns, kind,
+                             name);
 
     free(value);
     return r == -ENOENT;
 }
 
-/* Marks every VM status whose spec is gone (a node went: their nodes may
- * be the one). */
+/* Marks every VM and Volume status whose spec is gone (a node went: their
+ * nodes may be the one). */
 static void
 collect_orphan(void *data, const char *key)
 {
     struct nc_leader *l = data;
-    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1], ns_name[2 * NC_NAME_MAX + 2];
+    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1];
+    char orphan[sizeof(kind) + 2 * NC_NAME_MAX + 2];
 
-    if (!vm_of_status(l, key) || !nc_key_parse(key + l->status_len, ns, kind, name))
+    if (strncmp(key, l->status_prefix, l->status_len) != 0 ||
+        !nc_key_parse(key + l->status_len, ns, kind, name) ||
+        (strcmp(kind, "vm") != 0 && strcmp(kind, "volume") != 0))
         return;
-    snprintf(ns_name, sizeof(ns_name), "%s/%s", ns, name);
-    if (spec_gone(l, ns, name))
-        mark(&l->orphans, ns_name);
+    snprintf(orphan, sizeof(orphan), "%s/%s/%s", ns, kind, name);
+    if (spec_gone(l, kind, ns, name))
+        mark(&l->orphans, orphan);
 }
 
-/* Removes the status and placement of VM @ns/@name if its spec is gone and
- * the node they name is gone too. 0 (also when there is nothing to do), or
- * a negative errno to try again. */
+/* Removes the status (and a VM's placement) of @kind @ns/@name if its spec
+ * is gone and the node they name is gone too. 0 (also when there is
+ * nothing to do), or a negative errno to try again. */
 static int
-remove_orphan(struct nc_leader *l, const char *ns, const char *name)
+remove_orphan(struct nc_leader *l, const char *kind, const char *ns, const char *name)
 {
     char spec_key[320], status_key[320], placement_key[320], node[254] = "";
     char *status = NULL, *placed = NULL;
     int64_t status_rev = 0, placed_rev = 0;
+    bool vm = strcmp(kind, "vm") == 0, shared = false, ok = false;
     struct nc_cmp cmps[4];
     struct nc_op ops[2];
     unsigned no = 0;
-    bool ok = false;
     cJSON *st;
     int r = 0;
 
-    snprintf(spec_key, sizeof(spec_key), "%s%s/vm/%s", l->spec_prefix, ns, name);
-    snprintf(status_key, sizeof(status_key), "%s%s/vm/%s", l->status_prefix, ns, name);
+    snprintf(spec_key, sizeof(spec_key), "%s%s/%s/%s", l->spec_prefix, ns, kind, name);
+    snprintf(status_key, sizeof(status_key), "%s%s/%s/%s", l->status_prefix, ns, kind, name);
     snprintf(placement_key, sizeof(placement_key), "%s%s/%s", l->placement_prefix, ns, name);
-    if (!spec_gone(l, ns, name))
+    if (!spec_gone(l, kind, ns, name))
         return 0;
     if (nc_informer_getf(l->env->statuses, &status, &status_rev, "%s", status_key) == 0 &&
         (st = cJSON_Parse(status))) {
         const char *n = cJSON_GetStringValue(cJSON_GetObjectItem(st, "node"));
+        const char *pool = cJSON_GetStringValue(cJSON_GetObjectItem(st, "pool"));
 
         snprintf(node, sizeof(node), "%s", n ? n : "");
+        shared = !vm && pool && pool_shared(l, pool);
         cJSON_Delete(st);
     }
-    if (nc_informer_getf(l->env->placements, &placed, &placed_rev, "%s", placement_key) == 0)
+    if (vm && nc_informer_getf(l->env->placements, &placed, &placed_rev, "%s", placement_key) == 0)
         snprintf(node, sizeof(node), "%s", placed);
-    if (node[0] && !alive(l, node) && (status || placed)) {
+    if (node[0] && !alive(l, node) && !shared && (status || placed)) {
         cmps[0] = (struct nc_cmp){.key = l->key, .target = NC_CMP_CREATE,
                                   .result = NC_CMP_EQUAL, .number = l->create_rev};
         cmps[1] = (struct nc_cmp){.key = spec_key, .target = NC_CMP_CREATE,
@@ -1684,13 +1717,14 @@ remove_orphan(struct nc_leader *l, const char *ns, const char *name)
             ops[no++] = (struct nc_op){.del = true, .key = status_key};
         if (placed)
             ops[no++] = (struct nc_op){.del = true, .key = placement_key};
-        r = nc_etcd_txn(l->etcd, cmps, 4, ops, no, NULL, 0, &ok, NULL);
+        r = nc_etcd_txn(l->etcd, cmps, vm ? 4 : 3, ops, no, NULL, 0, &ok, NULL);
         if (r < 0)
-            nc_warn(NULL, "scheduler: removing what deleted VM %s/%s left on gone node %s: %s",
-                    ns, name, node, nc_etcd_errmsg(l->etcd));
+            nc_warn(NULL, "scheduler: removing what deleted %s %s/%s left on gone node %s: %s",
+                    vm ? "VM" : "Volume", ns, name, node, nc_etcd_errmsg(l->etcd));
         else if (ok)
-            nc_info(NULL, "scheduler: VM %s/%s was deleted while node %s was gone: its status "
-                    "and placement removed", ns, name, node);
+            nc_info(NULL, "scheduler: %s %s/%s was deleted while node %s was gone: its status%s "
+                    "removed", vm ? "VM" : "Volume", ns, name, node,
+                    vm ? " and placement" : "");
     }
     free(status);
     free(placed);
@@ -1704,14 +1738,10 @@ sweep_orphans(struct nc_leader *l)
 
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->orphans, d, tmp) {
-        char ns[NC_NAME_MAX + 1];
-        const char *slash = strchr(d->key, '/');
+        char kind[16], ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1];
 
-        if (slash && slash - d->key <= NC_NAME_MAX) {
-            snprintf(ns, sizeof(ns), "%.*s", (int)(slash - d->key), d->key);
-            if (remove_orphan(l, ns, slash + 1) < 0)
-                continue; /* tried again after the next pass */
-        }
+        if (nc_key_parse(d->key, ns, kind, name) && remove_orphan(l, kind, ns, name) < 0)
+            continue; /* tried again after the next pass */
         unmark(&l->orphans, d);
     }
 }
@@ -1849,6 +1879,9 @@ nc_leader_stop(struct nc_leader *l)
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->ns_dirty, d, dtmp)
         unmark(&l->ns_dirty, d);
+    /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
+    HASH_ITER(hh, l->vol_dirty, d, dtmp)
+        unmark(&l->vol_dirty, d);
     /* cppcheck-suppress uninitvar ; uthash assigns the iterator itself */
     HASH_ITER(hh, l->migs, d, dtmp)
         unmark(&l->migs, d);

@@ -56,6 +56,7 @@ struct daemon {
     struct event *sig_term, *sig_int, *tick, *resync, *watchdog;
     size_t spec_prefix_len, status_prefix_len, placement_prefix_len;
     bool notified_ready;
+    bool lease_lost_seen; /* the resync that a lost lease calls for is queued */
     int64_t last_queue_report_ms;
     int lock_fd; /* <run-dir>/<node>.lock, held while the process lives */
 };
@@ -241,6 +242,16 @@ on_node_changed(void *data, const char *key)
 
     nc_leader_note(d->leader, key);
     nc_informer_foreach(d->env.specs, on_network_spec, d);
+    /* This node registered again after its lease expired: it was taken for
+     * dead, and what the cluster deleted meanwhile is now its to collect
+     * (nc_run_may_collect()). Its workers may have looked at those before
+     * the lease was found gone, so they look again. */
+    if (!d->lease_lost_seen && nc_node_lease_lost(d->env.self)) {
+        d->lease_lost_seen = true;
+        nc_info(NULL, "this node was taken for dead: re-examining what it keeps");
+        if (nc_wq_add(d->q, NC_KEY_RESYNC_ACTUAL) < 0)
+            nc_error(NULL, "cannot queue the resync: out of memory");
+    }
 }
 
 /* A cordon or the leader key changed: the scheduler looks again. */

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/node.h"
 #include "reconcilers/networkpolicy.h"
 #include "reconcilers/run.h"
 #include "reconcilers/status.h"
@@ -252,4 +253,12 @@ nc_run_status_of(const struct nc_run *run, const char *kind, const char *name)
         st = cJSON_Parse(text);
     free(text);
     return st;
+}
+
+bool
+nc_run_may_collect(const struct nc_env *env)
+{
+    return env->gc_orphans || (nc_node_lease_lost(env->self) &&
+                               !nc_informer_replaced(env->specs) &&
+                               !nc_informer_replaced(env->statuses));
 }

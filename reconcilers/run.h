@@ -100,4 +100,14 @@ int nc_run_report_not_readyf(struct nc_run *run, cJSON *status, const char *reas
 int nc_run_report_invalid(struct nc_run *run, cJSON *status, const struct nc_verr *errs)
     __attribute__((warn_unused_result));
 
+/*
+ * Whether a resource this node made and marked, with neither spec nor
+ * status, may be deleted: with --gc-orphans; or when the cluster deleted it
+ * while this node was away: the node's lease expired while it ran (it was
+ * taken for dead, and the leader removed the statuses of what was deleted
+ * meanwhile) and etcd is still the store it was (not restored or replaced,
+ * which forgets what it never deleted).
+ */
+bool nc_run_may_collect(const struct nc_env *env);
+
 #endif

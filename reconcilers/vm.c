@@ -448,20 +448,6 @@ delete_failed(struct vm_run *run, bool mine, const char *doing, int r)
     return r;
 }
 
-/*
- * True when a domain of ours with neither spec nor status is one the
- * cluster deleted while this node was away, not one a lost store forgot:
- * the node's lease expired while it ran (it was taken for dead, its VMs
- * were placed elsewhere, and those deleted meanwhile went without it),
- * and etcd is still the store it was (not restored or replaced).
- */
-static bool
-deleted_while_away(const struct nc_env *env)
-{
-    return nc_node_lease_lost(env->self) && !nc_informer_replaced(env->specs) &&
-           !nc_informer_replaced(env->statuses);
-}
-
 /* The spec is gone: tear down, then delete the status. */
 static int
 reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
@@ -493,7 +479,7 @@ reconcile_deleted(struct vm_run *run, int64_t *ret_requeue_ms)
     if (r == -ENOENT)
         run->hv = env->hv;
     if (r == 0 && owned_by_us(run, &info)) {
-        if (!run->o.old_status && !env->gc_orphans && !deleted_while_away(env)) {
+        if (!run->o.old_status && !nc_run_may_collect(env)) {
             nc_warn(run->o.key,
                     "domain %s is marked as ours but has neither spec nor status: "
                     "left alone as an orphan (--gc-orphans removes such domains)",

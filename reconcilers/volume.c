@@ -286,6 +286,33 @@ home(struct volume_run *run, char *where, size_t wheresz)
     run->here = strcmp(where, env->node) == 0;
 }
 
+struct pool_search {
+    struct nc_env *env;
+    const char *volname;
+    char *found; /* NC_NAME_MAX + 1 */
+};
+
+static void
+search_pool(const char *pool, void *data)
+{
+    struct pool_search *ps = data;
+    struct nc_volinfo info;
+
+    if (!ps->found[0] && nc_st_lookup(ps->env->st, pool, ps->volname, &info) == 0)
+        snprintf(ps->found, NC_NAME_MAX + 1, "%s", pool);
+}
+
+/* Whether node @node is registered (alive). */
+static bool
+registered(struct nc_env *env, const char *node)
+{
+    char *value = NULL;
+    int r = nc_informer_getf(env->nodes, &value, NULL, "%snodes/%s", env->prefix, node);
+
+    free(value);
+    return r == 0;
+}
+
 static int
 reconcile_deleted(struct volume_run *run)
 {
@@ -296,12 +323,22 @@ reconcile_deleted(struct volume_run *run)
     struct nc_volinfo info;
     int r;
 
+    char found[NC_NAME_MAX + 1] = "";
+
     if (!run->o.old_status) {
-        /* No status: not ours to delete (an orphan is only reported). */
-        return 0;
+        /* No status: an orphan, left alone, unless it may be collected
+         * (deleted while this node was taken for dead). */
+        struct pool_search ps = {env, run->volname, found};
+
+        if (!nc_run_may_collect(env) || nc_st_pools(env->st, search_pool, &ps) < 0 || !found[0])
+            return 0;
+        pool = found;
+        made = env->node;
     }
-    /* The node that made it deletes it; one that made none, its status. */
-    run->here = made && strcmp(made, env->node) == 0;
+    /* The node that made it deletes it; one that made none, its status.
+     * On a shared pool, a node that shares it stands in for a maker gone. */
+    run->here = made && (strcmp(made, env->node) == 0 ||
+                         (pool && !registered(env, made) && nc_pool_shared_here(env, pool)));
     if (made && !run->here)
         return 0;
     snprintf(run->spec.pool, sizeof(run->spec.pool), "%s", pool ? pool : "");

@@ -3,8 +3,9 @@
 # a lease; VMs without spec.node are placed by the scheduler (one of the
 # nodes leads it), so each runs on exactly one node; spec.node is honoured;
 # when a node stops renewing its lease the scheduler moves its VMs to the
-# other node, and removes the status of one deleted meanwhile; when it
-# comes back it removes its copies; a deleted VM's placement goes too.
+# other node, and removes the status of a VM and of a Volume deleted
+# meanwhile; when it comes back it removes its copies, and the domain and
+# volume of those deleted; a deleted VM's placement goes too.
 # lane: light
 . "$(dirname "$0")/lib.sh"
 
@@ -32,11 +33,13 @@ ok "both nodes registered on leases: $(ec get "${PREFIX}nodes/node-a" --print-va
 
 for i in $(seq 1 12); do put_vm default "p$i" '{"vcpus":1,"memory":"64MiB"}'; done
 put_vm default pinned '{"vcpus":1,"memory":"64MiB","node":"node-b"}'
+ec put "${PREFIX}spec/default/volume/pinvol" '{"apiVersion":"novacron.io/v1","kind":"Volume","metadata":{"name":"pinvol"},"spec":{"size":"16MiB","pool":"default-pool","node":"node-b"}}' >/dev/null
 all_placed() {
     for i in $(seq 1 12); do converged default vm "p$i" Running || return 1; done
     converged default vm pinned Running
 }
 wait_for 30 "13 VMs Running" all_placed
+wait_for 10 "pinvol Ready on node-b" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/volume/pinvol --print-value-only | jq -e '.phase == \"Ready\" and .node == \"node-b\"'"
 [ "$(ec get "${PREFIX}placement/" --prefix --keys-only | grep -c .)" -eq 12 ] || fail "placement keys: $(ec get "${PREFIX}placement/" --prefix --keys-only)"
 for i in $(seq 1 12); do
     [ "$(status_of default vm "p$i" | jq -r .node)" = "$(ec get "${PREFIX}placement/default/p$i" --print-value-only)" ] ||
@@ -65,7 +68,11 @@ ec del "${PREFIX}spec/default/vm/pinned" >/dev/null
 wait_for 20 "pinned's status removed" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/pinned --print-value-only)\" ]"
 grep -aq "VM default/pinned was deleted while node node-b was gone: its status and placement removed" "$TMP"/node-a.log ||
     fail "node-a, the leader, did not say it removed pinned's status"
-ok "a VM deleted while its node was gone: the leader removed its status"
+ec del "${PREFIX}spec/default/volume/pinvol" >/dev/null
+wait_for 20 "pinvol's status removed" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/volume/pinvol --print-value-only)\" ]"
+grep -aq "Volume default/pinvol was deleted while node node-b was gone: its status removed" "$TMP"/node-a.log ||
+    fail "node-a, the leader, did not say it removed pinvol's status"
+ok "a VM and a Volume deleted while their node was gone: the leader removed their statuses"
 
 # node-b comes back: registers again and removes its copies of VMs now on
 # node-a, and the domain of the VM deleted meanwhile.
@@ -74,7 +81,11 @@ wait_for 15 "node-b registered again" sh -c "[ -n \"\$(etcdctl --endpoints $ETCD
 wait_for 20 "node-b runs nothing" sh -c "[ \"\$(curl -sf http://127.0.0.1:$PB/metrics | awk '\$1 == \"novacron_domains\" { print \$2 }')\" = 0 ]"
 [ "$(domains "$PA")" = 12 ] || fail "node-a runs $(domains "$PA")"
 [ -z "$(ec get "${PREFIX}status/default/vm/pinned" --print-value-only)" ] || fail "pinned's status came back: $(status_of default vm pinned)"
-ok "node-b back: it removed its $b copies and the deleted pinned VM's domain; node-a runs 12"
+# Its volume: deleted by node-b, as its log says (the test driver's pools
+# live in node-b's process).
+wait_for 10 "node-b deleted pinvol's volume" grep -aq "default/volume/pinvol: deleted" "$TMP/node-b.log"
+[ -z "$(ec get "${PREFIX}status/default/volume/pinvol" --print-value-only)" ] || fail "pinvol's status came back: $(status_of default volume pinvol)"
+ok "node-b back: it removed its $b copies, the deleted pinned VM's domain and pinvol's volume; node-a runs 12"
 
 # A deleted VM: domain, status and placement go.
 ec del "${PREFIX}spec/default/vm/p1" >/dev/null

@@ -1,0 +1,35 @@
+# A Volume on a shared pool deleted while the node that made it is gone:
+# a node that shares the pool deletes it (the scheduler's leader leaves
+# shared Volumes alone); the node that made it, once back, removes what it
+# still keeps of it. Each node runs libvirt's test driver in its own
+# process, so "shared" is a flag here: each holds its own default-pool.
+# lane: light
+. "$(dirname "$0")/lib.sh"
+
+start_node() { # NAME PORT
+    "$NOVACROND" --etcd "$ETCD" --listen "127.0.0.1:$2" --node "$1" --run-dir "$RUN_DIR" --resync 1h --node-ttl 3s \
+        --workers 2 --shared-pool default-pool >>"$TMP/$1.log" 2>&1 &
+    echo $! >"$TMP/$1.pid"
+    wait_for 30 "$1 ready" curl -sf "http://127.0.0.1:$2/readyz"
+}
+on_cleanup 'for f in "$TMP"/node-*.pid; do kill -CONT $(cat "$f"); kill -9 $(cat "$f"); done 2>/dev/null'
+start_node node-a "$(free_port)"
+start_node node-b "$(free_port)"
+
+ec put "${PREFIX}spec/default/volume/sv" '{"apiVersion":"novacron.io/v1","kind":"Volume","metadata":{"name":"sv"},"spec":{"size":"16MiB","pool":"default-pool","node":"node-b"}}' >/dev/null
+wait_for 10 "sv Ready on node-b" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/volume/sv --print-value-only | jq -e '.phase == \"Ready\" and .node == \"node-b\"'"
+grep -aq "default/volume/sv: Created" "$TMP/node-b.log" || fail "node-b did not make sv"
+
+kill -STOP "$(cat "$TMP/node-b.pid")"
+wait_for 15 "node-b's registration expired" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}nodes/node-b --print-value-only)\" ]"
+ec del "${PREFIX}spec/default/volume/sv" >/dev/null
+wait_for 20 "sv's status removed" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/volume/sv --print-value-only)\" ]"
+grep -aq "default/volume/sv: deleted" "$TMP/node-a.log" || fail "node-a did not delete sv: $(grep -a sv "$TMP/node-a.log")"
+! grep -aq "Volume default/sv was deleted while node" "$TMP"/node-*.log || fail "the leader removed a shared Volume's status"
+ok "a shared Volume deleted while its node was gone: node-a, which shares the pool, deleted it"
+
+kill -CONT "$(cat "$TMP/node-b.pid")"
+wait_for 15 "node-b registered again" sh -c "[ -n \"\$(etcdctl --endpoints $ETCD get ${PREFIX}nodes/node-b --print-value-only)\" ]"
+wait_for 10 "node-b deleted its copy of sv" grep -aq "default/volume/sv: deleted" "$TMP/node-b.log"
+[ -z "$(ec get "${PREFIX}status/default/volume/sv" --print-value-only)" ] || fail "sv's status came back: $(status_of default volume sv)"
+ok "node-b back: it removed the volume it still kept"

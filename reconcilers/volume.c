@@ -289,7 +289,7 @@ home(struct volume_run *run, char *where, size_t wheresz)
 struct pool_search {
     struct nc_env *env;
     const char *volname;
-    char *found; /* NC_NAME_MAX + 1 */
+    char found[NC_NAME_MAX + 1]; /* the first pool that holds it */
 };
 
 static void
@@ -299,7 +299,7 @@ search_pool(const char *pool, void *data)
     struct nc_volinfo info;
 
     if (!ps->found[0] && nc_st_lookup(ps->env->st, pool, ps->volname, &info) == 0)
-        snprintf(ps->found, NC_NAME_MAX + 1, "%s", pool);
+        snprintf(ps->found, sizeof(ps->found), "%s", pool);
 }
 
 /* Whether node @node is registered (alive). */
@@ -320,19 +320,17 @@ reconcile_deleted(struct volume_run *run)
     const char *pool = status_pool(run->o.old_status);
     const char *made = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
     char msg[512], users[384];
+    struct pool_search ps = {env, run->volname, ""};
     struct nc_volinfo info;
     int r;
-
-    char found[NC_NAME_MAX + 1] = "";
 
     if (!run->o.old_status) {
         /* No status: an orphan, left alone, unless it may be collected
          * (deleted while this node was taken for dead). */
-        struct pool_search ps = {env, run->volname, found};
-
-        if (!nc_run_may_collect(env) || nc_st_pools(env->st, search_pool, &ps) < 0 || !found[0])
+        if (!nc_run_may_collect(env) || nc_st_pools(env->st, search_pool, &ps) < 0 ||
+            !ps.found[0])
             return 0;
-        pool = found;
+        pool = ps.found;
         made = env->node;
     }
     /* The node that made it deletes it; one that made none, its status.

@@ -363,6 +363,7 @@ prepare_target(struct mig_run *run, int64_t *ret_requeue_ms)
 
 struct tick {
     struct mig_run *run;
+    struct nc_job last; /* as last told, written or not */
     bool cancelled, timed_out;
 };
 
@@ -378,6 +379,7 @@ on_tick(void *data, const struct nc_job *job)
     char *value = NULL;
     cJSON *s;
 
+    t->last = *job;
     if (nc_informer_get(env->specs, run->o.spec_key, &value, &rev) == -ENOENT)
         t->cancelled = true;
     free(value);
@@ -467,7 +469,7 @@ cold(const struct mig_run *run)
 /* Progress of a cold move's copy, and its cancel and timeout. */
 struct cold_tick {
     struct tick *t;
-    uint64_t done, total; /* of the volumes before this one; of all */
+    uint64_t done, sent, total; /* of the volumes before this one; of this one; of all */
 };
 
 static bool
@@ -477,6 +479,7 @@ on_sent(void *data, uint64_t sent, uint64_t total)
     struct nc_job job = {.active = true, .data_processed = c->done + sent,
                          .data_total = c->total ? c->total : total};
 
+    c->sent = sent;
     job.data_remaining =
         job.data_total > job.data_processed ? job.data_total - job.data_processed : 0;
     return on_tick(c->t, &job);
@@ -535,7 +538,8 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
         if (r == 0)
             nc_info(run->o.key, "Volume %s sent to node %s in %" PRId64 " ms", vol,
                     run->mv.target, nc_now_ms() - sent_ms);
-        ct.done += (uint64_t)nc_json_i64(cJSON_GetObjectItem(vs, "allocation"));
+        ct.done += ct.sent;
+        ct.sent = 0;
         cJSON_Delete(vs);
         if (r < 0)
             break;
@@ -628,6 +632,12 @@ drive(struct mig_run *run, const char *peer, int64_t *ret_requeue_ms)
         if (!(s = next_status(run, "Succeeded", true, "Succeeded", msg)))
             return -ENOMEM;
         set_number(s, "downtimeMs", (double)(nc_now_ms() - run->stopped_ms));
+        if (t.last.active) {
+            /* The copy's end, which no tick wrote: all of it sent. */
+            t.last.data_total = t.last.data_processed;
+            t.last.data_remaining = 0;
+            set_progress(s, &t.last);
+        }
         nc_run_event(&run->o, "Normal", "Succeeded", "%s", msg);
         return succeed(run, s);
     }

@@ -218,7 +218,7 @@ grep -aq "cold-back: the cold move of VM disky to node $src starts over" "$TMP/$
 ec get "${PREFIX}events/default/migration/cold-back/" --prefix --print-value-only | jq -s -e 'any(.[]; .reason == "ForcedStop")' >/dev/null ||
     fail "no ForcedStop event for cold-back"
 st=$(status_of default migration cold-back)
-echo "$st" | jq -e --arg n "$src" '.mode == "cold" and .targetNode == $n and (.downtimeMs | type == "number") and .progress.dataProcessed > 0' >/dev/null ||
+echo "$st" | jq -e --arg n "$src" '.mode == "cold" and .targetNode == $n and (.downtimeMs | type == "number") and .progress.dataProcessed > 0 and .progress.dataRemaining == 0 and .progress.dataTotal == .progress.dataProcessed' >/dev/null ||
     fail "cold-back's status: $st"
 wait_for 60 "disky booted on $src with its marker" grep -aq "NOVACRON-GUEST-VDA MARKER42" "$dlog_src"
 grep -aq NOVACRON-GUEST-WROTE "$dlog_src" && fail "the disk came over blank: the guest wrote its marker again"

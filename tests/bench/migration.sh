@@ -47,23 +47,13 @@ start_host host-b "$B" "$(free_port)" --libvirt "$URI_B" --force-tcg
 mig_doc() { # NAME SPEC
     printf '{"apiVersion":"novacron.io/v1","kind":"Migration","metadata":{"name":"%s"},"spec":%s}' "$1" "$2"
 }
-# Writes Migration NAME with SPEC and follows its status through a watch
-# from the put's revision until it ends; $took is the milliseconds from
-# the put to Succeeded. A poll (etcdctl and jq every few milliseconds)
-# would take CPU from the very copy measured, on two cores.
+# Writes Migration NAME with SPEC and waits for its end (timed_until: no
+# poll takes CPU from the move); $took is the milliseconds from the put to
+# Succeeded, $seen its status.
 migrate() { # NAME SPEC
-    local t0 rev line p=
-    t0=$(now)
-    rev=$(ec put -w json "${PREFIX}spec/default/migration/$1" "$(mig_doc "$1" "$2")" | jq .header.revision)
-    coproc WATCH { exec etcdctl --endpoints "$ETCD" watch -w json --rev "$rev" "${PREFIX}status/default/migration/$1"; }
-    while read -r -t 300 line <&"${WATCH[0]}"; do
-        took=$(ms "$t0" "$(now)")
-        p=$(jq -r '.Events[-1].kv.value | @base64d | fromjson | .phase' <<<"$line")
-        case $p in Succeeded | Failed | Cancelled) break ;; esac
-    done
-    kill "$WATCH_PID"
-    wait "$WATCH_PID" 2>/dev/null || true
-    [ "$p" = Succeeded ] || fail "$1 ended ${p:-not within 300 s}: $(status_of default migration "$1")"
+    timed_until "${PREFIX}status/default/migration/$1" '"phase":"(Succeeded|Failed|Cancelled)"' \
+        ec put "${PREFIX}spec/default/migration/$1" "$(mig_doc "$1" "$2")"
+    [[ $seen == *'"phase":"Succeeded"'* ]] || fail "$1: $seen"
 }
 downtime_of() { # URI DOMAIN: the completed job's downtime, ms
     virsh -c "$1" domjobinfo --completed "$2" 2>/dev/null | awk '/^Total downtime:/ { print $3 }'
@@ -85,7 +75,7 @@ for i in $(seq 1 $((2 * ROUNDS))); do
     to=$(other "$at")
     migrate "live-$i" "{\"vm\":\"bench\",\"mode\":\"live\",\"targetNode\":\"$to\"}"
     ours_total+=("$took")
-    ours_down+=("$(status_of default migration "live-$i" | jq -r .downtimeMs)")
+    ours_down+=("$(jq -r .downtimeMs <<<"$seen")")
     [ "$(virsh -c "$(uri_of "$to")" -q domstate "$dom")" = running ] || fail "bench is not running on $to"
     at=$to
     wait_for 30 "bench Ready on $at" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/vm/bench --print-value-only | jq -e '.node == \"$at\" and .phase == \"Running\"'"
@@ -125,7 +115,7 @@ cold_move() { # TO ROUND
     cold_start
     migrate "cold-$2" "{\"vm\":\"cold\",\"mode\":\"cold\",\"targetNode\":\"$1\"}"
     cold_total+=("$took")
-    cold_down+=("$(status_of default migration "cold-$2" | jq -r .downtimeMs)")
+    cold_down+=("$(jq -r .downtimeMs <<<"$seen")")
     check_sum "$(uri_of "$1")" "$vol"
     # The copy left behind goes once the VM is defined on $1.
     wait_for 60 "the copy on $(other "$1") gone" sh -c "! virsh -c '$(uri_of "$(other "$1")")' -q vol-info --pool default '$vol' >/dev/null 2>&1"

@@ -63,23 +63,10 @@ print(int((t["Resumed"] - t["Suspended"]).total_seconds() * 1000))'
 }
 
 # put_and_wait KIND NAME SPEC TEXT: puts the document and returns once its
-# status holds TEXT, as an etcd watch delivers it (from the revision
-# before the put, so nothing is missed), without polling: a poll would
-# take CPU from the guest on this 2-core machine.
-mkfifo "$TMP/watch"
+# status holds TEXT (timed_until: no poll takes CPU from the guest); $took
+# is the milliseconds from the put to then.
 put_and_wait() {
-    ec watch --rev=$(($(store_revision) + 1)) "${PREFIX}status/$NS/$1/$2" >"$TMP/watch" &
-    wpid=$!
-    exec 3<"$TMP/watch"
-    t0=$(now)
-    put "$1" "$2" "$3"
-    while read -r line <&3; do
-        case $line in *"$4"*) break ;; esac
-    done
-    took=$(ms "$t0" "$(now)")
-    kill "$wpid"
-    exec 3<&-
-    wait "$wpid" 2>/dev/null || true
+    timed_until "${PREFIX}status/$NS/$1/$2" "$4" put "$1" "$2" "$3"
 }
 
 ours_snap=() floor_snap=() ours_rest=() floor_rest=() ours_pause=() floor_pause=()

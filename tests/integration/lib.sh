@@ -224,6 +224,33 @@ store_revision() {
     ec get / --prefix --limit 1 -w json | jq -r '.header.revision'
 }
 
+# timed_until KEY PATTERN COMMAND...: runs COMMAND (a put, say) and waits
+# until KEY holds a value matching PATTERN (a bash regular expression),
+# written after COMMAND started, as an etcd watch delivers it. Sets $seen
+# to that value and $took to the milliseconds from COMMAND's start to
+# then. Benchmarks wait this way: a poll of etcdctl and jq every few
+# milliseconds would take CPU from what they measure, on two cores. Fails
+# after 300 s without a match.
+timed_until() {
+    local key=$1 pattern=$2 line t0 rev
+    shift 2
+    seen=
+    rev=$(($(store_revision) + 1))
+    coproc TIMED_UNTIL { exec etcdctl --endpoints "$ETCD" watch --rev "$rev" "$key"; }
+    t0=${EPOCHREALTIME/./}
+    "$@" >/dev/null
+    while read -r -t 300 line <&"${TIMED_UNTIL[0]}"; do
+        if [[ $line =~ $pattern ]]; then
+            seen=$line
+            break
+        fi
+    done
+    took=$(((${EPOCHREALTIME/./} - t0) / 1000))
+    kill "$TIMED_UNTIL_PID"
+    wait "$TIMED_UNTIL_PID" 2>/dev/null || true
+    [ -n "$seen" ] || fail "$key held nothing matching $pattern within 300 s"
+}
+
 metric() {
     curl -sf "http://127.0.0.1:$LISTEN_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }

@@ -13,6 +13,10 @@ use_qemu
 N=${CHURN_N:-8}
 KILLS=${CHURN_KILLS:-2}
 RUNNING=${CHURN_RUNNING:-2}
+# Room for every spec's vCPU (each has 1), defined ones as running ones,
+# on however many CPUs this machine has: the scheduler places no more.
+overcommit=$(( (N + $(nproc) - 1) / $(nproc) ))
+[ "$overcommit" -ge 4 ] || overcommit=4
 mems="64MiB 96MiB 128MiB"
 
 # An unmarked domain NovaCron must never touch.
@@ -49,7 +53,7 @@ churn_once() {
 }
 
 for i in $(seq 1 "$N"); do put_vm default "c-$i" "$(spec_for "$i" 64MiB)"; done
-start_novacrond --libvirt qemu:///system --force-tcg --workers 4
+start_novacrond --libvirt qemu:///system --force-tcg --workers 4 --cpu-overcommit "$overcommit"
 
 crashes=0
 for k in $(seq 1 "$KILLS"); do
@@ -65,7 +69,7 @@ for k in $(seq 1 "$KILLS"); do
         crashes=$((crashes + 1))
         "$HACK/libvirtd.sh"
     fi
-    start_novacrond --libvirt qemu:///system --force-tcg --workers 4
+    start_novacrond --libvirt qemu:///system --force-tcg --workers 4 --cpu-overcommit "$overcommit"
 done
 # libvirtd restarted in the middle of the churn, under a running novacrond
 # (its guests keep running): novacrond reconnects and carries on.

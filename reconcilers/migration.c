@@ -189,6 +189,11 @@ end(struct mig_run *run, const char *phase, const char *reason, const char *fmt,
     return write_status(run, s);
 }
 
+/* A libvirt call that looks at the move failed with @r, for a look again
+ * with backoff: the move itself runs on in the libvirtds. */
+#define look_failed(run, r)                                                                      \
+    nc_run_warn(&(run)->o, (r), "LibvirtError", "libvirt: %s; looking again", nc_drv_errmsg())
+
 /*
  * The cloud-init seed of VM @vm made here, as its node makes it (the same
  * files, so the same name): the guest's CD-ROM, which a live move does not
@@ -735,10 +740,8 @@ watch_source(struct mig_run *run, int64_t *ret_requeue_ms)
     *ret_requeue_ms = POLL_MS;
     if (r == -ENOENT)
         return 0; /* gone from here: the target says how it ended */
-    if (r < 0)
-        return r;
-    if ((r = nc_hv_job(env->hv, run->domname, false, &job)) < 0)
-        return r;
+    if (r < 0 || (r = nc_hv_job(env->hv, run->domname, false, &job)) < 0)
+        return look_failed(run, r);
     /* libvirt still moves it, or moved it and has yet to let the paused
      * copy here go. */
     if (job.active || info.state != NC_DOM_RUNNING)
@@ -808,14 +811,14 @@ finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
     struct nc_job job = {0};
     char msg[512];
     cJSON *s;
-    int r = nc_hv_lookup(env->hv, run->domname, &info);
+    int r = nc_hv_lookup(env->hv, run->domname, &info), jr;
 
     *ret_requeue_ms = TICK_MS;
     if (r == -ENOENT || (r == 0 && info.state != NC_DOM_RUNNING))
         return 0; /* not yet (an incoming guest is paused until the end) */
     if (r < 0)
-        return r;
-    if (nc_hv_job(env->hv, run->domname, true, &job) < 0)
+        return look_failed(run, r);
+    if ((jr = nc_hv_job(env->hv, run->domname, true, &job)) < 0)
         nc_debug(run->o.key, "no figures of the completed job: %s", nc_drv_errmsg());
     if (!job.data_total && !job.downtime_ms &&
         !nc_status_condition_true(run->o.old_status, "Transferred") &&
@@ -833,6 +836,10 @@ finish_target(struct mig_run *run, int64_t *ret_requeue_ms)
                      (unsigned long long)job.downtime_ms);
     } else {
         nc_run_event(&run->o, "Normal", "Succeeded", "%s", msg);
+        if (jr != -ENOENT) /* not a libvirtd that forgot them: say why */
+            nc_run_event(&run->o, "Warning", "LibvirtError",
+                         "libvirt: %s: the move's downtime and figures are not known",
+                         nc_drv_errmsg());
     }
     if ((r = succeed(run, s)) == 0) {
         arrived(run->o.key);

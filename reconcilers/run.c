@@ -188,6 +188,22 @@ nc_run_delete_status(struct nc_run *run)
 }
 
 int
+nc_run_warn(struct nc_run *run, int r, const char *reason, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    nc_run_event(run, "Warning", reason, "%s", msg);
+    /* The status it read, unchanged: the events alone are written. */
+    if (report(run, run->old_status) < 0)
+        nc_debug(run->key, "event not written");
+    return r;
+}
+
+int
 nc_run_report_not_ready(struct nc_run *run, cJSON *status, const char *reason,
                         const char *message, bool warn)
 {

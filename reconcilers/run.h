@@ -78,6 +78,15 @@ int nc_run_report(struct nc_run *run, const cJSON *status) __attribute__((warn_u
  * is gone, guarded as nc_run_report() is. */
 int nc_run_delete_status(struct nc_run *run) __attribute__((warn_unused_result));
 
+/*
+ * A failure that leaves the status as it is (or that is another node's to
+ * write): recorded as a Warning event with @reason and the message
+ * formatted, written at once with the events collected so far. Returns
+ * @r, for a retry with backoff.
+ */
+int nc_run_warn(struct nc_run *run, int r, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* True when Ready=@ok with @message is not what the last status says, so
  * an event about it is news, not a repeat. */
 bool nc_run_ready_changed(const struct nc_run *run, bool ok, const char *message);

@@ -131,6 +131,7 @@ report_ready(struct snap_run *run, const struct nc_snapinfo *info)
     cJSON *s = status_new(run, "Ready"), *ind;
     char created[32], msg[256];
     bool memory = info->memory && run->spec.memory;
+    int r;
 
     if (!s)
         return -ENOMEM;
@@ -148,7 +149,9 @@ report_ready(struct snap_run *run, const struct nc_snapinfo *info)
                         run->o.generation, run->o.now);
     if (!nc_status_condition_true(run->o.old_status, "Ready"))
         nc_run_event(&run->o, "Normal", "SnapshotReady", "%s", msg);
-    return nc_run_report(&run->o, s);
+    r = nc_run_report(&run->o, s);
+    cJSON_Delete(s);
+    return r;
 }
 
 /* A retained snapshot whose time is up: its spec is deleted (only as it

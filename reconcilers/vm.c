@@ -1107,7 +1107,12 @@ placed_here(struct vm_run *run)
          * one a target made for a move that failed. */
         nc_warn(run->o.key, "%s", nc_drv_errmsg());
     }
-    return r == 0 || r == -ENOENT ? 1 : r;
+    if (r < 0 && r != -ENOENT) /* the status is the other node's; an event anyone's */
+        return nc_run_warn(&run->o, r, "LibvirtError",
+                           "node %s: libvirt: %s; the domain it may keep of this VM, which "
+                           "runs on node %s, is looked at again",
+                           env->node, nc_drv_errmsg(), where);
+    return 1;
 }
 
 /*

@@ -193,6 +193,14 @@ taken_over(struct volume_run *run, const char *vm, const char *node)
     return yes;
 }
 
+/* A libvirt call about a copy left here failed with @r: the status is
+ * node @home's to write, an event anyone's. */
+#define left_failed(run, r, home)                                                                \
+    nc_run_warn(&(run)->o, (r), "LibvirtError",                                                  \
+                "node %s: libvirt: %s; the copy a migration left here (the Volume lives on "     \
+                "node %s) is looked at again",                                                   \
+                (run)->o.ctx->env->node, nc_drv_errmsg(), (home))
+
 /*
  * A copy of the Volume on this node's local storage that is not its node:
  * what a migration left, the source's once the disk moved, or the
@@ -232,7 +240,7 @@ left_behind(struct volume_run *run, int64_t *ret_requeue_ms)
     if (r == -ENOENT)
         return 0;
     if (r < 0)
-        return r;
+        return left_failed(run, r, made);
     /* A deletion is for good: what etcd itself says, not the cache, which
      * may not have brought the move that made this node the home yet. */
     if ((r = nc_etcd_get(run->o.ctx->etcd, run->o.status_key, &kv, NULL)) < 0)
@@ -245,10 +253,8 @@ left_behind(struct volume_run *run, int64_t *ret_requeue_ms)
     if (mine)
         return 0;
     r = nc_st_delete(env->st, pool, run->volname);
-    if (r < 0 && r != -ENOENT) {
-        nc_warn(run->o.key, "%s", nc_drv_errmsg());
-        return r;
-    }
+    if (r < 0 && r != -ENOENT)
+        return left_failed(run, r, made);
     nc_info(run->o.key, "volume %s in pool %s deleted: a copy a migration left here; the "
                         "Volume lives on node %s",
             run->volname, pool, made);

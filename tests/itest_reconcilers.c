@@ -27,6 +27,7 @@
 #include "drivers/fake/hv.h"
 #include "drivers/fake/overlay.h"
 #include "drivers/fake/storage.h"
+#include "reconcilers/migration.h"
 #include "reconcilers/moves.h"
 #include "reconcilers/network.h"
 #include "reconcilers/networkpolicy.h"
@@ -39,7 +40,9 @@
 #include "reconcilers/volume.h"
 
 static const char *endpoints[2];
-static struct nc_etcd_conf conf;
+static struct nc_etcd_conf conf, test_conf;
+/* The test's own reads and writes: faults are the reconcilers' alone. */
+static struct nc_etcd *test_etcd;
 static struct event_base *base;
 static struct nc_env env;
 static struct nc_ctx ctx;
@@ -79,6 +82,8 @@ setup(void)
     cr_assert_eq(nc_networkpolicy_reconciler.init(&env), 0);
     snprintf(env.dnsmasq_dir, sizeof(env.dnsmasq_dir), "/tmp/nc-itest-%d", getpid());
     ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
+    test_conf = conf;
+    test_etcd = nc_etcd_new(&test_conf);
     cr_assert_eq(fake_ov_open(NULL, &ctx.ov), 0);
 }
 
@@ -100,6 +105,7 @@ teardown(void)
     nc_informer_free(env.nodes);
     nc_overlay_close(ctx.ov);
     nc_etcd_free(ctx.etcd);
+    nc_etcd_free(test_etcd);
     event_base_free(base);
 }
 
@@ -122,9 +128,10 @@ put_kind(const char *kind, const char *name, const char *spec)
              : strcmp(kind, "networkpolicy") == 0 ? "NetworkPolicy"
              : strcmp(kind, "snapshot") == 0      ? "Snapshot"
              : strcmp(kind, "restore") == 0       ? "Restore"
+             : strcmp(kind, "migration") == 0     ? "Migration"
                                                   : "Network",
              name, spec);
-    cr_assert_eq(nc_etcd_put(ctx.etcd, key, doc, 0, &rev), 0);
+    cr_assert_eq(nc_etcd_put(test_etcd, key, doc, 0, &rev), 0);
     nc_informer_store(env.specs, key, doc, rev);
     return rev;
 }
@@ -142,7 +149,7 @@ delete_kind(const char *kind, const char *name)
     int64_t deleted = 0;
 
     snprintf(key, sizeof(key), "%sspec/default/%s/%s", prefix, kind, name);
-    cr_assert_eq(nc_etcd_delete(ctx.etcd, key, false, &deleted), 0);
+    cr_assert_eq(nc_etcd_delete(test_etcd, key, false, &deleted), 0);
     nc_informer_store(env.specs, key, NULL, nc_informer_revision(env.specs) + 1000000);
 }
 
@@ -172,7 +179,7 @@ status_of(const char *kind, const char *name)
     cJSON *st;
 
     snprintf(key, sizeof(key), "%sstatus/default/%s/%s", prefix, kind, name);
-    if (nc_etcd_get(ctx.etcd, key, &kv, NULL) < 0)
+    if (nc_etcd_get(test_etcd, key, &kv, NULL) < 0)
         return NULL;
     nc_informer_store(env.statuses, key, kv.value, kv.mod_revision);
     st = cJSON_Parse(kv.value);
@@ -209,7 +216,7 @@ has_event_of(const char *kind, const char *name, const char *reason)
 
     snprintf(key, sizeof(key), "%sevents/default/%s/%s/", prefix, kind, name);
     end = nc_etcd_prefix_end(key);
-    cr_assert_eq(nc_etcd_range(ctx.etcd, key, end, 0, 0, &range), 0);
+    cr_assert_eq(nc_etcd_range(test_etcd, key, end, 0, 0, &range), 0);
     free(end);
     for (size_t i = 0; i < range.n && !found; i++)
         found = strstr(range.kvs[i].value, reason) != NULL;
@@ -287,7 +294,7 @@ Test(reconcilers, events_of_successive_writes_all_kept)
 
     snprintf(key, sizeof(key), "%sevents/default/vm/ev/", prefix);
     end = nc_etcd_prefix_end(key);
-    cr_assert_eq(nc_etcd_range(ctx.etcd, key, end, 0, 0, &range), 0);
+    cr_assert_eq(nc_etcd_range(test_etcd, key, end, 0, 0, &range), 0);
     free(end);
     cr_assert_eq(range.n, 2);
     cr_assert_not_null(strstr(range.kvs[0].value, "\"First\""), "%s", range.kvs[0].value);
@@ -345,12 +352,16 @@ Test(reconcilers, invalid_spec_fails_without_a_domain)
 
 Test(reconcilers, a_failing_teardown_keeps_the_status)
 {
+    cJSON *st;
+
     put_spec("a", SPEC);
     cr_assert_eq(reconcile("a"), 0);
     delete_spec("a");
     fake_hv_fail(env.hv, "undefine", -EIO, 1);
     cr_assert_lt(reconcile("a"), 0);
-    cr_assert_not_null(status("a"), "the status went before the domain");
+    st = status("a");
+    cr_assert_not_null(st, "the status went before the domain");
+    cJSON_Delete(st);
     cr_assert_eq(reconcile("a"), 0);
     cr_assert_null(status("a"));
     cr_assert_eq(fake_hv_count(env.hv), 0);
@@ -410,7 +421,7 @@ Test(reconcilers, a_disk_is_what_storage_has_not_what_status_says)
     cJSON_ReplaceItemInObject(forged, "path", cJSON_CreateString("/etc/shadow"));
     text = cJSON_PrintUnformatted(forged);
     snprintf(key, sizeof(key), "%sstatus/default/volume/root", prefix);
-    cr_assert_eq(nc_etcd_put(ctx.etcd, key, text, 0, &rev), 0);
+    cr_assert_eq(nc_etcd_put(test_etcd, key, text, 0, &rev), 0);
     nc_informer_store(env.statuses, key, text, rev);
     free(text);
     cJSON_Delete(forged);
@@ -723,7 +734,7 @@ policy_vm(const char *name, const char *labels, const char *node, const char *ip
              "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"VirtualMachine\",\"metadata\":"
              "{\"name\":\"%s\",\"labels\":%s},\"spec\":{\"vcpus\":1,\"memory\":\"64MiB\"}}",
              name, labels);
-    cr_assert_eq(nc_etcd_put(ctx.etcd, key, doc, 0, &rev), 0);
+    cr_assert_eq(nc_etcd_put(test_etcd, key, doc, 0, &rev), 0);
     nc_informer_store(env.specs, key, doc, rev);
     snprintf(key, sizeof(key), "%sstatus/default/vm/%s", prefix, name);
     snprintf(doc, sizeof(doc),
@@ -870,9 +881,10 @@ Test(reconcilers, a_guest_on_a_network_gets_its_dhcp_entry)
  * The fault sweep: for each change (a VM with a disk made, updated,
  * deleted; a Volume made, grown, deleted; a Network with a VM of this
  * node made, changed, deleted; a Snapshot of a running VM taken,
- * deleted; a VM restored from one), the N-th driver call of its
- * reconcile fails, whichever fake makes it, for N = 1, 2, ... until a
- * reconcile makes fewer calls than N. The etcd client's requests count
+ * deleted; a VM restored from one; a running VM moved live to another
+ * node), the N-th driver call of its reconcile (of a move: of the
+ * reconciles of both nodes) fails, whichever fake makes it, for N = 1, 2,
+ * ... until a reconcile makes fewer calls than N. The etcd client's requests count
  * among them twice: one fails unsent, one loses the answer of a request
  * etcd applied. Each time the failure must show (an
  * error returned for a retry with backoff, with Ready=False or a Warning
@@ -973,10 +985,10 @@ converge(const char *kind, const char *name, const char *phase)
                    phase ? phase : "deletion");
 }
 
-/* The failure shows: the reconcile returned it (a retry with backoff)
- * and Ready=False or a Warning event carries the driver's reason. */
+/* Ready=False or a Warning event of @kind/@name carries the driver's
+ * reason. */
 static bool
-shows_failure(const char *kind, const char *name, int r)
+said_failure(const char *kind, const char *name)
 {
     cJSON *st = status_of(kind, name);
     const cJSON *ready = nc_status_find_condition(st, "Ready");
@@ -988,13 +1000,21 @@ shows_failure(const char *kind, const char *name, int r)
     cJSON_Delete(st);
     snprintf(key, sizeof(key), "%sevents/default/%s/%s/", prefix, kind, name);
     end = nc_etcd_prefix_end(key);
-    cr_assert_eq(nc_etcd_range(ctx.etcd, key, end, 0, 0, &range), 0);
+    cr_assert_eq(nc_etcd_range(test_etcd, key, end, 0, 0, &range), 0);
     free(end);
     for (size_t i = 0; i < range.n && !said; i++)
         said = strstr(range.kvs[i].value, "\"Warning\"") &&
                strstr(range.kvs[i].value, "injected");
     nc_range_clear(&range);
-    return said && r < 0;
+    return said;
+}
+
+/* The failure shows: the reconcile returned it (a retry with backoff)
+ * and said it. */
+static bool
+shows_failure(const char *kind, const char *name, int r)
+{
+    return said_failure(kind, name) && r < 0;
 }
 
 struct sweep_case {
@@ -1169,6 +1189,285 @@ sweep_snap_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
     cr_assert_eq(fake_st_count(env.st), 0u, "%s: a volume left after call %u failed", c->what, n);
 }
 
+/*
+ * Node node-b beside node-a (env, ctx), for migrations: a hypervisor,
+ * storage and network of its own, its own index of moves, the same etcd
+ * and caches (a watch would bring both nodes the same). The two
+ * hypervisors reach each other as "fake://node-a" and "fake://node-b".
+ */
+static struct nc_env env_b;
+static struct nc_ctx ctx_b;
+
+/* Registers node @node (@up), or takes its registration away. With
+ * one node registered, a Volume has no choice of home to wait for. */
+static void
+node_registered(const char *node, bool up)
+{
+    char key[128], value[256];
+
+    snprintf(key, sizeof(key), "%snodes/%s", prefix, node);
+    snprintf(value, sizeof(value),
+             "{\"name\":\"%s\",\"peerLibvirt\":\"fake://%s\",\"cpus\":8,"
+             "\"memory\":8589934592,\"pools\":[{\"name\":\"default\",\"shared\":false}]}",
+             node, node);
+    nc_informer_store(env.nodes, key, up ? value : NULL, nc_informer_revision(env.nodes) + 1);
+}
+
+static void
+node_b_up(void)
+{
+    env_b = env;
+    env_b.node = "node-b";
+    env_b.vm = NULL;
+    env_b.moves = nc_moves_new();
+    nc_event_recorder_init(&env_b.events);
+    cr_assert_eq(fake_hv_open(&env_b.hv), 0);
+    cr_assert_eq(fake_st_open(&env_b.st), 0);
+    fake_st_add_pool(env_b.st, "default");
+    cr_assert_eq(fake_dhcp_open(&env_b.dhcp), 0);
+    cr_assert_eq(fake_fw_open(&env_b.fw), 0);
+    fake_fw_add_device(env_b.fw, "eth0");
+    snprintf(env_b.dnsmasq_dir, sizeof(env_b.dnsmasq_dir), "/tmp/nc-itest-%d-b", getpid());
+    cr_assert_eq(nc_vm_reconciler.init(&env_b), 0);
+    ctx_b = (struct nc_ctx){.env = &env_b, .etcd = ctx.etcd};
+    cr_assert_eq(fake_ov_open(NULL, &ctx_b.ov), 0);
+    fake_hv_link(env.hv, "fake://node-b", env_b.hv);
+    fake_hv_link(env_b.hv, "fake://node-a", env.hv);
+    fake_st_link(env.st, "fake://node-b", env_b.st);
+    fake_st_link(env_b.st, "fake://node-a", env.st);
+}
+
+static void
+node_b_down(void)
+{
+    nc_vm_reconciler.fini(&env_b);
+    fake_dhcp_close(env_b.dhcp);
+    nc_fw_close(env_b.fw);
+    nc_st_close(env_b.st);
+    nc_hv_close(env_b.hv);
+    nc_event_recorder_clear(&env_b.events);
+    nc_moves_free(env_b.moves);
+    nc_overlay_close(ctx_b.ov);
+}
+
+/* What the watches would bring both nodes after a write: VM @vm's
+ * status and placement, its Volume's (v-@vm) status, Migration @mig's
+ * status (and both indexes of moves). */
+static void
+refresh(const char *vm, const char *mig)
+{
+    char key[256], vol[80];
+    struct nc_kv kv;
+    int64_t rev;
+    int r;
+
+    snprintf(vol, sizeof(vol), "v-%s", vm);
+    cJSON_Delete(status_of("vm", vm));
+    cJSON_Delete(status_of("volume", vol));
+    snprintf(key, sizeof(key), "%splacement/default/%s", prefix, vm);
+    if ((r = nc_etcd_get(test_etcd, key, &kv, &rev)) == 0) {
+        nc_informer_store(env.placements, key, kv.value, kv.mod_revision);
+        nc_kv_clear(&kv);
+    } else if (r == -ENOENT) {
+        nc_informer_store(env.placements, key, NULL, rev);
+    }
+    snprintf(key, sizeof(key), "%sstatus/default/migration/%s", prefix, mig);
+    if ((r = nc_etcd_get(test_etcd, key, &kv, &rev)) == 0) {
+        nc_informer_store(env.statuses, key, kv.value, kv.mod_revision);
+        nc_moves_note(env.moves, "default", mig, kv.value, kv.mod_revision);
+        nc_moves_note(env_b.moves, "default", mig, kv.value, kv.mod_revision);
+        nc_kv_clear(&kv);
+    } else if (r == -ENOENT) {
+        nc_informer_store(env.statuses, key, NULL, rev);
+        nc_moves_note(env.moves, "default", mig, NULL, rev);
+        nc_moves_note(env_b.moves, "default", mig, NULL, rev);
+    }
+}
+
+/* The phase of Migration @mig, "" when it has no status. */
+static void
+mig_phase(const char *mig, char *out, size_t outsz)
+{
+    cJSON *st = status_of("migration", mig);
+
+    snprintf(out, outsz, "%s", st && str(st, "phase", NULL) ? str(st, "phase", NULL) : "");
+    cJSON_Delete(st);
+}
+
+static bool
+mig_ended(const char *phase)
+{
+    return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+}
+
+/* A move's objects, reconciled in turn on both nodes. */
+struct mig_objects {
+    char vm[32], vol[40], mig[40];
+    unsigned n_kinds; /* the first of: Migration, VM, Volume */
+};
+
+/*
+ * One round: each object on node-b, then on node-a, and what the watches
+ * bring after each. With @seen: the first reconcile in which the armed
+ * fault struck, whose failure must show there (@shown): a retry (the
+ * reconcile returned it) with Ready=False or a Warning event naming it;
+ * for a Migration, also its end (Failed, the reason in Ready) or a
+ * warning it went on after. An etcd request's failure is a retry, or a
+ * report it did not need.
+ */
+static void
+mig_round(const struct mig_objects *o, char *seen, size_t seensz, bool *shown)
+{
+    static const char *const kinds[] = {"migration", "vm", "volume"};
+    struct nc_ctx *nodes[2] = {&ctx_b, &ctx};
+
+    for (unsigned k = 0; k < 2 * o->n_kinds; k++) {
+        const char *kind = kinds[k / 2],
+                   *name = k < 2 ? o->mig : k < 4 ? o->vm : o->vol;
+        const struct nc_reconciler *rc = k < 2   ? &nc_migration_reconciler
+                                         : k < 4 ? &nc_vm_reconciler
+                                                 : &nc_volume_reconciler;
+        int64_t requeue = 0;
+        int r = rc->reconcile(nodes[k % 2], "default", name, &requeue);
+
+        refresh(o->vm, o->mig);
+        if (seen && sweep.failed[0] && !seen[0]) {
+            snprintf(seen, seensz, "%s", sweep.failed);
+            *shown = strncmp(seen, "etcd.", 5) == 0 ||
+                     (k < 2 ? said_failure(kind, name) : shows_failure(kind, name, r));
+        }
+    }
+}
+
+/*
+ * The sweep of a move from node-a to node-b of a running VM: live
+ * (@c->change 0), or cold with a node-local Volume whose content must
+ * arrive (1). The n-th driver call of the reconciles of both nodes (the
+ * Migration's, the VM's, the Volume's) fails, from the leader's
+ * Scheduling until the move ends; the failure must show where it struck
+ * (mig_round()). Once the faults stop the move ends (Succeeded, or Failed
+ * with the guest on node-a), exactly one domain runs, and one volume is
+ * left, both on the node the VM's placement and statuses name.
+ */
+static void
+sweep_mig_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
+{
+    bool cold = c->change == 1;
+    struct mig_objects o = {.n_kinds = cold ? 3 : 2};
+    char key[256], doc[512], phase[32] = "", seen[48] = "", volname[NC_DOMAIN_NAME_MAX] = "";
+    struct nc_ctx *at;
+    int64_t gen, rev;
+    bool shown = true;
+    cJSON *st;
+
+    snprintf(o.vm, sizeof(o.vm), "mv%u-%u", c->change, n);
+    snprintf(o.vol, sizeof(o.vol), "v-%s", o.vm);
+    snprintf(o.mig, sizeof(o.mig), "%s-to-b", o.vm);
+    /* Before: the VM runs on node-a, where the scheduler placed it; a
+     * cold one with a disk that holds something. */
+    node_registered("node-a", true);
+    node_registered("node-b", true);
+    snprintf(key, sizeof(key), "%splacement/default/%s", prefix, o.vm);
+    cr_assert_eq(nc_etcd_put(test_etcd, key, "node-a", 0, &rev), 0);
+    nc_informer_store(env.placements, key, "node-a", rev);
+    snprintf(key, sizeof(key), "%sstatus/default/vm/%s", prefix, o.vm);
+    nc_informer_store(env.statuses, key, NULL, rev);
+    if (cold) {
+        put_kind("volume", o.vol, "{\"size\":\"64MiB\"}");
+        snprintf(doc, sizeof(doc),
+                 "{\"vcpus\":1,\"memory\":\"64MiB\",\"disks\":[{\"name\":\"root\",\"volume\":"
+                 "\"%s\"}]}",
+                 o.vol);
+        put_spec(o.vm, doc);
+    } else {
+        put_spec(o.vm, "{\"vcpus\":1,\"memory\":\"64MiB\"}");
+    }
+    converge("vm", o.vm, "Running");
+    if (cold) {
+        st = status_of("volume", o.vol);
+        snprintf(volname, sizeof(volname), "%s", str(st, "volume", NULL));
+        cJSON_Delete(st);
+        cr_assert_eq(fake_st_content(env.st, "default", volname, 42), 42u);
+    }
+    /* The change: the Migration, which the leader scheduled. */
+    snprintf(doc, sizeof(doc), "{\"vm\":\"%s\",\"targetNode\":\"node-b\",\"mode\":\"%s\"}", o.vm,
+             cold ? "cold" : "live");
+    gen = put_kind("migration", o.mig, doc);
+    snprintf(doc, sizeof(doc),
+             "{\"observedGeneration\":%" PRId64 ",\"phase\":\"Scheduling\",\"vm\":\"%s\","
+             "\"mode\":\"%s\",\"sourceNode\":\"node-a\",\"targetNode\":\"node-b\","
+             "\"conditions\":[]}",
+             gen, o.vm, cold ? "cold" : "live");
+    snprintf(key, sizeof(key), "%sstatus/default/migration/%s", prefix, o.mig);
+    cr_assert_eq(nc_etcd_put(test_etcd, key, doc, 0, &rev), 0);
+    refresh(o.vm, o.mig);
+    fake_sweep_arm(&sweep, n, -EIO);
+    for (int i = 0; i < 12 && !mig_ended(phase); i++) {
+        mig_round(&o, seen, sizeof(seen), &shown);
+        mig_phase(o.mig, phase, sizeof(phase));
+    }
+    *ret_hit = fake_sweep_disarm(&sweep);
+    cr_assert(shown, "%s: a failure of call %u (%s) left no trace", c->what, n, seen);
+    /* Once the faults stop: it ends, and settles. */
+    for (int i = 0; i < 12 && !mig_ended(phase); i++) {
+        mig_round(&o, NULL, 0, NULL);
+        mig_phase(o.mig, phase, sizeof(phase));
+    }
+    cr_assert(mig_ended(phase),
+              "%s: Migration %s is %s once the faults stopped after call %u (%s) failed",
+              c->what, o.mig, phase, n, seen);
+    for (int i = 0; i < 4; i++)
+        mig_round(&o, NULL, 0, NULL);
+    at = strcmp(phase, "Succeeded") == 0 ? &ctx_b : &ctx;
+    {
+        char dom[NC_DOMAIN_NAME_MAX];
+        struct nc_dominfo info;
+
+        cr_assert_eq(fake_hv_count(env.hv) + fake_hv_count(env_b.hv), 1u,
+                     "%s: %zu + %zu domains after call %u (%s) failed", c->what,
+                     fake_hv_count(env.hv), fake_hv_count(env_b.hv), n, seen);
+        domain_name(o.vm, dom);
+        cr_assert_eq(nc_hv_lookup(at->env->hv, dom, &info), 0, "%s: not on %s after call %u",
+                     c->what, at->env->node, n);
+        cr_assert_eq(info.state, NC_DOM_RUNNING);
+        st = status(o.vm);
+        cr_assert_str_eq(str(st, "node", NULL), at->env->node, "%s: status %s after call %u",
+                         c->what, str(st, "node", NULL), n);
+        cr_assert_str_eq(str(st, "phase", NULL), "Running");
+        cJSON_Delete(st);
+    }
+    if (cold) {
+        cr_assert_eq(fake_st_count(env.st) + fake_st_count(env_b.st), 1u,
+                     "%s: %zu + %zu volumes after call %u (%s) failed", c->what,
+                     fake_st_count(env.st), fake_st_count(env_b.st), n, seen);
+        cr_assert_eq(fake_st_content(at->env->st, "default", volname, 0), 42u,
+                     "%s: the disk on %s lost its content after call %u (%s) failed", c->what,
+                     at->env->node, n, seen);
+        st = status_of("volume", o.vol);
+        cr_assert_str_eq(str(st, "node", NULL), at->env->node);
+        cJSON_Delete(st);
+    }
+    /* Gone: the Migration (the leader deletes the status of an ended
+     * one), then the VM and its Volume. */
+    delete_kind("migration", o.mig);
+    cr_assert_eq(nc_etcd_delete(test_etcd, key, false, &rev), 0);
+    delete_spec(o.vm);
+    if (cold)
+        delete_kind("volume", o.vol);
+    refresh(o.vm, o.mig);
+    for (int i = 0; i < 4; i++)
+        mig_round(&o, NULL, 0, NULL);
+    cr_assert_eq(fake_hv_count(env.hv) + fake_hv_count(env_b.hv), 0u,
+                 "%s: a domain left after call %u failed", c->what, n);
+    cr_assert_eq(fake_st_count(env.st) + fake_st_count(env_b.st), 0u,
+                 "%s: a volume left after call %u failed", c->what, n);
+    snprintf(key, sizeof(key), "%splacement/default/%s", prefix, o.vm);
+    cr_assert_eq(nc_etcd_delete(test_etcd, key, false, &rev), 0);
+    refresh(o.vm, o.mig);
+    node_registered("node-a", false);
+    node_registered("node-b", false);
+}
+
 Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
 {
     static const struct sweep_case cases[] = {
@@ -1178,11 +1477,15 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
         {"a Network made", "network", 0}, {"a Network's MTU changed", "network", 1},
         {"a Network deleted", "network", 2}, {"a Snapshot taken", "snapshot", 0},
         {"a Snapshot deleted", "snapshot", 2}, {"a VM restored", "restore", 0},
+        {"a VM moved live", "migration", 0}, {"a VM and its disk moved cold", "migration", 1},
     };
     unsigned failed = 0;
 
+    node_b_up();
     fake_sweep_init(&sweep);
     fake_hv_sweep(env.hv, &sweep);
+    fake_hv_sweep(env_b.hv, &sweep);
+    fake_st_sweep(env_b.st, &sweep);
     fake_st_sweep(env.st, &sweep);
     fake_ov_sweep(ctx.ov, &sweep);
     fake_dhcp_sweep(env.dhcp, &sweep);
@@ -1195,7 +1498,9 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
         for (unsigned n = 1; hit && n < 100; n++) {
             char name[32];
 
-            if (strcmp(cases[c].kind, "snapshot") == 0 || strcmp(cases[c].kind, "restore") == 0)
+            if (strcmp(cases[c].kind, "migration") == 0)
+                sweep_mig_one(&cases[c], n, &hit);
+            else if (strcmp(cases[c].kind, "snapshot") == 0 || strcmp(cases[c].kind, "restore") == 0)
                 sweep_snap_one(&cases[c], n, &hit);
             else
                 sweep_one(&cases[c], n, name, sizeof(name), &hit);
@@ -1209,10 +1514,13 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
         printf(" %s", sweep.sites[i]);
     printf("\n");
     fake_hv_sweep(env.hv, NULL);
+    fake_hv_sweep(env_b.hv, NULL);
+    fake_st_sweep(env_b.st, NULL);
     fake_st_sweep(env.st, NULL);
     fake_ov_sweep(ctx.ov, NULL);
     fake_dhcp_sweep(env.dhcp, NULL);
     fake_fw_sweep(env.fw, NULL);
     conf.inject_fault = NULL;
     fake_sweep_fini(&sweep);
+    node_b_down();
 }

@@ -16,7 +16,7 @@ static const char *const op_names[] = {
     "lookup", "define", "start", "shutdown", "destroy", "suspend", "resume", "undefine",
     "list_owned", "block_resize", "live_devices", "hotplug", "set_live_owner", "node_info",
     "snapshot_create", "snapshot_lookup", "snapshot_delete", "snapshot_revert", "snapshot_list",
-    NULL,
+    "migrate", "job", NULL,
 };
 
 #define MAX_SNAPSHOTS 8
@@ -37,6 +37,15 @@ struct domain {
     uint64_t memory_kib, live_memory_kib;
     struct snapshot snaps[MAX_SNAPSHOTS];
     size_t n_snaps;
+    struct nc_job job; /* its last completed migration's; data_total 0: none */
+};
+
+#define MAX_PEERS 4
+
+/* Another fake that a migration to @uri goes to (fake_hv_link()). */
+struct peer {
+    char uri[128];
+    struct fake *to;
 };
 
 struct fake {
@@ -45,6 +54,8 @@ struct fake {
     size_t n;
     unsigned serial;
     unsigned next_id; /* the last running instance's id */
+    struct peer peers[MAX_PEERS];
+    size_t n_peers;
     struct fake_faults faults;
 };
 
@@ -462,6 +473,79 @@ fake_snapshot_list(struct nc_hv *hv, const char *name, void (*fn)(const char *sn
     return 0;
 }
 
+/* Peer to peer, as libvirt's: the guest runs on at the peer, its
+ * definition with it, and is gone here (UNDEFINE_SOURCE). One tick, with
+ * half the memory sent; the peer keeps the completed job's figures. */
+static int
+fake_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params *p,
+             unsigned tick_ms, bool (*tick)(void *data, const struct nc_job *job), void *data)
+{
+    struct fake *f = hv->priv, *to = NULL;
+    struct nc_job job = {.active = true};
+    struct domain *d, moving;
+    int r;
+
+    (void)tick_ms;
+    pthread_mutex_lock(&f->lock);
+    if ((r = fake_faults_enter(&f->faults, "fake_hv", "migrate")) == 0) {
+        for (size_t i = 0; i < f->n_peers; i++)
+            if (strcmp(f->peers[i].uri, p->dest_uri) == 0)
+                to = f->peers[i].to;
+        if (!(d = find(f, name)))
+            r = nc_drv_fail(-ENOENT, "migrate %s: no such domain", name);
+        else if (d->state == NC_DOM_SHUTOFF)
+            r = nc_drv_fail(-EINVAL, "migrate %s: the domain is not running", name);
+        else if (!to)
+            r = nc_drv_fail(-ECONNREFUSED, "migrate %s: cannot reach %s", name, p->dest_uri);
+        else
+            job.data_total = d->live_memory_kib * 1024;
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (r == 0) {
+        pthread_mutex_lock(&to->lock);
+        if (find(to, name) || to->n == MAX_DOMAINS)
+            r = nc_drv_fail(-EEXIST, "migrate %s: %s has a domain of that name", name,
+                            p->dest_uri);
+        pthread_mutex_unlock(&to->lock);
+    }
+    if (r < 0)
+        return r;
+    job.data_processed = job.data_total / 2;
+    job.data_remaining = job.data_total - job.data_processed;
+    if (!tick(data, &job))
+        return nc_drv_fail(-ECANCELED, "migrate %s: aborted", name);
+    pthread_mutex_lock(&f->lock);
+    if ((d = find(f, name))) {
+        moving = *d;
+        *d = f->doms[--f->n];
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (!d)
+        return nc_drv_fail(-ENOENT, "migrate %s: the domain went meanwhile", name);
+    moving.job = (struct nc_job){.elapsed_ms = 30, .data_processed = job.data_total,
+                                 .data_total = job.data_total, .downtime_ms = 5};
+    pthread_mutex_lock(&to->lock);
+    moving.live_id = ++to->next_id;
+    to->doms[to->n++] = moving;
+    pthread_mutex_unlock(&to->lock);
+    return 0;
+}
+
+static int
+fake_job(struct nc_hv *hv, const char *name, bool completed, struct nc_job *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    LOCKED_CALL(hv, "job", name, d);
+    /* A migration here ends before the call that started it returns. */
+    if (completed && !d->job.data_total)
+        r = nc_drv_fail(-ENOENT, "job of %s: none completed", name);
+    else if (completed)
+        *ret = d->job;
+out:
+    pthread_mutex_unlock(&f->lock);
+    return r;
+}
+
 static const struct nc_hv_ops fake_ops = {
     .close = fake_close,
     .domain_type = fake_domain_type,
@@ -485,6 +569,8 @@ static const struct nc_hv_ops fake_ops = {
     .snapshot_delete = fake_snapshot_delete,
     .snapshot_revert = fake_snapshot_revert,
     .snapshot_list = fake_snapshot_list,
+    .migrate = fake_migrate,
+    .job = fake_job,
 };
 
 int
@@ -547,4 +633,17 @@ void
 fake_hv_sweep(struct nc_hv *hv, struct fake_sweep *s)
 {
     fake_faults_join(&((struct fake *)hv->priv)->faults, s, "hv");
+}
+
+void
+fake_hv_link(struct nc_hv *hv, const char *uri, struct nc_hv *peer)
+{
+    struct fake *f = hv->priv;
+
+    pthread_mutex_lock(&f->lock);
+    if (f->n_peers < MAX_PEERS) {
+        snprintf(f->peers[f->n_peers].uri, sizeof(f->peers[f->n_peers].uri), "%s", uri);
+        f->peers[f->n_peers++].to = peer->priv;
+    }
+    pthread_mutex_unlock(&f->lock);
 }

@@ -30,6 +30,10 @@ int fake_hv_set_state(struct nc_hv *hv, const char *name, enum nc_dom_state stat
 /* How many domains there are. */
 size_t fake_hv_count(struct nc_hv *hv);
 
+/* A migration from @hv to @uri (nc_migrate_params.dest_uri) goes to
+ * @peer, another fake. */
+void fake_hv_link(struct nc_hv *hv, const char *uri, struct nc_hv *peer);
+
 /* Joins its calls to @s (drivers/fake/faults.h). */
 void fake_hv_sweep(struct nc_hv *hv, struct fake_sweep *s);
 

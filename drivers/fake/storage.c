@@ -11,17 +11,31 @@
 #define MAX_VOLUMES 256
 
 static const char *const op_names[] = {
-    "pool_check", "lookup", "create", "clone", "resize", "delete", "list", "pools", NULL,
+    "pool_check", "lookup", "create", "clone", "resize", "delete", "list", "pools", "send",
+    NULL,
 };
+
+#define MAX_PEERS 4
 
 
 struct volume {
     char pool[64], name[NC_DOMAIN_NAME_MAX];
     struct nc_volinfo info;
+    unsigned content; /* what a test wrote (fake_st_content()); sends copy it */
+};
+
+struct fake;
+
+/* Another fake that a send to @uri goes to (fake_st_link()). */
+struct peer {
+    char uri[128];
+    struct fake *to;
 };
 
 struct fake {
     pthread_mutex_t lock;
+    struct peer peers[MAX_PEERS];
+    size_t n_peers;
     char pools[MAX_POOLS][64];
     size_t n_pools;
     struct volume vols[MAX_VOLUMES];
@@ -225,6 +239,48 @@ fake_pools(struct nc_st *st, void (*fn)(const char *pool, void *data), void *dat
     return r;
 }
 
+/* As libvirt's streams: into the volume the peer made, half, then all. */
+static int
+fake_send(struct nc_st *st, const char *pool, const char *name, const char *peer_uri,
+          const char *netns, const char *dest_pool, const char *dest_name,
+          bool (*tick)(void *data, uint64_t sent, uint64_t total), void *data)
+{
+    struct fake *f = st->priv, *to = NULL;
+    struct volume *v;
+    uint64_t size = 0;
+    unsigned content = 0;
+    int r;
+
+    (void)netns;
+    pthread_mutex_lock(&f->lock);
+    if ((r = enter(f, "send", pool)) == 0) {
+        for (size_t i = 0; i < f->n_peers; i++)
+            if (strcmp(f->peers[i].uri, peer_uri) == 0)
+                to = f->peers[i].to;
+        if (!(v = find(f, pool, name)))
+            r = nc_drv_fail(-ENOENT, "send: no volume %s in pool %s", name, pool);
+        else if (!to)
+            r = nc_drv_fail(-ECONNREFUSED, "send %s: cannot reach %s", name, peer_uri);
+        else
+            size = v->info.capacity, content = v->content;
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (r < 0)
+        return r;
+    if (!tick(data, size / 2, size))
+        return nc_drv_fail(-ECANCELED, "send %s: stopped", name);
+    pthread_mutex_lock(&to->lock);
+    if (!(v = find(to, dest_pool, dest_name)))
+        r = nc_drv_fail(-ENOENT, "send %s: %s has no volume %s in pool %s", name, peer_uri,
+                        dest_name, dest_pool);
+    else
+        v->content = content;
+    pthread_mutex_unlock(&to->lock);
+    if (r == 0)
+        tick(data, size, size);
+    return r;
+}
+
 static const struct nc_st_ops fake_ops = {
     .close = fake_close,
     .pool_check = fake_pool_check,
@@ -235,6 +291,7 @@ static const struct nc_st_ops fake_ops = {
     .delete = fake_delete,
     .list = fake_list,
     .pools = fake_pools,
+    .send = fake_send,
 };
 
 int
@@ -295,4 +352,34 @@ void
 fake_st_sweep(struct nc_st *st, struct fake_sweep *s)
 {
     fake_faults_join(&((struct fake *)st->priv)->faults, s, "st");
+}
+
+void
+fake_st_link(struct nc_st *st, const char *uri, struct nc_st *peer)
+{
+    struct fake *f = st->priv;
+
+    pthread_mutex_lock(&f->lock);
+    if (f->n_peers < MAX_PEERS) {
+        snprintf(f->peers[f->n_peers].uri, sizeof(f->peers[f->n_peers].uri), "%s", uri);
+        f->peers[f->n_peers++].to = peer->priv;
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+unsigned
+fake_st_content(struct nc_st *st, const char *pool, const char *name, unsigned write)
+{
+    struct fake *f = st->priv;
+    struct volume *v;
+    unsigned content = 0;
+
+    pthread_mutex_lock(&f->lock);
+    if ((v = find(f, pool, name))) {
+        if (write)
+            v->content = write;
+        content = v->content;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return content;
 }

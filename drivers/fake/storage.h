@@ -28,6 +28,14 @@ unsigned fake_st_calls(struct nc_st *st, const char *op);
 /* How many volumes there are, in every pool. */
 size_t fake_st_count(struct nc_st *st);
 
+/* A send from @st to @uri (the peer's libvirt URI) goes to @peer, another
+ * fake. */
+void fake_st_link(struct nc_st *st, const char *uri, struct nc_st *peer);
+
+/* Writes @write (unless 0) as the content of volume @name of @pool, which
+ * a send copies; returns its content (0: none, or no such volume). */
+unsigned fake_st_content(struct nc_st *st, const char *pool, const char *name, unsigned write);
+
 /* Joins its calls to @s (drivers/fake/faults.h). */
 void fake_st_sweep(struct nc_st *st, struct fake_sweep *s);
 

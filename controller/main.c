@@ -235,13 +235,37 @@ on_network_spec(void *data, const char *key)
         on_spec_changed(d, key);
 }
 
+/* A Volume with a status and no spec: deleted, and not yet deleted by its
+ * node, which may be one that just went (a node sharing its pool then
+ * stands in for it, reconcilers/volume.c). */
+static void
+on_deleted_volume(void *data, const char *key)
+{
+    struct daemon *d = data;
+    const char *rest = key + d->status_prefix_len, *seg = strchr(rest, '/');
+    char *value = NULL;
+
+    if (strlen(key) > d->status_prefix_len && seg && strncmp(seg, "/volume/", 8) == 0 &&
+        nc_informer_getf(d->env.specs, &value, NULL, "%sspec/%s", d->env.prefix, rest) ==
+            -ENOENT)
+        queue_object(rest, d->q);
+    free(value);
+}
+
 static void
 on_node_changed(void *data, const char *key)
 {
     struct daemon *d = data;
+    char *value = NULL;
+    int64_t rev;
 
     nc_leader_note(d->leader, key);
     nc_informer_foreach(d->env.specs, on_network_spec, d);
+    /* A node went, maybe with Volumes deleted on its way out that it had
+     * yet to delete. */
+    if (nc_informer_get(d->env.nodes, key, &value, &rev) == -ENOENT)
+        nc_informer_foreach(d->env.statuses, on_deleted_volume, d);
+    free(value);
     /* This node registered again after its lease expired: it was taken for
      * dead, and what the cluster deleted meanwhile is now its to collect
      * (nc_run_may_collect()). Its workers may have looked at those before

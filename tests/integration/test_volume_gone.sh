@@ -1,5 +1,6 @@
-# A Volume on a shared pool deleted while the node that made it is gone:
-# a node that shares the pool deletes it (the scheduler's leader leaves
+# A Volume on a shared pool deleted while the node that made it is gone,
+# or as it goes (deleted while it was still registered but could no longer
+# act): a node that shares the pool deletes it (the scheduler's leader leaves
 # shared Volumes alone); the node that made it, once back, removes what it
 # still keeps of it. Each node runs libvirt's test driver in its own
 # process, so "shared" is a flag here: each holds its own default-pool.
@@ -16,20 +17,32 @@ on_cleanup 'for f in "$TMP"/node-*.pid; do kill -CONT $(cat "$f"); kill -9 $(cat
 start_node node-a "$(free_port)"
 start_node node-b "$(free_port)"
 
-ec put "${PREFIX}spec/default/volume/sv" '{"apiVersion":"novacron.io/v1","kind":"Volume","metadata":{"name":"sv"},"spec":{"size":"16MiB","pool":"default-pool","node":"node-b"}}' >/dev/null
-wait_for 10 "sv Ready on node-b" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/volume/sv --print-value-only | jq -e '.phase == \"Ready\" and .node == \"node-b\"'"
-grep -aq "default/volume/sv: Created" "$TMP/node-b.log" || fail "node-b did not make sv"
+vol() { # NAME: a Volume node-b makes on the shared pool
+    ec put "${PREFIX}spec/default/volume/$1" "{\"apiVersion\":\"novacron.io/v1\",\"kind\":\"Volume\",\"metadata\":{\"name\":\"$1\"},\"spec\":{\"size\":\"16MiB\",\"pool\":\"default-pool\",\"node\":\"node-b\"}}" >/dev/null
+    wait_for 10 "$1 Ready on node-b" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}status/default/volume/$1 --print-value-only | jq -e '.phase == \"Ready\" and .node == \"node-b\"'"
+    grep -aq "default/volume/$1: Created" "$TMP/node-b.log" || fail "node-b did not make $1"
+}
+status_gone() { [ -z "$(etcdctl --endpoints "$ETCD" get "${PREFIX}status/default/volume/$1" --print-value-only)" ]; }
+vol sv
+vol early
 
+# early is deleted as node-b stops, still registered: node-a leaves it to
+# node-b, until node-b's registration expires. sv is deleted once it has.
 kill -STOP "$(cat "$TMP/node-b.pid")"
+ec del "${PREFIX}spec/default/volume/early" >/dev/null
 wait_for 15 "node-b's registration expired" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}nodes/node-b --print-value-only)\" ]"
 ec del "${PREFIX}spec/default/volume/sv" >/dev/null
-wait_for 20 "sv's status removed" sh -c "[ -z \"\$(etcdctl --endpoints $ETCD get ${PREFIX}status/default/volume/sv --print-value-only)\" ]"
-grep -aq "default/volume/sv: deleted" "$TMP/node-a.log" || fail "node-a did not delete sv: $(grep -a sv "$TMP/node-a.log")"
+for v in sv early; do
+    wait_for 20 "$v's status removed" status_gone "$v"
+    grep -aq "default/volume/$v: deleted" "$TMP/node-a.log" || fail "node-a did not delete $v: $(grep -a "$v" "$TMP/node-a.log")"
+done
 ! grep -aq "Volume default/sv was deleted while node" "$TMP"/node-*.log || fail "the leader removed a shared Volume's status"
-ok "a shared Volume deleted while its node was gone: node-a, which shares the pool, deleted it"
+ok "shared Volumes deleted while their node was gone, or as it went: node-a, which shares the pool, deleted them"
 
 kill -CONT "$(cat "$TMP/node-b.pid")"
 wait_for 15 "node-b registered again" sh -c "[ -n \"\$(etcdctl --endpoints $ETCD get ${PREFIX}nodes/node-b --print-value-only)\" ]"
-wait_for 10 "node-b deleted its copy of sv" grep -aq "default/volume/sv: deleted" "$TMP/node-b.log"
-[ -z "$(ec get "${PREFIX}status/default/volume/sv" --print-value-only)" ] || fail "sv's status came back: $(status_of default volume sv)"
-ok "node-b back: it removed the volume it still kept"
+for v in sv early; do
+    wait_for 10 "node-b deleted its copy of $v" grep -aq "default/volume/$v: deleted" "$TMP/node-b.log"
+    status_gone "$v" || fail "$v's status came back: $(status_of default volume "$v")"
+done
+ok "node-b back: it removed the volumes it still kept"

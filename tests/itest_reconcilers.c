@@ -881,8 +881,8 @@ Test(reconcilers, a_guest_on_a_network_gets_its_dhcp_entry)
  * The fault sweep: for each change (a VM with a disk made, updated,
  * deleted; a Volume made, grown, deleted; a Network with a VM of this
  * node made, changed, deleted; a Snapshot of a running VM taken,
- * deleted; a VM restored from one; a running VM moved live to another
- * node), the N-th driver call of its reconcile (of a move: of the
+ * deleted; a VM restored from one; a running VM moved to another node,
+ * live, cold with its disk, or cancelled), the N-th driver call of its reconcile (of a move: of the
  * reconciles of both nodes) fails, whichever fake makes it, for N = 1, 2,
  * ... until a reconcile makes fewer calls than N. The etcd client's requests count
  * among them twice: one fails unsent, one loses the answer of a request
@@ -1297,7 +1297,7 @@ mig_phase(const char *mig, char *out, size_t outsz)
 static bool
 mig_ended(const char *phase)
 {
-    return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+    return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed") || !strcmp(phase, "Cancelled");
 }
 
 /* A move's objects, reconciled in turn on both nodes. */
@@ -1341,12 +1341,13 @@ mig_round(const struct mig_objects *o, char *seen, size_t seensz, bool *shown)
 
 /*
  * The sweep of a move from node-a to node-b of a running VM: live
- * (@c->change 0), or cold with a node-local Volume whose content must
- * arrive (1). The n-th driver call of the reconciles of both nodes (the
+ * (@c->change 0), cold with a node-local Volume whose content must
+ * arrive (1), or live and cancelled (2: its spec deleted once the leader
+ * scheduled it, the VM staying on node-a). The n-th driver call of the reconciles of both nodes (the
  * Migration's, the VM's, the Volume's) fails, from the leader's
  * Scheduling until the move ends; the failure must show where it struck
  * (mig_round()). Once the faults stop the move ends (Succeeded, or Failed
- * with the guest on node-a), exactly one domain runs, and one volume is
+ * or Cancelled with the guest on node-a), exactly one domain runs, and one volume is
  * left, both on the node the VM's placement and statuses name.
  */
 static void
@@ -1400,6 +1401,8 @@ sweep_mig_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
              gen, o.vm, cold ? "cold" : "live");
     snprintf(key, sizeof(key), "%sstatus/default/migration/%s", prefix, o.mig);
     cr_assert_eq(nc_etcd_put(test_etcd, key, doc, 0, &rev), 0);
+    if (c->change == 2)
+        delete_kind("migration", o.mig);
     refresh(o.vm, o.mig);
     fake_sweep_arm(&sweep, n, -EIO);
     for (int i = 0; i < 12 && !mig_ended(phase); i++) {
@@ -1418,6 +1421,8 @@ sweep_mig_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
               c->what, o.mig, phase, n, seen);
     for (int i = 0; i < 4; i++)
         mig_round(&o, NULL, 0, NULL);
+    cr_assert(c->change != 2 || !strcmp(phase, "Cancelled"), "%s: %s after call %u (%s) failed",
+              c->what, phase, n, seen);
     at = strcmp(phase, "Succeeded") == 0 ? &ctx_b : &ctx;
     {
         char dom[NC_DOMAIN_NAME_MAX];
@@ -1449,7 +1454,8 @@ sweep_mig_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
     }
     /* Gone: the Migration (the leader deletes the status of an ended
      * one), then the VM and its Volume. */
-    delete_kind("migration", o.mig);
+    if (c->change != 2)
+        delete_kind("migration", o.mig);
     cr_assert_eq(nc_etcd_delete(test_etcd, key, false, &rev), 0);
     delete_spec(o.vm);
     if (cold)
@@ -1478,6 +1484,7 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
         {"a Network deleted", "network", 2}, {"a Snapshot taken", "snapshot", 0},
         {"a Snapshot deleted", "snapshot", 2}, {"a VM restored", "restore", 0},
         {"a VM moved live", "migration", 0}, {"a VM and its disk moved cold", "migration", 1},
+        {"a live move cancelled", "migration", 2},
     };
     unsigned failed = 0;
 

@@ -48,6 +48,34 @@ static struct nc_env env;
 static struct nc_ctx ctx;
 static char prefix[64];
 
+/* A node's own parts in @e (node and dnsmasq_dir set): its fake drivers,
+ * index of moves, event recorder and the VM reconciler's memory. */
+static void
+node_open(struct nc_env *e)
+{
+    e->moves = nc_moves_new();
+    nc_event_recorder_init(&e->events);
+    cr_assert_eq(fake_hv_open(&e->hv), 0);
+    cr_assert_eq(fake_st_open(&e->st), 0);
+    fake_st_add_pool(e->st, "default");
+    cr_assert_eq(fake_dhcp_open(&e->dhcp), 0);
+    cr_assert_eq(fake_fw_open(&e->fw), 0);
+    fake_fw_add_device(e->fw, "eth0");
+    cr_assert_eq(nc_vm_reconciler.init(e), 0);
+}
+
+static void
+node_close(struct nc_env *e)
+{
+    nc_vm_reconciler.fini(e);
+    fake_dhcp_close(e->dhcp);
+    nc_fw_close(e->fw);
+    nc_st_close(e->st);
+    nc_hv_close(e->hv);
+    nc_event_recorder_clear(&e->events);
+    nc_moves_free(e->moves);
+}
+
 static void
 setup(void)
 {
@@ -70,17 +98,9 @@ setup(void)
     env.placements = nc_informer_new(base, &conf, "placement/", NULL, NULL);
     env.nodes = nc_informer_new(base, &conf, "nodes/", NULL, NULL);
     env.metrics = nc_metrics_new();
-    env.moves = nc_moves_new();
-    nc_event_recorder_init(&env.events);
-    cr_assert_eq(fake_hv_open(&env.hv), 0);
-    cr_assert_eq(fake_st_open(&env.st), 0);
-    fake_st_add_pool(env.st, "default");
-    cr_assert_eq(fake_dhcp_open(&env.dhcp), 0);
-    cr_assert_eq(fake_fw_open(&env.fw), 0);
-    fake_fw_add_device(env.fw, "eth0");
-    cr_assert_eq(nc_vm_reconciler.init(&env), 0);
-    cr_assert_eq(nc_networkpolicy_reconciler.init(&env), 0);
     snprintf(env.dnsmasq_dir, sizeof(env.dnsmasq_dir), "/tmp/nc-itest-%d", getpid());
+    node_open(&env);
+    cr_assert_eq(nc_networkpolicy_reconciler.init(&env), 0);
     ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
     test_conf = conf;
     test_etcd = nc_etcd_new(&test_conf);
@@ -90,15 +110,9 @@ setup(void)
 static void
 teardown(void)
 {
-    nc_vm_reconciler.fini(&env);
     nc_networkpolicy_reconciler.fini(&env);
-    fake_dhcp_close(env.dhcp);
-    nc_fw_close(env.fw);
-    nc_st_close(env.st);
-    nc_hv_close(env.hv);
-    nc_event_recorder_clear(&env.events);
+    node_close(&env);
     nc_metrics_free(env.metrics);
-    nc_moves_free(env.moves);
     nc_informer_free(env.specs);
     nc_informer_free(env.statuses);
     nc_informer_free(env.placements);
@@ -1219,16 +1233,8 @@ node_b_up(void)
     env_b = env;
     env_b.node = "node-b";
     env_b.vm = NULL;
-    env_b.moves = nc_moves_new();
-    nc_event_recorder_init(&env_b.events);
-    cr_assert_eq(fake_hv_open(&env_b.hv), 0);
-    cr_assert_eq(fake_st_open(&env_b.st), 0);
-    fake_st_add_pool(env_b.st, "default");
-    cr_assert_eq(fake_dhcp_open(&env_b.dhcp), 0);
-    cr_assert_eq(fake_fw_open(&env_b.fw), 0);
-    fake_fw_add_device(env_b.fw, "eth0");
     snprintf(env_b.dnsmasq_dir, sizeof(env_b.dnsmasq_dir), "/tmp/nc-itest-%d-b", getpid());
-    cr_assert_eq(nc_vm_reconciler.init(&env_b), 0);
+    node_open(&env_b);
     ctx_b = (struct nc_ctx){.env = &env_b, .etcd = ctx.etcd};
     cr_assert_eq(fake_ov_open(NULL, &ctx_b.ov), 0);
     fake_hv_link(env.hv, "fake://node-b", env_b.hv);
@@ -1240,13 +1246,7 @@ node_b_up(void)
 static void
 node_b_down(void)
 {
-    nc_vm_reconciler.fini(&env_b);
-    fake_dhcp_close(env_b.dhcp);
-    nc_fw_close(env_b.fw);
-    nc_st_close(env_b.st);
-    nc_hv_close(env_b.hv);
-    nc_event_recorder_clear(&env_b.events);
-    nc_moves_free(env_b.moves);
+    node_close(&env_b);
     nc_overlay_close(ctx_b.ov);
 }
 

@@ -503,9 +503,12 @@ fake_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params 
     pthread_mutex_unlock(&f->lock);
     if (r == 0) {
         pthread_mutex_lock(&to->lock);
-        if (find(to, name) || to->n == MAX_DOMAINS)
+        if (find(to, name))
             r = nc_drv_fail(-EEXIST, "migrate %s: %s has a domain of that name", name,
                             p->dest_uri);
+        else if (to->n == MAX_DOMAINS)
+            r = nc_drv_fail(-ENOSPC, "migrate %s: the fake holds %d domains at most", name,
+                            MAX_DOMAINS);
         pthread_mutex_unlock(&to->lock);
     }
     if (r < 0)

@@ -62,7 +62,10 @@ for r in $(seq 1 "$ROUNDS"); do
     printf '  round %d: put->Running %5d ms, put->marker %5d ms | virsh start->returned %5d ms, ->marker %5d ms | overhead to marker %+5d ms | drift corrected %4d ms after virsh destroy returned\n' \
         "$r" "$(ms "$t0" "$t1")" "$(ms "$t0" "$t2")" "$(ms "$t3" "$t4")" "$(ms "$t3" "$t5")" \
         $(( $(ms "$t0" "$t2") - $(ms "$t3" "$t5") )) "$(ms "$t6" "$t7")"
+    # Gone before the next round: a guest shutting down meanwhile would
+    # take CPU from the next one's boot, which its floor does not share.
     ec del "${PREFIX}spec/default/vm/$n" >/dev/null
+    wait_for 60 "$n's domain gone" sh -c "! $VIRSH domstate $d"
 done
 stop_novacrond
 INNER

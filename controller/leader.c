@@ -437,24 +437,16 @@ migration_of(const struct nc_leader *l, const char *key, char ns_name[2 * NC_NAM
     return true;
 }
 
-/* The namespace of an InstanceType's spec key; false for any other. */
+/* Whether @key is the spec key of an object of kind @want; its namespace
+ * in @ns. */
 static bool
-instancetype_of(const struct nc_leader *l, const char *key, char ns[NC_NAME_MAX + 1])
+spec_of_kind(const struct nc_leader *l, const char *key, const char *want,
+             char ns[NC_NAME_MAX + 1])
 {
     char kind[16], name[NC_NAME_MAX + 1];
 
     return strncmp(key, l->spec_prefix, l->spec_len) == 0 &&
-           nc_key_parse(key + l->spec_len, ns, kind, name) && strcmp(kind, "instancetype") == 0;
-}
-
-/* Whether @key is a Volume's spec key. */
-static bool
-volume_of_spec(const struct nc_leader *l, const char *key)
-{
-    char ns[NC_NAME_MAX + 1], kind[16], name[NC_NAME_MAX + 1];
-
-    return strncmp(key, l->spec_prefix, l->spec_len) == 0 &&
-           nc_key_parse(key + l->spec_len, ns, kind, name) && strcmp(kind, "volume") == 0;
+           nc_key_parse(key + l->spec_len, ns, kind, name) && strcmp(kind, want) == 0;
 }
 
 void
@@ -462,6 +454,7 @@ nc_leader_note(struct nc_leader *l, const char *key)
 {
     const char *rest = NULL;
     char ns_name[2 * NC_NAME_MAX + 2], mig[2 * NC_NAME_MAX + 2], it_ns[NC_NAME_MAX + 1];
+    char vol_ns[NC_NAME_MAX + 1];
     bool is_mig, is_it, is_vol;
 
     if (!l)
@@ -472,8 +465,8 @@ nc_leader_note(struct nc_leader *l, const char *key)
         rest = key + l->placement_len;
     }
     is_mig = migration_of(l, key, mig);
-    is_it = instancetype_of(l, key, it_ns);
-    is_vol = volume_of_spec(l, key);
+    is_it = spec_of_kind(l, key, "instancetype", it_ns);
+    is_vol = spec_of_kind(l, key, "volume", vol_ns);
     /* A VM's status (its phase) is news only to the Migrations waiting
      * for it, and a pass looks at those all. */
     if (vm_of_status(l, key) && !atomic_load(&l->migs_waiting))

@@ -474,7 +474,7 @@ cold(const struct mig_run *run)
 /* Progress of a cold move's copy, and its cancel and timeout. */
 struct cold_tick {
     struct tick *t;
-    uint64_t done, sent, total; /* of the volumes before this one; of this one; of all */
+    uint64_t done, total; /* of the volumes before this one; of all */
 };
 
 static bool
@@ -484,7 +484,6 @@ on_sent(void *data, uint64_t sent, uint64_t total)
     struct nc_job job = {.active = true, .data_processed = c->done + sent,
                          .data_total = c->total ? c->total : total};
 
-    c->sent = sent;
     job.data_remaining =
         job.data_total > job.data_processed ? job.data_total - job.data_processed : 0;
     return on_tick(c->t, &job);
@@ -543,8 +542,7 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
         if (r == 0)
             nc_info(run->o.key, "Volume %s sent to node %s in %" PRId64 " ms", vol,
                     run->mv.target, nc_now_ms() - sent_ms);
-        ct.done += ct.sent;
-        ct.sent = 0;
+        ct.done = t->last.data_processed; /* its last tick: all it sent */
         cJSON_Delete(vs);
         if (r < 0)
             break;

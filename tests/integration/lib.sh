@@ -13,6 +13,10 @@ export ETCDCTL_API=3
 # still hold at exit; those are not ours to free.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# No curl of a test waits on an answer for ever: a daemon that accepts and
+# then never answers fails the wait it is in.
+echo "max-time = 30" >"$TMP/.curlrc"
+export CURL_HOME=$TMP
 
 CLEANUP=""
 # on_cleanup CMD...: runs CMD when the test exits, before etcd is stopped.
@@ -133,12 +137,29 @@ start_novacrond() {
         curl -sf "http://127.0.0.1:$LISTEN_PORT/readyz"
 }
 
+# reap PID: waits for the novacrond PID (a child of the test) to exit and
+# returns its exit status. One still running 60 s after it was told to stop
+# hangs in its shutdown: its threads' stacks are printed, it is killed and
+# the test fails.
+reap() {
+    local s deadline=$((SECONDS + 60))
+    while s=$(ps -o stat= -p "$1") && [ "${s:0:1}" != Z ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            gdb -p "$1" -batch -ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)' >&2
+            kill -9 "$1"
+            fail "novacrond $1 still running 60 s after it was told to stop"
+        fi
+        sleep 0.1
+    done
+    wait "$1"
+}
+
 # Sends SIGTERM and returns novacrond's exit status.
 stop_novacrond() {
     pid=$(cat "$TMP/novacrond.pid")
     kill -TERM "$pid"
     rc=0
-    wait "$pid" || rc=$?
+    reap "$pid" || rc=$?
     rm -f "$TMP/novacrond.pid"
     return "$rc"
 }
@@ -380,7 +401,7 @@ start_host() {
 stop_host() {
     pid=$(cat "$TMP/$1.pid")
     kill -TERM "$pid"
-    wait "$pid" 2>/dev/null || true
+    reap "$pid" || true
     rm -f "$TMP/$1.pid"
 }
 

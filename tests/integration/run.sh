@@ -13,11 +13,58 @@ cd "$(dirname "$0")"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+# descendants PID: every process below PID, parents before children.
+descendants() {
+    local c
+    for c in $(ps -o pid= --ppid "$1"); do
+        echo "$c"
+        descendants "$c"
+    done
+}
+
+# watchdog PID TEST LOG: after TEST_TIMEOUT seconds (600 unless set) of
+# TEST still running, which is a hang, never slowness, writes to LOG what
+# it was waiting in (its processes, with the kernel's wait channel, and
+# the stacks of every novacrond's threads), then sends its processes
+# SIGTERM, which ends whatever it waits on and runs its cleanup, and 60 s
+# later SIGKILL.
+watchdog() {
+    local p
+    sleep "${TEST_TIMEOUT:-600}"
+    {
+        echo "--- $2 still running after ${TEST_TIMEOUT:-600} s; its processes:"
+        ps -o pid,stat,etime,wchan:24,args -p "$1,$(descendants "$1" | paste -sd,)"
+        for p in $(descendants "$1"); do
+            [ "$(ps -o comm= -p "$p")" = novacrond ] || continue
+            echo "--- novacrond $p, its threads' stacks:"
+            gdb -p "$p" -batch -ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)'
+        done
+    } >>"$3" 2>&1
+    touch "$3.hung"
+    kill -TERM $(descendants "$1") "$1" 2>/dev/null
+    sleep 60
+    kill -KILL $(descendants "$1") "$1" 2>/dev/null
+}
+
+# run_test TEST LOG: runs TEST under a watchdog, its output to LOG.
+run_test() {
+    local pid wd rc=0
+    bash "./$1" >>"$2" 2>&1 &
+    pid=$!
+    watchdog "$pid" "$1" "$2" </dev/null >/dev/null 2>&1 &
+    wd=$!
+    wait "$pid" || rc=$?
+    kill $(descendants "$wd") "$wd" 2>/dev/null
+    wait "$wd"
+    [ ! -e "$2.hung" ] || rc=124
+    return "$rc"
+}
+
 # lane TEST...: runs each test, then prints its output and its verdict.
 lane() {
     for t in "$@"; do
         start=$(date +%s)
-        if bash "./$t" >"$out/$t.log" 2>&1; then
+        if run_test "$t" "$out/$t.log"; then
             verdict="passed in $(($(date +%s) - start))s"
         else
             verdict=FAILED

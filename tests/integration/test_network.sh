@@ -139,7 +139,7 @@ ok "g1 with a cloud-init seed: its network-config matches $mac to $gip/24"
 ec put "${PREFIX}status/default/network/net-a" \
     "$(status_of default network net-a | jq -c '.bridge = "nc-veth" | .mtu = 9000')" >/dev/null
 ec put "${PREFIX}status/default/vm/g1" "$(status_of default vm g1 | jq -c '.interfaces += [{"name":"eth9","network":"net-a","mac":"1:2:3:4:5:6\nset:x","ip":"10.214.0.99"},{"name":"eth8","network":"net-a","mac":"52:54:00:00:00:99","ip":"10.214.0.98"}]')" >/dev/null
-kill -TERM "$(cat "$TMP/host-a.pid")"; wait "$(cat "$TMP/host-a.pid")" 2>/dev/null || true
+stop_host host-a
 $VIRSH destroy "$(domain_of default g1)" >/dev/null
 start_host host-a "$A" "$PA" $QEMU_FLAGS
 g1_back() { converged default vm g1 Running && status_of default vm g1 | jq -e '.interfaces | length == 1' >/dev/null &&
@@ -180,8 +180,7 @@ wait_for 20 "nowhere taken down from host-b" sh -c "! ip -n $B link show $nbr >/
 ok "a Network is realised only where its VMs are: $nbr on host-b alone, removed with its last VM there"
 
 # Addresses are stable across a restart.
-kill -TERM "$(cat "$TMP/host-a.pid")"
-wait "$(cat "$TMP/host-a.pid")" 2>/dev/null || true
+stop_host host-a
 start_host host-a "$A" "$PA" $QEMU_FLAGS
 sleep 1
 [ "$(ip -n "$A" -4 -o addr show "$br" | awk '{print $4}')" = "$ip_a" ] || fail "host-a's bridge address changed"

@@ -49,6 +49,7 @@ CORE_SRCS := \
 	drivers/fake/firewall.c \
 	drivers/fake/hv.c \
 	drivers/fake/overlay.c \
+	drivers/fake/peers.c \
 	drivers/fake/storage.c \
 	drivers/libvirt.c \
 	drivers/migrate.c \

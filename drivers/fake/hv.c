@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 
 #include "drivers/fake/faults.h"
+#include "drivers/fake/peers.h"
 #include "drivers/fake/hv.h"
 
 #define MAX_DOMAINS 256
@@ -40,22 +41,13 @@ struct domain {
     struct nc_job job; /* its last completed migration's; data_total 0: none */
 };
 
-#define MAX_PEERS 4
-
-/* Another fake that a migration to @uri goes to (fake_hv_link()). */
-struct peer {
-    char uri[128];
-    struct fake *to;
-};
-
 struct fake {
     pthread_mutex_t lock;
     struct domain doms[MAX_DOMAINS];
     size_t n;
     unsigned serial;
     unsigned next_id; /* the last running instance's id */
-    struct peer peers[MAX_PEERS];
-    size_t n_peers;
+    struct fake_peers peers; /* fake_hv_link() */
     struct fake_faults faults;
 };
 
@@ -488,9 +480,7 @@ fake_migrate(struct nc_hv *hv, const char *name, const struct nc_migrate_params 
     (void)tick_ms;
     pthread_mutex_lock(&f->lock);
     if ((r = fake_faults_enter(&f->faults, "fake_hv", "migrate")) == 0) {
-        for (size_t i = 0; i < f->n_peers; i++)
-            if (strcmp(f->peers[i].uri, p->dest_uri) == 0)
-                to = f->peers[i].to;
+        to = fake_peers_find(&f->peers, p->dest_uri);
         if (!(d = find(f, name)))
             r = nc_drv_fail(-ENOENT, "migrate %s: no such domain", name);
         else if (d->state == NC_DOM_SHUTOFF)
@@ -644,9 +634,6 @@ fake_hv_link(struct nc_hv *hv, const char *uri, struct nc_hv *peer)
     struct fake *f = hv->priv;
 
     pthread_mutex_lock(&f->lock);
-    if (f->n_peers < MAX_PEERS) {
-        snprintf(f->peers[f->n_peers].uri, sizeof(f->peers[f->n_peers].uri), "%s", uri);
-        f->peers[f->n_peers++].to = peer->priv;
-    }
+    fake_peers_add(&f->peers, uri, peer->priv);
     pthread_mutex_unlock(&f->lock);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "drivers/fake/faults.h"
+#include "drivers/fake/peers.h"
 #include "drivers/fake/storage.h"
 
 #define MAX_POOLS 8
@@ -15,27 +16,15 @@ static const char *const op_names[] = {
     NULL,
 };
 
-#define MAX_PEERS 4
-
-
 struct volume {
     char pool[64], name[NC_DOMAIN_NAME_MAX];
     struct nc_volinfo info;
     unsigned content; /* what a test wrote (fake_st_content()); sends copy it */
 };
 
-struct fake;
-
-/* Another fake that a send to @uri goes to (fake_st_link()). */
-struct peer {
-    char uri[128];
-    struct fake *to;
-};
-
 struct fake {
     pthread_mutex_t lock;
-    struct peer peers[MAX_PEERS];
-    size_t n_peers;
+    struct fake_peers peers; /* fake_st_link() */
     char pools[MAX_POOLS][64];
     size_t n_pools;
     struct volume vols[MAX_VOLUMES];
@@ -254,9 +243,7 @@ fake_send(struct nc_st *st, const char *pool, const char *name, const char *peer
     (void)netns;
     pthread_mutex_lock(&f->lock);
     if ((r = enter(f, "send", pool)) == 0) {
-        for (size_t i = 0; i < f->n_peers; i++)
-            if (strcmp(f->peers[i].uri, peer_uri) == 0)
-                to = f->peers[i].to;
+        to = fake_peers_find(&f->peers, peer_uri);
         if (!(v = find(f, pool, name)))
             r = nc_drv_fail(-ENOENT, "send: no volume %s in pool %s", name, pool);
         else if (!to)
@@ -360,10 +347,7 @@ fake_st_link(struct nc_st *st, const char *uri, struct nc_st *peer)
     struct fake *f = st->priv;
 
     pthread_mutex_lock(&f->lock);
-    if (f->n_peers < MAX_PEERS) {
-        snprintf(f->peers[f->n_peers].uri, sizeof(f->peers[f->n_peers].uri), "%s", uri);
-        f->peers[f->n_peers++].to = peer->priv;
-    }
+    fake_peers_add(&f->peers, uri, peer->priv);
     pthread_mutex_unlock(&f->lock);
 }
 

@@ -555,16 +555,9 @@ move_cold(struct mig_run *run, const char *peer, struct tick *t)
 static void
 peer_uri(const struct mig_run *run, char *buf, size_t size)
 {
-    struct nc_env *env = run->o.ctx->env;
-    char *value = NULL;
-    cJSON *node = NULL;
-    const char *uri;
+    cJSON *node = nc_run_node(run->o.ctx->env, run->mv.target);
+    const char *uri = cJSON_GetStringValue(cJSON_GetObjectItem(node, "peerLibvirt"));
 
-    if (nc_informer_getf(env->nodes, &value, NULL, "%snodes/%s", env->prefix, run->mv.target) ==
-        0)
-        node = cJSON_Parse(value);
-    free(value);
-    uri = cJSON_GetStringValue(cJSON_GetObjectItem(node, "peerLibvirt"));
     snprintf(buf, size, "%s", uri ? uri : "");
     cJSON_Delete(node);
 }

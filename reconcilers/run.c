@@ -271,6 +271,18 @@ nc_run_status_of(const struct nc_run *run, const char *kind, const char *name)
     return st;
 }
 
+cJSON *
+nc_run_node(const struct nc_env *env, const char *node)
+{
+    char *text = NULL;
+    cJSON *reg = NULL;
+
+    if (nc_informer_getf(env->nodes, &text, NULL, "%snodes/%s", env->prefix, node) == 0)
+        reg = cJSON_Parse(text);
+    free(text);
+    return reg;
+}
+
 bool
 nc_run_may_collect(const struct nc_env *env)
 {

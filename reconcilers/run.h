@@ -53,6 +53,11 @@ int nc_run_spec(struct nc_run *run, char **ret_value) __attribute__((warn_unused
  * parsed (cJSON_Delete() it), or NULL. */
 cJSON *nc_run_status_of(const struct nc_run *run, const char *kind, const char *name);
 
+/* Node @node's registration (nodes/<node>: its pools, its peerLibvirt...),
+ * as the cache has it, parsed (cJSON_Delete() it), or NULL: the node is
+ * not registered, gone or never there. */
+cJSON *nc_run_node(const struct nc_env *env, const char *node);
+
 /* Whether @kind @name of the run's namespace has a spec in the cache: 0
  * and its generation in @ret_gen (may be NULL), -ENOENT, or -ENOMEM. */
 int nc_run_spec_of(const struct nc_run *run, const char *kind, const char *name,

@@ -158,12 +158,9 @@ nc_volume_made_on(struct nc_env *env, const char *ns, const char *name, char *no
 bool
 nc_pool_shared_here(struct nc_env *env, const char *pool)
 {
-    char *value = NULL;
-    cJSON *reg = NULL, *p;
+    cJSON *reg = nc_run_node(env, env->node), *p;
     bool shared = false;
 
-    if (nc_informer_getf(env->nodes, &value, NULL, "%snodes/%s", env->prefix, env->node) == 0)
-        reg = cJSON_Parse(value);
     cJSON_ArrayForEach(p, cJSON_GetObjectItem(reg, "pools")) {
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
 
@@ -171,7 +168,6 @@ nc_pool_shared_here(struct nc_env *env, const char *pool)
             shared = cJSON_IsTrue(cJSON_GetObjectItem(p, "shared"));
     }
     cJSON_Delete(reg);
-    free(value);
     return shared;
 }
 
@@ -312,11 +308,11 @@ search_pool(const char *pool, void *data)
 static bool
 registered(struct nc_env *env, const char *node)
 {
-    char *value = NULL;
-    int r = nc_informer_getf(env->nodes, &value, NULL, "%snodes/%s", env->prefix, node);
+    cJSON *reg = nc_run_node(env, node);
+    bool yes = reg != NULL;
 
-    free(value);
-    return r == 0;
+    cJSON_Delete(reg);
+    return yes;
 }
 
 static int

@@ -135,6 +135,32 @@ status_pool(const cJSON *status)
     return p && *p ? p : NULL;
 }
 
+/*
+ * The status when storage did not answer, which says nothing of the
+ * volume: what the last status, this node's in the same pool, knew of it (its path, size
+ * and format) stays. The other nodes read where the Volume lives from its
+ * path (home()), and a node holding a copy a move left deletes it only
+ * once the Volume's node has one (left_behind()).
+ */
+static cJSON *
+status_unanswered(struct volume_run *run)
+{
+    static const char *const known[] = {"path", "capacity", "allocation", "format", "backingFile"};
+    cJSON *s = status_new(run, ready_before(run) ? "Ready" : "Provisioning", NULL);
+    const char *made = cJSON_GetStringValue(cJSON_GetObjectItem(run->o.old_status, "node"));
+    const char *pool = status_pool(run->o.old_status);
+
+    if (s && run->here && made && strcmp(made, run->o.ctx->env->node) == 0 && pool &&
+        strcmp(pool, run->spec.pool) == 0)
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+            const cJSON *v = cJSON_GetObjectItem(run->o.old_status, known[i]);
+
+            if (v)
+                cJSON_AddItemToObject(s, known[i], cJSON_Duplicate(v, false));
+        }
+    return s;
+}
+
 bool
 nc_volume_made_on(struct nc_env *env, const char *ns, const char *name, char *node,
                   size_t nodesz)
@@ -719,8 +745,7 @@ reconcile_spec(struct volume_run *run, const char *value, int64_t *ret_requeue_m
 storage_error:
     nc_warn(run->o.key, "%s", nc_drv_errmsg());
     snprintf(msg, sizeof(msg), "libvirt: %s", nc_drv_errmsg());
-    r = report_not_ready(run, ready_before(run) ? "Ready" : "Provisioning", "StorageError", msg,
-                         NULL, false);
+    r = nc_run_report_not_ready(&run->o, status_unanswered(run), "StorageError", msg, false);
     return r < 0 ? r : -EIO;
 }
 

@@ -1212,6 +1212,8 @@ sweep_snap_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
 static struct nc_env env_b;
 static struct nc_ctx ctx_b;
 
+static void mig_enqueue(void *data, const char *key);
+
 /* Registers node @node (@up), or takes its registration away. With
  * one node registered, a Volume has no choice of home to wait for. */
 static void
@@ -1241,6 +1243,9 @@ node_b_up(void)
     fake_hv_link(env_b.hv, "fake://node-a", env.hv);
     fake_st_link(env.st, "fake://node-b", env_b.st);
     fake_st_link(env_b.st, "fake://node-a", env.st);
+    env.enqueue = env_b.enqueue = mig_enqueue;
+    env.enqueue_data = &env;
+    env_b.enqueue_data = &env_b;
 }
 
 static void
@@ -1306,37 +1311,160 @@ struct mig_objects {
     unsigned n_kinds; /* the first of: Migration, VM, Volume */
 };
 
+enum { MIG, VM, VOL };
+
+/*
+ * What each node's work queue holds of the move's objects ([node][kind],
+ * node 0 node-b, 1 node-a), filled as the daemon fills it
+ * (controller/main.c): a reconcile that failed or asked to be requeued,
+ * a reconciler's nc_run_enqueue(), and what a watch brings of another
+ * node's writes: the object whose status changed (a Volume's only to the
+ * node it names, or any when it names none), the VM of a Migration whose
+ * status changed, the VM whose placement changed. A node's own writes
+ * reach its cache first and are no news to it. Once the faults stop, only
+ * what is queued is reconciled: a move must end without a resync.
+ */
+static bool queued[2][3];
+static const struct mig_objects *queue_of;
+
+static void
+mig_enqueue(void *data, const char *key)
+{
+    int node = data == &env_b ? 0 : 1;
+    char want[96];
+
+    if (!queue_of)
+        return;
+    for (int k = MIG; k <= VOL; k++) {
+        snprintf(want, sizeof(want), "default/%s/%s", k == MIG ? "migration" : k == VM ? "vm" : "volume",
+                 k == MIG ? queue_of->mig : k == VM ? queue_of->vm : queue_of->vol);
+        if (strcmp(key, want) == 0)
+            queued[node][k] = true;
+    }
+}
+
+/* The keys whose watches queue the move's objects, as the caches hold
+ * them: the statuses of the Migration, the VM and the Volume, and the
+ * VM's placement. */
+struct mig_keys {
+    char *text[4];
+};
+
+static void
+mig_keys_read(const struct mig_objects *o, struct mig_keys *k)
+{
+    const char *const spaces[4] = {"status/default/migration/", "status/default/vm/",
+                                   "status/default/volume/", "placement/default/"};
+    const char *const names[4] = {o->mig, o->vm, o->vol, o->vm};
+    char key[256];
+    int64_t rev;
+
+    for (int i = 0; i < 4; i++) {
+        snprintf(key, sizeof(key), "%s%s%s", prefix, spaces[i], names[i]);
+        if (nc_informer_get(i == 3 ? env.placements : env.statuses, key, &k->text[i], &rev) < 0)
+            k->text[i] = NULL;
+    }
+}
+
+static bool
+mig_key_changed(const struct mig_keys *a, const struct mig_keys *b, int i)
+{
+    return !a->text[i] != !b->text[i] || (a->text[i] && strcmp(a->text[i], b->text[i]) != 0);
+}
+
+/* Node @writer wrote what changed from @before to @after: the other
+ * node's watch queues what it queues. */
+static void
+mig_watch(int writer, const struct mig_keys *before, const struct mig_keys *after)
+{
+    int other = !writer;
+
+    if (mig_key_changed(before, after, MIG))
+        queued[other][MIG] = queued[other][VM] = true;
+    if (mig_key_changed(before, after, VM) || mig_key_changed(before, after, 3))
+        queued[other][VM] = true;
+    if (mig_key_changed(before, after, VOL)) {
+        cJSON *st = cJSON_Parse(after->text[VOL] ? after->text[VOL] : "null");
+        const char *at = str(st, "node", NULL);
+
+        if (!at || strcmp(at, other ? "node-a" : "node-b") == 0)
+            queued[other][VOL] = true;
+        cJSON_Delete(st);
+    }
+}
+
+static void
+mig_keys_clear(struct mig_keys *k)
+{
+    for (int i = 0; i < 4; i++)
+        free(k->text[i]);
+}
+
 /*
  * One round: each object on node-b, then on node-a, and what the watches
- * bring after each. With @seen: the first reconcile in which the armed
- * fault struck, whose failure must show there (@shown): a retry (the
- * reconcile returned it) with Ready=False or a Warning event naming it;
- * for a Migration, also its end (Failed, the reason in Ready) or a
+ * bring after each; with @all every one, else only those queued. Returns
+ * how many were reconciled. With @seen: the first reconcile in which the
+ * armed fault struck, whose failure must show there (@shown): a retry
+ * (the reconcile returned it) with Ready=False or a Warning event naming
+ * it; for a Migration, also its end (Failed, the reason in Ready) or a
  * warning it went on after. An etcd request's failure is a retry, or a
  * report it did not need.
  */
-static void
-mig_round(const struct mig_objects *o, char *seen, size_t seensz, bool *shown)
+static unsigned
+mig_round(const struct mig_objects *o, bool all, char *seen, size_t seensz, bool *shown)
 {
     static const char *const kinds[] = {"migration", "vm", "volume"};
     struct nc_ctx *nodes[2] = {&ctx_b, &ctx};
+    unsigned done = 0;
 
+    queue_of = o;
     for (unsigned k = 0; k < 2 * o->n_kinds; k++) {
-        const char *kind = kinds[k / 2],
-                   *name = k < 2 ? o->mig : k < 4 ? o->vm : o->vol;
-        const struct nc_reconciler *rc = k < 2   ? &nc_migration_reconciler
-                                         : k < 4 ? &nc_vm_reconciler
-                                                 : &nc_volume_reconciler;
+        int node = k % 2, kind = k / 2;
+        const char *name = kind == MIG ? o->mig : kind == VM ? o->vm : o->vol;
+        const struct nc_reconciler *rc = kind == MIG  ? &nc_migration_reconciler
+                                         : kind == VM ? &nc_vm_reconciler
+                                                      : &nc_volume_reconciler;
         int64_t requeue = 0;
-        int r = rc->reconcile(nodes[k % 2], "default", name, &requeue);
+        struct mig_keys before, after;
+        int r;
 
+        if (!all && !queued[node][kind])
+            continue;
+        queued[node][kind] = false;
+        mig_keys_read(o, &before);
+        r = rc->reconcile(nodes[node], "default", name, &requeue);
+        done++;
         refresh(o->vm, o->mig);
+        mig_keys_read(o, &after);
+        if (r < 0 || requeue > 0)
+            queued[node][kind] = true;
+        mig_watch(node, &before, &after);
+        mig_keys_clear(&before);
+        mig_keys_clear(&after);
         if (seen && sweep.failed[0] && !seen[0]) {
             snprintf(seen, seensz, "%s", sweep.failed);
             *shown = strncmp(seen, "etcd.", 5) == 0 ||
-                     (k < 2 ? said_failure(kind, name) : shows_failure(kind, name, r));
+                     (kind == MIG ? said_failure(kinds[kind], name)
+                                  : shows_failure(kinds[kind], name, r));
         }
     }
+    queue_of = NULL;
+    return done;
+}
+
+/* Rounds of what is queued until nothing is, or the move ends when
+ * @until_ended (@phase, its phase then); at most 12. */
+static void
+mig_settle(const struct mig_objects *o, bool until_ended, char *phase, size_t phasesz)
+{
+    for (int i = 0; i < 12; i++) {
+        mig_phase(o->mig, phase, phasesz);
+        if (until_ended && mig_ended(phase))
+            return;
+        if (mig_round(o, false, NULL, 0, NULL) == 0)
+            return;
+    }
+    mig_phase(o->mig, phase, phasesz);
 }
 
 /*
@@ -1404,23 +1532,22 @@ sweep_mig_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
     if (c->change == 2)
         delete_kind("migration", o.mig);
     refresh(o.vm, o.mig);
+    memset(queued, 0, sizeof(queued));
     fake_sweep_arm(&sweep, n, -EIO);
     for (int i = 0; i < 12 && !mig_ended(phase); i++) {
-        mig_round(&o, seen, sizeof(seen), &shown);
+        mig_round(&o, true, seen, sizeof(seen), &shown);
         mig_phase(o.mig, phase, sizeof(phase));
     }
     *ret_hit = fake_sweep_disarm(&sweep);
     cr_assert(shown, "%s: a failure of call %u (%s) left no trace", c->what, n, seen);
-    /* Once the faults stop: it ends, and settles. */
-    for (int i = 0; i < 12 && !mig_ended(phase); i++) {
-        mig_round(&o, NULL, 0, NULL);
-        mig_phase(o.mig, phase, sizeof(phase));
-    }
+    /* Once the faults stop, through what is queued alone: it ends, and
+     * settles. */
+    mig_settle(&o, true, phase, sizeof(phase));
     cr_assert(mig_ended(phase),
-              "%s: Migration %s is %s once the faults stopped after call %u (%s) failed",
+              "%s: Migration %s is %s, with nothing queued to end it, once the faults "
+              "stopped after call %u (%s) failed",
               c->what, o.mig, phase, n, seen);
-    for (int i = 0; i < 4; i++)
-        mig_round(&o, NULL, 0, NULL);
+    mig_settle(&o, false, phase, sizeof(phase));
     cr_assert(c->change != 2 || !strcmp(phase, "Cancelled"), "%s: %s after call %u (%s) failed",
               c->what, phase, n, seen);
     at = strcmp(phase, "Succeeded") == 0 ? &ctx_b : &ctx;
@@ -1461,8 +1588,9 @@ sweep_mig_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
     if (cold)
         delete_kind("volume", o.vol);
     refresh(o.vm, o.mig);
-    for (int i = 0; i < 4; i++)
-        mig_round(&o, NULL, 0, NULL);
+    for (int node = 0; node < 2; node++)
+        queued[node][MIG] = queued[node][VM] = queued[node][VOL] = true;
+    mig_settle(&o, false, phase, sizeof(phase));
     cr_assert_eq(fake_hv_count(env.hv) + fake_hv_count(env_b.hv), 0u,
                  "%s: a domain left after call %u failed", c->what, n);
     cr_assert_eq(fake_st_count(env.st) + fake_st_count(env_b.st), 0u,

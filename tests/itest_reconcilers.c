@@ -908,20 +908,21 @@ Test(reconcilers, a_guest_on_a_network_gets_its_dhcp_entry)
  */
 static struct fake_sweep sweep;
 
+/* One reconcile of @kind/@name; its result, and in *@requeue (may be
+ * NULL) the milliseconds after which it asked to be looked at again. */
 static int
-reconcile_kind(const char *kind, const char *name)
+reconcile_kind(const char *kind, const char *name, int64_t *requeue)
 {
     const struct nc_reconciler *rc = strcmp(kind, "snapshot") == 0  ? &nc_snapshot_reconciler
                                      : strcmp(kind, "restore") == 0 ? &nc_restore_reconciler
-                                                                    : NULL;
-    int64_t requeue = 0;
+                                     : strcmp(kind, "network") == 0 ? &nc_network_reconciler
+                                     : strcmp(kind, "vm") == 0      ? &nc_vm_reconciler
+                                                                    : &nc_volume_reconciler;
+    int64_t ignored;
 
-    if (rc)
-        return rc->reconcile(&ctx, "default", name, &requeue);
-    if (strcmp(kind, "network") == 0)
-        return reconcile_network(name);
-    return strcmp(kind, "vm") == 0 ? reconcile(name) : reconcile_volume(name);
+    return rc->reconcile(&ctx, "default", name, requeue ? requeue : &ignored);
 }
+
 
 /* A Network is realised on the nodes of its VMs: a VM spec of this node
  * on it (never reconciled: no domain), named after it. */
@@ -988,7 +989,7 @@ converge(const char *kind, const char *name, const char *phase)
             reconcile_volume(vol);
             cJSON_Delete(status_of("volume", vol));
         }
-        reconcile_kind(kind, name);
+        reconcile_kind(kind, name, NULL);
         st = status_of(kind, name);
         done = phase ? st && strcmp(str(st, "phase", NULL), phase) == 0 : !st;
         cJSON_Delete(st);
@@ -1036,12 +1037,39 @@ struct sweep_case {
     int change;   /* 0: make it, 1: change it, 2: delete it */
 };
 
+/*
+ * After a reconcile of @kind/@name that returned @r and asked for
+ * @requeue: the daemon looks at the object again only on a retry (@r < 0)
+ * or when asked to (its own writes are no news to it), so otherwise it is
+ * at its goal already: @phase and Ready, or with @phase NULL, its status
+ * gone.
+ */
+static void
+assert_queued_or_there(const struct sweep_case *c, unsigned n, const char *name, int r,
+                       int64_t requeue, const char *phase)
+{
+    cJSON *st;
+    const char *now;
+
+    if (r < 0 || requeue > 0)
+        return;
+    st = status_of(c->kind, name);
+    now = st ? str(st, "phase", NULL) : NULL;
+    cr_assert(phase ? now && strcmp(now, phase) == 0 && nc_status_condition_true(st, "Ready")
+                    : !st,
+              "%s: after call %u (%s) failed, %s is %s%s and nothing would look at it again",
+              c->what, n, sweep.failed, name, st ? (now ? now : "without a phase") : "gone",
+              st && !nc_status_condition_true(st, "Ready") ? ", not Ready" : "");
+    cJSON_Delete(st);
+}
+
 static void
 sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, bool *ret_hit)
 {
     bool vm = strcmp(c->kind, "vm") == 0, net = strcmp(c->kind, "network") == 0;
     const char *ready = vm ? "Running" : "Ready";
     char vol[80];
+    int64_t requeue;
     int r;
 
     snprintf(name, namesz, "%c%u-%u", c->kind[1], c->change, n);
@@ -1073,8 +1101,9 @@ sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, boo
         put_kind(c->kind, name, c->change == 1 ? "{\"size\":\"128MiB\"}" : "{\"size\":\"64MiB\"}");
     }
     fake_sweep_arm(&sweep, n, -EIO);
-    r = reconcile_kind(c->kind, name);
+    r = reconcile_kind(c->kind, name, &requeue);
     *ret_hit = fake_sweep_disarm(&sweep);
+    assert_queued_or_there(c, n, name, r, requeue, c->change == 2 ? NULL : ready);
     /* A failing etcd is no place to say so: the reconcile returns the
      * error, for a retry with backoff, unless what failed was only a
      * report on the way and it got where it was going all the same. */
@@ -1138,6 +1167,7 @@ sweep_snap_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
     bool restore = strcmp(c->kind, "restore") == 0;
     char id[32], vm[48], vol[56], snap[48], obj[48], spec[160];
     const char *done = c->change == 2 ? NULL : restore ? "Complete" : "Ready";
+    int64_t requeue;
     int r;
 
     snprintf(id, sizeof(id), "%c%u-%u", c->kind[1], c->change, n);
@@ -1164,8 +1194,9 @@ sweep_snap_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
     } else
         put_kind("snapshot", snap, spec);
     fake_sweep_arm(&sweep, n, -EIO);
-    r = reconcile_kind(c->kind, obj);
+    r = reconcile_kind(c->kind, obj, &requeue);
     *ret_hit = fake_sweep_disarm(&sweep);
+    assert_queued_or_there(c, n, obj, r, requeue, done);
     if (*ret_hit && strncmp(sweep.failed, "etcd.", 5) == 0) {
         cJSON *st = status_of(c->kind, obj);
         const char *phase = str(st, "phase", NULL);

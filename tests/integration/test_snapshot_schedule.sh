@@ -36,11 +36,15 @@ wait_for 30 "$first Ready" converged "$NS" snapshot "$first" Ready
 ec get "${PREFIX}spec/$NS/snapshot/$first" --print-value-only |
     jq -e '.metadata.labels["novacron.io/scheduled-by"] == "sched" and .spec == {"vm": "sched"}' >/dev/null ||
     fail "$first: $(ec get "${PREFIX}spec/$NS/snapshot/$first" --print-value-only)"
-# (The first may be a period behind already.)
-status_of "$NS" vm sched | jq -e --arg all "$(scheduled | tr '\n' ' ')" '.snapshotSchedule as $s |
+# (The first may be a period behind already.) The status is read first:
+# the Snapshot it names was written with it, in one transaction, so the
+# list read after holds it even when a period begins in between.
+st=$(status_of "$NS" vm sched)
+all=$(scheduled | tr '\n' ' ')
+echo "$st" | jq -e --arg all "$all" '.snapshotSchedule as $s |
     ($all | split(" ") | index($s.lastSnapshot)) != null and ($s.lastSnapshot | test("^sched-[0-9]{8}-[0-9]{6}$")) and
     ($s.nextScheduleTime | test("^[0-9-]+T[0-9:]+0Z$"))' >/dev/null ||
-    fail "the VM's status: $(status_of "$NS" vm sched | jq -c .snapshotSchedule), scheduled: $(scheduled | tr '\n' ' ')"
+    fail "the VM's status: $(echo "$st" | jq -c .snapshotSchedule), scheduled: $all"
 ok "the first scheduled Snapshot at once: $first, labelled novacron.io/scheduled-by: sched"
 
 # One each period; beyond keep, the oldest goes, from etcd and libvirt.
@@ -65,10 +69,13 @@ now=$(date +%s)
 period=$(date -u -d "@$((now - now % 10))" +%Y%m%d-%H%M%S)
 wait_for 15 "sched-$period, the current period's, after the restart" sh -c "etcdctl --endpoints $ETCD get ${PREFIX}spec/$NS/snapshot/sched-$period --keys-only | grep -q ."
 wait_for 30 "sched-$period Ready" converged "$NS" snapshot "sched-$period" Ready
-scheduled >>"$TMP/seen"
-written=$(ec get "${PREFIX}events/$NS/vm/sched/" --prefix --print-value-only | jq -s '[.[] | select(.reason == "SnapshotScheduled")] | length')
-distinct=$(sort -u "$TMP/seen" | grep -c .)
-[ "$written" -eq "$distinct" ] || fail "$written Snapshots written for $distinct names: $(sort -u "$TMP/seen" | tr '\n' ' ')"
+# Each SnapshotScheduled event names the Snapshot it wrote: as many names
+# as events (a period that begins meanwhile adds one of each).
+ec get "${PREFIX}events/$NS/vm/sched/" --prefix --print-value-only |
+    jq -r 'select(.reason == "SnapshotScheduled") | .message' >"$TMP/written"
+written=$(grep -c . "$TMP/written")
+distinct=$(sort -u "$TMP/written" | grep -c .)
+[ "$written" -eq "$distinct" ] || fail "$written Snapshots written for $distinct names: $(sort "$TMP/written" | uniq -d)"
 wait_for 20 "keep: 2 after the restart" sh -c "[ \$(etcdctl --endpoints $ETCD get ${PREFIX}status/$NS/snapshot/sched- --prefix --keys-only | grep -c .) -le 2 ]"
 ok "novacrond down $(($(date +%s) - down_at))s across a period boundary: sched-$period taken once back; $written written for $distinct periods"
 

@@ -9,10 +9,12 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -47,6 +49,7 @@ static struct event_base *base;
 static struct nc_env env;
 static struct nc_ctx ctx;
 static char prefix[64];
+static char exec_dir[64], prog[80];
 
 /* A node's own parts in @e (node and dnsmasq_dir set): its fake drivers,
  * index of moves, event recorder and the VM reconciler's memory. */
@@ -56,6 +59,8 @@ node_open(struct nc_env *e)
     e->moves = nc_moves_new();
     nc_event_recorder_init(&e->events);
     cr_assert_eq(fake_hv_open(&e->hv), 0);
+    cr_assert_eq(fake_hv_open(&e->container_hv), 0);
+    cr_assert_eq(fake_hv_open(&e->process_hv), 0);
     cr_assert_eq(fake_st_open(&e->st), 0);
     fake_st_add_pool(e->st, "default");
     cr_assert_eq(fake_dhcp_open(&e->dhcp), 0);
@@ -72,6 +77,8 @@ node_close(struct nc_env *e)
     nc_fw_close(e->fw);
     nc_st_close(e->st);
     nc_hv_close(e->hv);
+    nc_hv_close(e->container_hv);
+    nc_hv_close(e->process_hv);
     nc_event_recorder_clear(&e->events);
     nc_moves_free(e->moves);
 }
@@ -99,6 +106,13 @@ setup(void)
     env.nodes = nc_informer_new(base, &conf, "nodes/", NULL, NULL);
     env.metrics = nc_metrics_new();
     snprintf(env.dnsmasq_dir, sizeof(env.dnsmasq_dir), "/tmp/nc-itest-%d", getpid());
+    /* The process runtime's folders: its one program, and its processes'. */
+    snprintf(exec_dir, sizeof(exec_dir), "/tmp/nc-itest-%d-exec", getpid());
+    snprintf(prog, sizeof(prog), "%s/prog", exec_dir);
+    cr_assert_eq(mkdir(exec_dir, 0755), 0);
+    cr_assert_eq(close(open(prog, O_WRONLY | O_CREAT | O_EXCL, 0755)), 0);
+    env.exec_dir = exec_dir;
+    snprintf(env.process_dir, sizeof(env.process_dir), "/tmp/nc-itest-%d-proc", getpid());
     node_open(&env);
     cr_assert_eq(nc_networkpolicy_reconciler.init(&env), 0);
     ctx = (struct nc_ctx){.env = &env, .etcd = nc_etcd_new(&conf)};
@@ -110,6 +124,11 @@ setup(void)
 static void
 teardown(void)
 {
+    unlink(prog);
+    rmdir(exec_dir);
+    /* Every process' folder went with its process. */
+    cr_expect(rmdir(env.process_dir) == 0 || errno == ENOENT, "%s: %s", env.process_dir,
+              strerror(errno));
     nc_networkpolicy_reconciler.fini(&env);
     node_close(&env);
     nc_metrics_free(env.metrics);
@@ -943,6 +962,24 @@ network_user(const char *net, bool present)
 }
 
 /* The sweep's Networks: isolated, with egress NAT (@more: other fields). */
+/* The spec of a container (@runtime "container", run by fake_hv as this
+ * node's Podman) or a process ("process", its program in env.exec_dir,
+ * run by fake_hv as libvirt's LXC driver), with an environment when
+ * @changed. */
+static void
+runtime_spec(const char *runtime, bool changed, char *buf, size_t size)
+{
+    char what[PATH_MAX + 64];
+
+    if (strcmp(runtime, "container") == 0)
+        snprintf(what, sizeof(what), "\"image\":\"localhost/app:1\"");
+    else
+        snprintf(what, sizeof(what), "\"command\":[\"%s/prog\",\"x\"]", env.exec_dir);
+    snprintf(buf, size,
+             "{\"runtime\":\"%s\",%s,\"vcpus\":1,\"memory\":\"64MiB\",\"node\":\"node-a\"%s}",
+             runtime, what, changed ? ",\"env\":[{\"name\":\"A\",\"value\":\"2\"}]" : "");
+}
+
 #define NAT_NET(more)                                                                            \
     "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\",\"egress\":{\"nat\":true}" more "}"
 
@@ -1045,15 +1082,15 @@ struct sweep_case {
  * gone.
  */
 static void
-assert_queued_or_there(const struct sweep_case *c, unsigned n, const char *name, int r,
-                       int64_t requeue, const char *phase)
+assert_queued_or_there(const struct sweep_case *c, unsigned n, const char *kind, const char *name,
+                       int r, int64_t requeue, const char *phase)
 {
     cJSON *st;
     const char *now;
 
     if (r < 0 || requeue > 0)
         return;
-    st = status_of(c->kind, name);
+    st = status_of(kind, name);
     now = st ? str(st, "phase", NULL) : NULL;
     cr_assert(phase ? now && strcmp(now, phase) == 0 && nc_status_condition_true(st, "Ready")
                     : !st,
@@ -1067,12 +1104,15 @@ static void
 sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, bool *ret_hit)
 {
     bool vm = strcmp(c->kind, "vm") == 0, net = strcmp(c->kind, "network") == 0;
-    const char *ready = vm ? "Running" : "Ready";
+    bool ctr = strcmp(c->kind, "container") == 0, proc = strcmp(c->kind, "process") == 0;
+    struct nc_hv *rt_hv = ctr ? env.container_hv : proc ? env.process_hv : NULL;
+    const char *kind = rt_hv ? "vm" : c->kind, *ready = vm || rt_hv ? "Running" : "Ready";
+    char spec[PATH_MAX + 256];
     char vol[80];
     int64_t requeue;
     int r;
 
-    snprintf(name, namesz, "%c%u-%u", c->kind[1], c->change, n);
+    snprintf(name, namesz, "%c%u-%u", rt_hv ? c->kind[0] : c->kind[1], c->change, n);
     snprintf(vol, sizeof(vol), "v-%s", name);
     /* Before: what the change starts from, without faults. */
     if (vm) {
@@ -1082,33 +1122,38 @@ sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, boo
     if (net)
         network_user(name, true);
     if (c->change > 0) {
+        if (rt_hv)
+            runtime_spec(c->kind, false, spec, sizeof(spec));
         if (vm)
             disk_vm(name, 1);
         else
-            put_kind(c->kind, name, net ? NAT_NET("") : "{\"size\":\"64MiB\"}");
-        converge(c->kind, name, ready);
+            put_kind(kind, name, net ? NAT_NET("") : rt_hv ? spec : "{\"size\":\"64MiB\"}");
+        converge(kind, name, ready);
     }
     /* The change, whose reconcile fails at its n-th driver call. */
     if (c->change == 2) {
         if (net)
             network_user(name, false);
-        delete_kind(c->kind, name);
+        delete_kind(kind, name);
     } else if (vm) {
         disk_vm(name, c->change == 1 ? 2 : 1);
+    } else if (rt_hv) {
+        runtime_spec(c->kind, c->change == 1, spec, sizeof(spec));
+        put_kind(kind, name, spec);
     } else if (net) {
         put_kind(c->kind, name, c->change == 1 ? NAT_NET(",\"mtu\":1400") : NAT_NET(""));
     } else {
         put_kind(c->kind, name, c->change == 1 ? "{\"size\":\"128MiB\"}" : "{\"size\":\"64MiB\"}");
     }
     fake_sweep_arm(&sweep, n, -EIO);
-    r = reconcile_kind(c->kind, name, &requeue);
+    r = reconcile_kind(kind, name, &requeue);
     *ret_hit = fake_sweep_disarm(&sweep);
-    assert_queued_or_there(c, n, name, r, requeue, c->change == 2 ? NULL : ready);
+    assert_queued_or_there(c, n, kind, name, r, requeue, c->change == 2 ? NULL : ready);
     /* A failing etcd is no place to say so: the reconcile returns the
      * error, for a retry with backoff, unless what failed was only a
      * report on the way and it got where it was going all the same. */
     if (*ret_hit && strncmp(sweep.failed, "etcd.", 5) == 0) {
-        cJSON *st = status_of(c->kind, name);
+        cJSON *st = status_of(kind, name);
         const char *phase = str(st, "phase", NULL);
         bool there = c->change == 2 ? !st : phase && strcmp(phase, ready) == 0;
 
@@ -1117,25 +1162,32 @@ sweep_one(const struct sweep_case *c, unsigned n, char *name, size_t namesz, boo
                   "%s: a failure of call %u (%s) was neither returned for a retry nor overcome",
                   c->what, n, sweep.failed);
     } else if (*ret_hit)
-        cr_assert(shows_failure(c->kind, name, r),
+        cr_assert(shows_failure(kind, name, r),
                   "%s: a failure of call %u (%s) left no trace (reconcile returned %d)", c->what,
                   n, sweep.failed, r);
     /* Once the faults stop: converged, nothing left or doubled. */
-    converge(c->kind, name, c->change == 2 ? NULL : ready);
+    converge(kind, name, c->change == 2 ? NULL : ready);
     if (c->change < 2) {
         cr_assert_eq(fake_hv_count(env.hv), vm ? 1u : 0u, "%s after call %u failed", c->what, n);
-        cr_assert_eq(fake_st_count(env.st), net ? 0u : 1u, "%s after call %u failed", c->what, n);
+        cr_assert_eq(fake_hv_count(env.container_hv), ctr ? 1u : 0u, "%s after call %u failed",
+                     c->what, n);
+        cr_assert_eq(fake_hv_count(env.process_hv), proc ? 1u : 0u, "%s after call %u failed",
+                     c->what, n);
+        cr_assert_eq(fake_st_count(env.st), net || rt_hv ? 0u : 1u, "%s after call %u failed",
+                     c->what, n);
         cr_assert(!net || bridge_of(name), "%s: no bridge after call %u failed", c->what, n);
         if (net)
             network_user(name, false);
-        delete_kind(c->kind, name);
-        converge(c->kind, name, NULL);
+        delete_kind(kind, name);
+        converge(kind, name, NULL);
     }
     if (vm) {
         delete_kind("volume", vol);
         converge("volume", vol, NULL);
     }
-    cr_assert_eq(fake_hv_count(env.hv), 0u, "%s: a domain left after call %u failed", c->what, n);
+    cr_assert_eq(fake_hv_count(env.hv) + fake_hv_count(env.container_hv) +
+                     fake_hv_count(env.process_hv),
+                 0u, "%s: a domain, container or process left after call %u failed", c->what, n);
     cr_assert_eq(fake_st_count(env.st), 0u, "%s: a volume left after call %u failed", c->what, n);
     cr_assert(!net || !bridge_of(name), "%s: a bridge left after call %u failed", c->what, n);
 }
@@ -1196,7 +1248,7 @@ sweep_snap_one(const struct sweep_case *c, unsigned n, bool *ret_hit)
     fake_sweep_arm(&sweep, n, -EIO);
     r = reconcile_kind(c->kind, obj, &requeue);
     *ret_hit = fake_sweep_disarm(&sweep);
-    assert_queued_or_there(c, n, obj, r, requeue, done);
+    assert_queued_or_there(c, n, c->kind, obj, r, requeue, done);
     if (*ret_hit && strncmp(sweep.failed, "etcd.", 5) == 0) {
         cJSON *st = status_of(c->kind, obj);
         const char *phase = str(st, "phase", NULL);
@@ -1640,7 +1692,11 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
         {"a VM deleted", "vm", 2},   {"a Volume made", "volume", 0},
         {"a Volume grown", "volume", 1}, {"a Volume deleted", "volume", 2},
         {"a Network made", "network", 0}, {"a Network's MTU changed", "network", 1},
-        {"a Network deleted", "network", 2}, {"a Snapshot taken", "snapshot", 0},
+        {"a Network deleted", "network", 2}, {"a container made", "container", 0},
+        {"a container's environment changed", "container", 1},
+        {"a container deleted", "container", 2}, {"a process made", "process", 0},
+        {"a process's environment changed", "process", 1},
+        {"a process deleted", "process", 2}, {"a Snapshot taken", "snapshot", 0},
         {"a Snapshot deleted", "snapshot", 2}, {"a VM restored", "restore", 0},
         {"a VM moved live", "migration", 0}, {"a VM and its disk moved cold", "migration", 1},
         {"a live move cancelled", "migration", 2},
@@ -1649,8 +1705,10 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
 
     node_b_up();
     fake_sweep_init(&sweep);
-    fake_hv_sweep(env.hv, &sweep);
-    fake_hv_sweep(env_b.hv, &sweep);
+    fake_hv_sweep(env.hv, &sweep, "hv");
+    fake_hv_sweep(env_b.hv, &sweep, "hv");
+    fake_hv_sweep(env.container_hv, &sweep, "ctr");
+    fake_hv_sweep(env.process_hv, &sweep, "proc");
     fake_st_sweep(env_b.st, &sweep);
     fake_st_sweep(env.st, &sweep);
     fake_ov_sweep(ctx.ov, &sweep);
@@ -1679,8 +1737,10 @@ Test(reconcilers, a_failure_at_every_driver_call_shows_and_converges)
     for (unsigned i = 0; i < sweep.n_sites; i++)
         printf(" %s", sweep.sites[i]);
     printf("\n");
-    fake_hv_sweep(env.hv, NULL);
-    fake_hv_sweep(env_b.hv, NULL);
+    fake_hv_sweep(env.hv, NULL, "hv");
+    fake_hv_sweep(env_b.hv, NULL, "hv");
+    fake_hv_sweep(env.container_hv, NULL, "ctr");
+    fake_hv_sweep(env.process_hv, NULL, "proc");
     fake_st_sweep(env_b.st, NULL);
     fake_st_sweep(env.st, NULL);
     fake_ov_sweep(ctx.ov, NULL);

@@ -623,9 +623,9 @@ fake_hv_count(struct nc_hv *hv)
 }
 
 void
-fake_hv_sweep(struct nc_hv *hv, struct fake_sweep *s)
+fake_hv_sweep(struct nc_hv *hv, struct fake_sweep *s, const char *table)
 {
-    fake_faults_join(&((struct fake *)hv->priv)->faults, s, "hv");
+    fake_faults_join(&((struct fake *)hv->priv)->faults, s, table);
 }
 
 void

@@ -34,7 +34,8 @@ size_t fake_hv_count(struct nc_hv *hv);
  * @peer, another fake. */
 void fake_hv_link(struct nc_hv *hv, const char *uri, struct nc_hv *peer);
 
-/* Joins its calls to @s (drivers/fake/faults.h). */
-void fake_hv_sweep(struct nc_hv *hv, struct fake_sweep *s);
+/* Joins its calls to @s (drivers/fake/faults.h) as those of @table
+ * (static): "hv" for the guests', "ctr" for a container runtime's. */
+void fake_hv_sweep(struct nc_hv *hv, struct fake_sweep *s, const char *table);
 
 #endif

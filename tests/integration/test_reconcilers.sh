@@ -16,5 +16,5 @@ if grep -q "ERROR: LeakSanitizer" "$TMP/itest.out"; then
     fail "itest_reconcilers leaked"
 fi
 sweep=$(grep '^fault sweep:' "$TMP/itest.out") || fail "the fault sweep printed nothing"
-ok "the VM, Volume, Network, Snapshot, Restore and Migration reconcilers (a live move, a cold one with its disk and a cancelled one, between two nodes' fakes) through fake_hv, fake_st, fake_ov, fake_dhcp and fake_fw, with etcd requests failed or their answers lost: create, drift, run states, delete, invalid input, name conflicts, a forged status ignored, a guest's DHCP entry, egress NAT tables"
+ok "the VM (guests, containers and processes), Volume, Network, Snapshot, Restore and Migration reconcilers (a live move, a cold one with its disk and a cancelled one, between two nodes' fakes) through fake_hv, fake_st, fake_ov, fake_dhcp and fake_fw, with etcd requests failed or their answers lost: create, drift, run states, delete, invalid input, name conflicts, a forged status ignored, a guest's DHCP entry, egress NAT tables; once the faults stop, only what the daemon would queue again is reconciled"
 ok "$sweep"

@@ -137,10 +137,10 @@ status_pool(const cJSON *status)
 
 /*
  * The status when storage did not answer, which says nothing of the
- * volume: what the last status, this node's in the same pool, knew of it (its path, size
- * and format) stays. The other nodes read where the Volume lives from its
- * path (home()), and a node holding a copy a move left deletes it only
- * once the Volume's node has one (left_behind()).
+ * volume: what the last status (this node's, in the same pool) knew of it,
+ * its path, size and format, stays. The other nodes read where the Volume
+ * lives from its path (home()), and a node holding a copy a move left
+ * deletes it only once the Volume's node has one (left_behind()).
  */
 static cJSON *
 status_unanswered(struct volume_run *run)

@@ -942,7 +942,6 @@ reconcile_kind(const char *kind, const char *name, int64_t *requeue)
     return rc->reconcile(&ctx, "default", name, requeue ? requeue : &ignored);
 }
 
-
 /* A Network is realised on the nodes of its VMs: a VM spec of this node
  * on it (never reconciled: no domain), named after it. */
 static void
@@ -961,7 +960,6 @@ network_user(const char *net, bool present)
         delete_spec(vm);
 }
 
-/* The sweep's Networks: isolated, with egress NAT (@more: other fields). */
 /* The spec of a container (@runtime "container", run by fake_hv as this
  * node's Podman) or a process ("process", its program in env.exec_dir,
  * run by fake_hv as libvirt's LXC driver), with an environment when
@@ -980,6 +978,7 @@ runtime_spec(const char *runtime, bool changed, char *buf, size_t size)
              runtime, what, changed ? ",\"env\":[{\"name\":\"A\",\"value\":\"2\"}]" : "");
 }
 
+/* The sweep's Networks: isolated, with egress NAT (@more: other fields). */
 #define NAT_NET(more)                                                                            \
     "{\"cidr\":\"10.77.0.0/24\",\"mode\":\"isolated\",\"egress\":{\"nat\":true}" more "}"
 
@@ -1413,13 +1412,14 @@ static const struct mig_objects *queue_of;
 static void
 mig_enqueue(void *data, const char *key)
 {
+    static const char *const kinds[] = {"migration", "vm", "volume"};
     int node = data == &env_b ? 0 : 1;
     char want[96];
 
     if (!queue_of)
         return;
     for (int k = MIG; k <= VOL; k++) {
-        snprintf(want, sizeof(want), "default/%s/%s", k == MIG ? "migration" : k == VM ? "vm" : "volume",
+        snprintf(want, sizeof(want), "default/%s/%s", kinds[k],
                  k == MIG ? queue_of->mig : k == VM ? queue_of->vm : queue_of->vol);
         if (strcmp(key, want) == 0)
             queued[node][k] = true;
@@ -1554,12 +1554,14 @@ mig_settle(const struct mig_objects *o, bool until_ended, char *phase, size_t ph
  * The sweep of a move from node-a to node-b of a running VM: live
  * (@c->change 0), cold with a node-local Volume whose content must
  * arrive (1), or live and cancelled (2: its spec deleted once the leader
- * scheduled it, the VM staying on node-a). The n-th driver call of the reconciles of both nodes (the
- * Migration's, the VM's, the Volume's) fails, from the leader's
- * Scheduling until the move ends; the failure must show where it struck
- * (mig_round()). Once the faults stop the move ends (Succeeded, or Failed
- * or Cancelled with the guest on node-a), exactly one domain runs, and one volume is
- * left, both on the node the VM's placement and statuses name.
+ * scheduled it, the VM staying on node-a). The n-th driver call of the
+ * reconciles of both nodes (the Migration's, the VM's, the Volume's)
+ * fails, from the leader's Scheduling until the move ends; the failure
+ * must show where it struck (mig_round()). Once the faults stop, through
+ * what the nodes' queues hold alone (queued[]), the move ends (Succeeded,
+ * or Failed or Cancelled with the guest on node-a), exactly one domain
+ * runs, and one volume is left, both on the node the VM's placement and
+ * statuses name.
  */
 static void
 sweep_mig_one(const struct sweep_case *c, unsigned n, bool *ret_hit)

@@ -25,22 +25,22 @@ descendants() {
 # watchdog PID TEST LOG: after TEST_TIMEOUT seconds (600 unless set) of
 # TEST still running, which is a hang, never slowness, writes to LOG what
 # it was waiting in (its processes, with the kernel's wait channel, and
-# the stacks of every novacrond's threads), then sends its processes
-# SIGTERM, which ends whatever it waits on and runs its cleanup, and 60 s
-# later SIGKILL.
+# the stacks of every novacrond's threads; the processes also in
+# LOG.hung), then sends its processes SIGTERM, which ends whatever it
+# waits on and runs its cleanup, and 60 s later SIGKILL.
 watchdog() {
     local p
     sleep "${TEST_TIMEOUT:-600}"
+    ps -o pid,stat,etime,wchan:24,args -p "$1,$(descendants "$1" | paste -sd,)" >"$3.hung"
     {
         echo "--- $2 still running after ${TEST_TIMEOUT:-600} s; its processes:"
-        ps -o pid,stat,etime,wchan:24,args -p "$1,$(descendants "$1" | paste -sd,)"
+        cat "$3.hung"
         for p in $(descendants "$1"); do
             [ "$(ps -o comm= -p "$p")" = novacrond ] || continue
             echo "--- novacrond $p, its threads' stacks:"
             gdb -p "$p" -batch -ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)'
         done
     } >>"$3" 2>&1
-    touch "$3.hung"
     kill -TERM $(descendants "$1") "$1" 2>/dev/null
     sleep 60
     kill -KILL $(descendants "$1") "$1" 2>/dev/null
@@ -86,7 +86,17 @@ done
 lane "${light[@]}" &
 lane "${heavy[@]}"
 wait
+# The failures again, last and short: a hung test's processes, or the
+# first FAIL line, where the end of a long output is all that is seen.
 if [ -s "$out/failed" ]; then
+    for t in $(sort "$out/failed"); do
+        if [ -e "$out/$t.log.hung" ]; then
+            echo "--- $t hung; its processes:"
+            cut -c1-200 "$out/$t.log.hung"
+        else
+            echo "--- $t: $(grep -a -m 1 '^FAIL ' "$out/$t.log" | cut -c1-300)"
+        fi
+    done
     echo "integration tests failed: $(sort "$out/failed" | tr '\n' ' ')"
     exit 1
 fi

@@ -20,10 +20,17 @@ answers() {
     $SUDO virsh -c qemu:///system -q version >/dev/null 2>&1
 }
 
+# Whether a process named $1 runs. A zombie does not: one whose parent is
+# gone may be left unreaped here for a while (PID 1 is no init), and taken
+# for a running virtlogd it kept a new one from being started.
+running() {
+    ps -C "$1" -o stat= 2>/dev/null | grep -qv '^Z'
+}
+
 # Waits up to $2 tenths of a second for no process named $1 to be left.
 gone() {
-    for _ in $(seq 1 "$2"); do pgrep -x "$1" >/dev/null || return 0; sleep 0.1; done
-    ! pgrep -x "$1" >/dev/null
+    for _ in $(seq 1 "$2"); do running "$1" || return 0; sleep 0.1; done
+    ! running "$1"
 }
 
 # libvirtd may take a while to let go of its guests' monitors under load;
@@ -66,15 +73,15 @@ start_libvirtd() {
 }
 
 # Starts whichever daemon is missing, again if it died while starting
-# (libvirtd exits when it cannot take its pid file), and waits until
-# libvirtd answers. Its log goes to /var/log/libvirt/libvirtd.log.
+# (libvirtd exits when it cannot take its pid file), and waits until both
+# run and libvirtd answers. Its log goes to /var/log/libvirt/libvirtd.log.
 start() {
-    answers && return 0
+    running virtlogd && answers && return 0
     prepare
     for _ in $(seq 1 600); do
-        pgrep -x virtlogd >/dev/null || $SUDO virtlogd -d
-        pgrep -x libvirtd >/dev/null || start_libvirtd
-        answers && return 0
+        running virtlogd || $SUDO virtlogd -d
+        running libvirtd || start_libvirtd
+        running virtlogd && answers && return 0
         sleep 0.1
     done
     echo "libvirtd did not come up; see /var/log/libvirt/libvirtd.log" >&2

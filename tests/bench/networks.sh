@@ -78,7 +78,7 @@ t1=$(now)
 total=$(ms "$t0" "$t1")
 writes=$(( $(revision) - rev0 ))
 devs=$(( $(ip -n "$A" -o link | grep -c "novacron:") + $(ip -n "$B" -o link | grep -c "novacron:") ))
-dnsmasqs=$(pgrep -fc -- "--pid-file=$RUN/" || true)
+dnsmasqs=$(pgrep -r D,R,S,T -fc -- "--pid-file=$RUN/" || true)
 printf 'networks: %s Networks on 2 hosts (namespaces, VXLAN over a veth), %s VM interfaces (test:///default), 4 workers each\n' "$NETS" "$((NETS * per))"
 printf '  ip/bridge shell loop, the same %s bridges + VXLAN devices, addresses, FDB entries: %6d ms\n' "$((NETS * 2))" "$floor"
 printf '  novactl apply -> all Ready/Running:   %6d ms (%s owned devices, %s dnsmasq, %s allocations)\n' \
@@ -90,7 +90,7 @@ ec del --prefix "${PREFIX}spec/bench/" >/dev/null
 until [ -z "$(ec get "${PREFIX}status/bench/" --prefix --keys-only)" ]; do sleep 0.2; done
 printf '  one delete of all specs -> all gone:  %6d ms\n' "$(ms "$t0" "$(now)")"
 [ "$(ip -n "$A" -o link | grep -c "novacron:")" = 0 ] || fail "devices left in $A"
-! pgrep -f -- "--pid-file=$RUN/" >/dev/null || fail "dnsmasq left running"
+! pgrep -r D,R,S,T -f -- "--pid-file=$RUN/" >/dev/null || fail "dnsmasq left running"
 INNER
 trap 'rm -f "$top/tests/integration/.bench_networks.sh"' EXIT
 bash "$top/tests/integration/.bench_networks.sh" | grep -v '^ok '

@@ -31,6 +31,7 @@ CORE_SRCS := \
 	controller/workers.c \
 	core/base64.c \
 	core/clock.c \
+	core/commit.c \
 	core/etcd.c \
 	core/flags.c \
 	core/informer.c \

@@ -27,6 +27,7 @@
 #include "controller/leader.h"
 #include "controller/workers.h"
 #include "core/clock.h"
+#include "core/commit.h"
 #include "core/informer.h"
 #include "core/log.h"
 #include "core/names.h"
@@ -371,6 +372,7 @@ static void
 gauges(void *data, struct nc_metrics_gauges *g)
 {
     struct daemon *d = data;
+    uint64_t txns;
 
     g->domains = d->env.domains_owned;
     g->queue_depth = nc_wq_len(d->q);
@@ -380,6 +382,7 @@ gauges(void *data, struct nc_metrics_gauges *g)
                         nc_informer_watch_restarts(d->env.statuses) +
                         nc_informer_watch_restarts(d->env.placements);
     g->etcd_errors = nc_etcd_error_count();
+    nc_commit_counts(d->env.commit, &txns, &g->write_requests);
     g->ready = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses) &&
                nc_informer_synced(d->env.placements);
     g->scheduler_leader = nc_leader_leading(d->leader);
@@ -637,7 +640,8 @@ start(struct daemon *d)
      * node's lock, then the listening socket. */
     if ((r = lock_node(d)) < 0)
         return r;
-    if (!(d->env.moves = nc_moves_new()) || !(d->env.metrics = nc_metrics_new()))
+    if (!(d->env.moves = nc_moves_new()) || !(d->env.metrics = nc_metrics_new()) ||
+        !(d->env.commit = nc_commit_new(64)))
         return -ENOMEM;
     if (d->cfg.listen[0]) {
         r = nc_http_start(d->base, d->cfg.listen, d->env.metrics, gauges, vm_metrics, d,
@@ -850,6 +854,7 @@ out:
         if (nc_reconcilers[i]->fini)
             nc_reconcilers[i]->fini(&d.env);
     nc_metrics_free(d.env.metrics);
+    nc_commit_free(d.env.commit);
     nc_moves_free(d.env.moves);
     nc_fw_close(d.env.fw);
     nc_st_close(d.env.st);

@@ -101,6 +101,12 @@ nc_etcd_errmsg(const struct nc_etcd *c)
     return c->err;
 }
 
+void
+nc_etcd_copy_error(struct nc_etcd *c, const struct nc_etcd *from)
+{
+    memcpy(c->err, from->err, sizeof(c->err));
+}
+
 uint64_t
 nc_etcd_cluster_id(const struct nc_etcd *c)
 {
@@ -618,39 +624,84 @@ ops_json(const struct nc_op *ops, size_t n)
     return arr;
 }
 
+/* A TxnRequest's JSON: {compare, success, failure}. */
+static cJSON *
+txn_json(const struct nc_txn *t)
+{
+    static const char *const targets[] = {"MOD", "CREATE", "VERSION", "VALUE"};
+    static const char *const fields[] = {"mod_revision", "create_revision", "version", "value"};
+    static const char *const results[] = {"EQUAL", "NOT_EQUAL", "LESS", "GREATER"};
+    cJSON *req = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+
+    for (size_t i = 0; i < t->n_cmps; i++) {
+        const struct nc_cmp *c = &t->cmps[i];
+        cJSON *cmp = cJSON_CreateObject();
+
+        add_b64(cmp, "key", c->key, strlen(c->key));
+        cJSON_AddStringToObject(cmp, "target", targets[c->target]);
+        cJSON_AddStringToObject(cmp, "result", results[c->result]);
+        if (c->target == NC_CMP_VALUE)
+            add_b64(cmp, fields[c->target], c->value, strlen(c->value));
+        else
+            add_i64(cmp, fields[c->target], c->number);
+        cJSON_AddItemToArray(arr, cmp);
+    }
+    cJSON_AddItemToObject(req, "compare", arr);
+    cJSON_AddItemToObject(req, "success", ops_json(t->success, t->n_success));
+    cJSON_AddItemToObject(req, "failure", ops_json(t->failure, t->n_failure));
+    return req;
+}
+
 int
 nc_etcd_txn(struct nc_etcd *c, const struct nc_cmp *cmps, size_t n_cmps,
             const struct nc_op *success, size_t n_success, const struct nc_op *failure,
             size_t n_failure, bool *ret_succeeded, int64_t *ret_revision)
 {
-    static const char *const targets[] = {"MOD", "CREATE", "VERSION", "VALUE"};
-    static const char *const fields[] = {"mod_revision", "create_revision", "version", "value"};
-    static const char *const results[] = {"EQUAL", "NOT_EQUAL", "LESS", "GREATER"};
-    cJSON *req = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *resp;
-    int r;
+    const struct nc_txn t = {cmps, n_cmps, success, n_success, failure, n_failure};
+    cJSON *resp;
+    int r = call(c, "/v3/kv/txn", txn_json(&t), &resp);
 
-    for (size_t i = 0; i < n_cmps; i++) {
-        cJSON *cmp = cJSON_CreateObject();
-
-        add_b64(cmp, "key", cmps[i].key, strlen(cmps[i].key));
-        cJSON_AddStringToObject(cmp, "target", targets[cmps[i].target]);
-        cJSON_AddStringToObject(cmp, "result", results[cmps[i].result]);
-        if (cmps[i].target == NC_CMP_VALUE)
-            add_b64(cmp, fields[cmps[i].target], cmps[i].value, strlen(cmps[i].value));
-        else
-            add_i64(cmp, fields[cmps[i].target], cmps[i].number);
-        cJSON_AddItemToArray(arr, cmp);
-    }
-    cJSON_AddItemToObject(req, "compare", arr);
-    cJSON_AddItemToObject(req, "success", ops_json(success, n_success));
-    cJSON_AddItemToObject(req, "failure", ops_json(failure, n_failure));
-    r = call(c, "/v3/kv/txn", req, &resp);
     if (r == 0) {
         note_header(c, resp, ret_revision);
         *ret_succeeded = cJSON_IsTrue(cJSON_GetObjectItem(resp, "succeeded"));
     }
     cJSON_Delete(resp);
     return r;
+}
+
+int
+nc_etcd_txn_batch(struct nc_etcd *c, const struct nc_txn *txns, size_t n, bool *ret_succeeded,
+                  int64_t *ret_revision)
+{
+    cJSON *req = cJSON_CreateObject(), *all = cJSON_CreateArray(), *resp;
+    const cJSON *res;
+    size_t i = 0;
+    int r;
+
+    for (size_t k = 0; k < n; k++) {
+        cJSON *op = cJSON_CreateObject();
+
+        cJSON_AddItemToObject(op, "request_txn", txn_json(&txns[k]));
+        cJSON_AddItemToArray(all, op);
+    }
+    cJSON_AddItemToObject(req, "success", all);
+    r = call(c, "/v3/kv/txn", req, &resp);
+    if (r < 0)
+        return r;
+    res = cJSON_GetObjectItem(resp, "responses");
+    if (cJSON_GetArraySize(res) != (int)n) {
+        set_err(c, "txn of %zu: the answer holds %d results", n, cJSON_GetArraySize(res));
+        cJSON_Delete(resp);
+        return -EPROTO;
+    }
+    note_header(c, resp, ret_revision);
+    cJSON_ArrayForEach(res, res) {
+        const cJSON *sub = cJSON_GetObjectItem(res, "response_txn");
+
+        ret_succeeded[i++] = cJSON_IsTrue(cJSON_GetObjectItem(sub, "succeeded"));
+    }
+    cJSON_Delete(resp);
+    return 0;
 }
 
 int

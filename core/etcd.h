@@ -88,6 +88,8 @@ struct nc_etcd *nc_etcd_free(struct nc_etcd *c);
 /* The last error as a sentence (what was asked of which endpoint, and why).
  * Borrowed until the next call on @c. */
 const char *nc_etcd_errmsg(const struct nc_etcd *c);
+/* Gives @c @from's last error, for a call @from made on @c's behalf. */
+void nc_etcd_copy_error(struct nc_etcd *c, const struct nc_etcd *from);
 /* The cluster id of the last response header, 0 before the first one. */
 uint64_t nc_etcd_cluster_id(const struct nc_etcd *c);
 /* How many requests failed in any way since start (for /metrics). */
@@ -133,6 +135,27 @@ int nc_etcd_txn(struct nc_etcd *c, const struct nc_cmp *cmps, size_t n_cmps,
                 const struct nc_op *success, size_t n_success, const struct nc_op *failure,
                 size_t n_failure, bool *ret_succeeded, int64_t *ret_revision)
     __attribute__((warn_unused_result));
+
+/* One transaction of nc_etcd_txn_batch(); the arrays are borrowed. */
+struct nc_txn {
+    const struct nc_cmp *cmps;
+    size_t n_cmps;
+    const struct nc_op *success;
+    size_t n_success;
+    const struct nc_op *failure;
+    size_t n_failure;
+};
+
+/*
+ * Runs @n transactions as one request, nested in one that has no compare:
+ * each is decided by its own compares, all evaluated before any is
+ * applied, and what they write is applied at one revision (@ret_revision,
+ * may be NULL). @ret_succeeded[i] says which branch @txns[i] took. etcd
+ * refuses the whole request (-EINVAL) when two of them write one key, or
+ * when one of them alone would be refused.
+ */
+int nc_etcd_txn_batch(struct nc_etcd *c, const struct nc_txn *txns, size_t n, bool *ret_succeeded,
+                      int64_t *ret_revision) __attribute__((warn_unused_result));
 
 /*
  * Creates @key = @value (bound to @lease; 0: none) only when the key is

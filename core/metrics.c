@@ -136,6 +136,10 @@ nc_metrics_render(struct nc_metrics *m, const struct nc_metrics_gauges *g)
             "# TYPE novacron_watch_restarts_total counter\nnovacron_watch_restarts_total %llu\n"
             "# HELP novacron_etcd_errors_total etcd requests that failed.\n"
             "# TYPE novacron_etcd_errors_total counter\nnovacron_etcd_errors_total %llu\n"
+            "# HELP novacron_etcd_write_requests_total etcd requests that carried the status "
+            "and event writes; group commit puts several in one.\n"
+            "# TYPE novacron_etcd_write_requests_total counter\n"
+            "novacron_etcd_write_requests_total %llu\n"
             "# HELP novacron_scheduler_leader Whether this process leads the scheduler.\n"
             "# TYPE novacron_scheduler_leader gauge\nnovacron_scheduler_leader %d\n"
             "# HELP novacron_scheduler_placements_total VMs this process placed as leader.\n"
@@ -146,6 +150,7 @@ nc_metrics_render(struct nc_metrics *m, const struct nc_metrics_gauges *g)
             "# TYPE novacron_scheduler_unschedulable gauge\nnovacron_scheduler_unschedulable %zu\n",
             g->ready, g->queue_depth, g->queue_delayed, g->cached_specs, g->domains,
             (unsigned long long)g->watch_restarts, (unsigned long long)g->etcd_errors,
+            (unsigned long long)g->write_requests,
             g->scheduler_leader, (unsigned long long)g->placements, g->unschedulable);
 
     pthread_mutex_lock(&m->lock);

@@ -19,6 +19,7 @@ struct nc_metrics_gauges {
     size_t queue_depth, queue_delayed, cached_specs;
     size_t domains; /* libvirt domains this node's controller owns */
     uint64_t watch_restarts, etcd_errors;
+    uint64_t write_requests;   /* etcd requests the status writes took (group commit) */
     int ready;
     int scheduler_leader;      /* this process leads the scheduler */
     uint64_t placements;       /* VMs it placed since start */

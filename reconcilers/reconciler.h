@@ -56,6 +56,7 @@ struct nc_env {
     struct nc_dhcp *dhcp;         /* each Network's DHCP server on this node */
     struct nc_fw *fw;             /* NAT, ports and policies in the node's namespace; NULL: none */
     struct nc_metrics *metrics;
+    struct nc_commit *commit;        /* the workers' status writes; NULL: each alone */
     struct nc_event_recorder events; /* locked inside */
     struct nc_vm_state *vm;          /* the VM reconciler's memory */
     struct nc_moves *moves;          /* the migrations in flight, by VM */

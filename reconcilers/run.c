@@ -139,7 +139,7 @@ report(struct nc_run *run, const cJSON *status)
         ops = all;
         n += (int)run->n_extra;
     }
-    r = nc_status_write(run->ctx->etcd, run->spec_key, run->generation,
+    r = nc_status_write(env->commit, run->ctx->etcd, run->spec_key, run->generation,
                         changed ? run->status_key : NULL, run->status_revision, text, ops,
                         (size_t)n, changed ? run->extra_cmp : NULL,
                         changed ? run->n_extra_cmp : 0, &applied, &rev);

@@ -73,10 +73,11 @@ nc_status_changed(const cJSON *old_status, const cJSON *new_status)
 }
 
 int
-nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
-                const char *status_key, int64_t status_revision, const char *status_text,
-                const struct nc_op *extra, size_t n_extra, const struct nc_cmp *extra_cmp,
-                size_t n_extra_cmp, bool *ret_applied, int64_t *ret_revision)
+nc_status_write(struct nc_commit *g, struct nc_etcd *c, const char *spec_key,
+                int64_t spec_revision, const char *status_key, int64_t status_revision,
+                const char *status_text, const struct nc_op *extra, size_t n_extra,
+                const struct nc_cmp *extra_cmp, size_t n_extra_cmp, bool *ret_applied,
+                int64_t *ret_revision)
 {
     struct nc_cmp cmp[2 + 4] = {{
         .key = spec_key,
@@ -99,5 +100,6 @@ nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
     if (n_extra_cmp)
         memcpy(cmp + n_cmp, extra_cmp, n_extra_cmp * sizeof(*extra_cmp));
     n_cmp += n_extra_cmp;
-    return nc_etcd_txn(c, cmp, n_cmp, ops, n + n_extra, NULL, 0, ret_applied, ret_revision);
+    return nc_commit_txn(g, c, cmp, n_cmp, ops, n + n_extra, NULL, 0, ret_applied,
+                         ret_revision);
 }

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/clock.h"
+#include "core/commit.h"
 #include "core/etcd.h"
 
 
@@ -51,12 +52,14 @@ bool nc_status_changed(const cJSON *old_status, const cJSON *new_status);
  * key still has that one (0: absent): for a status more than one node
  * writes in turn. @ret_applied is false when the spec moved on, so the
  * caller's observation was stale and it must not retry with it;
- * @ret_revision gets the store revision after the transaction.
+ * @ret_revision gets the store revision after the transaction. It goes
+ * through group commit @g (NULL: alone), from the calling thread's @c.
  */
-int nc_status_write(struct nc_etcd *c, const char *spec_key, int64_t spec_revision,
-                    const char *status_key, int64_t status_revision, const char *status_text,
-                    const struct nc_op *extra, size_t n_extra, const struct nc_cmp *extra_cmp,
-                    size_t n_extra_cmp, bool *ret_applied, int64_t *ret_revision)
+int nc_status_write(struct nc_commit *g, struct nc_etcd *c, const char *spec_key,
+                    int64_t spec_revision, const char *status_key, int64_t status_revision,
+                    const char *status_text, const struct nc_op *extra, size_t n_extra,
+                    const struct nc_cmp *extra_cmp, size_t n_extra_cmp, bool *ret_applied,
+                    int64_t *ret_revision)
     __attribute__((warn_unused_result));
 
 #endif

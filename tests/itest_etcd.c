@@ -5,12 +5,16 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/commit.h"
+#include "core/commitpriv.h"
 #include "core/etcd.h"
 #include "core/watch.h"
 #include "reconcilers/alloc.h"
@@ -148,6 +152,163 @@ Test(etcd, txn_compares)
     by_mod.number = rev - 1;
     cr_assert_eq(nc_etcd_txn(c, &by_mod, 1, &put, 1, &del, 1, &ok, NULL), 0);
     cr_assert_not(ok, "stale mod_revision: failure branch");
+}
+
+/*
+ * Group commit: thread 0's request is held in flight (by the fault hook,
+ * before it is sent) until the others wait behind it, so what goes in
+ * which request is known, not left to the scheduler of threads.
+ */
+struct committer {
+    pthread_t thread;
+    struct nc_commit *g;
+    struct nc_etcd *c;
+    char key[128], value[16];
+    struct nc_cmp cmp;
+    struct nc_op ops[130];
+    size_t n_ops;
+    bool ok;
+    int64_t rev;
+    int r;
+    char err[512];
+};
+
+static struct nc_commit *hold_group;
+static size_t hold_until;
+static atomic_bool held;
+
+static int
+hold_first(void *data, const char *path, bool answered)
+{
+    (void)data;
+    (void)path;
+    if (!answered && !atomic_exchange(&held, true))
+        while (nc_commit_pending(hold_group) < hold_until)
+            usleep(1000);
+    return 0;
+}
+
+static void *
+commit_thread(void *data)
+{
+    struct committer *m = data;
+
+    m->r = nc_commit_txn(m->g, m->c, &m->cmp, 1, m->ops, m->n_ops, NULL, 0, &m->ok, &m->rev);
+    snprintf(m->err, sizeof(m->err), "%s", m->r < 0 ? nc_etcd_errmsg(m->c) : "");
+    return NULL;
+}
+
+/* A create-only put of @name into @m. */
+static void
+committer_init(struct committer *m, const char *name)
+{
+    snprintf(m->key, sizeof(m->key), "%s", key(name));
+    snprintf(m->value, sizeof(m->value), "%s", name);
+    m->cmp = (struct nc_cmp){.key = m->key, .target = NC_CMP_CREATE, .result = NC_CMP_EQUAL};
+    m->ops[0] = (struct nc_op){.key = m->key, .value = m->value};
+    m->n_ops = 1;
+}
+
+/* Runs @n committers through one group, 0 first and held until the
+ * others wait; @ret_requests gets the requests it took. */
+static void
+run_group(struct committer *m, size_t n, uint64_t *ret_requests)
+{
+    static struct nc_etcd_conf hold;
+    struct nc_commit *g = nc_commit_new(64);
+    uint64_t txns;
+
+    hold = conf;
+    hold.inject_fault = hold_first;
+    hold_group = g;
+    hold_until = n - 1;
+    atomic_store(&held, false);
+    for (size_t i = 0; i < n; i++) {
+        m[i].g = g;
+        m[i].c = nc_etcd_new(&hold);
+        cr_assert_eq(pthread_create(&m[i].thread, NULL, commit_thread, &m[i]), 0);
+        while (i == 0 && !atomic_load(&held))
+            usleep(1000);
+    }
+    for (size_t i = 0; i < n; i++) {
+        pthread_join(m[i].thread, NULL);
+        nc_etcd_free(m[i].c);
+    }
+    nc_commit_counts(g, &txns, ret_requests);
+    cr_assert_eq(txns, n);
+    nc_commit_free(g);
+}
+
+Test(etcd, group_commit_sends_what_waits_as_one_request)
+{
+    static struct committer m[5];
+    uint64_t requests;
+    struct nc_kv kv;
+
+    for (int i = 0; i < 5; i++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "g%d", i);
+        committer_init(&m[i], name);
+    }
+    cr_assert_eq(nc_etcd_put(c, m[3].key, "there", 0, NULL), 0);
+    run_group(m, 5, &requests);
+    cr_assert_eq(requests, 2, "thread 0 alone, then the four that waited: %" PRIu64, requests);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(m[i].r, 0, "%d: %s", i, m[i].err);
+        cr_assert_eq(m[i].ok, i != 3, "%d: each decided by its own compare", i);
+        if (i > 1)
+            cr_assert_eq(m[i].rev, m[1].rev, "one request, one revision");
+    }
+    cr_assert_gt(m[1].rev, m[0].rev);
+    cr_assert_eq(nc_etcd_get(c, m[2].key, &kv, NULL), 0);
+    cr_assert_eq(kv.mod_revision, m[1].rev);
+    nc_kv_clear(&kv);
+    cr_assert_eq(nc_etcd_get(c, m[3].key, &kv, NULL), 0);
+    cr_assert_str_eq(kv.value, "there", "a failed compare writes nothing");
+    nc_kv_clear(&kv);
+}
+
+Test(etcd, group_commit_keeps_two_writes_of_a_key_apart)
+{
+    static struct committer m[4];
+    uint64_t requests;
+
+    committer_init(&m[0], "k0");
+    committer_init(&m[1], "same");
+    committer_init(&m[2], "same");
+    committer_init(&m[3], "k3");
+    run_group(m, 4, &requests);
+    cr_assert_eq(requests, 3, "the second writer of a key waits for the next request: %" PRIu64,
+                 requests);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(m[i].r, 0, "%d: %s", i, m[i].err);
+    cr_assert(m[1].ok != m[2].ok, "one create of the key wins, the other sees it");
+    cr_assert(m[0].ok && m[3].ok);
+}
+
+Test(etcd, group_commit_gives_a_refused_txn_its_own_error)
+{
+    static struct committer m[3];
+    uint64_t requests;
+
+    committer_init(&m[0], "r0");
+    committer_init(&m[1], "r1");
+    committer_init(&m[2], "r2");
+    /* Over etcd's --max-txn-ops (128): refused, and the group with it. */
+    for (size_t i = 1; i < 130; i++) {
+        static char keys[130][160];
+
+        snprintf(keys[i], sizeof(keys[i]), "%s-%zu", m[1].key, i);
+        m[1].ops[i] = (struct nc_op){.key = keys[i], .value = "v"};
+    }
+    m[1].n_ops = 130;
+    run_group(m, 3, &requests);
+    cr_assert_eq(requests, 4, "alone, the refused group, then each alone: %" PRIu64, requests);
+    cr_assert_eq(m[1].r, -EINVAL);
+    cr_assert(strstr(m[1].err, "too many operations"), "%s", m[1].err);
+    cr_assert_eq(m[2].r, 0, "%s", m[2].err);
+    cr_assert(m[0].ok && m[2].ok);
 }
 
 Test(etcd, first_come_claims)

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 
+#include "core/commit.h"
 #include "core/etcd.h"
 #include "core/informer.h"
 #include "core/metrics.h"
@@ -105,6 +106,7 @@ setup(void)
     env.placements = nc_informer_new(base, &conf, "placement/", NULL, NULL);
     env.nodes = nc_informer_new(base, &conf, "nodes/", NULL, NULL);
     env.metrics = nc_metrics_new();
+    env.commit = nc_commit_new(64); /* as the daemon's, though one thread writes */
     snprintf(env.dnsmasq_dir, sizeof(env.dnsmasq_dir), "/tmp/nc-itest-%d", getpid());
     /* The process runtime's folders: its one program, and its processes'. */
     snprintf(exec_dir, sizeof(exec_dir), "/tmp/nc-itest-%d-exec", getpid());
@@ -132,6 +134,7 @@ teardown(void)
     nc_networkpolicy_reconciler.fini(&env);
     node_close(&env);
     nc_metrics_free(env.metrics);
+    nc_commit_free(env.commit);
     nc_informer_free(env.specs);
     nc_informer_free(env.statuses);
     nc_informer_free(env.placements);

@@ -152,6 +152,17 @@ metric(const char *url, const char *name)
     return v;
 }
 
+/* The keys etcd at @etcd_url has put or deleted since it started. */
+static double
+etcd_keys_written(const char *etcd_url)
+{
+    char url[512];
+
+    snprintf(url, sizeof(url), "%s/metrics", etcd_url);
+    return metric(url, "etcd_debugging_mvcc_put_total") +
+           metric(url, "etcd_debugging_mvcc_delete_total");
+}
+
 /* A "Vm...:" line of /proc/PID/status, in KiB; -1 when unreadable. */
 static long
 status_kib(int pid, const char *field)
@@ -188,7 +199,7 @@ main(int argc, char **argv)
     struct nc_etcd *c;
     struct nc_watch *w;
     pthread_t t;
-    double floor_s, conv_s;
+    double floor_s, conv_s, keys0, keys1;
     int64_t r0, r1, r2;
     int pid, idle, hv_pid;
     long rss0, hv_rss0 = 0;
@@ -224,6 +235,7 @@ main(int argc, char **argv)
     b.base = event_base_new();
     w = nc_watch_new(b.base, &b.conf, PREFIX "status/bench/vm/", &ops, &b);
     r0 = bench_store_revision(TOOL, c);
+    keys0 = etcd_keys_written(argv[1]);
     if (nc_watch_start(w, r0 + 1) < 0)
         bench_die(TOOL, "watch", NULL);
     b.t_start = bench_now_s();
@@ -243,9 +255,14 @@ main(int argc, char **argv)
     printf("  queue wait p50 / p99 (event to reconcile)  %.1f / %.1f ms\n",
            1000 * metric(murl, "novacron_queue_wait_seconds{quantile=\"0.5\"}"),
            1000 * metric(murl, "novacron_queue_wait_seconds{quantile=\"0.99\"}"));
-    printf("  etcd writes per VM by the controller      %8.2f  (%" PRId64 " revisions for %d "
-           "specs)\n",
-           (double)(r1 - r0 - b.n) / b.n, r1 - r0 - b.n, b.n);
+    keys1 = etcd_keys_written(argv[1]);
+    printf("  etcd keys put per VM by the controller    %8.2f  (%.0f for %d specs)\n",
+           (keys1 - keys0 - b.n) / b.n, keys1 - keys0 - b.n, b.n);
+    printf("  etcd revisions per VM by the controller   %8.2f  (%" PRId64 " revisions)\n",
+           (double)(r1 - r0 - b.n) / b.n, r1 - r0 - b.n);
+    printf("  status write txns / requests per VM        %.2f / %.2f  (group commit)\n",
+           metric(murl, "novacron_etcd_writes_total") / b.n,
+           metric(murl, "novacron_etcd_write_requests_total") / b.n);
     fflush(stdout);
     if (idle > 0) {
         r1 = bench_store_revision(TOOL, c);

@@ -38,6 +38,10 @@
 
 #define POLL_MS 1000
 #define DEPENDENCY_POLL_MS 10000
+/* A process's end comes as a libvirt lifecycle event. Should one be lost,
+ * a running process is looked at again this often, as the kubelet relists
+ * its containers, rather than at the next resync. */
+#define PROCESS_RELIST_MS 10000
 #define STATUS_CATCH_UP_MS 50 /* a look again once the statuses' watch has caught up */
 
 /* Why a domain was stopped, so that starting it again says so. */
@@ -1667,6 +1671,9 @@ reconcile_spec(struct vm_run *run, const char *value, int64_t *ret_requeue_ms)
     else if (r == 0 && !run->completed &&
              (driven > 0 || a.stale || !state_matches(run->spec.run_state, info.state)))
         *ret_requeue_ms = POLL_MS;
+    else if (r == 0 && !*ret_requeue_ms && run->spec.runtime == NC_RUNTIME_PROCESS &&
+             info.state == NC_DOM_RUNNING)
+        *ret_requeue_ms = PROCESS_RELIST_MS;
     return r;
 
 libvirt_error:

@@ -88,7 +88,9 @@ static const char usage[] =
     "                          (NOVACRON_LISTEN; default 127.0.0.1:9464; \"off\"\n"
     "                          disables it)\n"
     "  --workers N             reconciles that may run at once (NOVACRON_WORKERS;\n"
-    "                          default 4)\n"
+    "                          default 16: a reconcile mostly waits on etcd or\n"
+    "                          libvirt, and the status writes of workers that\n"
+    "                          write at once go to etcd as one request)\n"
     "  --resync DURATION       re-examine every object this often, with 10% jitter\n"
     "                          (NOVACRON_RESYNC; default 5m; e.g. 30s, 10m, 1h)\n"
     "  --underlay IFACE        interface whose address carries VXLAN traffic for\n"
@@ -405,7 +407,7 @@ nc_config_parse(struct nc_config *cfg, int argc, char **argv)
     set(&cfg->run_dir, nc_env_or("NOVACRON_RUN_DIR", "/run/novacron"));
     cfg->gc_orphans = strcmp(nc_env_or("NOVACRON_GC_ORPHANS", "0"), "1") == 0;
     cfg->force_tcg = strcmp(nc_env_or("NOVACRON_FORCE_TCG", "0"), "1") == 0;
-    workers = strdup(nc_env_or("NOVACRON_WORKERS", "4"));
+    workers = strdup(nc_env_or("NOVACRON_WORKERS", "16"));
     resync = strdup(nc_env_or("NOVACRON_RESYNC", "5m"));
     shutdown = strdup(nc_env_or("NOVACRON_SHUTDOWN_TIMEOUT", "30s"));
     level = strdup(nc_env_or("NOVACRON_LOG_LEVEL", "info"));

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${BENCH_TOOL:=$top/build/nc-bench}"
 : "${BENCH_N:=100 1000 10000}"
 : "${BENCH_IDLE:=60}"
-: "${BENCH_WORKERS:=4}"
+: "${BENCH_WORKERS:=16}"
 dir=$(mktemp -d /tmp/nc-bench.XXXXXX)
 pid=
 

@@ -372,7 +372,6 @@ static void
 gauges(void *data, struct nc_metrics_gauges *g)
 {
     struct daemon *d = data;
-    uint64_t txns;
 
     g->domains = d->env.domains_owned;
     g->queue_depth = nc_wq_len(d->q);
@@ -382,7 +381,7 @@ gauges(void *data, struct nc_metrics_gauges *g)
                         nc_informer_watch_restarts(d->env.statuses) +
                         nc_informer_watch_restarts(d->env.placements);
     g->etcd_errors = nc_etcd_error_count();
-    nc_commit_counts(d->env.commit, &txns, &g->write_requests);
+    g->write_requests = nc_commit_requests(d->env.commit);
     g->ready = nc_informer_synced(d->env.specs) && nc_informer_synced(d->env.statuses) &&
                nc_informer_synced(d->env.placements);
     g->scheduler_leader = nc_leader_leading(d->leader);

@@ -28,7 +28,7 @@ struct nc_commit {
     size_t n_pending;
     bool sending;
     size_t max;
-    uint64_t txns, requests;
+    uint64_t requests;
 };
 
 struct nc_commit *
@@ -111,17 +111,26 @@ conflict(const struct nc_txn *a, const struct nc_txn *b)
     return ops_touch(a->success, a->n_success, b) || ops_touch(a->failure, a->n_failure, b);
 }
 
-/* Sends @m alone through @c. A failure's message goes to @m's own client
- * too: its thread is waiting, so nothing else uses that client now. */
+/* Gives @m the result @r of a request sent through @c. A failure's
+ * message goes to @m's own client too: its thread is waiting, so nothing
+ * else uses that client now. */
+static void
+answer(struct member *m, struct nc_etcd *c, int r)
+{
+    m->r = r;
+    if (r < 0 && m->c != c)
+        nc_etcd_copy_error(m->c, c);
+}
+
+/* Sends @m alone through @c. */
 static void
 send_alone(struct nc_etcd *c, struct member *m)
 {
     const struct nc_txn *t = &m->txn;
 
-    m->r = nc_etcd_txn(c, t->cmps, t->n_cmps, t->success, t->n_success, t->failure,
-                       t->n_failure, &m->succeeded, &m->revision);
-    if (m->r < 0 && m->c != c)
-        nc_etcd_copy_error(m->c, c);
+    answer(m, c,
+           nc_etcd_txn(c, t->cmps, t->n_cmps, t->success, t->n_success, t->failure,
+                       t->n_failure, &m->succeeded, &m->revision));
 }
 
 /*
@@ -166,18 +175,15 @@ send_group(struct nc_commit *g, struct nc_etcd *c)
         requests += n;
     } else {
         for (size_t i = 0; i < n; i++) {
-            batch[i]->r = r;
+            answer(batch[i], c, r);
             batch[i]->succeeded = r == 0 && succeeded[i];
             batch[i]->revision = revision;
-            if (r < 0 && batch[i]->c != c)
-                nc_etcd_copy_error(batch[i]->c, c);
         }
     }
 
     pthread_mutex_lock(&g->lock);
     for (size_t i = 0; i < n; i++)
         batch[i]->done = true;
-    g->txns += n;
     g->requests += requests;
     g->sending = false;
     pthread_cond_broadcast(&g->cond);
@@ -216,13 +222,15 @@ nc_commit_txn(struct nc_commit *g, struct nc_etcd *c, const struct nc_cmp *cmps,
     return 0;
 }
 
-void
-nc_commit_counts(struct nc_commit *g, uint64_t *ret_txns, uint64_t *ret_requests)
+uint64_t
+nc_commit_requests(struct nc_commit *g)
 {
+    uint64_t n;
+
     pthread_mutex_lock(&g->lock);
-    *ret_txns = g->txns;
-    *ret_requests = g->requests;
+    n = g->requests;
     pthread_mutex_unlock(&g->lock);
+    return n;
 }
 
 size_t

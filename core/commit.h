@@ -35,7 +35,7 @@ int nc_commit_txn(struct nc_commit *g, struct nc_etcd *c, const struct nc_cmp *c
                   const struct nc_op *failure, size_t n_failure, bool *ret_succeeded,
                   int64_t *ret_revision) __attribute__((warn_unused_result));
 
-/* Transactions and requests sent through @g since it was made. */
-void nc_commit_counts(struct nc_commit *g, uint64_t *ret_txns, uint64_t *ret_requests);
+/* Requests sent through @g since it was made. */
+uint64_t nc_commit_requests(struct nc_commit *g);
 
 #endif

@@ -35,7 +35,7 @@ for n in $BENCH_N; do
         uri=test://$top/tests/bench/node.xml hv_pid=
         if [ "$hv" = out ]; then
             "$top/hack/libvirtd.sh" restart
-            uri=test+unix://$top/tests/bench/node.xml hv_pid=$(pgrep -x libvirtd)
+            uri=test+unix://$top/tests/bench/node.xml hv_pid=$(cat /run/libvirtd.pid)
         fi
         rm -rf "$dir/etcd"
         etcd=$("$top/hack/etcd.sh" start "$dir/etcd")

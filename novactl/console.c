@@ -187,7 +187,9 @@ attach(const char *uri, const char *domname, const char *ref)
     if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
         raw = saved;
         cfmakeraw(&raw);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+        /* TCSANOW, not TCSAFLUSH: what was typed once the banner showed
+         * goes to the guest rather than being thrown away. */
+        tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     } else {
         tty = false;
     }

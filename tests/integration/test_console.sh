@@ -17,7 +17,7 @@ wait_for 30 "c's prompt in its log" console_has "$NS" c "novacron-guest# "
 nctl() { "$NOVACTL" --etcd "$ETCD" --prefix "$PREFIX" "$@"; }
 export NOVACTL ETCD PREFIX NS
 out=$(python3 - <<'PY'
-import os, pty, sys, time
+import os, pty, select, signal, sys, time
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(os.environ["NOVACTL"], ["novactl", "--etcd", os.environ["ETCD"], "--prefix",
@@ -27,7 +27,9 @@ def expect(what, timeout=30):
     global seen
     end = time.time() + timeout
     while what not in seen:
-        if time.time() > end:
+        left = end - time.time()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            os.kill(pid, signal.SIGKILL)
             sys.exit("timed out waiting for %r; saw %r" % (what, seen[-400:]))
         try:
             seen += os.read(fd, 4096)

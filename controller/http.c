@@ -41,23 +41,20 @@ on_request(struct evhttp_request *req, void *arg)
 
     h->gauges(h->data, &g);
     if (path && strcmp(path, "/metrics") == 0) {
-        char *text = nc_metrics_render(h->metrics, &g), *more = h->more ? h->more(h->data) : NULL;
+        char *text = nc_metrics_render(h->metrics, &g);
         struct evbuffer *b = evbuffer_new();
 
-        if (!text || (h->more && !more) || !b) {
+        if (!text || !b || evbuffer_add(b, text, strlen(text)) < 0 ||
+            (h->more && h->more(h->data, b) < 0)) {
             evhttp_send_error(req, 500, NULL);
         } else {
             evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                               "text/plain; version=0.0.4; charset=utf-8");
-            evbuffer_add(b, text, strlen(text));
-            if (more)
-                evbuffer_add(b, more, strlen(more));
             evhttp_send_reply(req, 200, "OK", b);
         }
         if (b)
             evbuffer_free(b);
         free(text);
-        free(more);
     } else if (path && strcmp(path, "/healthz") == 0) {
         /* Answering at all proves the loop runs. */
         reply(req, 200, "OK", "text/plain", "ok\n");

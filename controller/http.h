@@ -2,6 +2,7 @@
 #ifndef NC_HTTP_H
 #define NC_HTTP_H
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "core/metrics.h"
@@ -11,9 +12,9 @@ struct nc_http;
 /* Fills the gauges at scrape time; runs on the loop thread. */
 typedef void (*nc_gauges_fn)(void *data, struct nc_metrics_gauges *ret);
 
-/* More metrics, as Prometheus text appended to the rest (caller frees;
- * NULL on out of memory); runs on the loop thread. */
-typedef char *(*nc_more_metrics_fn)(void *data);
+/* More metrics, as Prometheus text appended to @out after the rest: 0, or
+ * a negative errno. Runs on the loop thread. */
+typedef int (*nc_more_metrics_fn)(void *data, struct evbuffer *out);
 
 /* Listens on @listen ("host:port") on @base. Returns 0 and sets *ret, or a
  * negative errno. */

@@ -34,8 +34,7 @@
 
 /* A VM as the leader keeps it between passes. */
 struct lvm {
-    char key[2 * NC_NAME_MAX + 2]; /* "ns/name" */
-    char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1];
+    const char *ns, *name;  /* in key[] */
     bool valid;             /* its spec exists and is valid */
     int64_t gen;            /* the spec's mod_revision */
     enum nc_runtime runtime;
@@ -61,6 +60,7 @@ struct lvm {
     bool cand;              /* in the leader's cands: it needs a node */
     struct lvm *cprev, *cnext;
     UT_hash_handle hh;
+    char key[];             /* "ns/name", then "ns": one allocation per VM */
 };
 
 /* What a node has placed on it (struct nc_sched_node's used_* fields),
@@ -156,20 +156,23 @@ lvm_free(struct lvm *v)
     free(v);
 }
 
+/* The VM @ns/@name (DNS labels both), added when new; NULL on out of memory. */
 static struct lvm *
 lvm_get(struct nc_leader *l, const char *ns, const char *name)
 {
-    char key[sizeof(((struct lvm *)0)->key)];
+    char key[2 * NC_NAME_MAX + 2];
+    size_t ns_len = strlen(ns), len;
     struct lvm *v;
 
-    snprintf(key, sizeof(key), "%s/%s", ns, name);
+    len = (size_t)snprintf(key, sizeof(key), "%s/%s", ns, name) + 1;
     HASH_FIND_STR(l->vms, key, v);
-    if (v || !(v = calloc(1, sizeof(*v))))
+    if (v || !(v = calloc(1, sizeof(*v) + len + ns_len + 1)))
         return v;
-    snprintf(v->key, sizeof(v->key), "%s", key);
+    memcpy(v->key, key, len);
+    memcpy(v->key + len, ns, ns_len + 1);
+    v->ns = v->key + len;
+    v->name = v->key + ns_len + 1;
     v->counted = -1;
-    snprintf(v->ns, sizeof(v->ns), "%s", ns);
-    snprintf(v->name, sizeof(v->name), "%s", name);
     HASH_ADD_STR(l->vms, key, v);
     return v;
 }
@@ -208,9 +211,12 @@ load_spec(struct nc_leader *l, struct lvm *v)
             v->placement = spec.placement;
             memset(&spec.labels, 0, sizeof(spec.labels));
             spec.placement = NULL;
-            v->volumes = calloc(spec.n_disks + 1, sizeof(*v->volumes));
-            v->networks = calloc(spec.n_ifaces + 1, sizeof(*v->networks));
-            if (!v->volumes || !v->networks || (spec.node[0] && !v->pinned) ||
+            if (spec.n_disks)
+                v->volumes = calloc(spec.n_disks, sizeof(*v->volumes));
+            if (spec.n_ifaces)
+                v->networks = calloc(spec.n_ifaces, sizeof(*v->networks));
+            if ((spec.n_disks && !v->volumes) || (spec.n_ifaces && !v->networks) ||
+                (spec.node[0] && !v->pinned) ||
                 (spec.n_pinned && !v->cpus)) {
                 lvm_clear_spec(v); /* out of memory: looked at again at the next resync */
             } else {

@@ -396,12 +396,12 @@ gauges(void *data, struct nc_metrics_gauges *g)
 
 /* Per-VM metrics: one libvirt statistics call per scrape, on the loop
  * thread (it costs milliseconds for a thousand domains: see make bench). */
-static char *
-vm_metrics(void *data)
+static int
+vm_metrics(void *data, struct evbuffer *out)
 {
     struct daemon *d = data;
 
-    return nc_vmstats_render(&d->env);
+    return nc_vmstats_render(&d->env, out);
 }
 
 static void

@@ -6,6 +6,7 @@
  * domain.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,26 +76,70 @@ static const struct {
 
 struct render {
     struct nc_env *env;
-    FILE *f[F_COUNT];
-    char *text[F_COUNT];
-    size_t len[F_COUNT];
+    struct evbuffer *f[F_COUNT]; /* each family's samples */
+    bool failed;                 /* out of memory somewhere */
     size_t by_state[NC_DOM_OTHER + 1];
     uint64_t vcpus, memory_kib; /* what the running domains hold */
 };
 
+/* Appends to @f, noting a failure (out of memory) in @r. */
+static void
+add(struct render *r, struct evbuffer *f, const char *s, size_t n)
+{
+    if (evbuffer_add(f, s, n) < 0)
+        r->failed = true;
+}
+
+static void
+put(struct render *r, struct evbuffer *f, const char *s)
+{
+    add(r, f, s, strlen(s));
+}
+
+static void __attribute__((format(printf, 3, 4)))
+addf(struct render *r, struct evbuffer *f, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (evbuffer_add_vprintf(f, fmt, ap) < 0)
+        r->failed = true;
+    va_end(ap);
+}
+
 /* A label value as the exposition format quotes it: \, " and newline
  * escaped (names are DNS labels already; this keeps it so whatever comes). */
 static void
-put_value(FILE *f, const char *v)
+put_value(struct render *r, struct evbuffer *f, const char *v)
 {
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            fputc('\\', f);
-        if (*v == '\n')
-            fputs("\\n", f);
-        else
-            fputc(*v, f);
+    size_t n;
+
+    for (;;) {
+        n = strcspn(v, "\\\"\n");
+        add(r, f, v, n);
+        v += n;
+        if (!*v)
+            return;
+        add(r, f, *v == '\n' ? "\\n" : *v == '"' ? "\\\"" : "\\\\", 2);
+        v++;
     }
+}
+
+/* The start of a sample of @fam: its name and the labels every VM's
+ * sample has, up to the closing quote of the last. */
+static struct evbuffer *
+labels(struct render *r, enum fam fam, const char *ns, const char *name)
+{
+    struct evbuffer *f = r->f[fam];
+
+    put(r, f, fams[fam].name);
+    put(r, f, "{namespace=\"");
+    put_value(r, f, ns);
+    put(r, f, "\",name=\"");
+    put_value(r, f, name);
+    put(r, f, "\",node=\"");
+    put_value(r, f, r->env->node);
+    return f;
 }
 
 /* One sample: @fam{namespace, name, node[, @key="@value"]} @v. */
@@ -102,20 +147,13 @@ static void
 sample(struct render *r, enum fam fam, const char *ns, const char *name, const char *key,
        const char *value, double v)
 {
-    FILE *f = r->f[fam];
+    struct evbuffer *f = labels(r, fam, ns, name);
 
-    fputs(fams[fam].name, f);
-    fputs("{namespace=\"", f);
-    put_value(f, ns);
-    fputs("\",name=\"", f);
-    put_value(f, name);
-    fputs("\",node=\"", f);
-    put_value(f, r->env->node);
     if (key && value) {
-        fprintf(f, "\",%s=\"", key);
-        put_value(f, value);
+        addf(r, f, "\",%s=\"", key);
+        put_value(r, f, value);
     }
-    fprintf(f, "\"} %.17g\n", v);
+    addf(r, f, "\"} %.17g\n", v);
 }
 
 /* The names the VM's status gives its disks (by file) and interfaces (by
@@ -141,6 +179,7 @@ on_domain(const struct nc_domstats *st, void *data)
     struct render *r = data;
     char ns[NC_NAME_MAX + 1], name[NC_NAME_MAX + 1], *text = NULL;
     cJSON *status = NULL, *disks, *ifaces;
+    struct evbuffer *f;
 
     if (!nc_domain_name_parse(r->env->install_hash, st->name, ns, name))
         return; /* not ours */
@@ -156,16 +195,10 @@ on_domain(const struct nc_domstats *st, void *data)
     disks = cJSON_GetObjectItem(status, "disks");
     ifaces = cJSON_GetObjectItem(status, "interfaces");
 
-    fputs(fams[F_INFO].name, r->f[F_INFO]);
-    fputs("{namespace=\"", r->f[F_INFO]);
-    put_value(r->f[F_INFO], ns);
-    fputs("\",name=\"", r->f[F_INFO]);
-    put_value(r->f[F_INFO], name);
-    fputs("\",node=\"", r->f[F_INFO]);
-    put_value(r->f[F_INFO], r->env->node);
-    fputs("\",domain=\"", r->f[F_INFO]);
-    put_value(r->f[F_INFO], st->name);
-    fprintf(r->f[F_INFO], "\",state=\"%s\"} 1\n", nc_dom_state_names[st->state]);
+    f = labels(r, F_INFO, ns, name);
+    put(r, f, "\",domain=\"");
+    put_value(r, f, st->name);
+    addf(r, f, "\",state=\"%s\"} 1\n", nc_dom_state_names[st->state]);
     if (status)
         sample(r, F_READY, ns, name, NULL, NULL, nc_status_condition_true(status, "Ready"));
     if (st->has_vcpus && st->state != NC_DOM_SHUTOFF)
@@ -206,18 +239,18 @@ on_domain(const struct nc_domstats *st, void *data)
 /* The node's own figures: its registration's allocatable resources and
  * what its domains hold, its domains by state, and what this took. */
 static void
-node_metrics(struct render *r, FILE *out, double seconds)
+node_metrics(struct render *r, struct evbuffer *out, double seconds)
 {
     struct nc_sched_node n;
     char *text = NULL;
     bool registered;
 
-    fprintf(out, "# HELP novacron_node_domains NovaCron's domains on the node, by state.\n"
+    addf(r, out, "# HELP novacron_node_domains NovaCron's domains on the node, by state.\n"
                  "# TYPE novacron_node_domains gauge\n");
     for (int s = 0; s <= NC_DOM_OTHER; s++)
-        fprintf(out, "novacron_node_domains{node=\"%s\",state=\"%s\"} %zu\n", r->env->node,
+        addf(r, out, "novacron_node_domains{node=\"%s\",state=\"%s\"} %zu\n", r->env->node,
                 nc_dom_state_names[s], r->by_state[s]);
-    fprintf(out,
+    addf(r, out,
             "# HELP novacron_node_domain_vcpus vCPUs the node's running domains hold.\n"
             "# TYPE novacron_node_domain_vcpus gauge\n"
             "novacron_node_domain_vcpus{node=\"%s\"} %llu\n"
@@ -229,14 +262,14 @@ node_metrics(struct render *r, FILE *out, double seconds)
             (unsigned long long)r->memory_kib * 1024);
     registered = nc_informer_getf(r->env->nodes, &text, NULL, "%snodes/%s", r->env->prefix,
                                   r->env->node) == 0;
-    fprintf(out,
+    addf(r, out,
             "# HELP novacron_node_registered Whether the node's registration (bound to its "
             "etcd lease) is there.\n"
             "# TYPE novacron_node_registered gauge\n"
             "novacron_node_registered{node=\"%s\"} %d\n",
             r->env->node, registered && r->env->self && nc_node_lease(r->env->self) != 0);
     if (registered && nc_sched_node_parse(r->env->node, text, &n) == 0) {
-        fprintf(out,
+        addf(r, out,
                 "# HELP novacron_node_allocatable_vcpus vCPUs the node offers VMs (its CPUs "
                 "less --reserve-cpu, before overcommit).\n"
                 "# TYPE novacron_node_allocatable_vcpus gauge\n"
@@ -249,7 +282,7 @@ node_metrics(struct render *r, FILE *out, double seconds)
         nc_sched_node_clear(&n);
     }
     free(text);
-    fprintf(out,
+    addf(r, out,
             "# HELP novacron_vm_stats_duration_seconds How long reading and writing the VM "
             "metrics took at this scrape.\n"
             "# TYPE novacron_vm_stats_duration_seconds gauge\n"
@@ -257,41 +290,34 @@ node_metrics(struct render *r, FILE *out, double seconds)
             r->env->node, seconds);
 }
 
-char *
-nc_vmstats_render(struct nc_env *env)
+int
+nc_vmstats_render(struct nc_env *env, struct evbuffer *out)
 {
     struct render r = {.env = env};
     struct timespec t0, t1;
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = NULL;
-    bool ok = true;
     int err;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int i = 0; i < F_COUNT && ok; i++)
-        ok = (r.f[i] = open_memstream(&r.text[i], &r.len[i])) != NULL;
-    for (int rt = 0; ok && rt < NC_RUNTIME_COUNT; rt++)
+    for (int i = 0; i < F_COUNT && !r.failed; i++)
+        r.failed = !(r.f[i] = evbuffer_new());
+    for (int rt = 0; !r.failed && rt < NC_RUNTIME_COUNT; rt++)
         if (nc_env_runtime(env, rt) &&
             (err = nc_hv_stats(nc_env_runtime(env, rt), on_domain, &r)) < 0 && err != -ENOTSUP)
             nc_warn(NULL, "metrics of %s VMs left out of this scrape: %s", nc_runtime_names[rt],
                     nc_drv_errmsg());
-    for (int i = 0; i < F_COUNT; i++)
-        if (r.f[i] && fclose(r.f[i]) != 0)
-            ok = false;
-    if (ok && (f = open_memstream(&out, &len))) {
-        for (int i = 0; i < F_COUNT; i++)
-            if (r.len[i])
-                fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s", fams[i].name, fams[i].help,
-                        fams[i].name, fams[i].type, r.text[i]);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        node_metrics(&r, f, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-        if (fclose(f) != 0) {
-            free(out);
-            out = NULL;
+    /* Each family's samples move into @out, chunk by chunk, uncopied. */
+    for (int i = 0; i < F_COUNT && !r.failed; i++)
+        if (evbuffer_get_length(r.f[i])) {
+            addf(&r, out, "# HELP %s %s\n# TYPE %s %s\n", fams[i].name, fams[i].help,
+                 fams[i].name, fams[i].type);
+            r.failed |= evbuffer_add_buffer(out, r.f[i]) < 0;
         }
-    }
     for (int i = 0; i < F_COUNT; i++)
-        free(r.text[i]);
-    return out;
+        if (r.f[i])
+            evbuffer_free(r.f[i]);
+    if (r.failed)
+        return -ENOMEM;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    node_metrics(&r, out, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return r.failed ? -ENOMEM : 0;
 }

@@ -8,10 +8,13 @@
 #ifndef NC_CONTROLLER_VMSTATS_H
 #define NC_CONTROLLER_VMSTATS_H
 
+#include <event2/buffer.h>
+
 #include "reconcilers/reconciler.h"
 
-/* The metrics as Prometheus text (caller frees), "" when libvirt cannot
- * answer (logged), NULL on out of memory. Any thread. */
-char *nc_vmstats_render(struct nc_env *env);
+/* Appends the metrics to @out as Prometheus text: only the node's own when
+ * libvirt cannot answer (logged). 0, or -ENOMEM. Any thread. */
+int nc_vmstats_render(struct nc_env *env, struct evbuffer *out)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -32,13 +32,13 @@
 struct dir;
 
 struct entry {
-    char *key;
     char *value; /* NULL: a tombstone */
     int64_t mod_revision;
-    bool seen;   /* marks survivors during a relist */
     UT_hash_handle hh;
     struct dir *dir;
     struct entry *prev, *next; /* in dir->entries */
+    bool seen;   /* marks survivors during a relist */
+    char key[];  /* in the entry's own allocation: one fewer per key */
 };
 
 struct dir {
@@ -101,7 +101,6 @@ entry_drop(struct nc_informer *inf, struct entry *e)
         free(d->path);
         free(d);
     }
-    free(e->key);
     free(e->value);
     free(e);
 }
@@ -132,9 +131,11 @@ cache_set(struct nc_informer *inf, const char *key, const char *value, int64_t r
     if (value && !(copy = strndup(value, inf->value_max ? inf->value_max + 1 : SIZE_MAX)))
         return false;
     if (!e) {
-        if (!(e = calloc(1, sizeof(*e))) || !(e->key = strdup(key)) || !entry_add(inf, e)) {
-            if (e)
-                free(e->key);
+        size_t len = strlen(key) + 1;
+
+        if ((e = calloc(1, sizeof(*e) + len)))
+            memcpy(e->key, key, len);
+        if (!e || !entry_add(inf, e)) {
             free(e);
             free(copy);
             return false;

@@ -137,13 +137,20 @@ start_novacrond() {
         curl -sf "http://127.0.0.1:$LISTEN_PORT/readyz"
 }
 
+# running PID: the process runs, and is not a zombie (one may be left
+# unreaped for a while: PID 1 here is no init).
+running() {
+    local s
+    s=$(ps -o stat= -p "$1") && [ "${s:0:1}" != Z ]
+}
+
 # reap PID: waits for the novacrond PID (a child of the test) to exit and
 # returns its exit status. One still running 60 s after it was told to stop
 # hangs in its shutdown: its threads' stacks are printed, it is killed and
 # the test fails.
 reap() {
-    local s deadline=$((SECONDS + 60))
-    while s=$(ps -o stat= -p "$1") && [ "${s:0:1}" != Z ]; do
+    local deadline=$((SECONDS + 60))
+    while running "$1"; do
         if [ "$SECONDS" -ge "$deadline" ]; then
             gdb -p "$1" -batch -ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)' >&2
             kill -9 "$1"
@@ -178,8 +185,7 @@ kill9_novacrond() {
     rm -f "$TMP/novacrond.pid"
     [ -n "$lv" ] || return 0
     sleep 1.5
-    # (Dead may be a zombie for a while: PID 1 here is no init.)
-    if ! ps -o stat= -p "$lv" | grep -qv '^Z'; then
+    if ! running "$lv"; then
         LIBVIRTD_CRASHES=$((LIBVIRTD_CRASHES + 1))
         echo "note: libvirtd $lv died after novacrond was killed with -9; started again" >&2
         "$HACK/libvirtd.sh"

@@ -245,49 +245,50 @@ node_metrics(struct render *r, struct evbuffer *out, double seconds)
     char *text = NULL;
     bool registered;
 
-    addf(r, out, "# HELP novacron_node_domains NovaCron's domains on the node, by state.\n"
-                 "# TYPE novacron_node_domains gauge\n");
+    addf(r, out,
+         "# HELP novacron_node_domains NovaCron's domains on the node, by state.\n"
+         "# TYPE novacron_node_domains gauge\n");
     for (int s = 0; s <= NC_DOM_OTHER; s++)
         addf(r, out, "novacron_node_domains{node=\"%s\",state=\"%s\"} %zu\n", r->env->node,
-                nc_dom_state_names[s], r->by_state[s]);
+             nc_dom_state_names[s], r->by_state[s]);
     addf(r, out,
-            "# HELP novacron_node_domain_vcpus vCPUs the node's running domains hold.\n"
-            "# TYPE novacron_node_domain_vcpus gauge\n"
-            "novacron_node_domain_vcpus{node=\"%s\"} %llu\n"
-            "# HELP novacron_node_domain_memory_bytes Memory the node's running domains may "
-            "have.\n"
-            "# TYPE novacron_node_domain_memory_bytes gauge\n"
-            "novacron_node_domain_memory_bytes{node=\"%s\"} %llu\n",
-            r->env->node, (unsigned long long)r->vcpus, r->env->node,
-            (unsigned long long)r->memory_kib * 1024);
+         "# HELP novacron_node_domain_vcpus vCPUs the node's running domains hold.\n"
+         "# TYPE novacron_node_domain_vcpus gauge\n"
+         "novacron_node_domain_vcpus{node=\"%s\"} %llu\n"
+         "# HELP novacron_node_domain_memory_bytes Memory the node's running domains may "
+         "have.\n"
+         "# TYPE novacron_node_domain_memory_bytes gauge\n"
+         "novacron_node_domain_memory_bytes{node=\"%s\"} %llu\n",
+         r->env->node, (unsigned long long)r->vcpus, r->env->node,
+         (unsigned long long)r->memory_kib * 1024);
     registered = nc_informer_getf(r->env->nodes, &text, NULL, "%snodes/%s", r->env->prefix,
                                   r->env->node) == 0;
     addf(r, out,
-            "# HELP novacron_node_registered Whether the node's registration (bound to its "
-            "etcd lease) is there.\n"
-            "# TYPE novacron_node_registered gauge\n"
-            "novacron_node_registered{node=\"%s\"} %d\n",
-            r->env->node, registered && r->env->self && nc_node_lease(r->env->self) != 0);
+         "# HELP novacron_node_registered Whether the node's registration (bound to its "
+         "etcd lease) is there.\n"
+         "# TYPE novacron_node_registered gauge\n"
+         "novacron_node_registered{node=\"%s\"} %d\n",
+         r->env->node, registered && r->env->self && nc_node_lease(r->env->self) != 0);
     if (registered && nc_sched_node_parse(r->env->node, text, &n) == 0) {
         addf(r, out,
-                "# HELP novacron_node_allocatable_vcpus vCPUs the node offers VMs (its CPUs "
-                "less --reserve-cpu, before overcommit).\n"
-                "# TYPE novacron_node_allocatable_vcpus gauge\n"
-                "novacron_node_allocatable_vcpus{node=\"%s\"} %u\n"
-                "# HELP novacron_node_allocatable_memory_bytes Memory the node offers VMs (less "
-                "--reserve-memory, before overcommit).\n"
-                "# TYPE novacron_node_allocatable_memory_bytes gauge\n"
-                "novacron_node_allocatable_memory_bytes{node=\"%s\"} %llu\n",
-                r->env->node, n.vcpus, r->env->node, (unsigned long long)n.memory);
+             "# HELP novacron_node_allocatable_vcpus vCPUs the node offers VMs (its CPUs "
+             "less --reserve-cpu, before overcommit).\n"
+             "# TYPE novacron_node_allocatable_vcpus gauge\n"
+             "novacron_node_allocatable_vcpus{node=\"%s\"} %u\n"
+             "# HELP novacron_node_allocatable_memory_bytes Memory the node offers VMs (less "
+             "--reserve-memory, before overcommit).\n"
+             "# TYPE novacron_node_allocatable_memory_bytes gauge\n"
+             "novacron_node_allocatable_memory_bytes{node=\"%s\"} %llu\n",
+             r->env->node, n.vcpus, r->env->node, (unsigned long long)n.memory);
         nc_sched_node_clear(&n);
     }
     free(text);
     addf(r, out,
-            "# HELP novacron_vm_stats_duration_seconds How long reading and writing the VM "
-            "metrics took at this scrape.\n"
-            "# TYPE novacron_vm_stats_duration_seconds gauge\n"
-            "novacron_vm_stats_duration_seconds{node=\"%s\"} %.6f\n",
-            r->env->node, seconds);
+         "# HELP novacron_vm_stats_duration_seconds How long reading and writing the VM "
+         "metrics took at this scrape.\n"
+         "# TYPE novacron_vm_stats_duration_seconds gauge\n"
+         "novacron_vm_stats_duration_seconds{node=\"%s\"} %.6f\n",
+         r->env->node, seconds);
 }
 
 int

@@ -30,7 +30,7 @@
 set -eu
 
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    "$(dirname "$0")/free-port"
 }
 
 # Writes a member's settings into MDIR (name, client URL, peer port, the

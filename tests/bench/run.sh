@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$("$top/hack/free-port")
 echo "novacrond benchmark on libvirt's test driver, $BENCH_WORKERS workers, $(nproc) cores"
 # Each N twice, unless BENCH_HV says otherwise: "in" with the test driver
 # inside novacrond, so that its RSS holds the domains' definitions too;

@@ -115,7 +115,7 @@ etcd_leader() {
 }
 
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    "$HACK/free-port"
 }
 
 LISTEN_PORT=$(free_port)
